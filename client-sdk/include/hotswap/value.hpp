@@ -1,0 +1,87 @@
+// Typed configuration values: what a key can hold and how C++ types map
+// onto the stored types.
+#ifndef HOTSWAP_VALUE_HPP_
+#define HOTSWAP_VALUE_HPP_
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+#include "hotswap/client.h"
+
+namespace hotswap {
+
+enum class ValueType : uint8_t {
+  int64 = HOTSWAP_TYPE_INT64,
+  float64 = HOTSWAP_TYPE_DOUBLE,
+  boolean = HOTSWAP_TYPE_BOOL,
+  string = HOTSWAP_TYPE_STRING,
+  json = HOTSWAP_TYPE_JSON,
+  duration = HOTSWAP_TYPE_DURATION,
+};
+
+// The name of a type as the API and CLI spell it ("int64", "json", ...).
+std::string_view to_string(ValueType type);
+
+// JSON text, stored verbatim. A distinct type so that get<Json> and
+// get<std::string> each check the stored type.
+struct Json {
+  std::string text;
+  friend bool operator==(const Json&, const Json&) = default;
+};
+
+using Duration = std::chrono::nanoseconds;
+
+// A value as the writer publishes it.
+using Value = std::variant<int64_t, double, bool, std::string, Json, Duration>;
+
+// The stored type of a Value.
+ValueType type_of(const Value& value);
+
+// The SHA-256 of a version's canonical content, as control computes it.
+using ContentHash = std::array<uint8_t, 32>;
+
+// Maps the C++ types get<T> accepts onto stored types.
+template <class T>
+struct value_traits;
+template <>
+struct value_traits<int64_t> {
+  static constexpr ValueType type = ValueType::int64;
+};
+template <>
+struct value_traits<double> {
+  static constexpr ValueType type = ValueType::float64;
+};
+template <>
+struct value_traits<bool> {
+  static constexpr ValueType type = ValueType::boolean;
+};
+template <>
+struct value_traits<std::string> {
+  static constexpr ValueType type = ValueType::string;
+};
+template <>
+struct value_traits<Json> {
+  static constexpr ValueType type = ValueType::json;
+};
+template <>
+struct value_traits<Duration> {
+  static constexpr ValueType type = ValueType::duration;
+};
+
+// Types whose value fits in the 64 bits of an index entry: readable through
+// a lock-free Handle.
+template <class T>
+concept ScalarValue = std::is_same_v<T, int64_t> || std::is_same_v<T, double> ||
+                      std::is_same_v<T, bool> || std::is_same_v<T, Duration>;
+
+template <class T>
+concept StoredValue = ScalarValue<T> || std::is_same_v<T, std::string> || std::is_same_v<T, Json>;
+
+}  // namespace hotswap
+
+#endif  // HOTSWAP_VALUE_HPP_

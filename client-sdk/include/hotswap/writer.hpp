@@ -1,0 +1,80 @@
+// The writer side of the store, used by the sidecar (and by tests through
+// hotswap::testing::LocalPublisher). One writer per namespace at a time;
+// readers never block it.
+#ifndef HOTSWAP_WRITER_HPP_
+#define HOTSWAP_WRITER_HPP_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "hotswap/error.hpp"
+#include "hotswap/snapshot_data.hpp"
+
+namespace hotswap {
+
+struct WriterOptions {
+  // Mode of every segment. Readers need read permission only; the default
+  // lets the owner write and the owner's group read.
+  mode_t mode = 0640;
+  // Group of every segment (the tenant's group); unchanged when empty.
+  std::optional<gid_t> group{};
+  // How many versions stay resident (mapped-ready in shared memory), the
+  // active one included, so that activate() can flip back without a
+  // re-publish. At least 2, at most 15.
+  uint32_t retain = 2;
+  // Replace an existing head segment instead of re-opening it. Readers of
+  // the old head re-attach to the new one by themselves.
+  bool replace = false;
+};
+
+struct PublishOptions {
+  // false stages the version (resident, not active): blue-green pre-staging.
+  bool activate = true;
+};
+
+// Owns a namespace's segments while alive. Movable, not copyable.
+class Writer {
+ public:
+  // Creates the namespace's segments, or re-opens them after a restart and
+  // goes on from the last active version, removing anything a killed writer
+  // left half-made. Fails with `busy` while another writer is alive.
+  static std::expected<Writer, Error> open(std::string_view ns, WriterOptions options = {});
+
+  Writer(Writer&&) noexcept;
+  Writer& operator=(Writer&&) noexcept;
+  ~Writer();
+
+  // Writes `data` into a new immutable segment and, unless staged, makes it
+  // active with one atomic store. A version already resident with the same
+  // content hash is not written again. Nothing changes on error.
+  std::expected<void, Error> publish(const SnapshotData& data, PublishOptions options = {});
+
+  // Makes a resident version active (blue-green flip, rollback).
+  // `not_resident` if it is not held.
+  std::expected<void, Error> activate(uint64_t version);
+
+  // The active version, if any.
+  std::optional<uint64_t> active_version() const;
+  // Resident versions, most recently published or activated first.
+  std::vector<uint64_t> resident_versions() const;
+
+  // Removes every segment of a namespace that has no live writer. Readers
+  // keep what they have mapped.
+  static std::expected<void, Error> remove(std::string_view ns);
+
+  class Impl;
+
+ private:
+  explicit Writer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotswap
+
+#endif  // HOTSWAP_WRITER_HPP_

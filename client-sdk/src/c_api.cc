@@ -1,0 +1,217 @@
+// The C API over the C++ client. Nothing here throws: every allocation
+// failure or unexpected exception becomes a status.
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "hotswap/client.h"
+#include "hotswap/client.hpp"
+
+struct hotswap_client {
+  hotswap::Client client;
+};
+
+struct hotswap_handle {
+  hotswap_type type;
+  std::variant<hotswap::Handle<int64_t>, hotswap::Handle<double>, hotswap::Handle<bool>,
+               hotswap::Handle<hotswap::Duration>>
+      handle;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+hotswap_status fail(const hotswap::Error& error) {
+  last_error = error.message;
+  return static_cast<hotswap_status>(error.code);
+}
+
+hotswap_status fail(hotswap_status status, const char* message) {
+  last_error = message;
+  return status;
+}
+
+// Runs `body`, turning any escaping exception into HOTSWAP_ERR_IO.
+template <class Fn>
+hotswap_status guarded(Fn&& body) noexcept {
+  try {
+    last_error.clear();
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(HOTSWAP_ERR_IO, "out of memory");
+  } catch (...) {
+    return fail(HOTSWAP_ERR_IO, "unexpected internal error");
+  }
+}
+
+template <class T, class Out, class Convert>
+hotswap_status get_scalar(hotswap_client* c, const char* key, Out* out, Convert convert) {
+  if (c == nullptr || key == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, key and out must not be NULL");
+  }
+  return guarded([&] {
+    auto v = c->client.get<T>(key);
+    if (!v) return fail(v.error());
+    *out = convert(*v);
+    return HOTSWAP_OK;
+  });
+}
+
+template <class T, class Out, class Convert>
+hotswap_status handle_get(hotswap_handle* h, Out* out, hotswap_type type, Convert convert) {
+  if (h == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "handle and out must not be NULL");
+  }
+  if (h->type != type) return fail(HOTSWAP_ERR_TYPE_MISMATCH, "handle was opened for another type");
+  return guarded([&] {
+    auto v = std::get<hotswap::Handle<T>>(h->handle).get();
+    if (!v) return fail(v.error());
+    *out = convert(*v);
+    return HOTSWAP_OK;
+  });
+}
+
+auto identity = [](auto v) { return v; };
+
+}  // namespace
+
+extern "C" {
+
+const char* hotswap_status_string(hotswap_status status) {
+  switch (status) {
+    case HOTSWAP_OK: return "ok";
+    case HOTSWAP_ERR_NOT_FOUND: return "key not found";
+    case HOTSWAP_ERR_TYPE_MISMATCH: return "type mismatch";
+    case HOTSWAP_ERR_NO_SEGMENT: return "no shared-memory segment";
+    case HOTSWAP_ERR_NO_SNAPSHOT: return "no active snapshot";
+    case HOTSWAP_ERR_INCOMPATIBLE_LAYOUT: return "incompatible layout version";
+    case HOTSWAP_ERR_CORRUPT: return "corrupt segment";
+    case HOTSWAP_ERR_PERMISSION_DENIED: return "permission denied";
+    case HOTSWAP_ERR_TIMEOUT: return "timeout";
+    case HOTSWAP_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case HOTSWAP_ERR_IO: return "I/O error";
+    case HOTSWAP_ERR_BUFFER_TOO_SMALL: return "buffer too small";
+    case HOTSWAP_ERR_BUSY: return "busy";
+    case HOTSWAP_ERR_NOT_RESIDENT: return "version not resident";
+  }
+  return "unknown status";
+}
+
+const char* hotswap_last_error(void) { return last_error.c_str(); }
+
+hotswap_status hotswap_open(const char* ns, hotswap_client** out) {
+  if (ns == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "ns and out must not be NULL");
+  }
+  *out = nullptr;
+  return guarded([&] {
+    auto client = hotswap::Client::open(ns);
+    if (!client) return fail(client.error());
+    *out = new hotswap_client{std::move(*client)};
+    return HOTSWAP_OK;
+  });
+}
+
+void hotswap_close(hotswap_client* client) { delete client; }
+
+hotswap_status hotswap_get_int64(hotswap_client* c, const char* key, int64_t* out) {
+  return get_scalar<int64_t>(c, key, out, identity);
+}
+hotswap_status hotswap_get_double(hotswap_client* c, const char* key, double* out) {
+  return get_scalar<double>(c, key, out, identity);
+}
+hotswap_status hotswap_get_bool(hotswap_client* c, const char* key, int* out) {
+  return get_scalar<bool>(c, key, out, [](bool v) { return v ? 1 : 0; });
+}
+hotswap_status hotswap_get_duration_ns(hotswap_client* c, const char* key, int64_t* out) {
+  return get_scalar<hotswap::Duration>(c, key, out,
+                                       [](hotswap::Duration v) { return int64_t{v.count()}; });
+}
+
+hotswap_status hotswap_get_string(hotswap_client* c, const char* key, char* buf, size_t cap,
+                                  size_t* len) {
+  if (c == nullptr || key == nullptr || len == nullptr || (buf == nullptr && cap > 0)) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, key and len must not be NULL");
+  }
+  return guarded([&] {
+    auto view = c->client.snapshot();
+    if (!view) return fail(view.error());
+    auto text = view->text(key);
+    if (!text) return fail(text.error());
+    *len = text->size();
+    if (cap <= text->size()) {
+      return fail(HOTSWAP_ERR_BUFFER_TOO_SMALL, "buffer too small: *len holds the length needed");
+    }
+    std::memcpy(buf, text->data(), text->size());
+    buf[text->size()] = '\0';
+    return HOTSWAP_OK;
+  });
+}
+
+hotswap_status hotswap_handle_open(hotswap_client* c, const char* key, hotswap_type type,
+                                   hotswap_handle** out) {
+  if (c == nullptr || key == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, key and out must not be NULL");
+  }
+  *out = nullptr;
+  return guarded([&]() -> hotswap_status {
+    auto make = [&]<class T>() -> hotswap_status {
+      auto h = c->client.handle<T>(key);
+      if (!h) return fail(h.error());
+      *out = new hotswap_handle{type, std::move(*h)};
+      return HOTSWAP_OK;
+    };
+    switch (type) {
+      case HOTSWAP_TYPE_INT64: return make.template operator()<int64_t>();
+      case HOTSWAP_TYPE_DOUBLE: return make.template operator()<double>();
+      case HOTSWAP_TYPE_BOOL: return make.template operator()<bool>();
+      case HOTSWAP_TYPE_DURATION: return make.template operator()<hotswap::Duration>();
+      default:
+        return fail(HOTSWAP_ERR_INVALID_ARGUMENT,
+                    "handles read scalar types: int64, double, bool, duration");
+    }
+  });
+}
+
+void hotswap_handle_close(hotswap_handle* handle) { delete handle; }
+
+hotswap_status hotswap_handle_int64(hotswap_handle* h, int64_t* out) {
+  return handle_get<int64_t>(h, out, HOTSWAP_TYPE_INT64, identity);
+}
+hotswap_status hotswap_handle_double(hotswap_handle* h, double* out) {
+  return handle_get<double>(h, out, HOTSWAP_TYPE_DOUBLE, identity);
+}
+hotswap_status hotswap_handle_bool(hotswap_handle* h, int* out) {
+  return handle_get<bool>(h, out, HOTSWAP_TYPE_BOOL, [](bool v) { return v ? 1 : 0; });
+}
+hotswap_status hotswap_handle_duration_ns(hotswap_handle* h, int64_t* out) {
+  return handle_get<hotswap::Duration>(h, out, HOTSWAP_TYPE_DURATION,
+                                       [](hotswap::Duration v) { return int64_t{v.count()}; });
+}
+
+hotswap_status hotswap_version(hotswap_client* c, uint64_t* version) {
+  if (c == nullptr || version == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client and version must not be NULL");
+  }
+  return guarded([&] {
+    auto v = c->client.version();
+    if (!v) return fail(v.error());
+    *version = *v;
+    return HOTSWAP_OK;
+  });
+}
+
+hotswap_status hotswap_wait_for_change(hotswap_client* c, int64_t timeout_ms, uint64_t* version) {
+  if (c == nullptr || version == nullptr || timeout_ms < 0) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client and version must not be NULL, timeout >= 0");
+  }
+  return guarded([&] {
+    auto v = c->client.wait_for_change(std::chrono::milliseconds(timeout_ms));
+    if (!v) return fail(v.error());
+    *version = *v;
+    return HOTSWAP_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,283 @@
+#include "hotswap/client.hpp"
+
+#include <cstring>
+
+#include "client_core.h"
+#include "layout.h"
+#include "str_cat.h"
+#include "watcher.h"
+
+namespace hotswap {
+using detail::str_cat;
+
+namespace detail {
+namespace {
+
+// `ns` is empty for a view, which does not know its namespace.
+Error not_found(std::string_view ns, std::string_view key, uint64_t version) {
+  if (ns.empty()) {
+    return Error{ErrorCode::not_found,
+                 str_cat("key '", key, "' not found in the snapshot of version ", version)};
+  }
+  return Error{ErrorCode::not_found,
+               str_cat("key '", key, "' not found in version ", version, " of '", ns, "'")};
+}
+
+Error type_mismatch(std::string_view key, ValueType want, uint8_t have) {
+  return Error{ErrorCode::type_mismatch,
+               str_cat("key '", key, "' holds ", to_string(static_cast<ValueType>(have)), ", not ",
+                       to_string(want))};
+}
+
+// Reads entry `e` as T; type_mismatch when it holds another type.
+template <StoredValue T>
+std::expected<T, Error> read_entry(const MappedSnapshot& snap, const layout::IndexEntry& e,
+                                   std::string_view key) {
+  constexpr ValueType want = value_traits<T>::type;
+  if (e.type != static_cast<uint8_t>(want)) return std::unexpected(type_mismatch(key, want, e.type));
+  if constexpr (ScalarValue<T>) {
+    return from_bits<T>(e.value);
+  } else {
+    const std::string_view text = layout::entry_text(snap.view, e);
+    if (text.size() != e.value_length) {
+      return std::unexpected(
+          Error{ErrorCode::corrupt, str_cat("value of key '", key, "' is out of bounds")});
+    }
+    if constexpr (std::is_same_v<T, Json>) {
+      return Json{std::string(text)};
+    } else {
+      return std::string(text);
+    }
+  }
+}
+
+template <StoredValue T>
+std::expected<T, Error> get_from(const MappedSnapshot& snap, std::string_view ns,
+                                 std::string_view key) {
+  const layout::IndexEntry* e = snap.find(key);
+  if (e == nullptr) return std::unexpected(not_found(ns, key, snap.slot.version));
+  return read_entry<T>(snap, *e, key);
+}
+
+}  // namespace
+
+Resolution resolve_scalar(ClientCore& core, std::string_view key, ValueType type) {
+  Resolution r;
+  auto current = core.current_for_thread();
+  if (!current) {
+    r.status = static_cast<hotswap_status>(current.error().code);
+    return r;
+  }
+  r.word = current->word;
+  r.expected_word = current->expected_word;
+  const layout::IndexEntry* e = current->snap->find(key);
+  if (e == nullptr) {
+    r.status = HOTSWAP_ERR_NOT_FOUND;
+  } else if (e->type != static_cast<uint8_t>(type)) {
+    r.status = HOTSWAP_ERR_TYPE_MISMATCH;
+    r.bits = e->type;
+  } else {
+    r.status = HOTSWAP_OK;
+    r.bits = e->value;
+  }
+  return r;
+}
+
+Error resolution_error(const ClientCore& core, const Resolution& r, std::string_view key,
+                       ValueType type) {
+  switch (r.status) {
+    case HOTSWAP_ERR_NOT_FOUND:
+      return Error{ErrorCode::not_found,
+                   str_cat("key '", key, "' not found in the active version of '", core.ns(), "'")};
+    case HOTSWAP_ERR_TYPE_MISMATCH:
+      return type_mismatch(key, type, static_cast<uint8_t>(r.bits));
+    default:
+      return Error{static_cast<ErrorCode>(r.status),
+                   str_cat("reading key '", key, "' of '", core.ns(),
+                           "': ", hotswap_status_string(r.status))};
+  }
+}
+
+}  // namespace detail
+
+// ---- Client ----
+
+std::expected<Client, Error> Client::open(std::string_view ns, ClientOptions options) {
+  auto core = detail::ClientCore::open(ns, options);
+  if (!core) return std::unexpected(core.error());
+  return Client(std::move(*core));
+}
+
+Client::Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&& other) noexcept {
+  if (this != &other) {
+    if (watcher_) watcher_->stop();
+    core_ = std::move(other.core_);
+    watcher_ = std::move(other.watcher_);
+  }
+  return *this;
+}
+Client::~Client() {
+  if (watcher_) watcher_->stop();
+}
+
+const std::string& Client::ns() const { return core_->ns(); }
+
+template <StoredValue T>
+std::expected<T, Error> Client::get(std::string_view key) const {
+  auto current = core_->current_for_thread();
+  if (!current) return std::unexpected(current.error());
+  return detail::get_from<T>(*current->snap, core_->ns(), key);
+}
+
+std::expected<SnapshotView, Error> Client::snapshot() const {
+  auto snap = core_->current_shared();
+  if (!snap) return std::unexpected(snap.error());
+  return SnapshotView(std::move(*snap));
+}
+
+std::expected<uint64_t, Error> Client::version() const {
+  auto current = core_->current_for_thread();
+  if (!current) return std::unexpected(current.error());
+  return current->snap->slot.version;
+}
+
+std::expected<uint64_t, Error> Client::wait_for_change(std::chrono::nanoseconds timeout) {
+  detail::ChangeToken seen;
+  {
+    std::lock_guard lock(core_->wait_mu);
+    seen = core_->wait_seen;
+  }
+  auto version = core_->wait_for_change(seen, timeout, nullptr);
+  if (version) {
+    std::lock_guard lock(core_->wait_mu);
+    core_->wait_seen = seen;
+  }
+  return version;
+}
+
+Subscription Client::on_change(std::function<void(uint64_t version)> callback) {
+  if (!watcher_) watcher_ = detail::Watcher::start(core_);
+  const uint64_t id = watcher_->add(std::move(callback));
+  return Subscription(watcher_, id);
+}
+
+// ---- Subscription ----
+
+Subscription::Subscription(Subscription&& other) noexcept
+    : watcher_(std::move(other.watcher_)), id_(std::exchange(other.id_, 0)) {}
+
+Subscription& Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    watcher_ = std::move(other.watcher_);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+void Subscription::reset() {
+  if (auto watcher = watcher_.lock()) watcher->remove(id_);
+  watcher_.reset();
+  id_ = 0;
+}
+
+// ---- SnapshotView ----
+
+uint64_t SnapshotView::version() const { return snap_->slot.version; }
+
+ContentHash SnapshotView::content_hash() const {
+  ContentHash hash;
+  std::memcpy(hash.data(), snap_->slot.content_hash, hash.size());
+  return hash;
+}
+
+std::chrono::system_clock::time_point SnapshotView::published_at() const {
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<
+                                               std::chrono::system_clock::duration>(
+      std::chrono::nanoseconds(snap_->slot.published_unix_ns)));
+}
+
+size_t SnapshotView::size() const { return snap_->view.key_count; }
+
+template <StoredValue T>
+std::expected<T, Error> SnapshotView::get(std::string_view key) const {
+  return detail::get_from<T>(*snap_, "", key);
+}
+
+std::expected<std::string_view, Error> SnapshotView::text(std::string_view key) const {
+  auto entry = find(key);
+  if (!entry) return std::unexpected(entry.error());
+  return entry->text();
+}
+
+bool SnapshotView::contains(std::string_view key) const { return snap_->find(key) != nullptr; }
+
+std::expected<SnapshotView::Entry, Error> SnapshotView::find(std::string_view key) const {
+  const layout::IndexEntry* e = snap_->find(key);
+  if (e == nullptr) return std::unexpected(detail::not_found("", key, version()));
+  return Entry(snap_.get(), static_cast<uint32_t>(e - snap_->view.index));
+}
+
+SnapshotView::Iterator SnapshotView::begin() const { return Iterator(snap_.get(), 0); }
+SnapshotView::Iterator SnapshotView::end() const {
+  return Iterator(snap_.get(), snap_->view.key_count);
+}
+
+SnapshotView::Range SnapshotView::with_prefix(std::string_view prefix) const {
+  const uint32_t first = layout::lower_bound(snap_->view, prefix);
+  uint32_t last = first;
+  while (last < snap_->view.key_count &&
+         layout::entry_key(snap_->view, snap_->view.index[last]).starts_with(prefix)) {
+    ++last;
+  }
+  return Range{Iterator(snap_.get(), first), Iterator(snap_.get(), last)};
+}
+
+std::string_view SnapshotView::Entry::key() const {
+  return layout::entry_key(snap_->view, snap_->view.index[index_]);
+}
+
+ValueType SnapshotView::Entry::type() const {
+  return static_cast<ValueType>(snap_->view.index[index_].type);
+}
+
+template <StoredValue T>
+std::expected<T, Error> SnapshotView::Entry::get() const {
+  return detail::read_entry<T>(*snap_, snap_->view.index[index_], key());
+}
+
+std::expected<std::string_view, Error> SnapshotView::Entry::text() const {
+  const layout::IndexEntry& e = snap_->view.index[index_];
+  if (e.type != HOTSWAP_TYPE_STRING && e.type != HOTSWAP_TYPE_JSON) {
+    return std::unexpected(detail::type_mismatch(key(), ValueType::string, e.type));
+  }
+  return layout::entry_text(snap_->view, e);
+}
+
+Value SnapshotView::Entry::value() const {
+  switch (type()) {
+    case ValueType::int64: return *get<int64_t>();
+    case ValueType::float64: return *get<double>();
+    case ValueType::boolean: return *get<bool>();
+    case ValueType::string: return *get<std::string>();
+    case ValueType::json: return *get<Json>();
+    case ValueType::duration: return *get<Duration>();
+  }
+  return int64_t{0};  // unreachable: types are validated on map
+}
+
+#define HOTSWAP_INSTANTIATE(T)                                                      \
+  template std::expected<T, Error> Client::get<T>(std::string_view) const;         \
+  template std::expected<T, Error> SnapshotView::get<T>(std::string_view) const;   \
+  template std::expected<T, Error> SnapshotView::Entry::get<T>() const;
+HOTSWAP_INSTANTIATE(int64_t)
+HOTSWAP_INSTANTIATE(double)
+HOTSWAP_INSTANTIATE(bool)
+HOTSWAP_INSTANTIATE(std::string)
+HOTSWAP_INSTANTIATE(Json)
+HOTSWAP_INSTANTIATE(Duration)
+#undef HOTSWAP_INSTANTIATE
+
+}  // namespace hotswap

@@ -1,0 +1,223 @@
+#include "client_core.h"
+
+#include <array>
+
+#include "futex.h"
+#include "str_cat.h"
+
+namespace hotswap::detail {
+namespace {
+
+constexpr int kRefreshAttempts = 100;
+constexpr auto kReattachInterval = std::chrono::milliseconds(10);
+
+std::atomic<uint64_t> next_core_id{1};
+
+// Per thread, the snapshot each recently used client resolved last. It lets
+// lookups by name run without locks, and keeps the mapping alive while the
+// thread may still read from it.
+struct ThreadCacheEntry {
+  uint64_t core_id = 0;
+  const std::atomic<uint64_t>* word = nullptr;
+  uint64_t expected_word = 0;
+  std::shared_ptr<const MappedSnapshot> snap;
+};
+struct ThreadCache {
+  std::array<ThreadCacheEntry, 4> entries;
+  uint32_t next_victim = 0;
+};
+thread_local ThreadCache thread_cache;
+
+Error head_error(hotswap_status status, const std::string& name) {
+  return Error{static_cast<ErrorCode>(status),
+               str_cat("head segment ", name, " failed validation (", hotswap_status_string(status),
+                       ")")};
+}
+
+}  // namespace
+
+std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_view ns,
+                                                                    const ClientOptions& options) {
+  auto names = shm::SegmentNames::for_namespace(ns);
+  if (!names) return std::unexpected(names.error());
+  auto head = shm::Segment::open_read_only(names->head());
+  if (!head) {
+    if (head.error().code == ErrorCode::no_segment) {
+      return std::unexpected(Error{ErrorCode::no_segment,
+                                   str_cat("namespace '", ns,
+                                           "' has no shared-memory segment: is a sidecar "
+                                           "subscribed to it on this host?")});
+    }
+    return std::unexpected(head.error());
+  }
+  if (auto status = layout::validate_head(head->data(), head->size()); status != HOTSWAP_OK) {
+    return std::unexpected(head_error(status, names->head()));
+  }
+  auto core = std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), options,
+                                                          std::move(*head)));
+  core->wait_seen = core->token_now();
+  return core;
+}
+
+ClientCore::ClientCore(shm::SegmentNames names, ClientOptions options, shm::Segment head)
+    : names_(std::move(names)), options_(options), id_(next_core_id.fetch_add(1)) {
+  heads_.push_back(std::make_unique<shm::Segment>(std::move(head)));
+  head_.store(static_cast<const layout::HeadLayout*>(heads_.back()->data()));
+}
+
+ClientCore::~ClientCore() = default;
+
+ChangeToken ClientCore::token_now() const {
+  const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
+  return {head, head->active.load(std::memory_order_acquire)};
+}
+
+bool ClientCore::reattach_locked(bool rate_limited) {
+  const auto now = std::chrono::steady_clock::now();
+  if (rate_limited && now - last_reattach_ < kReattachInterval) return false;
+  last_reattach_ = now;
+  auto segment = shm::Segment::open_read_only(names_.head());
+  if (!segment) return false;
+  if (layout::validate_head(segment->data(), segment->size()) != HOTSWAP_OK) return false;
+  const auto* head = static_cast<const layout::HeadLayout*>(segment->data());
+  if (layout::is_retired(head->active.load(std::memory_order_acquire))) return false;
+  if (head->head_id == head_.load()->head_id) return false;  // the same head
+  heads_.push_back(std::make_unique<shm::Segment>(std::move(*segment)));
+  head_.store(head, std::memory_order_release);
+  return true;
+}
+
+std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
+  Error last{ErrorCode::busy, str_cat("namespace '", ns(), "' kept changing while resolving")};
+  for (int attempt = 0; attempt < kRefreshAttempts; ++attempt) {
+    const layout::HeadLayout* head = head_.load(std::memory_order_relaxed);
+    const uint64_t word = head->active.load(std::memory_order_acquire);
+    if (current_ && head == current_head_ && word == current_word_) {
+      return Resolved{current_, head, word};
+    }
+    if (layout::is_retired(word) || (attempt == 0 && heads_.back()->detached())) {
+      if (reattach_locked(/*rate_limited=*/true)) continue;
+      // No newer head yet (a writer mid-replace): keep serving the last
+      // complete snapshot rather than failing.
+      if (current_) return Resolved{current_, current_head_, current_word_};
+      if (layout::is_retired(word)) {
+        return std::unexpected(Error{ErrorCode::no_segment,
+                                     str_cat("namespace '", ns(), "' was removed or replaced")});
+      }
+    }
+    layout::SlotInfo slot;
+    uint64_t confirmed = 0;
+    const hotswap_status status = layout::read_active_slot(*head, &confirmed, &slot);
+    if (status == HOTSWAP_ERR_NO_SNAPSHOT) {
+      return std::unexpected(Error{ErrorCode::no_snapshot,
+                                   str_cat("namespace '", ns(), "' has no active version yet")});
+    }
+    if (status != HOTSWAP_OK) {
+      last = Error{static_cast<ErrorCode>(status),
+                   str_cat("reading the active slot of '", ns(), "': ",
+                           hotswap_status_string(status))};
+      continue;
+    }
+    if (current_ && current_->slot.version == slot.version && current_->slot.nonce == slot.nonce) {
+      current_head_ = head;
+      current_word_ = confirmed;
+      return Resolved{current_, head, confirmed};
+    }
+    auto snap = MappedSnapshot::open(names_, slot, options_.verify_checksum);
+    if (!snap) {
+      // Gone: the writer evicted it after we read the slot; the active word
+      // has moved on, so look again.
+      if (snap.error().code == ErrorCode::no_segment) {
+        last = snap.error();
+        continue;
+      }
+      return std::unexpected(snap.error());
+    }
+    current_ = std::move(*snap);
+    current_head_ = head;
+    current_word_ = confirmed;
+    return Resolved{current_, head, confirmed};
+  }
+  return std::unexpected(last);
+}
+
+std::expected<ClientCore::Current, Error> ClientCore::current_for_thread() {
+  const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
+  const uint64_t word = head->active.load(std::memory_order_acquire);
+  ThreadCache& cache = thread_cache;
+  for (const ThreadCacheEntry& e : cache.entries) {
+    if (e.core_id == id_ && e.word == &head->active && e.expected_word == word) {
+      return Current{e.snap.get(), e.word, e.expected_word};
+    }
+  }
+  std::unique_lock lock(mu_);
+  auto resolved = refresh_locked();
+  lock.unlock();
+  if (!resolved) return std::unexpected(resolved.error());
+  ThreadCacheEntry* slot = nullptr;
+  for (ThreadCacheEntry& e : cache.entries) {
+    if (e.core_id == id_) slot = &e;
+  }
+  if (slot == nullptr) slot = &cache.entries[cache.next_victim++ % cache.entries.size()];
+  *slot = ThreadCacheEntry{id_, &resolved->head->active, resolved->word, std::move(resolved->snap)};
+  return Current{slot->snap.get(), slot->word, slot->expected_word};
+}
+
+std::expected<std::shared_ptr<const MappedSnapshot>, Error> ClientCore::current_shared() {
+  std::lock_guard lock(mu_);
+  auto resolved = refresh_locked();
+  if (!resolved) return std::unexpected(resolved.error());
+  return std::move(resolved->snap);
+}
+
+void ClientCore::wake_waiters() const {
+  std::lock_guard lock(mu_);
+  for (const auto& segment : heads_) {
+    futex_wake_all(&static_cast<const layout::HeadLayout*>(segment->data())->notify_seq);
+  }
+}
+
+std::expected<uint64_t, Error> ClientCore::wait_for_change(
+    ChangeToken& seen, std::optional<std::chrono::nanoseconds> timeout,
+    const std::atomic<bool>* stop) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+  auto retired_backoff = std::chrono::nanoseconds(std::chrono::milliseconds(1));
+  for (;;) {
+    if (stop != nullptr && stop->load(std::memory_order_acquire)) {
+      return std::unexpected(Error{ErrorCode::timeout, "stopped"});
+    }
+    const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
+    const uint32_t seq = head->notify_seq.load(std::memory_order_acquire);
+    const uint64_t word = head->active.load(std::memory_order_acquire);
+    std::optional<std::chrono::nanoseconds> sleep_for;
+    if (layout::is_retired(word)) {
+      std::unique_lock lock(mu_);
+      if (head_.load() != head || reattach_locked(/*rate_limited=*/false)) continue;
+      // The replacing writer has not renamed its head in yet: back off.
+      sleep_for = retired_backoff;
+      retired_backoff = std::min(retired_backoff * 2, std::chrono::nanoseconds(std::chrono::seconds(1)));
+    } else if (ChangeToken{head, word} != seen) {
+      layout::SlotInfo slot;
+      uint64_t confirmed = 0;
+      if (layout::read_active_slot(*head, &confirmed, &slot) == HOTSWAP_OK) {
+        seen = ChangeToken{head, confirmed};
+        return slot.version;
+      }
+      seen = ChangeToken{head, word};  // a fresh head with nothing active: keep waiting
+      continue;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return std::unexpected(Error{ErrorCode::timeout,
+                                   str_cat("no change to '", ns(), "' within the timeout")});
+    }
+    if (deadline != Clock::time_point::max()) {
+      const auto remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+      sleep_for = sleep_for ? std::min(*sleep_for, remaining) : remaining;
+    }
+    futex_wait(&head->notify_seq, seq, sleep_for);
+  }
+}
+
+}  // namespace hotswap::detail

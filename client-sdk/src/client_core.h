@@ -1,0 +1,95 @@
+// The process-local state behind a Client: the attached head segment(s),
+// the mapped active snapshot, and the re-attach logic. Shared by the
+// Client, its Handles and its watcher; all methods are thread-safe.
+#ifndef HOTSWAP_CLIENT_SDK_SRC_CLIENT_CORE_H_
+#define HOTSWAP_CLIENT_SDK_SRC_CLIENT_CORE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "hotswap/client.hpp"
+#include "layout.h"
+#include "mapped_snapshot.h"
+#include "shm.h"
+
+namespace hotswap::detail {
+
+// Identifies what a reader last saw: a head and its active word.
+struct ChangeToken {
+  const layout::HeadLayout* head = nullptr;
+  uint64_t word = 0;
+  friend bool operator==(const ChangeToken&, const ChangeToken&) = default;
+};
+
+class ClientCore {
+ public:
+  static std::expected<std::shared_ptr<ClientCore>, Error> open(std::string_view ns,
+                                                                 const ClientOptions& options);
+  ~ClientCore();
+
+  const std::string& ns() const { return names_.ns(); }
+
+  // The active snapshot, and the word it is current under.
+  struct Current {
+    const MappedSnapshot* snap;
+    const std::atomic<uint64_t>* word;
+    uint64_t expected_word;
+  };
+  // Without locks or system calls while nothing changed. The snapshot stays
+  // mapped at least until this thread's next call (a thread-local cache
+  // holds a reference).
+  std::expected<Current, Error> current_for_thread();
+  // The active snapshot as an owning reference (for views).
+  std::expected<std::shared_ptr<const MappedSnapshot>, Error> current_shared();
+
+  // The head and word as they are now.
+  ChangeToken token_now() const;
+
+  // Blocks until the active snapshot differs from `seen` (then updates it
+  // and returns the active version), `timeout` passes, or *stop is set.
+  std::expected<uint64_t, Error> wait_for_change(ChangeToken& seen,
+                                                 std::optional<std::chrono::nanoseconds> timeout,
+                                                 const std::atomic<bool>* stop);
+
+  // Wakes every thread of this process waiting in wait_for_change (and,
+  // harmlessly, other processes' waiters, which re-check and sleep again).
+  void wake_waiters() const;
+
+  // The state wait_for_change of the Client API starts from.
+  std::mutex wait_mu;
+  ChangeToken wait_seen;
+
+ private:
+  struct Resolved {
+    std::shared_ptr<const MappedSnapshot> snap;
+    const layout::HeadLayout* head;
+    uint64_t word;
+  };
+
+  ClientCore(shm::SegmentNames names, ClientOptions options, shm::Segment head);
+  std::expected<Resolved, Error> refresh_locked();
+  bool reattach_locked(bool rate_limited);
+
+  const shm::SegmentNames names_;
+  const ClientOptions options_;
+  const uint64_t id_;
+  mutable std::mutex mu_;
+  // Every head this client attached to; retired ones stay mapped so that
+  // Handles holding a pointer to their active word stay valid.
+  std::vector<std::unique_ptr<shm::Segment>> heads_;
+  std::atomic<const layout::HeadLayout*> head_;
+  std::shared_ptr<const MappedSnapshot> current_;
+  const layout::HeadLayout* current_head_ = nullptr;
+  uint64_t current_word_ = 0;
+  std::chrono::steady_clock::time_point last_reattach_{};
+};
+
+}  // namespace hotswap::detail
+
+#endif  // HOTSWAP_CLIENT_SDK_SRC_CLIENT_CORE_H_

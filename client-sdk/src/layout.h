@@ -1,0 +1,176 @@
+// The shared-memory layout: the bytes the sidecar writes and applications
+// map. Two kinds of segment exist per namespace:
+//
+//   head      a small, long-lived segment: which snapshot is active, the
+//             resident snapshots, and the futex word for change notification.
+//   snapshot  one immutable segment per published version: a sorted index,
+//             an open-addressing hash table, and the key/string bytes.
+//
+// This file and layout.cc deliberately avoid <expected> and other C++23
+// library features: they are the layer the fuzzer compiles with clang, and
+// everything here reports plain status codes (shared with the C API).
+// See docs/shm-layout.md for the protocol.
+#ifndef HOTSWAP_CLIENT_SDK_SRC_LAYOUT_H_
+#define HOTSWAP_CLIENT_SDK_SRC_LAYOUT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "hotswap/client.h"  // hotswap_status, HOTSWAP_TYPE_*
+
+namespace hotswap::layout {
+
+inline constexpr uint64_t kHeadMagic = 0x4441454850575348ull;      // "HSWPHEAD"
+inline constexpr uint64_t kSnapshotMagic = 0x50414e5350575348ull;  // "HSWPSNAP"
+inline constexpr uint32_t kLayoutVersion = 1;
+
+inline constexpr uint32_t kSlotCount = 16;
+inline constexpr uint32_t kNoSlot = 0xff;
+inline constexpr uint64_t kRetiredBit = 1ull << 63;
+inline constexpr uint64_t kSlotMask = 0xff;
+inline constexpr uint32_t kMaxKeyLength = 1024;
+inline constexpr uint64_t kMaxSnapshotBytes = 1ull << 32;  // 4 GiB: offsets are 32-bit
+
+// The active word: bits 0-7 the active slot (kNoSlot before the first
+// publish), bits 8-62 a generation that grows on every activation, bit 63
+// set once the head has been replaced by a newer one.
+constexpr uint32_t active_slot(uint64_t word) { return static_cast<uint32_t>(word & kSlotMask); }
+constexpr uint64_t active_generation(uint64_t word) { return (word & ~kRetiredBit) >> 8; }
+constexpr bool is_retired(uint64_t word) { return (word & kRetiredBit) != 0; }
+constexpr uint64_t make_active_word(uint64_t generation, uint32_t slot) {
+  return ((generation << 8) & ~kRetiredBit) | (slot & kSlotMask);
+}
+
+// A resident snapshot as the head describes it. Every field is an atomic so
+// that a reader may read a slot while the writer fills another one: the
+// writer never writes the slot the active word names, and readers confirm
+// the active word is unchanged after reading (see read_active_slot).
+struct SlotDescriptor {
+  std::atomic<uint64_t> state;  // kSlotFree or kSlotReady
+  std::atomic<uint64_t> version;
+  std::atomic<uint64_t> nonce;  // distinguishes re-publishes of one version
+  std::atomic<uint64_t> file_size;
+  std::atomic<uint64_t> data_checksum;
+  std::atomic<uint64_t> content_hash[4];
+  std::atomic<uint64_t> published_unix_ns;
+  uint64_t reserved[6];
+};
+static_assert(sizeof(SlotDescriptor) == 128);
+
+inline constexpr uint64_t kSlotFree = 0;
+inline constexpr uint64_t kSlotReady = 1;
+
+// The head segment. The first 64 bytes keep their meaning in every layout
+// version so that a newer writer can still retire an older head.
+struct HeadLayout {
+  uint64_t magic;
+  uint32_t layout_version;
+  uint32_t head_size;
+  std::atomic<uint64_t> active;       // see make_active_word
+  std::atomic<uint32_t> notify_seq;   // futex word: bumped after every activation
+  uint32_t writer_pid;                // informational: the last writer
+  uint64_t created_unix_ns;
+  uint64_t head_id;                   // random per created head
+  uint64_t reserved0[2];
+  char namespace_name[256];           // NUL-terminated, informational
+  SlotDescriptor slots[kSlotCount];
+};
+static_assert(sizeof(HeadLayout) == 64 + 256 + 128 * kSlotCount);
+static_assert(offsetof(HeadLayout, active) == 16);
+static_assert(offsetof(HeadLayout, notify_seq) == 24);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+// Snapshot segment header, at offset 0. All offsets are from the start of
+// the segment and are bounds-checked by validate_snapshot and every lookup.
+struct SnapshotHeader {
+  uint64_t magic;
+  uint32_t layout_version;
+  uint32_t header_size;
+  uint64_t file_size;
+  uint64_t version;
+  uint64_t content_hash[4];
+  uint32_t key_count;
+  uint32_t table_size;     // hash table slots, a power of two
+  uint64_t index_offset;   // IndexEntry[key_count], sorted by key bytes
+  uint64_t table_offset;   // uint32_t[table_size]; 0 = empty, else index + 1
+  uint64_t data_offset;    // key bytes and string values
+  uint64_t data_size;
+  uint64_t data_checksum;  // checksum64 over [header_size, file_size)
+  uint64_t published_unix_ns;
+  uint64_t reserved[4];
+  uint64_t header_checksum;  // checksum64 over the header before this field
+};
+static_assert(sizeof(SnapshotHeader) == 160);
+
+struct IndexEntry {
+  uint64_t key_hash;
+  uint32_t key_offset;  // relative to data_offset
+  uint32_t key_length;
+  uint8_t type;         // HOTSWAP_TYPE_*
+  uint8_t reserved[3];
+  uint32_t value_length;  // string and JSON: byte length
+  uint64_t value;         // scalars: the bits; string and JSON: offset relative to data_offset
+};
+static_assert(sizeof(IndexEntry) == 32);
+
+// checksum64 is the key hash and the corruption check of the layout. It is
+// not cryptographic: it catches accidents, the content hash identifies data.
+uint64_t checksum64(const void* data, size_t size);
+uint64_t key_hash(std::string_view key);
+
+// Validates a head segment mapped at `base` with `size` bytes.
+hotswap_status validate_head(const void* base, size_t size);
+
+// Reads the slot the active word names. On success fills `word` and copies
+// the descriptor into `out` (plain values), confirming no activation raced
+// the copy. HOTSWAP_ERR_NO_SNAPSHOT when nothing was activated yet.
+struct SlotInfo {
+  uint64_t version;
+  uint64_t nonce;
+  uint64_t file_size;
+  uint64_t data_checksum;
+  uint64_t content_hash[4];
+  uint64_t published_unix_ns;
+};
+hotswap_status read_active_slot(const HeadLayout& head, uint64_t* word, SlotInfo* out);
+void read_slot(const SlotDescriptor& slot, SlotInfo* out);
+
+// The geometry of a validated snapshot, copied into process memory so that
+// no later change to the shared bytes can redirect a lookup out of bounds.
+struct ValidatedSnapshot {
+  const char* base = nullptr;
+  size_t size = 0;
+  const SnapshotHeader* header = nullptr;
+  const IndexEntry* index = nullptr;
+  uint32_t key_count = 0;
+  const uint32_t* table = nullptr;
+  uint32_t table_mask = 0;
+  const char* data = nullptr;
+  uint64_t data_size = 0;
+};
+
+// Validates a whole snapshot segment: header, checksums, every index entry
+// and the hash table, and fills `out`. `expect` (optional) must match
+// version, size and data checksum. The data checksum (a pass over every
+// byte) is skipped when !verify_data_checksum; structure is always checked. Lookups over `out` bounds-check every
+// offset they follow, so they stay safe even if the bytes change later.
+hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* expect,
+                                 bool verify_data_checksum, ValidatedSnapshot* out);
+
+// The entry for `key`, or nullptr.
+const IndexEntry* find_entry(const ValidatedSnapshot& s, std::string_view key);
+
+// The key and (for string/JSON) value bytes of an entry; empty when an
+// offset is out of range.
+std::string_view entry_key(const ValidatedSnapshot& s, const IndexEntry& e);
+std::string_view entry_text(const ValidatedSnapshot& s, const IndexEntry& e);
+
+// The index of the first entry whose key is >= `key`.
+uint32_t lower_bound(const ValidatedSnapshot& s, std::string_view key);
+
+}  // namespace hotswap::layout
+
+#endif  // HOTSWAP_CLIENT_SDK_SRC_LAYOUT_H_

@@ -1,0 +1,219 @@
+#include "shm.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "str_cat.h"
+
+namespace hotswap::shm {
+namespace bip = boost::interprocess;
+using detail::str_cat;
+
+namespace {
+
+bool valid_namespace_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == '/';
+}
+
+std::string path_of(std::string_view name) { return str_cat(kShmDir, "/", name); }
+
+template <class Fn>
+std::expected<Segment, Error> guarded(const std::string& name, std::string_view action, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const bip::interprocess_exception& e) {
+    const int err = e.get_native_error();
+    return std::unexpected(errno_error(err != 0 ? err : EIO, str_cat(action, " ", name)));
+  } catch (const std::exception& e) {
+    return std::unexpected(Error{ErrorCode::io, str_cat(action, " ", name, ": ", e.what())});
+  }
+}
+
+}  // namespace
+
+Error errno_error(int err, std::string_view what) {
+  ErrorCode code = ErrorCode::io;
+  if (err == ENOENT) code = ErrorCode::no_segment;
+  if (err == EACCES || err == EPERM) code = ErrorCode::permission_denied;
+  if (err == EWOULDBLOCK) code = ErrorCode::busy;
+  return Error{code, str_cat(what, ": ", std::strerror(err))};
+}
+
+std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view ns) {
+  if (ns.empty() || ns.size() > 200) {
+    return std::unexpected(Error{ErrorCode::invalid_argument,
+                                 str_cat("namespace name must be 1-200 characters, got ", ns.size())});
+  }
+  for (char c : ns) {
+    if (!valid_namespace_char(c)) {
+      return std::unexpected(Error{
+          ErrorCode::invalid_argument,
+          str_cat("namespace '", ns, "' contains '", c, "': allowed are letters, digits, '.', '_', '-', '/'")});
+    }
+  }
+  if (ns.front() == '/' || ns.back() == '/' || ns.find("//") != std::string_view::npos) {
+    return std::unexpected(Error{ErrorCode::invalid_argument,
+                                 str_cat("namespace '", ns, "' has an empty path component")});
+  }
+  SegmentNames names;
+  names.ns_ = std::string(ns);
+  std::string encoded(ns);
+  for (char& c : encoded) {
+    if (c == '/') c = '~';
+  }
+  names.prefix_ = "hs+" + encoded + "+";
+  return names;
+}
+
+std::string SegmentNames::snapshot(uint64_t version, uint64_t nonce) const {
+  return str_cat(prefix_, "v", version, "+", detail::Hex16{nonce});
+}
+
+std::string SegmentNames::temp_head(uint64_t nonce) const {
+  return str_cat(prefix_, "head.tmp+", detail::Hex16{nonce});
+}
+
+bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version,
+                                  uint64_t* nonce) const {
+  if (!name.starts_with(prefix_)) return false;
+  name.remove_prefix(prefix_.size());
+  unsigned long long v = 0, n = 0;
+  int consumed = 0;
+  const std::string rest(name);
+  if (std::sscanf(rest.c_str(), "v%llu+%16llx%n", &v, &n, &consumed) != 2) return false;
+  if (static_cast<size_t>(consumed) != rest.size()) return false;
+  *version = v;
+  *nonce = n;
+  return true;
+}
+
+std::expected<Segment, Error> Segment::create(const std::string& name, size_t size, mode_t mode,
+                                              std::optional<gid_t> group) {
+  return guarded(name, "create", [&]() -> std::expected<Segment, Error> {
+    Segment s;
+    bip::permissions perms;
+    perms.set_permissions(mode);
+    s.object_ = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write, perms);
+    if (group && ::fchown(s.fd(), static_cast<uid_t>(-1), *group) != 0) {
+      const int err = errno;
+      bip::shared_memory_object::remove(name.c_str());
+      return std::unexpected(errno_error(err, str_cat("chown ", name, " to group ", *group)));
+    }
+    s.object_.truncate(static_cast<bip::offset_t>(size));
+    s.region_ = bip::mapped_region(s.object_, bip::read_write);
+    return s;
+  });
+}
+
+std::expected<Segment, Error> Segment::open_read_only(const std::string& name) {
+  return guarded(name, "open", [&]() -> std::expected<Segment, Error> {
+    Segment s;
+    s.object_ = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_only);
+    bip::offset_t size = 0;
+    if (!s.object_.get_size(size) || size <= 0) {
+      return std::unexpected(
+          Error{ErrorCode::corrupt, str_cat("segment ", name, " is empty or unreadable")});
+    }
+    s.region_ = bip::mapped_region(s.object_, bip::read_only);
+    return s;
+  });
+}
+
+std::expected<Segment, Error> Segment::open_read_write(const std::string& name) {
+  return guarded(name, "open", [&]() -> std::expected<Segment, Error> {
+    Segment s;
+    s.object_ = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_write);
+    bip::offset_t size = 0;
+    if (!s.object_.get_size(size) || size <= 0) {
+      return std::unexpected(
+          Error{ErrorCode::corrupt, str_cat("segment ", name, " is empty or unreadable")});
+    }
+    s.region_ = bip::mapped_region(s.object_, bip::read_write);
+    return s;
+  });
+}
+
+int Segment::fd() const { return object_.get_mapping_handle().handle; }
+
+bool Segment::detached() const {
+  struct stat by_fd{}, by_name{};
+  if (::fstat(fd(), &by_fd) != 0) return true;
+  if (by_fd.st_nlink == 0) return true;
+  if (::stat(path_of(object_.get_name()).c_str(), &by_name) != 0) return true;
+  return by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev;
+}
+
+std::expected<void, Error> unlink(const std::string& name) {
+  if (::unlink(path_of(name).c_str()) != 0 && errno != ENOENT) {
+    return std::unexpected(errno_error(errno, str_cat("unlink ", name)));
+  }
+  return {};
+}
+
+std::expected<void, Error> rename(const std::string& from, const std::string& to) {
+  if (::rename(path_of(from).c_str(), path_of(to).c_str()) != 0) {
+    return std::unexpected(errno_error(errno, str_cat("rename ", from, " to ", to)));
+  }
+  return {};
+}
+
+std::vector<std::string> list(std::string_view prefix) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(kShmDir);
+  if (dir == nullptr) return names;
+  while (const dirent* e = ::readdir(dir)) {
+    std::string_view name(e->d_name);
+    if (name.starts_with(prefix)) names.emplace_back(name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+std::expected<WriterLock, Error> WriterLock::acquire(const std::string& name, mode_t mode) {
+  const std::string path = path_of(name);
+  // Writer::remove unlinks the lock file while holding it, so a lock taken
+  // on a file that is no longer at `path` is stale: retry on the new file.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, mode);
+    if (fd < 0) return std::unexpected(errno_error(errno, str_cat("open lock ", name)));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return std::unexpected(Error{
+            ErrorCode::busy, str_cat("another writer holds ", name, " (one writer per namespace)")});
+      }
+      return std::unexpected(errno_error(err, str_cat("lock ", name)));
+    }
+    struct stat by_fd{}, by_path{};
+    if (::fstat(fd, &by_fd) == 0 && ::stat(path.c_str(), &by_path) == 0 &&
+        by_fd.st_ino == by_path.st_ino && by_fd.st_dev == by_path.st_dev) {
+      return WriterLock(fd);
+    }
+    ::close(fd);
+  }
+  return std::unexpected(Error{ErrorCode::busy, str_cat("lock ", name, " keeps being replaced")});
+}
+
+WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+WriterLock::~WriterLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace hotswap::shm

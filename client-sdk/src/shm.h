@@ -1,0 +1,100 @@
+// Named shared-memory segments (Boost.Interprocess over POSIX shm) and the
+// naming scheme of a namespace's segments. Internal to the SDK.
+#ifndef HOTSWAP_CLIENT_SDK_SRC_SHM_H_
+#define HOTSWAP_CLIENT_SDK_SRC_SHM_H_
+
+#include <sys/types.h>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hotswap/error.hpp"
+
+namespace hotswap::shm {
+
+// Where POSIX shared memory objects live on Linux (glibc's shm_open and
+// Boost.Interprocess both use it). Listing and renaming go through it.
+inline constexpr const char* kShmDir = "/dev/shm";
+
+// The segment names of one namespace. A namespace name is 1-200 characters
+// of [A-Za-z0-9._-] and '/'; the names use '+' as a separator, which no
+// namespace contains, so no namespace's names are a prefix of another's.
+class SegmentNames {
+ public:
+  static std::expected<SegmentNames, Error> for_namespace(std::string_view ns);
+
+  const std::string& ns() const { return ns_; }
+  std::string head() const { return prefix_ + "head"; }
+  std::string lock() const { return prefix_ + "lock"; }
+  std::string snapshot(uint64_t version, uint64_t nonce) const;
+  std::string temp_head(uint64_t nonce) const;
+  // Every segment name of this namespace starts with it.
+  const std::string& prefix() const { return prefix_; }
+  // Parses a snapshot segment name of this namespace.
+  bool parse_snapshot(std::string_view name, uint64_t* version, uint64_t* nonce) const;
+
+ private:
+  std::string ns_;
+  std::string prefix_;
+};
+
+// A mapped segment. Owns the descriptor and the mapping; both go on
+// destruction. Readers' mappings are PROT_READ.
+class Segment {
+ public:
+  // Creates `name` exclusively with `mode` (umask does not apply) and maps it
+  // read-write.
+  static std::expected<Segment, Error> create(const std::string& name, size_t size, mode_t mode,
+                                              std::optional<gid_t> group);
+  static std::expected<Segment, Error> open_read_only(const std::string& name);
+  static std::expected<Segment, Error> open_read_write(const std::string& name);
+
+  Segment(Segment&&) noexcept = default;
+  Segment& operator=(Segment&&) noexcept = default;
+
+  void* data() const { return region_.get_address(); }
+  size_t size() const { return region_.get_size(); }
+  // True once the segment's name no longer refers to this object (it was
+  // unlinked or replaced by a rename).
+  bool detached() const;
+  int fd() const;
+
+ private:
+  Segment() = default;
+  boost::interprocess::shared_memory_object object_;
+  boost::interprocess::mapped_region region_;
+};
+
+std::expected<void, Error> unlink(const std::string& name);
+// Atomically replaces `to` with `from`.
+std::expected<void, Error> rename(const std::string& from, const std::string& to);
+// Names in kShmDir starting with `prefix`.
+std::vector<std::string> list(std::string_view prefix);
+
+// An exclusive, advisory lock on a segment-side lock file; the kernel drops
+// it when the holder dies, so a SIGKILLed writer never blocks its successor.
+class WriterLock {
+ public:
+  static std::expected<WriterLock, Error> acquire(const std::string& name, mode_t mode);
+  WriterLock(WriterLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  WriterLock& operator=(WriterLock&& other) noexcept;
+  ~WriterLock();
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// An Error for a failed system call on `what`.
+Error errno_error(int err, std::string_view what);
+
+}  // namespace hotswap::shm
+
+#endif  // HOTSWAP_CLIENT_SDK_SRC_SHM_H_

@@ -1,0 +1,62 @@
+#include <algorithm>
+#include <limits>
+
+#include "hotswap/snapshot_data.hpp"
+#include "layout.h"
+#include "str_cat.h"
+
+namespace hotswap {
+using detail::str_cat;
+
+SnapshotBuilder& SnapshotBuilder::set(std::string key, Value value) {
+  entries_.insert_or_assign(std::move(key), std::move(value));
+  return *this;
+}
+
+namespace {
+
+// Appends the problem with one entry, if any, to `problems`.
+void check_entry(const std::string& key, const Value& value, std::string& problems) {
+  auto add = [&](std::string_view what) {
+    if (!problems.empty()) problems += "; ";
+    problems += what;
+  };
+  if (key.empty()) add("empty key");
+  if (key.size() > layout::kMaxKeyLength) {
+    add(str_cat("key '", key.substr(0, 40), "...' is ", key.size(), " bytes (max ",
+                layout::kMaxKeyLength, ")"));
+  }
+  if (key.find('\0') != std::string::npos) add(str_cat("key '", key.c_str(), "...' contains NUL"));
+  const std::string* text = nullptr;
+  if (const auto* s = std::get_if<std::string>(&value)) text = s;
+  if (const auto* j = std::get_if<Json>(&value)) text = &j->text;
+  if (text != nullptr && text->size() > std::numeric_limits<uint32_t>::max()) {
+    add(str_cat("value of '", key, "' is ", text->size(), " bytes (max 4 GiB)"));
+  }
+}
+
+}  // namespace
+
+std::expected<SnapshotData, Error> SnapshotBuilder::build(uint64_t version,
+                                                          const ContentHash& hash) const& {
+  return SnapshotBuilder(*this).build(version, hash);
+}
+
+std::expected<SnapshotData, Error> SnapshotBuilder::build(uint64_t version,
+                                                          const ContentHash& hash) && {
+  std::string problems;
+  if (version == 0) problems = "version must be >= 1";
+  for (const auto& [key, value] : entries_) check_entry(key, value, problems);
+  if (!problems.empty()) return std::unexpected(Error{ErrorCode::invalid_argument, problems});
+  SnapshotData data;
+  data.version_ = version;
+  data.content_hash_ = hash;
+  data.entries_.reserve(entries_.size());
+  // std::map orders by std::less<std::string>, i.e. by unsigned byte values
+  // as char_traits<char>::compare does, the order readers binary-search.
+  for (auto& node : entries_) data.entries_.emplace_back(node.first, std::move(node.second));
+  entries_.clear();
+  return data;
+}
+
+}  // namespace hotswap

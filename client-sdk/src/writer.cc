@@ -1,0 +1,333 @@
+#include "hotswap/writer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "futex.h"
+#include "layout.h"
+#include "shm.h"
+#include "snapshot_encoder.h"
+#include "str_cat.h"
+
+namespace hotswap {
+using detail::str_cat;
+
+namespace {
+
+uint64_t unix_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t random_u64() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+bool same_hash(const layout::SlotDescriptor& slot, const ContentHash& hash) {
+  uint64_t words[4];
+  std::memcpy(words, hash.data(), sizeof words);
+  for (int i = 0; i < 4; ++i) {
+    if (slot.content_hash[i].load(std::memory_order_relaxed) != words[i]) return false;
+  }
+  return true;
+}
+
+// Marks a head replaced and wakes its waiters. Only the fields every layout
+// version keeps (magic, active, notify_seq) are touched.
+void retire_head(layout::HeadLayout* head) {
+  head->active.fetch_or(layout::kRetiredBit, std::memory_order_release);
+  head->notify_seq.fetch_add(1, std::memory_order_release);
+  detail::futex_wake_all(&head->notify_seq);
+}
+
+}  // namespace
+
+class Writer::Impl {
+ public:
+  Impl(shm::SegmentNames names, WriterOptions options, shm::WriterLock lock)
+      : names_(std::move(names)), options_(options), lock_(std::move(lock)) {}
+
+  std::expected<void, Error> attach() {
+    if (!options_.replace) {
+      auto existing = shm::Segment::open_read_write(names_.head());
+      if (existing) {
+        auto* head = static_cast<layout::HeadLayout*>(existing->data());
+        if (layout::validate_head(existing->data(), existing->size()) == HOTSWAP_OK &&
+            !layout::is_retired(head->active.load(std::memory_order_acquire))) {
+          head_segment_.emplace(std::move(*existing));
+          head_ = head;
+          adopt_slots();
+          collect_garbage();
+          return {};
+        }
+      } else if (existing.error().code != ErrorCode::no_segment) {
+        return std::unexpected(existing.error());
+      }
+    }
+    if (auto created = create_head(); !created) return created;
+    collect_garbage();
+    return {};
+  }
+
+  std::expected<void, Error> publish(const SnapshotData& data, PublishOptions options) {
+    if (auto slot = find_version(data.version())) {
+      if (!same_hash(head_->slots[*slot], data.content_hash())) {
+        return std::unexpected(Error{
+            ErrorCode::invalid_argument,
+            str_cat("version ", data.version(),
+                    " is already resident with a different content hash; versions are immutable")});
+      }
+      touch(*slot);
+      if (options.activate) activate_slot(*slot);
+      return {};
+    }
+    auto size = detail::encoded_size(data);
+    if (!size) return std::unexpected(size.error());
+    const uint32_t slot = free_slot();
+    const uint64_t nonce = random_u64();
+    const uint64_t published = unix_now_ns();
+    auto segment = shm::Segment::create(names_.snapshot(data.version(), nonce), *size,
+                                        options_.mode, options_.group);
+    if (!segment) return std::unexpected(segment.error());
+    const uint64_t checksum = detail::encode_snapshot(
+        data, published, static_cast<char*>(segment->data()), segment->size());
+
+    layout::SlotDescriptor& d = head_->slots[slot];
+    d.version.store(data.version(), std::memory_order_relaxed);
+    d.nonce.store(nonce, std::memory_order_relaxed);
+    d.file_size.store(*size, std::memory_order_relaxed);
+    d.data_checksum.store(checksum, std::memory_order_relaxed);
+    uint64_t words[4];
+    std::memcpy(words, data.content_hash().data(), sizeof words);
+    for (int i = 0; i < 4; ++i) d.content_hash[i].store(words[i], std::memory_order_relaxed);
+    d.published_unix_ns.store(published, std::memory_order_relaxed);
+    d.state.store(layout::kSlotReady, std::memory_order_release);
+
+    touch(slot);
+    if (options.activate) activate_slot(slot);
+    evict();
+    return {};
+  }
+
+  std::expected<void, Error> activate(uint64_t version) {
+    auto slot = find_version(version);
+    if (!slot) {
+      return std::unexpected(Error{ErrorCode::not_resident,
+                                   str_cat("version ", version, " of ", names_.ns(),
+                                           " is not resident; publish it first")});
+    }
+    touch(*slot);
+    activate_slot(*slot);
+    evict();
+    return {};
+  }
+
+  std::optional<uint64_t> active_version() const {
+    const uint32_t slot = layout::active_slot(head_->active.load(std::memory_order_relaxed));
+    if (slot >= layout::kSlotCount) return std::nullopt;
+    return head_->slots[slot].version.load(std::memory_order_relaxed);
+  }
+
+  std::vector<uint64_t> resident_versions() const {
+    std::vector<uint64_t> versions;
+    for (uint32_t slot : order_) {
+      versions.push_back(head_->slots[slot].version.load(std::memory_order_relaxed));
+    }
+    return versions;
+  }
+
+ private:
+  std::expected<void, Error> create_head() {
+    const std::string temp = names_.temp_head(random_u64());
+    auto segment =
+        shm::Segment::create(temp, sizeof(layout::HeadLayout), options_.mode, options_.group);
+    if (!segment) return std::unexpected(segment.error());
+    auto* head = static_cast<layout::HeadLayout*>(segment->data());
+    head->magic = layout::kHeadMagic;
+    head->layout_version = layout::kLayoutVersion;
+    head->head_size = sizeof(layout::HeadLayout);
+    head->writer_pid = static_cast<uint32_t>(::getpid());
+    head->created_unix_ns = unix_now_ns();
+    head->head_id = random_u64();
+    std::strncpy(head->namespace_name, names_.ns().c_str(), sizeof head->namespace_name - 1);
+    head->active.store(layout::make_active_word(0, layout::kNoSlot), std::memory_order_release);
+
+    // Retire first, rename, then wake: a woken reader finds the new head by
+    // name, and a reader that sees the retired bit early keeps reading the
+    // old (still complete) snapshot until the rename.
+    auto old = shm::Segment::open_read_write(names_.head());
+    layout::HeadLayout* old_head = nullptr;
+    if (old && old->size() >= 64 &&
+        static_cast<layout::HeadLayout*>(old->data())->magic == layout::kHeadMagic) {
+      old_head = static_cast<layout::HeadLayout*>(old->data());
+      old_head->active.fetch_or(layout::kRetiredBit, std::memory_order_release);
+    }
+    if (auto renamed = shm::rename(temp, names_.head()); !renamed) {
+      (void)shm::unlink(temp);
+      return std::unexpected(renamed.error());
+    }
+    if (old_head != nullptr) retire_head(old_head);
+    head_segment_.emplace(std::move(*segment));
+    head_ = head;
+    order_.clear();
+    generation_ = 0;
+    return {};
+  }
+
+  // Re-opening after a restart: keeps the slots whose segment is intact,
+  // frees the rest (a killed writer may have left one half-written).
+  void adopt_slots() {
+    const uint64_t word = head_->active.load(std::memory_order_acquire);
+    generation_ = layout::active_generation(word);
+    const uint32_t active = layout::active_slot(word);
+    std::vector<std::pair<uint64_t, uint32_t>> by_age;
+    for (uint32_t slot = 0; slot < layout::kSlotCount; ++slot) {
+      layout::SlotDescriptor& d = head_->slots[slot];
+      if (d.state.load(std::memory_order_acquire) != layout::kSlotReady) continue;
+      layout::SlotInfo info;
+      layout::read_slot(d, &info);
+      if (!segment_intact(info)) {
+        if (slot != active) d.state.store(layout::kSlotFree, std::memory_order_release);
+        continue;
+      }
+      by_age.emplace_back(slot == active ? UINT64_MAX : info.published_unix_ns, slot);
+    }
+    std::sort(by_age.rbegin(), by_age.rend());
+    order_.clear();
+    for (const auto& entry : by_age) order_.push_back(entry.second);
+    evict();
+  }
+
+  bool segment_intact(const layout::SlotInfo& info) const {
+    auto segment = shm::Segment::open_read_only(names_.snapshot(info.version, info.nonce));
+    if (!segment) return false;
+    layout::ValidatedSnapshot view;
+    return layout::validate_snapshot(segment->data(), segment->size(), &info, true, &view) == HOTSWAP_OK;
+  }
+
+  // Removes segments of this namespace that no slot references: leftovers
+  // of a writer killed mid-publish or mid-replace.
+  void collect_garbage() {
+    for (const std::string& name : shm::list(names_.prefix())) {
+      if (name == names_.head() || name == names_.lock()) continue;
+      uint64_t version = 0, nonce = 0;
+      if (names_.parse_snapshot(name, &version, &nonce) && referenced(version, nonce)) continue;
+      (void)shm::unlink(name);
+    }
+  }
+
+  bool referenced(uint64_t version, uint64_t nonce) const {
+    for (uint32_t slot : order_) {
+      const auto& d = head_->slots[slot];
+      if (d.version.load(std::memory_order_relaxed) == version &&
+          d.nonce.load(std::memory_order_relaxed) == nonce)
+        return true;
+    }
+    return false;
+  }
+
+  std::optional<uint32_t> find_version(uint64_t version) const {
+    for (uint32_t slot : order_) {
+      if (head_->slots[slot].version.load(std::memory_order_relaxed) == version) return slot;
+    }
+    return std::nullopt;
+  }
+
+  uint32_t free_slot() const {
+    for (uint32_t slot = 0; slot < layout::kSlotCount; ++slot) {
+      if (std::find(order_.begin(), order_.end(), slot) == order_.end()) return slot;
+    }
+    return layout::kSlotCount;  // unreachable: retain < kSlotCount keeps one free
+  }
+
+  void touch(uint32_t slot) {
+    std::erase(order_, slot);
+    order_.insert(order_.begin(), slot);
+  }
+
+  void activate_slot(uint32_t slot) {
+    ++generation_;
+    head_->active.store(layout::make_active_word(generation_, slot), std::memory_order_release);
+    head_->writer_pid = static_cast<uint32_t>(::getpid());
+    head_->notify_seq.fetch_add(1, std::memory_order_release);
+    detail::futex_wake_all(&head_->notify_seq);
+  }
+
+  // Frees the least recently used slots beyond `retain`, never the active
+  // one, and unlinks their segments (readers that mapped them keep them).
+  void evict() {
+    const uint32_t active = layout::active_slot(head_->active.load(std::memory_order_relaxed));
+    while (order_.size() > options_.retain) {
+      auto victim = std::find_if(order_.rbegin(), order_.rend(),
+                                 [&](uint32_t slot) { return slot != active; });
+      if (victim == order_.rend()) break;
+      const uint32_t slot = *victim;
+      order_.erase(std::next(victim).base());
+      layout::SlotDescriptor& d = head_->slots[slot];
+      const std::string name = names_.snapshot(d.version.load(std::memory_order_relaxed),
+                                               d.nonce.load(std::memory_order_relaxed));
+      d.state.store(layout::kSlotFree, std::memory_order_release);
+      (void)shm::unlink(name);
+    }
+  }
+
+  shm::SegmentNames names_;
+  WriterOptions options_;
+  shm::WriterLock lock_;
+  std::optional<shm::Segment> head_segment_;
+  layout::HeadLayout* head_ = nullptr;
+  std::vector<uint32_t> order_;  // resident slots, most recently used first
+  uint64_t generation_ = 0;
+};
+
+std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions options) {
+  if (options.retain < 2 || options.retain >= layout::kSlotCount) {
+    return std::unexpected(Error{ErrorCode::invalid_argument,
+                                 str_cat("retain must be 2..", layout::kSlotCount - 1, ", got ",
+                                         options.retain)});
+  }
+  auto names = shm::SegmentNames::for_namespace(ns);
+  if (!names) return std::unexpected(names.error());
+  auto lock = shm::WriterLock::acquire(names->lock(), options.mode);
+  if (!lock) return std::unexpected(lock.error());
+  auto impl = std::make_unique<Impl>(std::move(*names), options, std::move(*lock));
+  if (auto attached = impl->attach(); !attached) return std::unexpected(attached.error());
+  return Writer(std::move(impl));
+}
+
+std::expected<void, Error> Writer::remove(std::string_view ns) {
+  auto names = shm::SegmentNames::for_namespace(ns);
+  if (!names) return std::unexpected(names.error());
+  auto lock = shm::WriterLock::acquire(names->lock(), 0600);
+  if (!lock) return std::unexpected(lock.error());
+  if (auto head = shm::Segment::open_read_write(names->head());
+      head && head->size() >= 64 &&
+      static_cast<layout::HeadLayout*>(head->data())->magic == layout::kHeadMagic) {
+    retire_head(static_cast<layout::HeadLayout*>(head->data()));
+  }
+  for (const std::string& name : shm::list(names->prefix())) {
+    if (name == names->lock()) continue;
+    if (auto removed = shm::unlink(name); !removed) return removed;
+  }
+  return shm::unlink(names->lock());  // while held: see WriterLock::acquire
+}
+
+Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Writer::Writer(Writer&&) noexcept = default;
+Writer& Writer::operator=(Writer&&) noexcept = default;
+Writer::~Writer() = default;
+
+std::expected<void, Error> Writer::publish(const SnapshotData& data, PublishOptions options) {
+  return impl_->publish(data, options);
+}
+std::expected<void, Error> Writer::activate(uint64_t version) { return impl_->activate(version); }
+std::optional<uint64_t> Writer::active_version() const { return impl_->active_version(); }
+std::vector<uint64_t> Writer::resident_versions() const { return impl_->resident_versions(); }
+
+}  // namespace hotswap

@@ -1,0 +1,452 @@
+// Behaviour of the client SDK and the writer within one process.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hotswap/client.hpp"
+#include "hotswap/snapshot_data.hpp"
+#include "hotswap/testing.hpp"
+#include "hotswap/writer.hpp"
+#include "shm.h"
+
+namespace hotswap {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::LocalPublisher;
+using testing::unique_namespace;
+
+LocalPublisher make_publisher() {
+  auto pub = LocalPublisher::create(unique_namespace("unit/ns"));
+  EXPECT_TRUE(pub.has_value()) << pub.error().message;
+  return std::move(*pub);
+}
+
+Client open_client(const std::string& ns) {
+  auto client = Client::open(ns);
+  EXPECT_TRUE(client.has_value()) << client.error().message;
+  return std::move(*client);
+}
+
+TEST(Client, ReadsEveryType) {
+  auto pub = make_publisher();
+  pub.set("i", int64_t{-42})
+      .set("d", 2.5)
+      .set("b", true)
+      .set("s", std::string("hello"))
+      .set("j", Json{R"({"a":1})"})
+      .set("t", Duration(1500ms));
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  EXPECT_EQ(client.get<int64_t>("i").value(), -42);
+  EXPECT_EQ(client.get<double>("d").value(), 2.5);
+  EXPECT_EQ(client.get<bool>("b").value(), true);
+  EXPECT_EQ(client.get<std::string>("s").value(), "hello");
+  EXPECT_EQ(client.get<Json>("j").value().text, R"({"a":1})");
+  EXPECT_EQ(client.get<Duration>("t").value(), Duration(1500ms));
+  EXPECT_EQ(client.version().value(), 1u);
+}
+
+TEST(Client, MissingKeyAndWrongTypeAreErrorValues) {
+  auto pub = make_publisher();
+  pub.set("n", int64_t{7});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto missing = client.get<int64_t>("nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  EXPECT_NE(missing.error().message.find("nope"), std::string::npos);
+  auto wrong = client.get<std::string>("n");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::type_mismatch);
+  EXPECT_NE(wrong.error().message.find("int64"), std::string::npos);
+  EXPECT_EQ(client.get_or<int64_t>("nope", 5), 5);
+  EXPECT_EQ(client.get_or<std::string>("n", "fallback"), "fallback");
+  auto handle = client.handle<double>("n");
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(handle.error().code, ErrorCode::type_mismatch);
+}
+
+TEST(Client, OpenFailsClearlyWithoutSegmentOrWithBadName) {
+  auto none = Client::open(unique_namespace("unit/absent"));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::no_segment);
+  EXPECT_NE(none.error().message.find("sidecar"), std::string::npos);
+  auto bad = Client::open("bad name!");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(bad.error().message.find("' '"), std::string::npos);
+  EXPECT_FALSE(Client::open("a//b"));
+  EXPECT_FALSE(Client::open(""));
+}
+
+TEST(Client, NoSnapshotBeforeFirstPublish) {
+  auto pub = make_publisher();
+  auto client = open_client(pub.ns());
+  auto v = client.get<int64_t>("x");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::no_snapshot);
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(client.get<int64_t>("x").value(), 1);
+}
+
+TEST(Handle, FollowsPublishesAndReportsRemovedKeys) {
+  auto pub = make_publisher();
+  pub.set("limit", int64_t{10});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto handle = client.handle<int64_t>("limit");
+  ASSERT_TRUE(handle);
+  EXPECT_EQ(handle->get().value(), 10);
+  pub.set("limit", int64_t{20});
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(handle->get().value(), 20);
+  pub.unset("limit");
+  ASSERT_TRUE(pub.publish());
+  auto gone = handle->get();
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::not_found);
+  EXPECT_EQ(handle->value_or(-1), -1);
+  pub.set("limit", std::string("now a string"));
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(handle->get().error().code, ErrorCode::type_mismatch);
+  pub.set("limit", int64_t{30});
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(handle->get().value(), 30);
+  Handle<int64_t> copy = *handle;
+  EXPECT_EQ(copy.get().value(), 30);
+}
+
+TEST(Handle, OutlivesItsClient) {
+  auto pub = make_publisher();
+  pub.set("k", true);
+  ASSERT_TRUE(pub.publish());
+  std::optional<Handle<bool>> handle;
+  {
+    auto client = open_client(pub.ns());
+    handle.emplace(client.handle<bool>("k").value());
+  }
+  EXPECT_TRUE(handle->get().value());
+  pub.set("k", false);
+  ASSERT_TRUE(pub.publish());
+  EXPECT_FALSE(handle->get().value());
+}
+
+TEST(SnapshotView, IsConsistentAndIterates) {
+  auto pub = make_publisher();
+  pub.set("app.a", int64_t{1}).set("app.b", int64_t{2}).set("db.host", std::string("h1"));
+  pub.set("zz", 1.0);
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto view = client.snapshot().value();
+  pub.set("app.a", int64_t{100}).set("db.host", std::string("h2"));
+  ASSERT_TRUE(pub.publish());
+  // The view still shows version 1, entirely.
+  EXPECT_EQ(view.version(), 1u);
+  EXPECT_EQ(view.get<int64_t>("app.a").value(), 1);
+  auto host = view.text("db.host");
+  ASSERT_TRUE(host);
+  EXPECT_EQ(*host, "h1");
+  std::vector<std::string> keys;
+  for (auto entry : view) keys.emplace_back(entry.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"app.a", "app.b", "db.host", "zz"}));
+  std::vector<std::string> app;
+  for (auto entry : view.with_prefix("app.")) app.emplace_back(entry.key());
+  EXPECT_EQ(app, (std::vector<std::string>{"app.a", "app.b"}));
+  EXPECT_EQ(std::distance(view.with_prefix("nothing").begin(), view.with_prefix("nothing").end()), 0);
+  EXPECT_EQ(view.size(), 4u);
+  EXPECT_TRUE(view.contains("zz"));
+  EXPECT_EQ(std::get<double>(view.find("zz")->value()), 1.0);
+  // A new view shows version 2.
+  auto now = client.snapshot().value();
+  EXPECT_EQ(now.version(), 2u);
+  EXPECT_EQ(now.get<int64_t>("app.a").value(), 100);
+  EXPECT_EQ(*now.text("db.host"), "h2");
+  EXPECT_NE(now.content_hash(), view.content_hash());
+}
+
+TEST(WaitForChange, TimesOutThenSeesChangeWithoutMissingAny) {
+  auto pub = make_publisher();
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto quiet = client.wait_for_change(20ms);
+  ASSERT_FALSE(quiet);
+  EXPECT_EQ(quiet.error().code, ErrorCode::timeout);
+  // A change between two waits is reported by the next wait.
+  pub.set("x", int64_t{2});
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(client.wait_for_change(0ms).value(), 2u);
+  std::thread publisher([&] {
+    pub.set("x", int64_t{3});
+    ASSERT_TRUE(pub.publish());
+  });
+  auto changed = client.wait_for_change(10s);
+  publisher.join();
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_EQ(*changed, 3u);
+}
+
+TEST(OnChange, CallsBackAndStopsAfterReset) {
+  auto pub = make_publisher();
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> seen;
+  auto sub = client.on_change([&](uint64_t v) {
+    std::lock_guard lock(mu);
+    seen.push_back(v);
+    cv.notify_all();
+  });
+  for (int64_t i = 2; i <= 4; ++i) {
+    pub.set("x", i);
+    ASSERT_TRUE(pub.publish());
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return !seen.empty() && seen.back() == uint64_t(i); }));
+  }
+  sub.reset();
+  const size_t count = [&] {
+    std::lock_guard lock(mu);
+    return seen.size();
+  }();
+  pub.set("x", int64_t{5});
+  ASSERT_TRUE(pub.publish());
+  // A second subscription proves the watcher ran for version 5 ...
+  std::atomic<uint64_t> second{0};
+  auto sub2 = client.on_change([&](uint64_t v) { second = v; });
+  pub.set("x", int64_t{6});
+  ASSERT_TRUE(pub.publish());
+  for (int i = 0; i < 10000 && second.load() != 6; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(second.load(), 6u);
+  // ... while the reset one was not called again.
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen.size(), count);
+}
+
+TEST(Writer, KeepsPreviousVersionResidentAndFlipsBack) {
+  auto pub = make_publisher();
+  pub.set("color", std::string("blue"));
+  ASSERT_TRUE(pub.publish());
+  pub.set("color", std::string("green"));
+  ASSERT_TRUE(pub.publish(PublishOptions{.activate = false}));  // staged
+  auto client = open_client(pub.ns());
+  EXPECT_EQ(client.get<std::string>("color").value(), "blue");
+  EXPECT_EQ(pub.writer().resident_versions(), (std::vector<uint64_t>{2, 1}));
+  ASSERT_TRUE(pub.writer().activate(2));
+  EXPECT_EQ(client.get<std::string>("color").value(), "green");
+  ASSERT_TRUE(pub.writer().activate(1));  // flip back, no re-publish
+  EXPECT_EQ(client.get<std::string>("color").value(), "blue");
+  EXPECT_EQ(client.version().value(), 1u);
+  auto missing = pub.writer().activate(7);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_resident);
+}
+
+TEST(Writer, EvictsBeyondRetainAndUnlinksSegments) {
+  auto pub = make_publisher();
+  for (int64_t i = 1; i <= 5; ++i) {
+    pub.set("i", i);
+    ASSERT_TRUE(pub.publish());
+  }
+  EXPECT_EQ(pub.writer().resident_versions(), (std::vector<uint64_t>{5, 4}));
+  auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
+  size_t snapshots = 0;
+  for (const auto& name : shm::list(names.prefix())) {
+    uint64_t v, n;
+    if (names.parse_snapshot(name, &v, &n)) ++snapshots;
+  }
+  EXPECT_EQ(snapshots, 2u);
+}
+
+TEST(Writer, RejectsSameVersionWithOtherContentAndSecondWriter) {
+  auto ns = unique_namespace("unit/writer");
+  auto writer = Writer::open(ns, {.replace = true});
+  ASSERT_TRUE(writer);
+  ContentHash h1{1}, h2{2};
+  auto v1 = SnapshotBuilder().set("a", int64_t{1}).build(1, h1).value();
+  auto v1b = SnapshotBuilder().set("a", int64_t{2}).build(1, h2).value();
+  ASSERT_TRUE(writer->publish(v1));
+  ASSERT_TRUE(writer->publish(v1));  // idempotent
+  auto conflict = writer->publish(v1b);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, ErrorCode::invalid_argument);
+  auto second = Writer::open(ns);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::busy);
+  *writer = std::move(*Writer::open(unique_namespace("unit/other"), {.replace = true}));
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+TEST(Writer, ReopensAfterRestartAndReadersContinue) {
+  auto ns = unique_namespace("unit/restart");
+  auto client_holder = std::optional<Client>();
+  {
+    auto writer = Writer::open(ns, {.replace = true}).value();
+    ASSERT_TRUE(writer.publish(SnapshotBuilder().set("v", int64_t{1}).build(1, {}).value()));
+    client_holder.emplace(open_client(ns));
+  }
+  auto handle = client_holder->handle<int64_t>("v").value();
+  auto writer = Writer::open(ns).value();  // re-open, not replace
+  EXPECT_EQ(writer.active_version(), 1u);
+  ASSERT_TRUE(writer.publish(SnapshotBuilder().set("v", int64_t{2}).build(2, {1}).value()));
+  EXPECT_EQ(handle.get().value(), 2);
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{2, 1}));
+  ASSERT_TRUE(writer.activate(1));
+  EXPECT_EQ(handle.get().value(), 1);
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+TEST(Writer, ReplacedHeadIsReattachedByReaders) {
+  auto ns = unique_namespace("unit/replace");
+  auto writer = Writer::open(ns, {.replace = true}).value();
+  ASSERT_TRUE(writer.publish(SnapshotBuilder().set("v", int64_t{1}).build(1, {}).value()));
+  auto client = open_client(ns);
+  auto handle = client.handle<int64_t>("v").value();
+  EXPECT_EQ(handle.get().value(), 1);
+  std::atomic<uint64_t> notified{0};
+  auto sub = client.on_change([&](uint64_t v) { notified = v; });
+  { Writer gone = std::move(writer); }
+  auto fresh = Writer::open(ns, {.replace = true}).value();
+  ASSERT_TRUE(fresh.publish(SnapshotBuilder().set("v", int64_t{9}).build(9, {9}).value()));
+  EXPECT_EQ(handle.get().value(), 9);
+  EXPECT_EQ(client.get<int64_t>("v").value(), 9);
+  EXPECT_EQ(client.version().value(), 9u);
+  for (int i = 0; i < 10000 && notified.load() != 9; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(notified.load(), 9u);
+  { Writer gone = std::move(fresh); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+TEST(SnapshotBuilder, ListsEveryProblem) {
+  SnapshotBuilder b;
+  b.set("", int64_t{1}).set(std::string(2000, 'k'), int64_t{2}).set("ok", int64_t{3});
+  auto built = std::move(b).build(0, {});
+  ASSERT_FALSE(built);
+  EXPECT_EQ(built.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(built.error().message.find("version must be >= 1"), std::string::npos);
+  EXPECT_NE(built.error().message.find("empty key"), std::string::npos);
+  EXPECT_NE(built.error().message.find("2000 bytes"), std::string::npos);
+}
+
+TEST(Permissions, SegmentsAreRestrictiveAndReadersMapReadOnly) {
+  auto pub = make_publisher();
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
+  for (const auto& name : shm::list(names.prefix())) {
+    struct stat st{};
+    ASSERT_EQ(::stat((std::string(shm::kShmDir) + "/" + name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << name;
+  }
+  auto segment = shm::Segment::open_read_only(names.head()).value();
+  // Writing through a reader's mapping faults: prove it in a child process.
+  EXPECT_EXIT(
+      {
+        static_cast<volatile char*>(segment.data())[100] = 1;
+        std::exit(0);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "");
+}
+
+TEST(CApi, CoversOpenGetHandlesVersionAndWait) {
+  auto pub = make_publisher();
+  pub.set("i", int64_t{5}).set("d", 0.5).set("b", true).set("s", std::string("text"));
+  pub.set("t", Duration(2s));
+  ASSERT_TRUE(pub.publish());
+  hotswap_client* c = nullptr;
+  ASSERT_EQ(hotswap_open(pub.ns().c_str(), &c), HOTSWAP_OK);
+  int64_t i = 0;
+  double d = 0;
+  int b = 0;
+  EXPECT_EQ(hotswap_get_int64(c, "i", &i), HOTSWAP_OK);
+  EXPECT_EQ(i, 5);
+  EXPECT_EQ(hotswap_get_double(c, "d", &d), HOTSWAP_OK);
+  EXPECT_EQ(d, 0.5);
+  EXPECT_EQ(hotswap_get_bool(c, "b", &b), HOTSWAP_OK);
+  EXPECT_EQ(b, 1);
+  EXPECT_EQ(hotswap_get_duration_ns(c, "t", &i), HOTSWAP_OK);
+  EXPECT_EQ(i, 2'000'000'000);
+  char small[3];
+  size_t len = 0;
+  EXPECT_EQ(hotswap_get_string(c, "s", small, sizeof small, &len), HOTSWAP_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(len, 4u);
+  char buf[16];
+  EXPECT_EQ(hotswap_get_string(c, "s", buf, sizeof buf, &len), HOTSWAP_OK);
+  EXPECT_STREQ(buf, "text");
+  EXPECT_EQ(hotswap_get_int64(c, "missing", &i), HOTSWAP_ERR_NOT_FOUND);
+  EXPECT_NE(std::string(hotswap_last_error()).find("missing"), std::string::npos);
+  EXPECT_EQ(hotswap_get_int64(c, "s", &i), HOTSWAP_ERR_TYPE_MISMATCH);
+  EXPECT_EQ(hotswap_get_int64(nullptr, "s", &i), HOTSWAP_ERR_INVALID_ARGUMENT);
+  hotswap_handle* h = nullptr;
+  ASSERT_EQ(hotswap_handle_open(c, "i", HOTSWAP_TYPE_INT64, &h), HOTSWAP_OK);
+  EXPECT_EQ(hotswap_handle_int64(h, &i), HOTSWAP_OK);
+  EXPECT_EQ(i, 5);
+  EXPECT_EQ(hotswap_handle_double(h, &d), HOTSWAP_ERR_TYPE_MISMATCH);
+  hotswap_handle* hs = nullptr;
+  EXPECT_EQ(hotswap_handle_open(c, "s", HOTSWAP_TYPE_STRING, &hs), HOTSWAP_ERR_INVALID_ARGUMENT);
+  uint64_t version = 0;
+  EXPECT_EQ(hotswap_version(c, &version), HOTSWAP_OK);
+  EXPECT_EQ(version, 1u);
+  EXPECT_EQ(hotswap_wait_for_change(c, 10, &version), HOTSWAP_ERR_TIMEOUT);
+  pub.set("i", int64_t{6});
+  ASSERT_TRUE(pub.publish());
+  EXPECT_EQ(hotswap_wait_for_change(c, 10000, &version), HOTSWAP_OK);
+  EXPECT_EQ(version, 2u);
+  EXPECT_EQ(hotswap_handle_int64(h, &i), HOTSWAP_OK);
+  EXPECT_EQ(i, 6);
+  hotswap_handle_close(h);
+  hotswap_close(c);
+  hotswap_client* none = nullptr;
+  EXPECT_EQ(hotswap_open("unit/absent-c-api", &none), HOTSWAP_ERR_NO_SEGMENT);
+  EXPECT_EQ(none, nullptr);
+}
+
+TEST(Concurrency, ThreadsReadWhilePublishing) {
+  auto pub = make_publisher();
+  pub.set("a", int64_t{0}).set("b", int64_t{0});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto ha = client.handle<int64_t>("a").value();
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> bad{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      int64_t last = 0;
+      while (!done.load()) {
+        auto view = client.snapshot();
+        if (!view) continue;
+        const int64_t a = view->get<int64_t>("a").value_or(-1);
+        const int64_t b = view->get<int64_t>("b").value_or(-2);
+        if (a != b) ++bad;  // a view mixes versions
+        const int64_t h = ha.value_or(-1);
+        if (h < last) ++bad;  // the handle went backwards
+        last = h;
+        if (client.get<int64_t>("a").value_or(-1) < 0) ++bad;
+        ++reads;
+      }
+    });
+  }
+  for (int64_t i = 1; i <= 300; ++i) {
+    pub.set("a", i).set("b", i);
+    ASSERT_TRUE(pub.publish());
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+}
+
+}  // namespace
+}  // namespace hotswap
