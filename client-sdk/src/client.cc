@@ -29,34 +29,35 @@ Error type_mismatch(std::string_view key, ValueType want, uint8_t have) {
                        to_string(want))};
 }
 
-// Reads entry `e` as T; type_mismatch when it holds another type.
+// Reads record `r` as T; type_mismatch when it holds another type.
 template <StoredValue T>
-std::expected<T, Error> read_entry(const MappedSnapshot& snap, const layout::IndexEntry& e,
-                                   std::string_view key) {
+std::expected<T, Error> read_record(const layout::Record& r, std::string_view key) {
   constexpr ValueType want = value_traits<T>::type;
-  if (e.type != static_cast<uint8_t>(want)) return std::unexpected(type_mismatch(key, want, e.type));
+  if (r.header->type != static_cast<uint8_t>(want)) {
+    return std::unexpected(type_mismatch(key, want, r.header->type));
+  }
   if constexpr (ScalarValue<T>) {
-    return from_bits<T>(e.value);
+    return from_bits<T>(r.header->value);
+  } else if constexpr (std::is_same_v<T, Json>) {
+    return Json{std::string(r.text)};
   } else {
-    const std::string_view text = layout::entry_text(snap.view, e);
-    if (text.size() != e.value_length) {
-      return std::unexpected(
-          Error{ErrorCode::corrupt, str_cat("value of key '", key, "' is out of bounds")});
-    }
-    if constexpr (std::is_same_v<T, Json>) {
-      return Json{std::string(text)};
-    } else {
-      return std::string(text);
-    }
+    return std::string(r.text);
   }
 }
 
 template <StoredValue T>
 std::expected<T, Error> get_from(const MappedSnapshot& snap, std::string_view ns,
                                  std::string_view key) {
-  const layout::IndexEntry* e = snap.find(key);
-  if (e == nullptr) return std::unexpected(not_found(ns, key, snap.slot.version));
-  return read_entry<T>(snap, *e, key);
+  const layout::RecordHeader* h = snap.find(key);
+  if (h == nullptr) return std::unexpected(not_found(ns, key, snap.slot.version));
+  if constexpr (ScalarValue<T>) {
+    if (h->type == static_cast<uint8_t>(value_traits<T>::type)) return from_bits<T>(h->value);
+  }
+  return read_record<T>(layout::record_of(snap.view, h), key);
+}
+
+layout::Record record_of(const MappedSnapshot* snap, uint32_t offset) {
+  return layout::record_at(snap->view, offset);
 }
 
 }  // namespace
@@ -70,15 +71,15 @@ Resolution resolve_scalar(ClientCore& core, std::string_view key, ValueType type
   }
   r.word = current->word;
   r.expected_word = current->expected_word;
-  const layout::IndexEntry* e = current->snap->find(key);
-  if (e == nullptr) {
+  const layout::RecordHeader* record = current->snap->find(key);
+  if (record == nullptr) {
     r.status = HOTSWAP_ERR_NOT_FOUND;
-  } else if (e->type != static_cast<uint8_t>(type)) {
+  } else if (record->type != static_cast<uint8_t>(type)) {
     r.status = HOTSWAP_ERR_TYPE_MISMATCH;
-    r.bits = e->type;
+    r.bits = record->type;
   } else {
     r.status = HOTSWAP_OK;
-    r.bits = e->value;
+    r.bits = record->value;
   }
   return r;
 }
@@ -215,9 +216,10 @@ std::expected<std::string_view, Error> SnapshotView::text(std::string_view key) 
 bool SnapshotView::contains(std::string_view key) const { return snap_->find(key) != nullptr; }
 
 std::expected<SnapshotView::Entry, Error> SnapshotView::find(std::string_view key) const {
-  const layout::IndexEntry* e = snap_->find(key);
-  if (e == nullptr) return std::unexpected(detail::not_found("", key, version()));
-  return Entry(snap_.get(), static_cast<uint32_t>(e - snap_->view.index));
+  const layout::RecordHeader* h = snap_->find(key);
+  if (h == nullptr) return std::unexpected(detail::not_found("", key, version()));
+  return Entry(snap_.get(),
+               static_cast<uint32_t>(reinterpret_cast<const char*>(h) - snap_->view.records));
 }
 
 SnapshotView::Iterator SnapshotView::begin() const { return Iterator(snap_.get(), 0); }
@@ -225,35 +227,39 @@ SnapshotView::Iterator SnapshotView::end() const {
   return Iterator(snap_.get(), snap_->view.key_count);
 }
 
+SnapshotView::Entry SnapshotView::Iterator::operator*() const {
+  return Entry(snap_, snap_->view.order[index_]);
+}
+
 SnapshotView::Range SnapshotView::with_prefix(std::string_view prefix) const {
   const uint32_t first = layout::lower_bound(snap_->view, prefix);
   uint32_t last = first;
   while (last < snap_->view.key_count &&
-         layout::entry_key(snap_->view, snap_->view.index[last]).starts_with(prefix)) {
+         layout::record_by_rank(snap_->view, last).key.starts_with(prefix)) {
     ++last;
   }
   return Range{Iterator(snap_.get(), first), Iterator(snap_.get(), last)};
 }
 
-std::string_view SnapshotView::Entry::key() const {
-  return layout::entry_key(snap_->view, snap_->view.index[index_]);
-}
+// Entries come from validated records: record_of cannot fail for them.
+std::string_view SnapshotView::Entry::key() const { return detail::record_of(snap_, offset_).key; }
 
 ValueType SnapshotView::Entry::type() const {
-  return static_cast<ValueType>(snap_->view.index[index_].type);
+  return static_cast<ValueType>(detail::record_of(snap_, offset_).header->type);
 }
 
 template <StoredValue T>
 std::expected<T, Error> SnapshotView::Entry::get() const {
-  return detail::read_entry<T>(*snap_, snap_->view.index[index_], key());
+  const layout::Record r = detail::record_of(snap_, offset_);
+  return detail::read_record<T>(r, r.key);
 }
 
 std::expected<std::string_view, Error> SnapshotView::Entry::text() const {
-  const layout::IndexEntry& e = snap_->view.index[index_];
-  if (e.type != HOTSWAP_TYPE_STRING && e.type != HOTSWAP_TYPE_JSON) {
-    return std::unexpected(detail::type_mismatch(key(), ValueType::string, e.type));
+  const layout::Record r = detail::record_of(snap_, offset_);
+  if (!layout::is_text(r.header->type)) {
+    return std::unexpected(detail::type_mismatch(r.key, ValueType::string, r.header->type));
   }
-  return layout::entry_text(snap_->view, e);
+  return r.text;
 }
 
 Value SnapshotView::Entry::value() const {

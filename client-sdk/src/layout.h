@@ -85,6 +85,12 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
 // Snapshot segment header, at offset 0. All offsets are from the start of
 // the segment and are bounds-checked by validate_snapshot and every lookup.
+//
+//   header | order: uint32_t[key_count] | table: uint64_t[table_size] | records
+//
+// A record holds everything about one key in one place (a lookup touches
+// the table word and then one record): a RecordHeader, the key bytes, the
+// string/JSON bytes if any, padding to 8. Records are stored in key order.
 struct SnapshotHeader {
   uint64_t magic;
   uint32_t layout_version;
@@ -93,33 +99,41 @@ struct SnapshotHeader {
   uint64_t version;
   uint64_t content_hash[4];
   uint32_t key_count;
-  uint32_t table_size;     // hash table slots, a power of two
-  uint64_t index_offset;   // IndexEntry[key_count], sorted by key bytes
-  uint64_t table_offset;   // uint32_t[table_size]; 0 = empty, else index + 1
-  uint64_t data_offset;    // key bytes and string values
-  uint64_t data_size;
-  uint64_t data_checksum;  // checksum64 over [header_size, file_size)
+  uint32_t table_size;      // a power of two, at least 2 * key_count
+  uint64_t order_offset;    // record offsets (into records), sorted by key bytes
+  uint64_t table_offset;    // 0 = empty, else (hash >> 32) << 32 | (record offset / 8 + 1)
+  uint64_t records_offset;
+  uint64_t records_size;
+  uint64_t data_checksum;   // checksum64 over [header_size, file_size)
   uint64_t published_unix_ns;
   uint64_t reserved[4];
   uint64_t header_checksum;  // checksum64 over the header before this field
 };
 static_assert(sizeof(SnapshotHeader) == 160);
 
-struct IndexEntry {
-  uint64_t key_hash;
-  uint32_t key_offset;  // relative to data_offset
+struct RecordHeader {
+  uint64_t value;  // scalars: the bits; string and JSON: the byte length
   uint32_t key_length;
-  uint8_t type;         // HOTSWAP_TYPE_*
+  uint8_t type;  // HOTSWAP_TYPE_*
   uint8_t reserved[3];
-  uint32_t value_length;  // string and JSON: byte length
-  uint64_t value;         // scalars: the bits; string and JSON: offset relative to data_offset
 };
-static_assert(sizeof(IndexEntry) == 32);
+static_assert(sizeof(RecordHeader) == 16);
+
+inline constexpr uint64_t kRecordAlign = 8;
+
+constexpr bool is_text(uint8_t type) {
+  return type == HOTSWAP_TYPE_STRING || type == HOTSWAP_TYPE_JSON;
+}
+constexpr uint64_t table_word(uint64_t hash, uint64_t record_offset) {
+  return (hash & 0xffffffff00000000ull) | (record_offset / kRecordAlign + 1);
+}
 
 // checksum64 is the key hash and the corruption check of the layout. It is
 // not cryptographic: it catches accidents, the content hash identifies data.
 uint64_t checksum64(const void* data, size_t size);
 uint64_t key_hash(std::string_view key);
+// Byte equality of two n-byte ranges, word at a time (keys are short).
+bool keys_equal(const char* a, const char* b, size_t n);
 
 // Validates a head segment mapped at `base` with `size` bytes.
 hotswap_status validate_head(const void* base, size_t size);
@@ -144,31 +158,49 @@ struct ValidatedSnapshot {
   const char* base = nullptr;
   size_t size = 0;
   const SnapshotHeader* header = nullptr;
-  const IndexEntry* index = nullptr;
+  const uint32_t* order = nullptr;
   uint32_t key_count = 0;
-  const uint32_t* table = nullptr;
+  const uint64_t* table = nullptr;
   uint32_t table_mask = 0;
-  const char* data = nullptr;
-  uint64_t data_size = 0;
+  const char* records = nullptr;
+  uint64_t records_size = 0;
 };
 
-// Validates a whole snapshot segment: header, checksums, every index entry
-// and the hash table, and fills `out`. `expect` (optional) must match
+// A record as readers see it; `header` is nullptr when out of bounds.
+struct Record {
+  const RecordHeader* header = nullptr;
+  std::string_view key;
+  std::string_view text;  // string and JSON only
+  explicit operator bool() const { return header != nullptr; }
+};
+
+// Validates a whole snapshot segment: header, checksums, every record, the
+// order and the hash table, and fills `out`. `expect` (optional) must match
 // version, size and data checksum. The data checksum (a pass over every
-// byte) is skipped when !verify_data_checksum; structure is always checked. Lookups over `out` bounds-check every
-// offset they follow, so they stay safe even if the bytes change later.
+// byte) is skipped when !verify_data_checksum; structure is always checked.
+// Lookups over `out` bounds-check every offset they follow, so they stay
+// safe even if the bytes change later.
 hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* expect,
                                  bool verify_data_checksum, ValidatedSnapshot* out);
 
-// The entry for `key`, or nullptr.
-const IndexEntry* find_entry(const ValidatedSnapshot& s, std::string_view key);
+// The record at `offset` into the records area, bounds-checked.
+Record record_at(const ValidatedSnapshot& s, uint64_t offset);
 
-// The key and (for string/JSON) value bytes of an entry; empty when an
-// offset is out of range.
-std::string_view entry_key(const ValidatedSnapshot& s, const IndexEntry& e);
-std::string_view entry_text(const ValidatedSnapshot& s, const IndexEntry& e);
+// The record of the i-th key in key order (i < key_count).
+inline Record record_by_rank(const ValidatedSnapshot& s, uint32_t i) {
+  return i < s.key_count ? record_at(s, s.order[i]) : Record{};
+}
 
-// The index of the first entry whose key is >= `key`.
+// The record header for `key` (its key bytes checked in bounds and equal),
+// or nullptr when absent.
+const RecordHeader* find(const ValidatedSnapshot& s, std::string_view key);
+
+// The full record behind a header find() returned.
+inline Record record_of(const ValidatedSnapshot& s, const RecordHeader* h) {
+  return record_at(s, static_cast<uint64_t>(reinterpret_cast<const char*>(h) - s.records));
+}
+
+// The rank of the first key >= `key` (binary search over the order).
 uint32_t lower_bound(const ValidatedSnapshot& s, std::string_view key);
 
 }  // namespace hotswap::layout

@@ -21,9 +21,7 @@ struct MappedSnapshot {
   static std::expected<std::shared_ptr<const MappedSnapshot>, Error> open(
       const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum);
 
-  const layout::IndexEntry* find(std::string_view key) const {
-    return layout::find_entry(view, key);
-  }
+  const layout::RecordHeader* find(std::string_view key) const { return layout::find(view, key); }
 };
 
 }  // namespace hotswap::detail

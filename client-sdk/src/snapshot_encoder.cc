@@ -11,7 +11,7 @@ namespace hotswap::detail {
 namespace {
 
 struct Geometry {
-  uint64_t index_offset, table_offset, data_offset, data_size, total;
+  uint64_t order_offset, table_offset, records_offset, records_size, total;
   uint32_t table_size;
 };
 
@@ -23,18 +23,20 @@ const std::string* text_of(const Value& v) {
   return nullptr;
 }
 
+uint64_t record_size(const std::string& key, const Value& value) {
+  const std::string* text = text_of(value);
+  return align8(sizeof(layout::RecordHeader) + key.size() + (text ? text->size() : 0));
+}
+
 Geometry geometry_of(const SnapshotData& data) {
   Geometry g{};
   const uint64_t n = data.entries().size();
   g.table_size = std::bit_ceil(static_cast<uint32_t>(std::max<uint64_t>(2 * n, 2)));
-  g.index_offset = sizeof(layout::SnapshotHeader);
-  g.table_offset = g.index_offset + n * sizeof(layout::IndexEntry);
-  g.data_offset = align8(g.table_offset + uint64_t{g.table_size} * sizeof(uint32_t));
-  for (const auto& [key, value] : data.entries()) {
-    g.data_size += key.size();
-    if (const std::string* t = text_of(value)) g.data_size += t->size();
-  }
-  g.total = g.data_offset + align8(std::max<uint64_t>(g.data_size, 1));
+  g.order_offset = sizeof(layout::SnapshotHeader);
+  g.table_offset = align8(g.order_offset + n * sizeof(uint32_t));
+  g.records_offset = g.table_offset + uint64_t{g.table_size} * sizeof(uint64_t);
+  for (const auto& [key, value] : data.entries()) g.records_size += record_size(key, value);
+  g.total = g.records_offset + std::max<uint64_t>(g.records_size, 8);
   return g;
 }
 
@@ -60,7 +62,7 @@ std::expected<size_t, Error> encoded_size(const SnapshotData& data) {
                                          " keys; the layout holds at most 2^30")});
   }
   const Geometry g = geometry_of(data);
-  if (g.data_size > UINT32_MAX || g.total > layout::kMaxSnapshotBytes) {
+  if (g.records_size > UINT32_MAX || g.total > layout::kMaxSnapshotBytes) {
     return std::unexpected(Error{ErrorCode::invalid_argument,
                                  str_cat("snapshot of version ", data.version(), " needs ", g.total,
                                          " bytes; the layout holds at most 4 GiB")});
@@ -71,32 +73,28 @@ std::expected<size_t, Error> encoded_size(const SnapshotData& data) {
 uint64_t encode_snapshot(const SnapshotData& data, uint64_t published_unix_ns, char* out,
                          size_t size) {
   const Geometry g = geometry_of(data);
-  auto* index = reinterpret_cast<layout::IndexEntry*>(out + g.index_offset);
-  auto* table = reinterpret_cast<uint32_t*>(out + g.table_offset);
-  char* bytes = out + g.data_offset;
+  auto* order = reinterpret_cast<uint32_t*>(out + g.order_offset);
+  auto* table = reinterpret_cast<uint64_t*>(out + g.table_offset);
+  char* records = out + g.records_offset;
   const uint32_t mask = g.table_size - 1;
   uint64_t cursor = 0;
-  uint32_t i = 0;
+  uint32_t rank = 0;
   for (const auto& [key, value] : data.entries()) {
-    layout::IndexEntry& e = index[i];
-    e.key_hash = layout::key_hash(key);
-    e.key_offset = static_cast<uint32_t>(cursor);
-    e.key_length = static_cast<uint32_t>(key.size());
-    std::memcpy(bytes + cursor, key.data(), key.size());
-    cursor += key.size();
-    e.type = static_cast<uint8_t>(type_of(value));
-    if (const std::string* t = text_of(value)) {
-      e.value = cursor;
-      e.value_length = static_cast<uint32_t>(t->size());
-      std::memcpy(bytes + cursor, t->data(), t->size());
-      cursor += t->size();
-    } else {
-      e.value = scalar_bits(value);
-    }
-    uint32_t slot = static_cast<uint32_t>(e.key_hash) & mask;
+    layout::RecordHeader rh{};
+    rh.key_length = static_cast<uint32_t>(key.size());
+    rh.type = static_cast<uint8_t>(type_of(value));
+    const std::string* text = text_of(value);
+    rh.value = text ? text->size() : scalar_bits(value);
+    char* p = records + cursor;
+    std::memcpy(p, &rh, sizeof rh);
+    std::memcpy(p + sizeof rh, key.data(), key.size());
+    if (text) std::memcpy(p + sizeof rh + key.size(), text->data(), text->size());
+    const uint64_t hash = layout::key_hash(key);
+    uint32_t slot = static_cast<uint32_t>(hash) & mask;
     while (table[slot] != 0) slot = (slot + 1) & mask;
-    table[slot] = i + 1;
-    ++i;
+    table[slot] = layout::table_word(hash, cursor);
+    order[rank++] = static_cast<uint32_t>(cursor);
+    cursor += record_size(key, value);
   }
   layout::SnapshotHeader h{};
   h.magic = layout::kSnapshotMagic;
@@ -107,10 +105,10 @@ uint64_t encode_snapshot(const SnapshotData& data, uint64_t published_unix_ns, c
   std::memcpy(h.content_hash, data.content_hash().data(), sizeof h.content_hash);
   h.key_count = static_cast<uint32_t>(data.entries().size());
   h.table_size = g.table_size;
-  h.index_offset = g.index_offset;
+  h.order_offset = g.order_offset;
   h.table_offset = g.table_offset;
-  h.data_offset = g.data_offset;
-  h.data_size = g.data_size;
+  h.records_offset = g.records_offset;
+  h.records_size = g.records_size;
   h.published_unix_ns = published_unix_ns;
   h.data_checksum = layout::checksum64(out + h.header_size, size - h.header_size);
   h.header_checksum = layout::checksum64(&h, offsetof(layout::SnapshotHeader, header_checksum));

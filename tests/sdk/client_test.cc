@@ -283,8 +283,13 @@ TEST(Writer, RejectsSameVersionWithOtherContentAndSecondWriter) {
   auto second = Writer::open(ns);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::busy);
-  *writer = std::move(*Writer::open(unique_namespace("unit/other"), {.replace = true}));
+  auto busy_remove = Writer::remove(ns);
+  ASSERT_FALSE(busy_remove);
+  EXPECT_EQ(busy_remove.error().code, ErrorCode::busy);
+  { Writer released = std::move(*writer); }
   ASSERT_TRUE(Writer::remove(ns));
+  auto names = shm::SegmentNames::for_namespace(ns).value();
+  EXPECT_TRUE(shm::list(names.prefix()).empty());
 }
 
 TEST(Writer, ReopensAfterRestartAndReadersContinue) {

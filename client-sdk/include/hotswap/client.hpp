@@ -78,7 +78,7 @@ class Handle {
 
   // The key's value in the active version; not_found / type_mismatch if a
   // later version removed the key or changed its type.
-  std::expected<T, Error> get() const {
+  [[gnu::always_inline]] std::expected<T, Error> get() const {
     const uint32_t seq = seq_.load(std::memory_order_acquire);
     const std::atomic<uint64_t>* word = word_.load(std::memory_order_relaxed);
     const uint64_t expected = expected_word_.load(std::memory_order_relaxed);
@@ -126,7 +126,8 @@ class Handle {
     seq_.store(seq + 2, std::memory_order_release);
   }
 
-  std::expected<T, Error> refresh() const {
+  // Out of line so that get() stays small enough to inline.
+  [[gnu::noinline]] std::expected<T, Error> refresh() const {
     const detail::Resolution r = detail::resolve_scalar(*core_, key_, value_traits<T>::type);
     if (r.status != HOTSWAP_OK) {
       return std::unexpected(detail::resolution_error(*core_, r, key_, value_traits<T>::type));
@@ -164,9 +165,9 @@ class SnapshotView {
 
    private:
     friend class SnapshotView;
-    Entry(const detail::MappedSnapshot* snap, uint32_t index) : snap_(snap), index_(index) {}
+    Entry(const detail::MappedSnapshot* snap, uint32_t offset) : snap_(snap), offset_(offset) {}
     const detail::MappedSnapshot* snap_;
-    uint32_t index_;
+    uint32_t offset_;  // of the key's record in the segment's record area
   };
 
   // Iterates entries in key order (bytewise).
@@ -178,7 +179,7 @@ class SnapshotView {
     using pointer = void;
     using reference = Entry;
     Iterator() = default;
-    Entry operator*() const { return Entry(snap_, index_); }
+    Entry operator*() const;
     Iterator& operator++() {
       ++index_;
       return *this;
@@ -192,9 +193,9 @@ class SnapshotView {
 
    private:
     friend class SnapshotView;
-    Iterator(const detail::MappedSnapshot* snap, uint32_t index) : snap_(snap), index_(index) {}
+    Iterator(const detail::MappedSnapshot* snap, uint32_t rank) : snap_(snap), index_(rank) {}
     const detail::MappedSnapshot* snap_ = nullptr;
-    uint32_t index_ = 0;
+    uint32_t index_ = 0;  // rank in key order
   };
 
   struct Range {
