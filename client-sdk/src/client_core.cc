@@ -109,6 +109,7 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
     uint64_t confirmed = 0;
     const hotswap_status status = layout::read_active_slot(*head, &confirmed, &slot);
     if (status == HOTSWAP_ERR_NO_SNAPSHOT) {
+      if (current_) return Resolved{current_, current_head_, current_word_};  // keep the last
       return std::unexpected(Error{ErrorCode::no_snapshot,
                                    str_cat("namespace '", ns(), "' has no active version yet")});
     }

@@ -70,9 +70,7 @@ class Writer::Impl {
         return std::unexpected(existing.error());
       }
     }
-    if (auto created = create_head(); !created) return created;
-    collect_garbage();
-    return {};
+    return create_head();
   }
 
   std::expected<void, Error> publish(const SnapshotData& data, PublishOptions options) {
@@ -84,7 +82,7 @@ class Writer::Impl {
                     " is already resident with a different content hash; versions are immutable")});
       }
       touch(*slot);
-      if (options.activate) activate_slot(*slot);
+      if (options.activate) return activate_slot(*slot);
       return {};
     }
     auto size = detail::encoded_size(data);
@@ -110,9 +108,9 @@ class Writer::Impl {
     d.state.store(layout::kSlotReady, std::memory_order_release);
 
     touch(slot);
-    if (options.activate) activate_slot(slot);
+    auto activated = options.activate ? activate_slot(slot) : std::expected<void, Error>{};
     evict();
-    return {};
+    return activated;
   }
 
   std::expected<void, Error> activate(uint64_t version) {
@@ -123,9 +121,9 @@ class Writer::Impl {
                                            " is not resident; publish it first")});
     }
     touch(*slot);
-    activate_slot(*slot);
+    auto activated = activate_slot(*slot);
     evict();
-    return {};
+    return activated;
   }
 
   std::optional<uint64_t> active_version() const {
@@ -158,9 +156,25 @@ class Writer::Impl {
     std::strncpy(head->namespace_name, names_.ns().c_str(), sizeof head->namespace_name - 1);
     head->active.store(layout::make_active_word(0, layout::kNoSlot), std::memory_order_release);
 
-    // Retire first, rename, then wake: a woken reader finds the new head by
-    // name, and a reader that sees the retired bit early keeps reading the
-    // old (still complete) snapshot until the rename.
+    head_segment_.emplace(std::move(*segment));
+    head_ = head;
+    order_.clear();
+    generation_ = 0;
+    pending_head_ = temp;
+    // A brand-new namespace gets its head at once, so readers can open it.
+    // A replacement waits until it has an active version (see swap_in_head):
+    // readers of the old head never see an empty one.
+    auto old = shm::Segment::open_read_write(names_.head());
+    if (!old) return swap_in_head();
+    return {};
+  }
+
+  // Puts the pending head in place of the old one. Retire first, rename,
+  // then wake: a woken reader finds the new head by name, and a reader that
+  // sees the retired bit early keeps reading the old (still complete)
+  // snapshot until the rename.
+  std::expected<void, Error> swap_in_head() {
+    if (pending_head_.empty()) return {};
     auto old = shm::Segment::open_read_write(names_.head());
     layout::HeadLayout* old_head = nullptr;
     if (old && old->size() >= 64 &&
@@ -168,15 +182,10 @@ class Writer::Impl {
       old_head = static_cast<layout::HeadLayout*>(old->data());
       old_head->active.fetch_or(layout::kRetiredBit, std::memory_order_release);
     }
-    if (auto renamed = shm::rename(temp, names_.head()); !renamed) {
-      (void)shm::unlink(temp);
-      return std::unexpected(renamed.error());
-    }
+    if (auto renamed = shm::rename(pending_head_, names_.head()); !renamed) return renamed;
+    pending_head_.clear();
     if (old_head != nullptr) retire_head(old_head);
-    head_segment_.emplace(std::move(*segment));
-    head_ = head;
-    order_.clear();
-    generation_ = 0;
+    collect_garbage();  // the old head's segments, once nobody can newly find them
     return {};
   }
 
@@ -251,12 +260,13 @@ class Writer::Impl {
     order_.insert(order_.begin(), slot);
   }
 
-  void activate_slot(uint32_t slot) {
+  std::expected<void, Error> activate_slot(uint32_t slot) {
     ++generation_;
     head_->active.store(layout::make_active_word(generation_, slot), std::memory_order_release);
     head_->writer_pid = static_cast<uint32_t>(::getpid());
     head_->notify_seq.fetch_add(1, std::memory_order_release);
     detail::futex_wake_all(&head_->notify_seq);
+    return swap_in_head();
   }
 
   // Frees the least recently used slots beyond `retain`, never the active
@@ -284,6 +294,7 @@ class Writer::Impl {
   layout::HeadLayout* head_ = nullptr;
   std::vector<uint32_t> order_;  // resident slots, most recently used first
   uint64_t generation_ = 0;
+  std::string pending_head_;  // a replacement head not yet in place
 };
 
 std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions options) {
