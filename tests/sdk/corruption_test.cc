@@ -1,0 +1,312 @@
+// Corrupt and hostile segments: every one is refused with a clear error,
+// none crashes the reader. Run under AddressSanitizer+UBSan in CI.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hotswap/client.hpp"
+#include "hotswap/snapshot_data.hpp"
+#include "hotswap/testing.hpp"
+#include "hotswap/writer.hpp"
+#include "layout.h"
+#include "shm.h"
+#include "snapshot_encoder.h"
+
+namespace hotswap {
+namespace {
+
+using testing::unique_namespace;
+
+// A valid encoded snapshot in 8-byte-aligned memory.
+std::vector<uint64_t> encoded_snapshot(int keys = 50) {
+  SnapshotBuilder b;
+  for (int i = 0; i < keys; ++i) {
+    b.set("key." + std::to_string(i), int64_t{i});
+    b.set("str." + std::to_string(i), std::string(static_cast<size_t>(i), 'x'));
+  }
+  b.set("flag", true).set("json", Json{"[1,2]"}).set("ratio", 0.25);
+  auto data = std::move(b).build(7, {}).value();
+  const size_t size = detail::encoded_size(data).value();
+  std::vector<uint64_t> words(size / 8, 0);
+  detail::encode_snapshot(data, 1, reinterpret_cast<char*>(words.data()), size);
+  return words;
+}
+
+char* bytes_of(std::vector<uint64_t>& w) { return reinterpret_cast<char*>(w.data()); }
+
+hotswap_status validate(std::vector<uint64_t>& w, size_t size, bool checksum = true) {
+  layout::ValidatedSnapshot v;
+  return layout::validate_snapshot(w.data(), size, nullptr, checksum, &v);
+}
+
+// Re-seals header and data checksums so that structural checks, not the
+// checksums, have to catch a corruption.
+void reseal(std::vector<uint64_t>& w) {
+  auto* h = reinterpret_cast<layout::SnapshotHeader*>(w.data());
+  h->data_checksum = layout::checksum64(bytes_of(w) + h->header_size, h->file_size - h->header_size);
+  h->header_checksum = layout::checksum64(h, offsetof(layout::SnapshotHeader, header_checksum));
+}
+
+layout::SnapshotHeader& header(std::vector<uint64_t>& w) {
+  return *reinterpret_cast<layout::SnapshotHeader*>(w.data());
+}
+
+TEST(Corruption, ValidSnapshotValidatesAndLooksUp) {
+  auto w = encoded_snapshot();
+  layout::ValidatedSnapshot v;
+  ASSERT_EQ(layout::validate_snapshot(w.data(), w.size() * 8, nullptr, true, &v), HOTSWAP_OK);
+  const layout::RecordHeader* r = layout::find(v, "key.42");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->value, 42u);
+  EXPECT_EQ(layout::find(v, "absent"), nullptr);
+  EXPECT_EQ(layout::record_of(v, layout::find(v, "str.5")).text, "xxxxx");
+}
+
+TEST(Corruption, EveryFlippedByteIsDetected) {
+  const auto pristine = encoded_snapshot();
+  const size_t size = pristine.size() * 8;
+  std::mt19937_64 rng(1);
+  for (int trial = 0; trial < 3000; ++trial) {
+    auto w = pristine;
+    const size_t at = rng() % size;
+    bytes_of(w)[at] ^= static_cast<char>(1 + rng() % 255);
+    EXPECT_NE(validate(w, size), HOTSWAP_OK) << "flip at " << at << " not detected";
+  }
+}
+
+TEST(Corruption, TruncationIsDetected) {
+  auto w = encoded_snapshot();
+  const size_t size = w.size() * 8;
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{100}, sizeof(layout::SnapshotHeader), size / 2,
+                     size - 8, size - 1}) {
+    EXPECT_EQ(validate(w, cut), HOTSWAP_ERR_CORRUPT) << "size " << cut;
+  }
+}
+
+TEST(Corruption, WrongMagicAndLayoutVersion) {
+  auto w = encoded_snapshot();
+  header(w).magic ^= 1;
+  EXPECT_EQ(validate(w, w.size() * 8), HOTSWAP_ERR_CORRUPT);
+  w = encoded_snapshot();
+  header(w).layout_version = 99;
+  reseal(w);
+  EXPECT_EQ(validate(w, w.size() * 8), HOTSWAP_ERR_INCOMPATIBLE_LAYOUT);
+}
+
+TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
+  const auto pristine = encoded_snapshot();
+  const size_t size = pristine.size() * 8;
+  using Mutation = void (*)(std::vector<uint64_t>&);
+  const Mutation mutations[] = {
+      [](auto& w) { header(w).order_offset = header(w).file_size + 8; },
+      [](auto& w) { header(w).table_offset = ~uint64_t{0} - 7; },
+      [](auto& w) { header(w).records_offset = 3; },
+      [](auto& w) { header(w).records_size = header(w).file_size; },
+      [](auto& w) { header(w).table_size = 3; },
+      [](auto& w) { header(w).table_size = 1u << 31; },
+      [](auto& w) { header(w).key_count = 1u << 30; },
+      [](auto& w) { header(w).key_count += 1; },
+      [](auto& w) { header(w).file_size += 8; },
+      [](auto& w) {  // an order entry pointing past the records
+        reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset)[3] = 0xfffffff8;
+      },
+      [](auto& w) {  // a misaligned record offset
+        reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset)[3] += 4;
+      },
+      [](auto& w) {  // a record whose key runs off the end
+        auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + header(w).records_offset);
+        r->key_length = 0x7fffffff;
+      },
+      [](auto& w) {  // a string whose length runs off the end
+        auto& h = header(w);
+        const uint32_t* order = reinterpret_cast<const uint32_t*>(bytes_of(w) + h.order_offset);
+        for (uint32_t i = 0; i < h.key_count; ++i) {
+          auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
+          if (r->type == HOTSWAP_TYPE_STRING) r->value = ~uint64_t{0} / 2;
+        }
+      },
+      [](auto& w) {  // an unknown type
+        reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + header(w).records_offset)->type = 42;
+      },
+      [](auto& w) {  // a bool that is neither 0 nor 1
+        auto& h = header(w);
+        const uint32_t* order = reinterpret_cast<const uint32_t*>(bytes_of(w) + h.order_offset);
+        for (uint32_t i = 0; i < h.key_count; ++i) {
+          auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
+          if (r->type == HOTSWAP_TYPE_BOOL) r->value = 2;
+        }
+      },
+      [](auto& w) {  // keys out of order
+        auto* order = reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset);
+        std::swap(order[0], order[1]);
+      },
+      [](auto& w) {  // a table word pointing nowhere
+        auto& h = header(w);
+        auto* table = reinterpret_cast<uint64_t*>(bytes_of(w) + h.table_offset);
+        for (uint32_t i = 0; i < h.table_size; ++i) {
+          if (table[i] == 0) {
+            table[i] = 0xffffffff;
+            break;
+          }
+        }
+      },
+      [](auto& w) {  // the table emptied
+        auto& h = header(w);
+        std::memset(bytes_of(w) + h.table_offset, 0, h.table_size * 8);
+      },
+  };
+  int i = 0;
+  for (Mutation m : mutations) {
+    auto w = pristine;
+    m(w);
+    reseal(w);
+    EXPECT_EQ(validate(w, size), HOTSWAP_ERR_CORRUPT) << "mutation " << i;
+    ++i;
+  }
+}
+
+TEST(Corruption, LookupsStayInBoundsWhenBytesChangeAfterValidation) {
+  // A hostile writer with write access could change a segment after a
+  // reader validated it: lookups must still never leave the mapping.
+  auto w = encoded_snapshot();
+  layout::ValidatedSnapshot v;
+  ASSERT_EQ(layout::validate_snapshot(w.data(), w.size() * 8, nullptr, true, &v), HOTSWAP_OK);
+  std::mt19937_64 rng(3);
+  const size_t data_start = sizeof(layout::SnapshotHeader);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const size_t at = data_start + rng() % (w.size() * 8 - data_start);
+    bytes_of(w)[at] = static_cast<char>(rng());
+    const std::string key = "key." + std::to_string(rng() % 60);
+    if (const layout::RecordHeader* r = layout::find(v, key)) {
+      const layout::Record full = layout::record_of(v, r);
+      if (full) {
+        EXPECT_LE(full.text.size(), v.records_size);
+      }
+    }
+    (void)layout::lower_bound(v, key);
+  }
+}
+
+// Writes `bytes` as a segment file of namespace `ns`.
+void install_segment(const std::string& name, const void* bytes, size_t size) {
+  const std::string path = std::string(shm::kShmDir) + "/" + name;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0640);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes, size), static_cast<ssize_t>(size));
+  ::close(fd);
+}
+
+std::vector<char> read_segment(const std::string& name) {
+  std::ifstream in(std::string(shm::kShmDir) + "/" + name, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class CorruptSegments : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto pub = testing::LocalPublisher::create(source_).value();
+    pub.set("a", int64_t{1}).set("b", std::string("two"));
+    pub.publish().value();
+    auto names = shm::SegmentNames::for_namespace(source_).value();
+    head_ = read_segment(names.head());
+    for (const auto& name : shm::list(names.prefix())) {
+      uint64_t v, n;
+      if (names.parse_snapshot(name, &v, &n)) {
+        snapshot_ = read_segment(name);
+        version_ = v;
+        nonce_ = n;
+      }
+    }
+    ASSERT_FALSE(snapshot_.empty());
+    target_ = shm::SegmentNames::for_namespace(ns_).value();
+  }
+  void TearDown() override {
+    for (const auto& name : shm::list(target_.prefix())) (void)shm::unlink(name);
+  }
+
+  void install(const std::vector<char>& head, const std::vector<char>& snapshot) {
+    install_segment(target_.head(), head.data(), head.size());
+    install_segment(target_.snapshot(version_, nonce_), snapshot.data(), snapshot.size());
+  }
+
+  const std::string source_ = unique_namespace("corrupt/source");
+  const std::string ns_ = unique_namespace("corrupt/target");
+  shm::SegmentNames target_ = shm::SegmentNames::for_namespace("x").value();
+  std::vector<char> head_, snapshot_;
+  uint64_t version_ = 0, nonce_ = 0;
+};
+
+TEST_F(CorruptSegments, IntactCopyReads) {
+  install(head_, snapshot_);
+  auto client = Client::open(ns_).value();
+  EXPECT_EQ(client.get<int64_t>("a").value(), 1);
+}
+
+TEST_F(CorruptSegments, BadHeadIsRefusedOnOpen) {
+  auto head = head_;
+  head[0] ^= 1;
+  install(head, snapshot_);
+  auto wrong_magic = Client::open(ns_);
+  ASSERT_FALSE(wrong_magic);
+  EXPECT_EQ(wrong_magic.error().code, ErrorCode::corrupt);
+  EXPECT_NE(wrong_magic.error().message.find("head segment"), std::string::npos);
+
+  head = head_;
+  reinterpret_cast<layout::HeadLayout*>(head.data())->layout_version = 2;
+  install(head, snapshot_);
+  auto newer = Client::open(ns_);
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().code, ErrorCode::incompatible_layout);
+
+  head.assign(head_.begin(), head_.begin() + 40);
+  install(head, snapshot_);
+  EXPECT_EQ(Client::open(ns_).error().code, ErrorCode::corrupt);
+
+  head = head_;
+  auto* h = reinterpret_cast<layout::HeadLayout*>(head.data());
+  h->active.store(layout::make_active_word(5, 77));  // slot out of range
+  install(head, snapshot_);
+  EXPECT_EQ(Client::open(ns_).error().code, ErrorCode::corrupt);
+}
+
+TEST_F(CorruptSegments, BadSnapshotIsAnErrorValueOnRead) {
+  std::mt19937_64 rng(9);
+  for (int trial = 0; trial < 200; ++trial) {
+    auto snapshot = snapshot_;
+    snapshot[rng() % snapshot.size()] ^= static_cast<char>(1 + rng() % 255);
+    install(head_, snapshot);
+    auto client = Client::open(ns_).value();
+    auto v = client.get<int64_t>("a");
+    ASSERT_FALSE(v) << "trial " << trial;
+    // A flipped layout version reads as a newer layout; anything else as corrupt.
+    EXPECT_TRUE(v.error().code == ErrorCode::corrupt ||
+                v.error().code == ErrorCode::incompatible_layout)
+        << v.error().message;
+    EXPECT_NE(v.error().message.find("failed validation"), std::string::npos);
+    EXPECT_FALSE(client.snapshot());
+    EXPECT_FALSE(client.handle<int64_t>("a"));
+  }
+  // A snapshot whose size disagrees with the head's slot.
+  auto longer = snapshot_;
+  longer.resize(longer.size() + 64);
+  install(head_, longer);
+  EXPECT_EQ(Client::open(ns_).value().get<int64_t>("a").error().code, ErrorCode::corrupt);
+}
+
+TEST_F(CorruptSegments, MissingSnapshotSegmentIsAnError) {
+  install_segment(target_.head(), head_.data(), head_.size());
+  auto client = Client::open(ns_).value();
+  auto v = client.get<int64_t>("a");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::no_segment);
+}
+
+}  // namespace
+}  // namespace hotswap
