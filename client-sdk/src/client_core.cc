@@ -13,15 +13,6 @@ constexpr auto kReattachInterval = std::chrono::milliseconds(10);
 
 std::atomic<uint64_t> next_core_id{1};
 
-// Per thread, the snapshot each recently used client resolved last. It lets
-// lookups by name run without locks, and keeps the mapping alive while the
-// thread may still read from it.
-struct ThreadCacheEntry {
-  uint64_t core_id = 0;
-  const std::atomic<uint64_t>* word = nullptr;
-  uint64_t expected_word = 0;
-  std::shared_ptr<const MappedSnapshot> snap;
-};
 struct ThreadCache {
   std::array<ThreadCacheEntry, 4> entries;
   uint32_t next_victim = 0;
@@ -142,33 +133,49 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
   return std::unexpected(last);
 }
 
-std::expected<ClientCore::Current, Error> ClientCore::current_for_thread() {
+ThreadCacheEntry* ClientCore::thread_entry() {
   const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
   const uint64_t word = head->active.load(std::memory_order_acquire);
   ThreadCache& cache = thread_cache;
-  for (const ThreadCacheEntry& e : cache.entries) {
-    if (e.core_id == id_ && e.word == &head->active && e.expected_word == word) {
-      return Current{e.snap.get(), e.word, e.expected_word};
-    }
+  for (ThreadCacheEntry& e : cache.entries) {
+    if (e.core_id == id_ && e.word == &head->active && e.expected_word == word) return &e;
   }
+  return nullptr;
+}
+
+std::expected<ThreadCacheEntry*, Error> ClientCore::refresh_thread_entry() {
   std::unique_lock lock(mu_);
   auto resolved = refresh_locked();
   lock.unlock();
   if (!resolved) return std::unexpected(resolved.error());
+  ThreadCache& cache = thread_cache;
   ThreadCacheEntry* slot = nullptr;
   for (ThreadCacheEntry& e : cache.entries) {
     if (e.core_id == id_) slot = &e;
   }
   if (slot == nullptr) slot = &cache.entries[cache.next_victim++ % cache.entries.size()];
   *slot = ThreadCacheEntry{id_, &resolved->head->active, resolved->word, std::move(resolved->snap)};
-  return Current{slot->snap.get(), slot->word, slot->expected_word};
+  return slot;
+}
+
+std::expected<ClientCore::Current, Error> ClientCore::current_for_thread() {
+  ThreadCacheEntry* e = thread_entry();
+  if (e == nullptr) [[unlikely]] {
+    auto refreshed = refresh_thread_entry();
+    if (!refreshed) return std::unexpected(refreshed.error());
+    e = *refreshed;
+  }
+  return Current{e->snap.get(), e->word, e->expected_word};
 }
 
 std::expected<std::shared_ptr<const MappedSnapshot>, Error> ClientCore::current_shared() {
-  std::lock_guard lock(mu_);
-  auto resolved = refresh_locked();
-  if (!resolved) return std::unexpected(resolved.error());
-  return std::move(resolved->snap);
+  ThreadCacheEntry* e = thread_entry();
+  if (e == nullptr) {
+    auto refreshed = refresh_thread_entry();
+    if (!refreshed) return std::unexpected(refreshed.error());
+    e = *refreshed;
+  }
+  return e->snap;
 }
 
 void ClientCore::wake_waiters() const {

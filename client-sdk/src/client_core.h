@@ -27,6 +27,16 @@ struct ChangeToken {
   friend bool operator==(const ChangeToken&, const ChangeToken&) = default;
 };
 
+// Per thread, the snapshot each recently used client resolved last. It lets
+// lookups by name run without locks, and keeps the mapping alive while the
+// thread may still read from it.
+struct ThreadCacheEntry {
+  uint64_t core_id = 0;
+  const std::atomic<uint64_t>* word = nullptr;
+  uint64_t expected_word = 0;
+  std::shared_ptr<const MappedSnapshot> snap;
+};
+
 class ClientCore {
  public:
   static std::expected<std::shared_ptr<ClientCore>, Error> open(std::string_view ns,
@@ -74,6 +84,10 @@ class ClientCore {
 
   ClientCore(shm::SegmentNames names, ClientOptions options, shm::Segment head);
   std::expected<Resolved, Error> refresh_locked();
+  // This thread's cache entry for the current active word, if any.
+  ThreadCacheEntry* thread_entry();
+  // Resolves under the lock and stores the result in this thread's cache.
+  std::expected<ThreadCacheEntry*, Error> refresh_thread_entry();
   bool reattach_locked(bool rate_limited);
 
   const shm::SegmentNames names_;

@@ -50,7 +50,9 @@ hotswap_status validate(std::vector<uint64_t>& w, size_t size, bool checksum = t
 // checksums, have to catch a corruption.
 void reseal(std::vector<uint64_t>& w) {
   auto* h = reinterpret_cast<layout::SnapshotHeader*>(w.data());
-  h->data_checksum = layout::checksum64(bytes_of(w) + h->header_size, h->file_size - h->header_size);
+  const size_t size = w.size() * 8;  // not h->file_size: a mutation may have changed it
+  h->data_checksum = layout::checksum64(bytes_of(w) + sizeof(layout::SnapshotHeader),
+                                        size - sizeof(layout::SnapshotHeader));
   h->header_checksum = layout::checksum64(h, offsetof(layout::SnapshotHeader, header_checksum));
 }
 

@@ -79,11 +79,12 @@ class Handle {
   // The key's value in the active version; not_found / type_mismatch if a
   // later version removed the key or changed its type.
   [[gnu::always_inline]] std::expected<T, Error> get() const {
+    // A seqlock read. Acquire loads (plain loads on x86) keep the re-check
+    // of seq_ after them without a fence, which ThreadSanitizer cannot see.
     const uint32_t seq = seq_.load(std::memory_order_acquire);
-    const std::atomic<uint64_t>* word = word_.load(std::memory_order_relaxed);
-    const uint64_t expected = expected_word_.load(std::memory_order_relaxed);
-    const uint64_t bits = bits_.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::atomic<uint64_t>* word = word_.load(std::memory_order_acquire);
+    const uint64_t expected = expected_word_.load(std::memory_order_acquire);
+    const uint64_t bits = bits_.load(std::memory_order_acquire);
     if (seq_.load(std::memory_order_relaxed) == seq && (seq & 1) == 0 &&
         word->load(std::memory_order_acquire) == expected) [[likely]] {
       return detail::from_bits<T>(bits);
@@ -119,7 +120,7 @@ class Handle {
         !seq_.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) {
       return;
     }
-    std::atomic_thread_fence(std::memory_order_release);
+    // The acquire CAS keeps these stores after the odd seq_ is visible.
     word_.store(r.word, std::memory_order_relaxed);
     expected_word_.store(r.expected_word, std::memory_order_relaxed);
     bits_.store(r.bits, std::memory_order_relaxed);
