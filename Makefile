@@ -23,7 +23,7 @@ test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@$(BUILD_DIR)/bench/hotswap-bench-read --benchmark_format=json --benchmark_out=$(BUILD_DIR)/bench-read.json --benchmark_out_format=json
+	@$(BUILD_DIR)/bench/hotswap-bench-read --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_out=$(BUILD_DIR)/bench-read.json --benchmark_out_format=json
 
 format:
 	@git ls-files '*.cc' '*.h' '*.hpp' | xargs clang-format -i

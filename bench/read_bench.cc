@@ -69,6 +69,20 @@ class ShuffledKeys {
   std::vector<std::string_view> views_;
 };
 
+// Reads keys of `names` in order, wrapping at `mask + 1` keys (or at the
+// end when mask is 0).
+template <class Get>
+void lookup_loop(benchmark::State& state, const std::vector<std::string_view>& names, size_t mask,
+                 Get&& get) {
+  size_t i = 0;
+  int64_t sum = 0;
+  for (auto _ : state) {
+    sum += get(names[i]);
+    i = mask != 0 ? (i + 1) & mask : (i + 1 == names.size() ? 0 : i + 1);
+    benchmark::DoNotOptimize(sum);
+  }
+}
+
 Fixture* shared_fixture = nullptr;
 std::optional<hotswap::Handle<int64_t>> shared_handle;
 
@@ -95,16 +109,20 @@ BENCHMARK(BM_HandleGet)->Threads(1)->Threads(2)->UseRealTime();
 void BM_GetByName(benchmark::State& state) {
   Fixture f(state.range(0));
   const ShuffledKeys keys(state.range(0));
-  const auto& names = keys.views();
-  size_t i = 0;
-  int64_t sum = 0;
-  for (auto _ : state) {
-    sum += *f.client.get<int64_t>(names[i]);
-    if (++i == names.size()) i = 0;
-    benchmark::DoNotOptimize(sum);
-  }
+  lookup_loop(state, keys.views(), 0,
+              [&](std::string_view k) { return *f.client.get<int64_t>(k); });
 }
 BENCHMARK(BM_GetByName)->Arg(1000)->Arg(100000);
+
+// The same 16 keys over and over among range(0) keys: the lookup itself,
+// with the working set in cache, as for an app reading its few hot keys.
+void BM_GetByNameHot(benchmark::State& state) {
+  Fixture f(state.range(0));
+  const ShuffledKeys keys(state.range(0));
+  lookup_loop(state, keys.views(), 15,
+              [&](std::string_view k) { return *f.client.get<int64_t>(k); });
+}
+BENCHMARK(BM_GetByNameHot)->Arg(1000)->Arg(100000);
 
 void BM_SnapshotGet(benchmark::State& state) {
   Fixture f(1000);
@@ -142,48 +160,67 @@ void BM_HandleGetDuringPublish(benchmark::State& state) {
 }
 BENCHMARK(BM_HandleGetDuringPublish)->UseRealTime();
 
+// Encode, write and activate one snapshot. Three prepared versions are
+// published in turn; with two resident, each publish writes a new segment
+// (the version it publishes was evicted two publishes ago).
 void BM_Publish(benchmark::State& state) {
   const int64_t keys = state.range(0);
-  auto writer = hotswap::Writer::open(hotswap::testing::unique_namespace("bench/publish"),
-                                      {.replace = true})
-                    .value();
-  hotswap::SnapshotBuilder builder;
-  for (int64_t i = 0; i < keys; ++i) builder.set(key_name(i), i);
-  uint64_t version = 0;
+  const std::string ns = hotswap::testing::unique_namespace("bench/publish");
+  auto writer = hotswap::Writer::open(ns, {.replace = true}).value();
+  std::vector<hotswap::SnapshotData> versions;
+  for (uint64_t v = 1; v <= 3; ++v) {
+    hotswap::SnapshotBuilder builder;
+    for (int64_t i = 0; i < keys; ++i) builder.set(key_name(i), i * static_cast<int64_t>(v));
+    hotswap::ContentHash hash{};
+    hash[0] = static_cast<uint8_t>(v);
+    versions.push_back(std::move(builder).build(v, hash).value());
+  }
+  size_t next = 0;
   for (auto _ : state) {
-    state.PauseTiming();
-    auto data = builder.build(++version, {}).value();
-    state.ResumeTiming();
-    if (!writer.publish(data)) state.SkipWithError("publish failed");
+    if (!writer.publish(versions[next])) state.SkipWithError("publish failed");
+    next = (next + 1) % versions.size();
   }
   state.counters["keys"] = static_cast<double>(keys);
+  { hotswap::Writer released = std::move(writer); }
+  (void)hotswap::Writer::remove(ns);
 }
 BENCHMARK(BM_Publish)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
-// Baseline: the usual in-process config map.
-void BM_SharedMutexMapGet(benchmark::State& state) {
-  // Transparent hashing, so lookups by string_view do not allocate.
+// Baseline: the usual in-process config map, a std::unordered_map behind a
+// std::shared_mutex, with transparent hashing so that lookups by
+// string_view do not allocate.
+class BaselineMap {
+ public:
+  explicit BaselineMap(int64_t keys) {
+    for (int64_t i = 0; i < keys; ++i) map_.emplace(key_name(i), i);
+  }
+  int64_t get(std::string_view key) {
+    std::shared_lock lock(mu_);
+    return map_.find(key)->second;
+  }
+
+ private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> map;
-  std::shared_mutex mu;
-  for (int64_t i = 0; i < state.range(0); ++i) map.emplace(key_name(i), i);
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> map_;
+  std::shared_mutex mu_;
+};
+
+void BM_SharedMutexMapGet(benchmark::State& state) {
+  BaselineMap map(state.range(0));
   const ShuffledKeys keys(state.range(0));
-  const auto& names = keys.views();
-  size_t i = 0;
-  int64_t sum = 0;
-  for (auto _ : state) {
-    {
-      std::shared_lock lock(mu);
-      sum += map.find(names[i])->second;
-    }
-    if (++i == names.size()) i = 0;
-    benchmark::DoNotOptimize(sum);
-  }
+  lookup_loop(state, keys.views(), 0, [&](std::string_view k) { return map.get(k); });
 }
 BENCHMARK(BM_SharedMutexMapGet)->Arg(1000)->Arg(100000);
+
+void BM_SharedMutexMapGetHot(benchmark::State& state) {
+  BaselineMap map(state.range(0));
+  const ShuffledKeys keys(state.range(0));
+  lookup_loop(state, keys.views(), 15, [&](std::string_view k) { return map.get(k); });
+}
+BENCHMARK(BM_SharedMutexMapGetHot)->Arg(1000);
 
 }  // namespace
 
