@@ -1,6 +1,10 @@
 // Behaviour of the client SDK and the writer within one process.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -364,6 +368,56 @@ TEST(Permissions, SegmentsAreRestrictiveAndReadersMapReadOnly) {
         std::exit(0);
       },
       [](int status) { return !(WIFEXITED(status) && WEXITSTATUS(status) == 0); }, "");
+}
+
+TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as other users";
+  constexpr gid_t kTenantGroup = 4242;
+  constexpr uid_t kNobody = 65534;
+  auto pub = LocalPublisher::create(unique_namespace("unit/perm"), {.group = kTenantGroup}).value();
+  pub.set("secret", std::string("s3cr3t"));
+  ASSERT_TRUE(pub.publish());
+  const auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
+  const std::string head = std::string(shm::kShmDir) + "/" + names.head();
+  struct stat st{};
+  ASSERT_EQ(::stat(head.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, kTenantGroup);
+  // Another tenant's user: no read access at all.
+  EXPECT_EXIT(
+      {
+        if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) std::exit(2);
+        auto client = Client::open(pub.ns());
+        std::exit(!client && client.error().code == ErrorCode::permission_denied ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  // The tenant's group: reads, but cannot open for writing.
+  EXPECT_EXIT(
+      {
+        if (::setgid(kTenantGroup) != 0 || ::setuid(kNobody) != 0) std::exit(2);
+        auto client = Client::open(pub.ns());
+        if (!client || client->get<std::string>("secret").value_or("") != "s3cr3t") std::exit(3);
+        const int fd = ::open(head.c_str(), O_RDWR);
+        std::exit(fd < 0 && errno == EACCES ? 0 : 4);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
+  auto pub = make_publisher();
+  constexpr int kKeys = 100'000;
+  const std::string filler(640, 'x');  // 100,000 x ~670 bytes: about 64 MiB
+  for (int i = 0; i < kKeys; ++i) {
+    pub.set("big." + std::to_string(i), filler + std::to_string(i));
+  }
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  auto view = client.snapshot().value();
+  EXPECT_EQ(view.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(view.get<std::string>("big.99999").value(), filler + "99999");
+  EXPECT_EQ(client.get<std::string>("big.0").value(), filler + "0");
+  size_t bytes = 0;
+  for (auto entry : view) bytes += entry.text()->size();
+  EXPECT_GE(bytes, size_t{64} << 20);
 }
 
 TEST(CApi, CoversOpenGetHandlesVersionAndWait) {

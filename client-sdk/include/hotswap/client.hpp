@@ -58,7 +58,7 @@ T from_bits(uint64_t bits) {
 
 struct ClientOptions {
   // Verify each snapshot's full data checksum when it is first mapped (about
-  // 3 ms per 64 MiB). Header, index and every offset are checked regardless.
+  // 7 ms per 64 MiB). Header, records, table and offsets are checked regardless.
   bool verify_checksum = true;
 };
 
