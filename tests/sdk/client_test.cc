@@ -405,7 +405,7 @@ TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
 TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
   auto pub = make_publisher();
   constexpr int kKeys = 100'000;
-  const std::string filler(640, 'x');  // 100,000 x ~670 bytes: about 64 MiB
+  const std::string filler(672, 'x');  // 100,000 values of ~676 bytes: 64 MiB and more
   for (int i = 0; i < kKeys; ++i) {
     pub.set("big." + std::to_string(i), filler + std::to_string(i));
   }
