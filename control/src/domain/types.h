@@ -1,0 +1,110 @@
+// The control plane's domain model: tenants, namespaces, typed entries,
+// immutable versions, instances and deployments. Plain values; the store
+// persists them and the service enforces the rules.
+#ifndef HOTSWAP_CONTROL_DOMAIN_TYPES_H_
+#define HOTSWAP_CONTROL_DOMAIN_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hotswap::control {
+
+// Seconds since the Unix epoch, UTC; rendered as RFC 3339 in the API.
+using UnixTime = int64_t;
+
+struct Tenant {
+  std::string name;
+  UnixTime created_at = 0;
+  int64_t namespace_count = 0;
+};
+
+struct Namespace {
+  std::string tenant;
+  std::string name;
+  std::string description;
+  UnixTime created_at = 0;
+  uint64_t latest_version = 0;  // 0 before the first publish
+  int64_t draft_entries = 0;
+
+  std::string id() const { return tenant + "/" + name; }
+};
+
+// A typed value as stored: the type name ("string", "int64", "double",
+// "bool", "json", "duration") and a canonical text form (decimal for
+// numbers, "true"/"false", compact JSON text, nanoseconds for durations).
+struct TypedValue {
+  std::string type;
+  std::string text;
+  friend bool operator==(const TypedValue&, const TypedValue&) = default;
+};
+
+// Entries by key, ordered (bytewise) as they are hashed and published.
+using Entries = std::map<std::string, TypedValue>;
+
+struct VersionInfo {
+  std::string namespace_id;  // tenant/name
+  uint64_t number = 0;
+  std::string content_hash;  // 64 lowercase hex digits (SHA-256)
+  std::string author;
+  std::string message;
+  uint64_t parent = 0;  // 0 for the first version
+  UnixTime created_at = 0;
+  int64_t entry_count = 0;
+};
+
+struct Version {
+  VersionInfo info;
+  Entries entries;
+};
+
+struct NackInfo {
+  uint64_t version = 0;
+  std::string reason;
+  UnixTime at = 0;
+};
+
+// An instance's view of one namespace: desired (set by deployments) and
+// applied (acknowledged by the sidecar) versions.
+struct InstanceNamespace {
+  std::string namespace_id;
+  uint64_t desired_version = 0;
+  uint64_t applied_version = 0;
+  std::optional<NackInfo> last_nack;
+};
+
+struct Instance {
+  std::string node_id;
+  std::string host;
+  std::map<std::string, std::string> labels;
+  bool connected = false;
+  UnixTime registered_at = 0;
+  UnixTime last_heartbeat = 0;
+  std::vector<InstanceNamespace> namespaces;
+};
+
+struct DeploymentTarget {
+  std::string node_id;
+  std::string status;  // pending | acked | nacked | disconnected
+  std::string detail;
+  UnixTime updated_at = 0;
+};
+
+struct Deployment {
+  int64_t id = 0;
+  std::string namespace_id;
+  uint64_t version = 0;
+  std::string strategy;  // direct
+  std::map<std::string, std::string> selector;
+  std::string state;  // running | succeeded | failed
+  std::string author;
+  UnixTime created_at = 0;
+  UnixTime updated_at = 0;
+  std::vector<DeploymentTarget> targets;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_DOMAIN_TYPES_H_

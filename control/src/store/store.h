@@ -1,0 +1,124 @@
+// The durable state of control, behind an interface so that the embedded
+// SQLite store and the PostgreSQL store of several replicas are
+// interchangeable. Every mutating call is one transaction: it is durable
+// when it returns success, and changes nothing when it returns an error.
+#ifndef HOTSWAP_CONTROL_STORE_STORE_H_
+#define HOTSWAP_CONTROL_STORE_STORE_H_
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/types.h"
+
+namespace hotswap::control {
+
+enum class StoreErrorCode {
+  not_found,       // the tenant, namespace, key, version, instance or deployment does not exist
+  already_exists,  // create of something that exists
+  conflict,        // a precondition failed (expected parent, non-empty tenant)
+  internal,        // storage failure
+};
+
+struct StoreError {
+  StoreErrorCode code;
+  std::string message;  // names the thing, e.g. "namespace 'acme/x' not found"
+};
+
+template <class T>
+using StoreResult = std::expected<T, StoreError>;
+
+// A version to append: everything but number, parent and created_at, which
+// the store assigns.
+struct NewVersion {
+  std::string content_hash;
+  std::string author;
+  std::string message;
+  Entries entries;
+  // When set, the latest version number must equal it (0: no version yet),
+  // else `conflict`.
+  std::optional<uint64_t> expected_parent;
+  // Also replace the draft with `entries` (publishing a whole document).
+  bool replace_draft = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Tenants.
+  virtual StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) = 0;
+  virtual StoreResult<std::vector<Tenant>> list_tenants() = 0;
+  virtual StoreResult<Tenant> get_tenant(std::string_view name) = 0;
+  // `conflict` while the tenant has namespaces.
+  virtual StoreResult<void> delete_tenant(std::string_view name) = 0;
+
+  // Namespaces, addressed by tenant and name.
+  virtual StoreResult<Namespace> create_namespace(std::string_view tenant, std::string_view name,
+                                                  std::string_view description, UnixTime now) = 0;
+  virtual StoreResult<std::vector<Namespace>> list_namespaces(std::string_view tenant) = 0;
+  virtual StoreResult<Namespace> get_namespace(std::string_view tenant, std::string_view name) = 0;
+  // Removes its draft, versions, deployments and instance state too.
+  virtual StoreResult<void> delete_namespace(std::string_view tenant, std::string_view name) = 0;
+
+  // The draft of a namespace.
+  virtual StoreResult<Entries> get_draft(std::string_view tenant, std::string_view name) = 0;
+  virtual StoreResult<void> put_draft_entry(std::string_view tenant, std::string_view name,
+                                            std::string_view key, const TypedValue& value) = 0;
+  // `not_found` if the key is not in the draft.
+  virtual StoreResult<void> delete_draft_entry(std::string_view tenant, std::string_view name,
+                                               std::string_view key) = 0;
+
+  // Versions. append_version numbers the version latest + 1, with parent
+  // latest (0 for the first).
+  virtual StoreResult<VersionInfo> append_version(std::string_view tenant, std::string_view name,
+                                                  const NewVersion& version, UnixTime now) = 0;
+  // Newest first, numbers < `before` (all when 0), at most `limit`.
+  virtual StoreResult<std::vector<VersionInfo>> list_versions(std::string_view tenant,
+                                                              std::string_view name,
+                                                              uint64_t before, int limit) = 0;
+  virtual StoreResult<Version> get_version(std::string_view tenant, std::string_view name,
+                                           uint64_t number) = 0;
+
+  // Instances. register_instance inserts or replaces the node's identity
+  // and subscriptions (keeping desired/applied versions of namespaces it
+  // still subscribes to), marks it connected and sets its heartbeat.
+  virtual StoreResult<void> register_instance(const Instance& instance, UnixTime now) = 0;
+  virtual StoreResult<void> heartbeat(std::string_view node_id, UnixTime now) = 0;
+  virtual StoreResult<void> set_connected(std::string_view node_id, bool connected) = 0;
+  virtual StoreResult<std::vector<Instance>> list_instances() = 0;
+  virtual StoreResult<Instance> get_instance(std::string_view node_id) = 0;
+  virtual StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
+                                        uint64_t version) = 0;
+  // Records an ACK: applied = version, and clears last_nack.
+  virtual StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
+                                       uint64_t version) = 0;
+  virtual StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,
+                                        const NackInfo& nack) = 0;
+  // Removes instances whose last heartbeat is older than `cutoff`; returns
+  // their ids.
+  virtual StoreResult<std::vector<std::string>> remove_instances_before(UnixTime cutoff) = 0;
+
+  // Deployments. create_deployment assigns the id and stores the targets.
+  virtual StoreResult<Deployment> create_deployment(const Deployment& deployment) = 0;
+  virtual StoreResult<Deployment> get_deployment(int64_t id) = 0;
+  // Newest first; all namespaces when `namespace_id` is empty.
+  virtual StoreResult<std::vector<Deployment>> list_deployments(std::string_view namespace_id) = 0;
+  virtual StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
+                                          std::string_view status, std::string_view detail,
+                                          UnixTime now) = 0;
+  virtual StoreResult<void> set_deployment_state(int64_t id, std::string_view state,
+                                                 UnixTime now) = 0;
+  // Deployments in state `running`, oldest first (resumed after a restart).
+  virtual StoreResult<std::vector<Deployment>> running_deployments() = 0;
+  // The version a namespace's instances should run when nothing more
+  // specific says so: that of the newest deployment not failed; 0 if none.
+  virtual StoreResult<uint64_t> released_version(std::string_view namespace_id) = 0;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_STORE_STORE_H_
