@@ -1,0 +1,112 @@
+@0x9c89780247468c67;
+# The wire protocol between control and sidecars.
+#
+# A sidecar connects to control's RPC port and calls Control.attach with
+# its identity and a Sidecar capability. Control then pushes: it calls
+# Sidecar.push whenever the instance's desired version of a namespace
+# changes, and the sidecar's answer is the ACK (applied) or NACK (reason).
+# No polling anywhere. Both ends read every message with size and
+# traversal limits (protocol/README.md).
+
+$import "/capnp/c++.capnp".namespace("hotswap::wire");
+
+struct Value {
+  union {
+    int64 @0 :Int64;
+    float64 @1 :Float64;
+    boolean @2 :Bool;
+    string @3 :Text;
+    json @4 :Text;
+    durationNs @5 :Int64;
+  }
+}
+
+struct Entry {
+  key @0 :Text;
+  value @1 :Value;
+}
+
+# One version of one namespace, whole or as a delta against a version the
+# sidecar holds. contentHash is the SHA-256 of the full version's canonical
+# encoding (protocol/src/content_hash.cc): the sidecar recomputes it after
+# applying a delta and NACKs on mismatch.
+struct Snapshot {
+  namespace @0 :Text;
+  version @1 :UInt64;
+  contentHash @2 :Data;
+  union {
+    full @3 :List(Entry);
+    delta :group {
+      baseVersion @4 :UInt64;
+      upserts @5 :List(Entry);
+      removals @6 :List(Text);
+    }
+  }
+  # Stage without activating (blue-green pre-staging).
+  stageOnly @7 :Bool;
+}
+
+struct Label {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct HeldVersion {
+  namespace @0 :Text;
+  version @1 :UInt64;
+  contentHash @2 :Data;
+}
+
+struct NodeInfo {
+  nodeId @0 :Text;
+  host @1 :Text;
+  labels @2 :List(Label);
+  namespaces @3 :List(Text);   # subscriptions
+  held @4 :List(HeldVersion);  # last-known-good versions, to resume from
+  token @5 :Text;              # node credential (checked once auth lands)
+  agentVersion @6 :Text;
+}
+
+struct ApplyResult {
+  union {
+    ack :group {
+      version @0 :UInt64;
+    }
+    nack :group {
+      version @1 :UInt64;
+      reason @2 :Text;
+    }
+  }
+}
+
+# Outcomes an application recorded, per (namespace, applied version),
+# aggregated by the sidecar over one interval. Used by rollout gates.
+struct HealthReport {
+  namespace @0 :Text;
+  version @1 :UInt64;
+  windowStartUnixMs @2 :Int64;
+  windowEndUnixMs @3 :Int64;
+  okCount @4 :UInt64;
+  errorCount @5 :UInt64;
+  latencyP50Us @6 :UInt64;
+  latencyP99Us @7 :UInt64;
+}
+
+# Implemented by the sidecar; control holds it for the session.
+interface Sidecar {
+  push @0 (snapshot :Snapshot) -> (result :ApplyResult);
+  # Make a resident version active (blue-green flip, rollback).
+  activate @1 (namespace :Text, version :UInt64) -> (result :ApplyResult);
+}
+
+# Returned by attach; dropping it (or the connection) ends the session.
+interface Session {
+  heartbeat @0 (held :List(HeldVersion)) -> ();
+  reportHealth @1 (reports :List(HealthReport)) -> ();
+}
+
+# Control's bootstrap capability.
+interface Control {
+  attach @0 (node :NodeInfo, sidecar :Sidecar)
+      -> (session :Session, heartbeatIntervalMs :UInt32);
+}

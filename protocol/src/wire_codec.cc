@@ -1,0 +1,143 @@
+#include "hotswap/protocol/wire_codec.h"
+
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "hotswap/protocol/content_hash.h"
+
+namespace hotswap::protocol {
+namespace {
+
+Error invalid(std::string message) { return Error{ErrorCode::invalid_argument, std::move(message)}; }
+
+std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+void write_entries(const std::vector<SnapshotData::Entry>& entries,
+                   capnp::List<wire::Entry>::Builder out) {
+  for (unsigned i = 0; i < entries.size(); ++i) {
+    out[i].setKey(entries[i].first);
+    write_value(entries[i].second, out[i].initValue());
+  }
+}
+
+void write_header(std::string_view ns, const SnapshotData& data, wire::Snapshot::Builder out) {
+  out.setNamespace(std::string(ns));
+  out.setVersion(data.version());
+  out.setContentHash(kj::arrayPtr(data.content_hash().data(), data.content_hash().size()));
+}
+
+// Adds wire entries to `into`; a key given twice is an error.
+std::expected<void, Error> read_entries(capnp::List<wire::Entry>::Reader in,
+                                        std::map<std::string, Value>& into, bool replace) {
+  for (auto entry : in) {
+    auto value = read_value(entry.getValue());
+    if (!value) {
+      return std::unexpected(invalid("key '" + std::string(view(entry.getKey())) + "': " +
+                                     value.error().message));
+    }
+    std::string key(view(entry.getKey()));
+    if (!replace && into.contains(key)) return std::unexpected(invalid("key '" + key + "' twice"));
+    into.insert_or_assign(std::move(key), std::move(*value));
+  }
+  return {};
+}
+
+}  // namespace
+
+void write_value(const Value& value, wire::Value::Builder out) {
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, int64_t>) out.setInt64(v);
+        if constexpr (std::is_same_v<T, double>) out.setFloat64(v);
+        if constexpr (std::is_same_v<T, bool>) out.setBoolean(v);
+        if constexpr (std::is_same_v<T, std::string>) out.setString(v);
+        if constexpr (std::is_same_v<T, Json>) out.setJson(v.text);
+        if constexpr (std::is_same_v<T, Duration>) out.setDurationNs(v.count());
+      },
+      value);
+}
+
+std::expected<Value, Error> read_value(wire::Value::Reader in) {
+  switch (in.which()) {
+    case wire::Value::INT64: return Value{in.getInt64()};
+    case wire::Value::FLOAT64: return Value{in.getFloat64()};
+    case wire::Value::BOOLEAN: return Value{in.getBoolean()};
+    case wire::Value::STRING: return Value{std::string(view(in.getString()))};
+    case wire::Value::JSON: return Value{Json{std::string(view(in.getJson()))}};
+    case wire::Value::DURATION_NS: return Value{Duration(in.getDurationNs())};
+  }
+  return std::unexpected(invalid("unknown value type " + std::to_string(int(in.which()))));
+}
+
+void write_full(std::string_view ns, const SnapshotData& data, wire::Snapshot::Builder out) {
+  write_header(ns, data, out);
+  write_entries(data.entries(), out.initFull(static_cast<unsigned>(data.entries().size())));
+}
+
+void write_delta(std::string_view ns, const SnapshotData& base, const SnapshotData& data,
+                 wire::Snapshot::Builder out) {
+  write_header(ns, data, out);
+  std::vector<SnapshotData::Entry> upserts;
+  std::vector<std::string> removals;
+  // Both sides are sorted by key: one merge pass.
+  auto b = base.entries().begin(), d = data.entries().begin();
+  while (b != base.entries().end() || d != data.entries().end()) {
+    if (d == data.entries().end() || (b != base.entries().end() && b->first < d->first)) {
+      removals.push_back((b++)->first);
+    } else if (b == base.entries().end() || d->first < b->first) {
+      upserts.push_back(*d++);
+    } else {
+      if (!(b->second == d->second)) upserts.push_back(*d);
+      ++b;
+      ++d;
+    }
+  }
+  auto delta = out.initDelta();
+  delta.setBaseVersion(base.version());
+  write_entries(upserts, delta.initUpserts(static_cast<unsigned>(upserts.size())));
+  auto removed = delta.initRemovals(static_cast<unsigned>(removals.size()));
+  for (unsigned i = 0; i < removals.size(); ++i) removed.set(i, removals[i]);
+}
+
+std::expected<SnapshotData, Error> read_snapshot(wire::Snapshot::Reader in,
+                                                 const SnapshotData* base) {
+  const auto hash_bytes = in.getContentHash();
+  if (hash_bytes.size() != sizeof(ContentHash)) {
+    return std::unexpected(invalid("content hash has " + std::to_string(hash_bytes.size()) +
+                                   " bytes, expected 32"));
+  }
+  std::map<std::string, Value> entries;
+  if (in.isFull()) {
+    if (auto read = read_entries(in.getFull(), entries, false); !read) {
+      return std::unexpected(read.error());
+    }
+  } else {
+    const auto delta = in.getDelta();
+    if (base == nullptr || base->version() != delta.getBaseVersion()) {
+      return std::unexpected(invalid(
+          "delta against version " + std::to_string(delta.getBaseVersion()) + ", but " +
+          (base ? "version " + std::to_string(base->version()) + " is held" : "none is held")));
+    }
+    for (const auto& [key, value] : base->entries()) entries.emplace(key, value);
+    for (auto key : delta.getRemovals()) entries.erase(std::string(view(key)));
+    if (auto read = read_entries(delta.getUpserts(), entries, true); !read) {
+      return std::unexpected(read.error());
+    }
+  }
+  ContentHash expected;
+  std::memcpy(expected.data(), hash_bytes.begin(), expected.size());
+  SnapshotBuilder builder;
+  for (auto& [key, value] : entries) builder.set(key, std::move(value));
+  auto data = std::move(builder).build(in.getVersion(), expected);
+  if (!data) return std::unexpected(invalid("invalid snapshot: " + data.error().message));
+  const ContentHash actual = content_hash(*data);
+  if (actual != expected) {
+    return std::unexpected(invalid("content hash mismatch: message says " + to_hex(expected) +
+                                   ", entries hash to " + to_hex(actual)));
+  }
+  return data;
+}
+
+}  // namespace hotswap::protocol
