@@ -1,0 +1,90 @@
+#include "applier.h"
+
+#include <spdlog/spdlog.h>
+
+#include "hotswap/protocol/content_hash.h"
+#include "hotswap/protocol/wire_codec.h"
+
+namespace hotswap::sidecar {
+
+std::expected<Applier, Error> Applier::start(const std::vector<std::string>& namespaces,
+                                             LkgCache cache, Options options) {
+  Applier applier(std::move(cache));
+  for (const std::string& ns : namespaces) {
+    if (applier.states_.contains(ns)) continue;
+    WriterOptions writer_options = options.writer;
+    writer_options.replace = options.fresh_segments;
+    auto writer = Writer::open(ns, writer_options);
+    if (!writer) {
+      return std::unexpected(Error{writer.error().code,
+                                   "namespace " + ns + ": " + writer.error().message});
+    }
+    State state{std::move(*writer), std::nullopt};
+    auto lkg = applier.cache_.load(ns);
+    if (!lkg) {
+      spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns, lkg.error().message);
+    } else if (lkg->has_value()) {
+      if (auto published = state.writer.publish(**lkg); published) {
+        spdlog::info("event=lkg_served ns={} version={}", ns, (*lkg)->version());
+        state.current = std::move(**lkg);
+      } else {
+        spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns, published.error().message);
+      }
+    }
+    applier.states_.emplace(ns, std::move(state));
+    applier.order_.push_back(ns);
+  }
+  return applier;
+}
+
+ApplyOutcome Applier::refuse(const std::string& ns, uint64_t version, std::string reason) const {
+  spdlog::warn("event=nack ns={} version={} reason=\"{}\"", ns, version, reason);
+  return ApplyOutcome{false, version, std::move(reason)};
+}
+
+ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
+  const std::string ns = snapshot.getNamespace();
+  const uint64_t version = snapshot.getVersion();
+  auto it = states_.find(ns);
+  if (it == states_.end()) return refuse(ns, version, "not subscribed to namespace " + ns);
+  State& state = it->second;
+  const SnapshotData* base = state.current ? &*state.current : nullptr;
+  auto data = protocol::read_snapshot(snapshot, base);
+  if (!data) return refuse(ns, version, data.error().message);
+  const bool activate = !snapshot.getStageOnly();
+  if (auto published = state.writer.publish(*data, {.activate = activate}); !published) {
+    return refuse(ns, version, "publish to shared memory failed: " + published.error().message);
+  }
+  if (activate) {
+    if (auto saved = cache_.save(ns, *data); !saved) {
+      // The version is live; only the restart path lost its copy.
+      spdlog::error("event=lkg_save_failed ns={} error=\"{}\"", ns, saved.error().message);
+    }
+    state.current = std::move(*data);
+  }
+  spdlog::info("event=ack ns={} version={} staged={}", ns, version, !activate);
+  return ApplyOutcome{true, version, {}};
+}
+
+ApplyOutcome Applier::activate(const std::string& ns, uint64_t version) {
+  auto it = states_.find(ns);
+  if (it == states_.end()) return refuse(ns, version, "not subscribed to namespace " + ns);
+  if (auto activated = it->second.writer.activate(version); !activated) {
+    return refuse(ns, version, activated.error().message);
+  }
+  // The activated version's content is only in shared memory; the cache
+  // and delta base follow on the next push.
+  it->second.current.reset();
+  return ApplyOutcome{true, version, {}};
+}
+
+std::vector<Held> Applier::held() const {
+  std::vector<Held> held;
+  for (const std::string& ns : order_) {
+    const State& state = states_.find(ns)->second;
+    if (state.current) held.push_back({ns, state.current->version(), state.current->content_hash()});
+  }
+  return held;
+}
+
+}  // namespace hotswap::sidecar

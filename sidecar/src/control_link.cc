@@ -1,0 +1,152 @@
+#include "control_link.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <kj/async-unix.h>
+#include <random>
+
+#include "hotswap/protocol/rpc_connection.h"
+
+namespace hotswap::sidecar {
+namespace {
+
+// Serves control's calls on behalf of the applier.
+class SidecarImpl final : public wire::Sidecar::Server {
+ public:
+  explicit SidecarImpl(Applier& applier) : applier_(applier) {}
+
+  kj::Promise<void> push(PushContext context) override {
+    write(applier_.apply(context.getParams().getSnapshot()), context.getResults().initResult());
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> activate(ActivateContext context) override {
+    auto params = context.getParams();
+    write(applier_.activate(params.getNamespace(), params.getVersion()),
+          context.getResults().initResult());
+    return kj::READY_NOW;
+  }
+
+ private:
+  static void write(const ApplyOutcome& outcome, wire::ApplyResult::Builder out) {
+    if (outcome.ok) {
+      out.initAck().setVersion(outcome.version);
+    } else {
+      auto nack = out.initNack();
+      nack.setVersion(outcome.version);
+      nack.setReason(outcome.reason);
+    }
+  }
+  Applier& applier_;
+};
+
+void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInfo::Builder node) {
+  node.setNodeId(options.node_id);
+  node.setHost(options.host);
+  node.setToken(options.token);
+  node.setAgentVersion("0.1.0");
+  auto labels = node.initLabels(static_cast<unsigned>(options.labels.size()));
+  unsigned i = 0;
+  for (const auto& [key, value] : options.labels) {
+    labels[i].setKey(key);
+    labels[i].setValue(value);
+    ++i;
+  }
+  auto namespaces = node.initNamespaces(static_cast<unsigned>(applier.namespaces().size()));
+  for (unsigned n = 0; n < applier.namespaces().size(); ++n) {
+    namespaces.set(n, applier.namespaces()[n]);
+  }
+  const auto held = applier.held();
+  auto out = node.initHeld(static_cast<unsigned>(held.size()));
+  for (unsigned h = 0; h < held.size(); ++h) {
+    out[h].setNamespace(held[h].ns);
+    out[h].setVersion(held[h].version);
+    out[h].setContentHash(kj::arrayPtr(held[h].content_hash.data(), held[h].content_hash.size()));
+  }
+}
+
+kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session, uint32_t interval_ms) {
+  return timer.afterDelay(interval_ms * kj::MILLISECONDS)
+      .then([session]() mutable { return session.heartbeatRequest().send().ignoreResult(); })
+      .then([&timer, session, interval_ms]() mutable {
+        return heartbeats(timer, kj::mv(session), interval_ms);
+      });
+}
+
+// One attached session: resolves when the connection is lost (the caller
+// reconnects); rejects when connecting, attaching or a heartbeat fails.
+kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Applier& applier,
+                          bool& attached) {
+  return io.provider->getNetwork()
+      .parseAddress(options.control_address, 7701)
+      .then([](kj::Own<kj::NetworkAddress> address) {
+        auto connected = address->connect();
+        return connected.attach(kj::mv(address));
+      })
+      .then([&io, &options, &applier, &attached](kj::Own<kj::AsyncIoStream> stream) {
+        auto connection = kj::heap<protocol::RpcConnection>(
+            kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);
+        auto control = connection->peer_bootstrap().castAs<wire::Control>();
+        auto request = control.attachRequest();
+        fill_node(options, applier, request.initNode());
+        request.setSidecar(kj::heap<SidecarImpl>(applier));
+        auto disconnected = connection->on_disconnect();
+        return request.send()
+            .then([&io, &options, &attached](capnp::Response<wire::Control::AttachResults> r) {
+              const uint32_t interval = std::max<uint32_t>(r.getHeartbeatIntervalMs(), 100);
+              attached = true;
+              spdlog::info("event=attached control={} node={} heartbeat_ms={}",
+                           options.control_address, options.node_id, interval);
+              return heartbeats(io.provider->getTimer(), r.getSession(), interval);
+            })
+            .exclusiveJoin(kj::mv(disconnected))
+            .attach(kj::mv(connection));
+      });
+}
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  // Full jitter in [backoff/2, backoff]: reconnecting sidecars spread out.
+  std::uniform_int_distribution<int64_t> d(backoff.count() / 2, backoff.count());
+  return std::chrono::milliseconds(d(rng));
+}
+
+}  // namespace
+
+int run_control_link(const LinkOptions& options, Applier& applier) {
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
+  auto io = kj::setupAsyncIo();
+  bool stopping = false;
+  auto stop = io.unixEventPort.onSignal(SIGTERM)
+                  .exclusiveJoin(io.unixEventPort.onSignal(SIGINT))
+                  .then([&](siginfo_t info) {
+                    spdlog::info("event=shutdown signal={}", info.si_signo);
+                    stopping = true;
+                  })
+                  .fork();
+  auto backoff = options.initial_backoff;
+  while (!stopping) {
+    bool attached = false;
+    try {
+      session(io, options, applier, attached).exclusiveJoin(stop.addBranch()).wait(io.waitScope);
+      if (!stopping) spdlog::warn("event=disconnected control={}", options.control_address);
+    } catch (const kj::Exception& e) {
+      spdlog::warn("event=connect_failed control={} error=\"{}\"", options.control_address,
+                   e.getDescription().cStr());
+    }
+    if (stopping) break;
+    if (attached) backoff = options.initial_backoff;
+    const auto delay = jittered(backoff);
+    spdlog::info("event=reconnect_in ms={}", delay.count());
+    io.provider->getTimer()
+        .afterDelay(delay.count() * kj::MILLISECONDS)
+        .exclusiveJoin(stop.addBranch())
+        .wait(io.waitScope);
+    backoff = std::min(backoff * 2, options.max_backoff);
+  }
+  return 0;
+}
+
+}  // namespace hotswap::sidecar

@@ -1,0 +1,31 @@
+// The sidecar's connection to control: connect, attach with what it holds,
+// serve pushes, heartbeat, and on any failure reconnect with jittered
+// exponential backoff. Runs the calling thread's KJ event loop until
+// SIGTERM or SIGINT.
+#ifndef HOTSWAP_SIDECAR_CONTROL_LINK_H_
+#define HOTSWAP_SIDECAR_CONTROL_LINK_H_
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "applier.h"
+
+namespace hotswap::sidecar {
+
+struct LinkOptions {
+  std::string control_address;  // host:port
+  std::string node_id;
+  std::string host;
+  std::map<std::string, std::string> labels;
+  std::string token;
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{10'000};
+};
+
+// Returns when a termination signal arrives (0) or on a fatal error (1).
+int run_control_link(const LinkOptions& options, Applier& applier);
+
+}  // namespace hotswap::sidecar
+
+#endif  // HOTSWAP_SIDECAR_CONTROL_LINK_H_

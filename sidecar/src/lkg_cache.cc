@@ -1,0 +1,90 @@
+#include "lkg_cache.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "hotswap/protocol/limits.h"
+#include "hotswap/protocol/wire_codec.h"
+
+namespace hotswap::sidecar {
+namespace {
+
+Error io_error(const std::string& what) {
+  return Error{ErrorCode::io, what + ": " + std::strerror(errno)};
+}
+
+// Closes a descriptor on scope exit.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::expected<LkgCache, Error> LkgCache::open(std::string dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return std::unexpected(Error{ErrorCode::io, "create " + dir + ": " + ec.message()});
+  return LkgCache(std::move(dir));
+}
+
+std::string LkgCache::path_for(std::string_view ns) const {
+  std::string file(ns);
+  for (char& c : file) {
+    if (c == '/') c = '~';  // namespace names never contain '~'
+  }
+  return dir_ + "/" + file + ".snapshot";
+}
+
+std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotData& data) const {
+  const std::string path = path_for(ns);
+  const std::string temp = path + ".tmp";
+  capnp::MallocMessageBuilder message;
+  protocol::write_full(ns, data, message.initRoot<wire::Snapshot>());
+  {
+    Fd out{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (out.fd < 0) return std::unexpected(io_error("open " + temp));
+    try {
+      capnp::writeMessageToFd(out.fd, message);
+    } catch (const kj::Exception& e) {
+      return std::unexpected(Error{ErrorCode::io, "write " + temp + ": " + e.getDescription().cStr()});
+    }
+    if (::fsync(out.fd) != 0) return std::unexpected(io_error("fsync " + temp));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) return std::unexpected(io_error("rename " + temp));
+  Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
+  return {};
+}
+
+std::expected<std::optional<SnapshotData>, Error> LkgCache::load(std::string_view ns) const {
+  const std::string path = path_for(ns);
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    if (errno == ENOENT) return std::optional<SnapshotData>{};
+    return std::unexpected(io_error("open " + path));
+  }
+  try {
+    capnp::StreamFdMessageReader reader(in.fd, protocol::reader_options());
+    auto snapshot = reader.getRoot<wire::Snapshot>();
+    if (std::string_view(snapshot.getNamespace().cStr()) != ns) {
+      return std::unexpected(Error{ErrorCode::corrupt, path + " holds another namespace"});
+    }
+    auto data = protocol::read_snapshot(snapshot, nullptr);
+    if (!data) return std::unexpected(Error{ErrorCode::corrupt, path + ": " + data.error().message});
+    return std::optional<SnapshotData>(std::move(*data));
+  } catch (const kj::Exception& e) {
+    return std::unexpected(Error{ErrorCode::corrupt, path + ": " + e.getDescription().cStr()});
+  }
+}
+
+}  // namespace hotswap::sidecar
