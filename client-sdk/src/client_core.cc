@@ -1,6 +1,7 @@
 #include "client_core.h"
 
 #include <array>
+#include <cstdlib>
 
 #include "futex.h"
 #include "str_cat.h"
@@ -29,7 +30,9 @@ Error head_error(hotswap_status status, const std::string& name) {
 
 std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_view ns,
                                                                     const ClientOptions& options) {
-  auto names = shm::SegmentNames::for_namespace(ns);
+  std::string scope = options.scope;
+  if (const char* env = std::getenv("HOTSWAP_SCOPE"); scope.empty() && env != nullptr) scope = env;
+  auto names = shm::SegmentNames::for_namespace(ns, scope);
   if (!names) return std::unexpected(names.error());
   auto head = shm::Segment::open_read_only(names->head());
   if (!head) {

@@ -48,7 +48,13 @@ Error errno_error(int err, std::string_view what) {
   return Error{code, str_cat(what, ": ", std::strerror(err))};
 }
 
-std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view ns) {
+std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view ns,
+                                                             std::string_view scope) {
+  if (scope.size() > 63 || scope.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
+                               std::string_view::npos) {
+    return std::unexpected(Error{ErrorCode::invalid_argument,
+                                 str_cat("scope '", scope, "' must be 0-63 of [a-z0-9-]")});
+  }
   if (ns.empty() || ns.size() > 200) {
     return std::unexpected(Error{ErrorCode::invalid_argument,
                                  str_cat("namespace name must be 1-200 characters, got ", ns.size())});
@@ -70,7 +76,7 @@ std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view 
   for (char& c : encoded) {
     if (c == '/') c = '~';
   }
-  names.prefix_ = "hs+" + encoded + "+";
+  names.prefix_ = scope.empty() ? str_cat("hs+", encoded, "+") : str_cat("hs@", scope, "+", encoded, "+");
   return names;
 }
 

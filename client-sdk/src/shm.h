@@ -26,9 +26,12 @@ inline constexpr const char* kShmDir = "/dev/shm";
 // The segment names of one namespace. A namespace name is 1-200 characters
 // of [A-Za-z0-9._-] and '/'; the names use '+' as a separator, which no
 // namespace contains, so no namespace's names are a prefix of another's.
+// A non-empty scope (0-63 of [a-z0-9-]) gives a separate set of names, for
+// hosts that run several sidecars side by side: "hs@<scope>+<ns>+...".
 class SegmentNames {
  public:
-  static std::expected<SegmentNames, Error> for_namespace(std::string_view ns);
+  static std::expected<SegmentNames, Error> for_namespace(std::string_view ns,
+                                                          std::string_view scope = {});
 
   const std::string& ns() const { return ns_; }
   std::string head() const { return prefix_ + "head"; }

@@ -16,7 +16,7 @@ std::expected<LocalPublisher, Error> LocalPublisher::create(std::string_view ns,
   options.replace = true;  // a test starts from nothing
   auto writer = Writer::open(ns, options);
   if (!writer) return std::unexpected(writer.error());
-  return LocalPublisher(std::string(ns), std::move(*writer));
+  return LocalPublisher(std::string(ns), options.scope, std::move(*writer));
 }
 
 LocalPublisher& LocalPublisher::set(std::string key, Value value) {
@@ -55,7 +55,7 @@ LocalPublisher::~LocalPublisher() {
   if (ns_.empty()) return;  // moved from
   std::string ns = std::move(ns_);
   { Writer released = std::move(writer_); }  // drop the lock before removing
-  (void)Writer::remove(ns);
+  (void)Writer::remove(ns, scope_);
 }
 
 std::string unique_namespace(std::string_view prefix) {

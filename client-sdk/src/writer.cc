@@ -303,7 +303,7 @@ std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions opt
                                  str_cat("retain must be 2..", layout::kSlotCount - 1, ", got ",
                                          options.retain)});
   }
-  auto names = shm::SegmentNames::for_namespace(ns);
+  auto names = shm::SegmentNames::for_namespace(ns, options.scope);
   if (!names) return std::unexpected(names.error());
   auto lock = shm::WriterLock::acquire(names->lock(), options.mode);
   if (!lock) return std::unexpected(lock.error());
@@ -312,8 +312,8 @@ std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions opt
   return Writer(std::move(impl));
 }
 
-std::expected<void, Error> Writer::remove(std::string_view ns) {
-  auto names = shm::SegmentNames::for_namespace(ns);
+std::expected<void, Error> Writer::remove(std::string_view ns, std::string_view scope) {
+  auto names = shm::SegmentNames::for_namespace(ns, scope);
   if (!names) return std::unexpected(names.error());
   auto lock = shm::WriterLock::acquire(names->lock(), 0600);
   if (!lock) return std::unexpected(lock.error());

@@ -6,10 +6,24 @@
 #include "hotswap/protocol/wire_codec.h"
 
 namespace hotswap::sidecar {
+namespace {
+
+// Key and value bytes: what a snapshot costs a host, near enough.
+uint64_t payload_bytes(const SnapshotData& data) {
+  uint64_t bytes = 0;
+  for (const auto& [key, value] : data.entries()) {
+    bytes += key.size() + sizeof(uint64_t);
+    if (const auto* s = std::get_if<std::string>(&value)) bytes += s->size();
+    if (const auto* j = std::get_if<Json>(&value)) bytes += j->text.size();
+  }
+  return bytes;
+}
+
+}  // namespace
 
 std::expected<Applier, Error> Applier::start(const std::vector<std::string>& namespaces,
                                              LkgCache cache, Options options) {
-  Applier applier(std::move(cache));
+  Applier applier(std::move(cache), options.max_snapshot_bytes);
   for (const std::string& ns : namespaces) {
     if (applier.states_.contains(ns)) continue;
     WriterOptions writer_options = options.writer;
@@ -51,6 +65,11 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
   const SnapshotData* base = state.current ? &*state.current : nullptr;
   auto data = protocol::read_snapshot(snapshot, base);
   if (!data) return refuse(ns, version, data.error().message);
+  if (const uint64_t bytes = payload_bytes(*data); bytes > max_snapshot_bytes_) {
+    return refuse(ns, version,
+                  "snapshot of " + std::to_string(bytes) + " bytes exceeds this sidecar's limit of " +
+                      std::to_string(max_snapshot_bytes_) + " (--max-snapshot-bytes)");
+  }
   const bool activate = !snapshot.getStageOnly();
   if (auto published = state.writer.publish(*data, {.activate = activate}); !published) {
     return refuse(ns, version, "publish to shared memory failed: " + published.error().message);

@@ -37,6 +37,9 @@ class Applier {
     WriterOptions writer;
     // Replace existing segments at start-up rather than re-opening them.
     bool fresh_segments = false;
+    // Snapshots whose keys and values exceed this are refused (a host's
+    // protection against a namespace grown beyond what it should hold).
+    uint64_t max_snapshot_bytes = uint64_t{80} << 20;
   };
 
   // Opens a writer for each namespace and publishes its last-known-good
@@ -55,11 +58,13 @@ class Applier {
     Writer writer;
     std::optional<SnapshotData> current;  // the active version, base for deltas
   };
-  explicit Applier(LkgCache cache) : cache_(std::move(cache)) {}
+  Applier(LkgCache cache, uint64_t max_snapshot_bytes)
+      : cache_(std::move(cache)), max_snapshot_bytes_(max_snapshot_bytes) {}
 
   ApplyOutcome refuse(const std::string& ns, uint64_t version, std::string reason) const;
 
   LkgCache cache_;
+  uint64_t max_snapshot_bytes_;
   std::map<std::string, State, std::less<>> states_;
   std::vector<std::string> order_;
 };

@@ -1,6 +1,7 @@
 // hotswap-sidecar: the per-host agent. Serves each subscribed namespace's
 // last-known-good snapshot from its disk cache at once, then attaches to
 // control and applies what control pushes into shared memory.
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   std::string cache_dir = env_or("HOTSWAP_CACHE_DIR", "/var/lib/hotswap/sidecar");
   link.token = env_or("HOTSWAP_NODE_TOKEN", "");
   bool fresh = false;
+  std::string scope = env_or("HOTSWAP_SCOPE", "");
+  uint64_t max_snapshot_bytes = uint64_t{80} << 20;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
   app.add_option("--control", link.control_address, "control's RPC address host:port (HOTSWAP_CONTROL)");
   app.add_option("--node-id", link.node_id, "this instance's id (HOTSWAP_NODE_ID, default hostname)");
@@ -53,9 +56,15 @@ int main(int argc, char** argv) {
   app.add_option("--namespaces", namespaces, "subscribed namespaces tenant/name,... (HOTSWAP_NAMESPACES)");
   app.add_option("--cache-dir", cache_dir, "last-known-good cache directory (HOTSWAP_CACHE_DIR)");
   app.add_flag("--fresh-segments", fresh, "replace existing shared-memory segments at start");
+  app.add_option("--scope", scope,
+                 "separate shared-memory names, for several sidecars on one host (HOTSWAP_SCOPE)");
+  app.add_option("--max-snapshot-bytes", max_snapshot_bytes,
+                 "refuse snapshots whose keys and values exceed this");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
 
+  // Logs go to stderr: stdout carries only what scripts read.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("hotswap"));
   spdlog::set_level(spdlog::level::from_str(log_level));
   for (const std::string& label : split(labels, ',')) {
     const auto eq = label.find('=');
@@ -75,8 +84,11 @@ int main(int argc, char** argv) {
     spdlog::error("event=cache_failed error=\"{}\"", cache.error().message);
     return 1;
   }
-  auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache),
-                                                  {.writer = {}, .fresh_segments = fresh});
+  hotswap::sidecar::Applier::Options options;
+  options.writer.scope = scope;
+  options.fresh_segments = fresh;
+  options.max_snapshot_bytes = max_snapshot_bytes;
+  auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache), options);
   if (!applier) {
     spdlog::error("event=start_failed error=\"{}\"", applier.error().message);
     return 1;

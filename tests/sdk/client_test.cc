@@ -92,6 +92,20 @@ TEST(Client, OpenFailsClearlyWithoutSegmentOrWithBadName) {
   EXPECT_FALSE(Client::open(""));
 }
 
+TEST(Client, ScopesKeepSidecarsOnOneHostApart) {
+  const std::string ns = unique_namespace("unit/scoped");
+  auto a = LocalPublisher::create(ns, {.scope = "sidecar-a"}).value();
+  auto b = LocalPublisher::create(ns, {.scope = "sidecar-b"}).value();
+  a.set("who", std::string("a"));
+  b.set("who", std::string("b"));
+  ASSERT_TRUE(a.publish());
+  ASSERT_TRUE(b.publish());
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"})->get<std::string>("who").value(), "a");
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"})->get<std::string>("who").value(), "b");
+  EXPECT_EQ(Client::open(ns).error().code, ErrorCode::no_segment);  // the default set is apart
+  EXPECT_EQ(Client::open(ns, {.scope = "Bad+Scope"}).error().code, ErrorCode::invalid_argument);
+}
+
 TEST(Client, NoSnapshotBeforeFirstPublish) {
   auto pub = make_publisher();
   auto client = open_client(pub.ns());

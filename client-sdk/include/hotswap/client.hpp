@@ -57,6 +57,9 @@ T from_bits(uint64_t bits) {
 }  // namespace detail
 
 struct ClientOptions {
+  // The sidecar's scope (WriterOptions::scope). Empty: the environment
+  // variable HOTSWAP_SCOPE if set, else the default set of segments.
+  std::string scope{};
   // Verify each snapshot's full data checksum when it is first mapped (about
   // 7 ms per 64 MiB). Header, records, table and offsets are checked regardless.
   bool verify_checksum = true;

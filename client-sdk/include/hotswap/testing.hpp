@@ -39,8 +39,10 @@ class LocalPublisher {
   ~LocalPublisher();
 
  private:
-  LocalPublisher(std::string ns, Writer writer) : ns_(std::move(ns)), writer_(std::move(writer)) {}
+  LocalPublisher(std::string ns, std::string scope, Writer writer)
+      : ns_(std::move(ns)), scope_(std::move(scope)), writer_(std::move(writer)) {}
   std::string ns_;
+  std::string scope_;
   Writer writer_;
   std::map<std::string, Value, std::less<>> values_;
   uint64_t next_version_ = 1;

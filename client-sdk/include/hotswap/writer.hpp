@@ -10,6 +10,7 @@
 #include <expected>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct WriterOptions {
   // Replace an existing head segment instead of re-opening it. Readers of
   // the old head re-attach to the new one by themselves.
   bool replace = false;
+  // A separate set of segment names (see ClientOptions::scope), for hosts
+  // that run several sidecars side by side; empty for the default set.
+  std::string scope{};
 };
 
 struct PublishOptions {
@@ -66,7 +70,7 @@ class Writer {
 
   // Removes every segment of a namespace that has no live writer. Readers
   // keep what they have mapped.
-  static std::expected<void, Error> remove(std::string_view ns);
+  static std::expected<void, Error> remove(std::string_view ns, std::string_view scope = {});
 
   class Impl;
 
