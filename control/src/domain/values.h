@@ -1,0 +1,41 @@
+// Typed values at the control plane's edges: names and keys checked,
+// values parsed from the API's JSON into their canonical stored form and
+// turned into the SDK's SnapshotData (with its SHA-256) for publishing.
+#ifndef HOTSWAP_CONTROL_DOMAIN_VALUES_H_
+#define HOTSWAP_CONTROL_DOMAIN_VALUES_H_
+
+#include <nlohmann/json.hpp>
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "domain/types.h"
+#include "hotswap/snapshot_data.hpp"
+
+namespace hotswap::control {
+
+// 1-63 of [a-z0-9-], starting with a letter or digit. Empty when valid,
+// else what is wrong.
+std::string check_name(std::string_view what, std::string_view name);
+// 1-256 of [A-Za-z0-9._-/].
+std::string check_key(std::string_view key);
+
+// Parses {"type": T, "value": V} (no other fields) into the canonical form.
+std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j);
+// The API form of a stored value: {"type", "value"} (+ "text" for durations).
+nlohmann::json typed_to_json(const TypedValue& v);
+
+// "250ms", "1.5s", "2m", "1h", "100ns", "3us" -> nanoseconds.
+std::expected<int64_t, std::string> parse_duration(std::string_view text);
+// 1500000000 -> "1.5s"
+std::string format_duration(int64_t ns);
+
+// The SDK value of a stored value (stored values are canonical: no error).
+Value to_value(const TypedValue& v);
+// The publishable snapshot of `entries` as version `number`, hash included.
+SnapshotData to_snapshot(const Entries& entries, uint64_t number);
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_DOMAIN_VALUES_H_

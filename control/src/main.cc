@@ -1,0 +1,136 @@
+// hotswap-control: the central service. One SQLite file under --data-dir,
+// the REST API for release tooling, and the RPC port sidecars attach to.
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <kj/async-unix.h>
+#include <thread>
+
+#include "rest/http_api.h"
+#include "rpc/rpc_server.h"
+#include "service.h"
+#include "store/sqlite_store.h"
+
+namespace {
+
+using namespace hotswap::control;
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// Splits "host:port"; port 0 means any free port.
+bool split_address(const std::string& address, std::string& host, int& port) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = address.substr(0, colon);
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return false;
+  }
+  return port >= 0 && port <= 65535 && !host.empty();
+}
+
+// Runs `tick` every `period` on the event loop.
+kj::Promise<void> every(kj::Timer& timer, std::chrono::milliseconds period,
+                        std::function<void()> tick) {
+  return timer.afterDelay(period.count() * kj::MILLISECONDS).then([&timer, period, tick]() {
+    tick();
+    return every(timer, period, tick);
+  });
+}
+
+struct Flags {
+  std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
+  std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
+  std::string rpc_listen = env_or("HOTSWAP_RPC_LISTEN", "127.0.0.1:7701");
+  int64_t heartbeat_ms = 5000;
+  int64_t instance_ttl_s = 15;
+  int64_t instance_expiry_s = 3600;
+  size_t max_body_bytes = 8 << 20;
+  std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+};
+
+int run(const Flags& flags) {
+  std::string http_host, rpc_host;
+  int http_port = 0, rpc_port = 0;
+  if (!split_address(flags.http_listen, http_host, http_port) ||
+      !split_address(flags.rpc_listen, rpc_host, rpc_port)) {
+    spdlog::error("event=bad_flag error=\"listen addresses must be host:port\"");
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(flags.data_dir, ec);
+  auto store = SqliteStore::open(flags.data_dir + "/control.db");
+  if (!store) {
+    spdlog::error("event=store_failed error=\"{}\"", store.error().message);
+    return 1;
+  }
+  ControlService service(**store, {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s)},
+                         [] { return static_cast<UnixTime>(std::time(nullptr)); });
+  service.mark_all_disconnected();
+
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
+  auto io = kj::setupAsyncIo();
+  RpcServer rpc(service, io.provider->getTimer(),
+                {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms)});
+  service.set_push_trigger(&rpc);
+  auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
+  auto listener = address->listen();
+
+  HttpApi api(service, {.max_body_bytes = flags.max_body_bytes});
+  auto bound = api.bind(http_host, http_port);
+  if (!bound) {
+    spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
+    return 1;
+  }
+  std::thread http([&api] { api.serve(); });
+  // One line for scripts and tests that start control on port 0.
+  std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
+              rpc_host.c_str(), listener->getPort());
+  std::fflush(stdout);
+  spdlog::info("event=ready http={}:{} rpc={}:{} data_dir={}", http_host, *bound, rpc_host,
+               listener->getPort(), flags.data_dir);
+
+  const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
+  auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
+                     [&service, expiry] { service.expire_instances(expiry); });
+  auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
+  auto served = rpc.serve(*listener).exclusiveJoin(kj::mv(sweep)).then([]() -> siginfo_t {
+    return {};
+  });
+  const siginfo_t info = stop.exclusiveJoin(kj::mv(served)).wait(io.waitScope);
+  spdlog::info("event=shutdown signal={}", info.si_signo);
+  api.stop();
+  http.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
+  Flags flags;
+  app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
+  app.add_option("--http-listen", flags.http_listen, "REST address host:port (HOTSWAP_HTTP_LISTEN)");
+  app.add_option("--rpc-listen", flags.rpc_listen, "sidecar RPC address host:port (HOTSWAP_RPC_LISTEN)");
+  app.add_option("--heartbeat-interval-ms", flags.heartbeat_ms, "sidecar heartbeat interval");
+  app.add_option("--instance-ttl", flags.instance_ttl_s, "seconds without heartbeat until stale");
+  app.add_option("--instance-expiry", flags.instance_expiry_s,
+                 "seconds without heartbeat until an instance is removed");
+  app.add_option("--max-body-bytes", flags.max_body_bytes, "largest accepted request body");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
+  CLI11_PARSE(app, argc, argv);
+  // Logs go to stderr: stdout carries only what scripts read.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("hotswap"));
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  return run(flags);
+}

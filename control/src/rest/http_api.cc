@@ -1,0 +1,312 @@
+#include "rest/http_api.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "domain/values.h"
+#include "rest/json_body.h"
+#include "rest/render.h"
+
+namespace hotswap::control {
+namespace {
+
+using Request = httplib::Request;
+using Response = httplib::Response;
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kNs = "/api/v1/namespaces/([^/]+)/([^/]+)";
+
+void send(Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), kJson);
+}
+
+void send_error(Response& res, const ApiError& e) { send(res, e.status, to_json(e)); }
+
+// Renders an ApiResult: the value (via `render`) with `status`, or the error.
+template <class T, class Render>
+void reply(Response& res, const ApiResult<T>& result, int status, Render&& render) {
+  if (!result) return send_error(res, result.error());
+  if constexpr (std::is_void_v<T>) {
+    res.status = status;
+  } else {
+    send(res, status, render(*result));
+  }
+}
+
+template <class T>
+void reply(Response& res, const ApiResult<T>& result, int status = 200) {
+  reply(res, result, status, [](const auto& v) { return to_json(v); });
+}
+
+// The JSON object body of a request, checked for media type.
+ApiResult<nlohmann::json> body_of(const Request& req) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (!type.starts_with(kJson)) {
+    return std::unexpected(ApiError{415, "unsupported_media_type",
+                                    "the body must be application/json, got '" + type + "'"});
+  }
+  return parse_object(req.body);
+}
+
+std::string author_of(const Request& req, const std::optional<std::string>& field) {
+  if (field && !field->empty()) return *field;
+  return req.get_header_value("X-Hotswap-Author");
+}
+
+// A non-negative integer from a path or query parameter.
+ApiResult<uint64_t> number(std::string_view what, const std::string& text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::unexpected(invalid_argument(std::string(what) + " must be a non-negative integer, got '" +
+                                            text + "'"));
+  }
+  return value;
+}
+
+ApiResult<uint64_t> query_number(const Request& req, const char* name, uint64_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  return number(std::string("query parameter '") + name + "'", req.get_param_value(name));
+}
+
+}  // namespace
+
+class HttpApi::Impl {
+ public:
+  Impl(ControlService& service, Options options) : service_(service) {
+    server_.set_payload_max_length(options.max_body_bytes);
+    server_.set_error_handler([](const Request& req, Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) {
+        return send_error(res, ApiError{413, "payload_too_large", "the request body is too large"});
+      }
+      if (res.status == 404) {
+        return send_error(res, not_found("no route for " + req.method + " " + req.path));
+      }
+      send_error(res, ApiError{res.status, "invalid_argument", "bad request"});
+    });
+    server_.set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
+      std::string what = "unknown";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      spdlog::error("event=http_exception error=\"{}\"", what);
+      send_error(res, ApiError{500, "internal", "internal error: " + what});
+    });
+    routes();
+  }
+
+  std::expected<int, std::string> bind(const std::string& host, int port) {
+    int bound = -1;
+    if (port == 0) {
+      bound = server_.bind_to_any_port(host);
+    } else if (server_.bind_to_port(host, port)) {
+      bound = port;
+    }
+    if (bound < 0) return std::unexpected("cannot listen on " + host + ":" + std::to_string(port));
+    return bound;
+  }
+  void serve() { server_.listen_after_bind(); }
+  void stop() { server_.stop(); }
+
+ private:
+  void routes();
+  void tenant_routes();
+  void namespace_routes();
+  void version_routes();
+  void registry_routes();
+
+  ControlService& service_;
+  httplib::Server server_;
+};
+
+void HttpApi::Impl::routes() {
+  auto health = [](const Request&, Response& res) {
+    send(res, 200, {{"status", "ok"}, {"version", "0.1.0"}});
+  };
+  server_.Get("/healthz", health);
+  server_.Get("/api/v1/healthz", health);
+  tenant_routes();
+  namespace_routes();
+  version_routes();
+  registry_routes();
+}
+
+void HttpApi::Impl::tenant_routes() {
+  server_.Post("/api/v1/tenants", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    Fields f(*body, {"name"});
+    auto name = f.string("name", true);
+    if (f.error()) return send_error(res, *f.error());
+    reply(res, service_.create_tenant(*name), 201);
+  });
+  server_.Get("/api/v1/tenants", [this](const Request&, Response& res) {
+    reply(res, service_.list_tenants(), 200, [](const auto& tenants) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& t : tenants) out.push_back(to_json(t));
+      return nlohmann::json{{"tenants", out}};
+    });
+  });
+  server_.Get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, service_.get_tenant(req.matches[1]));
+  });
+  server_.Delete("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, service_.delete_tenant(req.matches[1]), 204);
+  });
+  server_.Post("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    Fields f(*body, {"name", "description"});
+    auto name = f.string("name", true);
+    auto description = f.string("description", false);
+    if (f.error()) return send_error(res, *f.error());
+    reply(res, service_.create_namespace(req.matches[1], *name, description.value_or("")), 201);
+  });
+  server_.Get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
+    reply(res, service_.list_namespaces(req.matches[1]), 200, [](const auto& namespaces) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& n : namespaces) out.push_back(to_json(n));
+      return nlohmann::json{{"namespaces", out}};
+    });
+  });
+}
+
+void HttpApi::Impl::namespace_routes() {
+  const std::string ns = kNs;
+  server_.Get(ns, [this](const Request& req, Response& res) {
+    reply(res, service_.get_namespace(req.matches[1], req.matches[2]));
+  });
+  server_.Delete(ns, [this](const Request& req, Response& res) {
+    reply(res, service_.delete_namespace(req.matches[1], req.matches[2]), 204);
+  });
+  server_.Get(ns + "/draft", [this](const Request& req, Response& res) {
+    reply(res, service_.get_draft(req.matches[1], req.matches[2]), 200,
+          [](const Entries& e) { return nlohmann::json{{"entries", to_json(e)}}; });
+  });
+  auto entry_json = [](const std::string& key) {
+    return [key](const TypedValue& v) {
+      nlohmann::json out = typed_to_json(v);
+      out["key"] = key;
+      return out;
+    };
+  };
+  server_.Get(ns + "/draft/(.+)", [this, entry_json](const Request& req, Response& res) {
+    reply(res, service_.get_draft_entry(req.matches[1], req.matches[2], req.matches[3]), 200,
+          entry_json(req.matches[3]));
+  });
+  server_.Put(ns + "/draft/(.+)", [this, entry_json](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    reply(res, service_.put_draft_entry(req.matches[1], req.matches[2], req.matches[3], *body), 200,
+          entry_json(req.matches[3]));
+  });
+  server_.Delete(ns + "/draft/(.+)", [this](const Request& req, Response& res) {
+    reply(res, service_.delete_draft_entry(req.matches[1], req.matches[2], req.matches[3]), 204);
+  });
+}
+
+void HttpApi::Impl::version_routes() {
+  const std::string ns = kNs;
+  server_.Post(ns + "/versions", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    Fields f(*body, {"message", "author", "expected_parent", "entries"});
+    PublishRequest publish;
+    publish.message = f.string("message", false).value_or("");
+    publish.author = author_of(req, f.string("author", false));
+    publish.expected_parent = f.u64("expected_parent", false);
+    publish.entries = f.object("entries", false);
+    if (f.error()) return send_error(res, *f.error());
+    reply(res, service_.publish(req.matches[1], req.matches[2], publish), 201);
+  });
+  server_.Get(ns + "/versions", [this](const Request& req, Response& res) {
+    auto limit = query_number(req, "limit", 20);
+    auto before = query_number(req, "before", 0);
+    if (!limit) return send_error(res, limit.error());
+    if (!before) return send_error(res, before.error());
+    const int n = static_cast<int>(std::min<uint64_t>(*limit, 100000));
+    reply(res, service_.list_versions(req.matches[1], req.matches[2], *before, n), 200,
+          [n](const auto& versions) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& v : versions) out.push_back(to_json(v));
+            nlohmann::json next = nullptr;
+            if (static_cast<int>(versions.size()) == n && versions.back().number > 1) {
+              next = versions.back().number;
+            }
+            return nlohmann::json{{"versions", out}, {"next_before", next}};
+          });
+  });
+  server_.Get(ns + "/versions/([^/]+)", [this](const Request& req, Response& res) {
+    auto v = number("version", req.matches[3]);
+    if (!v) return send_error(res, v.error());
+    reply(res, service_.get_version(req.matches[1], req.matches[2], *v));
+  });
+  server_.Get(ns + "/diff", [this](const Request& req, Response& res) {
+    if (!req.has_param("to")) {
+      return send_error(res, invalid_argument("query parameter 'to' is required"));
+    }
+    auto from = query_number(req, "from", 0);
+    auto to = query_number(req, "to", 0);
+    if (!from) return send_error(res, from.error());
+    if (!to) return send_error(res, to.error());
+    reply(res, service_.diff(req.matches[1], req.matches[2], *from, *to));
+  });
+}
+
+void HttpApi::Impl::registry_routes() {
+  server_.Get("/api/v1/instances", [this](const Request& req, Response& res) {
+    reply(res, service_.list_instances(req.get_param_value("namespace")), 200,
+          [](const auto& instances) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& i : instances) out.push_back(to_json(i));
+            return nlohmann::json{{"instances", out}};
+          });
+  });
+  server_.Get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, service_.get_instance(req.matches[1]));
+  });
+  server_.Post("/api/v1/deployments", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    Fields f(*body, {"namespace", "version", "strategy", "selector", "author"});
+    DeployRequest deploy;
+    deploy.namespace_id = f.string("namespace", true).value_or("");
+    deploy.version = f.u64("version", true).value_or(0);
+    deploy.strategy = f.string("strategy", false).value_or("direct");
+    deploy.selector = f.string_map("selector").value_or(std::map<std::string, std::string>{});
+    deploy.author = author_of(req, f.string("author", false));
+    if (f.error()) return send_error(res, *f.error());
+    reply(res, service_.create_deployment(deploy), 201);
+  });
+  server_.Get("/api/v1/deployments", [this](const Request& req, Response& res) {
+    reply(res, service_.list_deployments(req.get_param_value("namespace")), 200,
+          [](const auto& deployments) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& d : deployments) out.push_back(to_json(d));
+            return nlohmann::json{{"deployments", out}};
+          });
+  });
+  server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
+    auto id = number("deployment id", req.matches[1]);
+    if (!id) return send_error(res, id.error());
+    reply(res, service_.get_deployment(static_cast<int64_t>(*id)));
+  });
+}
+
+HttpApi::HttpApi(ControlService& service, Options options)
+    : impl_(std::make_unique<Impl>(service, options)) {}
+HttpApi::~HttpApi() = default;
+std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
+  return impl_->bind(host, port);
+}
+void HttpApi::serve() { impl_->serve(); }
+void HttpApi::stop() { impl_->stop(); }
+
+}  // namespace hotswap::control

@@ -1,0 +1,38 @@
+// The REST/JSON API (docs/rest-api.md) over cpp-httplib. Each route parses
+// and checks its input, calls the ControlService, and renders the result or
+// the error as JSON. Runs its own thread pool; all methods thread-safe.
+#ifndef HOTSWAP_CONTROL_REST_HTTP_API_H_
+#define HOTSWAP_CONTROL_REST_HTTP_API_H_
+
+#include <cstddef>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "service.h"
+
+namespace hotswap::control {
+
+class HttpApi {
+ public:
+  struct Options {
+    size_t max_body_bytes = 8 << 20;
+  };
+
+  HttpApi(ControlService& service, Options options);
+  ~HttpApi();
+
+  // Binds `host:port` (port 0: any free port) and returns the bound port.
+  std::expected<int, std::string> bind(const std::string& host, int port);
+  // Serves until stop(); call after bind().
+  void serve();
+  void stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_REST_HTTP_API_H_

@@ -1,0 +1,88 @@
+#include "rest/json_body.h"
+
+#include <algorithm>
+
+namespace hotswap::control {
+
+ApiResult<nlohmann::json> parse_object(std::string_view text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() names the byte position and what was expected there.
+    return std::unexpected(invalid_argument("malformed JSON body: " + std::string(e.what())));
+  }
+  if (!j.is_object()) return std::unexpected(invalid_argument("the body must be a JSON object"));
+  return j;
+}
+
+Fields::Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed)
+    : object_(object) {
+  for (const auto& [field, _] : object_.items()) {
+    if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
+      std::string known;
+      for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+      fail("unknown field '" + field + "' (known: " + known + ")");
+      return;
+    }
+  }
+}
+
+void Fields::fail(std::string message) {
+  if (!error_) error_ = invalid_argument(std::move(message));
+}
+
+const nlohmann::json* Fields::find(std::string_view name, bool required) {
+  auto it = object_.find(name);
+  if (it == object_.end() || it->is_null()) {
+    if (required) fail("field '" + std::string(name) + "' is required");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> Fields::string(std::string_view name, bool required) {
+  const nlohmann::json* v = find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_string()) {
+    fail("field '" + std::string(name) + "' must be a string");
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<uint64_t> Fields::u64(std::string_view name, bool required) {
+  const nlohmann::json* v = find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0)) {
+    fail("field '" + std::string(name) + "' must be a non-negative integer");
+    return std::nullopt;
+  }
+  return v->get<uint64_t>();
+}
+
+std::optional<nlohmann::json> Fields::object(std::string_view name, bool required) {
+  const nlohmann::json* v = find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) {
+    fail("field '" + std::string(name) + "' must be an object");
+    return std::nullopt;
+  }
+  return *v;
+}
+
+std::optional<std::map<std::string, std::string>> Fields::string_map(std::string_view name) {
+  auto obj = object(name, false);
+  if (!obj) return std::map<std::string, std::string>{};
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : obj->items()) {
+    if (!v.is_string()) {
+      fail("field '" + std::string(name) + "." + k + "' must be a string");
+      return std::nullopt;
+    }
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace hotswap::control

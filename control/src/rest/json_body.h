@@ -1,0 +1,46 @@
+// Reading request bodies strictly: a JSON object whose fields are all
+// known and of the right type; every violation is reported by field name.
+#ifndef HOTSWAP_CONTROL_REST_JSON_BODY_H_
+#define HOTSWAP_CONTROL_REST_JSON_BODY_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "service.h"
+
+namespace hotswap::control {
+
+// Parses `text` as a JSON object; 400 with the parser's position otherwise.
+ApiResult<nlohmann::json> parse_object(std::string_view text);
+
+// Typed access to an object's fields. Construction rejects fields not in
+// `allowed`; each accessor rejects a wrong type. The first problem wins and
+// is kept in error().
+class Fields {
+ public:
+  Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed);
+
+  std::optional<std::string> string(std::string_view name, bool required);
+  std::optional<uint64_t> u64(std::string_view name, bool required);
+  std::optional<nlohmann::json> object(std::string_view name, bool required);
+  std::optional<std::map<std::string, std::string>> string_map(std::string_view name);
+
+  const std::optional<ApiError>& error() const { return error_; }
+
+ private:
+  const nlohmann::json* find(std::string_view name, bool required);
+  void fail(std::string message);
+
+  const nlohmann::json& object_;
+  std::optional<ApiError> error_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_REST_JSON_BODY_H_

@@ -1,0 +1,25 @@
+// JSON renderings of the domain objects, as docs/rest-api.md specifies.
+#ifndef HOTSWAP_CONTROL_REST_RENDER_H_
+#define HOTSWAP_CONTROL_REST_RENDER_H_
+
+#include <nlohmann/json.hpp>
+
+#include "domain/types.h"
+#include "service.h"
+
+namespace hotswap::control {
+
+std::string rfc3339(UnixTime t);
+nlohmann::json to_json(const Tenant& t);
+nlohmann::json to_json(const Namespace& n);
+nlohmann::json to_json(const Entries& entries);
+nlohmann::json to_json(const VersionInfo& v);
+nlohmann::json to_json(const Version& v);
+nlohmann::json to_json(const Diff& d);
+nlohmann::json to_json(const InstanceView& i);
+nlohmann::json to_json(const Deployment& d);
+nlohmann::json to_json(const ApiError& e);
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_REST_RENDER_H_

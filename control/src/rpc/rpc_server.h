@@ -1,0 +1,70 @@
+// Control's RPC side: accepts sidecars, keeps one session per node, and
+// pushes each node the desired version of every namespace it subscribes to
+// (on attach, and whenever a deployment changes what is desired). Runs on
+// the thread that owns the KJ event loop; namespace_changed() may be
+// called from any thread.
+#ifndef HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
+#define HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
+
+#include <kj/async-io.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "hotswap.capnp.h"
+#include "service.h"
+
+namespace hotswap::control {
+
+class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
+ public:
+  struct Options {
+    std::chrono::milliseconds heartbeat_interval{5000};
+  };
+
+  // Construct on the event loop's thread.
+  RpcServer(ControlService& service, kj::Timer& timer, Options options);
+  ~RpcServer() noexcept override;
+
+  // Serves connections from `listener` until the returned promise is
+  // dropped.
+  kj::Promise<void> serve(kj::ConnectionReceiver& listener);
+
+  // Thread-safe: schedules a push round for the namespace on the loop.
+  void namespace_changed(const std::string& namespace_id) override;
+
+  // Loop thread only.
+  struct Node;
+  void converge(const std::string& namespace_id);
+
+ private:
+  class ControlImpl;
+  class SessionImpl;
+  friend class ControlImpl;
+  friend class SessionImpl;
+
+  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  void attached(std::shared_ptr<Node> node, const std::map<std::string, uint64_t>& desired);
+  void session_ended(const std::string& node_id, uint64_t session_id);
+  void converge_node(const std::shared_ptr<Node>& node, const std::string& namespace_id,
+                     uint64_t desired);
+  void push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
+  std::shared_ptr<const SnapshotData> snapshot(const std::string& namespace_id, uint64_t version);
+  void taskFailed(kj::Exception&& exception) override;
+
+  ControlService& service_;
+  kj::Timer& timer_;
+  Options options_;
+  const kj::Executor& executor_;
+  kj::TaskSet tasks_;
+  uint64_t next_session_ = 1;
+  std::map<std::string, std::shared_ptr<Node>> nodes_;
+  std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const SnapshotData>> snapshots_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_RPC_RPC_SERVER_H_

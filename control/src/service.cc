@@ -1,0 +1,477 @@
+#include "service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "domain/values.h"
+#include "hotswap/protocol/content_hash.h"
+
+namespace hotswap::control {
+namespace {
+
+ApiError from_store(const StoreError& e) {
+  switch (e.code) {
+    case StoreErrorCode::not_found: return ApiError{404, "not_found", e.message};
+    case StoreErrorCode::already_exists: return ApiError{409, "already_exists", e.message};
+    case StoreErrorCode::conflict: return ApiError{409, "conflict", e.message};
+    case StoreErrorCode::internal: break;
+  }
+  spdlog::error("event=store_error error=\"{}\"", e.message);
+  return ApiError{500, "internal", "storage failure: " + e.message};
+}
+
+// Maps a store result into an API result.
+template <class T>
+ApiResult<T> lift(StoreResult<T> r) {
+  if (!r) return std::unexpected(from_store(r.error()));
+  if constexpr (std::is_void_v<T>) {
+    return {};
+  } else {
+    return std::move(*r);
+  }
+}
+
+ApiResult<void> check(std::string problem) {
+  if (!problem.empty()) return std::unexpected(invalid_argument(std::move(problem)));
+  return {};
+}
+
+ApiResult<void> check_namespace(const std::string& tenant, const std::string& name) {
+  if (auto t = check(check_name("tenant", tenant)); !t) return t;
+  return check(check_name("namespace", name));
+}
+
+bool matches(const std::map<std::string, std::string>& labels,
+             const std::map<std::string, std::string>& selector) {
+  return std::all_of(selector.begin(), selector.end(), [&](const auto& kv) {
+    auto it = labels.find(kv.first);
+    return it != labels.end() && it->second == kv.second;
+  });
+}
+
+}  // namespace
+
+ApiError invalid_argument(std::string message, nlohmann::json details) {
+  return ApiError{400, "invalid_argument", std::move(message), std::move(details)};
+}
+
+ApiError not_found(std::string message) { return ApiError{404, "not_found", std::move(message)}; }
+
+ApiResult<std::pair<std::string, std::string>> split_namespace_id(std::string_view id) {
+  const auto slash = id.find('/');
+  if (slash == std::string_view::npos || id.find('/', slash + 1) != std::string_view::npos) {
+    return std::unexpected(invalid_argument("namespace '" + std::string(id) +
+                                            "' must be of the form tenant/name"));
+  }
+  std::pair<std::string, std::string> parts{std::string(id.substr(0, slash)),
+                                            std::string(id.substr(slash + 1))};
+  if (auto ok = check_namespace(parts.first, parts.second); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return parts;
+}
+
+ControlService::ControlService(Store& store, Options options, Clock clock)
+    : store_(store), options_(options), clock_(std::move(clock)) {}
+
+// ---- tenants and namespaces ----
+
+ApiResult<Tenant> ControlService::create_tenant(const std::string& name) {
+  if (auto ok = check(check_name("tenant", name)); !ok) return std::unexpected(ok.error());
+  return lift(store_.create_tenant(name, now()));
+}
+
+ApiResult<std::vector<Tenant>> ControlService::list_tenants() { return lift(store_.list_tenants()); }
+
+ApiResult<Tenant> ControlService::get_tenant(const std::string& name) {
+  if (auto ok = check(check_name("tenant", name)); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_tenant(name));
+}
+
+ApiResult<void> ControlService::delete_tenant(const std::string& name) {
+  if (auto ok = check(check_name("tenant", name)); !ok) return ok;
+  return lift(store_.delete_tenant(name));
+}
+
+ApiResult<Namespace> ControlService::create_namespace(const std::string& tenant,
+                                                      const std::string& name,
+                                                      const std::string& description) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  if (description.size() > 1024) {
+    return std::unexpected(invalid_argument("field 'description' is longer than 1024 characters"));
+  }
+  return lift(store_.create_namespace(tenant, name, description, now()));
+}
+
+ApiResult<std::vector<Namespace>> ControlService::list_namespaces(const std::string& tenant) {
+  if (auto ok = check(check_name("tenant", tenant)); !ok) return std::unexpected(ok.error());
+  return lift(store_.list_namespaces(tenant));
+}
+
+ApiResult<Namespace> ControlService::get_namespace(const std::string& tenant,
+                                                   const std::string& name) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_namespace(tenant, name));
+}
+
+ApiResult<void> ControlService::delete_namespace(const std::string& tenant,
+                                                 const std::string& name) {
+  if (auto ok = check_namespace(tenant, name); !ok) return ok;
+  return lift(store_.delete_namespace(tenant, name));
+}
+
+ApiResult<Namespace> ControlService::existing_namespace(const std::string& namespace_id) {
+  auto parts = split_namespace_id(namespace_id);
+  if (!parts) return std::unexpected(parts.error());
+  return lift(store_.get_namespace(parts->first, parts->second));
+}
+
+// ---- draft ----
+
+ApiResult<Entries> ControlService::get_draft(const std::string& tenant, const std::string& name) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_draft(tenant, name));
+}
+
+ApiResult<TypedValue> ControlService::get_draft_entry(const std::string& tenant,
+                                                      const std::string& name,
+                                                      const std::string& key) {
+  auto draft = get_draft(tenant, name);
+  if (!draft) return std::unexpected(draft.error());
+  auto it = draft->find(key);
+  if (it == draft->end()) {
+    return std::unexpected(
+        not_found("key '" + key + "' not in the draft of '" + tenant + "/" + name + "'"));
+  }
+  return it->second;
+}
+
+ApiResult<TypedValue> ControlService::put_draft_entry(const std::string& tenant,
+                                                      const std::string& name,
+                                                      const std::string& key,
+                                                      const nlohmann::json& typed) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  if (auto ok = check(check_key(key)); !ok) return std::unexpected(ok.error());
+  auto value = parse_typed(typed);
+  if (!value) return std::unexpected(invalid_argument("key '" + key + "': " + value.error()));
+  if (auto put = lift(store_.put_draft_entry(tenant, name, key, *value)); !put) {
+    return std::unexpected(put.error());
+  }
+  return *value;
+}
+
+ApiResult<void> ControlService::delete_draft_entry(const std::string& tenant,
+                                                   const std::string& name,
+                                                   const std::string& key) {
+  if (auto ok = check_namespace(tenant, name); !ok) return ok;
+  if (auto ok = check(check_key(key)); !ok) return ok;
+  return lift(store_.delete_draft_entry(tenant, name, key));
+}
+
+// ---- versions ----
+
+ApiResult<Entries> ControlService::parse_entries(const nlohmann::json& document) {
+  if (!document.is_object()) {
+    return std::unexpected(
+        invalid_argument("field 'entries' must be an object of key -> {\"type\", \"value\"}"));
+  }
+  Entries entries;
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& [key, typed] : document.items()) {
+    std::string problem = check_key(key);
+    if (problem.empty()) {
+      auto value = parse_typed(typed);
+      if (value) {
+        entries.emplace(key, std::move(*value));
+        continue;
+      }
+      problem = value.error();
+    }
+    problems.push_back({{"key", key}, {"message", problem}});
+  }
+  if (!problems.empty()) {
+    return std::unexpected(invalid_argument(
+        std::to_string(problems.size()) + " invalid entr" + (problems.size() == 1 ? "y" : "ies") +
+            "; nothing was published",
+        {{"problems", problems}}));
+  }
+  return entries;
+}
+
+ApiResult<VersionInfo> ControlService::publish(const std::string& tenant, const std::string& name,
+                                               const PublishRequest& request) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  if (request.message.size() > 4096) {
+    return std::unexpected(invalid_argument("field 'message' is longer than 4096 characters"));
+  }
+  NewVersion version;
+  version.author = request.author.empty() ? "anonymous" : request.author;
+  version.message = request.message;
+  version.expected_parent = request.expected_parent;
+  if (request.entries) {
+    auto entries = parse_entries(*request.entries);
+    if (!entries) return std::unexpected(entries.error());
+    version.entries = std::move(*entries);
+    version.replace_draft = true;
+  } else {
+    auto draft = lift(store_.get_draft(tenant, name));
+    if (!draft) return std::unexpected(draft.error());
+    version.entries = std::move(*draft);
+  }
+  version.content_hash = protocol::to_hex(to_snapshot(version.entries, 1).content_hash());
+  auto info = lift(store_.append_version(tenant, name, version, now()));
+  if (info) {
+    spdlog::info("event=published ns={}/{} version={} hash={} author={}", tenant, name,
+                 info->number, info->content_hash, info->author);
+  }
+  return info;
+}
+
+ApiResult<std::vector<VersionInfo>> ControlService::list_versions(const std::string& tenant,
+                                                                  const std::string& name,
+                                                                  uint64_t before, int limit) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  if (limit < 1 || limit > 1000) {
+    return std::unexpected(invalid_argument("limit must be 1-1000, got " + std::to_string(limit)));
+  }
+  if (auto ns = lift(store_.get_namespace(tenant, name)); !ns) return std::unexpected(ns.error());
+  return lift(store_.list_versions(tenant, name, before, limit));
+}
+
+ApiResult<Version> ControlService::get_version(const std::string& tenant, const std::string& name,
+                                               uint64_t number) {
+  if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_version(tenant, name, number));
+}
+
+ApiResult<Diff> ControlService::diff(const std::string& tenant, const std::string& name,
+                                     uint64_t from, uint64_t to) {
+  Entries before;
+  if (from != 0) {
+    auto v = get_version(tenant, name, from);
+    if (!v) return std::unexpected(v.error());
+    before = std::move(v->entries);
+  }
+  auto after = get_version(tenant, name, to);
+  if (!after) return std::unexpected(after.error());
+  Diff d{from, to, {}, {}, {}};
+  for (const auto& [key, value] : after->entries) {
+    auto it = before.find(key);
+    if (it == before.end()) {
+      d.added.emplace(key, value);
+    } else if (!(it->second == value)) {
+      d.changed.emplace(key, std::make_pair(it->second, value));
+    }
+  }
+  for (const auto& [key, value] : before) {
+    if (!after->entries.contains(key)) d.removed.emplace(key, value);
+  }
+  return d;
+}
+
+// ---- instances ----
+
+std::string ControlService::status_of(const Instance& instance) const {
+  if (!instance.connected) return "disconnected";
+  if (now() - instance.last_heartbeat > options_.instance_ttl.count()) return "stale";
+  return "connected";
+}
+
+ApiResult<std::vector<InstanceView>> ControlService::list_instances(
+    const std::string& namespace_id) {
+  if (!namespace_id.empty()) {
+    if (auto ns = existing_namespace(namespace_id); !ns) return std::unexpected(ns.error());
+  }
+  auto instances = lift(store_.list_instances());
+  if (!instances) return std::unexpected(instances.error());
+  std::vector<InstanceView> views;
+  for (auto& instance : *instances) {
+    const bool subscribed =
+        namespace_id.empty() ||
+        std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
+                    [&](const InstanceNamespace& n) { return n.namespace_id == namespace_id; });
+    if (!subscribed) continue;
+    std::string status = status_of(instance);
+    views.push_back({std::move(instance), std::move(status)});
+  }
+  return views;
+}
+
+ApiResult<InstanceView> ControlService::get_instance(const std::string& node_id) {
+  auto instance = lift(store_.get_instance(node_id));
+  if (!instance) return std::unexpected(instance.error());
+  std::string status = status_of(*instance);
+  return InstanceView{std::move(*instance), std::move(status)};
+}
+
+// ---- deployments ----
+
+ApiResult<Deployment> ControlService::create_deployment(const DeployRequest& request) {
+  if (request.strategy != "direct") {
+    return std::unexpected(invalid_argument("field 'strategy': '" + request.strategy +
+                                            "' is not supported yet (supported: direct)"));
+  }
+  auto ns = existing_namespace(request.namespace_id);
+  if (!ns) return std::unexpected(ns.error());
+  if (request.version == 0 || request.version > ns->latest_version) {
+    return std::unexpected(not_found("version " + std::to_string(request.version) + " of '" +
+                                     request.namespace_id + "' not found (latest is " +
+                                     std::to_string(ns->latest_version) + ")"));
+  }
+  auto instances = lift(store_.list_instances());
+  if (!instances) return std::unexpected(instances.error());
+  Deployment d;
+  d.namespace_id = request.namespace_id;
+  d.version = request.version;
+  d.strategy = request.strategy;
+  d.selector = request.selector;
+  d.author = request.author.empty() ? "anonymous" : request.author;
+  d.created_at = d.updated_at = now();
+  for (const Instance& instance : *instances) {
+    const bool subscribed =
+        std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
+                    [&](const InstanceNamespace& n) { return n.namespace_id == d.namespace_id; });
+    if (!subscribed || !matches(instance.labels, d.selector)) continue;
+    d.targets.push_back({instance.node_id, instance.connected ? "pending" : "disconnected", "",
+                         d.created_at});
+  }
+  d.state = d.targets.empty() ? "succeeded" : "running";
+  auto created = lift(store_.create_deployment(d));
+  if (!created) return std::unexpected(created.error());
+  for (const DeploymentTarget& target : created->targets) {
+    if (auto set = store_.set_desired(target.node_id, d.namespace_id, d.version); !set) {
+      spdlog::error("event=set_desired_failed node={} error=\"{}\"", target.node_id,
+                    set.error().message);
+    }
+  }
+  spdlog::info("event=deployment_created id={} ns={} version={} targets={}", created->id,
+               d.namespace_id, d.version, created->targets.size());
+  if (trigger_ != nullptr) trigger_->namespace_changed(d.namespace_id);
+  return lift(store_.get_deployment(created->id));
+}
+
+ApiResult<std::vector<Deployment>> ControlService::list_deployments(
+    const std::string& namespace_id) {
+  if (!namespace_id.empty()) {
+    if (auto ns = existing_namespace(namespace_id); !ns) return std::unexpected(ns.error());
+  }
+  return lift(store_.list_deployments(namespace_id));
+}
+
+ApiResult<Deployment> ControlService::get_deployment(int64_t id) {
+  return lift(store_.get_deployment(id));
+}
+
+// ---- RPC side ----
+
+ApiResult<std::map<std::string, uint64_t>> ControlService::attach(const Instance& instance) {
+  if (auto ok = lift(store_.register_instance(instance, now())); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto registered = lift(store_.get_instance(instance.node_id));
+  if (!registered) return std::unexpected(registered.error());
+  std::map<std::string, uint64_t> desired;
+  for (const InstanceNamespace& n : registered->namespaces) {
+    uint64_t version = n.desired_version;
+    if (version == 0) {
+      // Never deployed to this instance: it runs what the namespace runs.
+      version = store_.released_version(n.namespace_id).value_or(0);
+      if (version != 0) (void)store_.set_desired(instance.node_id, n.namespace_id, version);
+    }
+    if (version != 0) desired[n.namespace_id] = version;
+  }
+  return desired;
+}
+
+void ControlService::heartbeat(const std::string& node_id) {
+  (void)store_.heartbeat(node_id, now());
+}
+
+void ControlService::disconnected(const std::string& node_id) {
+  (void)store_.set_connected(node_id, false);
+}
+
+void ControlService::mark_all_disconnected() {
+  if (auto instances = store_.list_instances()) {
+    for (const Instance& i : *instances) (void)store_.set_connected(i.node_id, false);
+  }
+}
+
+ApiResult<std::map<std::string, uint64_t>> ControlService::desired_for(
+    const std::string& namespace_id) {
+  auto instances = lift(store_.list_instances());
+  if (!instances) return std::unexpected(instances.error());
+  std::map<std::string, uint64_t> desired;
+  for (const Instance& instance : *instances) {
+    for (const InstanceNamespace& n : instance.namespaces) {
+      if (n.namespace_id == namespace_id && n.desired_version != 0) {
+        desired[instance.node_id] = n.desired_version;
+      }
+    }
+  }
+  return desired;
+}
+
+ApiResult<uint64_t> ControlService::desired_of(const std::string& node_id,
+                                               const std::string& namespace_id) {
+  auto instance = lift(store_.get_instance(node_id));
+  if (!instance) return std::unexpected(instance.error());
+  for (const InstanceNamespace& n : instance->namespaces) {
+    if (n.namespace_id == namespace_id) return n.desired_version;
+  }
+  return uint64_t{0};
+}
+
+ApiResult<SnapshotData> ControlService::snapshot_of(const std::string& namespace_id,
+                                                    uint64_t version) {
+  auto parts = split_namespace_id(namespace_id);
+  if (!parts) return std::unexpected(parts.error());
+  auto v = get_version(parts->first, parts->second, version);
+  if (!v) return std::unexpected(v.error());
+  return to_snapshot(v->entries, version);
+}
+
+void ControlService::record_result(const std::string& node_id, const std::string& namespace_id,
+                                   uint64_t version, bool ok, const std::string& reason) {
+  if (ok) {
+    (void)store_.record_ack(node_id, namespace_id, version);
+  } else {
+    (void)store_.record_nack(node_id, namespace_id, NackInfo{version, reason, now()});
+  }
+  advance_deployments(namespace_id, node_id, version, ok, reason);
+}
+
+void ControlService::advance_deployments(const std::string& namespace_id,
+                                         const std::string& node_id, uint64_t version, bool ok,
+                                         const std::string& reason) {
+  auto running = store_.running_deployments();
+  if (!running) return;
+  for (const Deployment& d : *running) {
+    if (d.namespace_id != namespace_id || d.version != version) continue;
+    const bool targeted = std::any_of(d.targets.begin(), d.targets.end(),
+                                      [&](const DeploymentTarget& t) { return t.node_id == node_id; });
+    if (!targeted) continue;
+    (void)store_.update_target(d.id, node_id, ok ? "acked" : "nacked", reason, now());
+    auto updated = store_.get_deployment(d.id);
+    if (!updated) continue;
+    bool all_answered = true, any_nack = false;
+    for (const DeploymentTarget& t : updated->targets) {
+      all_answered = all_answered && (t.status == "acked" || t.status == "nacked");
+      any_nack = any_nack || t.status == "nacked";
+    }
+    if (all_answered) {
+      const char* state = any_nack ? "failed" : "succeeded";
+      (void)store_.set_deployment_state(d.id, state, now());
+      spdlog::info("event=deployment_finished id={} state={}", d.id, state);
+    }
+  }
+}
+
+void ControlService::expire_instances(std::chrono::seconds expiry) {
+  if (auto removed = store_.remove_instances_before(now() - expiry.count())) {
+    for (const std::string& id : *removed) spdlog::info("event=instance_expired node={}", id);
+  }
+}
+
+}  // namespace hotswap::control

@@ -1,0 +1,187 @@
+#include "store/sqlite_schema.h"
+
+#include <chrono>
+#include <string>
+
+namespace hotswap::control::sqlite {
+
+namespace {
+
+struct Migration {
+  int64_t version;
+  const char* sql;
+};
+
+// Append only: a released migration never changes, as files in the field
+// already hold its result. Namespaces have a row id that their children
+// reference, so that deleting one cascades; instance rows name namespaces by
+// their "tenant/name" id without a foreign key, because a sidecar may
+// subscribe to a namespace before it is created.
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE tenants (
+  name TEXT PRIMARY KEY NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE namespaces (
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL REFERENCES tenants(name),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (tenant, name)
+) STRICT;
+
+CREATE TABLE draft_entries (
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (namespace_id, key)
+) STRICT;
+
+CREATE TABLE versions (
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  parent INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  author TEXT NOT NULL,
+  message TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  entry_count INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, number)
+) STRICT;
+
+CREATE TABLE version_entries (
+  namespace_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (namespace_id, version, key),
+  FOREIGN KEY (namespace_id, version) REFERENCES versions(namespace_id, number)
+    ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE instances (
+  node_id TEXT PRIMARY KEY NOT NULL,
+  host TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  connected INTEGER NOT NULL,
+  registered_at INTEGER NOT NULL,
+  last_heartbeat INTEGER NOT NULL
+) STRICT;
+CREATE INDEX instances_by_heartbeat ON instances(last_heartbeat);
+
+CREATE TABLE instance_namespaces (
+  node_id TEXT NOT NULL REFERENCES instances(node_id) ON DELETE CASCADE,
+  namespace_id TEXT NOT NULL,
+  desired_version INTEGER NOT NULL DEFAULT 0,
+  applied_version INTEGER NOT NULL DEFAULT 0,
+  nack_version INTEGER,
+  nack_reason TEXT,
+  nack_at INTEGER,
+  PRIMARY KEY (node_id, namespace_id)
+) STRICT;
+CREATE INDEX instance_namespaces_by_namespace ON instance_namespaces(namespace_id);
+
+CREATE TABLE deployments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  strategy TEXT NOT NULL,
+  selector TEXT NOT NULL,
+  state TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  FOREIGN KEY (namespace_id, version) REFERENCES versions(namespace_id, number)
+    ON DELETE CASCADE
+) STRICT;
+CREATE INDEX deployments_by_namespace ON deployments(namespace_id, id);
+CREATE INDEX deployments_by_version ON deployments(namespace_id, version);
+CREATE INDEX deployments_by_state ON deployments(state, id);
+
+CREATE TABLE deployment_targets (
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  node_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (deployment_id, node_id)
+) STRICT;
+)sql"},
+};
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StoreResult<int64_t> current_version(Db& db) {
+  auto statement = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  HOTSWAP_RETURN_IF_ERROR(statement.step());
+  return statement.int64(0);
+}
+
+StoreResult<void> apply(Db& db, const Migration& migration) {
+  return db.write([&](Db& db) -> StoreResult<void> {
+    // Another process may have applied it since this one looked.
+    auto current = current_version(db);
+    if (!current) return std::unexpected(std::move(current.error()));
+    if (*current >= migration.version) return {};
+    HOTSWAP_RETURN_IF_ERROR(db.exec_script(migration.sql));
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                migration.version, unix_now()));
+    return {};
+  });
+}
+
+}  // namespace
+
+int64_t latest_schema_version() {
+  return std::end(kMigrations)[-1].version;
+}
+
+StoreResult<void> migrate(Db& db) {
+  auto current = db.write([](Db& db) -> StoreResult<int64_t> {
+    HOTSWAP_RETURN_IF_ERROR(db.exec(kCreateMigrationsTable));
+    return current_version(db);
+  });
+  if (!current) return std::unexpected(std::move(current.error()));
+  if (*current > latest_schema_version()) {
+    // Its tables may mean something this build does not know; writing to
+    // them could corrupt data a newer build relies on.
+    return std::unexpected(db.error("opening", "schema version " + std::to_string(*current) +
+                                                   " is newer than the newest this build knows (" +
+                                                   std::to_string(latest_schema_version()) +
+                                                   "); use a newer hotswap-control"));
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version > *current) HOTSWAP_RETURN_IF_ERROR(apply(db, migration));
+  }
+  return {};
+}
+
+StoreResult<int64_t> namespace_key(Db& db, std::string_view tenant, std::string_view name) {
+  return db.prepare("SELECT id FROM namespaces WHERE tenant = ?1 AND name = ?2", tenant, name)
+      .one([](Statement& row) { return row.int64(0); },
+           "namespace " + in_quotes(std::string(tenant) + "/" + std::string(name)) + " not found");
+}
+
+StoreResult<int64_t> namespace_key(Db& db, std::string_view namespace_id) {
+  size_t slash = namespace_id.find('/');
+  if (slash == std::string_view::npos) {
+    return fail(StoreErrorCode::not_found, "namespace " + in_quotes(namespace_id) + " not found");
+  }
+  return namespace_key(db, namespace_id.substr(0, slash), namespace_id.substr(slash + 1));
+}
+
+}  // namespace hotswap::control::sqlite

@@ -1,0 +1,319 @@
+// Tenants, namespaces, drafts and versions. Instances and deployments are in
+// sqlite_store_fleet.cc.
+#include "store/sqlite_store.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
+
+namespace hotswap::control {
+
+using sqlite::Db;
+using sqlite::fail;
+using sqlite::in_quotes;
+using sqlite::namespace_key;
+using sqlite::Statement;
+
+namespace {
+
+std::string namespace_id(std::string_view tenant, std::string_view name) {
+  return std::string(tenant) + "/" + std::string(name);
+}
+
+constexpr std::string_view kSelectTenant =
+    "SELECT t.name, t.created_at, (SELECT COUNT(*) FROM namespaces n WHERE n.tenant = t.name) "
+    "FROM tenants t ";
+
+Tenant read_tenant(Statement& row) {
+  return Tenant{row.text(0), row.int64(1), row.int64(2)};
+}
+
+StoreResult<Tenant> find_tenant(Db& db, std::string_view name) {
+  return db.prepare(std::string(kSelectTenant) + "WHERE t.name = ?1", name)
+      .one(read_tenant, "tenant " + in_quotes(name) + " not found");
+}
+
+constexpr std::string_view kSelectNamespace =
+    "SELECT n.tenant, n.name, n.description, n.created_at, "
+    "COALESCE((SELECT MAX(v.number) FROM versions v WHERE v.namespace_id = n.id), 0), "
+    "(SELECT COUNT(*) FROM draft_entries d WHERE d.namespace_id = n.id) "
+    "FROM namespaces n ";
+
+Namespace read_namespace(Statement& row) {
+  return Namespace{.tenant = row.text(0),
+                   .name = row.text(1),
+                   .description = row.text(2),
+                   .created_at = row.int64(3),
+                   .latest_version = row.uint64(4),
+                   .draft_entries = row.int64(5)};
+}
+
+constexpr std::string_view kSelectVersion =
+    "SELECT number, parent, content_hash, author, message, created_at, entry_count "
+    "FROM versions WHERE namespace_id = ?1 ";
+
+VersionInfo read_version(Statement& row, const std::string& id) {
+  return VersionInfo{.namespace_id = id,
+                     .number = row.uint64(0),
+                     .content_hash = row.text(2),
+                     .author = row.text(3),
+                     .message = row.text(4),
+                     .parent = row.uint64(1),
+                     .created_at = row.int64(5),
+                     .entry_count = row.int64(6)};
+}
+
+// Entries from rows of (key, type, text).
+StoreResult<Entries> read_entries(Statement&& rows) {
+  Entries entries;
+  HOTSWAP_RETURN_IF_ERROR(rows.each([&](Statement& row) {
+    entries.emplace(row.text(0), TypedValue{row.text(1), row.text(2)});
+  }));
+  return entries;
+}
+
+StoreResult<void> put_entry(Db& db, int64_t ns, std::string_view key, const TypedValue& value) {
+  HOTSWAP_RETURN_IF_ERROR(db.exec(
+      "INSERT INTO draft_entries (namespace_id, key, type, text) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (namespace_id, key) DO UPDATE SET type = excluded.type, text = excluded.text",
+      ns, key, value.type, value.text));
+  return {};
+}
+
+StoreResult<void> replace_draft(Db& db, int64_t ns, const Entries& entries) {
+  HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1", ns));
+  for (const auto& [key, value] : entries) HOTSWAP_RETURN_IF_ERROR(put_entry(db, ns, key, value));
+  return {};
+}
+
+StoreResult<void> insert_version(Db& db, int64_t ns, const VersionInfo& info,
+                                 const Entries& entries) {
+  HOTSWAP_RETURN_IF_ERROR(
+      db.exec("INSERT INTO versions (namespace_id, number, parent, content_hash, author, message, "
+              "created_at, entry_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+              ns, info.number, info.parent, info.content_hash, info.author, info.message,
+              info.created_at, info.entry_count));
+  for (const auto& [key, value] : entries) {
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("INSERT INTO version_entries (namespace_id, version, key, type, text) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                ns, info.number, key, value.type, value.text));
+  }
+  return {};
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  auto db = Db::open(path);
+  if (!db) return std::unexpected(std::move(db.error()));
+  HOTSWAP_RETURN_IF_ERROR(sqlite::migrate(**db));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
+}
+
+int64_t SqliteStore::schema_version() {
+  return sqlite::latest_schema_version();
+}
+
+// Tenants.
+
+StoreResult<Tenant> SqliteStore::create_tenant(std::string_view name, UnixTime now) {
+  return db_->write([&](Db& db) -> StoreResult<Tenant> {
+    auto inserted = db.exec(
+        "INSERT INTO tenants (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        name, now);
+    if (!inserted) return std::unexpected(std::move(inserted.error()));
+    if (*inserted == 0) {
+      return fail(StoreErrorCode::already_exists, "tenant " + in_quotes(name) + " already exists");
+    }
+    return Tenant{std::string(name), now, 0};
+  });
+}
+
+StoreResult<std::vector<Tenant>> SqliteStore::list_tenants() {
+  return db_->read([](Db& db) {
+    return db.prepare(std::string(kSelectTenant) + "ORDER BY t.name").all(read_tenant);
+  });
+}
+
+StoreResult<Tenant> SqliteStore::get_tenant(std::string_view name) {
+  return db_->read([&](Db& db) { return find_tenant(db, name); });
+}
+
+StoreResult<void> SqliteStore::delete_tenant(std::string_view name) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    auto tenant = find_tenant(db, name);
+    if (!tenant) return std::unexpected(std::move(tenant.error()));
+    if (tenant->namespace_count > 0) {
+      return fail(StoreErrorCode::conflict, "tenant " + in_quotes(name) + " still has " +
+                                                std::to_string(tenant->namespace_count) +
+                                                " namespace(s)");
+    }
+    HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM tenants WHERE name = ?1", name));
+    return {};
+  });
+}
+
+// Namespaces.
+
+StoreResult<Namespace> SqliteStore::create_namespace(std::string_view tenant, std::string_view name,
+                                                     std::string_view description, UnixTime now) {
+  return db_->write([&](Db& db) -> StoreResult<Namespace> {
+    HOTSWAP_RETURN_IF_ERROR(find_tenant(db, tenant));
+    auto inserted = db.exec(
+        "INSERT INTO namespaces (tenant, name, description, created_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (tenant, name) DO NOTHING",
+        tenant, name, description, now);
+    if (!inserted) return std::unexpected(std::move(inserted.error()));
+    if (*inserted == 0) {
+      return fail(StoreErrorCode::already_exists,
+                  "namespace " + in_quotes(namespace_id(tenant, name)) + " already exists");
+    }
+    return Namespace{.tenant = std::string(tenant),
+                     .name = std::string(name),
+                     .description = std::string(description),
+                     .created_at = now,
+                     .latest_version = 0,
+                     .draft_entries = 0};
+  });
+}
+
+StoreResult<std::vector<Namespace>> SqliteStore::list_namespaces(std::string_view tenant) {
+  return db_->read([&](Db& db) -> StoreResult<std::vector<Namespace>> {
+    HOTSWAP_RETURN_IF_ERROR(find_tenant(db, tenant));
+    return db.prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 ORDER BY n.name", tenant)
+        .all(read_namespace);
+  });
+}
+
+StoreResult<Namespace> SqliteStore::get_namespace(std::string_view tenant, std::string_view name) {
+  return db_->read([&](Db& db) {
+    return db
+        .prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 AND n.name = ?2", tenant,
+                 name)
+        .one(read_namespace, "namespace " + in_quotes(namespace_id(tenant, name)) + " not found");
+  });
+}
+
+StoreResult<void> SqliteStore::delete_namespace(std::string_view tenant, std::string_view name) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    // Instance rows name the namespace without a foreign key; the rest
+    // (draft, versions and their entries, deployments and their targets)
+    // cascades from the namespace row.
+    HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM instance_namespaces WHERE namespace_id = ?1",
+                                    namespace_id(tenant, name)));
+    HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM namespaces WHERE id = ?1", *ns));
+    return {};
+  });
+}
+
+// Draft.
+
+StoreResult<Entries> SqliteStore::get_draft(std::string_view tenant, std::string_view name) {
+  return db_->read([&](Db& db) -> StoreResult<Entries> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    return read_entries(db.prepare(
+        "SELECT key, type, text FROM draft_entries WHERE namespace_id = ?1 ORDER BY key", *ns));
+  });
+}
+
+StoreResult<void> SqliteStore::put_draft_entry(std::string_view tenant, std::string_view name,
+                                               std::string_view key, const TypedValue& value) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    return put_entry(db, *ns, key, value);
+  });
+}
+
+StoreResult<void> SqliteStore::delete_draft_entry(std::string_view tenant, std::string_view name,
+                                                  std::string_view key) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    return sqlite::require_change(
+        db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", *ns, key),
+        "key " + in_quotes(key) + " not in the draft of " + in_quotes(namespace_id(tenant, name)));
+  });
+}
+
+// Versions.
+
+StoreResult<VersionInfo> SqliteStore::append_version(std::string_view tenant, std::string_view name,
+                                                     const NewVersion& version, UnixTime now) {
+  return db_->write([&](Db& db) -> StoreResult<VersionInfo> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    auto latest =
+        db.prepare("SELECT COALESCE(MAX(number), 0) FROM versions WHERE namespace_id = ?1", *ns)
+            .scalar();
+    if (!latest) return std::unexpected(std::move(latest.error()));
+    const auto parent = static_cast<uint64_t>(*latest);
+    if (version.expected_parent && *version.expected_parent != parent) {
+      return fail(StoreErrorCode::conflict,
+                  "expected parent version " + std::to_string(*version.expected_parent) + " of " +
+                      in_quotes(namespace_id(tenant, name)) + ", but its latest version is " +
+                      std::to_string(parent));
+    }
+    VersionInfo info{.namespace_id = namespace_id(tenant, name),
+                     .number = parent + 1,
+                     .content_hash = version.content_hash,
+                     .author = version.author,
+                     .message = version.message,
+                     .parent = parent,
+                     .created_at = now,
+                     .entry_count = static_cast<int64_t>(version.entries.size())};
+    HOTSWAP_RETURN_IF_ERROR(insert_version(db, *ns, info, version.entries));
+    if (version.replace_draft) HOTSWAP_RETURN_IF_ERROR(replace_draft(db, *ns, version.entries));
+    return info;
+  });
+}
+
+StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(std::string_view tenant,
+                                                                 std::string_view name,
+                                                                 uint64_t before, int limit) {
+  constexpr auto kMaxNumber = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const uint64_t below = before == 0 || before > kMaxNumber ? kMaxNumber : before;
+  const int64_t max_rows = limit > 0 ? limit : -1;  // SQLite: a negative LIMIT is none
+  return db_->read([&](Db& db) -> StoreResult<std::vector<VersionInfo>> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    const std::string id = namespace_id(tenant, name);
+    return db
+        .prepare(std::string(kSelectVersion) + "AND number < ?2 ORDER BY number DESC LIMIT ?3", *ns,
+                 below, max_rows)
+        .all([&](Statement& row) { return read_version(row, id); });
+  });
+}
+
+StoreResult<Version> SqliteStore::get_version(std::string_view tenant, std::string_view name,
+                                              uint64_t number) {
+  return db_->read([&](Db& db) -> StoreResult<Version> {
+    auto ns = namespace_key(db, tenant, name);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    const std::string id = namespace_id(tenant, name);
+    auto info = db.prepare(std::string(kSelectVersion) + "AND number = ?2", *ns, number)
+                    .one([&](Statement& row) { return read_version(row, id); },
+                         sqlite::version_not_found(id, number));
+    if (!info) return std::unexpected(std::move(info.error()));
+    auto entries = read_entries(db.prepare(
+        "SELECT key, type, text FROM version_entries WHERE namespace_id = ?1 AND version = ?2 "
+        "ORDER BY key",
+        *ns, number));
+    if (!entries) return std::unexpected(std::move(entries.error()));
+    return Version{std::move(*info), std::move(*entries)};
+  });
+}
+
+}  // namespace hotswap::control

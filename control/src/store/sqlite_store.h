@@ -1,0 +1,105 @@
+// The embedded store: one SQLite file, for a single control replica. The
+// file is in WAL mode with synchronous=FULL, so a call that returned success
+// survives a crash or power loss. Calls from several threads are serialized
+// on one connection; several processes may open the same file (writes wait
+// up to 5 s for each other's lock).
+#ifndef HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
+#define HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/types.h"
+#include "store/store.h"
+
+namespace hotswap::control {
+
+namespace sqlite {
+class Db;
+}  // namespace sqlite
+
+class SqliteStore final : public Store {
+ public:
+  // Opens the file at `path`, creating it if absent, and applies the schema
+  // migrations it lacks. Fails with `internal`, naming the path and SQLite's
+  // message, when the file cannot be opened, is not a database, or was
+  // written by a build with a newer schema.
+  static StoreResult<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+  // The schema version this build creates and accepts (the newest).
+  static int64_t schema_version();
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // The Store contract (store.h), with these choices where it is silent:
+  // - Namespace ids ("tenant/name") are split at the first '/'.
+  // - A subscription may name a namespace that does not exist (yet); the
+  //   namespace's deletion removes it.
+  // - list_versions returns every match when `limit` is not positive.
+  // - create_deployment requires the namespace and the version to exist.
+  // - update_target also sets the deployment's updated_at; a node that is
+  //   not a target is not_found.
+  // - list_deployments of an unknown namespace is not_found;
+  //   released_version of one is 0.
+  StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) override;
+  StoreResult<std::vector<Tenant>> list_tenants() override;
+  StoreResult<Tenant> get_tenant(std::string_view name) override;
+  StoreResult<void> delete_tenant(std::string_view name) override;
+
+  StoreResult<Namespace> create_namespace(std::string_view tenant, std::string_view name,
+                                          std::string_view description, UnixTime now) override;
+  StoreResult<std::vector<Namespace>> list_namespaces(std::string_view tenant) override;
+  StoreResult<Namespace> get_namespace(std::string_view tenant, std::string_view name) override;
+  StoreResult<void> delete_namespace(std::string_view tenant, std::string_view name) override;
+
+  StoreResult<Entries> get_draft(std::string_view tenant, std::string_view name) override;
+  StoreResult<void> put_draft_entry(std::string_view tenant, std::string_view name,
+                                    std::string_view key, const TypedValue& value) override;
+  StoreResult<void> delete_draft_entry(std::string_view tenant, std::string_view name,
+                                       std::string_view key) override;
+
+  StoreResult<VersionInfo> append_version(std::string_view tenant, std::string_view name,
+                                          const NewVersion& version, UnixTime now) override;
+  StoreResult<std::vector<VersionInfo>> list_versions(std::string_view tenant,
+                                                      std::string_view name, uint64_t before,
+                                                      int limit) override;
+  StoreResult<Version> get_version(std::string_view tenant, std::string_view name,
+                                   uint64_t number) override;
+
+  StoreResult<void> register_instance(const Instance& instance, UnixTime now) override;
+  StoreResult<void> heartbeat(std::string_view node_id, UnixTime now) override;
+  StoreResult<void> set_connected(std::string_view node_id, bool connected) override;
+  StoreResult<std::vector<Instance>> list_instances() override;
+  StoreResult<Instance> get_instance(std::string_view node_id) override;
+  StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
+                                uint64_t version) override;
+  StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
+                               uint64_t version) override;
+  StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,
+                                const NackInfo& nack) override;
+  StoreResult<std::vector<std::string>> remove_instances_before(UnixTime cutoff) override;
+
+  StoreResult<Deployment> create_deployment(const Deployment& deployment) override;
+  StoreResult<Deployment> get_deployment(int64_t id) override;
+  StoreResult<std::vector<Deployment>> list_deployments(std::string_view namespace_id) override;
+  StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
+                                  std::string_view status, std::string_view detail,
+                                  UnixTime now) override;
+  StoreResult<void> set_deployment_state(int64_t id, std::string_view state, UnixTime now) override;
+  StoreResult<std::vector<Deployment>> running_deployments() override;
+  StoreResult<uint64_t> released_version(std::string_view namespace_id) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<sqlite::Db> db);
+
+  std::unique_ptr<sqlite::Db> db_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_

@@ -1,0 +1,386 @@
+// Instances and deployments: the fleet side of the store.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
+#include "store/sqlite_store.h"
+
+namespace hotswap::control {
+
+using sqlite::Db;
+using sqlite::fail;
+using sqlite::in_quotes;
+using sqlite::Statement;
+
+namespace {
+
+using StringMap = std::map<std::string, std::string>;
+
+// Labels and selectors are stored as a JSON object of strings.
+StoreResult<std::string> to_json(const StringMap& map, std::string_view what) {
+  try {
+    return nlohmann::json(map).dump();
+  } catch (const nlohmann::json::exception& e) {
+    // dump() refuses strings that are not UTF-8.
+    return fail(StoreErrorCode::internal, "cannot store " + std::string(what) + ": " + e.what());
+  }
+}
+
+StoreResult<StringMap> from_json(const std::string& text, std::string_view what) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto corrupt = [&] {
+    return fail(StoreErrorCode::internal,
+                "stored " + std::string(what) + " is not a JSON object of strings: " + text);
+  };
+  if (!json.is_object()) return corrupt();  // also when parsing failed (discarded)
+  StringMap map;
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_string()) return corrupt();
+    map.emplace(key, value.get<std::string>());
+  }
+  return map;
+}
+
+std::string instance_not_found(std::string_view node_id) {
+  return "instance " + in_quotes(node_id) + " not found";
+}
+
+std::string deployment_not_found(int64_t id) {
+  return "deployment " + std::to_string(id) + " not found";
+}
+
+StoreResult<bool> exists(Db& db, std::string_view sql, const auto&... args) {
+  return db.prepare(sql, args...).step();
+}
+
+// Instances matching `where` (with `args`), ordered by node id, each with
+// its subscriptions ordered by namespace id.
+StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where,
+                                                  const auto&... args) {
+  std::vector<Instance> instances;
+  HOTSWAP_RETURN_IF_ERROR(
+      db.prepare("SELECT node_id, host, labels, connected, registered_at, last_heartbeat "
+                 "FROM instances " +
+                     std::string(where) + " ORDER BY node_id",
+                 args...)
+          .each([&](Statement& row) -> StoreResult<void> {
+            auto labels = from_json(row.text(2), "labels of " + in_quotes(row.text(0)));
+            if (!labels) return std::unexpected(std::move(labels.error()));
+            instances.push_back(Instance{.node_id = row.text(0),
+                                         .host = row.text(1),
+                                         .labels = std::move(*labels),
+                                         .connected = row.int64(3) != 0,
+                                         .registered_at = row.int64(4),
+                                         .last_heartbeat = row.int64(5),
+                                         .namespaces = {}});
+            return {};
+          }));
+  // Both queries are ordered by node id, so one forward walk pairs them.
+  size_t next = 0;
+  HOTSWAP_RETURN_IF_ERROR(
+      db.prepare("SELECT node_id, namespace_id, desired_version, applied_version, nack_version, "
+                 "nack_reason, nack_at FROM instance_namespaces " +
+                     std::string(where) + " ORDER BY node_id, namespace_id",
+                 args...)
+          .each([&](Statement& row) {
+            const std::string node_id = row.text(0);
+            while (next < instances.size() && instances[next].node_id != node_id) ++next;
+            if (next == instances.size()) return;
+            InstanceNamespace subscription{.namespace_id = row.text(1),
+                                           .desired_version = row.uint64(2),
+                                           .applied_version = row.uint64(3),
+                                           .last_nack = std::nullopt};
+            if (!row.is_null(4)) {
+              subscription.last_nack = NackInfo{row.uint64(4), row.text(5), row.int64(6)};
+            }
+            instances[next].namespaces.push_back(std::move(subscription));
+          }));
+  return instances;
+}
+
+// Runs `sql`, an UPDATE of one subscription with ?1 the node id and ?2 the
+// namespace id; not_found naming what is missing when no row matched.
+StoreResult<void> update_subscription(Db& db, std::string_view node_id,
+                                      std::string_view namespace_id, std::string_view sql,
+                                      const auto&... args) {
+  auto changed = db.exec(sql, node_id, namespace_id, args...);
+  if (!changed) return std::unexpected(std::move(changed.error()));
+  if (*changed > 0) return {};
+  auto instance = exists(db, "SELECT 1 FROM instances WHERE node_id = ?1", node_id);
+  if (!instance) return std::unexpected(std::move(instance.error()));
+  if (!*instance) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
+  return fail(StoreErrorCode::not_found, "instance " + in_quotes(node_id) +
+                                             " does not subscribe to " + in_quotes(namespace_id));
+}
+
+// Deployments matching `where_order` (a WHERE and ORDER BY clause, with
+// `args`), each with its targets ordered by node id.
+StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view where_order,
+                                                      const auto&... args) {
+  std::vector<Deployment> deployments;
+  HOTSWAP_RETURN_IF_ERROR(
+      db.prepare("SELECT d.id, n.tenant || '/' || n.name, d.version, d.strategy, d.selector, "
+                 "d.state, d.author, d.created_at, d.updated_at "
+                 "FROM deployments d JOIN namespaces n ON n.id = d.namespace_id " +
+                     std::string(where_order),
+                 args...)
+          .each([&](Statement& row) -> StoreResult<void> {
+            auto selector =
+                from_json(row.text(4), "selector of deployment " + std::to_string(row.int64(0)));
+            if (!selector) return std::unexpected(std::move(selector.error()));
+            deployments.push_back(Deployment{.id = row.int64(0),
+                                             .namespace_id = row.text(1),
+                                             .version = row.uint64(2),
+                                             .strategy = row.text(3),
+                                             .selector = std::move(*selector),
+                                             .state = row.text(5),
+                                             .author = row.text(6),
+                                             .created_at = row.int64(7),
+                                             .updated_at = row.int64(8),
+                                             .targets = {}});
+            return {};
+          }));
+  for (Deployment& deployment : deployments) {
+    auto targets =
+        db.prepare(
+              "SELECT node_id, status, detail, updated_at FROM deployment_targets "
+              "WHERE deployment_id = ?1 ORDER BY node_id",
+              deployment.id)
+            .all([](Statement& row) {
+              return DeploymentTarget{row.text(0), row.text(1), row.text(2), row.int64(3)};
+            });
+    if (!targets) return std::unexpected(std::move(targets.error()));
+    deployment.targets = std::move(*targets);
+  }
+  return deployments;
+}
+
+StoreResult<Deployment> load_deployment(Db& db, int64_t id) {
+  auto found = load_deployments(db, "WHERE d.id = ?1", id);
+  if (!found) return std::unexpected(std::move(found.error()));
+  if (found->empty()) return fail(StoreErrorCode::not_found, deployment_not_found(id));
+  return std::move(found->front());
+}
+
+StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& deployment,
+                                       const std::string& selector) {
+  HOTSWAP_RETURN_IF_ERROR(
+      db.exec("INSERT INTO deployments (namespace_id, version, strategy, selector, state, author, "
+              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+              ns, deployment.version, deployment.strategy, selector, deployment.state,
+              deployment.author, deployment.created_at, deployment.updated_at));
+  const int64_t id = db.last_insert_id();
+  for (const DeploymentTarget& target : deployment.targets) {
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
+                "updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                id, target.node_id, target.status, target.detail, target.updated_at));
+  }
+  return id;
+}
+
+}  // namespace
+
+// Instances.
+
+StoreResult<void> SqliteStore::register_instance(const Instance& instance, UnixTime now) {
+  auto labels = to_json(instance.labels, "labels of instance " + in_quotes(instance.node_id));
+  if (!labels) return std::unexpected(std::move(labels.error()));
+  std::set<std::string> subscribed;
+  for (const InstanceNamespace& ns : instance.namespaces) subscribed.insert(ns.namespace_id);
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    HOTSWAP_RETURN_IF_ERROR(db.exec(
+        "INSERT INTO instances (node_id, host, labels, connected, registered_at, last_heartbeat) "
+        "VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, "
+        "labels = excluded.labels, connected = 1, last_heartbeat = excluded.last_heartbeat",
+        instance.node_id, instance.host, *labels, now));
+    auto current = db.prepare("SELECT namespace_id FROM instance_namespaces WHERE node_id = ?1",
+                              instance.node_id)
+                       .all([](Statement& row) { return row.text(0); });
+    if (!current) return std::unexpected(std::move(current.error()));
+    for (const std::string& ns : *current) {
+      if (subscribed.contains(ns)) continue;
+      HOTSWAP_RETURN_IF_ERROR(
+          db.exec("DELETE FROM instance_namespaces WHERE node_id = ?1 AND namespace_id = ?2",
+                  instance.node_id, ns));
+    }
+    // Rows of namespaces still subscribed keep their versions and NACK.
+    for (const std::string& ns : subscribed) {
+      HOTSWAP_RETURN_IF_ERROR(
+          db.exec("INSERT INTO instance_namespaces (node_id, namespace_id) VALUES (?1, ?2) "
+                  "ON CONFLICT (node_id, namespace_id) DO NOTHING",
+                  instance.node_id, ns));
+    }
+    return {};
+  });
+}
+
+StoreResult<void> SqliteStore::heartbeat(std::string_view node_id, UnixTime now) {
+  return db_->write([&](Db& db) {
+    return sqlite::require_change(
+        db.exec("UPDATE instances SET last_heartbeat = ?2 WHERE node_id = ?1", node_id, now),
+        instance_not_found(node_id));
+  });
+}
+
+StoreResult<void> SqliteStore::set_connected(std::string_view node_id, bool connected) {
+  return db_->write([&](Db& db) {
+    return sqlite::require_change(
+        db.exec("UPDATE instances SET connected = ?2 WHERE node_id = ?1", node_id, connected),
+        instance_not_found(node_id));
+  });
+}
+
+StoreResult<std::vector<Instance>> SqliteStore::list_instances() {
+  return db_->read([](Db& db) { return load_instances(db, ""); });
+}
+
+StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
+  return db_->read([&](Db& db) -> StoreResult<Instance> {
+    auto found = load_instances(db, "WHERE node_id = ?1", node_id);
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (found->empty()) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
+    return std::move(found->front());
+  });
+}
+
+StoreResult<void> SqliteStore::set_desired(std::string_view node_id, std::string_view namespace_id,
+                                           uint64_t version) {
+  return db_->write([&](Db& db) {
+    return update_subscription(db, node_id, namespace_id,
+                               "UPDATE instance_namespaces SET desired_version = ?3 "
+                               "WHERE node_id = ?1 AND namespace_id = ?2",
+                               version);
+  });
+}
+
+StoreResult<void> SqliteStore::record_ack(std::string_view node_id, std::string_view namespace_id,
+                                          uint64_t version) {
+  return db_->write([&](Db& db) {
+    return update_subscription(db, node_id, namespace_id,
+                               "UPDATE instance_namespaces SET applied_version = ?3, "
+                               "nack_version = NULL, nack_reason = NULL, nack_at = NULL "
+                               "WHERE node_id = ?1 AND namespace_id = ?2",
+                               version);
+  });
+}
+
+StoreResult<void> SqliteStore::record_nack(std::string_view node_id, std::string_view namespace_id,
+                                           const NackInfo& nack) {
+  return db_->write([&](Db& db) {
+    return update_subscription(db, node_id, namespace_id,
+                               "UPDATE instance_namespaces SET nack_version = ?3, "
+                               "nack_reason = ?4, nack_at = ?5 "
+                               "WHERE node_id = ?1 AND namespace_id = ?2",
+                               nack.version, nack.reason, nack.at);
+  });
+}
+
+StoreResult<std::vector<std::string>> SqliteStore::remove_instances_before(UnixTime cutoff) {
+  return db_->write([&](Db& db) -> StoreResult<std::vector<std::string>> {
+    // Subscriptions go with their instance (ON DELETE CASCADE).
+    auto removed =
+        db.prepare("DELETE FROM instances WHERE last_heartbeat < ?1 RETURNING node_id", cutoff)
+            .all([](Statement& row) { return row.text(0); });
+    if (removed) std::sort(removed->begin(), removed->end());
+    return removed;
+  });
+}
+
+// Deployments.
+
+StoreResult<Deployment> SqliteStore::create_deployment(const Deployment& deployment) {
+  auto selector = to_json(deployment.selector,
+                          "selector of a deployment of " + in_quotes(deployment.namespace_id));
+  if (!selector) return std::unexpected(std::move(selector.error()));
+  return db_->write([&](Db& db) -> StoreResult<Deployment> {
+    auto ns = sqlite::namespace_key(db, deployment.namespace_id);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    auto version = exists(db, "SELECT 1 FROM versions WHERE namespace_id = ?1 AND number = ?2", *ns,
+                          deployment.version);
+    if (!version) return std::unexpected(std::move(version.error()));
+    if (!*version) {
+      return fail(StoreErrorCode::not_found,
+                  sqlite::version_not_found(deployment.namespace_id, deployment.version));
+    }
+    auto id = insert_deployment(db, *ns, deployment, *selector);
+    if (!id) return std::unexpected(std::move(id.error()));
+    return load_deployment(db, *id);
+  });
+}
+
+StoreResult<Deployment> SqliteStore::get_deployment(int64_t id) {
+  return db_->read([&](Db& db) { return load_deployment(db, id); });
+}
+
+StoreResult<std::vector<Deployment>> SqliteStore::list_deployments(std::string_view namespace_id) {
+  return db_->read([&](Db& db) -> StoreResult<std::vector<Deployment>> {
+    if (namespace_id.empty()) return load_deployments(db, "ORDER BY d.id DESC");
+    auto ns = sqlite::namespace_key(db, namespace_id);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    return load_deployments(db, "WHERE d.namespace_id = ?1 ORDER BY d.id DESC", *ns);
+  });
+}
+
+StoreResult<void> SqliteStore::update_target(int64_t deployment_id, std::string_view node_id,
+                                             std::string_view status, std::string_view detail,
+                                             UnixTime now) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    auto changed = db.exec(
+        "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
+        "WHERE deployment_id = ?1 AND node_id = ?2",
+        deployment_id, node_id, status, detail, now);
+    if (!changed) return std::unexpected(std::move(changed.error()));
+    if (*changed == 0) {
+      auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", deployment_id);
+      if (!found) return std::unexpected(std::move(found.error()));
+      return fail(StoreErrorCode::not_found, *found ? "instance " + in_quotes(node_id) +
+                                                          " is not a target of deployment " +
+                                                          std::to_string(deployment_id)
+                                                    : deployment_not_found(deployment_id));
+    }
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("UPDATE deployments SET updated_at = ?2 WHERE id = ?1", deployment_id, now));
+    return {};
+  });
+}
+
+StoreResult<void> SqliteStore::set_deployment_state(int64_t id, std::string_view state,
+                                                    UnixTime now) {
+  return db_->write([&](Db& db) {
+    return sqlite::require_change(
+        db.exec("UPDATE deployments SET state = ?2, updated_at = ?3 WHERE id = ?1", id, state, now),
+        deployment_not_found(id));
+  });
+}
+
+StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
+  return db_->read(
+      [](Db& db) { return load_deployments(db, "WHERE d.state = 'running' ORDER BY d.id"); });
+}
+
+StoreResult<uint64_t> SqliteStore::released_version(std::string_view namespace_id) {
+  return db_->read([&](Db& db) -> StoreResult<uint64_t> {
+    auto ns = sqlite::namespace_key(db, namespace_id);
+    // A namespace that does not exist has released nothing.
+    if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    auto version =
+        db.prepare(
+              "SELECT COALESCE((SELECT version FROM deployments "
+              "WHERE namespace_id = ?1 AND state <> 'failed' ORDER BY id DESC LIMIT 1), 0)",
+              *ns)
+            .scalar();
+    if (!version) return std::unexpected(std::move(version.error()));
+    return static_cast<uint64_t>(*version);
+  });
+}
+
+}  // namespace hotswap::control

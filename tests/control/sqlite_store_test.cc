@@ -1,0 +1,760 @@
+// The SQLite store against a real file: schema migrations, every Store
+// operation and its errors, rollback of failed writes, durability across a
+// re-open, and concurrent writers.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hotswap::control {
+namespace {
+
+// The value of a result that must have succeeded; fails the test (by
+// throwing, which GoogleTest reports) otherwise.
+template <class T>
+T must(StoreResult<T> result) {
+  if (!result) {
+    ADD_FAILURE() << "unexpected error: " << result.error().message;
+    throw std::runtime_error(result.error().message);
+  }
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+template <class T>
+::testing::AssertionResult IsError(const StoreResult<T>& result, StoreErrorCode code,
+                                   std::string_view text) {
+  if (result) return ::testing::AssertionFailure() << "succeeded, expected an error";
+  if (result.error().code != code) {
+    return ::testing::AssertionFailure()
+           << "code " << static_cast<int>(result.error().code) << ", expected "
+           << static_cast<int>(code) << ": " << result.error().message;
+  }
+  if (result.error().message.find(text) == std::string::npos) {
+    return ::testing::AssertionFailure()
+           << "message '" << result.error().message << "' lacks '" << text << "'";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Runs `sql` through a connection of its own and returns the first column of
+// its first row ("" when it has none): a view of the file independent of
+// the store.
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    ADD_FAILURE() << "raw open: " << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  auto first_cell = [](void* out, int, char** values, char**) {
+    auto* text = static_cast<std::string*>(out);
+    if (text->empty() && values[0] != nullptr) *text = values[0];
+    return 0;
+  };
+  if (sqlite3_exec(db, sql.c_str(), first_cell, &out, &error) != SQLITE_OK) {
+    ADD_FAILURE() << "raw query '" << sql << "': " << (error ? error : "");
+  }
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return out;
+}
+
+int64_t RawCount(const std::string& path, const std::string& table) {
+  return std::stoll(RawQuery(path, "SELECT COUNT(*) FROM " + table));
+}
+
+Entries Abc() {
+  return {{"a", {"int64", "1"}}, {"b", {"string", "two"}}, {"c", {"bool", "true"}}};
+}
+
+NewVersion VersionOf(Entries entries, std::optional<uint64_t> expected_parent = std::nullopt,
+                     bool replace_draft = false) {
+  NewVersion version;
+  version.content_hash = std::string(64, 'a');
+  version.author = "alice";
+  version.message = "change";
+  version.entries = std::move(entries);
+  version.expected_parent = expected_parent;
+  version.replace_draft = replace_draft;
+  return version;
+}
+
+Instance InstanceOf(std::string node_id, std::vector<std::string> namespaces,
+                    std::map<std::string, std::string> labels = {{"env", "prod"}}) {
+  Instance instance;
+  instance.node_id = std::move(node_id);
+  instance.host = instance.node_id + ".local";
+  instance.labels = std::move(labels);
+  for (auto& ns : namespaces) {
+    InstanceNamespace subscription;
+    subscription.namespace_id = std::move(ns);
+    instance.namespaces.push_back(std::move(subscription));
+  }
+  return instance;
+}
+
+Deployment DeploymentOf(std::string namespace_id, uint64_t version, std::vector<std::string> nodes,
+                        UnixTime at = 1000) {
+  Deployment deployment;
+  deployment.namespace_id = std::move(namespace_id);
+  deployment.version = version;
+  deployment.strategy = "direct";
+  deployment.selector = {{"env", "prod"}, {"zone", "b"}};
+  deployment.state = "running";
+  deployment.author = "alice";
+  deployment.created_at = at;
+  deployment.updated_at = at;
+  for (auto& node : nodes) deployment.targets.push_back({std::move(node), "pending", "", at});
+  return deployment;
+}
+
+std::vector<uint64_t> Numbers(const std::vector<VersionInfo>& versions) {
+  std::vector<uint64_t> numbers;
+  for (const auto& v : versions) numbers.push_back(v.number);
+  return numbers;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    path_ = ::testing::TempDir() + "hotswap_store_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+            std::to_string(getpid()) + "_" + std::to_string(counter++) + ".db";
+    RemoveFiles();
+    store_ = Open();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    RemoveFiles();
+  }
+
+  std::unique_ptr<SqliteStore> Open() { return must(SqliteStore::open(path_)); }
+
+  void Reopen() {
+    store_.reset();
+    store_ = Open();
+  }
+
+  void RemoveFiles() {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path_ + suffix);
+    }
+  }
+
+  // Tenant "acme" with namespace "web".
+  void MakeWeb() {
+    must(store_->create_tenant("acme", 100));
+    must(store_->create_namespace("acme", "web", "the web tier", 101));
+  }
+
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// Schema.
+
+TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
+  must(store_->create_tenant("acme", 100));
+  Reopen();
+  Reopen();
+  EXPECT_GE(SqliteStore::schema_version(), 1);
+  EXPECT_EQ(RawCount(path_, "schema_migrations"), SqliteStore::schema_version());
+  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
+            std::to_string(SqliteStore::schema_version()));
+  EXPECT_EQ(RawQuery(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(must(store_->get_tenant("acme")).created_at, 100);
+}
+
+TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {
+  store_.reset();
+  const std::string newer = std::to_string(SqliteStore::schema_version() + 1);
+  RawQuery(path_, "INSERT INTO schema_migrations VALUES (" + newer + ", 0)");
+  auto opened = SqliteStore::open(path_);
+  EXPECT_TRUE(IsError(opened, StoreErrorCode::internal, "schema version " + newer));
+  EXPECT_TRUE(IsError(opened, StoreErrorCode::internal, path_));
+  // Nothing was applied to it on the way.
+  EXPECT_EQ(RawCount(path_, "schema_migrations"), SqliteStore::schema_version() + 1);
+}
+
+TEST_F(SqliteStoreTest, FileThatIsNotADatabaseIsRefused) {
+  store_.reset();
+  RemoveFiles();
+  std::ofstream(path_) << std::string(4096, 'x');
+  EXPECT_TRUE(IsError(SqliteStore::open(path_), StoreErrorCode::internal, path_));
+  const std::string missing_dir = path_ + ".nodir/store.db";
+  EXPECT_TRUE(IsError(SqliteStore::open(missing_dir), StoreErrorCode::internal, missing_dir));
+}
+
+// Tenants and namespaces.
+
+TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
+  EXPECT_EQ(must(store_->create_tenant("zeta", 5)).name, "zeta");
+  must(store_->create_tenant("acme", 7));
+  EXPECT_TRUE(IsError(store_->create_tenant("acme", 9), StoreErrorCode::already_exists,
+                      "tenant 'acme' already exists"));
+  must(store_->create_namespace("acme", "web", "", 8));
+  must(store_->create_namespace("acme", "api", "", 8));
+
+  auto tenants = must(store_->list_tenants());
+  ASSERT_EQ(tenants.size(), 2u);
+  EXPECT_EQ(tenants[0].name, "acme");
+  EXPECT_EQ(tenants[0].created_at, 7);  // the failed re-create changed nothing
+  EXPECT_EQ(tenants[0].namespace_count, 2);
+  EXPECT_EQ(tenants[1].name, "zeta");
+  EXPECT_EQ(tenants[1].namespace_count, 0);
+  EXPECT_EQ(must(store_->get_tenant("acme")).namespace_count, 2);
+  EXPECT_TRUE(
+      IsError(store_->get_tenant("nope"), StoreErrorCode::not_found, "tenant 'nope' not found"));
+
+  EXPECT_TRUE(IsError(store_->delete_tenant("acme"), StoreErrorCode::conflict, "acme"));
+  EXPECT_EQ(must(store_->get_tenant("acme")).namespace_count, 2);
+  must(store_->delete_namespace("acme", "web"));
+  must(store_->delete_namespace("acme", "api"));
+  must(store_->delete_tenant("acme"));
+  EXPECT_TRUE(IsError(store_->get_tenant("acme"), StoreErrorCode::not_found, "acme"));
+  EXPECT_TRUE(
+      IsError(store_->delete_tenant("acme"), StoreErrorCode::not_found, "tenant 'acme' not found"));
+  EXPECT_EQ(must(store_->list_tenants()).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, NamespacesCreateListGet) {
+  EXPECT_TRUE(IsError(store_->create_namespace("acme", "web", "", 1), StoreErrorCode::not_found,
+                      "tenant 'acme' not found"));
+  must(store_->create_tenant("acme", 1));
+  must(store_->create_tenant("other", 1));
+  auto created = must(store_->create_namespace("acme", "web", "the web tier", 10));
+  EXPECT_EQ(created.id(), "acme/web");
+  EXPECT_EQ(created.description, "the web tier");
+  EXPECT_EQ(created.created_at, 10);
+  EXPECT_EQ(created.latest_version, 0u);
+  EXPECT_TRUE(IsError(store_->create_namespace("acme", "web", "again", 11),
+                      StoreErrorCode::already_exists, "namespace 'acme/web' already exists"));
+  must(store_->create_namespace("acme", "api", "", 12));
+  must(store_->create_namespace("other", "web", "", 13));
+
+  auto listed = must(store_->list_namespaces("acme"));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "api");
+  EXPECT_EQ(listed[1].name, "web");
+  EXPECT_EQ(listed[1].description, "the web tier");
+  EXPECT_TRUE(IsError(store_->list_namespaces("nope"), StoreErrorCode::not_found, "nope"));
+
+  must(store_->put_draft_entry("acme", "web", "x", {"int64", "1"}));
+  must(store_->put_draft_entry("acme", "web", "y", {"int64", "2"}));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 20));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 21));
+  auto web = must(store_->get_namespace("acme", "web"));
+  EXPECT_EQ(web.latest_version, 2u);
+  EXPECT_EQ(web.draft_entries, 2);
+  EXPECT_EQ(web.created_at, 10);
+  auto api = must(store_->get_namespace("acme", "api"));
+  EXPECT_EQ(api.latest_version, 0u);
+  EXPECT_EQ(api.draft_entries, 0);
+  EXPECT_TRUE(IsError(store_->get_namespace("acme", "nope"), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+}
+
+// Draft.
+
+TEST_F(SqliteStoreTest, DraftPutGetDelete) {
+  MakeWeb();
+  EXPECT_TRUE(must(store_->get_draft("acme", "web")).empty());
+  must(store_->put_draft_entry("acme", "web", "a.b", {"int64", "5"}));
+  must(store_->put_draft_entry("acme", "web", "c", {"string", ""}));
+  must(store_->put_draft_entry("acme", "web", "a.b", {"double", "2.5"}));  // replaces
+  Entries expected{{"a.b", {"double", "2.5"}}, {"c", {"string", ""}}};
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), expected);
+
+  must(store_->delete_draft_entry("acme", "web", "c"));
+  EXPECT_TRUE(IsError(store_->delete_draft_entry("acme", "web", "c"), StoreErrorCode::not_found,
+                      "key 'c' not in the draft of 'acme/web'"));
+  expected.erase("c");
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), expected);
+
+  EXPECT_TRUE(IsError(store_->get_draft("acme", "nope"), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+  EXPECT_TRUE(IsError(store_->put_draft_entry("acme", "nope", "k", {"bool", "true"}),
+                      StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
+  EXPECT_TRUE(IsError(store_->delete_draft_entry("acme", "nope", "k"), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+}
+
+// Versions.
+
+TEST_F(SqliteStoreTest, AppendVersionNumbersFromLatestAndChecksExpectedParent) {
+  MakeWeb();
+  auto first = must(store_->append_version("acme", "web", VersionOf(Abc(), 0), 50));
+  EXPECT_EQ(first.namespace_id, "acme/web");
+  EXPECT_EQ(first.number, 1u);
+  EXPECT_EQ(first.parent, 0u);
+  EXPECT_EQ(first.entry_count, 3);
+  EXPECT_EQ(first.created_at, 50);
+  EXPECT_EQ(first.author, "alice");
+  auto second = must(store_->append_version("acme", "web", VersionOf({}), 51));
+  EXPECT_EQ(second.number, 2u);
+  EXPECT_EQ(second.parent, 1u);
+  EXPECT_EQ(second.entry_count, 0);
+  auto third = must(store_->append_version("acme", "web", VersionOf(Abc(), 2), 52));
+  EXPECT_EQ(third.number, 3u);
+  EXPECT_EQ(third.parent, 2u);
+
+  must(store_->put_draft_entry("acme", "web", "draft", {"int64", "1"}));
+  auto stale =
+      store_->append_version("acme", "web", VersionOf({{"z", {"int64", "9"}}}, 1, true), 53);
+  EXPECT_TRUE(IsError(stale, StoreErrorCode::conflict, "expected parent version 1"));
+  EXPECT_TRUE(IsError(stale, StoreErrorCode::conflict, "latest version is 3"));
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 3u);
+  EXPECT_EQ(must(store_->get_draft("acme", "web")).count("draft"), 1u);
+
+  EXPECT_TRUE(IsError(store_->append_version("acme", "nope", VersionOf({}), 1),
+                      StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
+}
+
+TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
+  MakeWeb();
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  must(store_->put_draft_entry("acme", "web", "kept", {"int64", "1"}));
+  // Make the third entry insert fail, after the version row and two entries.
+  RawQuery(path_,
+           "CREATE TRIGGER boom BEFORE INSERT ON version_entries WHEN NEW.key = 'boom' "
+           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  Entries entries{{"a", {"int64", "1"}}, {"b", {"int64", "2"}}, {"boom", {"int64", "3"}}};
+  EXPECT_TRUE(IsError(store_->append_version("acme", "web", VersionOf(entries, 1, true), 51),
+                      StoreErrorCode::internal, "injected failure"));
+
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 1u);
+  Entries draft{{"kept", {"int64", "1"}}};
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
+  EXPECT_EQ(RawCount(path_, "versions"), 1);
+  EXPECT_EQ(RawCount(path_, "version_entries"), 3);
+  // And the connection is usable afterwards.
+  RawQuery(path_, "DROP TRIGGER boom");
+  EXPECT_EQ(must(store_->append_version("acme", "web", VersionOf(entries, 1), 52)).number, 2u);
+}
+
+TEST_F(SqliteStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
+  MakeWeb();
+  must(store_->put_draft_entry("acme", "web", "old", {"int64", "1"}));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  EXPECT_EQ(must(store_->get_draft("acme", "web")).size(), 1u);
+
+  Entries published{{"new", {"json", "{\"a\":1}"}}, {"other", {"duration", "1000"}}};
+  must(store_->append_version("acme", "web", VersionOf(published, std::nullopt, true), 51));
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), published);
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).draft_entries, 2);
+}
+
+TEST_F(SqliteStoreTest, ListVersionsPagesNewestFirst) {
+  MakeWeb();
+  for (int i = 0; i < 5; ++i) must(store_->append_version("acme", "web", VersionOf(Abc()), i));
+  using N = std::vector<uint64_t>;
+  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 0, 0))), (N{5, 4, 3, 2, 1}));
+  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 0, 2))), (N{5, 4}));
+  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 4, 2))), (N{3, 2}));
+  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 2, 10))), (N{1}));
+  EXPECT_TRUE(must(store_->list_versions("acme", "web", 1, 10)).empty());
+  auto page = must(store_->list_versions("acme", "web", 3, 1));
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].parent, 1u);
+  EXPECT_EQ(page[0].entry_count, 3);
+  EXPECT_EQ(page[0].created_at, 1);
+  EXPECT_EQ(page[0].namespace_id, "acme/web");
+  EXPECT_EQ(page[0].content_hash, std::string(64, 'a'));
+  EXPECT_TRUE(IsError(store_->list_versions("acme", "nope", 0, 10), StoreErrorCode::not_found,
+                      "acme/nope"));
+}
+
+TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
+  MakeWeb();
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  Entries second{{"a", {"int64", "2"}}, {"d", {"string", "with\nnewline and 'quote'"}}};
+  must(store_->append_version("acme", "web", VersionOf(second), 51));
+  auto v1 = must(store_->get_version("acme", "web", 1));
+  EXPECT_EQ(v1.entries, Abc());
+  EXPECT_EQ(v1.info.number, 1u);
+  auto v2 = must(store_->get_version("acme", "web", 2));
+  EXPECT_EQ(v2.entries, second);
+  EXPECT_EQ(v2.info.parent, 1u);
+  EXPECT_EQ(v2.info.message, "change");
+  EXPECT_TRUE(IsError(store_->get_version("acme", "web", 7), StoreErrorCode::not_found,
+                      "version 7 of 'acme/web' not found"));
+  EXPECT_TRUE(IsError(store_->get_version("acme", "nope", 1), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+}
+
+TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
+  MakeWeb();
+  must(store_->create_namespace("acme", "api", "", 1));
+  must(store_->put_draft_entry("acme", "web", "k", {"int64", "1"}));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  must(store_->append_version("acme", "api", VersionOf(Abc()), 50));
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web", "acme/api"}), 60));
+  auto deployment = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"node-1"})));
+  auto kept = must(store_->create_deployment(DeploymentOf("acme/api", 1, {"node-1"})));
+
+  must(store_->delete_namespace("acme", "web"));
+  EXPECT_TRUE(IsError(store_->get_namespace("acme", "web"), StoreErrorCode::not_found, "web"));
+  EXPECT_TRUE(IsError(store_->delete_namespace("acme", "web"), StoreErrorCode::not_found,
+                      "namespace 'acme/web' not found"));
+  EXPECT_TRUE(IsError(store_->get_deployment(deployment.id), StoreErrorCode::not_found,
+                      "deployment " + std::to_string(deployment.id) + " not found"));
+  auto node = must(store_->get_instance("node-1"));
+  ASSERT_EQ(node.namespaces.size(), 1u);
+  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/api");
+  EXPECT_EQ(must(store_->list_deployments("")).size(), 1u);
+  EXPECT_EQ(must(store_->get_deployment(kept.id)).targets.size(), 1u);
+  // Only the other namespace's rows remain.
+  EXPECT_EQ(RawCount(path_, "versions"), 1);
+  EXPECT_EQ(RawCount(path_, "version_entries"), 3);
+  EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
+  EXPECT_EQ(RawCount(path_, "deployment_targets"), 1);
+
+  // A namespace re-created under the name starts empty, and deployment ids
+  // are never reused.
+  must(store_->create_namespace("acme", "web", "", 70));
+  auto fresh = must(store_->get_namespace("acme", "web"));
+  EXPECT_EQ(fresh.latest_version, 0u);
+  EXPECT_EQ(fresh.draft_entries, 0);
+  EXPECT_TRUE(must(store_->list_deployments("acme/web")).empty());
+  must(store_->append_version("acme", "web", VersionOf({}), 71));
+  EXPECT_GT(must(store_->create_deployment(DeploymentOf("acme/web", 1, {}))).id, kept.id);
+}
+
+// Instances.
+
+TEST_F(SqliteStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web", "acme/api"}), 100));
+  auto node = must(store_->get_instance("node-1"));
+  EXPECT_EQ(node.host, "node-1.local");
+  EXPECT_EQ(node.labels, (std::map<std::string, std::string>{{"env", "prod"}}));
+  EXPECT_TRUE(node.connected);
+  EXPECT_EQ(node.registered_at, 100);
+  EXPECT_EQ(node.last_heartbeat, 100);
+  ASSERT_EQ(node.namespaces.size(), 2u);
+  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/api");  // ordered by id
+  EXPECT_EQ(node.namespaces[1].namespace_id, "acme/web");
+  EXPECT_EQ(node.namespaces[1].desired_version, 0u);
+
+  must(store_->set_desired("node-1", "acme/web", 3));
+  must(store_->record_ack("node-1", "acme/web", 2));
+  must(store_->record_nack("node-1", "acme/web", {3, "bad value", 150}));
+  must(store_->set_desired("node-1", "acme/api", 9));
+  must(store_->set_connected("node-1", false));
+
+  auto again = InstanceOf("node-1", {"acme/web", "acme/db"}, {{"env", "staging"}, {"az", "b"}});
+  again.host = "moved.local";
+  again.registered_at = 999;                 // ignored: the store keeps the first registration
+  again.namespaces[0].desired_version = 42;  // ignored: the store keeps its own
+  must(store_->register_instance(again, 200));
+  node = must(store_->get_instance("node-1"));
+  EXPECT_EQ(node.host, "moved.local");
+  EXPECT_EQ(node.labels.size(), 2u);
+  EXPECT_EQ(node.labels["env"], "staging");
+  EXPECT_TRUE(node.connected);
+  EXPECT_EQ(node.registered_at, 100);
+  EXPECT_EQ(node.last_heartbeat, 200);
+  ASSERT_EQ(node.namespaces.size(), 2u);
+  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/db");
+  EXPECT_EQ(node.namespaces[0].desired_version, 0u);
+  EXPECT_EQ(node.namespaces[0].applied_version, 0u);
+  EXPECT_FALSE(node.namespaces[0].last_nack.has_value());
+  EXPECT_EQ(node.namespaces[1].namespace_id, "acme/web");
+  EXPECT_EQ(node.namespaces[1].desired_version, 3u);
+  EXPECT_EQ(node.namespaces[1].applied_version, 2u);
+  ASSERT_TRUE(node.namespaces[1].last_nack.has_value());
+  EXPECT_EQ(node.namespaces[1].last_nack->reason, "bad value");
+  EXPECT_TRUE(IsError(store_->set_desired("node-1", "acme/api", 1), StoreErrorCode::not_found,
+                      "instance 'node-1' does not subscribe to 'acme/api'"));
+}
+
+TEST_F(SqliteStoreTest, ListInstancesIsOrderedByNodeId) {
+  must(store_->register_instance(InstanceOf("node-2", {"b/x"}), 1));
+  must(store_->register_instance(InstanceOf("node-3", {}), 1));
+  must(store_->register_instance(InstanceOf("node-1", {"b/y", "a/z"}), 1));
+  auto instances = must(store_->list_instances());
+  ASSERT_EQ(instances.size(), 3u);
+  EXPECT_EQ(instances[0].node_id, "node-1");
+  ASSERT_EQ(instances[0].namespaces.size(), 2u);
+  EXPECT_EQ(instances[0].namespaces[0].namespace_id, "a/z");
+  EXPECT_EQ(instances[0].namespaces[1].namespace_id, "b/y");
+  EXPECT_EQ(instances[1].node_id, "node-2");
+  ASSERT_EQ(instances[1].namespaces.size(), 1u);
+  EXPECT_EQ(instances[1].namespaces[0].namespace_id, "b/x");
+  EXPECT_EQ(instances[2].node_id, "node-3");
+  EXPECT_TRUE(instances[2].namespaces.empty());
+}
+
+TEST_F(SqliteStoreTest, AckClearsNackAndNackKeepsApplied) {
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 1));
+  must(store_->record_ack("node-1", "acme/web", 4));
+  must(store_->record_nack("node-1", "acme/web", {5, "type mismatch on 'a'", 77}));
+  auto ns = must(store_->get_instance("node-1")).namespaces.at(0);
+  EXPECT_EQ(ns.applied_version, 4u);
+  ASSERT_TRUE(ns.last_nack.has_value());
+  EXPECT_EQ(ns.last_nack->version, 5u);
+  EXPECT_EQ(ns.last_nack->reason, "type mismatch on 'a'");
+  EXPECT_EQ(ns.last_nack->at, 77);
+
+  must(store_->record_ack("node-1", "acme/web", 6));
+  ns = must(store_->get_instance("node-1")).namespaces.at(0);
+  EXPECT_EQ(ns.applied_version, 6u);
+  EXPECT_FALSE(ns.last_nack.has_value());
+}
+
+TEST_F(SqliteStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
+  const auto missing = "instance 'ghost' not found";
+  EXPECT_TRUE(IsError(store_->get_instance("ghost"), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(IsError(store_->heartbeat("ghost", 1), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(IsError(store_->set_connected("ghost", true), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(IsError(store_->set_desired("ghost", "a/b", 1), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(IsError(store_->record_ack("ghost", "a/b", 1), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(IsError(store_->record_nack("ghost", "a/b", {}), StoreErrorCode::not_found, missing));
+  must(store_->register_instance(InstanceOf("node-1", {"a/b"}), 1));
+  EXPECT_TRUE(IsError(store_->record_ack("node-1", "a/c", 1), StoreErrorCode::not_found, "a/c"));
+  EXPECT_EQ(must(store_->get_instance("node-1")).namespaces.at(0).applied_version, 0u);
+}
+
+TEST_F(SqliteStoreTest, HeartbeatAndConnected) {
+  must(store_->register_instance(InstanceOf("node-1", {}), 10));
+  must(store_->heartbeat("node-1", 25));
+  must(store_->set_connected("node-1", false));
+  auto node = must(store_->get_instance("node-1"));
+  EXPECT_EQ(node.last_heartbeat, 25);
+  EXPECT_FALSE(node.connected);
+  EXPECT_EQ(node.registered_at, 10);
+}
+
+TEST_F(SqliteStoreTest, RemoveInstancesBeforeCutoff) {
+  must(store_->register_instance(InstanceOf("node-c", {"a/b"}), 300));
+  must(store_->register_instance(InstanceOf("node-b", {"a/b"}), 100));
+  must(store_->register_instance(InstanceOf("node-a", {"a/b", "a/c"}), 200));
+  must(store_->register_instance(InstanceOf("node-d", {}), 250));
+  EXPECT_EQ(must(store_->remove_instances_before(250)),
+            (std::vector<std::string>{"node-a", "node-b"}));
+  auto left = must(store_->list_instances());
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].node_id, "node-c");
+  EXPECT_EQ(left[1].node_id, "node-d");  // exactly at the cutoff: kept
+  EXPECT_EQ(RawCount(path_, "instance_namespaces"), 1);
+  EXPECT_TRUE(must(store_->remove_instances_before(250)).empty());
+}
+
+// Deployments.
+
+TEST_F(SqliteStoreTest, DeploymentsCreateGetList) {
+  MakeWeb();
+  must(store_->create_namespace("acme", "api", "", 1));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 2));
+  must(store_->append_version("acme", "api", VersionOf(Abc()), 3));
+
+  auto first = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2", "n-1"}, 500)));
+  EXPECT_GT(first.id, 0);
+  EXPECT_EQ(first.namespace_id, "acme/web");
+  EXPECT_EQ(first.version, 1u);
+  EXPECT_EQ(first.strategy, "direct");
+  EXPECT_EQ(first.selector, (std::map<std::string, std::string>{{"env", "prod"}, {"zone", "b"}}));
+  EXPECT_EQ(first.state, "running");
+  EXPECT_EQ(first.author, "alice");
+  EXPECT_EQ(first.created_at, 500);
+  ASSERT_EQ(first.targets.size(), 2u);
+  EXPECT_EQ(first.targets[0].node_id, "n-1");
+  EXPECT_EQ(first.targets[0].status, "pending");
+  EXPECT_EQ(first.targets[0].updated_at, 500);
+  auto second = must(store_->create_deployment(DeploymentOf("acme/web", 2, {"n-1"}, 600)));
+  auto other = must(store_->create_deployment(DeploymentOf("acme/api", 1, {}, 700)));
+  EXPECT_GT(second.id, first.id);
+
+  auto fetched = must(store_->get_deployment(first.id));
+  EXPECT_EQ(fetched.targets.size(), 2u);
+  EXPECT_EQ(fetched.targets[1].node_id, "n-2");
+  EXPECT_EQ(fetched.selector, first.selector);
+
+  auto web = must(store_->list_deployments("acme/web"));
+  ASSERT_EQ(web.size(), 2u);
+  EXPECT_EQ(web[0].id, second.id);  // newest first
+  EXPECT_EQ(web[1].id, first.id);
+  EXPECT_EQ(web[1].targets.size(), 2u);
+  auto all = must(store_->list_deployments(""));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, other.id);
+  EXPECT_EQ(all[0].namespace_id, "acme/api");
+  EXPECT_TRUE(IsError(store_->list_deployments("acme/nope"), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+  EXPECT_TRUE(IsError(store_->get_deployment(12345), StoreErrorCode::not_found,
+                      "deployment 12345 not found"));
+}
+
+TEST_F(SqliteStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
+  MakeWeb();
+  EXPECT_TRUE(IsError(store_->create_deployment(DeploymentOf("acme/nope", 1, {})),
+                      StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
+  EXPECT_TRUE(IsError(store_->create_deployment(DeploymentOf("acme/web", 7, {"n-1"})),
+                      StoreErrorCode::not_found, "version 7 of 'acme/web' not found"));
+  EXPECT_TRUE(must(store_->list_deployments("")).empty());
+  EXPECT_EQ(RawCount(path_, "deployment_targets"), 0);
+}
+
+TEST_F(SqliteStoreTest, UpdateTargetAndState) {
+  MakeWeb();
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
+  must(store_->update_target(d.id, "n-2", "nacked", "bad value for 'a'", 510));
+  auto got = must(store_->get_deployment(d.id));
+  EXPECT_EQ(got.targets[0].status, "pending");
+  EXPECT_EQ(got.targets[0].updated_at, 500);
+  EXPECT_EQ(got.targets[1].status, "nacked");
+  EXPECT_EQ(got.targets[1].detail, "bad value for 'a'");
+  EXPECT_EQ(got.targets[1].updated_at, 510);
+  EXPECT_EQ(got.updated_at, 510);
+  EXPECT_EQ(got.created_at, 500);
+
+  EXPECT_TRUE(IsError(store_->update_target(d.id, "n-9", "acked", "", 520),
+                      StoreErrorCode::not_found, "'n-9'"));
+  EXPECT_TRUE(IsError(store_->update_target(d.id + 100, "n-1", "acked", "", 520),
+                      StoreErrorCode::not_found, "deployment " + std::to_string(d.id + 100)));
+  EXPECT_EQ(must(store_->get_deployment(d.id)).updated_at, 510);
+
+  must(store_->set_deployment_state(d.id, "failed", 530));
+  got = must(store_->get_deployment(d.id));
+  EXPECT_EQ(got.state, "failed");
+  EXPECT_EQ(got.updated_at, 530);
+  EXPECT_TRUE(IsError(store_->set_deployment_state(d.id + 100, "failed", 1),
+                      StoreErrorCode::not_found, "not found"));
+}
+
+TEST_F(SqliteStoreTest, RunningDeploymentsOldestFirst) {
+  MakeWeb();
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
+  auto a = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
+  auto b = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2"})));
+  auto c = must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
+  must(store_->set_deployment_state(b.id, "succeeded", 2));
+  auto running = must(store_->running_deployments());
+  ASSERT_EQ(running.size(), 2u);
+  EXPECT_EQ(running[0].id, a.id);
+  EXPECT_EQ(running[0].targets.at(0).node_id, "n-1");
+  EXPECT_EQ(running[1].id, c.id);
+}
+
+TEST_F(SqliteStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
+  MakeWeb();
+  for (int i = 0; i < 3; ++i) must(store_->append_version("acme", "web", VersionOf(Abc()), i));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 0u);
+  EXPECT_EQ(must(store_->released_version("acme/nope")), 0u);
+
+  auto d1 = must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
+  must(store_->set_deployment_state(d1.id, "succeeded", 1));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  auto d2 = must(store_->create_deployment(DeploymentOf("acme/web", 2, {})));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 2u);  // running counts
+  must(store_->set_deployment_state(d2.id, "failed", 2));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  auto d3 = must(store_->create_deployment(DeploymentOf("acme/web", 3, {})));
+  must(store_->set_deployment_state(d3.id, "failed", 3));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  // An older version deployed last is what is released (a rollback).
+  must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
+  must(store_->create_deployment(DeploymentOf("acme/web", 3, {})));
+  auto rollback = must(store_->create_deployment(DeploymentOf("acme/web", 2, {})));
+  must(store_->set_deployment_state(rollback.id, "succeeded", 4));
+  EXPECT_EQ(must(store_->released_version("acme/web")), 2u);
+}
+
+// Durability and concurrency.
+
+TEST_F(SqliteStoreTest, EverythingSurvivesReopen) {
+  MakeWeb();
+  must(store_->put_draft_entry("acme", "web", "k", {"string", "v"}));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 60));
+  must(store_->record_nack("node-1", "acme/web", {1, "no", 61}));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"node-1"})));
+
+  Reopen();
+  EXPECT_EQ(must(store_->get_tenant("acme")).namespace_count, 1);
+  auto ns = must(store_->get_namespace("acme", "web"));
+  EXPECT_EQ(ns.description, "the web tier");
+  EXPECT_EQ(ns.latest_version, 1u);
+  EXPECT_EQ(must(store_->get_draft("acme", "web")).at("k").text, "v");
+  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, Abc());
+  auto node = must(store_->get_instance("node-1"));
+  EXPECT_EQ(node.namespaces.at(0).last_nack->reason, "no");
+  EXPECT_EQ(must(store_->get_deployment(d.id)).targets.at(0).node_id, "node-1");
+}
+
+TEST_F(SqliteStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
+  MakeWeb();
+  constexpr int kThreads = 4;
+  constexpr int kAppends = 50;
+  std::vector<std::vector<uint64_t>> numbers(kThreads);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        auto v = store_->append_version("acme", "web", VersionOf(Abc(), std::nullopt, true), i);
+        if (v) {
+          numbers[t].push_back(v->number);
+        } else {
+          ++errors;
+        }
+        // Readers interleave with the writers.
+        if (!store_->get_namespace("acme", "web")) ++errors;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::vector<uint64_t> all;
+  for (const auto& per_thread : numbers) {
+    EXPECT_TRUE(std::is_sorted(per_thread.begin(), per_thread.end()));
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> expected(kThreads * kAppends);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(all, expected);
+  auto versions = must(store_->list_versions("acme", "web", 0, 0));
+  ASSERT_EQ(versions.size(), expected.size());
+  for (const auto& v : versions) EXPECT_EQ(v.parent, v.number - 1);
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
+  MakeWeb();
+  auto second = Open();
+  constexpr int kAppends = 40;
+  std::atomic<int> errors{0};
+  auto append = [&](SqliteStore* store) {
+    for (int i = 0; i < kAppends; ++i) {
+      if (!store->append_version("acme", "web", VersionOf(Abc()), i)) ++errors;
+    }
+  };
+  std::thread a(append, store_.get());
+  std::thread b(append, second.get());
+  a.join();
+  b.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(must(second->get_namespace("acme", "web")).latest_version, 2u * kAppends);
+  EXPECT_EQ(RawQuery(path_, "SELECT COUNT(DISTINCT number) FROM versions"),
+            std::to_string(2 * kAppends));
+}
+
+}  // namespace
+}  // namespace hotswap::control

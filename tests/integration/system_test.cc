@@ -1,0 +1,295 @@
+// The whole system on one machine: real hotswap-control and hotswap-sidecar
+// processes on loopback ports chosen at run time, the test process reading
+// through the SDK as an application does.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "cluster.h"
+#include "hotswap/client.hpp"
+#include "hotswap/testing.hpp"
+#include "hotswap/writer.hpp"
+
+namespace hotswap {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using test::ControlProcess;
+using test::eventually;
+using test::Process;
+using test::Rest;
+using test::SidecarConfig;
+
+json int_entry(int64_t v) { return {{"type", "int64"}, {"value", v}}; }
+json str_entry(const std::string& v) { return {{"type", "string"}, {"value", v}}; }
+
+// A unique tenant per test: namespaces in shared memory do not collide
+// with other tests running at the same time.
+std::string unique_tenant() {
+  static int n = 0;
+  return "t" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+class System : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    control_ = std::make_unique<ControlProcess>(ControlProcess::start(data_.path() + "/control"));
+    rest_ = std::make_unique<Rest>(control_->http_port());
+    tenant_ = unique_tenant();
+    ns_ = tenant_ + "/web";
+    rest_->create_namespace(tenant_, "web");
+  }
+  void TearDown() override {
+    sidecars_.clear();
+    for (const auto& scope : scopes_) (void)Writer::remove(ns_, scope);
+    (void)Writer::remove(ns_);
+  }
+
+  Process& sidecar(const std::string& node, std::vector<std::string> namespaces = {},
+                   std::vector<std::string> extra = {}) {
+    SidecarConfig c;
+    c.control = control_->rpc_address();
+    c.node_id = node;
+    c.namespaces = namespaces.empty() ? std::vector<std::string>{ns_} : namespaces;
+    c.cache_dir = data_.path() + "/cache-" + node;
+    c.scope = node;
+    c.extra = std::move(extra);
+    scopes_.push_back(node);
+    sidecars_.push_back(std::make_unique<Process>(test::start_sidecar(c)));
+    return *sidecars_.back();
+  }
+
+  json instance(const std::string& node) { return rest_->get("/api/v1/instances/" + node).body; }
+
+  // The version `node` applied of `ns` according to control.
+  uint64_t applied(const std::string& node, const std::string& ns) {
+    const json i = instance(node);
+    if (!i.contains("namespaces")) return 0;
+    for (const auto& n : i["namespaces"]) {
+      if (n["namespace"] == ns) return n["applied_version"].get<uint64_t>();
+    }
+    return 0;
+  }
+
+  bool connected(const std::string& node) {
+    const json i = instance(node);
+    return i.contains("status") && i["status"] == "connected";
+  }
+
+  test::TempDir data_;
+  std::unique_ptr<ControlProcess> control_;
+  std::unique_ptr<Rest> rest_;
+  std::string tenant_, ns_;
+  std::vector<std::string> scopes_;
+  std::vector<std::unique_ptr<Process>> sidecars_;
+};
+
+TEST_F(System, PublishedVersionReachesTheAppThroughTheSdk) {
+  sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(10)}, {"banner", str_entry("hi")}});
+  rest_->deploy(ns_, v1);
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+
+  auto client = Client::open(ns_, {.scope = "node-a"});
+  ASSERT_TRUE(client) << client.error().message;
+  auto limit = client->handle<int64_t>("limit").value();
+  EXPECT_EQ(limit.get().value(), 10);
+  EXPECT_EQ(client->get<std::string>("banner").value(), "hi");
+
+  const uint64_t v2 = rest_->publish(ns_, {{"limit", int_entry(20)}, {"extra", str_entry("x")}});
+  rest_->deploy(ns_, v2);
+  auto changed = client->wait_for_change(20s);
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_EQ(*changed, v2);
+  EXPECT_EQ(limit.get().value(), 20);
+  EXPECT_EQ(client->get<std::string>("banner").error().code, ErrorCode::not_found);
+
+  // History and diff as control tells them.
+  const json versions = rest_->get("/api/v1/namespaces/" + ns_ + "/versions").body;
+  ASSERT_EQ(versions["versions"].size(), 2u);
+  EXPECT_EQ(versions["versions"][0]["number"], v2);
+  EXPECT_EQ(versions["versions"][0]["parent"], v1);
+  const json diff = rest_->get("/api/v1/namespaces/" + ns_ + "/diff?from=1&to=2").body;
+  EXPECT_TRUE(diff["added"].contains("extra"));
+  EXPECT_TRUE(diff["removed"].contains("banner"));
+  EXPECT_EQ(diff["changed"]["limit"]["old"]["value"], 10);
+  EXPECT_EQ(diff["changed"]["limit"]["new"]["value"], 20);
+  // The app can see v2 a moment before the sidecar's ACK reaches control.
+  json deployments;
+  EXPECT_TRUE(eventually([&] {
+    deployments = rest_->get("/api/v1/deployments?namespace=" + ns_).body;
+    return deployments["deployments"][0]["state"] == "succeeded";
+  })) << deployments.dump();
+  EXPECT_EQ(deployments["deployments"][0]["version"], v2);
+  EXPECT_EQ(deployments["deployments"][0]["targets"][0]["status"], "acked");
+}
+
+TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
+  sidecar("node-a");
+  sidecar("node-b");
+  ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }));
+  std::vector<uint64_t> acknowledged;  // read only after the join
+  std::atomic<size_t> count{0};
+  std::atomic<bool> stop{false};
+  std::thread traffic([&] {
+    Rest rest(control_->http_port());
+    for (int i = 0; !stop.load(); ++i) {
+      auto r = rest.post("/api/v1/namespaces/" + ns_ + "/versions",
+                         {{"message", "m"}, {"entries", {{"i", int_entry(i)}}}});
+      if (r.status == 201) {
+        acknowledged.push_back(r.body["number"].get<uint64_t>());
+        ++count;
+      }
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return count.load() >= 20; }));
+  control_->kill();
+  stop = true;
+  traffic.join();
+  control_->restart();
+  // Every version the API acknowledged is there after the restart.
+  for (uint64_t v : acknowledged) {
+    const auto r = rest_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(v));
+    ASSERT_EQ(r.status, 200) << "version " << v << " was acknowledged, then lost";
+  }
+  // Sidecars reconnect by themselves and converge on a new deployment.
+  ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }, 30s));
+  const uint64_t latest = acknowledged.back();
+  rest_->deploy(ns_, latest);
+  ASSERT_TRUE(eventually([&] {
+    return applied("node-a", ns_) == latest && applied("node-b", ns_) == latest;
+  }));
+  auto client = Client::open(ns_, {.scope = "node-b"}).value();
+  EXPECT_EQ(client.version().value(), latest);
+}
+
+TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
+  Process& first = sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(42)}});
+  rest_->deploy(ns_, v1);
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  control_->kill();
+  first.signal(SIGKILL);
+  ASSERT_TRUE(first.wait(10s));
+  // The host lost its shared memory too (a reboot): only the disk cache is left.
+  ASSERT_TRUE(Writer::remove(ns_, "node-a"));
+  ASSERT_EQ(Client::open(ns_, {.scope = "node-a"}).error().code, ErrorCode::no_segment);
+  sidecar("node-a");
+  std::optional<Client> client;
+  ASSERT_TRUE(eventually([&] {
+    auto c = Client::open(ns_, {.scope = "node-a"});
+    if (!c || !c->version()) return false;
+    client.emplace(std::move(*c));
+    return true;
+  }));
+  EXPECT_EQ(client->version().value(), v1);
+  EXPECT_EQ(client->get<int64_t>("limit").value(), 42);
+}
+
+TEST_F(System, RefusedSnapshotIsNackedAndTheAppKeepsTheOldValues) {
+  sidecar("node-a", {}, {"--max-snapshot-bytes", "1000"});
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(1)}});
+  rest_->deploy(ns_, v1);
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  auto client = Client::open(ns_, {.scope = "node-a"}).value();
+
+  const uint64_t v2 = rest_->publish(ns_, {{"limit", int_entry(2)},
+                                           {"blob", str_entry(std::string(5000, 'x'))}});
+  const int64_t id = rest_->deploy(ns_, v2);
+  ASSERT_TRUE(eventually([&] {
+    return rest_->get("/api/v1/deployments/" + std::to_string(id)).body["state"] == "failed";
+  }));
+  const json i = instance("node-a");
+  const json& nack = i["namespaces"][0]["last_nack"];
+  ASSERT_TRUE(nack.is_object()) << i.dump();
+  EXPECT_EQ(nack["version"], v2);
+  EXPECT_NE(nack["reason"].get<std::string>().find("--max-snapshot-bytes"), std::string::npos);
+  EXPECT_EQ(i["namespaces"][0]["applied_version"], v1);
+  EXPECT_EQ(client.version().value(), v1);
+  EXPECT_EQ(client.get<int64_t>("limit").value(), 1);
+  const json d = rest_->get("/api/v1/deployments/" + std::to_string(id)).body;
+  EXPECT_EQ(d["targets"][0]["status"], "nacked");
+}
+
+TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
+  rest_->create_namespace(tenant_, "api");
+  const std::string api = tenant_ + "/api";
+  sidecar("node-web", {ns_});
+  sidecar("node-api", {api});
+  sidecar("node-both", {ns_, api});
+  ASSERT_TRUE(eventually(
+      [&] { return connected("node-web") && connected("node-api") && connected("node-both"); }));
+  rest_->deploy(ns_, rest_->publish(ns_, {{"who", str_entry("web")}}));
+  rest_->deploy(api, rest_->publish(api, {{"who", str_entry("api")}}));
+  ASSERT_TRUE(eventually([&] {
+    return applied("node-web", ns_) == 1 && applied("node-api", api) == 1 &&
+           applied("node-both", ns_) == 1 && applied("node-both", api) == 1;
+  }));
+  EXPECT_EQ(Client::open(ns_, {.scope = "node-web"})->get<std::string>("who").value(), "web");
+  EXPECT_EQ(Client::open(api, {.scope = "node-api"})->get<std::string>("who").value(), "api");
+  EXPECT_EQ(Client::open(api, {.scope = "node-both"})->get<std::string>("who").value(), "api");
+  // Nothing of the other namespace reached the single-namespace sidecars.
+  EXPECT_EQ(Client::open(api, {.scope = "node-web"}).error().code, ErrorCode::no_segment);
+  EXPECT_EQ(Client::open(ns_, {.scope = "node-api"}).error().code, ErrorCode::no_segment);
+  EXPECT_EQ(instance("node-web")["namespaces"].size(), 1u);
+  (void)Writer::remove(api, "node-api");
+  (void)Writer::remove(api, "node-both");
+}
+
+// Writes raw bytes to control's RPC port; true if the server then closed
+// the connection (read returns 0 or an error).
+bool rpc_drops(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return false;
+  }
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  ::close(fd);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+TEST_F(System, GarbageAndOversizedRpcMessagesDropOnlyThatConnection) {
+  const int rpc_port = std::stoi(control_->rpc_address().substr(10));
+  std::string garbage(4096, '\0');
+  for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>(i * 131 + 7);
+  EXPECT_TRUE(rpc_drops(rpc_port, garbage)) << "garbage did not end the connection";
+  // A well-formed frame header announcing one 1 GiB segment.
+  std::string oversized(8, '\0');
+  const uint32_t segments_minus_one = 0, words = (1u << 30) / 8;
+  std::memcpy(&oversized[0], &segments_minus_one, 4);
+  std::memcpy(&oversized[4], &words, 4);
+  oversized += std::string(64, 'x');
+  EXPECT_TRUE(rpc_drops(rpc_port, oversized)) << "an oversized message was not refused";
+  // The server is up and serves others.
+  EXPECT_EQ(rest_->get("/healthz").status, 200);
+  sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const uint64_t v = rest_->publish(ns_, {{"ok", int_entry(1)}});
+  rest_->deploy(ns_, v);
+  EXPECT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+}
+
+}  // namespace
+}  // namespace hotswap

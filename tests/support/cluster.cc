@@ -1,0 +1,183 @@
+#include "cluster.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace hotswap::test {
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("no free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TempDir::TempDir() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  path_ = (std::filesystem::temp_directory_path() /
+           ("hotswap-test-" + std::to_string(::getpid()) + "-" + std::to_string(rng())))
+              .string();
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+class Rest::Impl {
+ public:
+  explicit Impl(int port) : client_("127.0.0.1", port) {
+    client_.set_connection_timeout(5);
+    client_.set_read_timeout(30);
+  }
+  HttpReply send(const std::string& method, const std::string& path, const std::string& body,
+                 const std::string& content_type) {
+    httplib::Result r{nullptr, httplib::Error::Unknown};
+    if (method == "GET") r = client_.Get(path);
+    if (method == "DELETE") r = client_.Delete(path);
+    if (method == "POST") r = client_.Post(path, body, content_type);
+    if (method == "PUT") r = client_.Put(path, body, content_type);
+    if (method == "PATCH") r = client_.Patch(path, body, content_type);
+    HttpReply reply;
+    if (!r) return reply;
+    reply.status = r->status;
+    reply.raw = r->body;
+    reply.body = nlohmann::json::parse(r->body, nullptr, false);
+    return reply;
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+Rest::Rest(int port) : impl_(std::make_unique<Impl>(port)) {}
+Rest::~Rest() = default;
+HttpReply Rest::get(const std::string& path) { return impl_->send("GET", path, "", ""); }
+HttpReply Rest::del(const std::string& path) { return impl_->send("DELETE", path, "", ""); }
+HttpReply Rest::post(const std::string& path, const nlohmann::json& body) {
+  return impl_->send("POST", path, body.dump(), "application/json");
+}
+HttpReply Rest::put(const std::string& path, const nlohmann::json& body) {
+  return impl_->send("PUT", path, body.dump(), "application/json");
+}
+HttpReply Rest::raw(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& content_type) {
+  return impl_->send(method, path, body, content_type);
+}
+
+namespace {
+
+nlohmann::json expect_2xx(const HttpReply& r, const std::string& what) {
+  if (r.status < 200 || r.status >= 300) {
+    throw std::runtime_error(what + " failed: HTTP " + std::to_string(r.status) + " " + r.raw);
+  }
+  return r.body;
+}
+
+}  // namespace
+
+void Rest::create_namespace(const std::string& tenant, const std::string& name) {
+  auto t = post("/api/v1/tenants", {{"name", tenant}});
+  if (t.status != 409) expect_2xx(t, "create tenant");
+  expect_2xx(post("/api/v1/tenants/" + tenant + "/namespaces", {{"name", name}}),
+             "create namespace");
+}
+
+uint64_t Rest::publish(const std::string& ns, const nlohmann::json& entries) {
+  return expect_2xx(post("/api/v1/namespaces/" + ns + "/versions",
+                         {{"message", "test"}, {"entries", entries}}),
+                    "publish")["number"]
+      .get<uint64_t>();
+}
+
+int64_t Rest::deploy(const std::string& ns, uint64_t version) {
+  return expect_2xx(post("/api/v1/deployments", {{"namespace", ns}, {"version", version}}),
+                    "deploy")["id"]
+      .get<int64_t>();
+}
+
+std::string control_binary() { return HOTSWAP_CONTROL_BIN; }
+std::string sidecar_binary() { return HOTSWAP_SIDECAR_BIN; }
+
+ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<std::string> extra) {
+  ControlProcess c;
+  c.data_dir_ = data_dir;
+  c.extra_ = std::move(extra);
+  c.http_port_ = free_port();
+  c.rpc_port_ = free_port();
+  c.launch();
+  return c;
+}
+
+void ControlProcess::launch() {
+  std::vector<std::string> argv{control_binary(),
+                                "--data-dir",
+                                data_dir_,
+                                "--http-listen",
+                                "127.0.0.1:" + std::to_string(http_port_),
+                                "--rpc-listen",
+                                rpc_address(),
+                                "--heartbeat-interval-ms",
+                                "300",
+                                "--log-level",
+                                "warn"};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = std::make_unique<Process>(Process::spawn(argv));
+  if (!process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))) {
+    throw std::runtime_error("hotswap-control did not start");
+  }
+}
+
+void ControlProcess::restart() {
+  if (process_) kill();
+  launch();
+}
+
+void ControlProcess::kill() {
+  process_->signal(SIGKILL);
+  (void)process_->wait(std::chrono::seconds(10));
+}
+
+Process start_sidecar(const SidecarConfig& config) {
+  std::string namespaces, labels;
+  for (const auto& ns : config.namespaces) namespaces += (namespaces.empty() ? "" : ",") + ns;
+  for (const auto& [k, v] : config.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
+  std::vector<std::string> argv{sidecar_binary(), "--control",   config.control,
+                                "--node-id",      config.node_id, "--namespaces",
+                                namespaces,       "--cache-dir", config.cache_dir,
+                                "--log-level",    "warn"};
+  if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
+  if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
+  argv.insert(argv.end(), config.extra.begin(), config.extra.end());
+  return Process::spawn(argv);
+}
+
+}  // namespace hotswap::test
