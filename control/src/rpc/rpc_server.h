@@ -59,10 +59,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   kj::Timer& timer_;
   Options options_;
   const kj::Executor& executor_;
-  kj::TaskSet tasks_;
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const SnapshotData>> snapshots_;
+  // Last, so it is destroyed first: dropping connections ends sessions,
+  // which still update nodes_.
+  kj::TaskSet tasks_;
 };
 
 }  // namespace hotswap::control
