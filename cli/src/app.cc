@@ -1,0 +1,302 @@
+#include "app.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "value_parse.h"
+
+namespace hotswap::cli {
+namespace {
+
+using Action = std::function<Result(Context&)>;
+
+constexpr const char* kDefaultUrl = "http://127.0.0.1:7700";
+constexpr const char* kUsageHint = "run 'hotswapctl --help' or 'hotswapctl COMMAND --help'\n";
+
+struct GlobalArgs {
+  std::string url = kDefaultUrl;
+  std::string output = "table";
+  std::string author;
+  double timeout_seconds = 10;
+};
+
+// At least 1 ms: libcurl reads a timeout of 0 as "no timeout".
+std::chrono::milliseconds to_millis(double seconds) {
+  return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000.0)));
+}
+
+std::string default_author() {
+  const char* user = std::getenv("USER");
+  return user != nullptr ? user : "";
+}
+
+std::string help_footer() {
+  return std::string("\n") + kExitCodeHelp +
+         "\nNS is TENANT/NAME. Errors go to stderr; --output json prints the server's response\n"
+         "body on stdout. Environment: HOTSWAP_URL, HOTSWAP_AUTHOR.";
+}
+
+// Registers a subcommand whose parse selects `action` as the one to run.
+CLI::App* command(CLI::App& parent, const std::string& name, const std::string& description,
+                  Action& selected, Action action) {
+  CLI::App* sub = parent.add_subcommand(name, description);
+  sub->callback([&selected, action = std::move(action)] { selected = action; });
+  return sub;
+}
+
+// Digits only: CLI11 2.1 converts "-1" to 18446744073709551615 for
+// unsigned targets, and its NonNegativeNumber message prints DBL_MAX.
+CLI::Option* non_negative(CLI::Option* option) {
+  static const CLI::Validator kDigits(
+      [](const std::string& text) -> std::string {
+        const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+          return c >= '0' && c <= '9';
+        });
+        return digits ? "" : "\"" + text + "\" is not a non-negative integer";
+      },
+      "UINT");
+  return option->check(kDigits);
+}
+
+void add_global_options(CLI::App& app, GlobalArgs& args) {
+  args.author = default_author();
+  app.add_option("--url", args.url, "hotswap-control's HTTP address")
+      ->envname("HOTSWAP_URL")
+      ->capture_default_str();
+  app.add_option("--output", args.output, "table (for people) or json (the response, for scripts)")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.add_option("--author", args.author, "sent as X-Hotswap-Author (default $USER)")
+      ->envname("HOTSWAP_AUTHOR");
+  app.add_option("--timeout", args.timeout_seconds, "seconds per request")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+// The option and argument values of every subcommand. CLI11 fills only the
+// ones of the subcommand given; the selected action reads them after parse.
+struct CommandArgs {
+  std::string name;  // a tenant
+  std::string ns;    // TENANT/NAME, validated by the command
+  std::string key;
+  std::string value;
+  std::string type = "string";
+  std::string id;  // a deployment or a node
+  std::optional<std::string> description;
+  std::optional<std::string> filter;  // --namespace of the list commands
+  uint64_t number = 0;                // a version; diff's A
+  uint64_t to = 0;                    // diff's B
+  PublishArgs publish;
+  ApplyArgs apply;
+  VersionsArgs versions;
+  DeployArgs deploy;
+  double wait_timeout_seconds = 60;
+};
+
+void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* tenant = app.add_subcommand("tenant", "Tenants");  // alone: see run()
+  command(*tenant, "create", "Create a tenant", selected,
+          [&a](Context& c) { return tenant_create(c, a.name); })
+      ->add_option("NAME", a.name, "tenant name: [a-z0-9-], 1-63 characters")
+      ->required();
+  command(*tenant, "list", "List tenants", selected, [](Context& c) { return tenant_list(c); });
+}
+
+void add_namespace_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* ns = app.add_subcommand("ns", "Namespaces");
+  CLI::App* create = command(*ns, "create", "Create a namespace", selected,
+                             [&a](Context& c) { return ns_create(c, a.ns, a.description); });
+  create->add_option("NS", a.ns, "TENANT/NAME")->required();
+  create->add_option("--description", a.description, "free text");
+  command(*ns, "list", "List a tenant's namespaces", selected,
+          [&a](Context& c) { return ns_list(c, a.name); })
+      ->add_option("TENANT", a.name)
+      ->required();
+  command(*ns, "get", "Show a namespace", selected, [&a](Context& c) { return ns_get(c, a.ns); })
+      ->add_option("NS", a.ns, "TENANT/NAME")
+      ->required();
+}
+
+void add_draft_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* set = command(app, "set", "Set a draft entry", selected,
+                          [&a](Context& c) { return entry_set(c, a.ns, a.key, a.type, a.value); });
+  set->add_option("NS", a.ns, "TENANT/NAME")->required();
+  set->add_option("KEY", a.key)->required();
+  set->add_option("VALUE", a.value, "converted to --type before sending")->required();
+  set->add_option("--type", a.type, "string, int64, double, bool, json or duration")
+      ->check(CLI::IsMember(std::vector<std::string>(kValueTypes.begin(), kValueTypes.end())))
+      ->capture_default_str();
+
+  CLI::App* get = command(app, "get", "Show a draft entry", selected,
+                          [&a](Context& c) { return entry_get(c, a.ns, a.key); });
+  CLI::App* unset = command(app, "unset", "Remove a draft entry", selected,
+                            [&a](Context& c) { return entry_unset(c, a.ns, a.key); });
+  for (CLI::App* sub : {get, unset}) {
+    sub->add_option("NS", a.ns, "TENANT/NAME")->required();
+    sub->add_option("KEY", a.key)->required();
+  }
+}
+
+void add_version_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* publish_cmd = command(app, "publish", "Publish the draft as a new version", selected,
+                                  [&a](Context& c) { return publish(c, a.publish); });
+  publish_cmd->add_option("NS", a.publish.ns, "TENANT/NAME")->required();
+  publish_cmd->add_option("-m,--message", a.publish.message, "what changed and why")->required();
+  non_negative(
+      publish_cmd->add_option("--expected-parent", a.publish.expected_parent,
+                              "fail (exit 4) unless this is the latest version (0: none)"));
+
+  CLI::App* apply_cmd = command(app, "apply", "Publish a whole JSON document as a new version",
+                                selected, [&a](Context& c) { return apply(c, a.apply); });
+  apply_cmd->add_option("NS", a.apply.ns, "TENANT/NAME")->required();
+  apply_cmd
+      ->add_option("-f,--file", a.apply.file,
+                   "JSON object of key -> {\"type\",\"value\"} or key -> plain value; - for stdin")
+      ->required();
+  apply_cmd->add_option("-m,--message", a.apply.message, "default: apply FILE");
+  non_negative(apply_cmd->add_option("--expected-parent", a.apply.expected_parent,
+                                     "fail (exit 4) unless this is the latest version (0: none)"));
+
+  CLI::App* list = command(app, "versions", "List versions, newest first", selected,
+                           [&a](Context& c) { return versions(c, a.versions); });
+  list->add_option("NS", a.versions.ns, "TENANT/NAME")->required();
+  non_negative(list->add_option("--limit", a.versions.limit, "at most this many"));
+  non_negative(
+      list->add_option("--before", a.versions.before, "only versions older than this number"));
+
+  CLI::App* show = command(app, "version", "Show one version with its entries", selected,
+                           [&a](Context& c) { return version_get(c, a.ns, a.number); });
+  show->add_option("NS", a.ns, "TENANT/NAME")->required();
+  non_negative(show->add_option("NUMBER", a.number))->required();
+
+  CLI::App* diff_cmd = command(app, "diff", "Show what changed from version A to B", selected,
+                               [&a](Context& c) { return diff(c, a.ns, a.number, a.to); });
+  diff_cmd->add_option("NS", a.ns, "TENANT/NAME")->required();
+  non_negative(diff_cmd->add_option("A", a.number, "0 for the empty version"))->required();
+  non_negative(diff_cmd->add_option("B", a.to))->required();
+}
+
+void add_rollout_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* deploy_cmd =
+      command(app, "deploy", "Deploy a version to instances", selected, [&a](Context& c) {
+        a.deploy.wait_timeout = to_millis(a.wait_timeout_seconds);
+        return deploy(c, a.deploy);
+      });
+  deploy_cmd->add_option("NS", a.deploy.ns, "TENANT/NAME")->required();
+  non_negative(deploy_cmd->add_option("VERSION", a.deploy.version))->required();
+  deploy_cmd->add_option("--strategy", a.deploy.strategy, "direct (the server's default)");
+  deploy_cmd->add_option("--selector", a.deploy.selector,
+                         "only instances with these labels: k=v,k2=v2");
+  CLI::Option* wait = deploy_cmd->add_flag(
+      "--wait", a.deploy.wait, "poll until the deployment succeeded; exit 8 if it failed");
+  deploy_cmd->add_option("--wait-timeout", a.wait_timeout_seconds, "seconds --wait waits")
+      ->check(CLI::PositiveNumber)
+      ->needs(wait)
+      ->capture_default_str();
+
+  command(app, "deployments", "List deployments, newest first", selected, [&a](Context& c) {
+    return deployments(c, a.filter);
+  })->add_option("--namespace", a.filter, "only this TENANT/NAME");
+  command(app, "deployment", "Show a deployment and its targets", selected,
+          [&a](Context& c) { return deployment_get(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
+  command(app, "instances", "List registered instances", selected, [&a](Context& c) {
+    return instances(c, a.filter);
+  })->add_option("--namespace", a.filter, "only instances subscribed to this TENANT/NAME");
+  command(app, "instance", "Show an instance and its namespaces", selected,
+          [&a](Context& c) { return instance_get(c, a.id); })
+      ->add_option("NODE_ID", a.id)
+      ->required();
+}
+
+// The message for a parse that selected no command: `hotswapctl` alone or
+// a group such as `hotswapctl tenant`.
+std::string missing_command_message(const CLI::App& app) {
+  const CLI::App* level = &app;
+  std::string path;
+  while (!level->get_subcommands().empty()) {
+    level = level->get_subcommands().front();
+    path += level->get_name() + " ";
+  }
+  std::string names;
+  for (const CLI::App* sub : level->get_subcommands([](const CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  return "hotswapctl: " + path + "needs a command: " + names + "\n";
+}
+
+// Parse errors: CLI11's message in our format, exit 2; help and version: exit 0.
+int parse_error_exit(CLI::App& app, const CLI::ParseError& e, std::ostream& out,
+                     std::ostream& err) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e, out, err);
+  err << "hotswapctl: " << e.what() << '\n' << kUsageHint;
+  return to_int(ExitCode::kUsage);
+}
+
+}  // namespace
+
+std::unique_ptr<Api> make_http_api(const HttpOptions& options) {
+  return std::make_unique<HttpClient>(options);
+}
+
+int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err,
+        const ApiFactory& make_api) {
+  CLI::App app("hotswapctl: manage hotswap tenants, namespaces, versions and deployments",
+               "hotswapctl");
+  app.footer(help_footer());
+  app.fallthrough();  // global options may follow the subcommand too
+  app.set_version_flag("--version", "hotswapctl 0.1.0");
+
+  GlobalArgs global;
+  CommandArgs args;
+  Action selected;
+  add_global_options(app, global);
+  add_tenant_commands(app, args, selected);
+  add_namespace_commands(app, args, selected);
+  add_draft_commands(app, args, selected);
+  add_version_commands(app, args, selected);
+  add_rollout_commands(app, args, selected);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_error_exit(app, e, out, err);
+  }
+  if (!selected) {
+    err << missing_command_message(app) << kUsageHint;
+    return to_int(ExitCode::kUsage);
+  }
+
+  const HttpOptions http{global.url, global.author, to_millis(global.timeout_seconds)};
+  try {
+    const std::unique_ptr<Api> api = make_api(http);
+    Context ctx{*api,
+                in,
+                out,
+                global.output == "json" ? OutputFormat::kJson : OutputFormat::kTable,
+                global.url,
+                [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
+                [] { return std::chrono::steady_clock::now(); }};
+    const Result result = selected(ctx);
+    out.flush();
+    if (result) return to_int(ExitCode::kOk);
+    render_failure(result.error(), err);
+    return to_int(result.error().code);
+  } catch (const std::exception& e) {
+    // A response the renderers could not handle, or a bug.
+    err << "hotswapctl: internal error: " << e.what() << '\n';
+    return to_int(ExitCode::kInternal);
+  }
+}
+
+}  // namespace hotswap::cli

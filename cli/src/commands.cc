@@ -1,0 +1,352 @@
+#include "commands.h"
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "render.h"
+#include "str_cat.h"
+#include "value_parse.h"
+
+namespace hotswap::cli {
+namespace {
+
+using nlohmann::json;
+using Renderer = std::function<void(const json&, std::ostream&)>;
+
+constexpr std::string_view kApi = "/api/v1";
+
+std::string namespace_path(const NamespaceRef& ns) {
+  return str_cat(kApi, "/namespaces/", percent_encode(ns.tenant), '/', percent_encode(ns.name));
+}
+
+// "?a=1&b=2" from the parameters that are set; "" when none is.
+std::string query(
+    const std::vector<std::pair<std::string_view, std::optional<std::string>>>& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!value) continue;
+    out += str_cat(out.empty() ? '?' : '&', name, '=', percent_encode(*value));
+  }
+  return out;
+}
+
+std::optional<std::string> optional_text(const std::optional<uint64_t>& number) {
+  if (!number) return std::nullopt;
+  return std::to_string(*number);
+}
+
+// One exchange: the parsed body (null for an empty one, e.g. 204), or a
+// Failure whose message starts with `what`.
+std::expected<json, Failure> call(Context& ctx, std::string_view method, const std::string& path,
+                                  const std::optional<json>& body, std::string_view what) {
+  const auto response =
+      ctx.api.request(method, path, body ? std::optional(body->dump()) : std::nullopt);
+  if (!response) return std::unexpected(failure_from_transport(response.error(), what, ctx.url));
+  if (exit_for_http_status(response->status) != ExitCode::kOk) {
+    return std::unexpected(failure_from_response(*response, what));
+  }
+  if (response->body.empty()) return json();
+  json parsed = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return std::unexpected(
+        make_failure(ExitCode::kInternal, str_cat(what, ": the response (HTTP ", response->status,
+                                                  ") is not JSON; is --url hotswap-control?")));
+  }
+  return parsed;
+}
+
+// Prints a successful response: as it came (json) or through `render`.
+void emit(Context& ctx, const json& body, const Renderer& render) {
+  if (ctx.format == OutputFormat::kJson) {
+    if (!body.is_null()) ctx.out << body.dump(2) << '\n';
+    return;
+  }
+  render(body, ctx.out);
+}
+
+// The common shape of a command: one request, its response printed.
+Result show(Context& ctx, std::string_view method, const std::string& path,
+            const std::optional<json>& body, std::string_view what, const Renderer& render) {
+  auto response = call(ctx, method, path, body, what);
+  if (!response) return std::unexpected(std::move(response.error()));
+  emit(ctx, *response, render);
+  return {};
+}
+
+// Runs `command` on the parsed namespace argument, or fails with a usage error.
+template <class Command>
+Result with_namespace(std::string_view arg, Command&& command) {
+  auto ns = parse_namespace(arg);
+  if (!ns) return std::unexpected(make_failure(ExitCode::kUsage, std::move(ns.error())));
+  return command(*ns);
+}
+
+// GET of a collection that takes an optional ?namespace= filter.
+Result list_filtered(Context& ctx, std::string_view collection,
+                     const std::optional<std::string>& ns, const Renderer& render) {
+  if (ns) {
+    if (auto parsed = parse_namespace(*ns); !parsed) {
+      return std::unexpected(make_failure(ExitCode::kUsage, std::move(parsed.error())));
+    }
+  }
+  return show(ctx, "GET", str_cat(kApi, '/', collection, query({{"namespace", ns}})), std::nullopt,
+              str_cat("list ", collection), render);
+}
+
+// Adds `hint` to a failure with exit code `when` (the situation it explains).
+Result with_hint(Result result, ExitCode when, std::string hint) {
+  if (!result && result.error().code == when && result.error().hint.empty()) {
+    result.error().hint = std::move(hint);
+  }
+  return result;
+}
+
+std::string stale_parent_hint(const NamespaceRef& ns) {
+  return str_cat("a version was published since; see 'hotswapctl versions ", ns.id(),
+                 "' and retry with the latest number as --expected-parent");
+}
+
+// Publishes `body` (message, expected_parent, maybe entries) as a version.
+Result publish_version(Context& ctx, const NamespaceRef& ns, json body,
+                       const std::optional<uint64_t>& expected_parent, std::string_view what) {
+  if (expected_parent) body["expected_parent"] = *expected_parent;
+  Result result = show(ctx, "POST", namespace_path(ns) + "/versions", body, what, render_version);
+  return expected_parent ? with_hint(std::move(result), ExitCode::kConflict, stale_parent_hint(ns))
+                         : result;
+}
+
+// FILE as messages name it.
+std::string source_name(const std::string& file) {
+  return file == "-" ? std::string("stdin") : in_quotes(file);
+}
+
+// The text of FILE, or of Context::in for "-".
+std::expected<std::string, Failure> read_source(Context& ctx, const std::string& file) {
+  if (file == "-") return std::string(std::istreambuf_iterator<char>(ctx.in), {});
+  std::ifstream stream(file, std::ios::binary);
+  std::ostringstream text;
+  if (stream) text << stream.rdbuf();
+  if (!stream || stream.bad()) {
+    return std::unexpected(
+        make_failure(ExitCode::kUsage, str_cat("cannot read ", source_name(file))));
+  }
+  return text.str();
+}
+
+// "60s", or "1500ms" when not whole seconds.
+std::string duration_text(std::chrono::milliseconds duration) {
+  const auto ms = duration.count();
+  return ms % 1000 == 0 ? str_cat(ms / 1000, 's') : str_cat(ms, "ms");
+}
+
+// The targets that keep a deployment from succeeding, one line each.
+std::vector<std::string> unfinished_targets(const json& deployment) {
+  std::vector<std::string> lines;
+  const json& targets =
+      deployment.is_object() ? deployment.value("targets", json::array()) : json::array();
+  for (const json& target : targets) {
+    if (text_of(target, "status") == "acked") continue;
+    std::string line = str_cat(text_of(target, "node_id"), ": ", text_of(target, "status"));
+    if (const std::string detail = text_of(target, "detail"); detail != "-" && !detail.empty()) {
+      line += ": " + detail;
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// Polls a created deployment until it is done or `args.wait_timeout` passed.
+Result wait_for(Context& ctx, json deployment, const DeployArgs& args) {
+  const std::string id = text_of(deployment, "id");
+  const std::string path = str_cat(kApi, "/deployments/", percent_encode(id));
+  const auto deadline = ctx.now() + args.wait_timeout;
+  while (true) {
+    const std::string state = text_of(deployment, "state");
+    const bool done = state == "succeeded" || state == "failed";
+    if (done || ctx.now() >= deadline) {
+      emit(ctx, deployment, render_deployment);
+      if (state == "succeeded") return {};
+      Failure failure = make_failure(
+          ExitCode::kDeployFailed,
+          done ? str_cat("deployment ", id, " failed (", target_progress(deployment), " acked)")
+               : str_cat("deployment ", id, " still running after ",
+                         duration_text(args.wait_timeout), " (", target_progress(deployment),
+                         " acked)"));
+      failure.details = unfinished_targets(deployment);
+      if (!done) {
+        failure.hint = str_cat("it goes on; follow it with 'hotswapctl deployment ", id, "'");
+      }
+      return std::unexpected(std::move(failure));
+    }
+    ctx.sleep(std::min<std::chrono::milliseconds>(
+        kDeployPollInterval,
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ctx.now())));
+    auto polled = call(ctx, "GET", path, std::nullopt, "poll deployment " + id);
+    if (!polled) return std::unexpected(std::move(polled.error()));
+    deployment = *std::move(polled);
+  }
+}
+
+}  // namespace
+
+Result tenant_create(Context& ctx, const std::string& name) {
+  return show(ctx, "POST", str_cat(kApi, "/tenants"), json{{"name", name}}, "create tenant " + name,
+              render_tenant);
+}
+
+Result tenant_list(Context& ctx) {
+  return show(ctx, "GET", str_cat(kApi, "/tenants"), std::nullopt, "list tenants", render_tenants);
+}
+
+Result ns_create(Context& ctx, const std::string& arg,
+                 const std::optional<std::string>& description) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    json body = {{"name", ns.name}};
+    if (description) body["description"] = *description;
+    return show(ctx, "POST", str_cat(kApi, "/tenants/", percent_encode(ns.tenant), "/namespaces"),
+                body, "create namespace " + ns.id(), render_namespace);
+  });
+}
+
+Result ns_list(Context& ctx, const std::string& tenant) {
+  if (tenant.empty() || tenant.find('/') != std::string::npos) {
+    return std::unexpected(
+        make_failure(ExitCode::kUsage,
+                     str_cat("tenant ", in_quotes(tenant), " is not a tenant name (e.g. acme)")));
+  }
+  return show(ctx, "GET", str_cat(kApi, "/tenants/", percent_encode(tenant), "/namespaces"),
+              std::nullopt, "list namespaces of " + tenant, render_namespaces);
+}
+
+Result ns_get(Context& ctx, const std::string& arg) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    return show(ctx, "GET", namespace_path(ns), std::nullopt, "get namespace " + ns.id(),
+                render_namespace);
+  });
+}
+
+Result entry_set(Context& ctx, const std::string& arg, const std::string& key,
+                 const std::string& type, const std::string& value) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) -> Result {
+    auto typed_value = parse_cli_value(key, type, value);
+    if (!typed_value) return std::unexpected(invalid_input(std::move(typed_value.error()), {}));
+    return show(ctx, "PUT", namespace_path(ns) + "/draft/" + percent_encode(key),
+                json{{"type", type}, {"value", *typed_value}},
+                str_cat("set ", key, " in ", ns.id()), render_entry);
+  });
+}
+
+Result entry_get(Context& ctx, const std::string& arg, const std::string& key) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    return show(ctx, "GET", namespace_path(ns) + "/draft/" + percent_encode(key), std::nullopt,
+                str_cat("get ", key, " in ", ns.id()), render_entry);
+  });
+}
+
+Result entry_unset(Context& ctx, const std::string& arg, const std::string& key) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    return show(ctx, "DELETE", namespace_path(ns) + "/draft/" + percent_encode(key), std::nullopt,
+                str_cat("unset ", key, " in ", ns.id()), [&](const json&, std::ostream& out) {
+                  out << "removed " << key << " from the draft of " << ns.id() << '\n';
+                });
+  });
+}
+
+Result publish(Context& ctx, const PublishArgs& args) {
+  return with_namespace(args.ns, [&](const NamespaceRef& ns) {
+    return publish_version(ctx, ns, json{{"message", args.message}}, args.expected_parent,
+                           "publish " + ns.id());
+  });
+}
+
+Result apply(Context& ctx, const ApplyArgs& args) {
+  return with_namespace(args.ns, [&](const NamespaceRef& ns) -> Result {
+    const auto text = read_source(ctx, args.file);
+    if (!text) return std::unexpected(text.error());
+    auto entries = parse_document(*text);
+    if (!entries) {
+      return std::unexpected(
+          invalid_input(str_cat("apply: ", source_name(args.file),
+                                " is not a valid document (no request was sent)"),
+                        entries.error()));
+    }
+    const std::string message = args.message.value_or("apply " + source_name(args.file));
+    return publish_version(ctx, ns, json{{"message", message}, {"entries", *std::move(entries)}},
+                           args.expected_parent,
+                           str_cat("apply ", source_name(args.file), " to ", ns.id()));
+  });
+}
+
+Result versions(Context& ctx, const VersionsArgs& args) {
+  return with_namespace(args.ns, [&](const NamespaceRef& ns) {
+    const std::string params =
+        query({{"limit", optional_text(args.limit)}, {"before", optional_text(args.before)}});
+    return show(ctx, "GET", namespace_path(ns) + "/versions" + params, std::nullopt,
+                "list versions of " + ns.id(), render_versions);
+  });
+}
+
+Result version_get(Context& ctx, const std::string& arg, uint64_t number) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    return show(ctx, "GET", str_cat(namespace_path(ns), "/versions/", number), std::nullopt,
+                str_cat("get version ", number, " of ", ns.id()), render_version);
+  });
+}
+
+Result diff(Context& ctx, const std::string& arg, uint64_t from, uint64_t to) {
+  return with_namespace(arg, [&](const NamespaceRef& ns) {
+    return show(ctx, "GET",
+                namespace_path(ns) + "/diff" +
+                    query({{"from", std::to_string(from)}, {"to", std::to_string(to)}}),
+                std::nullopt, str_cat("diff ", ns.id(), ' ', from, ' ', to), render_diff);
+  });
+}
+
+Result deploy(Context& ctx, const DeployArgs& args) {
+  return with_namespace(args.ns, [&](const NamespaceRef& ns) -> Result {
+    const auto selector = parse_selector(args.selector);
+    if (!selector) return std::unexpected(make_failure(ExitCode::kUsage, selector.error()));
+    json body = {{"namespace", ns.id()}, {"version", args.version}};
+    if (args.strategy) body["strategy"] = *args.strategy;
+    if (!selector->empty()) body["selector"] = *selector;
+    auto created = call(ctx, "POST", str_cat(kApi, "/deployments"), body,
+                        str_cat("deploy ", ns.id(), " version ", args.version));
+    if (!created) {
+      return with_hint(std::unexpected(std::move(created.error())), ExitCode::kConflict,
+                       str_cat("a deployment of ", ns.id(), " may still be running; see ",
+                               "'hotswapctl deployments --namespace ", ns.id(), "'"));
+    }
+    if (!args.wait) {
+      emit(ctx, *created, render_deployment);
+      return {};
+    }
+    return wait_for(ctx, *std::move(created), args);
+  });
+}
+
+Result deployments(Context& ctx, const std::optional<std::string>& ns) {
+  return list_filtered(ctx, "deployments", ns, render_deployments);
+}
+
+Result deployment_get(Context& ctx, const std::string& id) {
+  return show(ctx, "GET", str_cat(kApi, "/deployments/", percent_encode(id)), std::nullopt,
+              "get deployment " + id, render_deployment);
+}
+
+Result instances(Context& ctx, const std::optional<std::string>& ns) {
+  return list_filtered(ctx, "instances", ns, [&](const json& body, std::ostream& out) {
+    render_instances(body, ns, out);
+  });
+}
+
+Result instance_get(Context& ctx, const std::string& node_id) {
+  return show(ctx, "GET", str_cat(kApi, "/instances/", percent_encode(node_id)), std::nullopt,
+              "get instance " + node_id, render_instance);
+}
+
+}  // namespace hotswap::cli

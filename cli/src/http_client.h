@@ -1,0 +1,75 @@
+// The HTTP layer of hotswapctl: an abstract `Api` (one request, one
+// response) so commands can be tested without a server, and `HttpClient`,
+// its libcurl implementation.
+#ifndef HOTSWAP_CLI_SRC_HTTP_CLIENT_H_
+#define HOTSWAP_CLI_SRC_HTTP_CLIENT_H_
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hotswap::cli {
+
+// A complete HTTP response, whatever its status.
+struct Response {
+  long status = 0;
+  std::string body;
+};
+
+// A request that produced no HTTP response at all.
+struct TransportError {
+  enum class Kind {
+    kUnreachable,  // refused, unresolvable, reset, not speaking HTTP
+    kTimeout,      // no complete response within the timeout
+    kBadUrl,       // the base URL cannot be used (malformed, not http/https)
+    kInternal,     // libcurl itself failed (initialisation, memory)
+  };
+  Kind kind = Kind::kInternal;
+  std::string message;  // libcurl's description, for the user
+};
+
+// One request/response exchange with hotswap-control. `path` starts with
+// '/' and is already percent-encoded; a body is sent as application/json.
+class Api {
+ public:
+  virtual ~Api() = default;
+  virtual std::expected<Response, TransportError> request(
+      std::string_view method, const std::string& path, const std::optional<std::string>& body) = 0;
+};
+
+struct HttpOptions {
+  std::string base_url;                      // scheme://host:port, optionally with a path prefix
+  std::string author;                        // sent as X-Hotswap-Author unless empty
+  std::chrono::milliseconds timeout{10000};  // whole exchange, connect included
+};
+
+// libcurl easy handle wrapper. Reuses one connection across requests (the
+// deploy --wait poll). Loopback hosts bypass any proxy from the environment
+// (a proxy cannot reach the caller's 127.0.0.1). Not thread-safe.
+class HttpClient final : public Api {
+ public:
+  explicit HttpClient(HttpOptions options);
+  ~HttpClient() override;
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  std::expected<Response, TransportError> request(std::string_view method, const std::string& path,
+                                                  const std::optional<std::string>& body) override;
+
+ private:
+  struct Handle;
+  HttpOptions options_;
+  std::unique_ptr<Handle> handle_;
+};
+
+// Percent-encodes everything outside RFC 3986's unreserved characters, so
+// any text (a key containing '/', say) stays one path segment or one query
+// value.
+std::string percent_encode(std::string_view text);
+
+}  // namespace hotswap::cli
+
+#endif  // HOTSWAP_CLI_SRC_HTTP_CLIENT_H_

@@ -1,0 +1,60 @@
+// A scripted HTTP/1.1 server on 127.0.0.1 for the CLI's tests: answers
+// each request with the next scripted reply (then 500) and records what
+// it received. One connection per request (it sends Connection: close).
+#ifndef HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_
+#define HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hotswap::cli::test {
+
+class FakeHttpServer {
+ public:
+  struct Request {
+    std::string method;
+    std::string target;
+    std::map<std::string, std::string> headers;  // names lowercased
+    std::string body;
+  };
+  struct Reply {
+    int status = 200;
+    std::string body;
+    bool stall = false;  // never answer (until the server stops)
+  };
+
+  explicit FakeHttpServer(std::vector<Reply> replies);
+  ~FakeHttpServer();  // stops the thread and closes every socket
+  FakeHttpServer(const FakeHttpServer&) = delete;
+  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // The requests received so far, in order.
+  std::vector<Request> requests() const;
+
+ private:
+  void serve();
+  void handle(int fd);
+
+  std::vector<Reply> replies_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::vector<Request> requests_;  // guarded by mu_
+  std::thread thread_;
+};
+
+// A loopback port nothing listens on (bound to port 0, read, closed).
+uint16_t unused_loopback_port();
+
+}  // namespace hotswap::cli::test
+
+#endif  // HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_

@@ -1,0 +1,100 @@
+// HttpClient against a scripted local HTTP server: what goes on the wire
+// and how each kind of failure is classified.
+#include "http_client.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_http_server.h"
+
+namespace hotswap::cli {
+namespace {
+
+using test::FakeHttpServer;
+using namespace std::chrono_literals;
+
+TEST(HttpClient, SendsMethodPathHeadersAndBody) {
+  FakeHttpServer server({{200, R"({"key":"k"})"}});
+  HttpClient client({server.url(), "alice", 5000ms});
+  const auto response =
+      client.request("PUT", "/api/v1/namespaces/acme/web/draft/a%2Fb", std::string(R"({"v":1})"));
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, R"({"key":"k"})");
+
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "PUT");
+  EXPECT_EQ(requests[0].target, "/api/v1/namespaces/acme/web/draft/a%2Fb");
+  EXPECT_EQ(requests[0].body, R"({"v":1})");
+  EXPECT_EQ(requests[0].headers.at("content-type"), "application/json");
+  EXPECT_EQ(requests[0].headers.at("x-hotswap-author"), "alice");
+  EXPECT_EQ(requests[0].headers.count("expect"), 0u);
+}
+
+TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
+  FakeHttpServer server({{201, "{}"}});
+  HttpClient client({server.url(), "", 5000ms});
+  const std::string body = "{\"pad\":\"" + std::string(64 * 1024, 'x') + "\"}";
+  const auto start = std::chrono::steady_clock::now();
+  const auto response = client.request("POST", "/api/v1/deployments", body);
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body, body);
+  EXPECT_EQ(requests[0].headers.count("expect"), 0u);
+  EXPECT_EQ(requests[0].headers.count("x-hotswap-author"), 0u);  // empty author: not sent
+}
+
+TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
+  FakeHttpServer server({{201, "{}"}, {404, R"({"error":{}})"}});
+  HttpClient client({server.url() + "/", "", 5000ms});  // a trailing '/' is dropped
+  ASSERT_TRUE(client.request("POST", "/a", std::string("{}")).has_value());
+  const auto response = client.request("GET", "/b", std::nullopt);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 404);  // a status, not a transport error
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].method, "GET");
+  EXPECT_EQ(requests[1].target, "/b");
+  EXPECT_EQ(requests[1].body, "");
+  EXPECT_EQ(requests[1].headers.count("content-type"), 0u);
+}
+
+TEST(HttpClient, RefusedConnectionIsUnreachable) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(test::unused_loopback_port());
+  HttpClient client({url, "", 5000ms});
+  const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kUnreachable);
+  EXPECT_FALSE(response.error().message.empty());
+}
+
+TEST(HttpClient, SilentServerTimesOut) {
+  FakeHttpServer::Reply stall;
+  stall.stall = true;
+  FakeHttpServer server({stall});
+  HttpClient client({server.url(), "", 300ms});
+  const auto start = std::chrono::steady_clock::now();
+  const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(HttpClient, NonHttpUrlIsABadUrl) {
+  HttpClient client({"ftp://127.0.0.1:21", "", 1000ms});
+  const auto response = client.request("GET", "/x", std::nullopt);
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kBadUrl);
+}
+
+TEST(PercentEncode, KeepsUnreservedAndEncodesTheRest) {
+  EXPECT_EQ(percent_encode("aZ09-._~"), "aZ09-._~");
+  EXPECT_EQ(percent_encode("a/b c?&=%"), "a%2Fb%20c%3F%26%3D%25");
+  EXPECT_EQ(percent_encode("\xc3\xa9"), "%C3%A9");
+  EXPECT_EQ(percent_encode(""), "");
+}
+
+}  // namespace
+}  // namespace hotswap::cli
