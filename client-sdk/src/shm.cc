@@ -24,7 +24,9 @@ bool valid_namespace_char(char c) {
          c == '_' || c == '-' || c == '/';
 }
 
-std::string path_of(std::string_view name) { return str_cat(kShmDir, "/", name); }
+std::string path_of(std::string_view name) {
+  return str_cat(kShmDir, "/", name);
+}
 
 template <class Fn>
 std::expected<Segment, Error> guarded(const std::string& name, std::string_view action, Fn&& fn) {
@@ -49,21 +51,22 @@ Error errno_error(int err, std::string_view what) {
 }
 
 std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view ns,
-                                                             std::string_view scope) {
-  if (scope.size() > 63 || scope.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                               std::string_view::npos) {
+                                                               std::string_view scope) {
+  if (scope.size() > 63 ||
+      scope.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string_view::npos) {
     return std::unexpected(Error{ErrorCode::invalid_argument,
                                  str_cat("scope '", scope, "' must be 0-63 of [a-z0-9-]")});
   }
   if (ns.empty() || ns.size() > 200) {
-    return std::unexpected(Error{ErrorCode::invalid_argument,
-                                 str_cat("namespace name must be 1-200 characters, got ", ns.size())});
+    return std::unexpected(
+        Error{ErrorCode::invalid_argument,
+              str_cat("namespace name must be 1-200 characters, got ", ns.size())});
   }
   for (char c : ns) {
     if (!valid_namespace_char(c)) {
-      return std::unexpected(Error{
-          ErrorCode::invalid_argument,
-          str_cat("namespace '", ns, "' contains '", c, "': allowed are letters, digits, '.', '_', '-', '/'")});
+      return std::unexpected(Error{ErrorCode::invalid_argument,
+                                   str_cat("namespace '", ns, "' contains '", c,
+                                           "': allowed are letters, digits, '.', '_', '-', '/'")});
     }
   }
   if (ns.front() == '/' || ns.back() == '/' || ns.find("//") != std::string_view::npos) {
@@ -76,7 +79,8 @@ std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view 
   for (char& c : encoded) {
     if (c == '/') c = '~';
   }
-  names.prefix_ = scope.empty() ? str_cat("hs+", encoded, "+") : str_cat("hs@", scope, "+", encoded, "+");
+  names.prefix_ =
+      scope.empty() ? str_cat("hs+", encoded, "+") : str_cat("hs@", scope, "+", encoded, "+");
   return names;
 }
 
@@ -88,8 +92,7 @@ std::string SegmentNames::temp_head(uint64_t nonce) const {
   return str_cat(prefix_, "head.tmp+", detail::Hex16{nonce});
 }
 
-bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version,
-                                  uint64_t* nonce) const {
+bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version, uint64_t* nonce) const {
   if (!name.starts_with(prefix_)) return false;
   name.remove_prefix(prefix_.size());
   unsigned long long v = 0, n = 0;
@@ -120,38 +123,36 @@ std::expected<Segment, Error> Segment::create(const std::string& name, size_t si
   });
 }
 
-std::expected<Segment, Error> Segment::open_read_only(const std::string& name) {
+std::expected<Segment, Error> Segment::open_existing(const std::string& name,
+                                                     boost::interprocess::mode_t mode) {
   return guarded(name, "open", [&]() -> std::expected<Segment, Error> {
     Segment s;
-    s.object_ = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_only);
+    s.object_ = bip::shared_memory_object(bip::open_only, name.c_str(), mode);
     bip::offset_t size = 0;
     if (!s.object_.get_size(size) || size <= 0) {
       return std::unexpected(
           Error{ErrorCode::corrupt, str_cat("segment ", name, " is empty or unreadable")});
     }
-    s.region_ = bip::mapped_region(s.object_, bip::read_only);
+    s.region_ = bip::mapped_region(s.object_, mode);
     return s;
   });
+}
+
+std::expected<Segment, Error> Segment::open_read_only(const std::string& name) {
+  return open_existing(name, bip::read_only);
 }
 
 std::expected<Segment, Error> Segment::open_read_write(const std::string& name) {
-  return guarded(name, "open", [&]() -> std::expected<Segment, Error> {
-    Segment s;
-    s.object_ = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_write);
-    bip::offset_t size = 0;
-    if (!s.object_.get_size(size) || size <= 0) {
-      return std::unexpected(
-          Error{ErrorCode::corrupt, str_cat("segment ", name, " is empty or unreadable")});
-    }
-    s.region_ = bip::mapped_region(s.object_, bip::read_write);
-    return s;
-  });
+  return open_existing(name, bip::read_write);
 }
 
-int Segment::fd() const { return object_.get_mapping_handle().handle; }
+int Segment::fd() const {
+  return object_.get_mapping_handle().handle;
+}
 
 bool Segment::detached() const {
-  struct stat by_fd{}, by_name{};
+  struct stat by_fd {
+  }, by_name{};
   if (::fstat(fd(), &by_fd) != 0) return true;
   if (by_fd.st_nlink == 0) return true;
   if (::stat(path_of(object_.get_name()).c_str(), &by_name) != 0) return true;
@@ -195,12 +196,13 @@ std::expected<WriterLock, Error> WriterLock::acquire(const std::string& name, mo
       const int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return std::unexpected(Error{
-            ErrorCode::busy, str_cat("another writer holds ", name, " (one writer per namespace)")});
+        return std::unexpected(Error{ErrorCode::busy, str_cat("another writer holds ", name,
+                                                              " (one writer per namespace)")});
       }
       return std::unexpected(errno_error(err, str_cat("lock ", name)));
     }
-    struct stat by_fd{}, by_path{};
+    struct stat by_fd {
+    }, by_path{};
     if (::fstat(fd, &by_fd) == 0 && ::stat(path.c_str(), &by_path) == 0 &&
         by_fd.st_ino == by_path.st_ino && by_fd.st_dev == by_path.st_dev) {
       return WriterLock(fd);

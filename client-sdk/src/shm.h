@@ -71,6 +71,8 @@ class Segment {
 
  private:
   Segment() = default;
+  static std::expected<Segment, Error> open_existing(const std::string& name,
+                                                     boost::interprocess::mode_t mode);
   boost::interprocess::shared_memory_object object_;
   boost::interprocess::mapped_region region_;
 };

@@ -23,7 +23,9 @@ void send(Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(), kJson);
 }
 
-void send_error(Response& res, const ApiError& e) { send(res, e.status, to_json(e)); }
+void send_error(Response& res, const ApiError& e) {
+  send(res, e.status, to_json(e));
+}
 
 // Renders an ApiResult: the value (via `render`) with `status`, or the error.
 template <class T, class Render>
@@ -39,6 +41,15 @@ void reply(Response& res, const ApiResult<T>& result, int status, Render&& rende
 template <class T>
 void reply(Response& res, const ApiResult<T>& result, int status = 200) {
   reply(res, result, status, [](const auto& v) { return to_json(v); });
+}
+
+// Renders a list as {"<key>": [items...]}.
+auto list_of(const char* key) {
+  return [key](const auto& items) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : items) out.push_back(to_json(item));
+    return nlohmann::json{{key, out}};
+  };
 }
 
 // The JSON object body of a request, checked for media type.
@@ -61,8 +72,8 @@ ApiResult<uint64_t> number(std::string_view what, const std::string& text) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-    return std::unexpected(invalid_argument(std::string(what) + " must be a non-negative integer, got '" +
-                                            text + "'"));
+    return std::unexpected(invalid_argument(std::string(what) +
+                                            " must be a non-negative integer, got '" + text + "'"));
   }
   return value;
 }
@@ -148,11 +159,7 @@ void HttpApi::Impl::tenant_routes() {
     reply(res, service_.create_tenant(*name), 201);
   });
   server_.Get("/api/v1/tenants", [this](const Request&, Response& res) {
-    reply(res, service_.list_tenants(), 200, [](const auto& tenants) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& t : tenants) out.push_back(to_json(t));
-      return nlohmann::json{{"tenants", out}};
-    });
+    reply(res, service_.list_tenants(), 200, list_of("tenants"));
   });
   server_.Get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
     reply(res, service_.get_tenant(req.matches[1]));
@@ -170,11 +177,7 @@ void HttpApi::Impl::tenant_routes() {
     reply(res, service_.create_namespace(req.matches[1], *name, description.value_or("")), 201);
   });
   server_.Get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
-    reply(res, service_.list_namespaces(req.matches[1]), 200, [](const auto& namespaces) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& n : namespaces) out.push_back(to_json(n));
-      return nlohmann::json{{"namespaces", out}};
-    });
+    reply(res, service_.list_namespaces(req.matches[1]), 200, list_of("namespaces"));
   });
 }
 
@@ -187,8 +190,9 @@ void HttpApi::Impl::namespace_routes() {
     reply(res, service_.delete_namespace(req.matches[1], req.matches[2]), 204);
   });
   server_.Get(ns + "/draft", [this](const Request& req, Response& res) {
-    reply(res, service_.get_draft(req.matches[1], req.matches[2]), 200,
-          [](const Entries& e) { return nlohmann::json{{"entries", to_json(e)}}; });
+    reply(res, service_.get_draft(req.matches[1], req.matches[2]), 200, [](const Entries& e) {
+      return nlohmann::json{{"entries", to_json(e)}};
+    });
   });
   auto entry_json = [](const std::string& key) {
     return [key](const TypedValue& v) {
@@ -263,11 +267,7 @@ void HttpApi::Impl::version_routes() {
 void HttpApi::Impl::registry_routes() {
   server_.Get("/api/v1/instances", [this](const Request& req, Response& res) {
     reply(res, service_.list_instances(req.get_param_value("namespace")), 200,
-          [](const auto& instances) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& i : instances) out.push_back(to_json(i));
-            return nlohmann::json{{"instances", out}};
-          });
+          list_of("instances"));
   });
   server_.Get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
     reply(res, service_.get_instance(req.matches[1]));
@@ -287,11 +287,7 @@ void HttpApi::Impl::registry_routes() {
   });
   server_.Get("/api/v1/deployments", [this](const Request& req, Response& res) {
     reply(res, service_.list_deployments(req.get_param_value("namespace")), 200,
-          [](const auto& deployments) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& d : deployments) out.push_back(to_json(d));
-            return nlohmann::json{{"deployments", out}};
-          });
+          list_of("deployments"));
   });
   server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = number("deployment id", req.matches[1]);
@@ -306,7 +302,11 @@ HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);
 }
-void HttpApi::serve() { impl_->serve(); }
-void HttpApi::stop() { impl_->stop(); }
+void HttpApi::serve() {
+  impl_->serve();
+}
+void HttpApi::stop() {
+  impl_->stop();
+}
 
 }  // namespace hotswap::control
