@@ -25,7 +25,8 @@ std::string check_name(std::string_view what, std::string_view name) {
     return std::string(what) + " name must be 1-63 characters, got " + std::to_string(name.size());
   }
   if (!is_lower_alnum(name.front())) {
-    return std::string(what) + " name " + quoted(name) + " must start with a letter or digit";
+    return std::string(what) + " name " + quoted(name) +
+           " must start with a lowercase letter or digit";
   }
   for (char c : name) {
     if (!is_lower_alnum(c) && c != '-') {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <limits>
 
 #include "domain/values.h"
 #include "rest/json_body.h"
@@ -20,7 +21,9 @@ constexpr const char* kNs = "/api/v1/namespaces/([^/]+)/([^/]+)";
 
 void send(Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  // Messages quote what the client sent, which need not be UTF-8 (a path
+  // segment, the bytes a parse error stopped at): replace, never throw.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
 }
 
 void send_error(Response& res, const ApiError& e) {
@@ -292,6 +295,10 @@ void HttpApi::Impl::registry_routes() {
   server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = number("deployment id", req.matches[1]);
     if (!id) return send_error(res, id.error());
+    if (*id > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      // No such id (ids are int64); the cast below would name another one.
+      return send_error(res, not_found("deployment " + std::to_string(*id) + " not found"));
+    }
     reply(res, service_.get_deployment(static_cast<int64_t>(*id)));
   });
 }

@@ -3,13 +3,51 @@
 #include <algorithm>
 
 namespace hotswap::control {
+namespace {
+
+// Deeper bodies are refused before parsing: nlohmann's serializer recurses
+// once per level, and a few megabytes of '[' would overflow the stack.
+constexpr size_t kMaxDepth = 128;
+
+// Whether arrays and objects in `text` nest deeper than kMaxDepth
+// (brackets inside strings do not count).
+bool too_deep(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 ApiResult<nlohmann::json> parse_object(std::string_view text) {
+  if (too_deep(text)) {
+    return std::unexpected(
+        invalid_argument("malformed JSON body: arrays and objects nest deeper than " +
+                         std::to_string(kMaxDepth) + " levels"));
+  }
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() names the byte position and what was expected there.
+  } catch (const nlohmann::json::exception& e) {
+    // e.what() names the byte position and what was expected there (a
+    // parse_error), or the number that overflows a double (out_of_range).
     return std::unexpected(invalid_argument("malformed JSON body: " + std::string(e.what())));
   }
   if (!j.is_object()) return std::unexpected(invalid_argument("the body must be a JSON object"));
