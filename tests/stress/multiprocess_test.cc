@@ -60,8 +60,9 @@ ReaderReport stop_reader(Process& reader) {
   return r;
 }
 
-Process start_reader(const std::string& ns, int threads) {
-  Process reader = Process::spawn({agent(), "reader", ns, "--threads", std::to_string(threads)});
+Process start_reader(const std::string& ns, int threads, uint64_t min_reads = 0) {
+  Process reader = Process::spawn({agent(), "reader", ns, "--threads", std::to_string(threads),
+                                   "--min-reads", std::to_string(min_reads)});
   EXPECT_TRUE(reader.read_line_containing("reading", 30s)) << "reader did not start";
   return reader;
 }
@@ -92,10 +93,10 @@ class MultiProcess : public ::testing::Test {
 
 TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
   Process writer = start_writer(ns_);
-  Process reader_a = start_reader(ns_, 2);
-  Process reader_b = start_reader(ns_, 1);
-  // In-process threads as well, through the same checks as the agent's.
+  // Each reader process reads 3/8 of the target, this process the rest.
   const uint64_t target = static_cast<uint64_t>(1e7 * scale());
+  Process reader_a = start_reader(ns_, 2, target * 3 / 8);
+  Process reader_b = start_reader(ns_, 1, target * 3 / 8);
   auto client = Client::open(ns_).value();
   auto handle = client.handle<int64_t>("k3").value();
   uint64_t local_reads = 0, local_errors = 0;
@@ -106,7 +107,9 @@ TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
     if (v < 0 || v % 4096 != 3) ++local_errors;
     ++local_reads;
   }
-  // Let the readers run at least as long, then stop everything.
+  // Let the readers reach their share, then stop everything.
+  EXPECT_TRUE(reader_a.read_line_containing("reached", 120s));
+  EXPECT_TRUE(reader_b.read_line_containing("reached", 120s));
   const ReaderReport a = stop_reader(reader_a);
   const ReaderReport b = stop_reader(reader_b);
   writer.signal(SIGKILL);

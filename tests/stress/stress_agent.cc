@@ -5,9 +5,10 @@
 //       Publishes checksummed snapshots as fast as it can. Version v holds
 //       k<i> = v*4096+i, sum = the sum of them, version = v and a blob whose
 //       bytes derive from v. Prints "ready <v>" after its first publish.
-//   reader NS [--threads T] [--keys K] [--blob B]
+//   reader NS [--threads T] [--keys K] [--blob B] [--min-reads N]
 //       Validates every read until SIGTERM, then prints
 //       "reads=<n> errors=<e> max_version=<v>" and exits 1 if e > 0.
+//       With --min-reads, prints "reached" once it has read that many.
 //   hold NS
 //       Maps the active snapshot through a view, prints "holding <v>" and
 //       sleeps until killed (for reclamation tests).
@@ -39,6 +40,7 @@ struct Options {
   bool replace = false;
   uint64_t versions = 0;  // 0 = forever
   uint64_t start = 0;     // 0 = after the active version
+  uint64_t min_reads = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -63,6 +65,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--threads") o.threads = static_cast<int>(next());
     else if (a == "--versions") o.versions = static_cast<uint64_t>(next());
     else if (a == "--start") o.start = static_cast<uint64_t>(next());
+    else if (a == "--min-reads") o.min_reads = static_cast<uint64_t>(next());
     else if (a == "--replace") o.replace = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
@@ -200,6 +203,15 @@ int run_reader(const Options& o) {
   Tally t;
   std::vector<std::thread> threads;
   for (int i = 0; i < o.threads; ++i) threads.emplace_back([&] { reader_thread(client, o, t); });
+  // Tell the test once the wanted amount is read (it waits for this line).
+  for (bool told = o.min_reads == 0; !stop.load();) {
+    if (!told && t.reads.load() >= o.min_reads) {
+      std::printf("reached\n");
+      std::fflush(stdout);
+      told = true;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
   for (auto& th : threads) th.join();
   std::printf("reads=%llu errors=%llu max_version=%llu\n",
               static_cast<unsigned long long>(t.reads.load()),
