@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo test bench format clean
+.PHONY: deps configure build demo test bench bench-propagation format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,6 +24,10 @@ test: build
 
 bench: build
 	@$(BUILD_DIR)/bench/hotswap-bench-read --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_out=$(BUILD_DIR)/bench-read.json --benchmark_out_format=json
+
+bench-propagation: build
+	@$(BUILD_DIR)/bench/hotswap-bench-propagation --out $(BUILD_DIR)/bench-propagation-single.json
+	@$(BUILD_DIR)/bench/hotswap-bench-propagation --sidecars 200 --out $(BUILD_DIR)/bench-propagation-fleet.json
 
 format:
 	@git ls-files '*.cc' '*.h' '*.hpp' | xargs clang-format -i

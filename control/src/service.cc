@@ -339,10 +339,16 @@ ApiResult<Deployment> ControlService::create_deployment(const DeployRequest& req
   d.state = d.targets.empty() ? "succeeded" : "running";
   auto created = lift(store_.create_deployment(d));
   if (!created) return std::unexpected(created.error());
-  for (const DeploymentTarget& target : created->targets) {
-    if (auto set = store_.set_desired(target.node_id, d.namespace_id, d.version); !set) {
-      spdlog::error("event=set_desired_failed node={} error=\"{}\"", target.node_id,
-                    set.error().message);
+  // One transaction for every target: one commit, not one per instance.
+  std::vector<std::string> target_ids;
+  for (const DeploymentTarget& target : created->targets) target_ids.push_back(target.node_id);
+  if (auto set = store_.set_desired_each(target_ids, d.namespace_id, d.version); !set) {
+    for (const std::string& node_id : target_ids) {
+      spdlog::error("event=set_desired_failed node={} error=\"{}\"", node_id, set.error().message);
+    }
+  } else {
+    for (const auto& [node_id, error] : *set) {
+      spdlog::error("event=set_desired_failed node={} error=\"{}\"", node_id, error.message);
     }
   }
   spdlog::info("event=deployment_created id={} ns={} version={} targets={}", created->id,
@@ -452,13 +458,16 @@ void ControlService::advance_deployments(const std::string& namespace_id,
     const bool targeted = std::any_of(d.targets.begin(), d.targets.end(),
                                       [&](const DeploymentTarget& t) { return t.node_id == node_id; });
     if (!targeted) continue;
-    (void)store_.update_target(d.id, node_id, ok ? "acked" : "nacked", reason, now());
-    auto updated = store_.get_deployment(d.id);
-    if (!updated) continue;
+    const std::string status = ok ? "acked" : "nacked";
+    const bool updated = store_.update_target(d.id, node_id, status, reason, now()).has_value();
+    // Targets change only here, on the RPC thread: `d.targets` with this
+    // node's new status is what reloading the deployment would return, so
+    // each ACK reads the deployment once, not twice.
     bool all_answered = true, any_nack = false;
-    for (const DeploymentTarget& t : updated->targets) {
-      all_answered = all_answered && (t.status == "acked" || t.status == "nacked");
-      any_nack = any_nack || t.status == "nacked";
+    for (const DeploymentTarget& t : d.targets) {
+      const std::string& s = updated && t.node_id == node_id ? status : t.status;
+      all_answered = all_answered && (s == "acked" || s == "nacked");
+      any_nack = any_nack || s == "nacked";
     }
     if (all_answered) {
       const char* state = any_nack ? "failed" : "succeeded";

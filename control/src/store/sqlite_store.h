@@ -78,6 +78,9 @@ class SqliteStore final : public Store {
   StoreResult<Instance> get_instance(std::string_view node_id) override;
   StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
                                 uint64_t version) override;
+  StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
+      const std::vector<std::string>& node_ids, std::string_view namespace_id,
+      uint64_t version) override;
   StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
                                uint64_t version) override;
   StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,

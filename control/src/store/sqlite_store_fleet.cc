@@ -261,6 +261,24 @@ StoreResult<void> SqliteStore::set_desired(std::string_view node_id, std::string
   });
 }
 
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_desired_each(
+    const std::vector<std::string>& node_ids, std::string_view namespace_id, uint64_t version) {
+  using Refused = std::vector<std::pair<std::string, StoreError>>;
+  return db_->write([&](Db& db) -> StoreResult<Refused> {
+    Refused refused;
+    for (const std::string& node_id : node_ids) {
+      auto set = update_subscription(db, node_id, namespace_id,
+                                     "UPDATE instance_namespaces SET desired_version = ?3 "
+                                     "WHERE node_id = ?1 AND namespace_id = ?2",
+                                     version);
+      if (set) continue;
+      if (set.error().code != StoreErrorCode::not_found) return std::unexpected(set.error());
+      refused.emplace_back(node_id, std::move(set.error()));
+    }
+    return refused;
+  });
+}
+
 StoreResult<void> SqliteStore::record_ack(std::string_view node_id, std::string_view namespace_id,
                                           uint64_t version) {
   return db_->write([&](Db& db) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/types.h"
@@ -93,6 +94,13 @@ class Store {
   virtual StoreResult<Instance> get_instance(std::string_view node_id) = 0;
   virtual StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
                                         uint64_t version) = 0;
+  // set_desired for each of `node_ids`, in one transaction (one commit for a
+  // whole deployment, not one per instance). A node that set_desired would
+  // refuse with not_found is skipped and returned with that error; any other
+  // error changes nothing.
+  virtual StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
+      const std::vector<std::string>& node_ids, std::string_view namespace_id,
+      uint64_t version) = 0;
   // Records an ACK: applied = version, and clears last_nack.
   virtual StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
                                        uint64_t version) = 0;
