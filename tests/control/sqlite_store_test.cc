@@ -758,3 +758,24 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
 
 }  // namespace
 }  // namespace hotswap::control
+
+namespace hotswap::control {
+namespace {
+
+TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 10));
+  must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 10));
+  must(store_->register_instance(InstanceOf("node-3", {"acme/api"}), 10));
+  auto refused = must(store_->set_desired_each({"node-1", "node-2", "node-3", "ghost"},
+                                               "acme/web", 4));
+  ASSERT_EQ(refused.size(), 2u);  // node-3 does not subscribe, ghost does not exist
+  EXPECT_EQ(refused[0].first, "node-3");
+  EXPECT_EQ(refused[1].first, "ghost");
+  EXPECT_EQ(refused[1].second.code, StoreErrorCode::not_found);
+  EXPECT_EQ(must(store_->get_instance("node-1")).namespaces[0].desired_version, 4u);
+  EXPECT_EQ(must(store_->get_instance("node-2")).namespaces[0].desired_version, 4u);
+  EXPECT_EQ(must(store_->get_instance("node-3")).namespaces[0].desired_version, 0u);
+}
+
+}  // namespace
+}  // namespace hotswap::control
