@@ -21,15 +21,15 @@ struct ThreadCache {
 thread_local ThreadCache thread_cache;
 
 Error head_error(hotswap_status status, const std::string& name) {
-  return Error{static_cast<ErrorCode>(status),
-               str_cat("head segment ", name, " failed validation (", hotswap_status_string(status),
-                       ")")};
+  return Error{
+      static_cast<ErrorCode>(status),
+      str_cat("head segment ", name, " failed validation (", hotswap_status_string(status), ")")};
 }
 
 }  // namespace
 
 std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_view ns,
-                                                                    const ClientOptions& options) {
+                                                                   const ClientOptions& options) {
   std::string scope = options.scope;
   if (const char* env = std::getenv("HOTSWAP_SCOPE"); scope.empty() && env != nullptr) scope = env;
   auto names = shm::SegmentNames::for_namespace(ns, scope);
@@ -37,18 +37,18 @@ std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_v
   auto head = shm::Segment::open_read_only(names->head());
   if (!head) {
     if (head.error().code == ErrorCode::no_segment) {
-      return std::unexpected(Error{ErrorCode::no_segment,
-                                   str_cat("namespace '", ns,
-                                           "' has no shared-memory segment: is a sidecar "
-                                           "subscribed to it on this host?")});
+      return std::unexpected(
+          Error{ErrorCode::no_segment, str_cat("namespace '", ns,
+                                               "' has no shared-memory segment: is a sidecar "
+                                               "subscribed to it on this host?")});
     }
     return std::unexpected(head.error());
   }
   if (auto status = layout::validate_head(head->data(), head->size()); status != HOTSWAP_OK) {
     return std::unexpected(head_error(status, names->head()));
   }
-  auto core = std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), options,
-                                                          std::move(*head)));
+  auto core =
+      std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), options, std::move(*head)));
   core->wait_seen = core->token_now();
   return core;
 }
@@ -81,6 +81,15 @@ bool ClientCore::reattach_locked(bool rate_limited) {
   return true;
 }
 
+bool ClientCore::head_detached_locked() {
+  // Two system calls: at most once per interval, as a reader refreshes on
+  // every version the writer publishes.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_detached_check_ < kReattachInterval) return false;
+  last_detached_check_ = now;
+  return heads_.back()->detached();
+}
+
 std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
   Error last{ErrorCode::busy, str_cat("namespace '", ns(), "' kept changing while resolving")};
   for (int attempt = 0; attempt < kRefreshAttempts; ++attempt) {
@@ -89,7 +98,7 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
     if (current_ && head == current_head_ && word == current_word_) {
       return Resolved{current_, head, word};
     }
-    if (layout::is_retired(word) || (attempt == 0 && heads_.back()->detached())) {
+    if (layout::is_retired(word) || (attempt == 0 && head_detached_locked())) {
       if (reattach_locked(/*rate_limited=*/true)) continue;
       // No newer head yet (a writer mid-replace): keep serving the last
       // complete snapshot rather than failing.
@@ -107,10 +116,13 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
       return std::unexpected(Error{ErrorCode::no_snapshot,
                                    str_cat("namespace '", ns(), "' has no active version yet")});
     }
+    // Retired after the check above: caching that word would stop this
+    // thread from ever refreshing again. Look again; the branch above
+    // re-attaches.
+    if (status == HOTSWAP_OK && layout::is_retired(confirmed)) continue;
     if (status != HOTSWAP_OK) {
-      last = Error{static_cast<ErrorCode>(status),
-                   str_cat("reading the active slot of '", ns(), "': ",
-                           hotswap_status_string(status))};
+      last = Error{static_cast<ErrorCode>(status), str_cat("reading the active slot of '", ns(),
+                                                           "': ", hotswap_status_string(status))};
       continue;
     }
     if (current_ && current_->slot.version == slot.version && current_->slot.nonce == slot.nonce) {
@@ -207,7 +219,8 @@ std::expected<uint64_t, Error> ClientCore::wait_for_change(
       if (head_.load() != head || reattach_locked(/*rate_limited=*/false)) continue;
       // The replacing writer has not renamed its head in yet: back off.
       sleep_for = retired_backoff;
-      retired_backoff = std::min(retired_backoff * 2, std::chrono::nanoseconds(std::chrono::seconds(1)));
+      retired_backoff =
+          std::min(retired_backoff * 2, std::chrono::nanoseconds(std::chrono::seconds(1)));
     } else if (ChangeToken{head, word} != seen) {
       layout::SlotInfo slot;
       uint64_t confirmed = 0;
@@ -220,8 +233,8 @@ std::expected<uint64_t, Error> ClientCore::wait_for_change(
     }
     const auto now = Clock::now();
     if (now >= deadline) {
-      return std::unexpected(Error{ErrorCode::timeout,
-                                   str_cat("no change to '", ns(), "' within the timeout")});
+      return std::unexpected(
+          Error{ErrorCode::timeout, str_cat("no change to '", ns(), "' within the timeout")});
     }
     if (deadline != Clock::time_point::max()) {
       const auto remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);

@@ -40,7 +40,7 @@ struct ThreadCacheEntry {
 class ClientCore {
  public:
   static std::expected<std::shared_ptr<ClientCore>, Error> open(std::string_view ns,
-                                                                 const ClientOptions& options);
+                                                                const ClientOptions& options);
   ~ClientCore();
 
   const std::string& ns() const { return names_.ns(); }
@@ -89,6 +89,8 @@ class ClientCore {
   // Resolves under the lock and stores the result in this thread's cache.
   std::expected<ThreadCacheEntry*, Error> refresh_thread_entry();
   bool reattach_locked(bool rate_limited);
+  // Whether the head's name now refers to another object (or none).
+  bool head_detached_locked();
 
   const shm::SegmentNames names_;
   const ClientOptions options_;
@@ -102,6 +104,7 @@ class ClientCore {
   const layout::HeadLayout* current_head_ = nullptr;
   uint64_t current_word_ = 0;
   std::chrono::steady_clock::time_point last_reattach_{};
+  std::chrono::steady_clock::time_point last_detached_check_{};
 };
 
 }  // namespace hotswap::detail

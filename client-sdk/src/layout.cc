@@ -32,6 +32,63 @@ bool in_range(uint64_t offset, uint64_t length, uint64_t limit) {
   return offset <= limit && length <= limit - offset;
 }
 
+// a < b as std::string_view compares them (unsigned bytes), eight bytes
+// per step: validation compares every adjacent pair of keys.
+bool key_less(std::string_view a, std::string_view b) {
+  const auto* x = reinterpret_cast<const unsigned char*>(a.data());
+  const auto* y = reinterpret_cast<const unsigned char*>(b.data());
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t u = load64(x + i), w = load64(y + i);
+    if (u != w) return __builtin_bswap64(u) < __builtin_bswap64(w);
+  }
+  if (i < n) {
+    // The bytes before i are equal, so an overlapping last word compares
+    // the rest; shorter keys take memcmp.
+    if (n >= 8) {
+      const uint64_t u = load64(x + n - 8), w = load64(y + n - 8);
+      if (u != w) return __builtin_bswap64(u) < __builtin_bswap64(w);
+    } else if (const int c = std::memcmp(x + i, y + i, n - i); c != 0) {
+      return c < 0;
+    }
+  }
+  return a.size() < b.size();
+}
+
+bool known_value(const RecordHeader& h) {
+  switch (h.type) {
+    case HOTSWAP_TYPE_INT64:
+    case HOTSWAP_TYPE_DOUBLE:
+    case HOTSWAP_TYPE_DURATION:
+    case HOTSWAP_TYPE_STRING:
+    case HOTSWAP_TYPE_JSON:
+      return true;
+    case HOTSWAP_TYPE_BOOL:
+      return h.value <= 1;
+    default:
+      return false;
+  }
+}
+
+[[gnu::always_inline]] inline Record bounded_record(const ValidatedSnapshot& s, uint64_t offset) {
+  if (offset % kRecordAlign != 0 || !in_range(offset, sizeof(RecordHeader), s.records_size))
+    return {};
+  const auto* h = reinterpret_cast<const RecordHeader*>(s.records + offset);
+  const uint32_t key_length = h->key_length;
+  const uint64_t value = h->value;
+  const uint64_t key_start = offset + sizeof(RecordHeader);
+  if (!in_range(key_start, key_length, s.records_size)) return {};
+  Record r;
+  r.header = h;
+  r.key = {s.records + key_start, key_length};
+  if (is_text(h->type)) {
+    if (!in_range(key_start + key_length, value, s.records_size)) return {};
+    r.text = {s.records + key_start + key_length, static_cast<size_t>(value)};
+  }
+  return r;
+}
+
 }  // namespace
 
 // wyhash-style: 16 bytes per multiply. Keys of 4 bytes or more are read
@@ -143,21 +200,7 @@ hotswap_status read_active_slot(const HeadLayout& head, uint64_t* word, SlotInfo
 }
 
 Record record_at(const ValidatedSnapshot& s, uint64_t offset) {
-  if (offset % kRecordAlign != 0 || !in_range(offset, sizeof(RecordHeader), s.records_size))
-    return {};
-  const auto* h = reinterpret_cast<const RecordHeader*>(s.records + offset);
-  const uint32_t key_length = h->key_length;
-  const uint64_t value = h->value;
-  const uint64_t key_start = offset + sizeof(RecordHeader);
-  if (!in_range(key_start, key_length, s.records_size)) return {};
-  Record r;
-  r.header = h;
-  r.key = {s.records + key_start, key_length};
-  if (is_text(h->type)) {
-    if (!in_range(key_start + key_length, value, s.records_size)) return {};
-    r.text = {s.records + key_start + key_length, static_cast<size_t>(value)};
-  }
-  return r;
+  return bounded_record(s, offset);
 }
 
 hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* expect,
@@ -201,42 +244,41 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
   v.records_size = h.records_size;
 
   // Every record: in bounds, a known type, keys sorted and unique. Record
-  // starts are marked so the table check below is one pass.
-  std::vector<bool> starts(v.records_size / kRecordAlign + 1, false);
+  // starts are marked (a byte each: no read-modify-write chain through a
+  // shared word) so the table check below is one pass. The marks are
+  // reused per thread: a reader validates every version it moves to.
+  thread_local std::vector<uint8_t> starts;
+  const uint64_t sentinel = v.records_size / kRecordAlign + 1;
+  starts.assign(sentinel + 1, 0);
+  starts[sentinel] = 1;
   std::string_view previous;
   for (uint64_t i = 0; i < n; ++i) {
-    const Record r = record_at(v, v.order[i]);
+    const uint64_t offset = v.order[i];
+    const Record r = bounded_record(v, offset);
     if (!r) return HOTSWAP_ERR_CORRUPT;
     if (r.key.empty() || r.key.size() > kMaxKeyLength) return HOTSWAP_ERR_CORRUPT;
-    if (i > 0 && !(previous < r.key)) return HOTSWAP_ERR_CORRUPT;
+    if (i > 0 && !key_less(previous, r.key)) return HOTSWAP_ERR_CORRUPT;
     previous = r.key;
-    switch (r.header->type) {
-      case HOTSWAP_TYPE_INT64:
-      case HOTSWAP_TYPE_DOUBLE:
-      case HOTSWAP_TYPE_DURATION:
-      case HOTSWAP_TYPE_STRING:
-      case HOTSWAP_TYPE_JSON:
-        break;
-      case HOTSWAP_TYPE_BOOL:
-        if (r.header->value > 1) return HOTSWAP_ERR_CORRUPT;
-        break;
-      default:
-        return HOTSWAP_ERR_CORRUPT;
-    }
-    starts[v.order[i] / kRecordAlign] = true;
+    if (!known_value(*r.header)) return HOTSWAP_ERR_CORRUPT;
+    starts[offset / kRecordAlign] = 1;
   }
   // The table: exactly one word per record, each naming a record start.
   // (A word with the wrong tag could only make a lookup miss; the data
-  // checksum is what catches such damage.)
+  // checksum is what catches such damage.) Half the words are empty, at
+  // random, so no branch depends on that: an empty word checks the
+  // sentinel mark, which stays set.
   uint64_t occupied = 0;
+  uint8_t missing = 0;
   for (uint32_t i = 0; i <= v.table_mask; ++i) {
     const uint64_t word = v.table[i];
-    if (word == 0) continue;
-    const uint64_t slot = (word & 0xffffffffull) - 1;
-    if (slot >= starts.size() || !starts[slot]) return HOTSWAP_ERR_CORRUPT;
-    starts[slot] = false;  // a second word for the same record fails here
-    ++occupied;
+    const uint64_t used = word != 0;
+    const uint64_t mark = used != 0 ? (word & 0xffffffffull) - 1 : sentinel;
+    if (mark >= sentinel + 1 - used) return HOTSWAP_ERR_CORRUPT;  // only empty words may
+    missing |= starts[mark] ^ 1;
+    starts[mark] = static_cast<uint8_t>(used ^ 1);  // a second word for one record fails
+    occupied += used;
   }
+  if (missing != 0) return HOTSWAP_ERR_CORRUPT;
   if (occupied != n) return HOTSWAP_ERR_CORRUPT;
   *out = v;
   return HOTSWAP_OK;
@@ -245,7 +287,8 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
 const RecordHeader* find(const ValidatedSnapshot& s, std::string_view key) {
   const uint64_t hash = key_hash(key);
   const uint64_t tag = hash & 0xffffffff00000000ull;
-  const uint64_t record_limit = s.records_size - std::min<uint64_t>(s.records_size, sizeof(RecordHeader));
+  const uint64_t record_limit =
+      s.records_size - std::min<uint64_t>(s.records_size, sizeof(RecordHeader));
   uint32_t i = static_cast<uint32_t>(hash) & s.table_mask;
   for (uint32_t probe = 0; probe <= s.table_mask; ++probe, i = (i + 1) & s.table_mask) {
     const uint64_t word = s.table[i];

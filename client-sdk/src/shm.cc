@@ -134,6 +134,10 @@ std::expected<Segment, Error> Segment::open_existing(const std::string& name,
           Error{ErrorCode::corrupt, str_cat("segment ", name, " is empty or unreadable")});
     }
     s.region_ = bip::mapped_region(s.object_, mode);
+    // Random-access advice skips the page-age bookkeeping on unmap, which
+    // takes the LRU lock the writer's page allocations contend for: readers
+    // unmap a segment per version they move past.
+    if (mode == bip::read_only) s.region_.advise(bip::mapped_region::advice_random);
     return s;
   });
 }

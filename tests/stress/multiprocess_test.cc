@@ -29,10 +29,14 @@ double scale() {
   return s != nullptr ? std::max(0.001, std::atof(s)) : 1.0;
 }
 
-std::string agent() { return test::self_dir() + "/hotswap-stress-agent"; }
+std::string agent() {
+  return test::self_dir() + "/hotswap-stress-agent";
+}
 
 // The agent's encoding of key k<i> in version v.
-int64_t encode_for_test(uint64_t version, int i) { return static_cast<int64_t>(version * 4096 + i); }
+int64_t encode_for_test(uint64_t version, int i) {
+  return static_cast<int64_t>(version * 4096 + i);
+}
 
 struct ReaderReport {
   uint64_t reads = 0, errors = 0, max_version = 0;
@@ -48,8 +52,8 @@ ReaderReport stop_reader(Process& reader) {
   EXPECT_TRUE(line.has_value()) << "reader printed no report";
   if (line) {
     unsigned long long reads, errors, max_version;
-    EXPECT_EQ(std::sscanf(line->c_str(), "reads=%llu errors=%llu max_version=%llu", &reads,
-                          &errors, &max_version),
+    EXPECT_EQ(std::sscanf(line->c_str(), "reads=%llu errors=%llu max_version=%llu", &reads, &errors,
+                          &max_version),
               3);
     r = {reads, errors, max_version};
   }
@@ -60,9 +64,11 @@ ReaderReport stop_reader(Process& reader) {
   return r;
 }
 
-Process start_reader(const std::string& ns, int threads, uint64_t min_reads = 0) {
-  Process reader = Process::spawn({agent(), "reader", ns, "--threads", std::to_string(threads),
-                                   "--min-reads", std::to_string(min_reads)});
+Process start_reader(const std::string& ns, int threads, uint64_t min_reads = 0,
+                     uint64_t until_version = 0) {
+  Process reader =
+      Process::spawn({agent(), "reader", ns, "--threads", std::to_string(threads), "--min-reads",
+                      std::to_string(min_reads), "--until-version", std::to_string(until_version)});
   EXPECT_TRUE(reader.read_line_containing("reading", 30s)) << "reader did not start";
   return reader;
 }
@@ -153,7 +159,7 @@ TEST_F(MultiProcess, WriterKilledAtRandomPointsNeverExposesAPartialVersion) {
 TEST_F(MultiProcess, ReadersReattachToAReplacedSegment) {
   Process writer = start_writer(ns_, {"--versions", "3"});
   ASSERT_TRUE(writer.wait(30s));
-  Process reader = start_reader(ns_, 2);
+  Process reader = start_reader(ns_, 2, 0, 1049);
   auto client = Client::open(ns_).value();
   auto handle = client.handle<int64_t>("k1").value();
   // A new writer replaces the head (as after an incompatible upgrade).
@@ -161,6 +167,8 @@ TEST_F(MultiProcess, ReadersReattachToAReplacedSegment) {
   ASSERT_TRUE(replacing.wait(30s));
   EXPECT_EQ(client.version().value(), 1049u);
   EXPECT_EQ(handle.get().value(), encode_for_test(1049, 1));
+  EXPECT_TRUE(reader.read_line_containing("reached version", 30s))
+      << "the reader did not follow the replaced segment";
   const ReaderReport report = stop_reader(reader);
   EXPECT_EQ(report.errors, 0u);
   EXPECT_EQ(report.max_version, 1049u) << "the reader did not follow the replaced segment";

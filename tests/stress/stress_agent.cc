@@ -5,10 +5,12 @@
 //       Publishes checksummed snapshots as fast as it can. Version v holds
 //       k<i> = v*4096+i, sum = the sum of them, version = v and a blob whose
 //       bytes derive from v. Prints "ready <v>" after its first publish.
-//   reader NS [--threads T] [--keys K] [--blob B] [--min-reads N]
+//   reader NS [--threads T] [--keys K] [--blob B] [--min-reads N] [--until-version V]
 //       Validates every read until SIGTERM, then prints
 //       "reads=<n> errors=<e> max_version=<v>" and exits 1 if e > 0.
-//       With --min-reads, prints "reached" once it has read that many.
+//       With --min-reads, prints "reached" once it has read that many;
+//       with --until-version, prints "reached version" once a full view of
+//       that version (or a later one) checked out.
 //   hold NS
 //       Maps the active snapshot through a view, prints "holding <v>" and
 //       sleeps until killed (for reclamation tests).
@@ -41,6 +43,7 @@ struct Options {
   uint64_t versions = 0;  // 0 = forever
   uint64_t start = 0;     // 0 = after the active version
   uint64_t min_reads = 0;
+  uint64_t until_version = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -60,13 +63,22 @@ Options parse(int argc, char** argv) {
       }
       return std::atoll(argv[++i]);
     };
-    if (a == "--keys") o.keys = static_cast<int>(next());
-    else if (a == "--blob") o.blob = static_cast<int>(next());
-    else if (a == "--threads") o.threads = static_cast<int>(next());
-    else if (a == "--versions") o.versions = static_cast<uint64_t>(next());
-    else if (a == "--start") o.start = static_cast<uint64_t>(next());
-    else if (a == "--min-reads") o.min_reads = static_cast<uint64_t>(next());
-    else if (a == "--replace") o.replace = true;
+    if (a == "--keys")
+      o.keys = static_cast<int>(next());
+    else if (a == "--blob")
+      o.blob = static_cast<int>(next());
+    else if (a == "--threads")
+      o.threads = static_cast<int>(next());
+    else if (a == "--versions")
+      o.versions = static_cast<uint64_t>(next());
+    else if (a == "--start")
+      o.start = static_cast<uint64_t>(next());
+    else if (a == "--min-reads")
+      o.min_reads = static_cast<uint64_t>(next());
+    else if (a == "--until-version")
+      o.until_version = static_cast<uint64_t>(next());
+    else if (a == "--replace")
+      o.replace = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       std::exit(2);
@@ -75,7 +87,9 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-int64_t encode(uint64_t version, int i) { return static_cast<int64_t>(version * 4096 + i); }
+int64_t encode(uint64_t version, int i) {
+  return static_cast<int64_t>(version * 4096 + i);
+}
 
 std::string blob_for(uint64_t version, int size) {
   std::string s(static_cast<size_t>(size), 'a');
@@ -83,7 +97,9 @@ std::string blob_for(uint64_t version, int size) {
   return s;
 }
 
-std::string key(int i) { return "k" + std::to_string(i); }
+std::string key(int i) {
+  return "k" + std::to_string(i);
+}
 
 int run_writer(const Options& o) {
   auto writer = hotswap::Writer::open(o.ns, {.replace = o.replace});
@@ -204,11 +220,17 @@ int run_reader(const Options& o) {
   std::vector<std::thread> threads;
   for (int i = 0; i < o.threads; ++i) threads.emplace_back([&] { reader_thread(client, o, t); });
   // Tell the test once the wanted amount is read (it waits for this line).
+  bool told_version = o.until_version == 0;
   for (bool told = o.min_reads == 0; !stop.load();) {
     if (!told && t.reads.load() >= o.min_reads) {
       std::printf("reached\n");
       std::fflush(stdout);
       told = true;
+    }
+    if (!told_version && t.max_version.load() >= o.until_version) {
+      std::printf("reached version\n");
+      std::fflush(stdout);
+      told_version = true;
     }
     std::this_thread::sleep_for(1ms);
   }
