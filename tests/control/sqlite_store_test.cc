@@ -766,8 +766,8 @@ TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-3", {"acme/api"}), 10));
-  auto refused = must(store_->set_desired_each({"node-1", "node-2", "node-3", "ghost"},
-                                               "acme/web", 4));
+  auto refused =
+      must(store_->set_desired_each({"node-1", "node-2", "node-3", "ghost"}, "acme/web", 4));
   ASSERT_EQ(refused.size(), 2u);  // node-3 does not subscribe, ghost does not exist
   EXPECT_EQ(refused[0].first, "node-3");
   EXPECT_EQ(refused[1].first, "ghost");
@@ -775,6 +775,95 @@ TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
   EXPECT_EQ(must(store_->get_instance("node-1")).namespaces[0].desired_version, 4u);
   EXPECT_EQ(must(store_->get_instance("node-2")).namespaces[0].desired_version, 4u);
   EXPECT_EQ(must(store_->get_instance("node-3")).namespaces[0].desired_version, 0u);
+}
+
+// Several calls as one transaction.
+
+TEST_F(SqliteStoreTest, AtomicallyCommitsEveryCallTogether) {
+  MakeWeb();
+  must(store_->atomically([&]() -> StoreResult<void> {
+    auto version = store_->append_version("acme", "web", VersionOf(Abc()), 50);
+    if (!version) return std::unexpected(version.error());
+    Deployment d;
+    d.namespace_id = "acme/web";
+    d.version = version->number;
+    d.strategy = "direct";
+    d.state = "succeeded";
+    d.author = "alice";
+    d.created_at = d.updated_at = 51;
+    auto created = store_->create_deployment(d);
+    if (!created) return std::unexpected(created.error());
+    return {};
+  }));
+  Reopen();
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 1u);
+  EXPECT_EQ(must(store_->list_deployments("acme/web")).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
+  MakeWeb();
+  const auto failed = store_->atomically([&]() -> StoreResult<void> {
+    must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+    must(store_->put_draft_entry("acme", "web", "k", {"int64", "1"}));
+    // The version exists inside the transaction, but version 7 does not.
+    Deployment d;
+    d.namespace_id = "acme/web";
+    d.version = 7;
+    d.strategy = "direct";
+    d.state = "running";
+    d.created_at = d.updated_at = 51;
+    auto created = store_->create_deployment(d);
+    if (!created) return std::unexpected(created.error());
+    return {};
+  });
+  EXPECT_TRUE(IsError(failed, StoreErrorCode::not_found, "version"));
+  Reopen();
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 0u);
+  EXPECT_TRUE(must(store_->get_draft("acme", "web")).empty());
+  EXPECT_TRUE(must(store_->list_deployments("acme/web")).empty());
+  EXPECT_EQ(RawCount(path_, "version_entries"), 0);
+}
+
+TEST_F(SqliteStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {
+  MakeWeb();
+  must(store_->atomically([&]() -> StoreResult<void> {
+    must(store_->put_draft_entry("acme", "web", "kept", {"int64", "1"}));
+    // Fails half-way (expected parent): its own changes go, the rest stays.
+    auto conflicting = store_->append_version("acme", "web", VersionOf(Abc(), 5), 50);
+    EXPECT_TRUE(IsError(conflicting, StoreErrorCode::conflict, "5"));
+    return {};
+  }));
+  Entries draft{{"kept", {"int64", "1"}}};
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
+  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 0u);
+}
+
+TEST_F(SqliteStoreTest, OtherThreadsWaitForAnAtomicBody) {
+  MakeWeb();
+  std::atomic<bool> inside{false};
+  std::atomic<bool> release{false};
+  std::thread body([&] {
+    must(store_->atomically([&]() -> StoreResult<void> {
+      must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+      inside = true;
+      while (!release) std::this_thread::yield();
+      return {};
+    }));
+  });
+  while (!inside) std::this_thread::yield();
+  std::atomic<bool> read_done{false};
+  uint64_t seen = 99;
+  std::thread reader([&] {
+    seen = must(store_->get_namespace("acme", "web")).latest_version;
+    read_done = true;
+  });
+  // The reader cannot finish while the body holds the connection.
+  for (int i = 0; i < 1000 && !read_done; ++i) std::this_thread::yield();
+  EXPECT_FALSE(read_done.load());
+  release = true;
+  body.join();
+  reader.join();
+  EXPECT_EQ(seen, 1u);
 }
 
 }  // namespace

@@ -137,6 +137,10 @@ void Db::rollback() {
     sqlite3_exec(handle_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
+void Db::rollback_to_savepoint() {
+  sqlite3_exec(handle_, "ROLLBACK TO nested", nullptr, nullptr, nullptr);
+}
+
 Statement Db::borrow(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) it = cache_.emplace(std::string(sql), CachedStatement{}).first;

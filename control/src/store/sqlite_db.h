@@ -148,6 +148,10 @@ class Db {
   // write transaction takes the database's write lock up front (BEGIN
   // IMMEDIATE) so that it never fails half-way on a lock upgrade; a read
   // transaction sees one consistent snapshot. Any error rolls back.
+  // Called from inside another transaction's body (same thread), it runs in
+  // a savepoint of that one: its error undoes only its own changes, and
+  // nothing is durable before the outermost commit. An outer read
+  // transaction cannot host a write.
   template <class F>
   auto write(F&& body) {
     return transaction("BEGIN IMMEDIATE", body);
@@ -206,8 +210,10 @@ class Db {
   template <class F>
   std::invoke_result_t<F&, Db&> transaction(std::string_view begin, F& body) {
     std::lock_guard lock(mu_);
+    if (depth_ > 0) return nested(body);
     HOTSWAP_RETURN_IF_ERROR(exec(begin));
     RollbackGuard guard(*this);
+    DepthGuard depth(depth_);
     auto result = body(*this);
     if (result) {
       HOTSWAP_RETURN_IF_ERROR(exec("COMMIT"));
@@ -215,11 +221,31 @@ class Db {
     }
     return result;
   }
+  template <class F>
+  std::invoke_result_t<F&, Db&> nested(F& body) {
+    HOTSWAP_RETURN_IF_ERROR(exec("SAVEPOINT nested"));
+    DepthGuard depth(depth_);
+    auto result = body(*this);
+    if (!result) rollback_to_savepoint();
+    HOTSWAP_RETURN_IF_ERROR(exec("RELEASE nested"));
+    return result;
+  }
+  class DepthGuard {
+   public:
+    explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
+    ~DepthGuard() { --depth_; }
+
+   private:
+    int& depth_;
+  };
   void rollback();
+  void rollback_to_savepoint();
   Statement borrow(std::string_view sql);
   int64_t changes() const;
 
-  std::mutex mu_;
+  // Recursive: a transaction's body may open nested ones (savepoints).
+  std::recursive_mutex mu_;
+  int depth_ = 0;  // transactions open on the thread holding mu_
   sqlite3* handle_;
   std::string path_;
   std::map<std::string, CachedStatement, std::less<>> cache_;

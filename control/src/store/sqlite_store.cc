@@ -125,6 +125,12 @@ int64_t SqliteStore::schema_version() {
 
 // Tenants.
 
+StoreResult<void> SqliteStore::atomically(const std::function<StoreResult<void>()>& body) {
+  // The calls `body` makes open their transactions inside this one (as
+  // savepoints), on this thread, which holds the connection meanwhile.
+  return db_->write([&](Db&) { return body(); });
+}
+
 StoreResult<Tenant> SqliteStore::create_tenant(std::string_view name, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<Tenant> {
     auto inserted = db.exec(

@@ -46,6 +46,8 @@ class SqliteStore final : public Store {
   //   not a target is not_found.
   // - list_deployments of an unknown namespace is not_found;
   //   released_version of one is 0.
+  StoreResult<void> atomically(const std::function<StoreResult<void>()>& body) override;
+
   StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) override;
   StoreResult<std::vector<Tenant>> list_tenants() override;
   StoreResult<Tenant> get_tenant(std::string_view name) override;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,12 @@ struct NewVersion {
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Runs `body`; every call it makes on this store joins one transaction:
+  // all of them are durable together when it returns success, and none
+  // took effect when it (or a call inside it) failed. Other threads' calls
+  // wait until it finishes.
+  virtual StoreResult<void> atomically(const std::function<StoreResult<void>()>& body) = 0;
 
   // Tenants.
   virtual StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) = 0;
