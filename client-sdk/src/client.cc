@@ -47,6 +47,18 @@ std::expected<T, Error> read_record(const layout::Record& r, std::string_view ke
 
 template <StoredValue T>
 std::expected<T, Error> get_from(const MappedSnapshot& snap, std::string_view ns,
+                                 std::string_view key);
+
+// Client::get past its fast path: resolving, errors, text values.
+template <StoredValue T>
+[[gnu::noinline]] std::expected<T, Error> resolve_get(ClientCore& core, std::string_view key) {
+  auto current = core.current_for_thread();
+  if (!current) return std::unexpected(current.error());
+  return get_from<T>(*current->snap, core.ns(), key);
+}
+
+template <StoredValue T>
+std::expected<T, Error> get_from(const MappedSnapshot& snap, std::string_view ns,
                                  std::string_view key) {
   const layout::RecordHeader* h = snap.find(key);
   if (h == nullptr) return std::unexpected(not_found(ns, key, snap.slot.version));
@@ -123,13 +135,22 @@ Client::~Client() {
   if (watcher_) watcher_->stop();
 }
 
-const std::string& Client::ns() const { return core_->ns(); }
+const std::string& Client::ns() const {
+  return core_->ns();
+}
 
 template <StoredValue T>
 std::expected<T, Error> Client::get(std::string_view key) const {
-  auto current = core_->current_for_thread();
-  if (!current) return std::unexpected(current.error());
-  return detail::get_from<T>(*current->snap, core_->ns(), key);
+  if constexpr (ScalarValue<T>) {
+    // The common case first, with nothing that could fail built around it.
+    if (const detail::ThreadCacheEntry* e = core_->cached_for_thread()) [[likely]] {
+      const layout::RecordHeader* h = e->snap->find(key);
+      if (h != nullptr && h->type == static_cast<uint8_t>(value_traits<T>::type)) [[likely]] {
+        return detail::from_bits<T>(h->value);
+      }
+    }
+  }
+  return detail::resolve_get<T>(*core_, key);
 }
 
 std::expected<SnapshotView, Error> Client::snapshot() const {
@@ -186,7 +207,9 @@ void Subscription::reset() {
 
 // ---- SnapshotView ----
 
-uint64_t SnapshotView::version() const { return snap_->slot.version; }
+uint64_t SnapshotView::version() const {
+  return snap_->slot.version;
+}
 
 ContentHash SnapshotView::content_hash() const {
   ContentHash hash;
@@ -195,12 +218,14 @@ ContentHash SnapshotView::content_hash() const {
 }
 
 std::chrono::system_clock::time_point SnapshotView::published_at() const {
-  return std::chrono::system_clock::time_point(std::chrono::duration_cast<
-                                               std::chrono::system_clock::duration>(
-      std::chrono::nanoseconds(snap_->slot.published_unix_ns)));
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(snap_->slot.published_unix_ns)));
 }
 
-size_t SnapshotView::size() const { return snap_->view.key_count; }
+size_t SnapshotView::size() const {
+  return snap_->view.key_count;
+}
 
 template <StoredValue T>
 std::expected<T, Error> SnapshotView::get(std::string_view key) const {
@@ -213,7 +238,9 @@ std::expected<std::string_view, Error> SnapshotView::text(std::string_view key) 
   return entry->text();
 }
 
-bool SnapshotView::contains(std::string_view key) const { return snap_->find(key) != nullptr; }
+bool SnapshotView::contains(std::string_view key) const {
+  return snap_->find(key) != nullptr;
+}
 
 std::expected<SnapshotView::Entry, Error> SnapshotView::find(std::string_view key) const {
   const layout::RecordHeader* h = snap_->find(key);
@@ -222,7 +249,9 @@ std::expected<SnapshotView::Entry, Error> SnapshotView::find(std::string_view ke
                static_cast<uint32_t>(reinterpret_cast<const char*>(h) - snap_->view.records));
 }
 
-SnapshotView::Iterator SnapshotView::begin() const { return Iterator(snap_.get(), 0); }
+SnapshotView::Iterator SnapshotView::begin() const {
+  return Iterator(snap_.get(), 0);
+}
 SnapshotView::Iterator SnapshotView::end() const {
   return Iterator(snap_.get(), snap_->view.key_count);
 }
@@ -242,7 +271,9 @@ SnapshotView::Range SnapshotView::with_prefix(std::string_view prefix) const {
 }
 
 // Entries come from validated records: record_of cannot fail for them.
-std::string_view SnapshotView::Entry::key() const { return detail::record_of(snap_, offset_).key; }
+std::string_view SnapshotView::Entry::key() const {
+  return detail::record_of(snap_, offset_).key;
+}
 
 ValueType SnapshotView::Entry::type() const {
   return static_cast<ValueType>(detail::record_of(snap_, offset_).header->type);
@@ -264,19 +295,25 @@ std::expected<std::string_view, Error> SnapshotView::Entry::text() const {
 
 Value SnapshotView::Entry::value() const {
   switch (type()) {
-    case ValueType::int64: return *get<int64_t>();
-    case ValueType::float64: return *get<double>();
-    case ValueType::boolean: return *get<bool>();
-    case ValueType::string: return *get<std::string>();
-    case ValueType::json: return *get<Json>();
-    case ValueType::duration: return *get<Duration>();
+    case ValueType::int64:
+      return *get<int64_t>();
+    case ValueType::float64:
+      return *get<double>();
+    case ValueType::boolean:
+      return *get<bool>();
+    case ValueType::string:
+      return *get<std::string>();
+    case ValueType::json:
+      return *get<Json>();
+    case ValueType::duration:
+      return *get<Duration>();
   }
   return int64_t{0};  // unreachable: types are validated on map
 }
 
-#define HOTSWAP_INSTANTIATE(T)                                                      \
-  template std::expected<T, Error> Client::get<T>(std::string_view) const;         \
-  template std::expected<T, Error> SnapshotView::get<T>(std::string_view) const;   \
+#define HOTSWAP_INSTANTIATE(T)                                                   \
+  template std::expected<T, Error> Client::get<T>(std::string_view) const;       \
+  template std::expected<T, Error> SnapshotView::get<T>(std::string_view) const; \
   template std::expected<T, Error> SnapshotView::Entry::get<T>() const;
 HOTSWAP_INSTANTIATE(int64_t)
 HOTSWAP_INSTANTIATE(double)

@@ -14,12 +14,6 @@ constexpr auto kReattachInterval = std::chrono::milliseconds(10);
 
 std::atomic<uint64_t> next_core_id{1};
 
-struct ThreadCache {
-  std::array<ThreadCacheEntry, 4> entries;
-  uint32_t next_victim = 0;
-};
-thread_local ThreadCache thread_cache;
-
 Error head_error(hotswap_status status, const std::string& name) {
   return Error{
       static_cast<ErrorCode>(status),
@@ -27,6 +21,8 @@ Error head_error(hotswap_status status, const std::string& name) {
 }
 
 }  // namespace
+
+thread_local ThreadCache thread_cache;
 
 std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_view ns,
                                                                    const ClientOptions& options) {
@@ -148,16 +144,6 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
   return std::unexpected(last);
 }
 
-ThreadCacheEntry* ClientCore::thread_entry() {
-  const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
-  const uint64_t word = head->active.load(std::memory_order_acquire);
-  ThreadCache& cache = thread_cache;
-  for (ThreadCacheEntry& e : cache.entries) {
-    if (e.core_id == id_ && e.word == &head->active && e.expected_word == word) return &e;
-  }
-  return nullptr;
-}
-
 std::expected<ThreadCacheEntry*, Error> ClientCore::refresh_thread_entry() {
   std::unique_lock lock(mu_);
   auto resolved = refresh_locked();
@@ -174,7 +160,7 @@ std::expected<ThreadCacheEntry*, Error> ClientCore::refresh_thread_entry() {
 }
 
 std::expected<ClientCore::Current, Error> ClientCore::current_for_thread() {
-  ThreadCacheEntry* e = thread_entry();
+  const ThreadCacheEntry* e = cached_for_thread();
   if (e == nullptr) [[unlikely]] {
     auto refreshed = refresh_thread_entry();
     if (!refreshed) return std::unexpected(refreshed.error());
@@ -184,7 +170,7 @@ std::expected<ClientCore::Current, Error> ClientCore::current_for_thread() {
 }
 
 std::expected<std::shared_ptr<const MappedSnapshot>, Error> ClientCore::current_shared() {
-  ThreadCacheEntry* e = thread_entry();
+  const ThreadCacheEntry* e = cached_for_thread();
   if (e == nullptr) {
     auto refreshed = refresh_thread_entry();
     if (!refreshed) return std::unexpected(refreshed.error());

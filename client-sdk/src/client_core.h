@@ -4,6 +4,7 @@
 #ifndef HOTSWAP_CLIENT_SDK_SRC_CLIENT_CORE_H_
 #define HOTSWAP_CLIENT_SDK_SRC_CLIENT_CORE_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -37,6 +38,13 @@ struct ThreadCacheEntry {
   std::shared_ptr<const MappedSnapshot> snap;
 };
 
+// The entries of one thread: a few clients' worth.
+struct ThreadCache {
+  std::array<ThreadCacheEntry, 4> entries;
+  uint32_t next_victim = 0;
+};
+extern thread_local ThreadCache thread_cache;
+
 class ClientCore {
  public:
   static std::expected<std::shared_ptr<ClientCore>, Error> open(std::string_view ns,
@@ -57,6 +65,18 @@ class ClientCore {
   std::expected<Current, Error> current_for_thread();
   // The active snapshot as an owning reference (for views).
   std::expected<std::shared_ptr<const MappedSnapshot>, Error> current_shared();
+
+  // This thread's cached snapshot if it is still the active one, else
+  // null (then current_for_thread resolves). Inline: by-name reads start
+  // here.
+  [[gnu::always_inline]] const ThreadCacheEntry* cached_for_thread() const {
+    const layout::HeadLayout* head = head_.load(std::memory_order_acquire);
+    const uint64_t word = head->active.load(std::memory_order_acquire);
+    for (const ThreadCacheEntry& e : thread_cache.entries) {
+      if (e.core_id == id_ && e.word == &head->active && e.expected_word == word) return &e;
+    }
+    return nullptr;
+  }
 
   // The head and word as they are now.
   ChangeToken token_now() const;
@@ -84,8 +104,6 @@ class ClientCore {
 
   ClientCore(shm::SegmentNames names, ClientOptions options, shm::Segment head);
   std::expected<Resolved, Error> refresh_locked();
-  // This thread's cache entry for the current active word, if any.
-  ThreadCacheEntry* thread_entry();
   // Resolves under the lock and stores the result in this thread's cache.
   std::expected<ThreadCacheEntry*, Error> refresh_thread_entry();
   bool reattach_locked(bool rate_limited);
