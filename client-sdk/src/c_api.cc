@@ -80,25 +80,41 @@ extern "C" {
 
 const char* hotswap_status_string(hotswap_status status) {
   switch (status) {
-    case HOTSWAP_OK: return "ok";
-    case HOTSWAP_ERR_NOT_FOUND: return "key not found";
-    case HOTSWAP_ERR_TYPE_MISMATCH: return "type mismatch";
-    case HOTSWAP_ERR_NO_SEGMENT: return "no shared-memory segment";
-    case HOTSWAP_ERR_NO_SNAPSHOT: return "no active snapshot";
-    case HOTSWAP_ERR_INCOMPATIBLE_LAYOUT: return "incompatible layout version";
-    case HOTSWAP_ERR_CORRUPT: return "corrupt segment";
-    case HOTSWAP_ERR_PERMISSION_DENIED: return "permission denied";
-    case HOTSWAP_ERR_TIMEOUT: return "timeout";
-    case HOTSWAP_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case HOTSWAP_ERR_IO: return "I/O error";
-    case HOTSWAP_ERR_BUFFER_TOO_SMALL: return "buffer too small";
-    case HOTSWAP_ERR_BUSY: return "busy";
-    case HOTSWAP_ERR_NOT_RESIDENT: return "version not resident";
+    case HOTSWAP_OK:
+      return "ok";
+    case HOTSWAP_ERR_NOT_FOUND:
+      return "key not found";
+    case HOTSWAP_ERR_TYPE_MISMATCH:
+      return "type mismatch";
+    case HOTSWAP_ERR_NO_SEGMENT:
+      return "no shared-memory segment";
+    case HOTSWAP_ERR_NO_SNAPSHOT:
+      return "no active snapshot";
+    case HOTSWAP_ERR_INCOMPATIBLE_LAYOUT:
+      return "incompatible layout version";
+    case HOTSWAP_ERR_CORRUPT:
+      return "corrupt segment";
+    case HOTSWAP_ERR_PERMISSION_DENIED:
+      return "permission denied";
+    case HOTSWAP_ERR_TIMEOUT:
+      return "timeout";
+    case HOTSWAP_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case HOTSWAP_ERR_IO:
+      return "I/O error";
+    case HOTSWAP_ERR_BUFFER_TOO_SMALL:
+      return "buffer too small";
+    case HOTSWAP_ERR_BUSY:
+      return "busy";
+    case HOTSWAP_ERR_NOT_RESIDENT:
+      return "version not resident";
   }
   return "unknown status";
 }
 
-const char* hotswap_last_error(void) { return last_error.c_str(); }
+const char* hotswap_last_error(void) {
+  return last_error.c_str();
+}
 
 hotswap_status hotswap_open(const char* ns, hotswap_client** out) {
   if (ns == nullptr || out == nullptr) {
@@ -113,7 +129,9 @@ hotswap_status hotswap_open(const char* ns, hotswap_client** out) {
   });
 }
 
-void hotswap_close(hotswap_client* client) { delete client; }
+void hotswap_close(hotswap_client* client) {
+  delete client;
+}
 
 hotswap_status hotswap_get_int64(hotswap_client* c, const char* key, int64_t* out) {
   return get_scalar<int64_t>(c, key, out, identity);
@@ -163,10 +181,14 @@ hotswap_status hotswap_handle_open(hotswap_client* c, const char* key, hotswap_t
       return HOTSWAP_OK;
     };
     switch (type) {
-      case HOTSWAP_TYPE_INT64: return make.template operator()<int64_t>();
-      case HOTSWAP_TYPE_DOUBLE: return make.template operator()<double>();
-      case HOTSWAP_TYPE_BOOL: return make.template operator()<bool>();
-      case HOTSWAP_TYPE_DURATION: return make.template operator()<hotswap::Duration>();
+      case HOTSWAP_TYPE_INT64:
+        return make.template operator()<int64_t>();
+      case HOTSWAP_TYPE_DOUBLE:
+        return make.template operator()<double>();
+      case HOTSWAP_TYPE_BOOL:
+        return make.template operator()<bool>();
+      case HOTSWAP_TYPE_DURATION:
+        return make.template operator()<hotswap::Duration>();
       default:
         return fail(HOTSWAP_ERR_INVALID_ARGUMENT,
                     "handles read scalar types: int64, double, bool, duration");
@@ -174,7 +196,9 @@ hotswap_status hotswap_handle_open(hotswap_client* c, const char* key, hotswap_t
   });
 }
 
-void hotswap_handle_close(hotswap_handle* handle) { delete handle; }
+void hotswap_handle_close(hotswap_handle* handle) {
+  delete handle;
+}
 
 hotswap_status hotswap_handle_int64(hotswap_handle* h, int64_t* out) {
   return handle_get<int64_t>(h, out, HOTSWAP_TYPE_INT64, identity);

@@ -21,8 +21,8 @@ void futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
     tsp = &ts;
   }
   // Not FUTEX_PRIVATE_FLAG: the word lives in memory shared with the writer.
-  ::syscall(SYS_futex, const_cast<std::atomic<uint32_t>*>(word), FUTEX_WAIT, expected, tsp,
-            nullptr, 0);
+  ::syscall(SYS_futex, const_cast<std::atomic<uint32_t>*>(word), FUTEX_WAIT, expected, tsp, nullptr,
+            0);
 }
 
 void futex_wake_all(const std::atomic<uint32_t>* word) {

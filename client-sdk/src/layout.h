@@ -36,9 +36,15 @@ inline constexpr uint64_t kMaxSnapshotBytes = 1ull << 32;  // 4 GiB: offsets are
 // The active word: bits 0-7 the active slot (kNoSlot before the first
 // publish), bits 8-62 a generation that grows on every activation, bit 63
 // set once the head has been replaced by a newer one.
-constexpr uint32_t active_slot(uint64_t word) { return static_cast<uint32_t>(word & kSlotMask); }
-constexpr uint64_t active_generation(uint64_t word) { return (word & ~kRetiredBit) >> 8; }
-constexpr bool is_retired(uint64_t word) { return (word & kRetiredBit) != 0; }
+constexpr uint32_t active_slot(uint64_t word) {
+  return static_cast<uint32_t>(word & kSlotMask);
+}
+constexpr uint64_t active_generation(uint64_t word) {
+  return (word & ~kRetiredBit) >> 8;
+}
+constexpr bool is_retired(uint64_t word) {
+  return (word & kRetiredBit) != 0;
+}
 constexpr uint64_t make_active_word(uint64_t generation, uint32_t slot) {
   return ((generation << 8) & ~kRetiredBit) | (slot & kSlotMask);
 }
@@ -68,13 +74,13 @@ struct HeadLayout {
   uint64_t magic;
   uint32_t layout_version;
   uint32_t head_size;
-  std::atomic<uint64_t> active;       // see make_active_word
-  std::atomic<uint32_t> notify_seq;   // futex word: bumped after every activation
-  uint32_t writer_pid;                // informational: the last writer
+  std::atomic<uint64_t> active;      // see make_active_word
+  std::atomic<uint32_t> notify_seq;  // futex word: bumped after every activation
+  uint32_t writer_pid;               // informational: the last writer
   uint64_t created_unix_ns;
-  uint64_t head_id;                   // random per created head
+  uint64_t head_id;  // random per created head
   uint64_t reserved0[2];
-  char namespace_name[256];           // NUL-terminated, informational
+  char namespace_name[256];  // NUL-terminated, informational
   SlotDescriptor slots[kSlotCount];
 };
 static_assert(sizeof(HeadLayout) == 64 + 256 + 128 * kSlotCount);
@@ -99,12 +105,12 @@ struct SnapshotHeader {
   uint64_t version;
   uint64_t content_hash[4];
   uint32_t key_count;
-  uint32_t table_size;      // a power of two, at least 2 * key_count
-  uint64_t order_offset;    // record offsets (into records), sorted by key bytes
-  uint64_t table_offset;    // 0 = empty, else (hash >> 32) << 32 | (record offset / 8 + 1)
+  uint32_t table_size;    // a power of two, at least 2 * key_count
+  uint64_t order_offset;  // record offsets (into records), sorted by key bytes
+  uint64_t table_offset;  // 0 = empty, else (hash >> 32) << 32 | (record offset / 8 + 1)
   uint64_t records_offset;
   uint64_t records_size;
-  uint64_t data_checksum;   // checksum64 over [header_size, file_size)
+  uint64_t data_checksum;  // checksum64 over [header_size, file_size)
   uint64_t published_unix_ns;
   uint64_t reserved[4];
   uint64_t header_checksum;  // checksum64 over the header before this field

@@ -7,17 +7,31 @@ namespace hotswap::detail {
 std::expected<std::shared_ptr<const MappedSnapshot>, Error> MappedSnapshot::open(
     const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum) {
   const std::string name = names.snapshot(slot.version, slot.nonce);
-  auto segment = shm::Segment::open_read_only(name);
-  if (!segment) return std::unexpected(segment.error());
-  auto snap = std::make_shared<MappedSnapshot>(
-      MappedSnapshot{std::move(*segment), layout::ValidatedSnapshot{}, slot});
-  const hotswap_status status = layout::validate_snapshot(
-      snap->segment.data(), snap->segment.size(), &slot, verify_checksum, &snap->view);
+  auto snap = std::make_shared<MappedSnapshot>();
+  snap->slot = slot;
+  const void* bytes = nullptr;
+  size_t size = 0;
+  if (slot.file_size <= kCopySegmentsUpTo) {
+    size = slot.file_size;
+    snap->copy.reset(new uint64_t[(size + 7) / 8]);
+    if (auto read = shm::read_whole(name, snap->copy.get(), size); !read) {
+      return std::unexpected(read.error());
+    }
+    bytes = snap->copy.get();
+  } else {
+    auto segment = shm::Segment::open_read_only(name);
+    if (!segment) return std::unexpected(segment.error());
+    snap->segment.emplace(std::move(*segment));
+    bytes = snap->segment->data();
+    size = snap->segment->size();
+  }
+  const hotswap_status status =
+      layout::validate_snapshot(bytes, size, &slot, verify_checksum, &snap->view);
   if (status != HOTSWAP_OK) {
     return std::unexpected(
         Error{static_cast<ErrorCode>(status),
-              str_cat("snapshot segment ", name, " of version ", slot.version, " failed validation (",
-                      hotswap_status_string(status), ")")});
+              str_cat("snapshot segment ", name, " of version ", slot.version,
+                      " failed validation (", hotswap_status_string(status), ")")});
   }
   return snap;
 }

@@ -163,6 +163,35 @@ bool Segment::detached() const {
   return by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev;
 }
 
+std::expected<void, Error> read_whole(const std::string& name, void* out, size_t size) {
+  const int fd = ::open(path_of(name).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(errno_error(errno, str_cat("open ", name)));
+  struct stat st {};
+  std::expected<void, Error> result;
+  if (::fstat(fd, &st) != 0) {
+    result = std::unexpected(errno_error(errno, str_cat("stat ", name)));
+  } else if (static_cast<uint64_t>(st.st_size) != size) {
+    result = std::unexpected(Error{
+        ErrorCode::corrupt, str_cat("segment ", name, " is ", st.st_size, " bytes, not ", size)});
+  } else {
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n =
+          ::pread(fd, static_cast<char*>(out) + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        result = std::unexpected(
+            n < 0 ? errno_error(errno, str_cat("read ", name))
+                  : Error{ErrorCode::corrupt, str_cat("segment ", name, " shrank while read")});
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
 std::expected<void, Error> unlink(const std::string& name) {
   if (::unlink(path_of(name).c_str()) != 0 && errno != ENOENT) {
     return std::unexpected(errno_error(errno, str_cat("unlink ", name)));

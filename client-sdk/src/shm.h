@@ -77,6 +77,10 @@ class Segment {
   boost::interprocess::mapped_region region_;
 };
 
+// Reads all of segment `name` into `out` (`size` bytes): an error when it
+// is absent (no_segment) or not exactly `size` bytes long (corrupt).
+std::expected<void, Error> read_whole(const std::string& name, void* out, size_t size);
+
 std::expected<void, Error> unlink(const std::string& name);
 // Atomically replaces `to` with `from`.
 std::expected<void, Error> rename(const std::string& from, const std::string& to);

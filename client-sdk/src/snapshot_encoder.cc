@@ -15,7 +15,9 @@ struct Geometry {
   uint32_t table_size;
 };
 
-constexpr uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+constexpr uint64_t align8(uint64_t v) {
+  return (v + 7) & ~uint64_t{7};
+}
 
 const std::string* text_of(const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return s;
@@ -57,9 +59,9 @@ uint64_t scalar_bits(const Value& v) {
 
 std::expected<size_t, Error> encoded_size(const SnapshotData& data) {
   if (data.entries().size() > (1u << 30)) {
-    return std::unexpected(Error{ErrorCode::invalid_argument,
-                                 str_cat("snapshot has ", data.entries().size(),
-                                         " keys; the layout holds at most 2^30")});
+    return std::unexpected(Error{
+        ErrorCode::invalid_argument,
+        str_cat("snapshot has ", data.entries().size(), " keys; the layout holds at most 2^30")});
   }
   const Geometry g = geometry_of(data);
   if (g.records_size > UINT32_MAX || g.total > layout::kMaxSnapshotBytes) {

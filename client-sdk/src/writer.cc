@@ -116,9 +116,9 @@ class Writer::Impl {
   std::expected<void, Error> activate(uint64_t version) {
     auto slot = find_version(version);
     if (!slot) {
-      return std::unexpected(Error{ErrorCode::not_resident,
-                                   str_cat("version ", version, " of ", names_.ns(),
-                                           " is not resident; publish it first")});
+      return std::unexpected(Error{
+          ErrorCode::not_resident,
+          str_cat("version ", version, " of ", names_.ns(), " is not resident; publish it first")});
     }
     touch(*slot);
     auto activated = activate_slot(*slot);
@@ -217,7 +217,8 @@ class Writer::Impl {
     auto segment = shm::Segment::open_read_only(names_.snapshot(info.version, info.nonce));
     if (!segment) return false;
     layout::ValidatedSnapshot view;
-    return layout::validate_snapshot(segment->data(), segment->size(), &info, true, &view) == HOTSWAP_OK;
+    return layout::validate_snapshot(segment->data(), segment->size(), &info, true, &view) ==
+           HOTSWAP_OK;
   }
 
   // Removes segments of this namespace that no slot references: leftovers
@@ -299,9 +300,9 @@ class Writer::Impl {
 
 std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions options) {
   if (options.retain < 2 || options.retain >= layout::kSlotCount) {
-    return std::unexpected(Error{ErrorCode::invalid_argument,
-                                 str_cat("retain must be 2..", layout::kSlotCount - 1, ", got ",
-                                         options.retain)});
+    return std::unexpected(
+        Error{ErrorCode::invalid_argument,
+              str_cat("retain must be 2..", layout::kSlotCount - 1, ", got ", options.retain)});
   }
   auto names = shm::SegmentNames::for_namespace(ns, options.scope);
   if (!names) return std::unexpected(names.error());
@@ -337,8 +338,14 @@ Writer::~Writer() = default;
 std::expected<void, Error> Writer::publish(const SnapshotData& data, PublishOptions options) {
   return impl_->publish(data, options);
 }
-std::expected<void, Error> Writer::activate(uint64_t version) { return impl_->activate(version); }
-std::optional<uint64_t> Writer::active_version() const { return impl_->active_version(); }
-std::vector<uint64_t> Writer::resident_versions() const { return impl_->resident_versions(); }
+std::expected<void, Error> Writer::activate(uint64_t version) {
+  return impl_->activate(version);
+}
+std::optional<uint64_t> Writer::active_version() const {
+  return impl_->active_version();
+}
+std::vector<uint64_t> Writer::resident_versions() const {
+  return impl_->resident_versions();
+}
 
 }  // namespace hotswap

@@ -1,11 +1,12 @@
 // Behaviour of the client SDK and the writer within one process.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <sys/wait.h>
+#include <cerrno>
+#include <cstdio>
 
 #include <atomic>
 #include <chrono>
@@ -180,7 +181,8 @@ TEST(SnapshotView, IsConsistentAndIterates) {
   std::vector<std::string> app;
   for (auto entry : view.with_prefix("app.")) app.emplace_back(entry.key());
   EXPECT_EQ(app, (std::vector<std::string>{"app.a", "app.b"}));
-  EXPECT_EQ(std::distance(view.with_prefix("nothing").begin(), view.with_prefix("nothing").end()), 0);
+  EXPECT_EQ(std::distance(view.with_prefix("nothing").begin(), view.with_prefix("nothing").end()),
+            0);
   EXPECT_EQ(view.size(), 4u);
   EXPECT_TRUE(view.contains("zz"));
   EXPECT_EQ(std::get<double>(view.find("zz")->value()), 1.0);
@@ -231,7 +233,8 @@ TEST(OnChange, CallsBackAndStopsAfterReset) {
     pub.set("x", i);
     ASSERT_TRUE(pub.publish());
     std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return !seen.empty() && seen.back() == uint64_t(i); }));
+    ASSERT_TRUE(
+        cv.wait_for(lock, 10s, [&] { return !seen.empty() && seen.back() == uint64_t(i); }));
   }
   sub.reset();
   const size_t count = [&] {
@@ -369,7 +372,7 @@ TEST(Permissions, SegmentsAreRestrictiveAndReadersMapReadOnly) {
   ASSERT_TRUE(pub.publish());
   auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
   for (const auto& name : shm::list(names.prefix())) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat((std::string(shm::kShmDir) + "/" + name).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0640u) << name;
   }
@@ -393,7 +396,7 @@ TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
   ASSERT_TRUE(pub.publish());
   const auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
   const std::string head = std::string(shm::kShmDir) + "/" + names.head();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(head.c_str(), &st), 0);
   EXPECT_EQ(st.st_gid, kTenantGroup);
   // Another tenant's user: no read access at all.
@@ -414,6 +417,60 @@ TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
         std::exit(fd < 0 && errno == EACCES ? 0 : 4);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// The bytes of the only snapshot segment of `ns`, and its path.
+std::pair<std::string, std::string> only_snapshot_segment(const std::string& ns) {
+  const auto names = shm::SegmentNames::for_namespace(ns).value();
+  std::string path;
+  for (const auto& name : shm::list(names.prefix())) {
+    if (name.starts_with(names.prefix() + "v")) path = std::string(shm::kShmDir) + "/" + name;
+  }
+  std::string bytes;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, n);
+    std::fclose(f);
+  }
+  return {path, bytes};
+}
+
+// Overwrites the first occurrence of `from`'s bytes in the file at `path`.
+void overwrite_value(const std::string& path, const std::string& bytes, int64_t from, int64_t to) {
+  const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&from), sizeof from));
+  ASSERT_NE(at, std::string::npos);
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, &to, sizeof to, static_cast<off_t>(at)), static_cast<ssize_t>(sizeof to));
+  ::close(fd);
+}
+
+TEST(Reader, SmallVersionsAreReadIntoPrivateMemoryLargeOnesAreMapped) {
+  constexpr int64_t kMarker = 0x1122334455667788;
+  {
+    auto pub = make_publisher();
+    pub.set("v", kMarker);
+    ASSERT_TRUE(pub.publish());
+    auto client = Client::open(pub.ns()).value();
+    ASSERT_EQ(client.get<int64_t>("v").value(), kMarker);
+    // A writer changing the segment afterwards (it never does; a hostile one
+    // might) cannot change what this reader validated: it holds a copy.
+    const auto [path, bytes] = only_snapshot_segment(pub.ns());
+    overwrite_value(path, bytes, kMarker, 7);
+    EXPECT_EQ(client.get<int64_t>("v").value(), kMarker);
+  }
+  {
+    // Over the copy threshold: the reader maps the shared segment.
+    auto pub = make_publisher();
+    pub.set("v", kMarker).set("blob", std::string(512 * 1024, 'b'));
+    ASSERT_TRUE(pub.publish());
+    auto client = Client::open(pub.ns()).value();
+    ASSERT_EQ(client.get<int64_t>("v").value(), kMarker);
+    ASSERT_EQ(client.get<std::string>("blob").value().size(), 512u * 1024);
+    const auto [path, bytes] = only_snapshot_segment(pub.ns());
+    overwrite_value(path, bytes, kMarker, 7);
+    EXPECT_EQ(client.get<int64_t>("v").value(), 7) << "a large version is read in place";
+  }
 }
 
 TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
