@@ -181,6 +181,39 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   EXPECT_EQ(must(store_->get_tenant("acme")).created_at, 100);
 }
 
+TEST_F(SqliteStoreTest, EntriesTablesOfASchemaOneFileAreRebuiltKeepingTheirRows) {
+  MakeWeb();
+  must(store_->put_draft_entry("acme", "web", "d", {"int64", "4"}));
+  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  store_.reset();
+  // Back to the schema-1 layout of the entry tables (rowid tables), rows kept.
+  for (const char* table : {"version_entries", "draft_entries"}) {
+    const std::string t = table;
+    RawQuery(path_, "PRAGMA foreign_keys = OFF; CREATE TABLE old_" + t + " AS SELECT * FROM " + t +
+                        "; DROP TABLE " + t + "; ALTER TABLE old_" + t + " RENAME TO " + t);
+  }
+  RawQuery(path_, "DELETE FROM schema_migrations WHERE version >= 2");
+  ASSERT_EQ(RawQuery(path_,
+                     "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = "
+                     "'version_entries'"),
+            "0");
+  Reopen();
+  for (const char* table : {"version_entries", "draft_entries"}) {
+    EXPECT_EQ(RawQuery(path_, std::string("SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master "
+                                          "WHERE name = '") +
+                                  table + "'"),
+              "1")
+        << table;
+  }
+  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, Abc());
+  Entries draft{{"d", {"int64", "4"}}};
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
+  // The cascade from a version to its entries still holds.
+  must(store_->delete_namespace("acme", "web"));
+  EXPECT_EQ(RawCount(path_, "version_entries"), 0);
+  EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
+}
+
 TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {
   store_.reset();
   const std::string newer = std::to_string(SqliteStore::schema_version() + 1);
@@ -358,6 +391,23 @@ TEST_F(SqliteStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   must(store_->append_version("acme", "web", VersionOf(published, std::nullopt, true), 51));
   EXPECT_EQ(must(store_->get_draft("acme", "web")), published);
   EXPECT_EQ(must(store_->get_namespace("acme", "web")).draft_entries, 2);
+}
+
+TEST_F(SqliteStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
+  MakeWeb();
+  Entries first{{"a", {"int64", "1"}}, {"b", {"int64", "2"}}, {"c", {"int64", "3"}}};
+  must(store_->append_version("acme", "web", VersionOf(first, std::nullopt, true), 50));
+  RawQuery(path_, "CREATE TABLE draft_writes (what TEXT)");
+  for (const char* event : {"INSERT", "UPDATE", "DELETE"}) {
+    RawQuery(path_, std::string("CREATE TRIGGER log_") + event + " AFTER " + event +
+                        " ON draft_entries BEGIN INSERT INTO draft_writes VALUES ('" + event +
+                        "'); END");
+  }
+  // b changes, c goes, d comes, a stays.
+  Entries second{{"a", {"int64", "1"}}, {"b", {"int64", "20"}}, {"d", {"string", "x"}}};
+  must(store_->append_version("acme", "web", VersionOf(second, std::nullopt, true), 51));
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), second);
+  EXPECT_EQ(RawCount(path_, "draft_writes"), 3);
 }
 
 TEST_F(SqliteStoreTest, ListVersionsPagesNewestFirst) {

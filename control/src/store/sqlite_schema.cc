@@ -112,6 +112,34 @@ CREATE TABLE deployment_targets (
   PRIMARY KEY (deployment_id, node_id)
 ) STRICT;
 )sql"},
+    // Entries live in their primary key's B-tree only (WITHOUT ROWID): a
+    // publish inserts each entry once, not into a table and an index.
+    {2, R"sql(
+CREATE TABLE version_entries_v2 (
+  namespace_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (namespace_id, version, key),
+  FOREIGN KEY (namespace_id, version) REFERENCES versions(namespace_id, number)
+    ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+INSERT INTO version_entries_v2 SELECT namespace_id, version, key, type, text FROM version_entries;
+DROP TABLE version_entries;
+ALTER TABLE version_entries_v2 RENAME TO version_entries;
+
+CREATE TABLE draft_entries_v2 (
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (namespace_id, key)
+) STRICT, WITHOUT ROWID;
+INSERT INTO draft_entries_v2 SELECT namespace_id, key, type, text FROM draft_entries;
+DROP TABLE draft_entries;
+ALTER TABLE draft_entries_v2 RENAME TO draft_entries;
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -84,9 +84,29 @@ StoreResult<void> put_entry(Db& db, int64_t ns, std::string_view key, const Type
   return {};
 }
 
+StoreResult<Entries> read_draft(Db& db, int64_t ns) {
+  return read_entries(db.prepare(
+      "SELECT key, type, text FROM draft_entries WHERE namespace_id = ?1 ORDER BY key", ns));
+}
+
+// Makes the draft equal `entries`, writing only the rows that differ: a
+// document published again with a few changes (what CI does) touches a
+// few rows and pages, not all of them.
 StoreResult<void> replace_draft(Db& db, int64_t ns, const Entries& entries) {
-  HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1", ns));
-  for (const auto& [key, value] : entries) HOTSWAP_RETURN_IF_ERROR(put_entry(db, ns, key, value));
+  auto current = read_draft(db, ns);
+  if (!current) return std::unexpected(std::move(current.error()));
+  for (const auto& [key, value] : *current) {
+    if (!entries.contains(key)) {
+      HOTSWAP_RETURN_IF_ERROR(
+          db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", ns, key));
+    }
+  }
+  for (const auto& [key, value] : entries) {
+    auto it = current->find(key);
+    if (it == current->end() || !(it->second == value)) {
+      HOTSWAP_RETURN_IF_ERROR(put_entry(db, ns, key, value));
+    }
+  }
   return {};
 }
 
@@ -229,8 +249,7 @@ StoreResult<Entries> SqliteStore::get_draft(std::string_view tenant, std::string
   return db_->read([&](Db& db) -> StoreResult<Entries> {
     auto ns = namespace_key(db, tenant, name);
     if (!ns) return std::unexpected(std::move(ns.error()));
-    return read_entries(db.prepare(
-        "SELECT key, type, text FROM draft_entries WHERE namespace_id = ?1 ORDER BY key", *ns));
+    return read_draft(db, *ns);
   });
 }
 
