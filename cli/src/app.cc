@@ -146,6 +146,13 @@ void add_draft_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   }
 }
 
+void add_publish_deploy_options(CLI::App& cmd, PublishDeployArgs& deploy) {
+  cmd.add_flag("--deploy", deploy.deploy,
+               "also deploy the new version (direct), in the same request");
+  cmd.add_option("--selector", deploy.selector,
+                 "with --deploy: only instances with these labels (k=v,...)");
+}
+
 void add_version_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* publish_cmd = command(app, "publish", "Publish the draft as a new version", selected,
                                   [&a](Context& c) { return publish(c, a.publish); });
@@ -154,6 +161,8 @@ void add_version_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   non_negative(
       publish_cmd->add_option("--expected-parent", a.publish.expected_parent,
                               "fail (exit 4) unless this is the latest version (0: none)"));
+
+  add_publish_deploy_options(*publish_cmd, a.publish.deploy);
 
   CLI::App* apply_cmd = command(app, "apply", "Publish a whole JSON document as a new version",
                                 selected, [&a](Context& c) { return apply(c, a.apply); });
@@ -165,6 +174,7 @@ void add_version_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   apply_cmd->add_option("-m,--message", a.apply.message, "default: apply FILE");
   non_negative(apply_cmd->add_option("--expected-parent", a.apply.expected_parent,
                                      "fail (exit 4) unless this is the latest version (0: none)"));
+  add_publish_deploy_options(*apply_cmd, a.apply.deploy);
 
   CLI::App* list = command(app, "versions", "List versions, newest first", selected,
                            [&a](Context& c) { return versions(c, a.versions); });

@@ -111,10 +111,21 @@ std::string stale_parent_hint(const NamespaceRef& ns) {
                  "' and retry with the latest number as --expected-parent");
 }
 
-// Publishes `body` (message, expected_parent, maybe entries) as a version.
+// Publishes `body` (message, expected_parent, maybe entries) as a version,
+// and deploys it in the same request when asked.
 Result publish_version(Context& ctx, const NamespaceRef& ns, json body,
-                       const std::optional<uint64_t>& expected_parent, std::string_view what) {
+                       const std::optional<uint64_t>& expected_parent,
+                       const PublishDeployArgs& deploy, std::string_view what) {
   if (expected_parent) body["expected_parent"] = *expected_parent;
+  if (!deploy.deploy && !deploy.selector.empty()) {
+    return std::unexpected(make_failure(ExitCode::kUsage, "--selector needs --deploy"));
+  }
+  if (deploy.deploy) {
+    const auto selector = parse_selector(deploy.selector);
+    if (!selector) return std::unexpected(make_failure(ExitCode::kUsage, selector.error()));
+    body["deploy"] = json::object();
+    if (!selector->empty()) body["deploy"]["selector"] = *selector;
+  }
   Result result = show(ctx, "POST", namespace_path(ns) + "/versions", body, what, render_version);
   return expected_parent ? with_hint(std::move(result), ExitCode::kConflict, stale_parent_hint(ns))
                          : result;
@@ -260,7 +271,7 @@ Result entry_unset(Context& ctx, const std::string& arg, const std::string& key)
 Result publish(Context& ctx, const PublishArgs& args) {
   return with_namespace(args.ns, [&](const NamespaceRef& ns) {
     return publish_version(ctx, ns, json{{"message", args.message}}, args.expected_parent,
-                           "publish " + ns.id());
+                           args.deploy, "publish " + ns.id());
   });
 }
 
@@ -277,7 +288,7 @@ Result apply(Context& ctx, const ApplyArgs& args) {
     }
     const std::string message = args.message.value_or("apply " + source_name(args.file));
     return publish_version(ctx, ns, json{{"message", message}, {"entries", *std::move(entries)}},
-                           args.expected_parent,
+                           args.expected_parent, args.deploy,
                            str_cat("apply ", source_name(args.file), " to ", ns.id()));
   });
 }

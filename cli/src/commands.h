@@ -38,10 +38,17 @@ struct Context {
 // `deploy --wait` polls this often.
 inline constexpr std::chrono::milliseconds kDeployPollInterval{200};
 
+// Deploying a version in the request that publishes it.
+struct PublishDeployArgs {
+  bool deploy = false;
+  std::string selector;  // "k=v,..."; empty selects every instance
+};
+
 struct PublishArgs {
   std::string ns;
   std::string message;
   std::optional<uint64_t> expected_parent;
+  PublishDeployArgs deploy;
 };
 
 struct ApplyArgs {
@@ -49,6 +56,7 @@ struct ApplyArgs {
   std::string file;  // "-" reads Context::in
   std::optional<std::string> message;
   std::optional<uint64_t> expected_parent;
+  PublishDeployArgs deploy;
 };
 
 struct VersionsArgs {

@@ -152,6 +152,11 @@ void render_entry(const json& entry, std::ostream& out) {
 
 void render_version(const json& version, std::ostream& out) {
   print_object(version, version_fields(), out);
+  const json& deployment = member_or_null(version, "deployment");
+  if (deployment.is_object()) {
+    out << "\ndeployment:\n";
+    render_deployment(deployment, out);
+  }
   const json& entries = member_or_null(version, "entries");
   if (!entries.is_object()) return;
   Table table({"KEY", "TYPE", "VALUE"});

@@ -12,10 +12,14 @@ namespace {
 
 ApiError from_store(const StoreError& e) {
   switch (e.code) {
-    case StoreErrorCode::not_found: return ApiError{404, "not_found", e.message};
-    case StoreErrorCode::already_exists: return ApiError{409, "already_exists", e.message};
-    case StoreErrorCode::conflict: return ApiError{409, "conflict", e.message};
-    case StoreErrorCode::internal: break;
+    case StoreErrorCode::not_found:
+      return ApiError{404, "not_found", e.message};
+    case StoreErrorCode::already_exists:
+      return ApiError{409, "already_exists", e.message};
+    case StoreErrorCode::conflict:
+      return ApiError{409, "conflict", e.message};
+    case StoreErrorCode::internal:
+      break;
   }
   spdlog::error("event=store_error error=\"{}\"", e.message);
   return ApiError{500, "internal", "storage failure: " + e.message};
@@ -56,13 +60,15 @@ ApiError invalid_argument(std::string message, nlohmann::json details) {
   return ApiError{400, "invalid_argument", std::move(message), std::move(details)};
 }
 
-ApiError not_found(std::string message) { return ApiError{404, "not_found", std::move(message)}; }
+ApiError not_found(std::string message) {
+  return ApiError{404, "not_found", std::move(message)};
+}
 
 ApiResult<std::pair<std::string, std::string>> split_namespace_id(std::string_view id) {
   const auto slash = id.find('/');
   if (slash == std::string_view::npos || id.find('/', slash + 1) != std::string_view::npos) {
-    return std::unexpected(invalid_argument("namespace '" + std::string(id) +
-                                            "' must be of the form tenant/name"));
+    return std::unexpected(
+        invalid_argument("namespace '" + std::string(id) + "' must be of the form tenant/name"));
   }
   std::pair<std::string, std::string> parts{std::string(id.substr(0, slash)),
                                             std::string(id.substr(slash + 1))};
@@ -72,8 +78,14 @@ ApiResult<std::pair<std::string, std::string>> split_namespace_id(std::string_vi
   return parts;
 }
 
+namespace {
+// A few per namespace being released at once is plenty: the push follows
+// the publish within milliseconds.
+constexpr size_t kRecentSnapshots = 16;
+}  // namespace
+
 ControlService::ControlService(Store& store, Options options, Clock clock)
-    : store_(store), options_(options), clock_(std::move(clock)) {}
+    : store_(store), options_(options), clock_(std::move(clock)), recent_(kRecentSnapshots) {}
 
 // ---- tenants and namespaces ----
 
@@ -82,7 +94,9 @@ ApiResult<Tenant> ControlService::create_tenant(const std::string& name) {
   return lift(store_.create_tenant(name, now()));
 }
 
-ApiResult<std::vector<Tenant>> ControlService::list_tenants() { return lift(store_.list_tenants()); }
+ApiResult<std::vector<Tenant>> ControlService::list_tenants() {
+  return lift(store_.list_tenants());
+}
 
 ApiResult<Tenant> ControlService::get_tenant(const std::string& name) {
   if (auto ok = check(check_name("tenant", name)); !ok) return std::unexpected(ok.error());
@@ -191,19 +205,22 @@ ApiResult<Entries> ControlService::parse_entries(const nlohmann::json& document)
     problems.push_back({{"key", key}, {"message", problem}});
   }
   if (!problems.empty()) {
-    return std::unexpected(invalid_argument(
-        std::to_string(problems.size()) + " invalid entr" + (problems.size() == 1 ? "y" : "ies") +
-            "; nothing was published",
-        {{"problems", problems}}));
+    return std::unexpected(invalid_argument(std::to_string(problems.size()) + " invalid entr" +
+                                                (problems.size() == 1 ? "y" : "ies") +
+                                                "; nothing was published",
+                                            {{"problems", problems}}));
   }
   return entries;
 }
 
-ApiResult<VersionInfo> ControlService::publish(const std::string& tenant, const std::string& name,
-                                               const PublishRequest& request) {
+ApiResult<Published> ControlService::publish(const std::string& tenant, const std::string& name,
+                                             const PublishRequest& request) {
   if (auto ok = check_namespace(tenant, name); !ok) return std::unexpected(ok.error());
   if (request.message.size() > 4096) {
     return std::unexpected(invalid_argument("field 'message' is longer than 4096 characters"));
+  }
+  if (request.deploy) {
+    if (auto ok = check_deploy_request(*request.deploy); !ok) return std::unexpected(ok.error());
   }
   NewVersion version;
   version.author = request.author.empty() ? "anonymous" : request.author;
@@ -219,13 +236,31 @@ ApiResult<VersionInfo> ControlService::publish(const std::string& tenant, const 
     if (!draft) return std::unexpected(draft.error());
     version.entries = std::move(*draft);
   }
-  version.content_hash = protocol::to_hex(to_snapshot(version.entries, 1).content_hash());
-  auto info = lift(store_.append_version(tenant, name, version, now()));
-  if (info) {
-    spdlog::info("event=published ns={}/{} version={} hash={} author={}", tenant, name,
-                 info->number, info->content_hash, info->author);
-  }
-  return info;
+  const ContentHash hash = to_snapshot(version.entries, 1).content_hash();
+  version.content_hash = protocol::to_hex(hash);
+  const std::string namespace_id = tenant + "/" + name;
+
+  Published published;
+  auto committed = in_transaction([&]() -> ApiResult<void> {
+    auto info = lift(store_.append_version(tenant, name, version, now()));
+    if (!info) return std::unexpected(info.error());
+    published.version = std::move(*info);
+    if (!request.deploy) return {};
+    DeployRequest deploy = *request.deploy;
+    deploy.namespace_id = namespace_id;
+    deploy.version = published.version.number;
+    deploy.author = version.author;
+    auto created = deploy_now(deploy);
+    if (!created) return std::unexpected(created.error());
+    published.deployment = std::move(*created);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  spdlog::info("event=published ns={} version={} hash={} author={}", namespace_id,
+               published.version.number, published.version.content_hash, published.version.author);
+  recent_.put(namespace_id, to_snapshot(version.entries, published.version.number, hash));
+  if (published.deployment) deployed(*published.deployment);
+  return published;
 }
 
 ApiResult<std::vector<VersionInfo>> ControlService::list_versions(const std::string& tenant,
@@ -307,11 +342,15 @@ ApiResult<InstanceView> ControlService::get_instance(const std::string& node_id)
 
 // ---- deployments ----
 
-ApiResult<Deployment> ControlService::create_deployment(const DeployRequest& request) {
+ApiResult<void> ControlService::check_deploy_request(const DeployRequest& request) {
   if (request.strategy != "direct") {
     return std::unexpected(invalid_argument("field 'strategy': '" + request.strategy +
                                             "' is not supported yet (supported: direct)"));
   }
+  return {};
+}
+
+ApiResult<Deployment> ControlService::plan_deployment(const DeployRequest& request) {
   auto ns = existing_namespace(request.namespace_id);
   if (!ns) return std::unexpected(ns.error());
   if (request.version == 0 || request.version > ns->latest_version) {
@@ -333,28 +372,67 @@ ApiResult<Deployment> ControlService::create_deployment(const DeployRequest& req
         std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
                     [&](const InstanceNamespace& n) { return n.namespace_id == d.namespace_id; });
     if (!subscribed || !matches(instance.labels, d.selector)) continue;
-    d.targets.push_back({instance.node_id, instance.connected ? "pending" : "disconnected", "",
-                         d.created_at});
+    d.targets.push_back(
+        {instance.node_id, instance.connected ? "pending" : "disconnected", "", d.created_at});
   }
   d.state = d.targets.empty() ? "succeeded" : "running";
-  auto created = lift(store_.create_deployment(d));
-  if (!created) return std::unexpected(created.error());
-  // One transaction for every target: one commit, not one per instance.
+  return d;
+}
+
+ApiResult<void> ControlService::in_transaction(const std::function<ApiResult<void>()>& body) {
+  std::optional<ApiError> failure;  // the body's own error, kept as it is
+  auto committed = store_.atomically([&]() -> StoreResult<void> {
+    auto done = body();
+    if (done) return {};
+    failure = done.error();
+    return std::unexpected(StoreError{StoreErrorCode::internal, failure->message});
+  });
+  if (committed) return {};
+  if (failure) return std::unexpected(*failure);
+  return std::unexpected(from_store(committed.error()));
+}
+
+ApiResult<Deployment> ControlService::deploy_now(const DeployRequest& request) {
+  auto planned = plan_deployment(request);
+  if (!planned) return planned;
+  return lift(store_deployment(*planned));
+}
+
+StoreResult<Deployment> ControlService::store_deployment(const Deployment& planned) {
+  auto created = store_.create_deployment(planned);
+  if (!created) return created;
   std::vector<std::string> target_ids;
   for (const DeploymentTarget& target : created->targets) target_ids.push_back(target.node_id);
-  if (auto set = store_.set_desired_each(target_ids, d.namespace_id, d.version); !set) {
-    for (const std::string& node_id : target_ids) {
-      spdlog::error("event=set_desired_failed node={} error=\"{}\"", node_id, set.error().message);
-    }
-  } else {
-    for (const auto& [node_id, error] : *set) {
-      spdlog::error("event=set_desired_failed node={} error=\"{}\"", node_id, error.message);
-    }
+  auto set = store_.set_desired_each(target_ids, planned.namespace_id, planned.version);
+  if (!set) return std::unexpected(set.error());
+  // An instance removed since planning: its target stays pending until
+  // it re-attaches (the registry then sets its desired version).
+  for (const auto& [node_id, error] : *set) {
+    spdlog::warn("event=set_desired_skipped node={} error=\"{}\"", node_id, error.message);
   }
-  spdlog::info("event=deployment_created id={} ns={} version={} targets={}", created->id,
-               d.namespace_id, d.version, created->targets.size());
-  if (trigger_ != nullptr) trigger_->namespace_changed(d.namespace_id);
-  return lift(store_.get_deployment(created->id));
+  return created;
+}
+
+void ControlService::deployed(const Deployment& deployment) {
+  spdlog::info("event=deployment_created id={} ns={} version={} targets={}", deployment.id,
+               deployment.namespace_id, deployment.version, deployment.targets.size());
+  if (trigger_ != nullptr) trigger_->namespace_changed(deployment.namespace_id);
+}
+
+ApiResult<Deployment> ControlService::create_deployment(const DeployRequest& request) {
+  if (auto ok = check_deploy_request(request); !ok) return std::unexpected(ok.error());
+  std::optional<Deployment> created;
+  // Planned inside the transaction: the namespace, its latest version and
+  // the instances are read in the snapshot the deployment commits on.
+  auto committed = in_transaction([&]() -> ApiResult<void> {
+    auto stored = deploy_now(request);
+    if (!stored) return std::unexpected(stored.error());
+    created = std::move(*stored);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  deployed(*created);
+  return *created;
 }
 
 ApiResult<std::vector<Deployment>> ControlService::list_deployments(
@@ -431,6 +509,7 @@ ApiResult<uint64_t> ControlService::desired_of(const std::string& node_id,
 
 ApiResult<SnapshotData> ControlService::snapshot_of(const std::string& namespace_id,
                                                     uint64_t version) {
+  if (auto recent = recent_.find(namespace_id, version)) return *recent;
   auto parts = split_namespace_id(namespace_id);
   if (!parts) return std::unexpected(parts.error());
   auto v = get_version(parts->first, parts->second, version);
@@ -440,41 +519,79 @@ ApiResult<SnapshotData> ControlService::snapshot_of(const std::string& namespace
 
 void ControlService::record_result(const std::string& node_id, const std::string& namespace_id,
                                    uint64_t version, bool ok, const std::string& reason) {
-  if (ok) {
-    (void)store_.record_ack(node_id, namespace_id, version);
-  } else {
-    (void)store_.record_nack(node_id, namespace_id, NackInfo{version, reason, now()});
-  }
-  advance_deployments(namespace_id, node_id, version, ok, reason);
+  record_results({PushResult{node_id, namespace_id, version, ok, reason}});
 }
 
-void ControlService::advance_deployments(const std::string& namespace_id,
-                                         const std::string& node_id, uint64_t version, bool ok,
-                                         const std::string& reason) {
-  auto running = store_.running_deployments();
-  if (!running) return;
-  for (const Deployment& d : *running) {
-    if (d.namespace_id != namespace_id || d.version != version) continue;
-    const bool targeted = std::any_of(d.targets.begin(), d.targets.end(),
-                                      [&](const DeploymentTarget& t) { return t.node_id == node_id; });
-    if (!targeted) continue;
-    const std::string status = ok ? "acked" : "nacked";
-    const bool updated = store_.update_target(d.id, node_id, status, reason, now()).has_value();
-    // Targets change only here, on the RPC thread: `d.targets` with this
-    // node's new status is what reloading the deployment would return, so
-    // each ACK reads the deployment once, not twice.
-    bool all_answered = true, any_nack = false;
-    for (const DeploymentTarget& t : d.targets) {
-      const std::string& s = updated && t.node_id == node_id ? status : t.status;
-      all_answered = all_answered && (s == "acked" || s == "nacked");
-      any_nack = any_nack || s == "nacked";
-    }
-    if (all_answered) {
-      const char* state = any_nack ? "failed" : "succeeded";
-      (void)store_.set_deployment_state(d.id, state, now());
-      spdlog::info("event=deployment_finished id={} state={}", d.id, state);
+void ControlService::record_results(const std::vector<PushResult>& results) {
+  if (results.empty()) return;
+  std::vector<std::pair<int64_t, std::string>> finished;
+  auto committed = store_.atomically([&] { return record_and_advance(results, finished); });
+  if (!committed) {
+    spdlog::error("event=record_results_failed results={} error=\"{}\"", results.size(),
+                  committed.error().message);
+    finished.clear();  // rolled back
+    // One at a time, so that whatever failed cannot take the others with it.
+    for (size_t i = 0; results.size() > 1 && i < results.size(); ++i) {
+      const PushResult& r = results[i];
+      std::vector<std::pair<int64_t, std::string>> one_finished;
+      auto one = store_.atomically([&] { return record_and_advance({r}, one_finished); });
+      if (!one) {
+        spdlog::error("event=record_result_failed node={} ns={} version={} error=\"{}\"", r.node_id,
+                      r.namespace_id, r.version, one.error().message);
+        continue;
+      }
+      finished.insert(finished.end(), one_finished.begin(), one_finished.end());
     }
   }
+  for (const auto& [id, state] : finished) {
+    spdlog::info("event=deployment_finished id={} state={}", id, state);
+  }
+}
+
+StoreResult<void> ControlService::record_and_advance(
+    const std::vector<PushResult>& results,
+    std::vector<std::pair<int64_t, std::string>>& finished) {
+  const UnixTime at = now();
+  for (const PushResult& r : results) {
+    auto recorded =
+        r.ok ? store_.record_ack(r.node_id, r.namespace_id, r.version)
+             : store_.record_nack(r.node_id, r.namespace_id, NackInfo{r.version, r.reason, at});
+    // An instance expired (or unsubscribed) meanwhile has nothing to record;
+    // the failed call undid only itself.
+    if (!recorded && recorded.error().code != StoreErrorCode::not_found) return recorded;
+  }
+  auto running = store_.running_deployments();
+  if (!running) return std::unexpected(std::move(running.error()));
+  for (Deployment& d : *running) {
+    bool changed = false;
+    for (const PushResult& r : results) {
+      if (d.namespace_id != r.namespace_id || d.version != r.version) continue;
+      auto target = std::find_if(d.targets.begin(), d.targets.end(),
+                                 [&](const DeploymentTarget& t) { return t.node_id == r.node_id; });
+      if (target == d.targets.end()) continue;
+      const char* status = r.ok ? "acked" : "nacked";
+      if (auto updated = store_.update_target(d.id, r.node_id, status, r.reason, at); !updated) {
+        if (updated.error().code != StoreErrorCode::not_found) return updated;
+        continue;
+      }
+      // Targets change only here, on the RPC thread: `d.targets` with the
+      // new statuses is what reloading the deployment would return, so a
+      // batch reads the running deployments once.
+      target->status = status;
+      changed = true;
+    }
+    if (!changed) continue;
+    bool all_answered = true, any_nack = false;
+    for (const DeploymentTarget& t : d.targets) {
+      all_answered = all_answered && (t.status == "acked" || t.status == "nacked");
+      any_nack = any_nack || t.status == "nacked";
+    }
+    if (!all_answered) continue;
+    const char* state = any_nack ? "failed" : "succeeded";
+    if (auto set = store_.set_deployment_state(d.id, state, at); !set) return set;
+    finished.emplace_back(d.id, state);
+  }
+  return {};
 }
 
 void ControlService::expire_instances(std::chrono::seconds expiry) {

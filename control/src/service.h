@@ -17,6 +17,7 @@
 
 #include "domain/types.h"
 #include "hotswap/snapshot_data.hpp"
+#include "recent_snapshots.h"
 #include "store/store.h"
 
 namespace hotswap::control {
@@ -36,12 +37,29 @@ using ApiResult = std::expected<T, ApiError>;
 ApiError invalid_argument(std::string message, nlohmann::json details = nlohmann::json::object());
 ApiError not_found(std::string message);
 
+// A sidecar's answer to one push: an ACK, or a NACK with its reason.
+struct PushResult {
+  std::string node_id;
+  std::string namespace_id;
+  uint64_t version = 0;
+  bool ok = false;
+  std::string reason;
+};
+
 // Told when a namespace's desired versions changed (a deployment), so the
 // RPC side pushes. Implemented by the RPC server.
 class PushTrigger {
  public:
   virtual ~PushTrigger() = default;
   virtual void namespace_changed(const std::string& namespace_id) = 0;
+};
+
+struct DeployRequest {
+  std::string namespace_id;
+  uint64_t version = 0;
+  std::string strategy = "direct";
+  std::map<std::string, std::string> selector;
+  std::string author;
 };
 
 struct PublishRequest {
@@ -51,14 +69,15 @@ struct PublishRequest {
   // A whole document ({key: {"type", "value"}}) to publish instead of the
   // draft; it becomes the draft too.
   std::optional<nlohmann::json> entries;
+  // Also deploy the new version (strategy, selector; namespace, version and
+  // author are the publish's), in the same transaction as the publish.
+  std::optional<DeployRequest> deploy;
 };
 
-struct DeployRequest {
-  std::string namespace_id;
-  uint64_t version = 0;
-  std::string strategy = "direct";
-  std::map<std::string, std::string> selector;
-  std::string author;
+// What a publish created: the version, and its deployment when asked for.
+struct Published {
+  VersionInfo version;
+  std::optional<Deployment> deployment;
 };
 
 struct Diff {
@@ -104,8 +123,11 @@ class ControlService {
   ApiResult<void> delete_draft_entry(const std::string& tenant, const std::string& name,
                                      const std::string& key);
 
-  ApiResult<VersionInfo> publish(const std::string& tenant, const std::string& name,
-                                 const PublishRequest& request);
+  // Validates everything (entries, message, deployment) before the store
+  // is touched; the version and its deployment commit together or not at
+  // all.
+  ApiResult<Published> publish(const std::string& tenant, const std::string& name,
+                               const PublishRequest& request);
   ApiResult<std::vector<VersionInfo>> list_versions(const std::string& tenant,
                                                     const std::string& name, uint64_t before,
                                                     int limit);
@@ -135,8 +157,13 @@ class ControlService {
   // The publishable content of a version.
   ApiResult<SnapshotData> snapshot_of(const std::string& namespace_id, uint64_t version);
   // Records a sidecar's ACK or NACK and advances running deployments.
-  void record_result(const std::string& node_id, const std::string& namespace_id,
-                     uint64_t version, bool ok, const std::string& reason);
+  void record_result(const std::string& node_id, const std::string& namespace_id, uint64_t version,
+                     bool ok, const std::string& reason);
+  // Records a batch of ACKs and NACKs and advances running deployments in
+  // one store transaction (one commit): when it returns, every result is
+  // durable. Should the batch fail, each result is retried in its own
+  // transaction, so that one bad result cannot lose the others.
+  void record_results(const std::vector<PushResult>& results);
   // Removes instances silent for longer than `expiry`.
   void expire_instances(std::chrono::seconds expiry);
   // At start-up: nothing is connected yet.
@@ -146,15 +173,35 @@ class ControlService {
 
  private:
   ApiResult<Namespace> existing_namespace(const std::string& namespace_id);
+  ApiResult<void> check_deploy_request(const DeployRequest& request);
+  // The deployment of `request` (its version must exist) with a target per
+  // subscribed instance matching the selector.
+  ApiResult<Deployment> plan_deployment(const DeployRequest& request);
+  // Stores a planned deployment and sets its targets' desired version;
+  // meant to run inside Store::atomically.
+  StoreResult<Deployment> store_deployment(const Deployment& planned);
+  // Plans and stores; meant to run inside in_transaction.
+  ApiResult<Deployment> deploy_now(const DeployRequest& request);
+  // Runs `body` as one store transaction: an error it returns (kept as it
+  // is) or a failing commit leaves nothing of it behind.
+  ApiResult<void> in_transaction(const std::function<ApiResult<void>()>& body);
+  // Tells the RPC side to push, once the deployment is committed.
+  void deployed(const Deployment& deployment);
   ApiResult<Entries> parse_entries(const nlohmann::json& document);
-  void advance_deployments(const std::string& namespace_id, const std::string& node_id,
-                           uint64_t version, bool ok, const std::string& reason);
+  // Records `results` and advances the deployments they answer, appending
+  // those that finished to `finished` (id, state). Meant to run inside
+  // Store::atomically: an error leaves the transaction to be rolled back.
+  StoreResult<void> record_and_advance(const std::vector<PushResult>& results,
+                                       std::vector<std::pair<int64_t, std::string>>& finished);
   std::string status_of(const Instance& instance) const;
 
   Store& store_;
   Options options_;
   Clock clock_;
   PushTrigger* trigger_ = nullptr;
+  // The snapshots of the latest publishes: a push right after a publish
+  // need not read the version back from the store.
+  RecentSnapshots recent_;
 };
 
 // Splits "tenant/name"; an error if it is not of that form.

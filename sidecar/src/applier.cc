@@ -30,17 +30,17 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
     writer_options.replace = options.fresh_segments;
     auto writer = Writer::open(ns, writer_options);
     if (!writer) {
-      return std::unexpected(Error{writer.error().code,
-                                   "namespace " + ns + ": " + writer.error().message});
+      return std::unexpected(
+          Error{writer.error().code, "namespace " + ns + ": " + writer.error().message});
     }
-    State state{std::move(*writer), std::nullopt};
+    State state{std::move(*writer), nullptr};
     auto lkg = applier.cache_.load(ns);
     if (!lkg) {
       spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns, lkg.error().message);
     } else if (lkg->has_value()) {
       if (auto published = state.writer.publish(**lkg); published) {
         spdlog::info("event=lkg_served ns={} version={}", ns, (*lkg)->version());
-        state.current = std::move(**lkg);
+        state.current = std::make_shared<const SnapshotData>(std::move(**lkg));
       } else {
         spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns, published.error().message);
       }
@@ -48,7 +48,22 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
     applier.states_.emplace(ns, std::move(state));
     applier.order_.push_back(ns);
   }
+  applier.saver_ = std::make_unique<LkgSaver>(applier.cache_, std::move(options.before_lkg_save));
   return applier;
+}
+
+Applier::~Applier() {
+  if (saver_) flush_saves();
+}
+
+void Applier::save_acked() {
+  for (auto& [ns, data] : unsaved_) saver_->save(ns, std::move(data));
+  unsaved_.clear();
+}
+
+void Applier::flush_saves() {
+  save_acked();
+  saver_->flush();
 }
 
 ApplyOutcome Applier::refuse(const std::string& ns, uint64_t version, std::string reason) const {
@@ -62,12 +77,13 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
   auto it = states_.find(ns);
   if (it == states_.end()) return refuse(ns, version, "not subscribed to namespace " + ns);
   State& state = it->second;
-  const SnapshotData* base = state.current ? &*state.current : nullptr;
+  const SnapshotData* base = state.current.get();
   auto data = protocol::read_snapshot(snapshot, base);
   if (!data) return refuse(ns, version, data.error().message);
   if (const uint64_t bytes = payload_bytes(*data); bytes > max_snapshot_bytes_) {
     return refuse(ns, version,
-                  "snapshot of " + std::to_string(bytes) + " bytes exceeds this sidecar's limit of " +
+                  "snapshot of " + std::to_string(bytes) +
+                      " bytes exceeds this sidecar's limit of " +
                       std::to_string(max_snapshot_bytes_) + " (--max-snapshot-bytes)");
   }
   const bool activate = !snapshot.getStageOnly();
@@ -75,11 +91,9 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
     return refuse(ns, version, "publish to shared memory failed: " + published.error().message);
   }
   if (activate) {
-    if (auto saved = cache_.save(ns, *data); !saved) {
-      // The version is live; only the restart path lost its copy.
-      spdlog::error("event=lkg_save_failed ns={} error=\"{}\"", ns, saved.error().message);
-    }
-    state.current = std::move(*data);
+    state.current = std::make_shared<const SnapshotData>(std::move(*data));
+    // Replaces an older ACKed snapshot still waiting: only the newest is saved.
+    unsaved_[ns] = state.current;
   }
   spdlog::info("event=ack ns={} version={} staged={}", ns, version, !activate);
   return ApplyOutcome{true, version, {}};
@@ -101,7 +115,8 @@ std::vector<Held> Applier::held() const {
   std::vector<Held> held;
   for (const std::string& ns : order_) {
     const State& state = states_.find(ns)->second;
-    if (state.current) held.push_back({ns, state.current->version(), state.current->content_hash()});
+    if (state.current)
+      held.push_back({ns, state.current->version(), state.current->content_hash()});
   }
   return held;
 }

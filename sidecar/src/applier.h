@@ -1,11 +1,14 @@
 // Applies snapshots pushed by control to shared memory: verify, validate,
 // publish, remember as last-known-good. A snapshot that fails any step is
-// refused with a reason and never replaces the last good one.
+// refused with a reason and never replaces the last good one. The
+// last-known-good copy on disk is written after the ACK (save_acked), on a
+// background thread.
 #ifndef HOTSWAP_SIDECAR_APPLIER_H_
 #define HOTSWAP_SIDECAR_APPLIER_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +43,8 @@ class Applier {
     // Snapshots whose keys and values exceed this are refused (a host's
     // protection against a namespace grown beyond what it should hold).
     uint64_t max_snapshot_bytes = uint64_t{80} << 20;
+    // Called on the saver thread before each last-known-good save (tests).
+    LkgSaver::BeforeSave before_lkg_save;
   };
 
   // Opens a writer for each namespace and publishes its last-known-good
@@ -47,8 +52,24 @@ class Applier {
   static std::expected<Applier, Error> start(const std::vector<std::string>& namespaces,
                                              LkgCache cache, Options options);
 
+  Applier(Applier&&) noexcept = default;
+  Applier& operator=(Applier&&) = delete;
+  // Saves what was ACKed and not yet handed to the saver, and waits for
+  // every save to finish.
+  ~Applier();
+
+  // Verifies, validates and publishes `snapshot` into shared memory. An
+  // ACKed, activated snapshot becomes the namespace's next last-known-good
+  // copy, written once save_acked() is called; a NACKed one changes nothing.
   ApplyOutcome apply(wire::Snapshot::Reader snapshot);
   ApplyOutcome activate(const std::string& ns, uint64_t version);
+
+  // Hands the newest ACKed snapshot of each namespace to the background
+  // saver. Call it once the ACKs have been sent: the disk stays off the ACK
+  // path. Never blocks on the disk.
+  void save_acked();
+  // save_acked(), then blocks until the cache holds every ACKed snapshot.
+  void flush_saves();
 
   std::vector<Held> held() const;
   const std::vector<std::string>& namespaces() const { return order_; }
@@ -56,7 +77,8 @@ class Applier {
  private:
   struct State {
     Writer writer;
-    std::optional<SnapshotData> current;  // the active version, base for deltas
+    // The active version, base for deltas; shared with the saver, immutable.
+    std::shared_ptr<const SnapshotData> current;
   };
   Applier(LkgCache cache, uint64_t max_snapshot_bytes)
       : cache_(std::move(cache)), max_snapshot_bytes_(max_snapshot_bytes) {}
@@ -67,6 +89,9 @@ class Applier {
   uint64_t max_snapshot_bytes_;
   std::map<std::string, State, std::less<>> states_;
   std::vector<std::string> order_;
+  // ACKed snapshots not yet handed to the saver, newest per namespace.
+  std::map<std::string, std::shared_ptr<const SnapshotData>, std::less<>> unsaved_;
+  std::unique_ptr<LkgSaver> saver_;  // null only in a moved-from applier
 };
 
 }  // namespace hotswap::sidecar

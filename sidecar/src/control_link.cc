@@ -18,6 +18,13 @@ class SidecarImpl final : public wire::Sidecar::Server {
 
   kj::Promise<void> push(PushContext context) override {
     write(applier_.apply(context.getParams().getSnapshot()), context.getResults().initResult());
+    // The last-known-good save waits until the loop has nothing else to do:
+    // by then this ACK (and any other ready one) has been written to
+    // control. The applier outlives the loop, and its destructor saves
+    // whatever a dropped callback left behind.
+    kj::evalLast([&applier = applier_] { applier.save_acked(); }).detach([](kj::Exception&& e) {
+      spdlog::error("event=lkg_schedule_failed error=\"{}\"", e.getDescription().cStr());
+    });
     return kj::READY_NOW;
   }
 
@@ -66,7 +73,8 @@ void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInf
   }
 }
 
-kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session, uint32_t interval_ms) {
+kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session,
+                             uint32_t interval_ms) {
   return timer.afterDelay(interval_ms * kj::MILLISECONDS)
       .then([session]() mutable { return session.heartbeatRequest().send().ignoreResult(); })
       .then([&timer, session, interval_ms]() mutable {

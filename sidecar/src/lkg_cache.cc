@@ -3,7 +3,10 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,7 +59,8 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
     try {
       capnp::writeMessageToFd(out.fd, message);
     } catch (const kj::Exception& e) {
-      return std::unexpected(Error{ErrorCode::io, "write " + temp + ": " + e.getDescription().cStr()});
+      return std::unexpected(
+          Error{ErrorCode::io, "write " + temp + ": " + e.getDescription().cStr()});
     }
     if (::fsync(out.fd) != 0) return std::unexpected(io_error("fsync " + temp));
   }
@@ -80,10 +84,66 @@ std::expected<std::optional<SnapshotData>, Error> LkgCache::load(std::string_vie
       return std::unexpected(Error{ErrorCode::corrupt, path + " holds another namespace"});
     }
     auto data = protocol::read_snapshot(snapshot, nullptr);
-    if (!data) return std::unexpected(Error{ErrorCode::corrupt, path + ": " + data.error().message});
+    if (!data)
+      return std::unexpected(Error{ErrorCode::corrupt, path + ": " + data.error().message});
     return std::optional<SnapshotData>(std::move(*data));
   } catch (const kj::Exception& e) {
     return std::unexpected(Error{ErrorCode::corrupt, path + ": " + e.getDescription().cStr()});
+  }
+}
+
+LkgSaver::LkgSaver(LkgCache cache, BeforeSave before_save)
+    : cache_(std::move(cache)), before_save_(std::move(before_save)), thread_([this] { run(); }) {}
+
+LkgSaver::~LkgSaver() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void LkgSaver::save(const std::string& ns, std::shared_ptr<const SnapshotData> data) {
+  {
+    std::lock_guard lock(mu_);
+    queued_[ns] = std::move(data);
+  }
+  changed_.notify_all();
+}
+
+void LkgSaver::flush() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return queued_.empty() && !saving_; });
+}
+
+void LkgSaver::save_one(const std::string& ns, const SnapshotData& data) const {
+  if (before_save_) before_save_(ns, data.version());
+  if (auto saved = cache_.save(ns, data); !saved) {
+    // The version is live; only the restart path lacks its copy.
+    spdlog::error("event=lkg_save_failed ns={} version={} error=\"{}\"", ns, data.version(),
+                  saved.error().message);
+  }
+}
+
+void LkgSaver::run() {
+  // Lowest CPU priority (this thread only): on a busy host, publishing and
+  // ACKing the next push, here and in other sidecars, comes before the
+  // disk copy. The save is delayed, never skipped.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    changed_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
+    // Stopping still drains the queue: what was ACKed reaches the disk.
+    if (queued_.empty()) return;
+    auto next = queued_.extract(queued_.begin());
+    saving_ = true;
+    lock.unlock();
+    save_one(next.key(), *next.mapped());
+    next = {};  // a large snapshot is freed outside the lock
+    lock.lock();
+    saving_ = false;
+    changed_.notify_all();
   }
 }
 

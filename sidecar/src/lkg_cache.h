@@ -4,10 +4,17 @@
 #ifndef HOTSWAP_SIDECAR_LKG_CACHE_H_
 #define HOTSWAP_SIDECAR_LKG_CACHE_H_
 
+#include <condition_variable>
+#include <cstdint>
 #include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "hotswap/error.hpp"
 #include "hotswap/snapshot_data.hpp"
@@ -32,6 +39,46 @@ class LkgCache {
  private:
   explicit LkgCache(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
+};
+
+// Saves snapshots into an LkgCache on its own thread, so that a push is
+// ACKed without waiting for the disk. Each save is as durable as
+// LkgCache::save (the file is always a complete snapshot). Saves of one
+// namespace are serialized and the newest wins: a snapshot superseded
+// before its save started is never written, and an older snapshot never
+// overwrites a newer one.
+class LkgSaver {
+ public:
+  // Called on the saver thread just before each save (a test hook).
+  using BeforeSave = std::function<void(const std::string& ns, uint64_t version)>;
+
+  explicit LkgSaver(LkgCache cache, BeforeSave before_save = {});
+  // Saves whatever is queued, then stops the thread.
+  ~LkgSaver();
+  LkgSaver(const LkgSaver&) = delete;
+  LkgSaver& operator=(const LkgSaver&) = delete;
+
+  // Queues `data` as the namespace's next save, replacing a queued one that
+  // has not started. Never blocks on the disk.
+  void save(const std::string& ns, std::shared_ptr<const SnapshotData> data);
+
+  // Blocks until nothing is queued or being saved.
+  void flush();
+
+ private:
+  void run();
+  void save_one(const std::string& ns, const SnapshotData& data) const;
+
+  const LkgCache cache_;
+  const BeforeSave before_save_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  // Guarded by mu_: the next save of each namespace, whether one is under
+  // way, whether the destructor waits.
+  std::map<std::string, std::shared_ptr<const SnapshotData>, std::less<>> queued_;
+  bool saving_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once everything above exists
 };
 
 }  // namespace hotswap::sidecar

@@ -164,7 +164,7 @@ TEST_F(CommandsTest, NsListRejectsANamespaceArgument) {
 TEST_F(CommandsTest, PublishSendsMessageAndExpectedParent) {
   api.reply(201, json{{"number", 3}});
   auto ctx = context();
-  ASSERT_TRUE(publish(ctx, {"acme/web", "raise limits", 2}).has_value());
+  ASSERT_TRUE(publish(ctx, {"acme/web", "raise limits", 2, {}}).has_value());
   EXPECT_EQ(api.calls[0].method, "POST");
   EXPECT_EQ(api.calls[0].path, "/api/v1/namespaces/acme/web/versions");
   EXPECT_EQ(api.calls[0].json_body(), json({{"message", "raise limits"}, {"expected_parent", 2}}));
@@ -174,11 +174,11 @@ TEST_F(CommandsTest, PublishConflictWithExpectedParentHintsAtVersions) {
   api.reply(409, R"({"error": {"code": "conflict", "message": "latest version is 3, not 2"}})");
   api.reply(409, R"({"error": {"code": "conflict", "message": "busy"}})");
   auto ctx = context();
-  const Result stale = publish(ctx, {"acme/web", "m", 2});
+  const Result stale = publish(ctx, {"acme/web", "m", 2, {}});
   ASSERT_FALSE(stale.has_value());
   EXPECT_EQ(stale.error().code, ExitCode::kConflict);
   EXPECT_NE(stale.error().hint.find("hotswapctl versions acme/web"), std::string::npos);
-  const Result other = publish(ctx, {"acme/web", "m", std::nullopt});
+  const Result other = publish(ctx, {"acme/web", "m", std::nullopt, {}});
   ASSERT_FALSE(other.has_value());
   EXPECT_EQ(other.error().hint, "");
   EXPECT_FALSE(api.calls[1].json_body().contains("expected_parent"));
@@ -188,7 +188,7 @@ TEST_F(CommandsTest, ApplyReadsStdinAndPublishesTheEntries) {
   in.str(R"({"limit": 5, "name": {"type": "string", "value": "shop"}})");
   api.reply(201, json{{"number", 4}});
   auto ctx = context();
-  ASSERT_TRUE(apply(ctx, {"acme/web", "-", std::nullopt, 3}).has_value());
+  ASSERT_TRUE(apply(ctx, {"acme/web", "-", std::nullopt, 3, {}}).has_value());
   ASSERT_EQ(api.calls.size(), 1u);
   EXPECT_EQ(api.calls[0].path, "/api/v1/namespaces/acme/web/versions");
   EXPECT_EQ(api.calls[0].json_body(),
@@ -197,12 +197,34 @@ TEST_F(CommandsTest, ApplyReadsStdinAndPublishesTheEntries) {
                   "name": {"type": "string", "value": "shop"}}})"));
 }
 
+TEST_F(CommandsTest, ApplyWithDeploySendsTheDeploymentInTheSameRequest) {
+  in.str(R"({"limit": 5})");
+  api.reply(201,
+            json{{"number", 4},
+                 {"deployment", {{"id", 9}, {"state", "running"}, {"targets", json::array()}}}});
+  auto ctx = context();
+  ASSERT_TRUE(
+      apply(ctx, {"acme/web", "-", std::nullopt, std::nullopt, {true, "env=prod"}}).has_value());
+  ASSERT_EQ(api.calls.size(), 1u);
+  EXPECT_EQ(api.calls[0].json_body()["deploy"], json::parse(R"({"selector": {"env": "prod"}})"));
+  EXPECT_NE(out.str().find("deployment"), std::string::npos) << out.str();
+}
+
+TEST_F(CommandsTest, SelectorWithoutDeployIsAUsageErrorAndSendsNothing) {
+  auto ctx = context();
+  const Result result = publish(ctx, {"acme/web", "m", std::nullopt, {false, "env=prod"}});
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ExitCode::kUsage);
+  EXPECT_NE(result.error().message.find("--deploy"), std::string::npos);
+  EXPECT_TRUE(api.calls.empty());
+}
+
 TEST_F(CommandsTest, ApplyReadsAFile) {
   const std::string path = ::testing::TempDir() + "/hotswapctl_apply_test.json";
   std::ofstream(path) << R"({"on": true})";
   api.reply(201, json{{"number", 1}});
   auto ctx = context();
-  ASSERT_TRUE(apply(ctx, {"acme/web", path, std::string("ci"), std::nullopt}).has_value());
+  ASSERT_TRUE(apply(ctx, {"acme/web", path, std::string("ci"), std::nullopt, {}}).has_value());
   std::remove(path.c_str());
   EXPECT_EQ(
       api.calls[0].json_body(),
@@ -212,7 +234,7 @@ TEST_F(CommandsTest, ApplyReadsAFile) {
 TEST_F(CommandsTest, ApplyReportsEveryBadKeyWithoutARequest) {
   in.str(R"({"a": null, "b": {"type": "int64", "value": "x"}, "c": 1})");
   auto ctx = context();
-  const Result result = apply(ctx, {"acme/web", "-", std::nullopt, std::nullopt});
+  const Result result = apply(ctx, {"acme/web", "-", std::nullopt, std::nullopt, {}});
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ExitCode::kInvalid);
   EXPECT_NE(result.error().message.find("stdin is not a valid document"), std::string::npos);
@@ -225,7 +247,7 @@ TEST_F(CommandsTest, ApplyReportsEveryBadKeyWithoutARequest) {
 TEST_F(CommandsTest, ApplyOfAMissingFileIsAUsageError) {
   auto ctx = context();
   const Result result =
-      apply(ctx, {"acme/web", "/nonexistent/hotswap.json", std::nullopt, std::nullopt});
+      apply(ctx, {"acme/web", "/nonexistent/hotswap.json", std::nullopt, std::nullopt, {}});
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code, ExitCode::kUsage);
   EXPECT_NE(result.error().message.find("cannot read \"/nonexistent/hotswap.json\""),

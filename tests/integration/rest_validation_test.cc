@@ -359,6 +359,24 @@ std::vector<Row> rows() {
       del("deleting a tenant that has namespaces", kApi + "/tenants/acme", 409, "conflict",
           "tenant 'acme' still has 1 namespace"),
 
+      // ---- publish and deploy in one request ----
+      post("deploy is not an object", versions,
+           R"({"entries": {"k": {"type": "int64", "value": 1}}, "deploy": "direct"})", 400,
+           "invalid_argument", "field 'deploy' must be an object"),
+      post("unknown field inside deploy", versions,
+           R"({"entries": {"k": {"type": "int64", "value": 1}}, "deploy": {"region": "eu"}})", 400,
+           "invalid_argument", "unknown field 'deploy.region'"),
+      post(
+          "deploy selector value is a number", versions,
+          R"({"entries": {"k": {"type": "int64", "value": 1}}, "deploy": {"selector": {"env": 1}}})",
+          400, "invalid_argument", "field 'deploy.selector.env' must be a string"),
+      post("deploy with an unsupported strategy", versions,
+           R"({"entries": {"k": {"type": "int64", "value": 1}}, "deploy": {"strategy": "canary"}})",
+           400, "invalid_argument", "'canary' is not supported"),
+      post("deploy with an invalid entry publishes and deploys nothing", versions,
+           R"({"entries": {"k": {"type": "int64", "value": "x"}}, "deploy": {}})", 400,
+           "invalid_argument", "nothing was published"),
+
       // ---- deployment strategy ----
       post("unsupported deployment strategy", kApi + "/deployments",
            R"({"namespace": "acme/web", "version": 1, "strategy": "canary"})", 400,

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -28,8 +30,12 @@ using test::Process;
 using test::Rest;
 using test::SidecarConfig;
 
-json int_entry(int64_t v) { return {{"type", "int64"}, {"value", v}}; }
-json str_entry(const std::string& v) { return {{"type", "string"}, {"value", v}}; }
+json int_entry(int64_t v) {
+  return {{"type", "int64"}, {"value", v}};
+}
+json str_entry(const std::string& v) {
+  return {{"type", "string"}, {"value", v}};
+}
 
 // A unique tenant per test: namespaces in shared memory do not collide
 // with other tests running at the same time.
@@ -133,6 +139,32 @@ TEST_F(System, PublishedVersionReachesTheAppThroughTheSdk) {
   EXPECT_EQ(deployments["deployments"][0]["targets"][0]["status"], "acked");
 }
 
+TEST_F(System, OneRequestPublishesAndDeploysToTheSelectedInstances) {
+  sidecar("node-a", {}, {"--labels", "env=prod"});
+  sidecar("node-b", {}, {"--labels", "env=dev"});
+  ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }));
+  const auto r = rest_->post("/api/v1/namespaces/" + ns_ + "/versions",
+                             {{"message", "ship"},
+                              {"entries", {{"limit", int_entry(7)}}},
+                              {"deploy", {{"selector", {{"env", "prod"}}}}}});
+  ASSERT_EQ(r.status, 201) << r.raw;
+  const uint64_t v = r.body["number"].get<uint64_t>();
+  ASSERT_TRUE(r.body["deployment"].is_object()) << r.raw;
+  EXPECT_EQ(r.body["deployment"]["version"], v);
+  ASSERT_EQ(r.body["deployment"]["targets"].size(), 1u) << r.raw;
+  EXPECT_EQ(r.body["deployment"]["targets"][0]["node_id"], "node-a");
+
+  auto client = Client::open(ns_, {.scope = "node-a"});
+  ASSERT_TRUE(eventually([&] {
+    client = Client::open(ns_, {.scope = "node-a"});
+    return client && client->get<int64_t>("limit").value_or(0) == 7;
+  }));
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+  EXPECT_EQ(applied("node-b", ns_), 0u) << "node-b was not selected";
+  auto unselected = Client::open(ns_, {.scope = "node-b"});
+  EXPECT_TRUE(!unselected || !unselected->version()) << "node-b's app sees a version";
+}
+
 TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   sidecar("node-a");
   sidecar("node-b");
@@ -165,9 +197,8 @@ TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }, 30s));
   const uint64_t latest = acknowledged.back();
   rest_->deploy(ns_, latest);
-  ASSERT_TRUE(eventually([&] {
-    return applied("node-a", ns_) == latest && applied("node-b", ns_) == latest;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return applied("node-a", ns_) == latest && applied("node-b", ns_) == latest; }));
   auto client = Client::open(ns_, {.scope = "node-b"}).value();
   EXPECT_EQ(client.version().value(), latest);
 }
@@ -178,6 +209,10 @@ TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(42)}});
   rest_->deploy(ns_, v1);
   ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  // The sidecar ACKs before it writes its last-known-good copy: the kill
+  // waits for the file, which is renamed into place complete.
+  const std::string lkg = data_.path() + "/cache-node-a/" + tenant_ + "~web.snapshot";
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(lkg); }));
   control_->kill();
   first.signal(SIGKILL);
   ASSERT_TRUE(first.wait(10s));
@@ -196,6 +231,27 @@ TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   EXPECT_EQ(client->get<int64_t>("limit").value(), 42);
 }
 
+TEST_F(System, AcksRecordedTogetherSurviveAControlKill) {
+  const std::vector<std::string> nodes = {"node-a", "node-b", "node-c", "node-d", "node-e"};
+  for (const auto& node : nodes) sidecar(node);
+  ASSERT_TRUE(eventually([&] {
+    return std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) { return connected(n); });
+  }));
+  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(7)}});
+  const int64_t id = rest_->deploy(ns_, v1);
+  const std::string path = "/api/v1/deployments/" + std::to_string(id);
+  ASSERT_TRUE(eventually([&] { return rest_->get(path).body.value("state", "") == "succeeded"; }));
+  // What the API reported is committed: a killed control still has it.
+  control_->kill();
+  control_->restart();
+  rest_ = std::make_unique<Rest>(control_->http_port());
+  const json deployment = rest_->get(path).body;
+  EXPECT_EQ(deployment.value("state", ""), "succeeded");
+  ASSERT_EQ(deployment["targets"].size(), nodes.size());
+  for (const json& target : deployment["targets"]) EXPECT_EQ(target["status"], "acked");
+  for (const auto& node : nodes) EXPECT_EQ(applied(node, ns_), v1) << node;
+}
+
 TEST_F(System, RefusedSnapshotIsNackedAndTheAppKeepsTheOldValues) {
   sidecar("node-a", {}, {"--max-snapshot-bytes", "1000"});
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
@@ -204,8 +260,8 @@ TEST_F(System, RefusedSnapshotIsNackedAndTheAppKeepsTheOldValues) {
   ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
   auto client = Client::open(ns_, {.scope = "node-a"}).value();
 
-  const uint64_t v2 = rest_->publish(ns_, {{"limit", int_entry(2)},
-                                           {"blob", str_entry(std::string(5000, 'x'))}});
+  const uint64_t v2 =
+      rest_->publish(ns_, {{"limit", int_entry(2)}, {"blob", str_entry(std::string(5000, 'x'))}});
   const int64_t id = rest_->deploy(ns_, v2);
   ASSERT_TRUE(eventually([&] {
     return rest_->get("/api/v1/deployments/" + std::to_string(id)).body["state"] == "failed";

@@ -3,8 +3,13 @@
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <vector>
 
 #include "applier.h"
 #include "cluster.h"
@@ -28,9 +33,10 @@ class ApplierTest : public ::testing::Test {
  protected:
   void TearDown() override { (void)Writer::remove(ns_, scope_); }
 
-  Applier start() {
+  Applier start(LkgSaver::BeforeSave before_save = {}) {
     Applier::Options options;
     options.writer.scope = scope_;
+    options.before_lkg_save = std::move(before_save);
     return Applier::start({ns_}, LkgCache::open(dir_.path()).value(), options).value();
   }
 
@@ -67,6 +73,7 @@ TEST_F(ApplierTest, AckedVersionsAreLiveAndCached) {
   EXPECT_EQ(read_limit(), 20);
   ASSERT_EQ(applier.held().size(), 1u);
   EXPECT_EQ(applier.held()[0].version, 2u);
+  applier.flush_saves();
   auto cached = LkgCache::open(dir_.path())->load(ns_).value();
   ASSERT_TRUE(cached.has_value());
   EXPECT_EQ(cached->version(), 2u);
@@ -86,6 +93,7 @@ TEST_F(ApplierTest, NackedSnapshotsChangeNothing) {
   EXPECT_NE(wrong_base.reason.find("delta against version 7"), std::string::npos);
   EXPECT_EQ(read_limit(), 10);
   EXPECT_EQ(applier.held()[0].version, 1u);
+  applier.flush_saves();
   EXPECT_EQ(LkgCache::open(dir_.path())->load(ns_).value()->version(), 1u);
   capnp::MallocMessageBuilder message;
   protocol::write_full("acme/not-mine", v1, message.initRoot<wire::Snapshot>());
@@ -113,6 +121,83 @@ TEST_F(ApplierTest, RestartServesTheCacheAndIgnoresACorruptOne) {
   EXPECT_TRUE(after_corruption.held().empty());
   EXPECT_EQ(Client::open(ns_, {.scope = scope_})->get<int64_t>("limit").error().code,
             ErrorCode::no_snapshot);
+}
+
+// Holds each last-known-good save until released, and remembers which
+// versions were saved.
+class SaveGate {
+ public:
+  LkgSaver::BeforeSave hook() {
+    return [this](const std::string&, uint64_t version) {
+      std::unique_lock lock(mu_);
+      entered_.push_back(version);
+      changed_.notify_all();
+      // Bounded: a broken test fails rather than hangs.
+      changed_.wait_for(lock, std::chrono::seconds(20), [this] { return open_; });
+    };
+  }
+  // Waits (bounded) until a save of `version` has started.
+  bool wait_entered(uint64_t version) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] {
+      return std::find(entered_.begin(), entered_.end(), version) != entered_.end();
+    });
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  std::vector<uint64_t> entered() {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<uint64_t> entered_;
+  bool open_ = false;
+};
+
+TEST_F(ApplierTest, AcksBeforeTheDiskAndTheCacheEndsWithTheNewestAckedVersion) {
+  SaveGate gate;
+  Applier applier = start(gate.hook());
+  const auto v1 = version(1, 10);
+  ASSERT_TRUE(push(applier, v1).ok);
+  EXPECT_EQ(read_limit(), 10);
+  // ACKed and live, not yet on disk: the save waits for save_acked().
+  EXPECT_FALSE(LkgCache::open(dir_.path())->load(ns_).value().has_value());
+  applier.save_acked();
+  ASSERT_TRUE(gate.wait_entered(1));
+  // While version 1 is being saved: 2 is ACKed and queued, a NACKed 3
+  // changes nothing, and 4 replaces 2 in the queue before its save starts.
+  const auto v2 = version(2, 20);
+  ASSERT_TRUE(push(applier, v2, &v1).ok);
+  applier.save_acked();
+  EXPECT_FALSE(push(applier, version(3, 30), &v2, /*tamper=*/true).ok);
+  const auto v4 = version(4, 40);
+  ASSERT_TRUE(push(applier, v4, &v2).ok);
+  applier.save_acked();
+  EXPECT_EQ(read_limit(), 40);
+  gate.open();
+  applier.flush_saves();
+  EXPECT_EQ(gate.entered(), (std::vector<uint64_t>{1, 4}));
+  auto cached = LkgCache::open(dir_.path())->load(ns_).value();
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->version(), 4u);
+  EXPECT_EQ(cached->entries(), v4.entries());
+}
+
+TEST_F(ApplierTest, DestroyingTheApplierSavesWhatWasAcked) {
+  {
+    Applier applier = start();
+    ASSERT_TRUE(push(applier, version(5, 50)).ok);
+    // Neither save_acked() nor flush_saves(): a sidecar shutting down.
+  }
+  auto cached = LkgCache::open(dir_.path())->load(ns_).value();
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->version(), 5u);
 }
 
 }  // namespace

@@ -9,14 +9,18 @@
 namespace hotswap::control {
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 bool is_key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-' || c == '/';
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s.substr(0, 80)) + "'"; }
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s.substr(0, 80)) + "'";
+}
 
 }  // namespace
 
@@ -60,7 +64,8 @@ std::expected<int64_t, std::string> parse_duration(std::string_view text) {
     auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
     if (ec != std::errc() || end != number.data() + number.size() || number.empty()) continue;
     const double ns = value * scale;
-    if (!std::isfinite(ns) || ns < 0 || ns > static_cast<double>(std::numeric_limits<int64_t>::max())) {
+    if (!std::isfinite(ns) || ns < 0 ||
+        ns > static_cast<double>(std::numeric_limits<int64_t>::max())) {
       return std::unexpected("duration '" + std::string(text) + "' is out of range");
     }
     return static_cast<int64_t>(std::llround(ns));
@@ -85,10 +90,12 @@ std::string format_duration(int64_t ns) {
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
   if (!j.is_object()) return std::unexpected("expected an object {\"type\": ..., \"value\": ...}");
   for (const auto& [field, _] : j.items()) {
-    if (field != "type" && field != "value") return std::unexpected("unknown field '" + field + "'");
+    if (field != "type" && field != "value")
+      return std::unexpected("unknown field '" + field + "'");
   }
   if (!j.contains("type") || !j["type"].is_string()) {
-    return std::unexpected("field 'type' must be one of string, int64, double, bool, json, duration");
+    return std::unexpected(
+        "field 'type' must be one of string, int64, double, bool, json, duration");
   }
   if (!j.contains("value")) return std::unexpected("field 'value' is missing");
   const std::string type = j["type"];
@@ -99,7 +106,8 @@ std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
   }
   if (type == "int64") {
     if (!v.is_number_integer()) return std::unexpected("field 'value': expected an integer");
-    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
+    if (v.is_number_unsigned() &&
+        v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
       return std::unexpected("field 'value': integer out of int64 range");
     }
     return TypedValue{type, std::to_string(v.get<int64_t>())};
@@ -152,12 +160,25 @@ Value to_value(const TypedValue& v) {
   return Value{v.text};
 }
 
-SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
+namespace {
+
+SnapshotBuilder builder_of(const Entries& entries) {
   SnapshotBuilder builder;
   for (const auto& [key, value] : entries) builder.set(key, to_value(value));
-  // Keys and values were validated on the way in: building cannot fail.
+  return builder;
+}
+
+}  // namespace
+
+// Keys and values were validated on the way in: building cannot fail.
+SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
+  SnapshotBuilder builder = builder_of(entries);
   auto unhashed = builder.build(number, {}).value();
   return std::move(builder).build(number, protocol::content_hash(unhashed)).value();
+}
+
+SnapshotData to_snapshot(const Entries& entries, uint64_t number, const ContentHash& hash) {
+  return builder_of(entries).build(number, hash).value();
 }
 
 }  // namespace hotswap::control

@@ -35,6 +35,9 @@ std::string format_duration(int64_t ns);
 Value to_value(const TypedValue& v);
 // The publishable snapshot of `entries` as version `number`, hash included.
 SnapshotData to_snapshot(const Entries& entries, uint64_t number);
+// The same with the content hash already known (the hash covers the
+// entries only, not the number).
+SnapshotData to_snapshot(const Entries& entries, uint64_t number, const ContentHash& hash);
 
 }  // namespace hotswap::control
 

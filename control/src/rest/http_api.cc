@@ -224,13 +224,22 @@ void HttpApi::Impl::version_routes() {
   server_.Post(ns + "/versions", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
-    Fields f(*body, {"message", "author", "expected_parent", "entries"});
+    Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
     PublishRequest publish;
     publish.message = f.string("message", false).value_or("");
     publish.author = author_of(req, f.string("author", false));
     publish.expected_parent = f.u64("expected_parent", false);
     publish.entries = f.object("entries", false);
+    const auto deploy = f.object("deploy", false);
     if (f.error()) return send_error(res, *f.error());
+    if (deploy) {
+      Fields d(*deploy, {"strategy", "selector"}, "deploy.");
+      publish.deploy = DeployRequest{};
+      publish.deploy->strategy = d.string("strategy", false).value_or("direct");
+      publish.deploy->selector =
+          d.string_map("selector").value_or(std::map<std::string, std::string>{});
+      if (d.error()) return send_error(res, *d.error());
+    }
     reply(res, service_.publish(req.matches[1], req.matches[2], publish), 201);
   });
   server_.Get(ns + "/versions", [this](const Request& req, Response& res) {

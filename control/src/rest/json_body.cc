@@ -54,13 +54,14 @@ ApiResult<nlohmann::json> parse_object(std::string_view text) {
   return j;
 }
 
-Fields::Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed)
-    : object_(object) {
+Fields::Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
+               std::string prefix)
+    : object_(object), prefix_(std::move(prefix)) {
   for (const auto& [field, _] : object_.items()) {
     if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
       std::string known;
       for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
-      fail("unknown field '" + field + "' (known: " + known + ")");
+      fail("unknown field '" + named(field) + "' (known: " + known + ")");
       return;
     }
   }
@@ -73,7 +74,7 @@ void Fields::fail(std::string message) {
 const nlohmann::json* Fields::find(std::string_view name, bool required) {
   auto it = object_.find(name);
   if (it == object_.end() || it->is_null()) {
-    if (required) fail("field '" + std::string(name) + "' is required");
+    if (required) fail("field '" + named(name) + "' is required");
     return nullptr;
   }
   return &*it;
@@ -83,7 +84,7 @@ std::optional<std::string> Fields::string(std::string_view name, bool required) 
   const nlohmann::json* v = find(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_string()) {
-    fail("field '" + std::string(name) + "' must be a string");
+    fail("field '" + named(name) + "' must be a string");
     return std::nullopt;
   }
   return v->get<std::string>();
@@ -93,7 +94,7 @@ std::optional<uint64_t> Fields::u64(std::string_view name, bool required) {
   const nlohmann::json* v = find(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0)) {
-    fail("field '" + std::string(name) + "' must be a non-negative integer");
+    fail("field '" + named(name) + "' must be a non-negative integer");
     return std::nullopt;
   }
   return v->get<uint64_t>();
@@ -103,7 +104,7 @@ std::optional<nlohmann::json> Fields::object(std::string_view name, bool require
   const nlohmann::json* v = find(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_object()) {
-    fail("field '" + std::string(name) + "' must be an object");
+    fail("field '" + named(name) + "' must be an object");
     return std::nullopt;
   }
   return *v;
@@ -115,7 +116,7 @@ std::optional<std::map<std::string, std::string>> Fields::string_map(std::string
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : obj->items()) {
     if (!v.is_string()) {
-      fail("field '" + std::string(name) + "." + k + "' must be a string");
+      fail("field '" + named(name) + "." + k + "' must be a string");
       return std::nullopt;
     }
     out[k] = v.get<std::string>();

@@ -24,7 +24,10 @@ ApiResult<nlohmann::json> parse_object(std::string_view text);
 // is kept in error().
 class Fields {
  public:
-  Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed);
+  // Messages name fields as `prefix` + name (e.g. "deploy." for a nested
+  // object).
+  Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
+         std::string prefix = {});
 
   std::optional<std::string> string(std::string_view name, bool required);
   std::optional<uint64_t> u64(std::string_view name, bool required);
@@ -36,8 +39,10 @@ class Fields {
  private:
   const nlohmann::json* find(std::string_view name, bool required);
   void fail(std::string message);
+  std::string named(std::string_view name) const { return prefix_ + std::string(name); }
 
   const nlohmann::json& object_;
+  const std::string prefix_;
   std::optional<ApiError> error_;
 };
 

@@ -17,13 +17,17 @@ std::string rfc3339(UnixTime t) {
 }
 
 nlohmann::json to_json(const Tenant& t) {
-  return {{"name", t.name}, {"created_at", rfc3339(t.created_at)}, {"namespaces", t.namespace_count}};
+  return {
+      {"name", t.name}, {"created_at", rfc3339(t.created_at)}, {"namespaces", t.namespace_count}};
 }
 
 nlohmann::json to_json(const Namespace& n) {
-  return {{"tenant", n.tenant},           {"name", n.name},
-          {"id", n.id()},                 {"description", n.description},
-          {"created_at", rfc3339(n.created_at)}, {"latest_version", n.latest_version},
+  return {{"tenant", n.tenant},
+          {"name", n.name},
+          {"id", n.id()},
+          {"description", n.description},
+          {"created_at", rfc3339(n.created_at)},
+          {"latest_version", n.latest_version},
           {"draft_entries", n.draft_entries}};
 }
 
@@ -34,10 +38,20 @@ nlohmann::json to_json(const Entries& entries) {
 }
 
 nlohmann::json to_json(const VersionInfo& v) {
-  return {{"namespace", v.namespace_id}, {"number", v.number},
-          {"content_hash", v.content_hash}, {"author", v.author},
-          {"message", v.message},           {"parent", v.parent},
-          {"created_at", rfc3339(v.created_at)}, {"entry_count", v.entry_count}};
+  return {{"namespace", v.namespace_id},
+          {"number", v.number},
+          {"content_hash", v.content_hash},
+          {"author", v.author},
+          {"message", v.message},
+          {"parent", v.parent},
+          {"created_at", rfc3339(v.created_at)},
+          {"entry_count", v.entry_count}};
+}
+
+nlohmann::json to_json(const Published& p) {
+  nlohmann::json out = to_json(p.version);
+  if (p.deployment) out["deployment"] = to_json(*p.deployment);
+  return out;
 }
 
 nlohmann::json to_json(const Version& v) {

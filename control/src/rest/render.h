@@ -14,6 +14,8 @@ nlohmann::json to_json(const Tenant& t);
 nlohmann::json to_json(const Namespace& n);
 nlohmann::json to_json(const Entries& entries);
 nlohmann::json to_json(const VersionInfo& v);
+// The version, plus "deployment" when the publish deployed it.
+nlohmann::json to_json(const Published& p);
 nlohmann::json to_json(const Version& v);
 nlohmann::json to_json(const Diff& d);
 nlohmann::json to_json(const InstanceView& i);

@@ -26,7 +26,9 @@ namespace {
 constexpr size_t kMaxNodeIdLength = 128;
 constexpr size_t kMaxSnapshotCache = 64;
 
-std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string text(capnp::Text::Reader t) {
+  return std::string(t.cStr(), t.size());
+}
 
 // Checks what a sidecar says about itself; empty when acceptable.
 std::string check_node(wire::NodeInfo::Reader node) {
@@ -137,7 +139,12 @@ RpcServer::RpcServer(ControlService& service, kj::Timer& timer, Options options)
       tasks_(*this) {}
 
 // TaskSet may throw from its destructor; a server going away must not.
-RpcServer::~RpcServer() noexcept {}
+RpcServer::~RpcServer() noexcept {
+  // Sidecars have applied these; recording them spares a push after restart.
+  std::vector<PushResult> results;
+  for (auto& [node, result] : answers_) results.push_back(std::move(result));
+  service_.record_results(results);
+}
 
 kj::Promise<void> RpcServer::serve(kj::ConnectionReceiver& listener) {
   return accept_loop(listener);
@@ -207,6 +214,38 @@ std::shared_ptr<const SnapshotData> RpcServer::snapshot(const std::string& names
   return shared;
 }
 
+void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
+  if (answers_.empty()) {
+    // evalLast: the answers that arrive together (one poll of many
+    // sockets) become one commit rather than one each.
+    tasks_.add(kj::evalLast([this] { record_answers(); }));
+  }
+  answers_.emplace_back(std::move(node), std::move(result));
+}
+
+void RpcServer::record_answers() {
+  auto answers = std::move(answers_);
+  answers_.clear();
+  std::vector<PushResult> results;
+  results.reserve(answers.size());
+  for (const auto& [node, result] : answers) results.push_back(result);
+  service_.record_results(results);
+  spdlog::debug("event=answers_recorded count={}", results.size());
+  for (const auto& [node, r] : answers) {
+    node->in_flight.erase(r.namespace_id);
+    if (r.ok) node->held[r.namespace_id] = r.version;
+    spdlog::info("event={} node={} ns={} version={} reason=\"{}\"", r.ok ? "ack" : "nack",
+                 r.node_id, r.namespace_id, r.version, r.reason);
+    // Still the node's current session, and something changed meanwhile.
+    if (node->dirty.erase(r.namespace_id) > 0 && nodes_.contains(r.node_id) &&
+        nodes_.at(r.node_id) == node) {
+      if (auto desired = service_.desired_of(r.node_id, r.namespace_id)) {
+        converge_node(node, r.namespace_id, *desired);
+      }
+    }
+  }
+}
+
 void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id,
                      uint64_t version) {
   auto target = snapshot(namespace_id, version);
@@ -227,18 +266,7 @@ void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id
   spdlog::debug("event=push node={} ns={} version={} delta_from={}", node->node_id, namespace_id,
                 version, base ? held : 0);
   auto done = [this, node, namespace_id, version](bool ok, std::string reason) {
-    node->in_flight.erase(namespace_id);
-    if (ok) node->held[namespace_id] = version;
-    service_.record_result(node->node_id, namespace_id, version, ok, reason);
-    spdlog::info("event={} node={} ns={} version={} reason=\"{}\"", ok ? "ack" : "nack",
-                 node->node_id, namespace_id, version, reason);
-    // Still the node's current session, and something changed meanwhile.
-    if (node->dirty.erase(namespace_id) > 0 && nodes_.contains(node->node_id) &&
-        nodes_.at(node->node_id) == node) {
-      if (auto desired = service_.desired_of(node->node_id, namespace_id)) {
-        converge_node(node, namespace_id, *desired);
-      }
-    }
+    answered(node, PushResult{node->node_id, namespace_id, version, ok, std::move(reason)});
   };
   tasks_.add(request.send()
                  .then([done](capnp::Response<wire::Sidecar::PushResults> response) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "hotswap.capnp.h"
 #include "service.h"
@@ -27,6 +28,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
 
   // Construct on the event loop's thread.
   RpcServer(ControlService& service, kj::Timer& timer, Options options);
+  // Records the answers not yet recorded.
   ~RpcServer() noexcept override;
 
   // Serves connections from `listener` until the returned promise is
@@ -52,6 +54,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void converge_node(const std::shared_ptr<Node>& node, const std::string& namespace_id,
                      uint64_t desired);
   void push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
+  // Queues a push's answer; every answer queued before the loop next waits
+  // for I/O is recorded in one store transaction (record_answers).
+  void answered(std::shared_ptr<Node> node, PushResult result);
+  // Makes the queued answers durable, then updates the nodes they came
+  // from: nothing acts on an answer before it is committed.
+  void record_answers();
   std::shared_ptr<const SnapshotData> snapshot(const std::string& namespace_id, uint64_t version);
   void taskFailed(kj::Exception&& exception) override;
 
@@ -62,6 +70,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const SnapshotData>> snapshots_;
+  // Answers received and not yet recorded, in arrival order.
+  std::vector<std::pair<std::shared_ptr<Node>, PushResult>> answers_;
   // Last, so it is destroyed first: dropping connections ends sessions,
   // which still update nodes_.
   kj::TaskSet tasks_;

@@ -1,0 +1,186 @@
+// ControlService's recording of sidecars' answers against a real SQLite
+// file: a batch of ACKs and NACKs is one commit, survives a re-open, and a
+// batch that fails leaves nothing half-applied.
+#include "service.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_store.h"
+
+namespace hotswap::control {
+namespace {
+
+template <class T>
+T must(StoreResult<T> result) {
+  if (!result) {
+    ADD_FAILURE() << "unexpected error: " << result.error().message;
+    throw std::runtime_error(result.error().message);
+  }
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+// Runs `sql` through a connection of its own (a view of the file, or a
+// change to it, independent of the store).
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+uint32_t BigEndian32(const std::string& bytes, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+  return v;
+}
+
+// Commits in the write-ahead log since it was last reset: frames of the
+// current generation (salts as in the header) that end a transaction.
+int CommitsInWal(const std::string& db_path) {
+  std::ifstream in(db_path + "-wal", std::ios::binary);
+  const std::string wal((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (wal.size() < 32) return 0;
+  const uint32_t page_size = BigEndian32(wal, 8);
+  const uint32_t salt1 = BigEndian32(wal, 16), salt2 = BigEndian32(wal, 20);
+  int commits = 0;
+  for (size_t frame = 32; frame + 24 + page_size <= wal.size(); frame += 24 + page_size) {
+    if (BigEndian32(wal, frame + 8) != salt1 || BigEndian32(wal, frame + 12) != salt2) break;
+    if (BigEndian32(wal, frame + 4) != 0) ++commits;
+  }
+  return commits;
+}
+
+class RpcAnswersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    path_ = ::testing::TempDir() + "hotswap_service_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+            std::to_string(getpid()) + "_" + std::to_string(counter++) + ".db";
+    RemoveFiles();
+    Open();
+    // acme/web version 1, deployed to n-1, n-2 and n-3.
+    must(store_->create_tenant("acme", 100));
+    must(store_->create_namespace("acme", "web", "", 101));
+    NewVersion version;
+    version.content_hash = std::string(64, 'a');
+    version.author = "alice";
+    version.entries = {{"a", {"int64", "1"}}};
+    must(store_->append_version("acme", "web", version, 102));
+    Deployment d;
+    d.namespace_id = "acme/web";
+    d.version = 1;
+    d.strategy = "direct";
+    d.state = "running";
+    d.author = "alice";
+    d.created_at = d.updated_at = 103;
+    for (const char* node : {"n-1", "n-2", "n-3"}) {
+      Instance instance;
+      instance.node_id = node;
+      instance.namespaces.push_back({"acme/web", 0, 0, std::nullopt});
+      must(store_->register_instance(instance, 103));
+      d.targets.push_back({node, "pending", "", 103});
+    }
+    deployment_id_ = must(store_->create_deployment(d)).id;
+    must(store_->set_desired_each({"n-1", "n-2", "n-3"}, "acme/web", 1));
+  }
+
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    RemoveFiles();
+  }
+
+  void Open() {
+    service_.reset();
+    store_.reset();
+    store_ = must(SqliteStore::open(path_));
+    service_ = std::make_unique<ControlService>(*store_, ControlService::Options{},
+                                                [] { return UnixTime{200}; });
+  }
+
+  void RemoveFiles() {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path_ + suffix);
+    }
+  }
+
+  static PushResult Ack(const std::string& node) { return {node, "acme/web", 1, true, ""}; }
+
+  InstanceNamespace Web(const std::string& node) {
+    return must(store_->get_instance(node)).namespaces.at(0);
+  }
+  std::string TargetStatus(const std::string& node) {
+    for (const auto& t : must(store_->get_deployment(deployment_id_)).targets) {
+      if (t.node_id == node) return t.status;
+    }
+    return "(not a target)";
+  }
+
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<ControlService> service_;
+  int64_t deployment_id_ = 0;
+};
+
+TEST_F(RpcAnswersTest, ABatchIsOneCommitAndSurvivesAReopen) {
+  const int before = CommitsInWal(path_);
+  ASSERT_GT(before, 0);
+  // An instance the store does not know (expired meanwhile) is skipped
+  // without failing the others.
+  service_->record_results({Ack("n-1"), Ack("n-gone"), Ack("n-2"),
+                            PushResult{"n-3", "acme/web", 1, false, "bad value for 'a'"}});
+  EXPECT_EQ(CommitsInWal(path_) - before, 1);
+
+  Open();  // a restarted control
+  EXPECT_EQ(Web("n-1").applied_version, 1u);
+  EXPECT_EQ(Web("n-2").applied_version, 1u);
+  EXPECT_EQ(Web("n-3").applied_version, 0u);
+  ASSERT_TRUE(Web("n-3").last_nack.has_value());
+  EXPECT_EQ(Web("n-3").last_nack->reason, "bad value for 'a'");
+  EXPECT_EQ(TargetStatus("n-1"), "acked");
+  EXPECT_EQ(TargetStatus("n-2"), "acked");
+  EXPECT_EQ(TargetStatus("n-3"), "nacked");
+  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "failed");
+}
+
+TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) {
+  // Every update of n-2's target fails, after its ACK was recorded in the
+  // same transaction.
+  RawExec(path_,
+          "CREATE TRIGGER fail_n2 BEFORE UPDATE ON deployment_targets "
+          "WHEN NEW.node_id = 'n-2' BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  service_->record_results({Ack("n-1"), Ack("n-2"), Ack("n-3")});
+  Open();
+  EXPECT_EQ(Web("n-1").applied_version, 1u);
+  EXPECT_EQ(Web("n-3").applied_version, 1u);
+  EXPECT_EQ(TargetStatus("n-1"), "acked");
+  EXPECT_EQ(TargetStatus("n-3"), "acked");
+  // n-2's failed transaction took its ACK with it.
+  EXPECT_EQ(Web("n-2").applied_version, 0u);
+  EXPECT_EQ(TargetStatus("n-2"), "pending");
+  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "running");
+
+  RawExec(path_, "DROP TRIGGER fail_n2");
+  service_->record_results({Ack("n-2")});
+  EXPECT_EQ(Web("n-2").applied_version, 1u);
+  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "succeeded");
+}
+
+}  // namespace
+}  // namespace hotswap::control
