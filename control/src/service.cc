@@ -236,7 +236,8 @@ ApiResult<Published> ControlService::publish(const std::string& tenant, const st
     if (!draft) return std::unexpected(draft.error());
     version.entries = std::move(*draft);
   }
-  const ContentHash hash = to_snapshot(version.entries, 1).content_hash();
+  SnapshotBuilder snapshot = snapshot_builder(version.entries);
+  const ContentHash hash = content_hash_of(snapshot);
   version.content_hash = protocol::to_hex(hash);
   const std::string namespace_id = tenant + "/" + name;
 
@@ -258,7 +259,7 @@ ApiResult<Published> ControlService::publish(const std::string& tenant, const st
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", namespace_id,
                published.version.number, published.version.content_hash, published.version.author);
-  recent_.put(namespace_id, to_snapshot(version.entries, published.version.number, hash));
+  recent_.put(namespace_id, std::move(snapshot).build(published.version.number, hash).value());
   if (published.deployment) deployed(*published.deployment);
   return published;
 }

@@ -160,25 +160,21 @@ Value to_value(const TypedValue& v) {
   return Value{v.text};
 }
 
-namespace {
-
-SnapshotBuilder builder_of(const Entries& entries) {
+SnapshotBuilder snapshot_builder(const Entries& entries) {
   SnapshotBuilder builder;
   for (const auto& [key, value] : entries) builder.set(key, to_value(value));
   return builder;
 }
 
-}  // namespace
-
 // Keys and values were validated on the way in: building cannot fail.
-SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
-  SnapshotBuilder builder = builder_of(entries);
-  auto unhashed = builder.build(number, {}).value();
-  return std::move(builder).build(number, protocol::content_hash(unhashed)).value();
+ContentHash content_hash_of(const SnapshotBuilder& builder) {
+  return protocol::content_hash(builder.build(1, {}).value());
 }
 
-SnapshotData to_snapshot(const Entries& entries, uint64_t number, const ContentHash& hash) {
-  return builder_of(entries).build(number, hash).value();
+SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
+  SnapshotBuilder builder = snapshot_builder(entries);
+  const ContentHash hash = content_hash_of(builder);
+  return std::move(builder).build(number, hash).value();
 }
 
 }  // namespace hotswap::control

@@ -33,11 +33,13 @@ std::string format_duration(int64_t ns);
 
 // The SDK value of a stored value (stored values are canonical: no error).
 Value to_value(const TypedValue& v);
+// The SDK builder holding `entries`, to build any version of them.
+SnapshotBuilder snapshot_builder(const Entries& entries);
+// The SHA-256 content hash of what `builder` holds (entries only: the same
+// for every version number).
+ContentHash content_hash_of(const SnapshotBuilder& builder);
 // The publishable snapshot of `entries` as version `number`, hash included.
 SnapshotData to_snapshot(const Entries& entries, uint64_t number);
-// The same with the content hash already known (the hash covers the
-// entries only, not the number).
-SnapshotData to_snapshot(const Entries& entries, uint64_t number, const ContentHash& hash);
 
 }  // namespace hotswap::control
 

@@ -229,9 +229,11 @@ void HttpApi::Impl::version_routes() {
     publish.message = f.string("message", false).value_or("");
     publish.author = author_of(req, f.string("author", false));
     publish.expected_parent = f.u64("expected_parent", false);
-    publish.entries = f.object("entries", false);
+    const bool has_entries = f.has_object("entries", false);
     const auto deploy = f.object("deploy", false);
     if (f.error()) return send_error(res, *f.error());
+    // Moved, not copied: a whole document can be large.
+    if (has_entries) publish.entries = std::move((*body)["entries"]);
     if (deploy) {
       Fields d(*deploy, {"strategy", "selector"}, "deploy.");
       publish.deploy = DeployRequest{};

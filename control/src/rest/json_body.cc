@@ -100,14 +100,19 @@ std::optional<uint64_t> Fields::u64(std::string_view name, bool required) {
   return v->get<uint64_t>();
 }
 
-std::optional<nlohmann::json> Fields::object(std::string_view name, bool required) {
+bool Fields::has_object(std::string_view name, bool required) {
   const nlohmann::json* v = find(name, required);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) return false;
   if (!v->is_object()) {
     fail("field '" + named(name) + "' must be an object");
-    return std::nullopt;
+    return false;
   }
-  return *v;
+  return true;
+}
+
+std::optional<nlohmann::json> Fields::object(std::string_view name, bool required) {
+  if (!has_object(name, required)) return std::nullopt;
+  return object_[name];
 }
 
 std::optional<std::map<std::string, std::string>> Fields::string_map(std::string_view name) {

@@ -32,6 +32,9 @@ class Fields {
   std::optional<std::string> string(std::string_view name, bool required);
   std::optional<uint64_t> u64(std::string_view name, bool required);
   std::optional<nlohmann::json> object(std::string_view name, bool required);
+  // Whether the field is present as an object (an error if present as
+  // anything else); no copy, for large objects the caller then moves out.
+  bool has_object(std::string_view name, bool required);
   std::optional<std::map<std::string, std::string>> string_map(std::string_view name);
 
   const std::optional<ApiError>& error() const { return error_; }
