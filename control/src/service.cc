@@ -485,17 +485,7 @@ void ControlService::mark_all_disconnected() {
 
 ApiResult<std::map<std::string, uint64_t>> ControlService::desired_for(
     const std::string& namespace_id) {
-  auto instances = lift(store_.list_instances());
-  if (!instances) return std::unexpected(instances.error());
-  std::map<std::string, uint64_t> desired;
-  for (const Instance& instance : *instances) {
-    for (const InstanceNamespace& n : instance.namespaces) {
-      if (n.namespace_id == namespace_id && n.desired_version != 0) {
-        desired[instance.node_id] = n.desired_version;
-      }
-    }
-  }
-  return desired;
+  return lift(store_.desired_versions(namespace_id));
 }
 
 ApiResult<uint64_t> ControlService::desired_of(const std::string& node_id,
@@ -508,14 +498,14 @@ ApiResult<uint64_t> ControlService::desired_of(const std::string& node_id,
   return uint64_t{0};
 }
 
-ApiResult<SnapshotData> ControlService::snapshot_of(const std::string& namespace_id,
-                                                    uint64_t version) {
-  if (auto recent = recent_.find(namespace_id, version)) return *recent;
+ApiResult<std::shared_ptr<const SnapshotData>> ControlService::snapshot_of(
+    const std::string& namespace_id, uint64_t version) {
+  if (auto recent = recent_.find(namespace_id, version)) return recent;
   auto parts = split_namespace_id(namespace_id);
   if (!parts) return std::unexpected(parts.error());
   auto v = get_version(parts->first, parts->second, version);
   if (!v) return std::unexpected(v.error());
-  return to_snapshot(v->entries, version);
+  return std::make_shared<const SnapshotData>(to_snapshot(v->entries, version));
 }
 
 void ControlService::record_result(const std::string& node_id, const std::string& namespace_id,

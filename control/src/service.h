@@ -10,6 +10,7 @@
 #include <expected>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -150,12 +151,15 @@ class ControlService {
   ApiResult<std::map<std::string, uint64_t>> attach(const Instance& instance);
   void heartbeat(const std::string& node_id);
   void disconnected(const std::string& node_id);
-  // Desired versions of every connected instance subscribed to `namespace_id`.
+  // The desired version of every instance subscribed to `namespace_id`
+  // that has one (the RPC side pushes to those connected). One indexed
+  // query: it runs on the push path of every deployment.
   ApiResult<std::map<std::string, uint64_t>> desired_for(const std::string& namespace_id);
   // One instance's desired version of a namespace (0 if none).
   ApiResult<uint64_t> desired_of(const std::string& node_id, const std::string& namespace_id);
   // The publishable content of a version.
-  ApiResult<SnapshotData> snapshot_of(const std::string& namespace_id, uint64_t version);
+  ApiResult<std::shared_ptr<const SnapshotData>> snapshot_of(const std::string& namespace_id,
+                                                             uint64_t version);
   // Records a sidecar's ACK or NACK and advances running deployments.
   void record_result(const std::string& node_id, const std::string& namespace_id, uint64_t version,
                      bool ok, const std::string& reason);

@@ -812,6 +812,23 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
 namespace hotswap::control {
 namespace {
 
+TEST_F(SqliteStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
+  MakeWeb();
+  for (const char* node : {"a", "b", "c"}) {
+    Instance i;
+    i.node_id = node;
+    i.host = node;
+    i.namespaces = {{"acme/web", 0, 0, std::nullopt}, {"acme/api", 0, 0, std::nullopt}};
+    must(store_->register_instance(i, 10));
+  }
+  must(store_->set_desired("a", "acme/web", 3));
+  must(store_->set_desired("b", "acme/web", 2));
+  must(store_->set_desired("c", "acme/api", 9));
+  const std::map<std::string, uint64_t> web{{"a", 3}, {"b", 2}};
+  EXPECT_EQ(must(store_->desired_versions("acme/web")), web);
+  EXPECT_TRUE(must(store_->desired_versions("acme/nope")).empty());
+}
+
 TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 10));

@@ -209,9 +209,8 @@ std::shared_ptr<const SnapshotData> RpcServer::snapshot(const std::string& names
   auto data = service_.snapshot_of(namespace_id, version);
   if (!data) return nullptr;
   if (snapshots_.size() >= kMaxSnapshotCache) snapshots_.erase(snapshots_.begin());
-  auto shared = std::make_shared<const SnapshotData>(std::move(*data));
-  snapshots_.emplace(key, shared);
-  return shared;
+  snapshots_.emplace(key, *data);
+  return *data;
 }
 
 void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {

@@ -7,6 +7,7 @@
 #define HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +84,8 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
       const std::vector<std::string>& node_ids, std::string_view namespace_id,
       uint64_t version) override;
+  StoreResult<std::map<std::string, uint64_t>> desired_versions(
+      std::string_view namespace_id) override;
   StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
                                uint64_t version) override;
   StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,

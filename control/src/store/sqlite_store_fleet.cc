@@ -251,6 +251,19 @@ StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
   });
 }
 
+StoreResult<std::map<std::string, uint64_t>> SqliteStore::desired_versions(
+    std::string_view namespace_id) {
+  return db_->read([&](Db& db) -> StoreResult<std::map<std::string, uint64_t>> {
+    std::map<std::string, uint64_t> desired;
+    HOTSWAP_RETURN_IF_ERROR(
+        db.prepare("SELECT node_id, desired_version FROM instance_namespaces "
+                   "WHERE namespace_id = ?1 AND desired_version != 0",
+                   namespace_id)
+            .each([&](Statement& row) { desired.emplace(row.text(0), row.uint64(1)); }));
+    return desired;
+  });
+}
+
 StoreResult<void> SqliteStore::set_desired(std::string_view node_id, std::string_view namespace_id,
                                            uint64_t version) {
   return db_->write([&](Db& db) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,6 +109,10 @@ class Store {
   virtual StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
       const std::vector<std::string>& node_ids, std::string_view namespace_id,
       uint64_t version) = 0;
+  // The desired version of `namespace_id` of every instance subscribed to
+  // it that has one (non-zero), by node id.
+  virtual StoreResult<std::map<std::string, uint64_t>> desired_versions(
+      std::string_view namespace_id) = 0;
   // Records an ACK: applied = version, and clears last_nack.
   virtual StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
                                        uint64_t version) = 0;
