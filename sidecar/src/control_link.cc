@@ -11,13 +11,18 @@
 namespace hotswap::sidecar {
 namespace {
 
+// An ACK is a few words: without a hint the RPC layer allocates (and
+// zeroes) a default-sized first segment for every answer.
+constexpr capnp::MessageSize kAnswerSize{16, 0};
+
 // Serves control's calls on behalf of the applier.
 class SidecarImpl final : public wire::Sidecar::Server {
  public:
   explicit SidecarImpl(Applier& applier) : applier_(applier) {}
 
   kj::Promise<void> push(PushContext context) override {
-    write(applier_.apply(context.getParams().getSnapshot()), context.getResults().initResult());
+    write(applier_.apply(context.getParams().getSnapshot()),
+          context.getResults(kAnswerSize).initResult());
     // The last-known-good save waits until the loop has nothing else to do:
     // by then this ACK (and any other ready one) has been written to
     // control. The applier outlives the loop, and its destructor saves
@@ -31,7 +36,7 @@ class SidecarImpl final : public wire::Sidecar::Server {
   kj::Promise<void> activate(ActivateContext context) override {
     auto params = context.getParams();
     write(applier_.activate(params.getNamespace(), params.getVersion()),
-          context.getResults().initResult());
+          context.getResults(kAnswerSize).initResult());
     return kj::READY_NOW;
   }
 
