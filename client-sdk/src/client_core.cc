@@ -126,7 +126,7 @@ std::expected<ClientCore::Resolved, Error> ClientCore::refresh_locked() {
       current_word_ = confirmed;
       return Resolved{current_, head, confirmed};
     }
-    auto snap = MappedSnapshot::open(names_, slot, options_.verify_checksum);
+    auto snap = MappedSnapshot::open(names_, slot, options_.verify_checksum, options_.copy_up_to);
     if (!snap) {
       // Gone: the writer evicted it after we read the slot; the active word
       // has moved on, so look again.

@@ -5,19 +5,24 @@
 namespace hotswap::detail {
 
 std::expected<std::shared_ptr<const MappedSnapshot>, Error> MappedSnapshot::open(
-    const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum) {
+    const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum,
+    size_t copy_up_to) {
   const std::string name = names.snapshot(slot.version, slot.nonce);
   auto snap = std::make_shared<MappedSnapshot>();
   snap->slot = slot;
   const void* bytes = nullptr;
   size_t size = 0;
-  if (slot.file_size <= kCopySegmentsUpTo) {
+  if (slot.file_size <= copy_up_to) {
     size = slot.file_size;
-    snap->copy.reset(new uint64_t[(size + 7) / 8]);
-    if (auto read = shm::read_whole(name, snap->copy.get(), size); !read) {
+    snap->copy = PrivateBytes::allocate(size);
+    if (snap->copy.data() == nullptr) {
+      return std::unexpected(
+          Error{ErrorCode::io, str_cat("no memory for a copy of ", name, " (", size, " bytes)")});
+    }
+    if (auto read = shm::read_whole(name, snap->copy.data(), size); !read) {
       return std::unexpected(read.error());
     }
-    bytes = snap->copy.get();
+    bytes = snap->copy.data();
   } else {
     auto segment = shm::Segment::open_read_only(name);
     if (!segment) return std::unexpected(segment.error());

@@ -10,27 +10,25 @@
 
 #include "hotswap/error.hpp"
 #include "layout.h"
+#include "private_bytes.h"
 #include "shm.h"
 
 namespace hotswap::detail {
 
-// Segments up to this size are copied into process memory rather than
-// mapped: one read of a few pages costs less than mapping, faulting in and
-// later unmapping them, which a reader does for every version it moves to.
-// Larger ones are mapped read-only and shared.
-inline constexpr size_t kCopySegmentsUpTo = 256 * 1024;
-
 // Immutable after open; the bytes go when the last reference does.
 struct MappedSnapshot {
   std::optional<shm::Segment> segment;  // a mapped segment, or
-  std::unique_ptr<uint64_t[]> copy;     // a private copy (8-aligned)
+  PrivateBytes copy;                    // a private copy
   layout::ValidatedSnapshot view;
   layout::SlotInfo slot;
 
-  // Reads (small) or maps (large) the segment the slot names and validates
-  // it against the slot.
+  // Copies (up to `copy_up_to` bytes: one read costs less than mapping,
+  // faulting in and later unmapping, which a reader does for every version
+  // it moves to) or maps the segment the slot names, and validates it
+  // against the slot.
   static std::expected<std::shared_ptr<const MappedSnapshot>, Error> open(
-      const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum);
+      const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum,
+      size_t copy_up_to);
 
   const layout::RecordHeader* find(std::string_view key) const { return layout::find(view, key); }
 };

@@ -445,32 +445,31 @@ void overwrite_value(const std::string& path, const std::string& bytes, int64_t 
   ::close(fd);
 }
 
-TEST(Reader, SmallVersionsAreReadIntoPrivateMemoryLargeOnesAreMapped) {
+// Publishes {v: kMarker, blob: `blob` bytes}, reads v through a client with
+// `options`, then overwrites v's bytes in the segment; returns what the
+// client reads afterwards.
+int64_t read_after_overwrite(size_t blob, const ClientOptions& options) {
   constexpr int64_t kMarker = 0x1122334455667788;
-  {
-    auto pub = make_publisher();
-    pub.set("v", kMarker);
-    ASSERT_TRUE(pub.publish());
-    auto client = Client::open(pub.ns()).value();
-    ASSERT_EQ(client.get<int64_t>("v").value(), kMarker);
-    // A writer changing the segment afterwards (it never does; a hostile one
-    // might) cannot change what this reader validated: it holds a copy.
-    const auto [path, bytes] = only_snapshot_segment(pub.ns());
-    overwrite_value(path, bytes, kMarker, 7);
-    EXPECT_EQ(client.get<int64_t>("v").value(), kMarker);
-  }
-  {
-    // Over the copy threshold: the reader maps the shared segment.
-    auto pub = make_publisher();
-    pub.set("v", kMarker).set("blob", std::string(512 * 1024, 'b'));
-    ASSERT_TRUE(pub.publish());
-    auto client = Client::open(pub.ns()).value();
-    ASSERT_EQ(client.get<int64_t>("v").value(), kMarker);
-    ASSERT_EQ(client.get<std::string>("blob").value().size(), 512u * 1024);
-    const auto [path, bytes] = only_snapshot_segment(pub.ns());
-    overwrite_value(path, bytes, kMarker, 7);
-    EXPECT_EQ(client.get<int64_t>("v").value(), 7) << "a large version is read in place";
-  }
+  auto pub = make_publisher();
+  pub.set("v", kMarker).set("blob", std::string(blob, 'b'));
+  EXPECT_TRUE(pub.publish());
+  auto client = Client::open(pub.ns(), options).value();
+  EXPECT_EQ(client.get<int64_t>("v").value(), kMarker);
+  EXPECT_EQ(client.get<std::string>("blob").value().size(), blob);
+  const auto [path, bytes] = only_snapshot_segment(pub.ns());
+  overwrite_value(path, bytes, kMarker, 7);
+  return client.get<int64_t>("v").value_or(-1);
+}
+
+TEST(Reader, VersionsUpToTheCopyLimitAreReadIntoPrivateMemoryLargerOnesAreMapped) {
+  constexpr int64_t kMarker = 0x1122334455667788;
+  // A writer changing a segment afterwards (it never does; a hostile one
+  // might) cannot change what a reader copied and validated.
+  EXPECT_EQ(read_after_overwrite(16, {}), kMarker);
+  // 3 MiB: copied into huge-page-advised memory by default.
+  EXPECT_EQ(read_after_overwrite(size_t{3} << 20, {}), kMarker);
+  // Over the limit the reader maps the shared segment and reads in place.
+  EXPECT_EQ(read_after_overwrite(512 * 1024, {.copy_up_to = 64 * 1024}), 7);
 }
 
 TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {

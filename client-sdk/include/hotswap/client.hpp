@@ -63,6 +63,13 @@ struct ClientOptions {
   // Verify each snapshot's full data checksum when it is first mapped (about
   // 7 ms per 64 MiB). Header, records, table and offsets are checked regardless.
   bool verify_checksum = true;
+  // Versions up to this many bytes are copied into this process's memory
+  // (huge pages from 2 MiB, where the kernel has them) once per version;
+  // larger ones are mapped and shared. A copy is cheaper to take than a
+  // mapping is to set up and tear down, makes lookups in big snapshots
+  // faster (no page-table walks), and cannot change under the reader;
+  // mapping saves memory when many processes read a big namespace.
+  size_t copy_up_to = size_t{16} << 20;
 };
 
 // A key resolved once and then read in nanoseconds: get() loads the active
@@ -119,8 +126,7 @@ class Handle {
   void store(const detail::Resolution& r) const {
     if (r.status != HOTSWAP_OK) return;
     uint32_t seq = seq_.load(std::memory_order_relaxed);
-    if ((seq & 1) != 0 ||
-        !seq_.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) {
+    if ((seq & 1) != 0 || !seq_.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) {
       return;
     }
     // The acquire CAS keeps these stores after the odd seq_ is visible.
