@@ -181,36 +181,41 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   EXPECT_EQ(must(store_->get_tenant("acme")).created_at, 100);
 }
 
-TEST_F(SqliteStoreTest, EntriesTablesOfASchemaOneFileAreRebuiltKeepingTheirRows) {
+TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
   MakeWeb();
   must(store_->put_draft_entry("acme", "web", "d", {"int64", "4"}));
   must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  Entries other{{"x", {"string", "with \"quotes\" and \\"}}};
+  must(store_->append_version("acme", "web", VersionOf(other), 51));
   store_.reset();
-  // Back to the schema-1 layout of the entry tables (rowid tables), rows kept.
-  for (const char* table : {"version_entries", "draft_entries"}) {
-    const std::string t = table;
-    RawQuery(path_, "PRAGMA foreign_keys = OFF; CREATE TABLE old_" + t + " AS SELECT * FROM " + t +
-                        "; DROP TABLE " + t + "; ALTER TABLE old_" + t + " RENAME TO " + t);
-  }
-  RawQuery(path_, "DELETE FROM schema_migrations WHERE version >= 2");
-  ASSERT_EQ(RawQuery(path_,
-                     "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = "
-                     "'version_entries'"),
-            "0");
+  // Back to the schema-1 layout: entries as rows of rowid tables.
+  RawQuery(path_,
+           "PRAGMA foreign_keys = OFF;"
+           "CREATE TABLE version_entries (namespace_id INTEGER NOT NULL, version INTEGER NOT NULL,"
+           "  key TEXT NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL,"
+           "  PRIMARY KEY (namespace_id, version, key)) STRICT;"
+           "INSERT INTO version_entries SELECT v.namespace_id, v.number, e.key,"
+           "  json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]')"
+           "  FROM versions v, json_each(v.entries) e;"
+           "ALTER TABLE versions DROP COLUMN entries;"
+           "CREATE TABLE old_draft AS SELECT * FROM draft_entries; DROP TABLE draft_entries;"
+           "ALTER TABLE old_draft RENAME TO draft_entries;"
+           "DELETE FROM schema_migrations WHERE version >= 2");
+  ASSERT_EQ(RawCount(path_, "version_entries"), 4);
   Reopen();
-  for (const char* table : {"version_entries", "draft_entries"}) {
-    EXPECT_EQ(RawQuery(path_, std::string("SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master "
-                                          "WHERE name = '") +
-                                  table + "'"),
-              "1")
-        << table;
-  }
   EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, Abc());
+  EXPECT_EQ(must(store_->get_version("acme", "web", 2)).entries, other);
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'version_entries'"),
+            "0");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master "
+                     "WHERE name = 'draft_entries'"),
+            "1");
   Entries draft{{"d", {"int64", "4"}}};
   EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
-  // The cascade from a version to its entries still holds.
+  // The cascades from a namespace still hold.
   must(store_->delete_namespace("acme", "web"));
-  EXPECT_EQ(RawCount(path_, "version_entries"), 0);
+  EXPECT_EQ(RawCount(path_, "versions"), 0);
   EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
 }
 
@@ -363,9 +368,10 @@ TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   MakeWeb();
   must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
   must(store_->put_draft_entry("acme", "web", "kept", {"int64", "1"}));
-  // Make the third entry insert fail, after the version row and two entries.
+  // Make the draft's third entry fail, after the version row and two
+  // draft rows were written.
   RawQuery(path_,
-           "CREATE TRIGGER boom BEFORE INSERT ON version_entries WHEN NEW.key = 'boom' "
+           "CREATE TRIGGER boom BEFORE INSERT ON draft_entries WHEN NEW.key = 'boom' "
            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   Entries entries{{"a", {"int64", "1"}}, {"b", {"int64", "2"}}, {"boom", {"int64", "3"}}};
   EXPECT_TRUE(IsError(store_->append_version("acme", "web", VersionOf(entries, 1, true), 51),
@@ -375,7 +381,7 @@ TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   Entries draft{{"kept", {"int64", "1"}}};
   EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
   EXPECT_EQ(RawCount(path_, "versions"), 1);
-  EXPECT_EQ(RawCount(path_, "version_entries"), 3);
+  EXPECT_EQ(RawCount(path_, "draft_entries"), 1);
   // And the connection is usable afterwards.
   RawQuery(path_, "DROP TRIGGER boom");
   EXPECT_EQ(must(store_->append_version("acme", "web", VersionOf(entries, 1), 52)).number, 2u);
@@ -471,7 +477,6 @@ TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
   EXPECT_EQ(must(store_->get_deployment(kept.id)).targets.size(), 1u);
   // Only the other namespace's rows remain.
   EXPECT_EQ(RawCount(path_, "versions"), 1);
-  EXPECT_EQ(RawCount(path_, "version_entries"), 3);
   EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
   EXPECT_EQ(RawCount(path_, "deployment_targets"), 1);
 
@@ -888,7 +893,7 @@ TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
   EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 0u);
   EXPECT_TRUE(must(store_->get_draft("acme", "web")).empty());
   EXPECT_TRUE(must(store_->list_deployments("acme/web")).empty());
-  EXPECT_EQ(RawCount(path_, "version_entries"), 0);
+  EXPECT_EQ(RawCount(path_, "versions"), 0);
 }
 
 TEST_F(SqliteStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {

@@ -140,6 +140,17 @@ INSERT INTO draft_entries_v2 SELECT namespace_id, key, type, text FROM draft_ent
 DROP TABLE draft_entries;
 ALTER TABLE draft_entries_v2 RENAME TO draft_entries;
 )sql"},
+    // A version's entries are one JSON document in its row
+    // ({"key": ["type", "text"], ...}): versions are immutable and read
+    // whole, and a publish then writes one row, not a row per entry.
+    {3, R"sql(
+ALTER TABLE versions ADD COLUMN entries TEXT NOT NULL DEFAULT '{}';
+UPDATE versions SET entries = COALESCE(
+  (SELECT json_group_object(key, json_array(type, text)) FROM version_entries e
+   WHERE e.namespace_id = versions.namespace_id AND e.version = versions.number),
+  '{}');
+DROP TABLE version_entries;
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

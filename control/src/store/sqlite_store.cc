@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 
@@ -111,33 +113,33 @@ StoreResult<void> replace_draft(Db& db, int64_t ns, const Entries& entries) {
   return {};
 }
 
+// The stored form of a version's entries: {"key": ["type", "text"], ...}.
+std::string encode_entries(const Entries& entries) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : entries) out[key] = {value.type, value.text};
+  return out.dump();
+}
+
+StoreResult<Entries> decode_entries(Db& db, const std::string& text) {
+  Entries entries;
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return std::unexpected(db.error("reading entries", "not a JSON object"));
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_array() || value.size() != 2 || !value[0].is_string() || !value[1].is_string()) {
+      return std::unexpected(db.error("reading entries", "entry '" + key + "' is malformed"));
+    }
+    entries.emplace(key, TypedValue{value[0].get<std::string>(), value[1].get<std::string>()});
+  }
+  return entries;
+}
+
 StoreResult<void> insert_version(Db& db, int64_t ns, const VersionInfo& info,
                                  const Entries& entries) {
   HOTSWAP_RETURN_IF_ERROR(
       db.exec("INSERT INTO versions (namespace_id, number, parent, content_hash, author, message, "
-              "created_at, entry_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+              "created_at, entry_count, entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
               ns, info.number, info.parent, info.content_hash, info.author, info.message,
-              info.created_at, info.entry_count));
-  // Rows go in groups: one statement step per group rather than per entry
-  // (a publish of a whole document is mostly this). A group's statement is
-  // prepared once per size and cached.
-  constexpr size_t kGroup = 32;
-  auto it = entries.begin();
-  for (size_t left = entries.size(); left > 0;) {
-    const size_t n = std::min(left, kGroup);
-    std::string sql =
-        "INSERT INTO version_entries (namespace_id, version, key, type, text) VALUES ";
-    for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?1, ?2, ?, ?, ?)" : ", (?1, ?2, ?, ?, ?)";
-    Statement rows = db.prepare(sql, ns, info.number);
-    for (size_t i = 0; i < n; ++i, ++it) {
-      const int first = 3 + static_cast<int>(i) * 3;
-      rows.bind(first, it->first);
-      rows.bind(first + 1, it->second.type);
-      rows.bind(first + 2, it->second.text);
-    }
-    HOTSWAP_RETURN_IF_ERROR(rows.run());
-    left -= n;
-  }
+              info.created_at, info.entry_count, encode_entries(entries)));
   return {};
 }
 
@@ -347,10 +349,12 @@ StoreResult<Version> SqliteStore::get_version(std::string_view tenant, std::stri
                     .one([&](Statement& row) { return read_version(row, id); },
                          sqlite::version_not_found(id, number));
     if (!info) return std::unexpected(std::move(info.error()));
-    auto entries = read_entries(db.prepare(
-        "SELECT key, type, text FROM version_entries WHERE namespace_id = ?1 AND version = ?2 "
-        "ORDER BY key",
-        *ns, number));
+    auto text =
+        db.prepare("SELECT entries FROM versions WHERE namespace_id = ?1 AND number = ?2", *ns,
+                   number)
+            .one([](Statement& row) { return row.text(0); }, sqlite::version_not_found(id, number));
+    if (!text) return std::unexpected(std::move(text.error()));
+    auto entries = decode_entries(db, *text);
     if (!entries) return std::unexpected(std::move(entries.error()));
     return Version{std::move(*info), std::move(*entries)};
   });
