@@ -51,7 +51,8 @@ struct Options {
   int runs = 0;  // 0: 200 with one sidecar, 50 with more
   int warmup = 5;
   int keys = 100;
-  int heartbeat_ms = 5000;  // control's default
+  int heartbeat_ms = 5000;       // control's default
+  int max_pushes_in_flight = 0;  // 0: control's default
   int timeout_s = 30;
   std::string out;
   // --reader mode (internal)
@@ -152,10 +153,22 @@ class Cluster {
   // test setting: 200 sidecars would make ~670 committed heartbeat writes a
   // second); this runs control's default, 5 s (--heartbeat-ms).
   void start_control() {
-    control_ = std::make_unique<Process>(Process::spawn(
-        {test::control_binary(), "--data-dir", data_dir_ + "/control", "--http-listen",
-         "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0", "--heartbeat-interval-ms",
-         std::to_string(options_.heartbeat_ms), "--log-level", "warn"}));
+    std::vector<std::string> args = {test::control_binary(),
+                                     "--data-dir",
+                                     data_dir_ + "/control",
+                                     "--http-listen",
+                                     "127.0.0.1:0",
+                                     "--rpc-listen",
+                                     "127.0.0.1:0",
+                                     "--heartbeat-interval-ms",
+                                     std::to_string(options_.heartbeat_ms),
+                                     "--log-level",
+                                     "warn"};
+    if (options_.max_pushes_in_flight > 0) {
+      args.insert(args.end(),
+                  {"--max-pushes-in-flight", std::to_string(options_.max_pushes_in_flight)});
+    }
+    control_ = std::make_unique<Process>(Process::spawn(args));
     auto ready = control_->read_line_containing("hotswap-control ready", 30s);
     if (!ready) throw std::runtime_error("hotswap-control did not start");
     int http = 0;
@@ -524,6 +537,9 @@ int main(int argc, char** argv) {
   app.add_option("--runs", o.runs, "measured releases (default 200 single, 50 fleet)");
   app.add_option("--warmup", o.warmup, "releases before measuring")->check(CLI::Range(0, 1000));
   app.add_option("--keys", o.keys, "keys per published document")->check(CLI::Range(1, 100000));
+  app.add_option("--max-pushes-in-flight", o.max_pushes_in_flight,
+                 "control's --max-pushes-in-flight (default: control's own)")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--heartbeat-ms", o.heartbeat_ms, "control's --heartbeat-interval-ms")
       ->check(CLI::Range(100, 3600000));
   app.add_option("--timeout", o.timeout_s, "seconds one release may take")

@@ -4,11 +4,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <kj/async-unix.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <kj/async-unix.h>
 #include <thread>
 
 #include "rest/http_api.h"
@@ -55,6 +55,7 @@ struct Flags {
   int64_t instance_ttl_s = 15;
   int64_t instance_expiry_s = 3600;
   size_t max_body_bytes = 8 << 20;
+  size_t max_pushes_in_flight = 1024;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
 };
 
@@ -81,7 +82,8 @@ int run(const Flags& flags) {
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
   RpcServer rpc(service, io.provider->getTimer(),
-                {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms)});
+                {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
+                 .max_pushes_in_flight = flags.max_pushes_in_flight});
   service.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
@@ -104,9 +106,8 @@ int run(const Flags& flags) {
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
                      [&service, expiry] { service.expire_instances(expiry); });
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
-  auto served = rpc.serve(*listener).exclusiveJoin(kj::mv(sweep)).then([]() -> siginfo_t {
-    return {};
-  });
+  auto served =
+      rpc.serve(*listener).exclusiveJoin(kj::mv(sweep)).then([]() -> siginfo_t { return {}; });
   const siginfo_t info = stop.exclusiveJoin(kj::mv(served)).wait(io.waitScope);
   spdlog::info("event=shutdown signal={}", info.si_signo);
   api.stop();
@@ -120,13 +121,18 @@ int main(int argc, char** argv) {
   CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
   Flags flags;
   app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
-  app.add_option("--http-listen", flags.http_listen, "REST address host:port (HOTSWAP_HTTP_LISTEN)");
-  app.add_option("--rpc-listen", flags.rpc_listen, "sidecar RPC address host:port (HOTSWAP_RPC_LISTEN)");
+  app.add_option("--http-listen", flags.http_listen,
+                 "REST address host:port (HOTSWAP_HTTP_LISTEN)");
+  app.add_option("--rpc-listen", flags.rpc_listen,
+                 "sidecar RPC address host:port (HOTSWAP_RPC_LISTEN)");
   app.add_option("--heartbeat-interval-ms", flags.heartbeat_ms, "sidecar heartbeat interval");
   app.add_option("--instance-ttl", flags.instance_ttl_s, "seconds without heartbeat until stale");
   app.add_option("--instance-expiry", flags.instance_expiry_s,
                  "seconds without heartbeat until an instance is removed");
   app.add_option("--max-body-bytes", flags.max_body_bytes, "largest accepted request body");
+  app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
+                 "pushes awaiting an answer at most, across all sidecars (the rest queue)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

@@ -303,6 +303,31 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
   (void)Writer::remove(api, "node-both");
 }
 
+TEST_F(System, PushesBeyondTheInFlightLimitWaitTheirTurnAndAllArrive) {
+  // A control that lets one push await its answer at a time.
+  control_ = std::make_unique<ControlProcess>(
+      ControlProcess::start(data_.path() + "/control-limited", {"--max-pushes-in-flight", "1"}));
+  rest_ = std::make_unique<Rest>(control_->http_port());
+  rest_->create_namespace(tenant_, "web");
+  const std::vector<std::string> nodes = {"node-1", "node-2", "node-3", "node-4"};
+  for (const auto& node : nodes) sidecar(node);
+  ASSERT_TRUE(eventually([&] {
+    return std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) { return connected(n); });
+  }));
+  for (int64_t limit : {1, 2}) {
+    const uint64_t v = rest_->publish(ns_, {{"limit", int_entry(limit)}});
+    rest_->deploy(ns_, v);
+    ASSERT_TRUE(eventually([&] {
+      return std::all_of(nodes.begin(), nodes.end(),
+                         [&](const auto& n) { return applied(n, ns_) == v; });
+    })) << "version "
+        << v << " did not reach every sidecar";
+  }
+  for (const auto& node : nodes) {
+    EXPECT_EQ(Client::open(ns_, {.scope = node})->get<int64_t>("limit").value(), 2) << node;
+  }
+}
+
 // Writes raw bytes to control's RPC port; true if the server then closed
 // the connection (read returns 0 or an error).
 bool rpc_drops(int port, const std::string& bytes) {

@@ -247,10 +247,36 @@ void RpcServer::record_answers() {
 
 void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id,
                      uint64_t version) {
+  node->in_flight.insert(namespace_id);
+  if (pushes_in_flight_ >= std::max<size_t>(options_.max_pushes_in_flight, 1)) {
+    queued_pushes_.push_back({std::move(node), namespace_id, version});
+    return;
+  }
+  send_push(std::move(node), namespace_id, version);
+}
+
+void RpcServer::push_done() {
+  --pushes_in_flight_;
+  while (pushes_in_flight_ < std::max<size_t>(options_.max_pushes_in_flight, 1) &&
+         !queued_pushes_.empty()) {
+    QueuedPush next = std::move(queued_pushes_.front());
+    queued_pushes_.pop_front();
+    auto current = nodes_.find(next.node->node_id);
+    if (current == nodes_.end() || current->second != next.node) {
+      next.node->in_flight.erase(next.namespace_id);  // gone; its next attach pushes again
+      continue;
+    }
+    send_push(std::move(next.node), next.namespace_id, next.version);
+  }
+}
+
+void RpcServer::send_push(std::shared_ptr<Node> node, const std::string& namespace_id,
+                          uint64_t version) {
   auto target = snapshot(namespace_id, version);
   if (!target) {
     spdlog::error("event=push_skipped node={} ns={} version={} error=\"version not found\"",
                   node->node_id, namespace_id, version);
+    node->in_flight.erase(namespace_id);
     return;
   }
   auto request = node->sidecar.pushRequest();
@@ -261,14 +287,15 @@ void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id
   } else {
     protocol::write_full(namespace_id, *target, request.initSnapshot());
   }
-  node->in_flight.insert(namespace_id);
+  ++pushes_in_flight_;
   spdlog::debug("event=push node={} ns={} version={} delta_from={}", node->node_id, namespace_id,
                 version, base ? held : 0);
   auto done = [this, node, namespace_id, version](bool ok, std::string reason) {
     answered(node, PushResult{node->node_id, namespace_id, version, ok, std::move(reason)});
   };
   tasks_.add(request.send()
-                 .then([done](capnp::Response<wire::Sidecar::PushResults> response) {
+                 .then([this, done](capnp::Response<wire::Sidecar::PushResults> response) {
+                   push_done();
                    auto result = response.getResult();
                    if (result.isAck()) {
                      done(true, "");
@@ -278,6 +305,7 @@ void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id
                  })
                  .catch_([this, node, namespace_id](kj::Exception&& e) {
                    // The connection went away; the next attach pushes again.
+                   push_done();
                    node->in_flight.erase(namespace_id);
                    spdlog::warn("event=push_failed node={} ns={} error=\"{}\"", node->node_id,
                                 namespace_id, e.getDescription().cStr());

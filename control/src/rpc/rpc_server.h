@@ -9,6 +9,7 @@
 #include <kj/async-io.h>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,6 +25,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
  public:
   struct Options {
     std::chrono::milliseconds heartbeat_interval{5000};
+    // Pushes awaiting their answer at most, across all sidecars; the rest
+    // wait their turn. Bounded so that a deployment to thousands does not
+    // wake them all at once (on shared hosts, a thundering herd).
+    size_t max_pushes_in_flight = 1024;
   };
 
   // Construct on the event loop's thread.
@@ -53,7 +58,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void session_ended(const std::string& node_id, uint64_t session_id);
   void converge_node(const std::shared_ptr<Node>& node, const std::string& namespace_id,
                      uint64_t desired);
+  // Sends the push now if fewer than max_pushes_in_flight are outstanding,
+  // else queues it (the node counts it as in flight either way).
   void push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
+  void send_push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
+  // A push was answered or failed: sends the next queued ones.
+  void push_done();
   // Queues a push's answer; every answer queued before the loop next waits
   // for I/O is recorded in one store transaction (record_answers).
   void answered(std::shared_ptr<Node> node, PushResult result);
@@ -70,6 +80,13 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const SnapshotData>> snapshots_;
+  struct QueuedPush {
+    std::shared_ptr<Node> node;
+    std::string namespace_id;
+    uint64_t version;
+  };
+  size_t pushes_in_flight_ = 0;
+  std::deque<QueuedPush> queued_pushes_;
   // Answers received and not yet recorded, in arrival order.
   std::vector<std::pair<std::shared_ptr<Node>, PushResult>> answers_;
   // Last, so it is destroyed first: dropping connections ends sessions,
