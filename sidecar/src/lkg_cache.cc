@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -92,8 +93,28 @@ std::expected<std::optional<SnapshotData>, Error> LkgCache::load(std::string_vie
   }
 }
 
+namespace {
+
+// Starts `body` on a thread that takes no signals: SIGTERM must reach the
+// main thread, whose event loop turns it into a clean shutdown (a signal
+// the kernel hands to another thread kills the process). The mask is set
+// before the thread exists, so there is no window.
+template <class Body>
+std::thread start_without_signals(Body&& body) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+  std::thread thread(std::forward<Body>(body));
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return thread;
+}
+
+}  // namespace
+
 LkgSaver::LkgSaver(LkgCache cache, BeforeSave before_save)
-    : cache_(std::move(cache)), before_save_(std::move(before_save)), thread_([this] { run(); }) {}
+    : cache_(std::move(cache)),
+      before_save_(std::move(before_save)),
+      thread_(start_without_signals([this] { run(); })) {}
 
 LkgSaver::~LkgSaver() {
   {

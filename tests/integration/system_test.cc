@@ -303,6 +303,24 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
   (void)Writer::remove(api, "node-both");
 }
 
+TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
+  Process& node = sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  // A push makes the sidecar start its disk-cache thread: SIGTERM must
+  // still reach the main thread and end in a clean exit.
+  const uint64_t v = rest_->publish(ns_, {{"limit", int_entry(1)}});
+  rest_->deploy(ns_, v);
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+  node.signal(SIGTERM);
+  auto status = node.wait(20s);
+  ASSERT_TRUE(status) << "the sidecar did not stop";
+  EXPECT_EQ(test::exit_code(*status), 0);
+  control_->process().signal(SIGTERM);
+  auto control_status = control_->process().wait(20s);
+  ASSERT_TRUE(control_status) << "control did not stop";
+  EXPECT_EQ(test::exit_code(*control_status), 0);
+}
+
 TEST_F(System, PushesBeyondTheInFlightLimitWaitTheirTurnAndAllArrive) {
   // A control that lets one push await its answer at a time.
   control_ = std::make_unique<ControlProcess>(
