@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/sqlite_store.h"
+#include "test_db_file.h"
 
 namespace hotswap::control {
 namespace {
@@ -68,11 +69,8 @@ int CommitsInWal(const std::string& db_path) {
 class RpcAnswersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    path_ = ::testing::TempDir() + "hotswap_service_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-            std::to_string(getpid()) + "_" + std::to_string(counter++) + ".db";
-    RemoveFiles();
+    path_ = test_db_path("hotswap_service_");
+    remove_db_files(path_);
     Open();
     // acme/web version 1, deployed to n-1, n-2 and n-3.
     must(store_->create_tenant("acme", 100));
@@ -103,7 +101,7 @@ class RpcAnswersTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    RemoveFiles();
+    remove_db_files(path_);
   }
 
   void Open() {
@@ -112,12 +110,6 @@ class RpcAnswersTest : public ::testing::Test {
     store_ = must(SqliteStore::open(path_));
     service_ = std::make_unique<ControlService>(*store_, ControlService::Options{},
                                                 [] { return UnixTime{200}; });
-  }
-
-  void RemoveFiles() {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::filesystem::remove(path_ + suffix);
-    }
   }
 
   static PushResult Ack(const std::string& node) { return {node, "acme/web", 1, true, ""}; }

@@ -2,6 +2,7 @@
 // operation and its errors, rollback of failed writes, durability across a
 // re-open, and concurrent writers.
 #include "store/sqlite_store.h"
+#include "test_db_file.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -131,17 +132,14 @@ std::vector<uint64_t> Numbers(const std::vector<VersionInfo>& versions) {
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    path_ = ::testing::TempDir() + "hotswap_store_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-            std::to_string(getpid()) + "_" + std::to_string(counter++) + ".db";
-    RemoveFiles();
+    path_ = test_db_path("hotswap_store_");
+    remove_db_files(path_);
     store_ = Open();
   }
 
   void TearDown() override {
     store_.reset();
-    RemoveFiles();
+    remove_db_files(path_);
   }
 
   std::unique_ptr<SqliteStore> Open() { return must(SqliteStore::open(path_)); }
@@ -149,12 +147,6 @@ class SqliteStoreTest : public ::testing::Test {
   void Reopen() {
     store_.reset();
     store_ = Open();
-  }
-
-  void RemoveFiles() {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::filesystem::remove(path_ + suffix);
-    }
   }
 
   // Tenant "acme" with namespace "web".
@@ -232,7 +224,7 @@ TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {
 
 TEST_F(SqliteStoreTest, FileThatIsNotADatabaseIsRefused) {
   store_.reset();
-  RemoveFiles();
+  remove_db_files(path_);
   std::ofstream(path_) << std::string(4096, 'x');
   EXPECT_TRUE(IsError(SqliteStore::open(path_), StoreErrorCode::internal, path_));
   const std::string missing_dir = path_ + ".nodir/store.db";
