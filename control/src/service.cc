@@ -79,9 +79,9 @@ ApiResult<std::pair<std::string, std::string>> split_namespace_id(std::string_vi
 }
 
 namespace {
-// A few per namespace being released at once is plenty: the push follows
-// the publish within milliseconds.
-constexpr size_t kRecentSnapshots = 16;
+// Versions being pushed and the ones sidecars hold as delta bases: a few
+// per namespace being released at once.
+constexpr size_t kRecentSnapshots = 64;
 }  // namespace
 
 ControlService::ControlService(Store& store, Options options, Clock clock)
@@ -259,7 +259,8 @@ ApiResult<Published> ControlService::publish(const std::string& tenant, const st
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", namespace_id,
                published.version.number, published.version.content_hash, published.version.author);
-  recent_.put(namespace_id, std::move(snapshot).build(published.version.number, hash).value());
+  recent_.put(namespace_id, std::make_shared<const SnapshotData>(
+                                std::move(snapshot).build(published.version.number, hash).value()));
   if (published.deployment) deployed(*published.deployment);
   return published;
 }
@@ -505,7 +506,9 @@ ApiResult<std::shared_ptr<const SnapshotData>> ControlService::snapshot_of(
   if (!parts) return std::unexpected(parts.error());
   auto v = get_version(parts->first, parts->second, version);
   if (!v) return std::unexpected(v.error());
-  return std::make_shared<const SnapshotData>(to_snapshot(v->entries, version));
+  auto built = std::make_shared<const SnapshotData>(to_snapshot(v->entries, version));
+  recent_.put(namespace_id, built);
+  return built;
 }
 
 void ControlService::record_result(const std::string& node_id, const std::string& namespace_id,

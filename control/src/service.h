@@ -157,7 +157,7 @@ class ControlService {
   ApiResult<std::map<std::string, uint64_t>> desired_for(const std::string& namespace_id);
   // One instance's desired version of a namespace (0 if none).
   ApiResult<uint64_t> desired_of(const std::string& node_id, const std::string& namespace_id);
-  // The publishable content of a version.
+  // The publishable content of a version (from memory when recent).
   ApiResult<std::shared_ptr<const SnapshotData>> snapshot_of(const std::string& namespace_id,
                                                              uint64_t version);
   // Records a sidecar's ACK or NACK and advances running deployments.
@@ -203,8 +203,8 @@ class ControlService {
   Options options_;
   Clock clock_;
   PushTrigger* trigger_ = nullptr;
-  // The snapshots of the latest publishes: a push right after a publish
-  // need not read the version back from the store.
+  // The snapshots of the latest publishes and pushes: a push right after a
+  // publish, and a delta against a recent version, need no store read.
   RecentSnapshots recent_;
 };
 

@@ -24,7 +24,6 @@ struct RpcServer::Node {
 namespace {
 
 constexpr size_t kMaxNodeIdLength = 128;
-constexpr size_t kMaxSnapshotCache = 64;
 
 std::string text(capnp::Text::Reader t) {
   return std::string(t.cStr(), t.size());
@@ -204,13 +203,8 @@ void RpcServer::converge_node(const std::shared_ptr<Node>& node, const std::stri
 
 std::shared_ptr<const SnapshotData> RpcServer::snapshot(const std::string& namespace_id,
                                                         uint64_t version) {
-  const auto key = std::make_pair(namespace_id, version);
-  if (auto it = snapshots_.find(key); it != snapshots_.end()) return it->second;
-  auto data = service_.snapshot_of(namespace_id, version);
-  if (!data) return nullptr;
-  if (snapshots_.size() >= kMaxSnapshotCache) snapshots_.erase(snapshots_.begin());
-  snapshots_.emplace(key, *data);
-  return *data;
+  auto data = service_.snapshot_of(namespace_id, version);  // cached by the service
+  return data ? *data : nullptr;
 }
 
 void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
@@ -248,7 +242,7 @@ void RpcServer::record_answers() {
 void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id,
                      uint64_t version) {
   node->in_flight.insert(namespace_id);
-  if (pushes_in_flight_ >= std::max<size_t>(options_.max_pushes_in_flight, 1)) {
+  if (!push_slot_free()) {
     queued_pushes_.push_back({std::move(node), namespace_id, version});
     return;
   }
@@ -257,8 +251,7 @@ void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id
 
 void RpcServer::push_done() {
   --pushes_in_flight_;
-  while (pushes_in_flight_ < std::max<size_t>(options_.max_pushes_in_flight, 1) &&
-         !queued_pushes_.empty()) {
+  while (push_slot_free() && !queued_pushes_.empty()) {
     QueuedPush next = std::move(queued_pushes_.front());
     queued_pushes_.pop_front();
     auto current = nodes_.find(next.node->node_id);

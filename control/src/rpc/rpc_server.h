@@ -8,6 +8,7 @@
 
 #include <kj/async-io.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -64,6 +65,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void send_push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
   // A push was answered or failed: sends the next queued ones.
   void push_done();
+  // Whether another push may go out now (a limit of 0 counts as 1).
+  bool push_slot_free() const {
+    return pushes_in_flight_ < std::max<size_t>(options_.max_pushes_in_flight, 1);
+  }
   // Queues a push's answer; every answer queued before the loop next waits
   // for I/O is recorded in one store transaction (record_answers).
   void answered(std::shared_ptr<Node> node, PushResult result);
@@ -79,7 +84,6 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   const kj::Executor& executor_;
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
-  std::map<std::pair<std::string, uint64_t>, std::shared_ptr<const SnapshotData>> snapshots_;
   struct QueuedPush {
     std::shared_ptr<Node> node;
     std::string namespace_id;
