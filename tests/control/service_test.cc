@@ -17,32 +17,10 @@
 #include <vector>
 
 #include "store/sqlite_store.h"
-#include "test_db_file.h"
+#include "store_test_support.h"
 
 namespace hotswap::control {
 namespace {
-
-template <class T>
-T must(StoreResult<T> result) {
-  if (!result) {
-    ADD_FAILURE() << "unexpected error: " << result.error().message;
-    throw std::runtime_error(result.error().message);
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
-
-// Runs `sql` through a connection of its own (a view of the file, or a
-// change to it, independent of the store).
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
 
 uint32_t BigEndian32(const std::string& bytes, size_t at) {
   uint32_t v = 0;
@@ -154,9 +132,9 @@ TEST_F(RpcAnswersTest, ABatchIsOneCommitAndSurvivesAReopen) {
 TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) {
   // Every update of n-2's target fails, after its ACK was recorded in the
   // same transaction.
-  RawExec(path_,
-          "CREATE TRIGGER fail_n2 BEFORE UPDATE ON deployment_targets "
-          "WHEN NEW.node_id = 'n-2' BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  RawQuery(path_,
+           "CREATE TRIGGER fail_n2 BEFORE UPDATE ON deployment_targets "
+           "WHEN NEW.node_id = 'n-2' BEGIN SELECT RAISE(ABORT, 'injected'); END");
   service_->record_results({Ack("n-1"), Ack("n-2"), Ack("n-3")});
   Open();
   EXPECT_EQ(Web("n-1").applied_version, 1u);
@@ -168,7 +146,7 @@ TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) 
   EXPECT_EQ(TargetStatus("n-2"), "pending");
   EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "running");
 
-  RawExec(path_, "DROP TRIGGER fail_n2");
+  RawQuery(path_, "DROP TRIGGER fail_n2");
   service_->record_results({Ack("n-2")});
   EXPECT_EQ(Web("n-2").applied_version, 1u);
   EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "succeeded");

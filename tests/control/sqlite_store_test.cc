@@ -2,7 +2,7 @@
 // operation and its errors, rollback of failed writes, durability across a
 // re-open, and concurrent writers.
 #include "store/sqlite_store.h"
-#include "test_db_file.h"
+#include "store_test_support.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -21,17 +21,6 @@
 namespace hotswap::control {
 namespace {
 
-// The value of a result that must have succeeded; fails the test (by
-// throwing, which GoogleTest reports) otherwise.
-template <class T>
-T must(StoreResult<T> result) {
-  if (!result) {
-    ADD_FAILURE() << "unexpected error: " << result.error().message;
-    throw std::runtime_error(result.error().message);
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
-
 template <class T>
 ::testing::AssertionResult IsError(const StoreResult<T>& result, StoreErrorCode code,
                                    std::string_view text) {
@@ -46,32 +35,6 @@ template <class T>
            << "message '" << result.error().message << "' lacks '" << text << "'";
   }
   return ::testing::AssertionSuccess();
-}
-
-// Runs `sql` through a connection of its own and returns the first column of
-// its first row ("" when it has none): a view of the file independent of
-// the store.
-std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string out;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    ADD_FAILURE() << "raw open: " << sqlite3_errmsg(db);
-    sqlite3_close(db);
-    return out;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  auto first_cell = [](void* out, int, char** values, char**) {
-    auto* text = static_cast<std::string*>(out);
-    if (text->empty() && values[0] != nullptr) *text = values[0];
-    return 0;
-  };
-  if (sqlite3_exec(db, sql.c_str(), first_cell, &out, &error) != SQLITE_OK) {
-    ADD_FAILURE() << "raw query '" << sql << "': " << (error ? error : "");
-  }
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return out;
 }
 
 int64_t RawCount(const std::string& path, const std::string& table) {
