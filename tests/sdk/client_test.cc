@@ -569,10 +569,22 @@ TEST(Concurrency, ThreadsReadWhilePublishing) {
       }
     });
   }
+  // Readers first read before the publishing starts, and again after it
+  // ends (bounded waits): on a loaded machine 300 publishes can otherwise
+  // come and go before a reader thread first runs.
+  auto reads_reach = [&](int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (reads.load() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    return reads.load() >= n;
+  };
+  EXPECT_TRUE(reads_reach(3));
   for (int64_t i = 1; i <= 300; ++i) {
     pub.set("a", i).set("b", i);
     ASSERT_TRUE(pub.publish());
   }
+  EXPECT_TRUE(reads_reach(reads.load() + 3));
   done = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
