@@ -3,16 +3,21 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "hotswap/protocol/limits.h"
 #include "hotswap/protocol/wire_codec.h"
@@ -20,8 +25,30 @@
 namespace hotswap::sidecar {
 namespace {
 
+// A slot file: this header, then the snapshot as one flat Cap'n Proto
+// message. Bytes after the payload are left from a longer earlier save.
+struct SlotHeader {
+  char magic[8];
+  uint64_t sequence;      // higher is newer; 0 is never written
+  uint64_t payload_size;  // bytes, a multiple of 8
+  uint8_t digest[32];     // SHA-256 of the fields above, then the payload
+  uint64_t reserved;
+};
+static_assert(sizeof(SlotHeader) == 64);
+constexpr char kSlotMagic[8] = {'H', 'S', 'L', 'K', 'G', 0, 0, 1};
+
+// A slot read whole: its checksum verified, not yet its content.
+struct SlotContents {
+  uint64_t sequence;
+  kj::Array<capnp::word> payload;
+};
+
 Error io_error(const std::string& what) {
   return Error{ErrorCode::io, what + ": " + std::strerror(errno)};
+}
+
+Error corrupt(const std::string& path, const std::string& what) {
+  return Error{ErrorCode::corrupt, path + ": " + what};
 }
 
 // Closes a descriptor on scope exit.
@@ -32,7 +59,97 @@ struct Fd {
   }
 };
 
+void digest_of(const SlotHeader& header, const void* payload, uint8_t (&out)[32]) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx.get(), &header, offsetof(SlotHeader, digest));
+  EVP_DigestUpdate(ctx.get(), payload, header.payload_size);
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &size);
+}
+
+bool read_exactly(int fd, void* out, size_t size, off_t offset) {
+  auto* p = static_cast<char*>(out);
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, p, size, offset);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+    offset += n;
+  }
+  return true;
+}
+
+// Empty when the slot file does not exist.
+std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& path) {
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    if (errno == ENOENT) return std::optional<SlotContents>{};
+    return std::unexpected(io_error("open " + path));
+  }
+  struct stat st {};
+  if (::fstat(in.fd, &st) != 0) return std::unexpected(io_error("stat " + path));
+  SlotHeader header{};
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < sizeof header || !read_exactly(in.fd, &header, sizeof header, 0))
+    return std::unexpected(corrupt(path, "shorter than a slot header"));
+  if (std::memcmp(header.magic, kSlotMagic, sizeof kSlotMagic) != 0)
+    return std::unexpected(corrupt(path, "not a last-known-good slot (bad magic)"));
+  if (header.payload_size % sizeof(capnp::word) != 0 ||
+      header.payload_size > protocol::kMaxMessageBytes ||
+      header.payload_size > file_size - sizeof header)
+    return std::unexpected(corrupt(path, "payload size out of range (a torn save?)"));
+  auto payload = kj::heapArray<capnp::word>(header.payload_size / sizeof(capnp::word));
+  if (!read_exactly(in.fd, payload.begin(), header.payload_size, sizeof header))
+    return std::unexpected(io_error("read " + path));
+  uint8_t digest[32];
+  digest_of(header, payload.begin(), digest);
+  if (std::memcmp(digest, header.digest, sizeof digest) != 0)
+    return std::unexpected(corrupt(path, "checksum mismatch (a torn save or damage)"));
+  return std::optional<SlotContents>(SlotContents{header.sequence, std::move(payload)});
+}
+
+std::expected<SnapshotData, Error> decode_slot(const std::string& path, std::string_view ns,
+                                               const SlotContents& slot) {
+  try {
+    capnp::FlatArrayMessageReader reader(slot.payload, protocol::reader_options());
+    auto snapshot = reader.getRoot<wire::Snapshot>();
+    if (std::string_view(snapshot.getNamespace().cStr()) != ns)
+      return std::unexpected(corrupt(path, "holds another namespace"));
+    auto data = protocol::read_snapshot(snapshot, nullptr);
+    if (!data) return std::unexpected(corrupt(path, data.error().message));
+    return std::move(*data);
+  } catch (const kj::Exception& e) {
+    return std::unexpected(corrupt(path, e.getDescription().cStr()));
+  }
+}
+
+// Opens `path` for writing in place; `created` says whether it is new.
+int open_slot_for_write(const std::string& path, bool& created) {
+  created = false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  created = true;
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
 }  // namespace
+
+// What the saver knows of a namespace's slots: the sequence each holds
+// whole (0: nothing whole). Read from disk before the first save.
+struct LkgCache::Slots {
+  std::array<uint64_t, 2> sequence{};
+};
+
+struct LkgCache::Shared {
+  std::mutex mu;
+  std::map<std::string, Slots, std::less<>> slots;  // guarded by mu
+};
+
+LkgCache::LkgCache(std::string dir) : dir_(std::move(dir)), shared_(std::make_shared<Shared>()) {}
 
 std::expected<LkgCache, Error> LkgCache::open(std::string dir) {
   std::error_code ec;
@@ -41,56 +158,86 @@ std::expected<LkgCache, Error> LkgCache::open(std::string dir) {
   return LkgCache(std::move(dir));
 }
 
-std::string LkgCache::path_for(std::string_view ns) const {
+std::array<std::string, 2> LkgCache::slot_paths(std::string_view ns) const {
   std::string file(ns);
   for (char& c : file) {
     if (c == '/') c = '~';  // namespace names never contain '~'
   }
-  return dir_ + "/" + file + ".snapshot";
+  const std::string stem = dir_ + "/" + file + ".lkg.";
+  return {stem + "0", stem + "1"};
+}
+
+LkgCache::Slots& LkgCache::slots_of(std::string_view ns) const {
+  std::lock_guard lock(shared_->mu);
+  auto it = shared_->slots.find(ns);
+  if (it != shared_->slots.end()) return it->second;
+  Slots slots;
+  const auto paths = slot_paths(ns);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto slot = read_slot(paths[i]);
+    if (slot && slot->has_value()) slots.sequence[i] = (*slot)->sequence;
+  }
+  return shared_->slots.emplace(std::string(ns), slots).first->second;
 }
 
 std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotData& data) const {
-  const std::string path = path_for(ns);
-  const std::string temp = path + ".tmp";
+  Slots& slots = slots_of(ns);
+  const size_t target = slots.sequence[0] <= slots.sequence[1] ? 0 : 1;
+  const std::string path = slot_paths(ns)[target];
+
   capnp::MallocMessageBuilder message;
   protocol::write_full(ns, data, message.initRoot<wire::Snapshot>());
-  {
-    Fd out{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-    if (out.fd < 0) return std::unexpected(io_error("open " + temp));
-    try {
-      capnp::writeMessageToFd(out.fd, message);
-    } catch (const kj::Exception& e) {
-      return std::unexpected(
-          Error{ErrorCode::io, "write " + temp + ": " + e.getDescription().cStr()});
-    }
-    if (::fsync(out.fd) != 0) return std::unexpected(io_error("fsync " + temp));
+  const kj::Array<capnp::word> payload = capnp::messageToFlatArray(message);
+  SlotHeader header{};
+  std::memcpy(header.magic, kSlotMagic, sizeof kSlotMagic);
+  header.sequence = std::max(slots.sequence[0], slots.sequence[1]) + 1;
+  header.payload_size = payload.asBytes().size();
+  digest_of(header, payload.begin(), header.digest);
+
+  bool created = false;
+  Fd out{open_slot_for_write(path, created)};
+  if (out.fd < 0) return std::unexpected(io_error("open " + path));
+  slots.sequence[target] = 0;  // from the first byte written until the sync
+  iovec parts[2] = {{&header, sizeof header},
+                    {const_cast<capnp::word*>(payload.begin()), header.payload_size}};
+  const size_t total = sizeof header + header.payload_size;
+  if (::pwritev(out.fd, parts, 2, 0) != static_cast<ssize_t>(total))
+    return std::unexpected(io_error("write " + path));
+  // A file left much longer by an earlier, bigger save gives the space back.
+  struct stat st {};
+  if (::fstat(out.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > 2 * total + 65536)
+    (void)::ftruncate(out.fd, static_cast<off_t>(total));
+  if (::fdatasync(out.fd) != 0) return std::unexpected(io_error("fdatasync " + path));
+  if (created) {
+    Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) return std::unexpected(io_error("rename " + temp));
-  Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
+  slots.sequence[target] = header.sequence;
   return {};
 }
 
 std::expected<std::optional<SnapshotData>, Error> LkgCache::load(std::string_view ns) const {
-  const std::string path = path_for(ns);
-  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) {
-    if (errno == ENOENT) return std::optional<SnapshotData>{};
-    return std::unexpected(io_error("open " + path));
-  }
-  try {
-    capnp::StreamFdMessageReader reader(in.fd, protocol::reader_options());
-    auto snapshot = reader.getRoot<wire::Snapshot>();
-    if (std::string_view(snapshot.getNamespace().cStr()) != ns) {
-      return std::unexpected(Error{ErrorCode::corrupt, path + " holds another namespace"});
+  const auto paths = slot_paths(ns);
+  std::vector<std::pair<SlotContents, const std::string*>> whole;
+  std::string problems;
+  for (const std::string& path : paths) {
+    auto slot = read_slot(path);
+    if (!slot) {
+      problems += (problems.empty() ? "" : "; ") + slot.error().message;
+    } else if (slot->has_value()) {
+      whole.emplace_back(std::move(**slot), &path);
     }
-    auto data = protocol::read_snapshot(snapshot, nullptr);
-    if (!data)
-      return std::unexpected(Error{ErrorCode::corrupt, path + ": " + data.error().message});
-    return std::optional<SnapshotData>(std::move(*data));
-  } catch (const kj::Exception& e) {
-    return std::unexpected(Error{ErrorCode::corrupt, path + ": " + e.getDescription().cStr()});
   }
+  // Newest first; an older whole slot stands in for a newer damaged one.
+  std::sort(whole.begin(), whole.end(),
+            [](const auto& a, const auto& b) { return a.first.sequence > b.first.sequence; });
+  for (const auto& [slot, path] : whole) {
+    auto data = decode_slot(*path, ns, slot);
+    if (data) return std::optional<SnapshotData>(std::move(*data));
+    problems += (problems.empty() ? "" : "; ") + data.error().message;
+  }
+  if (problems.empty()) return std::optional<SnapshotData>{};
+  return std::unexpected(Error{ErrorCode::corrupt, problems});
 }
 
 namespace {

@@ -1,9 +1,13 @@
 // The sidecar's last-known-good cache: the newest applied snapshot of each
 // namespace on disk, so that a restarted sidecar serves it before control
-// answers. Files are replaced atomically (write, fsync, rename, fsync dir).
+// answers. Each namespace has two slot files written in turn, in place: a
+// save overwrites the older slot and fdatasyncs it, so a torn save leaves
+// the newer slot whole, and no save allocates an inode, renames or syncs a
+// directory (on a host with hundreds of sidecars, those dominated a save).
 #ifndef HOTSWAP_SIDECAR_LKG_CACHE_H_
 #define HOTSWAP_SIDECAR_LKG_CACHE_H_
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <expected>
@@ -21,24 +25,35 @@
 
 namespace hotswap::sidecar {
 
+// Copies share one cache. Saves must come from one thread at a time (the
+// LkgSaver's); load may run on any.
 class LkgCache {
  public:
   // `dir` is created if missing.
   static std::expected<LkgCache, Error> open(std::string dir);
 
-  // Durably replaces the namespace's file with `data`.
+  // Durably stores `data` as the namespace's newest copy. It overwrites the
+  // slot that holds neither the newest whole copy nor nothing newer, so
+  // the previous copy survives a crash during the save.
   std::expected<void, Error> save(std::string_view ns, const SnapshotData& data) const;
 
-  // The saved snapshot, verified (content hash, entries). Empty when there
-  // is none; an error when the file is unreadable or fails verification
-  // (the caller ignores it and waits for control).
+  // The newest saved snapshot that verifies (slot checksum, then the
+  // content hash and entries, as for a push). Empty when there is none; an
+  // error when slots exist but none verifies (the caller ignores it and
+  // waits for control).
   std::expected<std::optional<SnapshotData>, Error> load(std::string_view ns) const;
 
-  std::string path_for(std::string_view ns) const;
+  // The namespace's two slot files.
+  std::array<std::string, 2> slot_paths(std::string_view ns) const;
 
  private:
-  explicit LkgCache(std::string dir) : dir_(std::move(dir)) {}
+  struct Slots;
+  struct Shared;
+  explicit LkgCache(std::string dir);
+  Slots& slots_of(std::string_view ns) const;
+
   std::string dir_;
+  std::shared_ptr<Shared> shared_;
 };
 
 // Saves snapshots into an LkgCache on its own thread, so that a push is

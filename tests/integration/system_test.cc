@@ -18,6 +18,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
+#include "lkg_cache.h"
 
 namespace hotswap {
 namespace {
@@ -210,9 +211,12 @@ TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   rest_->deploy(ns_, v1);
   ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
   // The sidecar ACKs before it writes its last-known-good copy: the kill
-  // waits for the file, which is renamed into place complete.
-  const std::string lkg = data_.path() + "/cache-node-a/" + tenant_ + "~web.snapshot";
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(lkg); }));
+  // waits until the copy on disk verifies.
+  const auto lkg = sidecar::LkgCache::open(data_.path() + "/cache-node-a").value();
+  ASSERT_TRUE(eventually([&] {
+    auto saved = lkg.load(ns_);
+    return saved && saved->has_value() && (*saved)->version() == v1;
+  }));
   control_->kill();
   first.signal(SIGKILL);
   ASSERT_TRUE(first.wait(10s));

@@ -112,7 +112,7 @@ TEST_F(ApplierTest, RestartServesTheCacheAndIgnoresACorruptOne) {
     EXPECT_EQ(restarted.held()[0].version, 4u);
   }
   ASSERT_TRUE(Writer::remove(ns_, scope_));
-  const std::string file = LkgCache::open(dir_.path())->path_for(ns_);
+  const std::string file = LkgCache::open(dir_.path())->slot_paths(ns_)[0];  // the only save
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
   f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(file) / 2));
   f.put('\x7f');

@@ -1,0 +1,132 @@
+// The last-known-good cache on disk: two slots written in turn, so that a
+// damaged or torn newest save falls back to the one before, and a save
+// never overwrites the only whole copy.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cluster.h"
+#include "hotswap/protocol/content_hash.h"
+#include "lkg_cache.h"
+
+namespace hotswap::sidecar {
+namespace {
+
+SnapshotData version(uint64_t v, int64_t limit, size_t padding = 0) {
+  SnapshotBuilder b;
+  b.set("limit", limit).set("pad", std::string(padding, 'x'));
+  auto unhashed = b.build(v, {}).value();
+  return std::move(b).build(v, protocol::content_hash(unhashed)).value();
+}
+
+class LkgCacheTest : public ::testing::Test {
+ protected:
+  // A fresh cache object, as a restarted sidecar has: nothing in memory.
+  LkgCache cache() { return LkgCache::open(dir_.path()).value(); }
+
+  uint64_t loaded_version() {
+    auto loaded = cache().load(ns_);
+    EXPECT_TRUE(loaded.has_value()) << loaded.error().message;
+    return loaded && loaded->has_value() ? (*loaded)->version() : 0;
+  }
+
+  void flip_byte_in_payload(const std::string& path) {
+    const auto size = std::filesystem::file_size(path);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(size - 9));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(size - 9));
+    f.put(static_cast<char>(c ^ 0x20));
+  }
+
+  test::TempDir dir_;
+  const std::string ns_ = "acme/web";
+};
+
+TEST_F(LkgCacheTest, NothingSavedLoadsEmpty) {
+  auto loaded = cache().load(ns_);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_FALSE(loaded->has_value());
+}
+
+TEST_F(LkgCacheTest, SavesAlternateBetweenTwoSlotsAndLoadReturnsTheNewest) {
+  const LkgCache c = cache();
+  const auto paths = c.slot_paths(ns_);
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));
+  EXPECT_TRUE(std::filesystem::exists(paths[0]));
+  EXPECT_FALSE(std::filesystem::exists(paths[1]));
+  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  ASSERT_TRUE(c.save(ns_, version(3, 30)));
+  auto loaded = cache().load(ns_).value();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->version(), 3u);
+  EXPECT_EQ(loaded->entries(), version(3, 30).entries());
+}
+
+TEST_F(LkgCacheTest, ADamagedNewestSlotFallsBackToThePreviousSave) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));  // slot 0
+  ASSERT_TRUE(c.save(ns_, version(2, 20)));  // slot 1
+  flip_byte_in_payload(c.slot_paths(ns_)[1]);
+  EXPECT_EQ(loaded_version(), 1u);
+}
+
+TEST_F(LkgCacheTest, ATornSaveFallsBackToThePreviousSave) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));
+  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  const std::string newest = c.slot_paths(ns_)[1];
+  std::filesystem::resize_file(newest, std::filesystem::file_size(newest) / 2);
+  EXPECT_EQ(loaded_version(), 1u);
+}
+
+TEST_F(LkgCacheTest, ARestartedSaverOverwritesTheDamagedSlotNotTheOnlyWholeOne) {
+  {
+    const LkgCache c = cache();
+    ASSERT_TRUE(c.save(ns_, version(1, 10)));  // slot 0
+    ASSERT_TRUE(c.save(ns_, version(2, 20)));  // slot 1
+    flip_byte_in_payload(c.slot_paths(ns_)[1]);
+  }
+  const LkgCache restarted = cache();
+  ASSERT_TRUE(restarted.save(ns_, version(3, 30)));
+  EXPECT_EQ(loaded_version(), 3u);
+  // Had the save gone to slot 0, damaging the newest would leave nothing.
+  flip_byte_in_payload(restarted.slot_paths(ns_)[1]);
+  EXPECT_EQ(loaded_version(), 1u);
+}
+
+TEST_F(LkgCacheTest, EverySlotDamagedIsAnErrorNamingTheFiles) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));
+  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  for (const auto& path : c.slot_paths(ns_)) flip_byte_in_payload(path);
+  auto loaded = cache().load(ns_);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code, ErrorCode::corrupt);
+  EXPECT_NE(loaded.error().message.find(c.slot_paths(ns_)[0]), std::string::npos);
+  EXPECT_NE(loaded.error().message.find("checksum"), std::string::npos);
+}
+
+TEST_F(LkgCacheTest, AnotherNamespacesSlotIsRefused) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save("acme/other", version(1, 10)));
+  std::filesystem::rename(c.slot_paths("acme/other")[0], c.slot_paths(ns_)[0]);
+  auto loaded = cache().load(ns_);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("another namespace"), std::string::npos);
+}
+
+TEST_F(LkgCacheTest, ASmallSaveAfterABigOneGivesTheSpaceBack) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10, 1 << 20)));
+  ASSERT_TRUE(c.save(ns_, version(2, 20, 1 << 20)));
+  ASSERT_TRUE(c.save(ns_, version(3, 30)));
+  ASSERT_TRUE(c.save(ns_, version(4, 40)));
+  for (const auto& path : c.slot_paths(ns_)) EXPECT_LT(std::filesystem::file_size(path), 4096u);
+  EXPECT_EQ(loaded_version(), 4u);
+}
+
+}  // namespace
+}  // namespace hotswap::sidecar
