@@ -44,18 +44,35 @@ std::expected<SnapshotData, Error> SnapshotBuilder::build(uint64_t version,
 
 std::expected<SnapshotData, Error> SnapshotBuilder::build(uint64_t version,
                                                           const ContentHash& hash) && {
+  std::vector<SnapshotData::Entry> sorted;
+  sorted.reserve(entries_.size());
+  // std::map orders by std::less<std::string>, i.e. by unsigned byte values
+  // as char_traits<char>::compare does, the order readers binary-search.
+  for (auto& node : entries_) sorted.emplace_back(node.first, std::move(node.second));
+  entries_.clear();
+  return SnapshotData::from_entries(std::move(sorted), version, hash);
+}
+
+std::expected<SnapshotData, Error> SnapshotData::from_entries(std::vector<Entry> entries,
+                                                              uint64_t version,
+                                                              const ContentHash& hash) {
+  auto by_key = [](const Entry& a, const Entry& b) { return a.first < b.first; };
+  if (!std::is_sorted(entries.begin(), entries.end(), by_key))
+    std::sort(entries.begin(), entries.end(), by_key);
   std::string problems;
   if (version == 0) problems = "version must be >= 1";
-  for (const auto& [key, value] : entries_) check_entry(key, value, problems);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    check_entry(entries[i].first, entries[i].second, problems);
+    if (i > 0 && entries[i].first == entries[i - 1].first) {
+      if (!problems.empty()) problems += "; ";
+      problems += str_cat("key '", entries[i].first, "' given twice");
+    }
+  }
   if (!problems.empty()) return std::unexpected(Error{ErrorCode::invalid_argument, problems});
   SnapshotData data;
   data.version_ = version;
   data.content_hash_ = hash;
-  data.entries_.reserve(entries_.size());
-  // std::map orders by std::less<std::string>, i.e. by unsigned byte values
-  // as char_traits<char>::compare does, the order readers binary-search.
-  for (auto& node : entries_) data.entries_.emplace_back(node.first, std::move(node.second));
-  entries_.clear();
+  data.entries_ = std::move(entries);
   return data;
 }
 

@@ -1,47 +1,35 @@
 #include "hotswap/protocol/content_hash.h"
 
-#include <openssl/evp.h>
-
 #include <bit>
 #include <cstring>
-#include <memory>
 #include <variant>
+
+#include "hotswap/protocol/sha256.h"
 
 namespace hotswap::protocol {
 namespace {
 
-// Streams the canonical encoding into an EVP digest.
+// Streams the canonical encoding into a SHA-256 digest.
 class Encoder {
  public:
-  Encoder() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-
-  void u8(uint8_t v) { bytes(&v, 1); }
+  void u8(uint8_t v) { sha_.update(&v, 1); }
   void u32(uint32_t v) { le(v); }
   void u64(uint64_t v) { le(v); }
   void text(std::string_view s) {
     u32(static_cast<uint32_t>(s.size()));
-    bytes(s.data(), s.size());
+    sha_.update(s.data(), s.size());
   }
-
-  ContentHash finish() {
-    ContentHash hash{};
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_.get(), hash.data(), &size);
-    return hash;
-  }
+  ContentHash finish() { return sha_.finish(); }
 
  private:
   template <class T>
   void le(T v) {
     unsigned char buf[sizeof(T)];
     for (size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<unsigned char>(v >> (8 * i));
-    bytes(buf, sizeof buf);
+    sha_.update(buf, sizeof buf);
   }
-  void bytes(const void* p, size_t n) { EVP_DigestUpdate(ctx_.get(), p, n); }
 
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
+  Sha256 sha_;
 };
 
 void encode_value(Encoder& e, const Value& value) {

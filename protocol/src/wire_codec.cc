@@ -1,17 +1,23 @@
 #include "hotswap/protocol/wire_codec.h"
 
+#include <algorithm>
 #include <cstring>
-#include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "hotswap/protocol/content_hash.h"
 
 namespace hotswap::protocol {
 namespace {
 
-Error invalid(std::string message) { return Error{ErrorCode::invalid_argument, std::move(message)}; }
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid_argument, std::move(message)};
+}
 
-std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+std::string_view view(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
 
 void write_entries(const std::vector<SnapshotData::Entry>& entries,
                    capnp::List<wire::Entry>::Builder out) {
@@ -27,20 +33,54 @@ void write_header(std::string_view ns, const SnapshotData& data, wire::Snapshot:
   out.setContentHash(kj::arrayPtr(data.content_hash().data(), data.content_hash().size()));
 }
 
-// Adds wire entries to `into`; a key given twice is an error.
-std::expected<void, Error> read_entries(capnp::List<wire::Entry>::Reader in,
-                                        std::map<std::string, Value>& into, bool replace) {
+// The wire entries, each value decoded; a bad value is an error naming
+// its key.
+std::expected<std::vector<SnapshotData::Entry>, Error> read_entries(
+    capnp::List<wire::Entry>::Reader in) {
+  std::vector<SnapshotData::Entry> out;
+  out.reserve(in.size());
   for (auto entry : in) {
     auto value = read_value(entry.getValue());
     if (!value) {
-      return std::unexpected(invalid("key '" + std::string(view(entry.getKey())) + "': " +
-                                     value.error().message));
+      return std::unexpected(
+          invalid("key '" + std::string(view(entry.getKey())) + "': " + value.error().message));
     }
-    std::string key(view(entry.getKey()));
-    if (!replace && into.contains(key)) return std::unexpected(invalid("key '" + key + "' twice"));
-    into.insert_or_assign(std::move(key), std::move(*value));
+    out.emplace_back(std::string(view(entry.getKey())), std::move(*value));
   }
-  return {};
+  return out;
+}
+
+// `base` with `removals` taken out and `upserts` put in (an upsert wins
+// over a removal of the same key; of two upserts of one key, the later).
+// One merge pass over sorted inputs: a delta onto a large snapshot costs
+// no tree of copies.
+std::vector<SnapshotData::Entry> apply_delta(const std::vector<SnapshotData::Entry>& base,
+                                             std::vector<SnapshotData::Entry> upserts,
+                                             std::vector<std::string_view> removals) {
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::stable_sort(upserts.begin(), upserts.end(), by_key);
+  // Keep the last upsert of each key.
+  auto last = std::unique(upserts.rbegin(), upserts.rend(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; });
+  upserts.erase(upserts.begin(), last.base());
+  std::sort(removals.begin(), removals.end());
+
+  std::vector<SnapshotData::Entry> out;
+  out.reserve(base.size() + upserts.size());
+  auto u = upserts.begin();
+  auto r = removals.begin();
+  for (const auto& entry : base) {
+    for (; u != upserts.end() && u->first < entry.first; ++u) out.push_back(std::move(*u));
+    if (u != upserts.end() && u->first == entry.first) {
+      out.push_back(std::move(*u++));
+      continue;
+    }
+    while (r != removals.end() && *r < entry.first) ++r;
+    if (r != removals.end() && *r == entry.first) continue;
+    out.push_back(entry);
+  }
+  for (; u != upserts.end(); ++u) out.push_back(std::move(*u));
+  return out;
 }
 
 }  // namespace
@@ -61,12 +101,18 @@ void write_value(const Value& value, wire::Value::Builder out) {
 
 std::expected<Value, Error> read_value(wire::Value::Reader in) {
   switch (in.which()) {
-    case wire::Value::INT64: return Value{in.getInt64()};
-    case wire::Value::FLOAT64: return Value{in.getFloat64()};
-    case wire::Value::BOOLEAN: return Value{in.getBoolean()};
-    case wire::Value::STRING: return Value{std::string(view(in.getString()))};
-    case wire::Value::JSON: return Value{Json{std::string(view(in.getJson()))}};
-    case wire::Value::DURATION_NS: return Value{Duration(in.getDurationNs())};
+    case wire::Value::INT64:
+      return Value{in.getInt64()};
+    case wire::Value::FLOAT64:
+      return Value{in.getFloat64()};
+    case wire::Value::BOOLEAN:
+      return Value{in.getBoolean()};
+    case wire::Value::STRING:
+      return Value{std::string(view(in.getString()))};
+    case wire::Value::JSON:
+      return Value{Json{std::string(view(in.getJson()))}};
+    case wire::Value::DURATION_NS:
+      return Value{Duration(in.getDurationNs())};
   }
   return std::unexpected(invalid("unknown value type " + std::to_string(int(in.which()))));
 }
@@ -105,14 +151,14 @@ std::expected<SnapshotData, Error> read_snapshot(wire::Snapshot::Reader in,
                                                  const SnapshotData* base) {
   const auto hash_bytes = in.getContentHash();
   if (hash_bytes.size() != sizeof(ContentHash)) {
-    return std::unexpected(invalid("content hash has " + std::to_string(hash_bytes.size()) +
-                                   " bytes, expected 32"));
+    return std::unexpected(
+        invalid("content hash has " + std::to_string(hash_bytes.size()) + " bytes, expected 32"));
   }
-  std::map<std::string, Value> entries;
+  std::vector<SnapshotData::Entry> entries;
   if (in.isFull()) {
-    if (auto read = read_entries(in.getFull(), entries, false); !read) {
-      return std::unexpected(read.error());
-    }
+    auto read = read_entries(in.getFull());
+    if (!read) return std::unexpected(read.error());
+    entries = std::move(*read);
   } else {
     const auto delta = in.getDelta();
     if (base == nullptr || base->version() != delta.getBaseVersion()) {
@@ -120,17 +166,16 @@ std::expected<SnapshotData, Error> read_snapshot(wire::Snapshot::Reader in,
           "delta against version " + std::to_string(delta.getBaseVersion()) + ", but " +
           (base ? "version " + std::to_string(base->version()) + " is held" : "none is held")));
     }
-    for (const auto& [key, value] : base->entries()) entries.emplace(key, value);
-    for (auto key : delta.getRemovals()) entries.erase(std::string(view(key)));
-    if (auto read = read_entries(delta.getUpserts(), entries, true); !read) {
-      return std::unexpected(read.error());
-    }
+    auto upserts = read_entries(delta.getUpserts());
+    if (!upserts) return std::unexpected(upserts.error());
+    std::vector<std::string_view> removals;
+    removals.reserve(delta.getRemovals().size());
+    for (auto key : delta.getRemovals()) removals.push_back(view(key));
+    entries = apply_delta(base->entries(), std::move(*upserts), std::move(removals));
   }
   ContentHash expected;
   std::memcpy(expected.data(), hash_bytes.begin(), expected.size());
-  SnapshotBuilder builder;
-  for (auto& [key, value] : entries) builder.set(key, std::move(value));
-  auto data = std::move(builder).build(in.getVersion(), expected);
+  auto data = SnapshotData::from_entries(std::move(entries), in.getVersion(), expected);
   if (!data) return std::unexpected(invalid("invalid snapshot: " + data.error().message));
   const ContentHash actual = content_hash(*data);
   if (actual != expected) {

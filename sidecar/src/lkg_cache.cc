@@ -3,7 +3,6 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "hotswap/protocol/limits.h"
+#include "hotswap/protocol/sha256.h"
 #include "hotswap/protocol/wire_codec.h"
 
 namespace hotswap::sidecar {
@@ -60,12 +60,11 @@ struct Fd {
 };
 
 void digest_of(const SlotHeader& header, const void* payload, uint8_t (&out)[32]) {
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), &header, offsetof(SlotHeader, digest));
-  EVP_DigestUpdate(ctx.get(), payload, header.payload_size);
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &size);
+  protocol::Sha256 sha;
+  sha.update(&header, offsetof(SlotHeader, digest));
+  sha.update(payload, header.payload_size);
+  const ContentHash digest = sha.finish();
+  std::memcpy(out, digest.data(), sizeof out);
 }
 
 bool read_exactly(int fd, void* out, size_t size, off_t offset) {

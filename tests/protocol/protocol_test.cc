@@ -70,7 +70,7 @@ TEST(WireCodec, DeltaCarriesOnlyChangesAndAppliesToItsBase) {
   auto root = message.initRoot<wire::Snapshot>();
   write_delta("acme/web", base, next, root);
   ASSERT_TRUE(root.isDelta());
-  EXPECT_EQ(root.getDelta().getUpserts().size(), 2u);  // change, add
+  EXPECT_EQ(root.getDelta().getUpserts().size(), 2u);   // change, add
   EXPECT_EQ(root.getDelta().getRemovals().size(), 1u);  // drop
   auto applied = read_snapshot(root.asReader(), &base);
   ASSERT_TRUE(applied) << applied.error().message;
@@ -81,6 +81,53 @@ TEST(WireCodec, DeltaCarriesOnlyChangesAndAppliesToItsBase) {
   ASSERT_FALSE(wrong_base);
   EXPECT_NE(wrong_base.error().message.find("delta against version 1"), std::string::npos);
   EXPECT_FALSE(read_snapshot(root.asReader(), nullptr));
+}
+
+// Another encoder need not sort: entries in any order, an upsert of a key
+// the same delta removes (the upsert wins), a removal of a key the base
+// does not hold (ignored), and two upserts of one key (the later wins).
+TEST(WireCodec, HandWrittenDeltasAndUnsortedEntriesApplyAsAMapWould) {
+  const auto base = make(1, {{"a", int64_t{1}}, {"m", int64_t{2}}, {"z", int64_t{3}}});
+  const auto expected =
+      make(2, {{"a", int64_t{1}}, {"b", int64_t{5}}, {"m", int64_t{20}}, {"y", true}});
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<wire::Snapshot>();
+  root.setNamespace("acme/web");
+  root.setVersion(2);
+  root.setContentHash(kj::arrayPtr(expected.content_hash().data(), 32));
+  auto delta = root.initDelta();
+  delta.setBaseVersion(1);
+  auto upserts = delta.initUpserts(4);
+  upserts[0].setKey("y");
+  upserts[0].initValue().setBoolean(true);
+  upserts[1].setKey("m");
+  upserts[1].initValue().setInt64(7);
+  upserts[2].setKey("b");
+  upserts[2].initValue().setInt64(5);
+  upserts[3].setKey("m");
+  upserts[3].initValue().setInt64(20);
+  auto removals = delta.initRemovals(3);
+  removals.set(0, "z");
+  removals.set(1, "m");
+  removals.set(2, "not-held");
+  auto applied = read_snapshot(root.asReader(), &base);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(applied->entries(), expected.entries());
+
+  capnp::MallocMessageBuilder full;
+  auto f = full.initRoot<wire::Snapshot>();
+  f.setVersion(3);
+  f.setContentHash(kj::arrayPtr(base.content_hash().data(), 32));
+  auto entries = f.initFull(3);
+  const char* order[] = {"z", "a", "m"};
+  const int64_t values[] = {3, 1, 2};
+  for (unsigned i = 0; i < 3; ++i) {
+    entries[i].setKey(order[i]);
+    entries[i].initValue().setInt64(values[i]);
+  }
+  auto sorted = read_snapshot(f.asReader(), nullptr);
+  ASSERT_TRUE(sorted) << sorted.error().message;
+  EXPECT_EQ(sorted->entries(), base.entries());
 }
 
 TEST(WireCodec, HashMismatchAndInvalidEntriesAreRefused) {

@@ -25,6 +25,13 @@ class SnapshotData {
   const ContentHash& content_hash() const { return content_hash_; }
   const std::vector<Entry>& entries() const { return entries_; }
 
+  // From entries in any order, each key once (a key given twice is an
+  // error naming it), validated as SnapshotBuilder::build validates.
+  // Entries already sorted (what a decoder or a merge produces) are kept
+  // in place: no sort, no copy.
+  static std::expected<SnapshotData, Error> from_entries(std::vector<Entry> entries,
+                                                         uint64_t version, const ContentHash& hash);
+
  private:
   friend class SnapshotBuilder;
   uint64_t version_ = 0;

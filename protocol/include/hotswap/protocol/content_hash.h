@@ -19,7 +19,9 @@ namespace hotswap::protocol {
 // double as its 8 IEEE-754 bytes, bool as 1 byte, string and JSON as u32
 // length and bytes. The hash does not cover the version number.
 ContentHash content_hash(const std::vector<SnapshotData::Entry>& sorted_entries);
-inline ContentHash content_hash(const SnapshotData& data) { return content_hash(data.entries()); }
+inline ContentHash content_hash(const SnapshotData& data) {
+  return content_hash(data.entries());
+}
 
 // 64 lowercase hex digits.
 std::string to_hex(const ContentHash& hash);
