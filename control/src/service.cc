@@ -236,8 +236,8 @@ ApiResult<Published> ControlService::publish(const std::string& tenant, const st
     if (!draft) return std::unexpected(draft.error());
     version.entries = std::move(*draft);
   }
-  SnapshotBuilder snapshot = snapshot_builder(version.entries);
-  const ContentHash hash = content_hash_of(snapshot);
+  std::vector<SnapshotData::Entry> snapshot_entries = sdk_entries(version.entries);
+  const ContentHash hash = protocol::content_hash(snapshot_entries);
   version.content_hash = protocol::to_hex(hash);
   const std::string namespace_id = tenant + "/" + name;
 
@@ -259,8 +259,8 @@ ApiResult<Published> ControlService::publish(const std::string& tenant, const st
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", namespace_id,
                published.version.number, published.version.content_hash, published.version.author);
-  recent_.put(namespace_id, std::make_shared<const SnapshotData>(
-                                std::move(snapshot).build(published.version.number, hash).value()));
+  recent_.put(namespace_id, std::make_shared<const SnapshotData>(to_snapshot(
+                                std::move(snapshot_entries), published.version.number, hash)));
   if (published.deployment) deployed(*published.deployment);
   return published;
 }

@@ -409,6 +409,18 @@ TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
                       "namespace 'acme/nope' not found"));
 }
 
+// Keys and texts with every character JSON must escape, and some it need
+// not, survive the stored form of a version and of the draft alike.
+TEST_F(SqliteStoreTest, EntriesWithCharactersJsonEscapesRoundTrip) {
+  MakeWeb();
+  const std::string awkward = "\"quoted\" back\\slash \x01\x1f tab\t caf\xc3\xa9 \xe2\x82\xac /";
+  Entries entries{{"k\"ey\\" + std::string("\n"), {"string", awkward}},
+                  {"json", {"json", "{\"a\":\"\\u0001\"}"}}};
+  must(store_->append_version("acme", "web", VersionOf(entries, std::nullopt, true), 50));
+  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, entries);
+  EXPECT_EQ(must(store_->get_draft("acme", "web")), entries);
+}
+
 TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
   MakeWeb();
   must(store_->create_namespace("acme", "api", "", 1));

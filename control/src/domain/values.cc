@@ -160,21 +160,23 @@ Value to_value(const TypedValue& v) {
   return Value{v.text};
 }
 
-SnapshotBuilder snapshot_builder(const Entries& entries) {
-  SnapshotBuilder builder;
-  for (const auto& [key, value] : entries) builder.set(key, to_value(value));
-  return builder;
+std::vector<SnapshotData::Entry> sdk_entries(const Entries& entries) {
+  std::vector<SnapshotData::Entry> out;
+  out.reserve(entries.size());
+  for (const auto& [key, value] : entries) out.emplace_back(key, to_value(value));
+  return out;
 }
 
 // Keys and values were validated on the way in: building cannot fail.
-ContentHash content_hash_of(const SnapshotBuilder& builder) {
-  return protocol::content_hash(builder.build(1, {}).value());
+SnapshotData to_snapshot(std::vector<SnapshotData::Entry> sorted, uint64_t number,
+                         const ContentHash& hash) {
+  return SnapshotData::from_entries(std::move(sorted), number, hash).value();
 }
 
 SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
-  SnapshotBuilder builder = snapshot_builder(entries);
-  const ContentHash hash = content_hash_of(builder);
-  return std::move(builder).build(number, hash).value();
+  auto sorted = sdk_entries(entries);
+  const ContentHash hash = protocol::content_hash(sorted);
+  return to_snapshot(std::move(sorted), number, hash);
 }
 
 }  // namespace hotswap::control

@@ -9,6 +9,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/types.h"
 #include "hotswap/snapshot_data.hpp"
@@ -33,12 +34,13 @@ std::string format_duration(int64_t ns);
 
 // The SDK value of a stored value (stored values are canonical: no error).
 Value to_value(const TypedValue& v);
-// The SDK builder holding `entries`, to build any version of them.
-SnapshotBuilder snapshot_builder(const Entries& entries);
-// The SHA-256 content hash of what `builder` holds (entries only: the same
-// for every version number).
-ContentHash content_hash_of(const SnapshotBuilder& builder);
-// The publishable snapshot of `entries` as version `number`, hash included.
+// The SDK entries of `entries`, in key order (as content_hash and
+// SnapshotData take them).
+std::vector<SnapshotData::Entry> sdk_entries(const Entries& entries);
+// The publishable snapshot of `sorted` (from sdk_entries) as version
+// `number` with its content hash; takes the entries, copies nothing.
+SnapshotData to_snapshot(std::vector<SnapshotData::Entry> sorted, uint64_t number,
+                         const ContentHash& hash);
 SnapshotData to_snapshot(const Entries& entries, uint64_t number);
 
 }  // namespace hotswap::control

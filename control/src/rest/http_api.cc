@@ -92,6 +92,10 @@ class HttpApi::Impl {
  public:
   Impl(ControlService& service, Options options) : service_(service) {
     server_.set_payload_max_length(options.max_body_bytes);
+    // A response goes out as headers, then body: with Nagle's algorithm the
+    // body waits for the client to ACK the headers, which a keep-alive
+    // client delays by up to 40 ms.
+    server_.set_tcp_nodelay(true);
     server_.set_error_handler([](const Request& req, Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413) {
