@@ -470,8 +470,16 @@ ApiResult<std::map<std::string, uint64_t>> ControlService::attach(const Instance
   return desired;
 }
 
-void ControlService::heartbeat(const std::string& node_id) {
-  (void)store_.heartbeat(node_id, now());
+void ControlService::heartbeats(const std::vector<std::string>& node_ids) {
+  const UnixTime at = now();
+  auto recorded = store_.atomically([&]() -> StoreResult<void> {
+    for (const std::string& node_id : node_ids) (void)store_.heartbeat(node_id, at);
+    return {};
+  });
+  if (!recorded) {
+    spdlog::warn("event=heartbeats_not_recorded count={} error=\"{}\"", node_ids.size(),
+                 recorded.error().message);
+  }
 }
 
 void ControlService::disconnected(const std::string& node_id) {

@@ -149,7 +149,9 @@ class ControlService {
   // Registers (or re-registers) an instance and returns, per subscribed
   // namespace that has something to run, the desired version.
   ApiResult<std::map<std::string, uint64_t>> attach(const Instance& instance);
-  void heartbeat(const std::string& node_id);
+  // Records that these instances were heard from now, in one commit (an
+  // instance removed meanwhile is skipped).
+  void heartbeats(const std::vector<std::string>& node_ids);
   void disconnected(const std::string& node_id);
   // The desired version of every instance subscribed to `namespace_id`
   // that has one (the RPC side pushes to those connected). One indexed

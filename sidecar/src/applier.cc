@@ -48,7 +48,8 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
     applier.states_.emplace(ns, std::move(state));
     applier.order_.push_back(ns);
   }
-  applier.saver_ = std::make_unique<LkgSaver>(applier.cache_, std::move(options.before_lkg_save));
+  applier.saver_ = std::make_unique<LkgSaver>(applier.cache_, options.lkg_delay,
+                                              std::move(options.before_lkg_save));
   return applier;
 }
 

@@ -6,6 +6,7 @@
 #ifndef HOTSWAP_SIDECAR_APPLIER_H_
 #define HOTSWAP_SIDECAR_APPLIER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,6 +45,9 @@ class Applier {
     // protection against a namespace grown beyond what it should hold).
     uint64_t max_snapshot_bytes = uint64_t{80} << 20;
     // Called on the saver thread before each last-known-good save (tests).
+    // How long after an ACK the disk cache is written at most; releases
+    // within it are written once (the newest).
+    std::chrono::milliseconds lkg_delay{0};
     LkgSaver::BeforeSave before_lkg_save;
   };
 

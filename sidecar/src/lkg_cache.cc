@@ -257,8 +257,9 @@ std::thread start_without_signals(Body&& body) {
 
 }  // namespace
 
-LkgSaver::LkgSaver(LkgCache cache, BeforeSave before_save)
+LkgSaver::LkgSaver(LkgCache cache, std::chrono::milliseconds delay, BeforeSave before_save)
     : cache_(std::move(cache)),
+      delay_(delay),
       before_save_(std::move(before_save)),
       thread_(start_without_signals([this] { run(); })) {}
 
@@ -274,14 +275,23 @@ LkgSaver::~LkgSaver() {
 void LkgSaver::save(const std::string& ns, std::shared_ptr<const SnapshotData> data) {
   {
     std::lock_guard lock(mu_);
-    queued_[ns] = std::move(data);
+    auto [it, inserted] = queued_.try_emplace(ns, Queued{data, Clock::now() + delay_});
+    if (!inserted) it->second.data = std::move(data);  // the newest, on the first one's time
   }
   changed_.notify_all();
 }
 
 void LkgSaver::flush() {
   std::unique_lock lock(mu_);
+  ++flushing_;
+  changed_.notify_all();
   changed_.wait(lock, [this] { return queued_.empty() && !saving_; });
+  --flushing_;
+}
+
+std::map<std::string, LkgSaver::Queued, std::less<>>::iterator LkgSaver::next_due() {
+  return std::min_element(queued_.begin(), queued_.end(),
+                          [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
 }
 
 void LkgSaver::save_one(const std::string& ns, const SnapshotData& data) const {
@@ -303,10 +313,15 @@ void LkgSaver::run() {
     changed_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
     // Stopping still drains the queue: what was ACKed reaches the disk.
     if (queued_.empty()) return;
-    auto next = queued_.extract(queued_.begin());
+    auto due = next_due();
+    if (!stopping_ && flushing_ == 0 && Clock::now() < due->second.due) {
+      changed_.wait_until(lock, due->second.due);  // or until woken: look again
+      continue;
+    }
+    auto next = queued_.extract(due);
     saving_ = true;
     lock.unlock();
-    save_one(next.key(), *next.mapped());
+    save_one(next.key(), *next.mapped().data);
     next = {};  // a large snapshot is freed outside the lock
     lock.lock();
     saving_ = false;

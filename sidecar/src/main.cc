@@ -49,12 +49,19 @@ int main(int argc, char** argv) {
   bool fresh = false;
   std::string scope = env_or("HOTSWAP_SCOPE", "");
   uint64_t max_snapshot_bytes = uint64_t{80} << 20;
+  uint64_t cache_delay_ms = 1000;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
-  app.add_option("--control", link.control_address, "control's RPC address host:port (HOTSWAP_CONTROL)");
-  app.add_option("--node-id", link.node_id, "this instance's id (HOTSWAP_NODE_ID, default hostname)");
+  app.add_option("--control", link.control_address,
+                 "control's RPC address host:port (HOTSWAP_CONTROL)");
+  app.add_option("--node-id", link.node_id,
+                 "this instance's id (HOTSWAP_NODE_ID, default hostname)");
   app.add_option("--labels", labels, "labels k=v,k=v (HOTSWAP_LABELS)");
-  app.add_option("--namespaces", namespaces, "subscribed namespaces tenant/name,... (HOTSWAP_NAMESPACES)");
+  app.add_option("--namespaces", namespaces,
+                 "subscribed namespaces tenant/name,... (HOTSWAP_NAMESPACES)");
   app.add_option("--cache-dir", cache_dir, "last-known-good cache directory (HOTSWAP_CACHE_DIR)");
+  app.add_option("--cache-delay-ms", cache_delay_ms,
+                 "write the cache at most this long after an ACK; releases within it are "
+                 "written once (default 1000)");
   app.add_flag("--fresh-segments", fresh, "replace existing shared-memory segments at start");
   app.add_option("--scope", scope,
                  "separate shared-memory names, for several sidecars on one host (HOTSWAP_SCOPE)");
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
   options.writer.scope = scope;
   options.fresh_segments = fresh;
   options.max_snapshot_bytes = max_snapshot_bytes;
+  options.lkg_delay = std::chrono::milliseconds(cache_delay_ms);
   auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache), options);
   if (!applier) {
     spdlog::error("event=start_failed error=\"{}\"", applier.error().message);

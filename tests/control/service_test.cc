@@ -1,6 +1,7 @@
-// ControlService's recording of sidecars' answers against a real SQLite
-// file: a batch of ACKs and NACKs is one commit, survives a re-open, and a
-// batch that fails leaves nothing half-applied.
+// ControlService's recording of sidecars' answers and heartbeats against a
+// real SQLite file: a batch of ACKs and NACKs is one commit, survives a
+// re-open, and a batch that fails leaves nothing half-applied; heartbeats
+// heard together are one commit too.
 #include "service.h"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,18 @@ TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) 
   service_->record_results({Ack("n-2")});
   EXPECT_EQ(Web("n-2").applied_version, 1u);
   EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "succeeded");
+}
+
+TEST_F(RpcAnswersTest, HeartbeatsHeardTogetherAreOneCommit) {
+  const int before = CommitsInWal(path_);
+  // An instance removed meanwhile does not keep the others from being
+  // recorded.
+  service_->heartbeats({"n-1", "n-gone", "n-3"});
+  EXPECT_EQ(CommitsInWal(path_) - before, 1);
+  Open();
+  EXPECT_EQ(must(store_->get_instance("n-1")).last_heartbeat, 200);
+  EXPECT_EQ(must(store_->get_instance("n-2")).last_heartbeat, 103);
+  EXPECT_EQ(must(store_->get_instance("n-3")).last_heartbeat, 200);
 }
 
 }  // namespace

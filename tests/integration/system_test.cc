@@ -204,6 +204,19 @@ TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   EXPECT_EQ(client.version().value(), latest);
 }
 
+// Heartbeats are recorded in batches, not one commit each: they still
+// move the instance's last heartbeat on (times are ISO 8601 in seconds, so
+// later times compare greater as strings).
+TEST_F(System, HeartbeatsAdvanceTheInstancesLastHeartbeat) {
+  sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const std::string registered = instance("node-a")["registered_at"].get<std::string>();
+  ASSERT_TRUE(eventually([&] {
+    const json i = instance("node-a");
+    return i.value("last_heartbeat", "") > registered && i.value("status", "") == "connected";
+  }));
+}
+
 TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   Process& first = sidecar("node-a");
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));

@@ -3,9 +3,14 @@
 // never overwrites the only whole copy.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "cluster.h"
 #include "hotswap/protocol/content_hash.h"
@@ -126,6 +131,66 @@ TEST_F(LkgCacheTest, ASmallSaveAfterABigOneGivesTheSpaceBack) {
   ASSERT_TRUE(c.save(ns_, version(4, 40)));
   for (const auto& path : c.slot_paths(ns_)) EXPECT_LT(std::filesystem::file_size(path), 4096u);
   EXPECT_EQ(loaded_version(), 4u);
+}
+
+// Versions a saver wrote, in order, with a bounded wait for the next one.
+class SavedVersions {
+ public:
+  LkgSaver::BeforeSave hook() {
+    return [this](const std::string&, uint64_t version) {
+      std::lock_guard lock(mu_);
+      saved_.push_back(version);
+      changed_.notify_all();
+    };
+  }
+  bool wait_for(size_t count) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20),
+                             [&] { return saved_.size() >= count; });
+  }
+  std::vector<uint64_t> saved() {
+    std::lock_guard lock(mu_);
+    return saved_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<uint64_t> saved_;
+};
+
+std::shared_ptr<const SnapshotData> shared_version(uint64_t v) {
+  return std::make_shared<const SnapshotData>(version(v, static_cast<int64_t>(v)));
+}
+
+TEST_F(LkgCacheTest, ABurstWithinTheDelayIsWrittenOnceAndFlushDoesNotWait) {
+  SavedVersions saved;
+  LkgSaver saver(cache(), std::chrono::hours(1), saved.hook());
+  for (uint64_t v = 1; v <= 3; ++v) saver.save(ns_, shared_version(v));
+  EXPECT_TRUE(saved.saved().empty()) << "an hour's delay: nothing written yet";
+  saver.flush();  // would hang for the hour if it waited for the due time
+  EXPECT_EQ(saved.saved(), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(loaded_version(), 3u);
+}
+
+TEST_F(LkgCacheTest, AQueuedSaveIsWrittenOnceItsDelayHasPassed) {
+  SavedVersions saved;
+  LkgSaver saver(cache(), std::chrono::milliseconds(20), saved.hook());
+  saver.save(ns_, shared_version(1));
+  ASSERT_TRUE(saved.wait_for(1));  // no flush: the delay alone
+  saver.save(ns_, shared_version(2));
+  ASSERT_TRUE(saved.wait_for(2));
+  EXPECT_EQ(saved.saved(), (std::vector<uint64_t>{1, 2}));
+  saver.flush();  // the hook runs before the write; this waits for the write
+  EXPECT_EQ(loaded_version(), 2u);
+}
+
+TEST_F(LkgCacheTest, StoppingWritesWhatIsQueuedWithoutWaitingForTheDelay) {
+  {
+    LkgSaver saver(cache(), std::chrono::hours(1));
+    saver.save(ns_, shared_version(7));
+  }  // a SIGTERMed sidecar: would hang for the hour if it waited
+  EXPECT_EQ(loaded_version(), 7u);
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ struct RpcServer::Node {
 namespace {
 
 constexpr size_t kMaxNodeIdLength = 128;
+// Heartbeats heard within this long are recorded in one commit: liveness
+// is judged in seconds, and with hundreds of sidecars one fsynced commit
+// per heartbeat kept the loop from pushing and recording answers.
+constexpr auto kHeartbeatBatch = 500 * kj::MILLISECONDS;
 
 std::string text(capnp::Text::Reader t) {
   return std::string(t.cStr(), t.size());
@@ -55,7 +59,7 @@ class RpcServer::SessionImpl final : public wire::Session::Server {
   ~SessionImpl() { server_.session_ended(node_id_, session_id_); }
 
   kj::Promise<void> heartbeat(HeartbeatContext) override {
-    server_.service_.heartbeat(node_id_);
+    server_.heartbeat_received(node_id_);
     return kj::READY_NOW;
   }
 
@@ -205,6 +209,20 @@ std::shared_ptr<const SnapshotData> RpcServer::snapshot(const std::string& names
                                                         uint64_t version) {
   auto data = service_.snapshot_of(namespace_id, version);  // cached by the service
   return data ? *data : nullptr;
+}
+
+void RpcServer::heartbeat_received(const std::string& node_id) {
+  if (heartbeats_.empty()) {
+    tasks_.add(timer_.afterDelay(kHeartbeatBatch).then([this] { record_heartbeats(); }));
+  }
+  heartbeats_.insert(node_id);
+}
+
+void RpcServer::record_heartbeats() {
+  const std::set<std::string> nodes = std::move(heartbeats_);
+  heartbeats_.clear();
+  service_.heartbeats({nodes.begin(), nodes.end()});
+  spdlog::debug("event=heartbeats_recorded count={}", nodes.size());
 }
 
 void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {

@@ -69,6 +69,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   bool push_slot_free() const {
     return pushes_in_flight_ < std::max<size_t>(options_.max_pushes_in_flight, 1);
   }
+  // Notes a node's heartbeat; those of the next half second are recorded
+  // together (record_heartbeats).
+  void heartbeat_received(const std::string& node_id);
+  void record_heartbeats();
   // Queues a push's answer; every answer queued before the loop next waits
   // for I/O is recorded in one store transaction (record_answers).
   void answered(std::shared_ptr<Node> node, PushResult result);
@@ -91,6 +95,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   };
   size_t pushes_in_flight_ = 0;
   std::deque<QueuedPush> queued_pushes_;
+  // Nodes heard from since heartbeats were last recorded.
+  std::set<std::string> heartbeats_;
   // Answers received and not yet recorded, in arrival order.
   std::vector<std::pair<std::shared_ptr<Node>, PushResult>> answers_;
   // Last, so it is destroyed first: dropping connections ends sessions,
