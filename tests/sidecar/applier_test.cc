@@ -18,6 +18,7 @@
 #include "hotswap/protocol/wire_codec.h"
 #include "hotswap/testing.hpp"
 #include "lkg_cache.h"
+#include "save_gate.h"
 
 namespace hotswap::sidecar {
 namespace {
@@ -122,43 +123,6 @@ TEST_F(ApplierTest, RestartServesTheCacheAndIgnoresACorruptOne) {
   EXPECT_EQ(Client::open(ns_, {.scope = scope_})->get<int64_t>("limit").error().code,
             ErrorCode::no_snapshot);
 }
-
-// Holds each last-known-good save until released, and remembers which
-// versions were saved.
-class SaveGate {
- public:
-  LkgSaver::BeforeSave hook() {
-    return [this](const std::string&, uint64_t version) {
-      std::unique_lock lock(mu_);
-      entered_.push_back(version);
-      changed_.notify_all();
-      // Bounded: a broken test fails rather than hangs.
-      changed_.wait_for(lock, std::chrono::seconds(20), [this] { return open_; });
-    };
-  }
-  // Waits (bounded) until a save of `version` has started.
-  bool wait_entered(uint64_t version) {
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, std::chrono::seconds(20), [&] {
-      return std::find(entered_.begin(), entered_.end(), version) != entered_.end();
-    });
-  }
-  void open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    changed_.notify_all();
-  }
-  std::vector<uint64_t> entered() {
-    std::lock_guard lock(mu_);
-    return entered_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::vector<uint64_t> entered_;
-  bool open_ = false;
-};
 
 TEST_F(ApplierTest, AcksBeforeTheDiskAndTheCacheEndsWithTheNewestAckedVersion) {
   SaveGate gate;

@@ -15,6 +15,7 @@
 #include "cluster.h"
 #include "hotswap/protocol/content_hash.h"
 #include "lkg_cache.h"
+#include "save_gate.h"
 
 namespace hotswap::sidecar {
 namespace {
@@ -46,6 +47,14 @@ class LkgCacheTest : public ::testing::Test {
     f.put(static_cast<char>(c ^ 0x20));
   }
 
+  // Versions 1 (in slot 0) and 2 (in slot 1) saved.
+  LkgCache saved_twice() {
+    LkgCache c = cache();
+    EXPECT_TRUE(c.save(ns_, version(1, 10)));
+    EXPECT_TRUE(c.save(ns_, version(2, 20)));
+    return c;
+  }
+
   test::TempDir dir_;
   const std::string ns_ = "acme/web";
 };
@@ -71,29 +80,20 @@ TEST_F(LkgCacheTest, SavesAlternateBetweenTwoSlotsAndLoadReturnsTheNewest) {
 }
 
 TEST_F(LkgCacheTest, ADamagedNewestSlotFallsBackToThePreviousSave) {
-  const LkgCache c = cache();
-  ASSERT_TRUE(c.save(ns_, version(1, 10)));  // slot 0
-  ASSERT_TRUE(c.save(ns_, version(2, 20)));  // slot 1
+  const LkgCache c = saved_twice();
   flip_byte_in_payload(c.slot_paths(ns_)[1]);
   EXPECT_EQ(loaded_version(), 1u);
 }
 
 TEST_F(LkgCacheTest, ATornSaveFallsBackToThePreviousSave) {
-  const LkgCache c = cache();
-  ASSERT_TRUE(c.save(ns_, version(1, 10)));
-  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  const LkgCache c = saved_twice();
   const std::string newest = c.slot_paths(ns_)[1];
   std::filesystem::resize_file(newest, std::filesystem::file_size(newest) / 2);
   EXPECT_EQ(loaded_version(), 1u);
 }
 
 TEST_F(LkgCacheTest, ARestartedSaverOverwritesTheDamagedSlotNotTheOnlyWholeOne) {
-  {
-    const LkgCache c = cache();
-    ASSERT_TRUE(c.save(ns_, version(1, 10)));  // slot 0
-    ASSERT_TRUE(c.save(ns_, version(2, 20)));  // slot 1
-    flip_byte_in_payload(c.slot_paths(ns_)[1]);
-  }
+  flip_byte_in_payload(saved_twice().slot_paths(ns_)[1]);
   const LkgCache restarted = cache();
   ASSERT_TRUE(restarted.save(ns_, version(3, 30)));
   EXPECT_EQ(loaded_version(), 3u);
@@ -103,9 +103,7 @@ TEST_F(LkgCacheTest, ARestartedSaverOverwritesTheDamagedSlotNotTheOnlyWholeOne) 
 }
 
 TEST_F(LkgCacheTest, EverySlotDamagedIsAnErrorNamingTheFiles) {
-  const LkgCache c = cache();
-  ASSERT_TRUE(c.save(ns_, version(1, 10)));
-  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  const LkgCache c = saved_twice();
   for (const auto& path : c.slot_paths(ns_)) flip_byte_in_payload(path);
   auto loaded = cache().load(ns_);
   ASSERT_FALSE(loaded.has_value());
@@ -133,54 +131,28 @@ TEST_F(LkgCacheTest, ASmallSaveAfterABigOneGivesTheSpaceBack) {
   EXPECT_EQ(loaded_version(), 4u);
 }
 
-// Versions a saver wrote, in order, with a bounded wait for the next one.
-class SavedVersions {
- public:
-  LkgSaver::BeforeSave hook() {
-    return [this](const std::string&, uint64_t version) {
-      std::lock_guard lock(mu_);
-      saved_.push_back(version);
-      changed_.notify_all();
-    };
-  }
-  bool wait_for(size_t count) {
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, std::chrono::seconds(20),
-                             [&] { return saved_.size() >= count; });
-  }
-  std::vector<uint64_t> saved() {
-    std::lock_guard lock(mu_);
-    return saved_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::vector<uint64_t> saved_;
-};
-
 std::shared_ptr<const SnapshotData> shared_version(uint64_t v) {
   return std::make_shared<const SnapshotData>(version(v, static_cast<int64_t>(v)));
 }
 
 TEST_F(LkgCacheTest, ABurstWithinTheDelayIsWrittenOnceAndFlushDoesNotWait) {
-  SavedVersions saved;
+  SaveGate saved(/*open=*/true);
   LkgSaver saver(cache(), std::chrono::hours(1), saved.hook());
   for (uint64_t v = 1; v <= 3; ++v) saver.save(ns_, shared_version(v));
-  EXPECT_TRUE(saved.saved().empty()) << "an hour's delay: nothing written yet";
+  EXPECT_TRUE(saved.entered().empty()) << "an hour's delay: nothing written yet";
   saver.flush();  // would hang for the hour if it waited for the due time
-  EXPECT_EQ(saved.saved(), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(saved.entered(), (std::vector<uint64_t>{3}));
   EXPECT_EQ(loaded_version(), 3u);
 }
 
 TEST_F(LkgCacheTest, AQueuedSaveIsWrittenOnceItsDelayHasPassed) {
-  SavedVersions saved;
+  SaveGate saved(/*open=*/true);
   LkgSaver saver(cache(), std::chrono::milliseconds(20), saved.hook());
   saver.save(ns_, shared_version(1));
-  ASSERT_TRUE(saved.wait_for(1));  // no flush: the delay alone
+  ASSERT_TRUE(saved.wait_entered(1));  // no flush: the delay alone
   saver.save(ns_, shared_version(2));
-  ASSERT_TRUE(saved.wait_for(2));
-  EXPECT_EQ(saved.saved(), (std::vector<uint64_t>{1, 2}));
+  ASSERT_TRUE(saved.wait_entered(2));
+  EXPECT_EQ(saved.entered(), (std::vector<uint64_t>{1, 2}));
   saver.flush();  // the hook runs before the write; this waits for the write
   EXPECT_EQ(loaded_version(), 2u);
 }
