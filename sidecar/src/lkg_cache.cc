@@ -111,11 +111,14 @@ std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& p
   return std::optional<SlotContents>(SlotContents{header.sequence, std::move(payload)});
 }
 
-std::expected<SnapshotData, Error> decode_slot(const std::string& path, std::string_view ns,
-                                               const SlotContents& slot) {
+// The snapshot in a cache file's message, checked as a push is. Bytes that
+// are not Cap'n Proto (the reader throws) are a corrupt file too.
+template <class MessageReader, class Source>
+std::expected<SnapshotData, Error> decode(const std::string& path, std::string_view ns,
+                                          Source&& source) {
   try {
-    capnp::FlatArrayMessageReader reader(slot.payload, protocol::reader_options());
-    auto snapshot = reader.getRoot<wire::Snapshot>();
+    MessageReader reader(std::forward<Source>(source), protocol::reader_options());
+    auto snapshot = reader.template getRoot<wire::Snapshot>();
     if (std::string_view(snapshot.getNamespace().cStr()) != ns)
       return std::unexpected(corrupt(path, "holds another namespace"));
     auto data = protocol::read_snapshot(snapshot, nullptr);
@@ -126,13 +129,24 @@ std::expected<SnapshotData, Error> decode_slot(const std::string& path, std::str
   }
 }
 
-// Opens `path` for writing in place; `created` says whether it is new.
-int open_slot_for_write(const std::string& path, bool& created) {
-  created = false;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd >= 0 || errno != ENOENT) return fd;
-  created = true;
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+std::expected<SnapshotData, Error> decode_slot(const std::string& path, std::string_view ns,
+                                               const SlotContents& slot) {
+  return decode<capnp::FlatArrayMessageReader>(path, ns, slot.payload.asPtr());
+}
+
+// The single stream-framed file earlier releases kept per namespace; read
+// when no slot exists yet, so that an upgraded sidecar still starts from
+// its last-known-good copy. Empty when there is none.
+std::expected<std::optional<SnapshotData>, Error> load_legacy(const std::string& path,
+                                                              std::string_view ns) {
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    if (errno == ENOENT) return std::optional<SnapshotData>{};
+    return std::unexpected(io_error("open " + path));
+  }
+  auto data = decode<capnp::StreamFdMessageReader>(path, ns, in.fd);
+  if (!data) return std::unexpected(data.error());
+  return std::optional<SnapshotData>(std::move(*data));
 }
 
 }  // namespace
@@ -157,30 +171,46 @@ std::expected<LkgCache, Error> LkgCache::open(std::string dir) {
   return LkgCache(std::move(dir));
 }
 
-std::array<std::string, 2> LkgCache::slot_paths(std::string_view ns) const {
+std::string LkgCache::stem(std::string_view ns) const {
   std::string file(ns);
   for (char& c : file) {
     if (c == '/') c = '~';  // namespace names never contain '~'
   }
-  const std::string stem = dir_ + "/" + file + ".lkg.";
-  return {stem + "0", stem + "1"};
+  return dir_ + "/" + file;
 }
 
-LkgCache::Slots& LkgCache::slots_of(std::string_view ns) const {
+std::array<std::string, 2> LkgCache::slot_paths(std::string_view ns) const {
+  const std::string base = stem(ns);
+  return {base + ".lkg.0", base + ".lkg.1"};
+}
+
+std::string LkgCache::legacy_path(std::string_view ns) const {
+  return stem(ns) + ".snapshot";
+}
+
+std::expected<LkgCache::Slots*, Error> LkgCache::slots_of(std::string_view ns) const {
   std::lock_guard lock(shared_->mu);
   auto it = shared_->slots.find(ns);
-  if (it != shared_->slots.end()) return it->second;
+  if (it != shared_->slots.end()) return &it->second;
+  // A slot counts as whole only if load() would serve it (checksum, then
+  // content): the slot a save may overwrite is never the only usable one.
+  // A slot that cannot be read at all stops the save rather than being
+  // taken for empty.
   Slots slots;
   const auto paths = slot_paths(ns);
   for (size_t i = 0; i < paths.size(); ++i) {
     auto slot = read_slot(paths[i]);
-    if (slot && slot->has_value()) slots.sequence[i] = (*slot)->sequence;
+    if (!slot && slot.error().code != ErrorCode::corrupt) return std::unexpected(slot.error());
+    if (slot && slot->has_value() && decode_slot(paths[i], ns, **slot))
+      slots.sequence[i] = (*slot)->sequence;
   }
-  return shared_->slots.emplace(std::string(ns), slots).first->second;
+  return &shared_->slots.emplace(std::string(ns), slots).first->second;
 }
 
 std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotData& data) const {
-  Slots& slots = slots_of(ns);
+  auto found = slots_of(ns);
+  if (!found) return std::unexpected(found.error());
+  Slots& slots = **found;
   const size_t target = slots.sequence[0] <= slots.sequence[1] ? 0 : 1;
   const std::string path = slot_paths(ns)[target];
 
@@ -193,8 +223,10 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   header.payload_size = payload.asBytes().size();
   digest_of(header, payload.begin(), header.digest);
 
-  bool created = false;
-  Fd out{open_slot_for_write(path, created)};
+  // A slot not known whole may be new, or its creation may never have been
+  // synced: this save makes its directory entry durable too.
+  const bool sync_directory = slots.sequence[target] == 0;
+  Fd out{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)};
   if (out.fd < 0) return std::unexpected(io_error("open " + path));
   slots.sequence[target] = 0;  // from the first byte written until the sync
   iovec parts[2] = {{&header, sizeof header},
@@ -207,7 +239,9 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   if (::fstat(out.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > 2 * total + 65536)
     (void)::ftruncate(out.fd, static_cast<off_t>(total));
   if (::fdatasync(out.fd) != 0) return std::unexpected(io_error("fdatasync " + path));
-  if (created) {
+  if (sync_directory) {
+    // The single file of earlier releases is superseded by the slots.
+    (void)::unlink(legacy_path(ns).c_str());
     Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
   }
@@ -235,8 +269,8 @@ std::expected<std::optional<SnapshotData>, Error> LkgCache::load(std::string_vie
     if (data) return std::optional<SnapshotData>(std::move(*data));
     problems += (problems.empty() ? "" : "; ") + data.error().message;
   }
-  if (problems.empty()) return std::optional<SnapshotData>{};
-  return std::unexpected(Error{ErrorCode::corrupt, problems});
+  if (!problems.empty()) return std::unexpected(Error{ErrorCode::corrupt, problems});
+  return load_legacy(legacy_path(ns), ns);
 }
 
 namespace {

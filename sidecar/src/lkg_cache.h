@@ -39,19 +39,24 @@ class LkgCache {
   std::expected<void, Error> save(std::string_view ns, const SnapshotData& data) const;
 
   // The newest saved snapshot that verifies (slot checksum, then the
-  // content hash and entries, as for a push). Empty when there is none; an
-  // error when slots exist but none verifies (the caller ignores it and
-  // waits for control).
+  // content hash and entries, as for a push); with no slot yet, the file
+  // of earlier releases. Empty when there is none; an error when slots
+  // exist but none verifies (the caller ignores it and waits for control).
   std::expected<std::optional<SnapshotData>, Error> load(std::string_view ns) const;
 
   // The namespace's two slot files.
   std::array<std::string, 2> slot_paths(std::string_view ns) const;
+  // The one file per namespace of earlier releases: served by load() while
+  // no slot exists, removed by the first save.
+  std::string legacy_path(std::string_view ns) const;
 
  private:
   struct Slots;
   struct Shared;
   explicit LkgCache(std::string dir);
-  Slots& slots_of(std::string_view ns) const;
+  // The cache's path for `ns` without an extension.
+  std::string stem(std::string_view ns) const;
+  std::expected<Slots*, Error> slots_of(std::string_view ns) const;
 
   std::string dir_;
   std::shared_ptr<Shared> shared_;

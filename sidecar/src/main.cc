@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "last-known-good cache directory (HOTSWAP_CACHE_DIR)");
   app.add_option("--cache-delay-ms", cache_delay_ms,
                  "write the cache at most this long after an ACK; releases within it are "
-                 "written once (default 1000)");
+                 "written once (default 1000)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{3'600'000}));
   app.add_flag("--fresh-segments", fresh, "replace existing shared-memory segments at start");
   app.add_option("--scope", scope,
                  "separate shared-memory names, for several sidecars on one host (HOTSWAP_SCOPE)");

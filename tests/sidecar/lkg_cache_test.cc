@@ -1,7 +1,11 @@
 // The last-known-good cache on disk: two slots written in turn, so that a
 // damaged or torn newest save falls back to the one before, and a save
 // never overwrites the only whole copy.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +18,7 @@
 
 #include "cluster.h"
 #include "hotswap/protocol/content_hash.h"
+#include "hotswap/protocol/wire_codec.h"
 #include "lkg_cache.h"
 #include "save_gate.h"
 
@@ -55,6 +60,17 @@ class LkgCacheTest : public ::testing::Test {
     return c;
   }
 
+  // A restarted saver saves version `v`. It must go to slot 1: damaging
+  // slot 1 afterwards then falls back to version 1 in slot 0 (had it gone
+  // to slot 0, nothing would be left).
+  void expect_restarted_save_spares_slot_0(uint64_t v) {
+    const LkgCache restarted = cache();
+    ASSERT_TRUE(restarted.save(ns_, version(v, static_cast<int64_t>(v))));
+    EXPECT_EQ(loaded_version(), v);
+    flip_byte_in_payload(restarted.slot_paths(ns_)[1]);
+    EXPECT_EQ(loaded_version(), 1u);
+  }
+
   test::TempDir dir_;
   const std::string ns_ = "acme/web";
 };
@@ -94,12 +110,39 @@ TEST_F(LkgCacheTest, ATornSaveFallsBackToThePreviousSave) {
 
 TEST_F(LkgCacheTest, ARestartedSaverOverwritesTheDamagedSlotNotTheOnlyWholeOne) {
   flip_byte_in_payload(saved_twice().slot_paths(ns_)[1]);
-  const LkgCache restarted = cache();
-  ASSERT_TRUE(restarted.save(ns_, version(3, 30)));
-  EXPECT_EQ(loaded_version(), 3u);
-  // Had the save gone to slot 0, damaging the newest would leave nothing.
-  flip_byte_in_payload(restarted.slot_paths(ns_)[1]);
+  expect_restarted_save_spares_slot_0(3);
+}
+
+// The newer slot passes its checksum but holds another namespace's
+// snapshot: load() serves the older one, so the saver must overwrite the
+// newer, not the only copy load() can serve.
+TEST_F(LkgCacheTest, ASaverNeverOverwritesTheOnlySlotThatLoads) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));  // slot 0, sequence 1
+  for (uint64_t v = 1; v <= 3; ++v) ASSERT_TRUE(c.save("acme/other", version(v, 1)));
+  // acme/other's slot 0 holds sequence 3: higher than anything of ns_.
+  std::filesystem::copy_file(c.slot_paths("acme/other")[0], c.slot_paths(ns_)[1],
+                             std::filesystem::copy_options::overwrite_existing);
   EXPECT_EQ(loaded_version(), 1u);
+  expect_restarted_save_spares_slot_0(5);
+}
+
+// A sidecar upgraded from the one-file cache starts from that file, and
+// its first save replaces it.
+TEST_F(LkgCacheTest, TheFileOfEarlierReleasesIsServedUntilTheFirstSave) {
+  const LkgCache c = cache();
+  {
+    capnp::MallocMessageBuilder message;
+    protocol::write_full(ns_, version(3, 30), message.initRoot<wire::Snapshot>());
+    const int fd = ::open(c.legacy_path(ns_).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    capnp::writeMessageToFd(fd, message);
+    ::close(fd);
+  }
+  EXPECT_EQ(loaded_version(), 3u);
+  ASSERT_TRUE(c.save(ns_, version(4, 40)));
+  EXPECT_FALSE(std::filesystem::exists(c.legacy_path(ns_)));
+  EXPECT_EQ(loaded_version(), 4u);
 }
 
 TEST_F(LkgCacheTest, EverySlotDamagedIsAnErrorNamingTheFiles) {

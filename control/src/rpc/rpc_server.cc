@@ -147,6 +147,7 @@ RpcServer::~RpcServer() noexcept {
   std::vector<PushResult> results;
   for (auto& [node, result] : answers_) results.push_back(std::move(result));
   service_.record_results(results);
+  if (!heartbeats_.empty()) record_heartbeats();
 }
 
 kj::Promise<void> RpcServer::serve(kj::ConnectionReceiver& listener) {
