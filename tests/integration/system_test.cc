@@ -76,6 +76,14 @@ class System : public ::testing::Test {
 
   json instance(const std::string& node) { return rest_->get("/api/v1/instances/" + node).body; }
 
+  // Publishes `entries` to ns_, deploys the version and waits (bounded)
+  // until `node` applied it. The version, or 0 when it was not applied.
+  uint64_t release(const std::string& node, const json& entries) {
+    const uint64_t v = rest_->publish(ns_, entries);
+    rest_->deploy(ns_, v);
+    return eventually([&] { return applied(node, ns_) == v; }) ? v : 0;
+  }
+
   // The version `node` applied of `ns` according to control.
   uint64_t applied(const std::string& node, const std::string& ns) {
     const json i = instance(node);
@@ -102,9 +110,8 @@ class System : public ::testing::Test {
 TEST_F(System, PublishedVersionReachesTheAppThroughTheSdk) {
   sidecar("node-a");
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
-  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(10)}, {"banner", str_entry("hi")}});
-  rest_->deploy(ns_, v1);
-  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  const uint64_t v1 = release("node-a", {{"limit", int_entry(10)}, {"banner", str_entry("hi")}});
+  ASSERT_NE(v1, 0u);
 
   auto client = Client::open(ns_, {.scope = "node-a"});
   ASSERT_TRUE(client) << client.error().message;
@@ -220,9 +227,8 @@ TEST_F(System, HeartbeatsAdvanceTheInstancesLastHeartbeat) {
 TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   Process& first = sidecar("node-a");
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
-  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(42)}});
-  rest_->deploy(ns_, v1);
-  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  const uint64_t v1 = release("node-a", {{"limit", int_entry(42)}});
+  ASSERT_NE(v1, 0u);
   // The sidecar ACKs before it writes its last-known-good copy: the kill
   // waits until the copy on disk verifies.
   const auto lkg = sidecar::LkgCache::open(data_.path() + "/cache-node-a").value();
@@ -272,9 +278,8 @@ TEST_F(System, AcksRecordedTogetherSurviveAControlKill) {
 TEST_F(System, RefusedSnapshotIsNackedAndTheAppKeepsTheOldValues) {
   sidecar("node-a", {}, {"--max-snapshot-bytes", "1000"});
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
-  const uint64_t v1 = rest_->publish(ns_, {{"limit", int_entry(1)}});
-  rest_->deploy(ns_, v1);
-  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v1; }));
+  const uint64_t v1 = release("node-a", {{"limit", int_entry(1)}});
+  ASSERT_NE(v1, 0u);
   auto client = Client::open(ns_, {.scope = "node-a"}).value();
 
   const uint64_t v2 =
@@ -325,9 +330,8 @@ TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
   // A push makes the sidecar start its disk-cache thread: SIGTERM must
   // still reach the main thread and end in a clean exit.
-  const uint64_t v = rest_->publish(ns_, {{"limit", int_entry(1)}});
-  rest_->deploy(ns_, v);
-  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+  const uint64_t v = release("node-a", {{"limit", int_entry(1)}});
+  ASSERT_NE(v, 0u);
   node.signal(SIGTERM);
   auto status = node.wait(20s);
   ASSERT_TRUE(status) << "the sidecar did not stop";
@@ -402,9 +406,8 @@ TEST_F(System, GarbageAndOversizedRpcMessagesDropOnlyThatConnection) {
   EXPECT_EQ(rest_->get("/healthz").status, 200);
   sidecar("node-a");
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
-  const uint64_t v = rest_->publish(ns_, {{"ok", int_entry(1)}});
-  rest_->deploy(ns_, v);
-  EXPECT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+  const uint64_t v = release("node-a", {{"ok", int_entry(1)}});
+  EXPECT_NE(v, 0u);
 }
 
 }  // namespace
