@@ -58,6 +58,16 @@ class ApplierTest : public ::testing::Test {
     return Client::open(ns_, {.scope = scope_})->get<int64_t>("limit").value_or(-1);
   }
 
+  // What the disk cache holds for ns_, read as a restarted sidecar reads it.
+  std::optional<SnapshotData> cached() { return LkgCache::open(dir_.path())->load(ns_).value(); }
+
+  void expect_cached(const SnapshotData& expected) {
+    const auto saved = cached();
+    ASSERT_TRUE(saved.has_value());
+    EXPECT_EQ(saved->version(), expected.version());
+    EXPECT_EQ(saved->entries(), expected.entries());
+  }
+
   test::TempDir dir_;
   const std::string ns_ = testing::unique_namespace("acme/applier");
   const std::string scope_ = "applier-test";
@@ -75,10 +85,7 @@ TEST_F(ApplierTest, AckedVersionsAreLiveAndCached) {
   ASSERT_EQ(applier.held().size(), 1u);
   EXPECT_EQ(applier.held()[0].version, 2u);
   applier.flush_saves();
-  auto cached = LkgCache::open(dir_.path())->load(ns_).value();
-  ASSERT_TRUE(cached.has_value());
-  EXPECT_EQ(cached->version(), 2u);
-  EXPECT_EQ(cached->entries(), v2.entries());
+  expect_cached(v2);
 }
 
 TEST_F(ApplierTest, NackedSnapshotsChangeNothing) {
@@ -95,7 +102,7 @@ TEST_F(ApplierTest, NackedSnapshotsChangeNothing) {
   EXPECT_EQ(read_limit(), 10);
   EXPECT_EQ(applier.held()[0].version, 1u);
   applier.flush_saves();
-  EXPECT_EQ(LkgCache::open(dir_.path())->load(ns_).value()->version(), 1u);
+  expect_cached(v1);
   capnp::MallocMessageBuilder message;
   protocol::write_full("acme/not-mine", v1, message.initRoot<wire::Snapshot>());
   EXPECT_FALSE(applier.apply(message.getRoot<wire::Snapshot>().asReader()).ok);
@@ -131,7 +138,7 @@ TEST_F(ApplierTest, AcksBeforeTheDiskAndTheCacheEndsWithTheNewestAckedVersion) {
   ASSERT_TRUE(push(applier, v1).ok);
   EXPECT_EQ(read_limit(), 10);
   // ACKed and live, not yet on disk: the save waits for save_acked().
-  EXPECT_FALSE(LkgCache::open(dir_.path())->load(ns_).value().has_value());
+  EXPECT_FALSE(cached().has_value());
   applier.save_acked();
   ASSERT_TRUE(gate.wait_entered(1));
   // While version 1 is being saved: 2 is ACKed and queued, a NACKed 3
@@ -147,21 +154,17 @@ TEST_F(ApplierTest, AcksBeforeTheDiskAndTheCacheEndsWithTheNewestAckedVersion) {
   gate.open();
   applier.flush_saves();
   EXPECT_EQ(gate.entered(), (std::vector<uint64_t>{1, 4}));
-  auto cached = LkgCache::open(dir_.path())->load(ns_).value();
-  ASSERT_TRUE(cached.has_value());
-  EXPECT_EQ(cached->version(), 4u);
-  EXPECT_EQ(cached->entries(), v4.entries());
+  expect_cached(v4);
 }
 
 TEST_F(ApplierTest, DestroyingTheApplierSavesWhatWasAcked) {
+  const auto v5 = version(5, 50);
   {
     Applier applier = start();
-    ASSERT_TRUE(push(applier, version(5, 50)).ok);
+    ASSERT_TRUE(push(applier, v5).ok);
     // Neither save_acked() nor flush_saves(): a sidecar shutting down.
   }
-  auto cached = LkgCache::open(dir_.path())->load(ns_).value();
-  ASSERT_TRUE(cached.has_value());
-  EXPECT_EQ(cached->version(), 5u);
+  expect_cached(v5);
 }
 
 }  // namespace
