@@ -156,6 +156,7 @@ std::expected<T, Error> Client::get(std::string_view key) const {
 std::expected<SnapshotView, Error> Client::snapshot() const {
   auto snap = core_->current_shared();
   if (!snap) return std::unexpected(snap.error());
+  if (auto ordered = (*snap)->ordered(); !ordered) return std::unexpected(ordered.error());
   return SnapshotView(std::move(*snap));
 }
 

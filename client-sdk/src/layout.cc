@@ -1,5 +1,7 @@
 #include "layout.h"
 
+#include "lookup.h"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -7,26 +9,11 @@
 namespace hotswap::layout {
 namespace {
 
-constexpr uint64_t kSeed = 0x9e3779b97f4a7c15ull;
-constexpr uint64_t kMulA = 0xa0761d6478bd642full;
-constexpr uint64_t kMulB = 0xe7037ed1a0b428dbull;
-
-inline uint64_t mix(uint64_t a, uint64_t b) {
-  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
-}
-
-inline uint64_t load64(const unsigned char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline uint32_t load32(const unsigned char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+using lookup_detail::kMulA;
+using lookup_detail::kMulB;
+using lookup_detail::kSeed;
+using lookup_detail::load64;
+using lookup_detail::mix;
 
 bool in_range(uint64_t offset, uint64_t length, uint64_t limit) {
   return offset <= limit && length <= limit - offset;
@@ -90,51 +77,6 @@ bool known_value(const RecordHeader& h) {
 }
 
 }  // namespace
-
-// wyhash-style: 16 bytes per multiply. Keys of 4 bytes or more are read
-// with (possibly overlapping) word loads, never a byte loop whose stores
-// would stall the loads that follow.
-uint64_t key_hash(std::string_view key) {
-  const auto* p = reinterpret_cast<const unsigned char*>(key.data());
-  const size_t n = key.size();
-  uint64_t seed = kSeed;
-  uint64_t a = 0, b = 0;
-  if (n <= 16) {
-    if (n >= 4) {
-      const size_t step = (n >> 3) << 2;
-      a = (uint64_t{load32(p)} << 32) | load32(p + step);
-      b = (uint64_t{load32(p + n - 4)} << 32) | load32(p + n - 4 - step);
-    } else if (n > 0) {
-      a = (uint64_t{p[0]} << 16) | (uint64_t{p[n >> 1]} << 8) | p[n - 1];
-    }
-  } else {
-    size_t i = n;
-    while (i > 16) {
-      seed = mix(load64(p) ^ kMulA, load64(p + 8) ^ seed);
-      p += 16;
-      i -= 16;
-    }
-    a = load64(p + i - 16);
-    b = load64(p + i - 8);
-  }
-  return mix(kMulB ^ n, mix(a ^ kMulA, b ^ seed));
-}
-
-bool keys_equal(const char* a, const char* b, size_t n) {
-  const auto* x = reinterpret_cast<const unsigned char*>(a);
-  const auto* y = reinterpret_cast<const unsigned char*>(b);
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      if (load64(x + i) != load64(y + i)) return false;
-    }
-    return load64(x + n - 8) == load64(y + n - 8);
-  }
-  if (n >= 4) return load32(x) == load32(y) && load32(x + n - 4) == load32(y + n - 4);
-  for (size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return false;
-  }
-  return true;
-}
 
 // Four independent lanes of 16 bytes per multiply, so the multiplies
 // pipeline: about 8 GB/s here, which matters when a 64 MiB snapshot is
@@ -203,6 +145,54 @@ Record record_at(const ValidatedSnapshot& s, uint64_t offset) {
   return bounded_record(s, offset);
 }
 
+namespace {
+
+// One mark per 8-byte unit of the records area, plus one for its end:
+// reused per thread, as a reader validates every version it moves to.
+std::vector<uint8_t>& record_starts(uint64_t records_size) {
+  thread_local std::vector<uint8_t> starts;
+  starts.assign(records_size / kRecordAlign + 1, 0);
+  starts.back() = 1;
+  return starts;
+}
+
+// Walks the records end to end from offset 0: each in bounds, with a key
+// of 1 to kMaxKeyLength bytes and a known value, marked in `starts`. True
+// when the walk ends exactly at the end of the area after key_count records.
+bool walk_records(const ValidatedSnapshot& v, std::vector<uint8_t>& starts) {
+  uint64_t cursor = 0, count = 0;
+  while (cursor < v.records_size) {
+    const Record r = bounded_record(v, cursor);
+    if (!r || r.key.empty() || r.key.size() > kMaxKeyLength || !known_value(*r.header))
+      return false;
+    starts[cursor / kRecordAlign] = 1;
+    cursor += (sizeof(RecordHeader) + r.key.size() + r.text.size() + kRecordAlign - 1) &
+              ~(kRecordAlign - 1);
+    ++count;
+  }
+  return cursor == v.records_size && count == v.key_count;
+}
+
+// The directory: from 0 to the end of the records area, ascending, every
+// entry a record start (or the end: an empty bucket). So a bucket walk
+// steps on record starts only and ends exactly where the next bucket
+// begins. Branch-free: about half the buckets are empty, at random.
+bool directory_valid(const ValidatedSnapshot& v, const std::vector<uint8_t>& starts) {
+  const uint32_t buckets = v.bucket_mask + 1;
+  if (v.directory[0] != 0 || v.directory[buckets] != v.records_size) return false;
+  uint64_t previous = 0;
+  uint32_t bad = 0;
+  for (uint32_t b = 1; b < buckets; ++b) {
+    const uint64_t at = v.directory[b];
+    bad |= static_cast<uint32_t>(at < previous) | static_cast<uint32_t>(at % kRecordAlign);
+    bad |= starts[std::min(at, v.records_size) / kRecordAlign] ^ 1u;
+    previous = at;
+  }
+  return bad == 0;
+}
+
+}  // namespace
+
 hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* expect,
                                  bool verify_data_checksum, ValidatedSnapshot* out) {
   if (base == nullptr || size < sizeof(SnapshotHeader)) return HOTSWAP_ERR_CORRUPT;
@@ -218,15 +208,16 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
                             expect->data_checksum != h.data_checksum))
     return HOTSWAP_ERR_CORRUPT;
   const uint64_t n = h.key_count;
-  if (h.table_size == 0 || (h.table_size & (h.table_size - 1)) != 0 || h.table_size < 2 * n)
-    return HOTSWAP_ERR_CORRUPT;
-  if (h.order_offset % alignof(uint32_t) != 0 || h.table_offset % alignof(uint64_t) != 0 ||
-      h.records_offset % kRecordAlign != 0)
+  const uint64_t buckets = h.bucket_count;
+  if (buckets == 0 || (buckets & (buckets - 1)) != 0) return HOTSWAP_ERR_CORRUPT;
+  if (h.order_offset % alignof(uint32_t) != 0 || h.directory_offset % alignof(uint32_t) != 0 ||
+      h.records_offset % kRecordAlign != 0 || h.records_size % kRecordAlign != 0 ||
+      h.records_size > UINT32_MAX)
     return HOTSWAP_ERR_CORRUPT;
   if (!in_range(h.order_offset, n * sizeof(uint32_t), size) ||
-      !in_range(h.table_offset, uint64_t{h.table_size} * sizeof(uint64_t), size) ||
+      !in_range(h.directory_offset, (buckets + 1) * sizeof(uint32_t), size) ||
       !in_range(h.records_offset, h.records_size, size) || h.order_offset < h.header_size ||
-      h.table_offset < h.header_size || h.records_offset < h.header_size)
+      h.directory_offset < h.header_size || h.records_offset < h.header_size)
     return HOTSWAP_ERR_CORRUPT;
   if (verify_data_checksum &&
       h.data_checksum != checksum64(bytes + h.header_size, size - h.header_size))
@@ -238,71 +229,33 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
   v.header = static_cast<const SnapshotHeader*>(base);
   v.order = reinterpret_cast<const uint32_t*>(bytes + h.order_offset);
   v.key_count = h.key_count;
-  v.table = reinterpret_cast<const uint64_t*>(bytes + h.table_offset);
-  v.table_mask = h.table_size - 1;
+  v.directory = reinterpret_cast<const uint32_t*>(bytes + h.directory_offset);
+  v.bucket_mask = static_cast<uint32_t>(buckets - 1);
   v.records = bytes + h.records_offset;
   v.records_size = h.records_size;
 
-  // Every record: in bounds, a known type, keys sorted and unique. Record
-  // starts are marked (a byte each: no read-modify-write chain through a
-  // shared word) so the table check below is one pass. The marks are
-  // reused per thread: a reader validates every version it moves to.
-  thread_local std::vector<uint8_t> starts;
-  const uint64_t sentinel = v.records_size / kRecordAlign + 1;
-  starts.assign(sentinel + 1, 0);
-  starts[sentinel] = 1;
-  std::string_view previous;
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t offset = v.order[i];
-    const Record r = bounded_record(v, offset);
-    if (!r) return HOTSWAP_ERR_CORRUPT;
-    if (r.key.empty() || r.key.size() > kMaxKeyLength) return HOTSWAP_ERR_CORRUPT;
-    if (i > 0 && !key_less(previous, r.key)) return HOTSWAP_ERR_CORRUPT;
-    previous = r.key;
-    if (!known_value(*r.header)) return HOTSWAP_ERR_CORRUPT;
-    starts[offset / kRecordAlign] = 1;
-  }
-  // The table: exactly one word per record, each naming a record start.
-  // (A word with the wrong tag could only make a lookup miss; the data
-  // checksum is what catches such damage.) Half the words are empty, at
-  // random, so no branch depends on that: an empty word checks the
-  // sentinel mark, which stays set.
-  uint64_t occupied = 0;
-  uint8_t missing = 0;
-  for (uint32_t i = 0; i <= v.table_mask; ++i) {
-    const uint64_t word = v.table[i];
-    const uint64_t used = word != 0;
-    const uint64_t mark = used != 0 ? (word & 0xffffffffull) - 1 : sentinel;
-    if (mark >= sentinel + 1 - used) return HOTSWAP_ERR_CORRUPT;  // only empty words may
-    missing |= starts[mark] ^ 1;
-    starts[mark] = static_cast<uint8_t>(used ^ 1);  // a second word for one record fails
-    occupied += used;
-  }
-  if (missing != 0) return HOTSWAP_ERR_CORRUPT;
-  if (occupied != n) return HOTSWAP_ERR_CORRUPT;
+  std::vector<uint8_t>& starts = record_starts(v.records_size);
+  if (!walk_records(v, starts) || !directory_valid(v, starts)) return HOTSWAP_ERR_CORRUPT;
   *out = v;
   return HOTSWAP_OK;
 }
 
-const RecordHeader* find(const ValidatedSnapshot& s, std::string_view key) {
-  const uint64_t hash = key_hash(key);
-  const uint64_t tag = hash & 0xffffffff00000000ull;
-  const uint64_t record_limit =
-      s.records_size - std::min<uint64_t>(s.records_size, sizeof(RecordHeader));
-  uint32_t i = static_cast<uint32_t>(hash) & s.table_mask;
-  for (uint32_t probe = 0; probe <= s.table_mask; ++probe, i = (i + 1) & s.table_mask) {
-    const uint64_t word = s.table[i];
-    if (word == 0) return nullptr;
-    if ((word & 0xffffffff00000000ull) != tag) continue;
-    // Offsets are < 2^35 and sizes < 2^32: these sums cannot overflow.
-    const uint64_t offset = ((word & 0xffffffffull) - 1) * kRecordAlign;
-    if (offset > record_limit) continue;
-    const auto* h = reinterpret_cast<const RecordHeader*>(s.records + offset);
-    if (h->key_length != key.size() || offset + sizeof(RecordHeader) + key.size() > s.records_size)
-      continue;
-    if (keys_equal(reinterpret_cast<const char*>(h + 1), key.data(), key.size())) return h;
+hotswap_status validate_order(const ValidatedSnapshot& s) {
+  std::vector<uint8_t>& starts = record_starts(s.records_size);
+  if (!walk_records(s, starts)) return HOTSWAP_ERR_CORRUPT;
+  // n ascending keys, each at a record start, are n distinct records of n:
+  // every record once.
+  std::string_view previous;
+  for (uint32_t i = 0; i < s.key_count; ++i) {
+    const uint64_t offset = s.order[i];
+    if (offset >= s.records_size || starts[offset / kRecordAlign] == 0 ||
+        offset % kRecordAlign != 0)
+      return HOTSWAP_ERR_CORRUPT;
+    const Record r = bounded_record(s, offset);
+    if (!r || (i > 0 && !key_less(previous, r.key))) return HOTSWAP_ERR_CORRUPT;
+    previous = r.key;
   }
-  return nullptr;
+  return HOTSWAP_OK;
 }
 
 uint32_t lower_bound(const ValidatedSnapshot& s, std::string_view key) {

@@ -4,7 +4,7 @@
 //   head      a small, long-lived segment: which snapshot is active, the
 //             resident snapshots, and the futex word for change notification.
 //   snapshot  one immutable segment per published version: a sorted index,
-//             an open-addressing hash table, and the key/string bytes.
+//             a bucket directory, and the records grouped by hash bucket.
 //
 // This file and layout.cc deliberately avoid <expected> and other C++23
 // library features: they are the layer the fuzzer compiles with clang, and
@@ -14,6 +14,7 @@
 #define HOTSWAP_CLIENT_SDK_SRC_LAYOUT_H_
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,7 +25,7 @@ namespace hotswap::layout {
 
 inline constexpr uint64_t kHeadMagic = 0x4441454850575348ull;      // "HSWPHEAD"
 inline constexpr uint64_t kSnapshotMagic = 0x50414e5350575348ull;  // "HSWPSNAP"
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 
 inline constexpr uint32_t kSlotCount = 16;
 inline constexpr uint32_t kNoSlot = 0xff;
@@ -92,11 +93,14 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 // Snapshot segment header, at offset 0. All offsets are from the start of
 // the segment and are bounds-checked by validate_snapshot and every lookup.
 //
-//   header | order: uint32_t[key_count] | table: uint64_t[table_size] | records
+//   header | order: uint32_t[key_count] | directory: uint32_t[bucket_count + 1] | records
 //
-// A record holds everything about one key in one place (a lookup touches
-// the table word and then one record): a RecordHeader, the key bytes, the
-// string/JSON bytes if any, padding to 8. Records are stored in key order.
+// Records are grouped by hash bucket (key order inside a bucket): bucket b
+// is the records from directory[b] up to directory[b + 1], so a lookup
+// reads one directory pair, which stays in cache even for big snapshots,
+// and then the records of one bucket, side by side (usually one cache
+// line). A record holds everything about one key: a RecordHeader, the key
+// bytes, the string/JSON bytes if any, padding to 8.
 struct SnapshotHeader {
   uint64_t magic;
   uint32_t layout_version;
@@ -105,11 +109,11 @@ struct SnapshotHeader {
   uint64_t version;
   uint64_t content_hash[4];
   uint32_t key_count;
-  uint32_t table_size;    // a power of two, at least 2 * key_count
-  uint64_t order_offset;  // record offsets (into records), sorted by key bytes
-  uint64_t table_offset;  // 0 = empty, else (hash >> 32) << 32 | (record offset / 8 + 1)
+  uint32_t bucket_count;      // a power of two
+  uint64_t order_offset;      // record offsets (into records), sorted by key bytes
+  uint64_t directory_offset;  // record offset of each bucket's first record, then records_size
   uint64_t records_offset;
-  uint64_t records_size;
+  uint64_t records_size;   // below 4 GiB: directory and order entries are 32-bit
   uint64_t data_checksum;  // checksum64 over [header_size, file_size)
   uint64_t published_unix_ns;
   uint64_t reserved[4];
@@ -117,29 +121,39 @@ struct SnapshotHeader {
 };
 static_assert(sizeof(SnapshotHeader) == 160);
 
+// `tag` is the top 16 bits of the key's hash: a lookup skips the other
+// records of its bucket without comparing their keys.
 struct RecordHeader {
   uint64_t value;  // scalars: the bits; string and JSON: the byte length
   uint32_t key_length;
   uint8_t type;  // HOTSWAP_TYPE_*
-  uint8_t reserved[3];
+  uint8_t reserved;
+  uint16_t tag;
 };
 static_assert(sizeof(RecordHeader) == 16);
+// find() reads key_length, type and tag as one little-endian word.
+static_assert(offsetof(RecordHeader, key_length) == 8 && offsetof(RecordHeader, tag) == 14);
+static_assert(std::endian::native == std::endian::little);
 
 inline constexpr uint64_t kRecordAlign = 8;
 
 constexpr bool is_text(uint8_t type) {
   return type == HOTSWAP_TYPE_STRING || type == HOTSWAP_TYPE_JSON;
 }
-constexpr uint64_t table_word(uint64_t hash, uint64_t record_offset) {
-  return (hash & 0xffffffff00000000ull) | (record_offset / kRecordAlign + 1);
+constexpr uint16_t record_tag(uint64_t hash) {
+  return static_cast<uint16_t>(hash >> 48);
+}
+// The bucket count for `keys` keys: about one key per bucket.
+constexpr uint32_t bucket_count_for(uint64_t keys) {
+  uint32_t buckets = 1;
+  while (buckets < keys) buckets <<= 1;
+  return buckets;
 }
 
 // checksum64 is the key hash and the corruption check of the layout. It is
 // not cryptographic: it catches accidents, the content hash identifies data.
+// (key_hash and the lookups are in lookup.h.)
 uint64_t checksum64(const void* data, size_t size);
-uint64_t key_hash(std::string_view key);
-// Byte equality of two n-byte ranges, word at a time (keys are short).
-bool keys_equal(const char* a, const char* b, size_t n);
 
 // Validates a head segment mapped at `base` with `size` bytes.
 hotswap_status validate_head(const void* base, size_t size);
@@ -166,8 +180,8 @@ struct ValidatedSnapshot {
   const SnapshotHeader* header = nullptr;
   const uint32_t* order = nullptr;
   uint32_t key_count = 0;
-  const uint64_t* table = nullptr;
-  uint32_t table_mask = 0;
+  const uint32_t* directory = nullptr;
+  uint32_t bucket_mask = 0;
   const char* records = nullptr;
   uint64_t records_size = 0;
 };
@@ -180,14 +194,21 @@ struct Record {
   explicit operator bool() const { return header != nullptr; }
 };
 
-// Validates a whole snapshot segment: header, checksums, every record, the
-// order and the hash table, and fills `out`. `expect` (optional) must match
-// version, size and data checksum. The data checksum (a pass over every
-// byte) is skipped when !verify_data_checksum; structure is always checked.
-// Lookups over `out` bounds-check every offset they follow, so they stay
-// safe even if the bytes change later.
+// Validates what lookups by key rely on: header, checksums, every record
+// (in bounds, a known type, laid end to end over the records area, as many
+// as key_count) and the directory (ascending, each entry a record start),
+// and fills `out`. `expect` (optional) must match version, size and data
+// checksum. The data checksum (a pass over every byte) is skipped when
+// !verify_data_checksum; structure is always checked. Lookups over `out`
+// bounds-check every offset they follow, so they stay safe even if the
+// bytes change later.
 hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* expect,
                                  bool verify_data_checksum, ValidatedSnapshot* out);
+
+// Validates the order index of a snapshot validate_snapshot accepted: every
+// record exactly once, keys strictly ascending. What iterating in key order
+// relies on; readers check it once per version, when first asked for it.
+hotswap_status validate_order(const ValidatedSnapshot& s);
 
 // The record at `offset` into the records area, bounds-checked.
 Record record_at(const ValidatedSnapshot& s, uint64_t offset);
@@ -196,10 +217,6 @@ Record record_at(const ValidatedSnapshot& s, uint64_t offset);
 inline Record record_by_rank(const ValidatedSnapshot& s, uint32_t i) {
   return i < s.key_count ? record_at(s, s.order[i]) : Record{};
 }
-
-// The record header for `key` (its key bytes checked in bounds and equal),
-// or nullptr when absent.
-const RecordHeader* find(const ValidatedSnapshot& s, std::string_view key);
 
 // The full record behind a header find() returned.
 inline Record record_of(const ValidatedSnapshot& s, const RecordHeader* h) {

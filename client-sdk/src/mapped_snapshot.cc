@@ -41,4 +41,21 @@ std::expected<std::shared_ptr<const MappedSnapshot>, Error> MappedSnapshot::open
   return snap;
 }
 
+std::expected<void, Error> MappedSnapshot::ordered() const {
+  int status = order_status_.load(std::memory_order_acquire);
+  if (status == kOrderUnchecked) {
+    // Threads racing here compute the same answer.
+    status = layout::validate_order(view);
+    order_status_.store(status, std::memory_order_release);
+  }
+  if (status != HOTSWAP_OK) {
+    const auto code = static_cast<hotswap_status>(status);
+    return std::unexpected(
+        Error{static_cast<ErrorCode>(code),
+              str_cat("the key order of version ", slot.version, " failed validation (",
+                      hotswap_status_string(code), ")")});
+  }
+  return {};
+}
+
 }  // namespace hotswap::detail

@@ -2,6 +2,7 @@
 #ifndef HOTSWAP_CLIENT_SDK_SRC_MAPPED_SNAPSHOT_H_
 #define HOTSWAP_CLIENT_SDK_SRC_MAPPED_SNAPSHOT_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -9,13 +10,14 @@
 #include <optional>
 
 #include "hotswap/error.hpp"
-#include "layout.h"
+#include "lookup.h"
 #include "private_bytes.h"
 #include "shm.h"
 
 namespace hotswap::detail {
 
-// Immutable after open; the bytes go when the last reference does.
+// Immutable after open (but for the memo of ordered()); the bytes go when
+// the last reference does.
 struct MappedSnapshot {
   std::optional<shm::Segment> segment;  // a mapped segment, or
   PrivateBytes copy;                    // a private copy
@@ -31,6 +33,15 @@ struct MappedSnapshot {
       size_t copy_up_to);
 
   const layout::RecordHeader* find(std::string_view key) const { return layout::find(view, key); }
+
+  // Whether the order index holds up (layout::validate_order), checked on
+  // the first call: lookups by key do not need it, views iterating in key
+  // order do, so a reader that never iterates never pays for it.
+  std::expected<void, Error> ordered() const;
+
+ private:
+  static constexpr int kOrderUnchecked = -1;
+  mutable std::atomic<int> order_status_{kOrderUnchecked};
 };
 
 }  // namespace hotswap::detail

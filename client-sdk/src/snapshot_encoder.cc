@@ -3,16 +3,18 @@
 #include <bit>
 #include <cstring>
 #include <variant>
+#include <vector>
 
 #include "layout.h"
+#include "lookup.h"
 #include "str_cat.h"
 
 namespace hotswap::detail {
 namespace {
 
 struct Geometry {
-  uint64_t order_offset, table_offset, records_offset, records_size, total;
-  uint32_t table_size;
+  uint64_t order_offset, directory_offset, records_offset, records_size, total;
+  uint32_t bucket_count;
 };
 
 constexpr uint64_t align8(uint64_t v) {
@@ -33,10 +35,10 @@ uint64_t record_size(const std::string& key, const Value& value) {
 Geometry geometry_of(const SnapshotData& data) {
   Geometry g{};
   const uint64_t n = data.entries().size();
-  g.table_size = std::bit_ceil(static_cast<uint32_t>(std::max<uint64_t>(2 * n, 2)));
+  g.bucket_count = layout::bucket_count_for(n);
   g.order_offset = sizeof(layout::SnapshotHeader);
-  g.table_offset = align8(g.order_offset + n * sizeof(uint32_t));
-  g.records_offset = g.table_offset + uint64_t{g.table_size} * sizeof(uint64_t);
+  g.directory_offset = g.order_offset + n * sizeof(uint32_t);
+  g.records_offset = align8(g.directory_offset + (uint64_t{g.bucket_count} + 1) * sizeof(uint32_t));
   for (const auto& [key, value] : data.entries()) g.records_size += record_size(key, value);
   g.total = g.records_offset + std::max<uint64_t>(g.records_size, 8);
   return g;
@@ -72,31 +74,42 @@ std::expected<size_t, Error> encoded_size(const SnapshotData& data) {
   return static_cast<size_t>(g.total);
 }
 
+// Records go bucket by bucket (a counting sort: the directory first holds
+// each bucket's byte count, then its start), in key order inside a bucket.
 uint64_t encode_snapshot(const SnapshotData& data, uint64_t published_unix_ns, char* out,
                          size_t size) {
   const Geometry g = geometry_of(data);
   auto* order = reinterpret_cast<uint32_t*>(out + g.order_offset);
-  auto* table = reinterpret_cast<uint64_t*>(out + g.table_offset);
+  auto* directory = reinterpret_cast<uint32_t*>(out + g.directory_offset);
   char* records = out + g.records_offset;
-  const uint32_t mask = g.table_size - 1;
-  uint64_t cursor = 0;
-  uint32_t rank = 0;
-  for (const auto& [key, value] : data.entries()) {
+  const uint32_t mask = g.bucket_count - 1;
+  const auto& entries = data.entries();
+  std::vector<uint64_t> hashes(entries.size());
+  std::memset(directory, 0, (uint64_t{g.bucket_count} + 1) * sizeof(uint32_t));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    hashes[i] = layout::key_hash(entries[i].first);
+    directory[(hashes[i] & mask) + 1] +=
+        static_cast<uint32_t>(record_size(entries[i].first, entries[i].second));
+  }
+  for (uint32_t b = 1; b <= g.bucket_count; ++b) directory[b] += directory[b - 1];
+  // directory[b] now ends bucket b - 1: use it as bucket b's cursor, and
+  // each bucket's cursor ends where the next one started.
+  std::vector<uint32_t> cursor(directory, directory + g.bucket_count);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& [key, value] = entries[i];
     layout::RecordHeader rh{};
     rh.key_length = static_cast<uint32_t>(key.size());
     rh.type = static_cast<uint8_t>(type_of(value));
+    rh.tag = layout::record_tag(hashes[i]);
     const std::string* text = text_of(value);
     rh.value = text ? text->size() : scalar_bits(value);
-    char* p = records + cursor;
+    uint32_t& at = cursor[hashes[i] & mask];
+    char* p = records + at;
     std::memcpy(p, &rh, sizeof rh);
     std::memcpy(p + sizeof rh, key.data(), key.size());
     if (text) std::memcpy(p + sizeof rh + key.size(), text->data(), text->size());
-    const uint64_t hash = layout::key_hash(key);
-    uint32_t slot = static_cast<uint32_t>(hash) & mask;
-    while (table[slot] != 0) slot = (slot + 1) & mask;
-    table[slot] = layout::table_word(hash, cursor);
-    order[rank++] = static_cast<uint32_t>(cursor);
-    cursor += record_size(key, value);
+    order[i] = at;
+    at += static_cast<uint32_t>(record_size(key, value));
   }
   layout::SnapshotHeader h{};
   h.magic = layout::kSnapshotMagic;
@@ -106,9 +119,9 @@ uint64_t encode_snapshot(const SnapshotData& data, uint64_t published_unix_ns, c
   h.version = data.version();
   std::memcpy(h.content_hash, data.content_hash().data(), sizeof h.content_hash);
   h.key_count = static_cast<uint32_t>(data.entries().size());
-  h.table_size = g.table_size;
+  h.bucket_count = g.bucket_count;
   h.order_offset = g.order_offset;
-  h.table_offset = g.table_offset;
+  h.directory_offset = g.directory_offset;
   h.records_offset = g.records_offset;
   h.records_size = g.records_size;
   h.published_unix_ns = published_unix_ns;

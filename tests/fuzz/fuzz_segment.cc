@@ -1,5 +1,5 @@
 // libFuzzer target over the raw layout layer: head validation, snapshot
-// validation and every lookup over whatever bytes the fuzzer makes. Built
+// and key-order validation and every lookup over whatever bytes the fuzzer makes. Built
 // with clang (-fsanitize=fuzzer,address,undefined) from layout.cc alone,
 // which keeps <expected> out for that reason.
 //
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "layout.h"
+#include "lookup.h"
 
 namespace {
 
@@ -69,6 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h->header_checksum = checksum64(h, offsetof(SnapshotHeader, header_checksum));
   }
   ValidatedSnapshot v;
-  if (validate_snapshot(bytes, size, nullptr, true, &v) == HOTSWAP_OK) exercise(v, data, size);
+  if (validate_snapshot(bytes, size, nullptr, true, &v) == HOTSWAP_OK) {
+    (void)validate_order(v);  // iteration is bounds-checked either way
+    exercise(v, data, size);
+  }
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
 #include "layout.h"
+#include "lookup.h"
 #include "shm.h"
 #include "snapshot_encoder.h"
 
@@ -39,7 +40,9 @@ std::vector<uint64_t> encoded_snapshot(int keys = 50) {
   return words;
 }
 
-char* bytes_of(std::vector<uint64_t>& w) { return reinterpret_cast<char*>(w.data()); }
+char* bytes_of(std::vector<uint64_t>& w) {
+  return reinterpret_cast<char*>(w.data());
+}
 
 hotswap_status validate(std::vector<uint64_t>& w, size_t size, bool checksum = true) {
   layout::ValidatedSnapshot v;
@@ -48,16 +51,40 @@ hotswap_status validate(std::vector<uint64_t>& w, size_t size, bool checksum = t
 
 // Re-seals header and data checksums so that structural checks, not the
 // checksums, have to catch a corruption.
-void reseal(std::vector<uint64_t>& w) {
-  auto* h = reinterpret_cast<layout::SnapshotHeader*>(w.data());
-  const size_t size = w.size() * 8;  // not h->file_size: a mutation may have changed it
-  h->data_checksum = layout::checksum64(bytes_of(w) + sizeof(layout::SnapshotHeader),
+// `size`, not the header's file_size: a mutation may have changed that.
+uint64_t reseal(char* bytes, size_t size) {
+  auto* h = reinterpret_cast<layout::SnapshotHeader*>(bytes);
+  h->data_checksum = layout::checksum64(bytes + sizeof(layout::SnapshotHeader),
                                         size - sizeof(layout::SnapshotHeader));
   h->header_checksum = layout::checksum64(h, offsetof(layout::SnapshotHeader, header_checksum));
+  return h->data_checksum;
+}
+
+void reseal(std::vector<uint64_t>& w) {
+  reseal(bytes_of(w), w.size() * 8);
 }
 
 layout::SnapshotHeader& header(std::vector<uint64_t>& w) {
   return *reinterpret_cast<layout::SnapshotHeader*>(w.data());
+}
+
+uint32_t* order(std::vector<uint64_t>& w) {
+  return reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset);
+}
+
+uint32_t* directory(std::vector<uint64_t>& w) {
+  return reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).directory_offset);
+}
+
+// The `nth` bucket (from 1) that starts with a record of at least 24 bytes
+// and is not the first bucket.
+uint32_t directory_bucket(std::vector<uint64_t>& w, int nth) {
+  const auto& h = header(w);
+  for (uint32_t b = 1; b < h.bucket_count; ++b) {
+    if (directory(w)[b] + 24 <= directory(w)[b + 1] && --nth == 0) return b;
+  }
+  ADD_FAILURE() << "no such bucket";
+  return 1;
 }
 
 TEST(Corruption, ValidSnapshotValidatesAndLooksUp) {
@@ -69,6 +96,45 @@ TEST(Corruption, ValidSnapshotValidatesAndLooksUp) {
   EXPECT_EQ(r->value, 42u);
   EXPECT_EQ(layout::find(v, "absent"), nullptr);
   EXPECT_EQ(layout::record_of(v, layout::find(v, "str.5")).text, "xxxxx");
+}
+
+TEST(Corruption, EveryKeyIsFoundWhateverTheBucketSizes) {
+  // From empty to a few thousand keys: buckets of zero to several records,
+  // text records of every length between scalars, keys of 1 to 40 bytes.
+  for (const int keys : {0, 1, 2, 3, 7, 64, 1000, 4099}) {
+    SnapshotBuilder b;
+    std::vector<std::string> names;
+    for (int i = 0; i < keys; ++i) {
+      names.push_back(std::string(static_cast<size_t>(1 + i % 40), 'k') + std::to_string(i));
+      if (i % 3 == 0) {
+        b.set(names.back(), std::string(static_cast<size_t>(i % 29), 'v'));
+      } else {
+        b.set(names.back(), int64_t{i});
+      }
+    }
+    auto data = std::move(b).build(1, {}).value();
+    const size_t size = detail::encoded_size(data).value();
+    std::vector<uint64_t> w(size / 8, 0);
+    detail::encode_snapshot(data, 1, bytes_of(w), size);
+    layout::ValidatedSnapshot v;
+    ASSERT_EQ(layout::validate_snapshot(w.data(), size, nullptr, true, &v), HOTSWAP_OK) << keys;
+    ASSERT_EQ(layout::validate_order(v), HOTSWAP_OK) << keys;
+    EXPECT_EQ(v.bucket_mask + 1, layout::bucket_count_for(static_cast<uint64_t>(keys)));
+    for (int i = 0; i < keys; ++i) {
+      const layout::RecordHeader* r = layout::find(v, names[static_cast<size_t>(i)]);
+      ASSERT_NE(r, nullptr) << names[static_cast<size_t>(i)];
+      const layout::Record full = layout::record_of(v, r);
+      EXPECT_EQ(full.key, names[static_cast<size_t>(i)]);
+      if (i % 3 == 0) {
+        EXPECT_EQ(full.text.size(), static_cast<size_t>(i % 29));
+      } else {
+        EXPECT_EQ(r->value, static_cast<uint64_t>(i));
+      }
+      // A key one byte longer or shorter is another key.
+      EXPECT_EQ(layout::find(v, names[static_cast<size_t>(i)] + "x"), nullptr);
+    }
+    EXPECT_EQ(layout::find(v, "absent"), nullptr);
+  }
 }
 
 TEST(Corruption, EveryFlippedByteIsDetected) {
@@ -108,20 +174,16 @@ TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
   using Mutation = void (*)(std::vector<uint64_t>&);
   const Mutation mutations[] = {
       [](auto& w) { header(w).order_offset = header(w).file_size + 8; },
-      [](auto& w) { header(w).table_offset = ~uint64_t{0} - 7; },
+      [](auto& w) { header(w).directory_offset = ~uint64_t{0} - 7; },
       [](auto& w) { header(w).records_offset = 3; },
       [](auto& w) { header(w).records_size = header(w).file_size; },
-      [](auto& w) { header(w).table_size = 3; },
-      [](auto& w) { header(w).table_size = 1u << 31; },
+      [](auto& w) { header(w).bucket_count = 3; },
+      [](auto& w) { header(w).bucket_count = 0; },
+      [](auto& w) { header(w).bucket_count = 1u << 31; },
+      [](auto& w) { header(w).records_size -= 8; },
       [](auto& w) { header(w).key_count = 1u << 30; },
       [](auto& w) { header(w).key_count += 1; },
       [](auto& w) { header(w).file_size += 8; },
-      [](auto& w) {  // an order entry pointing past the records
-        reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset)[3] = 0xfffffff8;
-      },
-      [](auto& w) {  // a misaligned record offset
-        reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset)[3] += 4;
-      },
       [](auto& w) {  // a record whose key runs off the end
         auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + header(w).records_offset);
         r->key_length = 0x7fffffff;
@@ -130,7 +192,8 @@ TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
         auto& h = header(w);
         const uint32_t* order = reinterpret_cast<const uint32_t*>(bytes_of(w) + h.order_offset);
         for (uint32_t i = 0; i < h.key_count; ++i) {
-          auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
+          auto* r =
+              reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
           if (r->type == HOTSWAP_TYPE_STRING) r->value = ~uint64_t{0} / 2;
         }
       },
@@ -141,27 +204,30 @@ TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
         auto& h = header(w);
         const uint32_t* order = reinterpret_cast<const uint32_t*>(bytes_of(w) + h.order_offset);
         for (uint32_t i = 0; i < h.key_count; ++i) {
-          auto* r = reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
+          auto* r =
+              reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + h.records_offset + order[i]);
           if (r->type == HOTSWAP_TYPE_BOOL) r->value = 2;
         }
       },
-      [](auto& w) {  // keys out of order
-        auto* order = reinterpret_cast<uint32_t*>(bytes_of(w) + header(w).order_offset);
-        std::swap(order[0], order[1]);
+      [](auto& w) {  // a record with an empty key
+        reinterpret_cast<layout::RecordHeader*>(bytes_of(w) + header(w).records_offset)
+            ->key_length = 0;
       },
-      [](auto& w) {  // a table word pointing nowhere
-        auto& h = header(w);
-        auto* table = reinterpret_cast<uint64_t*>(bytes_of(w) + h.table_offset);
-        for (uint32_t i = 0; i < h.table_size; ++i) {
-          if (table[i] == 0) {
-            table[i] = 0xffffffff;
-            break;
-          }
-        }
+      [](auto& w) {  // a directory entry inside a record
+        directory(w)[directory_bucket(w, 2)] += 8;
       },
-      [](auto& w) {  // the table emptied
+      [](auto& w) {  // a directory entry past the records
+        directory(w)[directory_bucket(w, 1)] = 0xfffffff8;
+      },
+      [](auto& w) {  // a directory going backwards
         auto& h = header(w);
-        std::memset(bytes_of(w) + h.table_offset, 0, h.table_size * 8);
+        std::swap(directory(w)[1], directory(w)[h.bucket_count - 1]);
+      },
+      [](auto& w) {  // a directory not starting at the first record
+        directory(w)[0] = 8;
+      },
+      [](auto& w) {  // a directory that stops short of the last records
+        directory(w)[header(w).bucket_count] -= 8;
       },
   };
   int i = 0;
@@ -172,6 +238,36 @@ TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
     EXPECT_EQ(validate(w, size), HOTSWAP_ERR_CORRUPT) << "mutation " << i;
     ++i;
   }
+}
+
+TEST(Corruption, ABadKeyOrderIsRefusedByTheOrderCheck) {
+  const auto pristine = encoded_snapshot();
+  const size_t size = pristine.size() * 8;
+  using Mutation = void (*)(std::vector<uint64_t>&);
+  const Mutation mutations[] = {
+      [](auto& w) { std::swap(order(w)[0], order(w)[1]); },  // keys out of order
+      [](auto& w) { order(w)[3] = order(w)[2]; },            // one record twice
+      [](auto& w) { order(w)[3] = 0xfffffff8; },             // past the records
+      [](auto& w) { order(w)[3] += 4; },                     // misaligned
+      [](auto& w) { order(w)[3] += 8; },                     // inside a record
+  };
+  int i = 0;
+  for (Mutation m : mutations) {
+    auto w = pristine;
+    m(w);
+    reseal(w);
+    // Lookups by key do not use the order: the segment validates, its
+    // key order does not.
+    layout::ValidatedSnapshot v;
+    ASSERT_EQ(layout::validate_snapshot(w.data(), size, nullptr, true, &v), HOTSWAP_OK)
+        << "mutation " << i;
+    EXPECT_EQ(layout::validate_order(v), HOTSWAP_ERR_CORRUPT) << "mutation " << i;
+    ++i;
+  }
+  auto w = pristine;
+  layout::ValidatedSnapshot v;
+  ASSERT_EQ(layout::validate_snapshot(w.data(), size, nullptr, true, &v), HOTSWAP_OK);
+  EXPECT_EQ(layout::validate_order(v), HOTSWAP_OK);
 }
 
 TEST(Corruption, LookupsStayInBoundsWhenBytesChangeAfterValidation) {
@@ -261,7 +357,7 @@ TEST_F(CorruptSegments, BadHeadIsRefusedOnOpen) {
   EXPECT_NE(wrong_magic.error().message.find("head segment"), std::string::npos);
 
   head = head_;
-  reinterpret_cast<layout::HeadLayout*>(head.data())->layout_version = 2;
+  reinterpret_cast<layout::HeadLayout*>(head.data())->layout_version = layout::kLayoutVersion + 1;
   install(head, snapshot_);
   auto newer = Client::open(ns_);
   ASSERT_FALSE(newer);
@@ -300,6 +396,32 @@ TEST_F(CorruptSegments, BadSnapshotIsAnErrorValueOnRead) {
   longer.resize(longer.size() + 64);
   install(head_, longer);
   EXPECT_EQ(Client::open(ns_).value().get<int64_t>("a").error().code, ErrorCode::corrupt);
+}
+
+TEST_F(CorruptSegments, ABadKeyOrderFailsViewsNotLookups) {
+  // Keys "a" and "b" listed in the wrong order, checksums re-sealed and the
+  // head's slot updated: only iteration in key order relies on the order.
+  auto snapshot = snapshot_;
+  auto& h = *reinterpret_cast<layout::SnapshotHeader*>(snapshot.data());
+  ASSERT_EQ(h.key_count, 2u);
+  auto* order = reinterpret_cast<uint32_t*>(snapshot.data() + h.order_offset);
+  std::swap(order[0], order[1]);
+  const uint64_t checksum = reseal(snapshot.data(), snapshot.size());
+  auto head = head_;
+  auto* head_layout = reinterpret_cast<layout::HeadLayout*>(head.data());
+  const uint32_t active = layout::active_slot(head_layout->active.load());
+  head_layout->slots[active].data_checksum.store(checksum);
+  install(head, snapshot);
+
+  auto client = Client::open(ns_).value();
+  EXPECT_EQ(client.get<int64_t>("a").value(), 1);
+  EXPECT_EQ(client.get<std::string>("b").value(), "two");
+  EXPECT_EQ(client.handle<int64_t>("a").value().get().value(), 1);
+  auto view = client.snapshot();
+  ASSERT_FALSE(view);
+  EXPECT_EQ(view.error().code, ErrorCode::corrupt);
+  EXPECT_NE(view.error().message.find("key order"), std::string::npos) << view.error().message;
+  EXPECT_FALSE(client.snapshot());  // the verdict is kept for the version
 }
 
 TEST_F(CorruptSegments, MissingSnapshotSegmentIsAnError) {
