@@ -154,6 +154,32 @@ std::vector<hotswap::SnapshotData> prepared_versions(int64_t keys, uint64_t coun
   return versions;
 }
 
+// What a reader pays once per version it moves to: the first read of a
+// handle after a publish re-resolves (reads the new version's segment,
+// checks its checksum and structure, looks the key up). The publish itself
+// is not timed.
+void BM_HandleRefresh(benchmark::State& state) {
+  const std::string ns = hotswap::testing::unique_namespace("bench/refresh");
+  auto writer = hotswap::Writer::open(ns, {.replace = true}).value();
+  const auto versions = prepared_versions(state.range(0), 3);
+  writer.publish(versions[0]).value();
+  auto client = hotswap::Client::open(ns).value();
+  auto handle = client.handle<int64_t>(key_name(7)).value();
+  size_t next = 1;
+  int64_t sum = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    writer.publish(versions[next]).value();
+    next = (next + 1) % versions.size();
+    state.ResumeTiming();
+    sum += handle.value_or(0);
+    benchmark::DoNotOptimize(sum);
+  }
+  { hotswap::Writer released = std::move(writer); }
+  (void)hotswap::Writer::remove(ns);
+}
+BENCHMARK(BM_HandleRefresh)->Arg(1000)->Arg(100000)->Unit(benchmark::kMicrosecond);
+
 // Reads a handle while another process runs `work` in a loop (as the
 // sidecar is another process: a writer thread inside the reader's process
 // would add TLB shootdowns and mmap-lock contention no app sees), and
