@@ -153,9 +153,11 @@ hotswap_status hotswap_get_string(hotswap_client* c, const char* key, char* buf,
     return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, key and len must not be NULL");
   }
   return guarded([&] {
-    auto view = c->client.snapshot();
-    if (!view) return fail(view.error());
-    auto text = view->text(key);
+    // By key, as the typed getters: a view would also check the key order.
+    auto text = c->client.get<std::string>(key);
+    if (!text && text.error().code == hotswap::ErrorCode::type_mismatch) {
+      if (auto json = c->client.get<hotswap::Json>(key)) text = std::move(json->text);
+    }
     if (!text) return fail(text.error());
     *len = text->size();
     if (cap <= text->size()) {

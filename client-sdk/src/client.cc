@@ -29,10 +29,18 @@ Error type_mismatch(std::string_view key, ValueType want, uint8_t have) {
                        to_string(want))};
 }
 
+// A record that no longer reads: only a mapped version whose bytes a
+// process with write access changed after validation.
+Error unreadable(std::string_view key) {
+  return Error{ErrorCode::corrupt,
+               str_cat("the record of key '", key, "' changed after validation")};
+}
+
 // Reads record `r` as T; type_mismatch when it holds another type.
 template <StoredValue T>
 std::expected<T, Error> read_record(const layout::Record& r, std::string_view key) {
   constexpr ValueType want = value_traits<T>::type;
+  if (!r) return std::unexpected(unreadable(key));
   if (r.header->type != static_cast<uint8_t>(want)) {
     return std::unexpected(type_mismatch(key, want, r.header->type));
   }
@@ -271,13 +279,15 @@ SnapshotView::Range SnapshotView::with_prefix(std::string_view prefix) const {
   return Range{Iterator(snap_.get(), first), Iterator(snap_.get(), last)};
 }
 
-// Entries come from validated records: record_of cannot fail for them.
+// Entries come from validated records, and a private copy cannot change:
+// record_of fails only for a mapped version whose bytes changed since.
 std::string_view SnapshotView::Entry::key() const {
   return detail::record_of(snap_, offset_).key;
 }
 
 ValueType SnapshotView::Entry::type() const {
-  return static_cast<ValueType>(detail::record_of(snap_, offset_).header->type);
+  const layout::Record r = detail::record_of(snap_, offset_);
+  return r ? static_cast<ValueType>(r.header->type) : ValueType::string;
 }
 
 template <StoredValue T>
@@ -288,28 +298,34 @@ std::expected<T, Error> SnapshotView::Entry::get() const {
 
 std::expected<std::string_view, Error> SnapshotView::Entry::text() const {
   const layout::Record r = detail::record_of(snap_, offset_);
+  if (!r) return std::unexpected(detail::unreadable(r.key));
   if (!layout::is_text(r.header->type)) {
     return std::unexpected(detail::type_mismatch(r.key, ValueType::string, r.header->type));
   }
   return r.text;
 }
 
-Value SnapshotView::Entry::value() const {
+std::expected<Value, Error> SnapshotView::Entry::value() const {
+  auto as_value = [](auto&& read) -> std::expected<Value, Error> {
+    if (!read) return std::unexpected(read.error());
+    return Value{std::move(*read)};
+  };
   switch (type()) {
     case ValueType::int64:
-      return *get<int64_t>();
+      return as_value(get<int64_t>());
     case ValueType::float64:
-      return *get<double>();
+      return as_value(get<double>());
     case ValueType::boolean:
-      return *get<bool>();
+      return as_value(get<bool>());
     case ValueType::string:
-      return *get<std::string>();
+      return as_value(get<std::string>());
     case ValueType::json:
-      return *get<Json>();
+      return as_value(get<Json>());
     case ValueType::duration:
-      return *get<Duration>();
+      return as_value(get<Duration>());
   }
-  return int64_t{0};  // unreachable: types are validated on map
+  // Types are validated; a type byte changed after validation lands here.
+  return std::unexpected(detail::unreadable(key()));
 }
 
 #define HOTSWAP_INSTANTIATE(T)                                                   \

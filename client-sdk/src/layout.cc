@@ -184,7 +184,8 @@ bool directory_valid(const ValidatedSnapshot& v, const std::vector<uint8_t>& sta
   uint32_t bad = 0;
   for (uint32_t b = 1; b < buckets; ++b) {
     const uint64_t at = v.directory[b];
-    bad |= static_cast<uint32_t>(at < previous) | static_cast<uint32_t>(at % kRecordAlign);
+    bad |= static_cast<uint32_t>(at < previous) | static_cast<uint32_t>(at % kRecordAlign) |
+           static_cast<uint32_t>(at > v.records_size);
     bad |= starts[std::min(at, v.records_size) / kRecordAlign] ^ 1u;
     previous = at;
   }
@@ -209,7 +210,9 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
     return HOTSWAP_ERR_CORRUPT;
   const uint64_t n = h.key_count;
   const uint64_t buckets = h.bucket_count;
-  if (buckets == 0 || (buckets & (buckets - 1)) != 0) return HOTSWAP_ERR_CORRUPT;
+  // Exactly as the encoder sizes it: a bucket count of 1 would turn every
+  // lookup into a walk over all records.
+  if (n > kMaxKeys || buckets != bucket_count_for(n)) return HOTSWAP_ERR_CORRUPT;
   if (h.order_offset % alignof(uint32_t) != 0 || h.directory_offset % alignof(uint32_t) != 0 ||
       h.records_offset % kRecordAlign != 0 || h.records_size % kRecordAlign != 0 ||
       h.records_size > UINT32_MAX)

@@ -91,7 +91,8 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
 // Snapshot segment header, at offset 0. All offsets are from the start of
-// the segment and are bounds-checked by validate_snapshot and every lookup.
+// the segment and are bounds-checked by validate_snapshot (the order's
+// entries by validate_order) and by every lookup.
 //
 //   header | order: uint32_t[key_count] | directory: uint32_t[bucket_count + 1] | records
 //
@@ -143,11 +144,14 @@ constexpr bool is_text(uint8_t type) {
 constexpr uint16_t record_tag(uint64_t hash) {
   return static_cast<uint16_t>(hash >> 48);
 }
-// The bucket count for `keys` keys: about one key per bucket.
+// The most keys a snapshot holds.
+inline constexpr uint64_t kMaxKeys = uint64_t{1} << 30;
+// The bucket count for `keys` (<= kMaxKeys) keys: the smallest power of two
+// at or above it, so half a key to one key per bucket on average.
 constexpr uint32_t bucket_count_for(uint64_t keys) {
-  uint32_t buckets = 1;
-  while (buckets < keys) buckets <<= 1;
-  return buckets;
+  uint64_t buckets = 1;
+  while (buckets < keys && buckets < kMaxKeys) buckets <<= 1;
+  return static_cast<uint32_t>(buckets);
 }
 
 // checksum64 is the key hash and the corruption check of the layout. It is

@@ -90,7 +90,8 @@ inline uint32_t load32(const unsigned char* p) {
 // or nullptr when absent. Walks the key's bucket; every step is
 // bounds-checked on its own, not trusting validation: a mapped segment's
 // bytes may have changed since.
-[[gnu::always_inline]] inline const RecordHeader* find(const ValidatedSnapshot& s, std::string_view key) {
+[[gnu::always_inline]] inline const RecordHeader* find(const ValidatedSnapshot& s,
+                                                       std::string_view key) {
   const uint64_t hash = key_hash(key);
   const uint32_t bucket = static_cast<uint32_t>(hash) & s.bucket_mask;
   uint64_t cursor = s.directory[bucket];
@@ -109,15 +110,17 @@ inline uint32_t load32(const unsigned char* p) {
     const uint64_t key_start = cursor + sizeof(RecordHeader);
     const uint64_t key_end = key_start + static_cast<uint32_t>(word);
     if (key_end > s.records_size) return nullptr;
-    if ((word & kLengthAndTag) == wanted &&
-        keys_equal(at + sizeof(RecordHeader), key.data(), key.size()))
-      return h;
     uint64_t next = key_end;
     if (is_text(static_cast<uint8_t>(word >> 32))) {
       const uint64_t text_length = h->value;
-      if (text_length > s.records_size) return nullptr;
+      if (text_length > s.records_size - key_end) return nullptr;
       next += text_length;
     }
+    // A record found is whole: record_of() on it succeeds (while the bytes
+    // stay as they are).
+    if ((word & kLengthAndTag) == wanted &&
+        keys_equal(at + sizeof(RecordHeader), key.data(), key.size()))
+      return h;
     cursor = (next + kRecordAlign - 1) & ~(kRecordAlign - 1);
   }
   return nullptr;

@@ -44,7 +44,7 @@ std::expected<std::shared_ptr<const MappedSnapshot>, Error> MappedSnapshot::open
 std::expected<void, Error> MappedSnapshot::ordered() const {
   int status = order_status_.load(std::memory_order_acquire);
   if (status == kOrderUnchecked) {
-    // Threads racing here compute the same answer.
+    // Threads racing here check twice at worst, and either verdict is kept.
     status = layout::validate_order(view);
     order_status_.store(status, std::memory_order_release);
   }

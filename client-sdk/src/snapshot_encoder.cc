@@ -60,7 +60,7 @@ uint64_t scalar_bits(const Value& v) {
 }  // namespace
 
 std::expected<size_t, Error> encoded_size(const SnapshotData& data) {
-  if (data.entries().size() > (1u << 30)) {
+  if (data.entries().size() > layout::kMaxKeys) {
     return std::unexpected(Error{
         ErrorCode::invalid_argument,
         str_cat("snapshot has ", data.entries().size(), " keys; the layout holds at most 2^30")});

@@ -185,7 +185,7 @@ TEST(SnapshotView, IsConsistentAndIterates) {
             0);
   EXPECT_EQ(view.size(), 4u);
   EXPECT_TRUE(view.contains("zz"));
-  EXPECT_EQ(std::get<double>(view.find("zz")->value()), 1.0);
+  EXPECT_EQ(std::get<double>(view.find("zz")->value().value()), 1.0);
   // A new view shows version 2.
   auto now = client.snapshot().value();
   EXPECT_EQ(now.version(), 2u);
@@ -493,7 +493,7 @@ TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
 TEST(CApi, CoversOpenGetHandlesVersionAndWait) {
   auto pub = make_publisher();
   pub.set("i", int64_t{5}).set("d", 0.5).set("b", true).set("s", std::string("text"));
-  pub.set("t", Duration(2s));
+  pub.set("t", Duration(2s)).set("j", Json{"[1,2]"});
   ASSERT_TRUE(pub.publish());
   hotswap_client* c = nullptr;
   ASSERT_EQ(hotswap_open(pub.ns().c_str(), &c), HOTSWAP_OK);
@@ -515,6 +515,10 @@ TEST(CApi, CoversOpenGetHandlesVersionAndWait) {
   char buf[16];
   EXPECT_EQ(hotswap_get_string(c, "s", buf, sizeof buf, &len), HOTSWAP_OK);
   EXPECT_STREQ(buf, "text");
+  EXPECT_EQ(hotswap_get_string(c, "j", buf, sizeof buf, &len), HOTSWAP_OK);  // JSON text too
+  EXPECT_STREQ(buf, "[1,2]");
+  EXPECT_EQ(hotswap_get_string(c, "i", buf, sizeof buf, &len), HOTSWAP_ERR_TYPE_MISMATCH);
+  EXPECT_NE(std::string(hotswap_last_error()).find("not string"), std::string::npos);
   EXPECT_EQ(hotswap_get_int64(c, "missing", &i), HOTSWAP_ERR_NOT_FOUND);
   EXPECT_NE(std::string(hotswap_last_error()).find("missing"), std::string::npos);
   EXPECT_EQ(hotswap_get_int64(c, "s", &i), HOTSWAP_ERR_TYPE_MISMATCH);

@@ -100,12 +100,16 @@ TEST(Corruption, ValidSnapshotValidatesAndLooksUp) {
 
 TEST(Corruption, EveryKeyIsFoundWhateverTheBucketSizes) {
   // From empty to a few thousand keys: buckets of zero to several records,
-  // text records of every length between scalars, keys of 1 to 40 bytes.
+  // text records of every length between scalars, keys of 2 to 44 bytes
+  // and, every 500th, of the longest length allowed.
   for (const int keys : {0, 1, 2, 3, 7, 64, 1000, 4099}) {
     SnapshotBuilder b;
     std::vector<std::string> names;
     for (int i = 0; i < keys; ++i) {
-      names.push_back(std::string(static_cast<size_t>(1 + i % 40), 'k') + std::to_string(i));
+      const std::string suffix = std::to_string(i);
+      const size_t length =
+          i % 500 == 499 ? layout::kMaxKeyLength - suffix.size() : static_cast<size_t>(1 + i % 40);
+      names.push_back(std::string(length, 'k') + suffix);
       if (i % 3 == 0) {
         b.set(names.back(), std::string(static_cast<size_t>(i % 29), 'v'));
       } else {
@@ -228,6 +232,15 @@ TEST(Corruption, OutOfRangeOffsetsAreRefusedEvenWithValidChecksums) {
       },
       [](auto& w) {  // a directory that stops short of the last records
         directory(w)[header(w).bucket_count] -= 8;
+      },
+      [](auto& w) {  // the last buckets past the records (ascending, yet out)
+        for (uint32_t b = header(w).bucket_count - 8; b < header(w).bucket_count; ++b)
+          directory(w)[b] = 0xfffffff8;
+      },
+      [](auto& w) {  // one bucket for every key: lookups would walk them all
+        auto& h = header(w);
+        directory(w)[1] = h.records_size;  // a valid directory of one bucket
+        h.bucket_count = 1;
       },
   };
   int i = 0;
@@ -421,7 +434,61 @@ TEST_F(CorruptSegments, ABadKeyOrderFailsViewsNotLookups) {
   ASSERT_FALSE(view);
   EXPECT_EQ(view.error().code, ErrorCode::corrupt);
   EXPECT_NE(view.error().message.find("key order"), std::string::npos) << view.error().message;
-  EXPECT_FALSE(client.snapshot());  // the verdict is kept for the version
+  EXPECT_FALSE(client.snapshot());  // and stays refused
+  // The C API reads strings by key too.
+  hotswap_client* c = nullptr;
+  ASSERT_EQ(hotswap_open(ns_.c_str(), &c), HOTSWAP_OK);
+  char buf[8];
+  size_t len = 0;
+  EXPECT_EQ(hotswap_get_string(c, "b", buf, sizeof buf, &len), HOTSWAP_OK) << hotswap_last_error();
+  EXPECT_STREQ(buf, "two");
+  hotswap_close(c);
+}
+
+// Bytes of a mapped version changed after the reader validated it, as only
+// a process that may write the namespace's segments could: every read is
+// an error value or a value, never a read outside the mapping.
+TEST_F(CorruptSegments, AMappedVersionChangedAfterValidationReadsAsCorrupt) {
+  install(head_, snapshot_);
+  auto client = Client::open(ns_, {.copy_up_to = 0}).value();
+  auto view = client.snapshot().value();  // validated, key order included
+  ASSERT_EQ(client.get<std::string>("b").value(), "two");
+
+  layout::ValidatedSnapshot v;
+  ASSERT_EQ(layout::validate_snapshot(snapshot_.data(), snapshot_.size(), nullptr, true, &v),
+            HOTSWAP_OK);
+  const auto record = [&](std::string_view key) {
+    return static_cast<off_t>(reinterpret_cast<const char*>(layout::find(v, key)) -
+                              snapshot_.data());
+  };
+  const int fd =
+      ::open((std::string(shm::kShmDir) + "/" + target_.snapshot(version_, nonce_)).c_str(),
+             O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  // "b": a string running past the records; "a": a key running past them.
+  const uint64_t long_text = v.records_size;
+  ASSERT_EQ(::pwrite(fd, &long_text, sizeof long_text, record("b")), 8);
+  const uint32_t long_key = 0x7fffffff;
+  ASSERT_EQ(::pwrite(fd, &long_key, sizeof long_key, record("a") + 8), 4);
+  ::close(fd);
+
+  for (const auto& read : {client.get<std::string>("b"), view.get<std::string>("b")}) {
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, ErrorCode::not_found) << read.error().message;
+  }
+  EXPECT_FALSE(view.text("b"));
+  EXPECT_FALSE(client.get<int64_t>("a"));
+  int unreadable = 0;
+  for (auto entry : view) {
+    auto value = entry.value();
+    auto text = entry.text();
+    if (!value) {
+      EXPECT_EQ(value.error().code, ErrorCode::corrupt) << value.error().message;
+      EXPECT_FALSE(text);
+      ++unreadable;
+    }
+  }
+  EXPECT_EQ(unreadable, 2);
 }
 
 TEST_F(CorruptSegments, MissingSnapshotSegmentIsAnError) {

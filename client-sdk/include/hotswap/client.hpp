@@ -61,7 +61,7 @@ struct ClientOptions {
   // variable HOTSWAP_SCOPE if set, else the default set of segments.
   std::string scope{};
   // Verify each snapshot's full data checksum when it is first mapped (about
-  // 7 ms per 64 MiB). Header, records, table and offsets are checked regardless.
+  // 7 ms per 64 MiB). Header, records, directory and offsets are checked regardless.
   bool verify_checksum = true;
   // Versions up to this many bytes are copied into this process's memory
   // (huge pages from 2 MiB, where the kernel has them) once per version;
@@ -171,7 +171,11 @@ class SnapshotView {
     std::expected<T, Error> get() const;
     // String or JSON bytes, valid while the view lives.
     std::expected<std::string_view, Error> text() const;
-    Value value() const;
+    std::expected<Value, Error> value() const;
+    // (A mapped version whose bytes a process with write access to the
+    // namespace changed after validation can hold records that no longer
+    // read: their key is empty, their type string, and get, text and value
+    // return `corrupt`. Never a read outside the mapping.)
 
    private:
     friend class SnapshotView;
