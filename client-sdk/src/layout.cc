@@ -244,6 +244,8 @@ hotswap_status validate_snapshot(const void* base, size_t size, const SlotInfo* 
 }
 
 hotswap_status validate_order(const ValidatedSnapshot& s) {
+  // The record starts again: validate_snapshot's marks are not kept (they
+  // would cost a buffer per version for a check most readers never need).
   std::vector<uint8_t>& starts = record_starts(s.records_size);
   if (!walk_records(s, starts)) return HOTSWAP_ERR_CORRUPT;
   // n ascending keys, each at a record start, are n distinct records of n:

@@ -110,7 +110,7 @@ struct SnapshotHeader {
   uint64_t version;
   uint64_t content_hash[4];
   uint32_t key_count;
-  uint32_t bucket_count;      // a power of two
+  uint32_t bucket_count;      // bucket_count_for(key_count)
   uint64_t order_offset;      // record offsets (into records), sorted by key bytes
   uint64_t directory_offset;  // record offset of each bucket's first record, then records_size
   uint64_t records_offset;
@@ -200,8 +200,9 @@ struct Record {
 
 // Validates what lookups by key rely on: header, checksums, every record
 // (in bounds, a known type, laid end to end over the records area, as many
-// as key_count) and the directory (ascending, each entry a record start),
-// and fills `out`. `expect` (optional) must match version, size and data
+// as key_count) and the directory (bucket_count_for(key_count) buckets,
+// entries ascending from 0 to records_size, each a record start), and
+// fills `out`. `expect` (optional) must match version, size and data
 // checksum. The data checksum (a pass over every byte) is skipped when
 // !verify_data_checksum; structure is always checked. Lookups over `out`
 // bounds-check every offset they follow, so they stay safe even if the
