@@ -3,6 +3,7 @@
 //
 //   build/bench/hotswap-bench-read --benchmark_format=json
 #include <benchmark/benchmark.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -87,28 +88,85 @@ void lookup_loop(benchmark::State& state, const std::vector<std::string_view>& n
   }
 }
 
+// The CPUs this process may run on, in order.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Pins the calling thread to `cpu`; restores its affinity when destroyed.
+class PinnedTo {
+ public:
+  explicit PinnedTo(int cpu) {
+    ::sched_getaffinity(0, sizeof saved_, &saved_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+  }
+  ~PinnedTo() { ::sched_setaffinity(0, sizeof saved_, &saved_); }
+  PinnedTo(const PinnedTo&) = delete;
+  PinnedTo& operator=(const PinnedTo&) = delete;
+
+ private:
+  cpu_set_t saved_;
+};
+
 Fixture* shared_fixture = nullptr;
 std::optional<hotswap::Handle<int64_t>> shared_handle;
 
-void BM_HandleGet(benchmark::State& state) {
-  if (state.thread_index() == 0) {
+// Reads an int64 handle from state.threads() threads, thread i pinned to
+// the i-th allowed CPU when there are several. With `shared`, every thread
+// reads the same handle of one client; else each reads a handle of its own
+// client on its own namespace, sharing nothing: the control that shows
+// what running two threads at all costs on this machine (virtual CPUs
+// that are hyperthreads of one core slow each other down whatever they
+// run), apart from what sharing a handle costs.
+void handle_get(benchmark::State& state, bool shared) {
+  std::optional<PinnedTo> pinned;
+  if (state.threads() > 1) {
+    const std::vector<int> cpus = allowed_cpus();
+    pinned.emplace(cpus[static_cast<size_t>(state.thread_index()) % cpus.size()]);
+  }
+  std::optional<Fixture> own_fixture;
+  std::optional<hotswap::Handle<int64_t>> own_handle;
+  if (!shared) {
+    own_fixture.emplace(1000);
+    own_handle.emplace(own_fixture->client.handle<int64_t>(key_name(7)).value());
+  } else if (state.thread_index() == 0) {
     shared_fixture = new Fixture(1000);
     shared_handle.emplace(shared_fixture->client.handle<int64_t>(key_name(7)).value());
   }
   // Google Benchmark starts the timed loop of all threads together, after
-  // thread 0's setup above.
+  // every thread's setup above.
+  const hotswap::Handle<int64_t>& handle = shared ? *shared_handle : *own_handle;
   int64_t sum = 0;
   for (auto _ : state) {
-    sum += *shared_handle->get();
+    sum += *handle.get();
     benchmark::DoNotOptimize(sum);
   }
-  if (state.thread_index() == 0) {
+  if (shared && state.thread_index() == 0) {
     shared_handle.reset();
     delete shared_fixture;
     shared_fixture = nullptr;
   }
 }
+
+void BM_HandleGet(benchmark::State& state) {
+  handle_get(state, /*shared=*/true);
+}
 BENCHMARK(BM_HandleGet)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_HandleGetOwnHandle(benchmark::State& state) {
+  handle_get(state, /*shared=*/false);
+}
+BENCHMARK(BM_HandleGetOwnHandle)->Threads(2)->UseRealTime();
 
 void BM_GetByName(benchmark::State& state) {
   Fixture f(state.range(0));

@@ -32,7 +32,9 @@ struct MappedSnapshot {
       const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum,
       size_t copy_up_to);
 
-  const layout::RecordHeader* find(std::string_view key) const { return layout::find(view, key); }
+  [[gnu::always_inline]] const layout::RecordHeader* find(std::string_view key) const {
+    return layout::find(view, key);
+  }
 
   // Whether the order index holds up (layout::validate_order), checked on
   // the first call: lookups by key do not need it, views iterating in key
