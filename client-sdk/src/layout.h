@@ -25,7 +25,7 @@ namespace hotswap::layout {
 
 inline constexpr uint64_t kHeadMagic = 0x4441454850575348ull;      // "HSWPHEAD"
 inline constexpr uint64_t kSnapshotMagic = 0x50414e5350575348ull;  // "HSWPSNAP"
-inline constexpr uint32_t kLayoutVersion = 2;
+inline constexpr uint32_t kLayoutVersion = 3;
 
 inline constexpr uint32_t kSlotCount = 16;
 inline constexpr uint32_t kNoSlot = 0xff;
