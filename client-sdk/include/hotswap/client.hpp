@@ -95,10 +95,14 @@ class Handle {
     const std::atomic<uint64_t>* word = word_.load(std::memory_order_acquire);
     const uint64_t expected = expected_word_.load(std::memory_order_acquire);
     const uint64_t bits = bits_.load(std::memory_order_acquire);
-    if (seq_.load(std::memory_order_relaxed) == seq && (seq & 1) == 0 &&
-        word->load(std::memory_order_acquire) == expected) [[likely]] {
+    const uint32_t seq_after = seq_.load(std::memory_order_relaxed);
+    // word always points at a mapped word (heads stay mapped), torn read or
+    // not, so the three tests are combined without short-circuits: one
+    // branch, which a caller's loop falls through.
+    const bool fresh =
+        (seq_after == seq) & ((seq & 1) == 0) & (word->load(std::memory_order_acquire) == expected);
+    if (fresh) [[likely]]
       return detail::from_bits<T>(bits);
-    }
     return refresh();
   }
 
