@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -14,6 +16,7 @@ namespace hotswap {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 struct CliRun {
   int code;
@@ -33,8 +36,9 @@ class Cli : public ::testing::Test {
 
   // Runs hotswapctl with `args`; stdout captured, stderr to the log.
   CliRun ctl(const std::string& args) {
-    const std::string command = std::string(HOTSWAPCTL_BIN) + " --url http://127.0.0.1:" +
-                                std::to_string(control_->http_port()) + " " + args;
+    const std::string command = std::string(HOTSWAPCTL_BIN) +
+                                " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
+                                " " + args;
     FILE* pipe = ::popen(command.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -82,8 +86,13 @@ TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
   ASSERT_EQ(ctl("ns create clideploy/web").code, 0);
   ASSERT_EQ(ctl("set clideploy/web k v").code, 0);
   ASSERT_EQ(ctl("publish clideploy/web -m m").code, 0);
-  test::SidecarConfig c{control_->rpc_address(), "cli-node", {"clideploy/web"},
-                        dir_->path() + "/cache", "cli-node", {}, {}};
+  test::SidecarConfig c{control_->rpc_address(),
+                        "cli-node",
+                        {"clideploy/web"},
+                        dir_->path() + "/cache",
+                        "cli-node",
+                        {},
+                        {}};
   test::Process sidecar = test::start_sidecar(c);
   ASSERT_TRUE(test::eventually([&] {
     const CliRun r = ctl("--output json instance cli-node");
@@ -94,7 +103,10 @@ TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
   const json d = json::parse(deploy.out);
   EXPECT_EQ(d["state"], "succeeded");
   EXPECT_EQ(d["targets"][0]["status"], "acked");
-  (void)Writer::remove("clideploy/web", "cli-node");
+  // Its last version outlives the sidecar by design; the test removes it.
+  sidecar.signal(SIGKILL);
+  ASSERT_TRUE(sidecar.wait(10s));
+  EXPECT_TRUE(Writer::remove("clideploy/web", "cli-node"));
 }
 
 }  // namespace
