@@ -160,6 +160,32 @@ TEST(Handle, OutlivesItsClient) {
   EXPECT_FALSE(handle->get().value());
 }
 
+// Assigning a handle whose key is gone from the other client's active
+// version drops the last reference to the first client, and with it the
+// head the handle was reading: the handle must not keep reading there.
+TEST(Handle, AssignedFromAHandleWhoseKeyIsGoneReportsIt) {
+  auto first = make_publisher();
+  first.set("k", int64_t{1});
+  ASSERT_TRUE(first.publish());
+  auto second = make_publisher();
+  second.set("k", int64_t{2});
+  ASSERT_TRUE(second.publish());
+  std::optional<Handle<int64_t>> handle;
+  {
+    auto client = open_client(first.ns());
+    handle.emplace(client.handle<int64_t>("k").value());
+  }
+  auto other_client = open_client(second.ns());
+  const Handle<int64_t> other = other_client.handle<int64_t>("k").value();
+  second.unset("k");
+  ASSERT_TRUE(second.publish());
+  *handle = other;  // the first client's core (and head mapping) goes here
+  EXPECT_EQ(handle->get().error().code, ErrorCode::not_found);
+  second.set("k", int64_t{3});
+  ASSERT_TRUE(second.publish());
+  EXPECT_EQ(handle->get().value(), 3);
+}
+
 TEST(SnapshotView, IsConsistentAndIterates) {
   auto pub = make_publisher();
   pub.set("app.a", int64_t{1}).set("app.b", int64_t{2}).set("db.host", std::string("h1"));

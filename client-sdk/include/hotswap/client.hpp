@@ -121,6 +121,9 @@ class Handle {
   }
 
   void copy_from(const Handle& other) {
+    // Until the new resolution is stored, read nothing of the old core:
+    // replacing core_ may unmap the head word_ points into.
+    word_.store(&kUnresolved, std::memory_order_relaxed);
     core_ = other.core_;
     key_ = other.key_;
     store(detail::resolve_scalar(*core_, key_, value_traits<T>::type));
