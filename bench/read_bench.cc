@@ -121,17 +121,29 @@ class PinnedTo {
 Fixture* shared_fixture = nullptr;
 std::optional<hotswap::Handle<int64_t>> shared_handle;
 
+// Setup and Teardown of BM_HandleGet: run once per run, before any of its
+// threads starts and after all have stopped.
+void make_shared_handle(const benchmark::State&) {
+  shared_fixture = new Fixture(1000);
+  shared_handle.emplace(shared_fixture->client.handle<int64_t>(key_name(7)).value());
+}
+void drop_shared_handle(const benchmark::State&) {
+  shared_handle.reset();
+  delete shared_fixture;
+  shared_fixture = nullptr;
+}
+
 // Reads an int64 handle from state.threads() threads, thread i pinned to
-// the i-th allowed CPU when there are several. With `shared`, every thread
-// reads the same handle of one client; else each reads a handle of its own
-// client on its own namespace, sharing nothing: the control that shows
-// what running two threads at all costs on this machine (virtual CPUs
-// that are hyperthreads of one core slow each other down whatever they
-// run), apart from what sharing a handle costs.
+// the i-th allowed CPU when there are several threads (and CPUs to find).
+// With `shared`, every thread reads the one handle of make_shared_handle;
+// else each reads a handle of its own client on its own namespace, sharing
+// nothing: the control that shows what running two threads at all costs
+// on this machine (virtual CPUs that are hyperthreads of one core slow
+// each other down whatever they run), apart from what sharing a handle
+// costs.
 void handle_get(benchmark::State& state, bool shared) {
   std::optional<PinnedTo> pinned;
-  if (state.threads() > 1) {
-    const std::vector<int> cpus = allowed_cpus();
+  if (const std::vector<int> cpus = allowed_cpus(); state.threads() > 1 && !cpus.empty()) {
     pinned.emplace(cpus[static_cast<size_t>(state.thread_index()) % cpus.size()]);
   }
   std::optional<Fixture> own_fixture;
@@ -139,29 +151,26 @@ void handle_get(benchmark::State& state, bool shared) {
   if (!shared) {
     own_fixture.emplace(1000);
     own_handle.emplace(own_fixture->client.handle<int64_t>(key_name(7)).value());
-  } else if (state.thread_index() == 0) {
-    shared_fixture = new Fixture(1000);
-    shared_handle.emplace(shared_fixture->client.handle<int64_t>(key_name(7)).value());
   }
-  // Google Benchmark starts the timed loop of all threads together, after
-  // every thread's setup above.
   const hotswap::Handle<int64_t>& handle = shared ? *shared_handle : *own_handle;
+  // The timed loop of all threads starts together, after every thread's
+  // setup above.
   int64_t sum = 0;
   for (auto _ : state) {
     sum += *handle.get();
     benchmark::DoNotOptimize(sum);
-  }
-  if (shared && state.thread_index() == 0) {
-    shared_handle.reset();
-    delete shared_fixture;
-    shared_fixture = nullptr;
   }
 }
 
 void BM_HandleGet(benchmark::State& state) {
   handle_get(state, /*shared=*/true);
 }
-BENCHMARK(BM_HandleGet)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_HandleGet)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Setup(make_shared_handle)
+    ->Teardown(drop_shared_handle);
 
 void BM_HandleGetOwnHandle(benchmark::State& state) {
   handle_get(state, /*shared=*/false);

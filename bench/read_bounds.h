@@ -6,6 +6,7 @@
 
 #include <expected>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,6 @@ namespace hotswap::bench {
 // Every repetition of one benchmark: real time per iteration, in ns.
 struct Samples {
   std::vector<double> real_ns;
-  int threads = 1;
 
   double median() const;
   // The fastest repetition: what the code costs when nothing else on the
@@ -29,12 +29,13 @@ struct Samples {
 using Results = std::map<std::string, Samples>;
 std::expected<Results, std::string> parse_results(std::string_view json_text);
 
-// One bound, evaluated on the medians (met or not) and on the best
-// repetitions (shown alongside).
+// One bound, evaluated on the medians (met or not); a bound on one
+// benchmark's time also gives its best repetition. (A ratio has none:
+// interleaved repetitions of two benchmarks do not pair up.)
 struct BoundCheck {
   std::string bound;  // "GetByName/1000 <= 25 ns"
   double median = 0;  // the measured value, in the bound's unit
-  double best = 0;
+  std::optional<double> best;
   std::string unit;  // "ns", "ms", "x"
   bool met = false;
 };

@@ -57,7 +57,7 @@ inline uint32_t load32(const unsigned char* p) {
   } else if (n <= 32) {
     // Two independent multiplies and one to combine them: two in a row,
     // where the general loop below would take three.
-    const uint64_t x = mix(load64(p) ^ kMulA, load64(p + 8) ^ seed);
+    const uint64_t x = mix(load64(p) ^ kMulA, load64(p + 8) ^ kSeed);
     const uint64_t y = mix(load64(p + n - 16) ^ kMulB, load64(p + n - 8) ^ kMulA);
     return mix(x ^ kMulB ^ n, y ^ kSeed);
   } else {

@@ -3,7 +3,10 @@
 // correct but make it walk long buckets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,9 +58,31 @@ TEST(KeyHash, SpreadsKeysOfEveryLengthClassLikeARandomFunction) {
   expect_random_like([](size_t i) { return format("app/flags/%zu/enabled", i); });  // 19-23
   // 32 bytes differing only in the middle.
   expect_random_like([](size_t i) { return format("0000000000000%06zu0000000000000", i); });
-  expect_random_like([](size_t i) {  // 55-60 bytes, the general loop
+  expect_random_like([](size_t i) { return format("checkout.payments.limit.%zu", i); });  // 25-29
+  expect_random_like(
+      [](size_t i) { return format("tenant-%zu/service/checkout/flag", i); });  // 33-37
+  expect_random_like([](size_t i) {                                             // 53-57 bytes
     return format("tenant.%zu.region.eu-west-1.service.checkout.timeout_ms", i);
   });
+}
+
+// Each length takes its own path (bytes, 4-byte words, 8-byte words,
+// four words, a loop): on buffers of exactly n bytes, so that AddressSanitizer
+// sees a read past the end, every byte position must tell keys apart.
+TEST(KeysEqual, ComparesEveryByteOfEveryLengthWithinBounds) {
+  for (size_t n = 0; n <= 64; ++n) {
+    char* a = static_cast<char*>(std::malloc(n + 1)) + 1;  // unaligned too
+    char* b = static_cast<char*>(std::malloc(n));
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] = static_cast<char>('a' + i % 26);
+    EXPECT_TRUE(keys_equal(a, b, n)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b[i] ^= 0x20;
+      EXPECT_FALSE(keys_equal(a, b, n)) << "length " << n << ", byte " << i;
+      b[i] ^= 0x20;
+    }
+    std::free(a - 1);
+    std::free(b);
+  }
 }
 
 TEST(KeyHash, TagsTellApartKeysOfOneBucket) {

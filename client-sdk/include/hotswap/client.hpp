@@ -121,11 +121,13 @@ class Handle {
   }
 
   void copy_from(const Handle& other) {
+    std::shared_ptr<detail::ClientCore> core = other.core_;
+    std::string key = other.key_;  // the copies that may throw, first
     // Until the new resolution is stored, read nothing of the old core:
     // replacing core_ may unmap the head word_ points into.
     word_.store(&kUnresolved, std::memory_order_relaxed);
-    core_ = other.core_;
-    key_ = other.key_;
+    core_ = std::move(core);
+    key_ = std::move(key);
     store(detail::resolve_scalar(*core_, key_, value_traits<T>::type));
   }
 
@@ -136,7 +138,10 @@ class Handle {
     if ((seq & 1) != 0 || !seq_.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) {
       return;
     }
-    // The acquire CAS keeps these stores after the odd seq_ is visible.
+    // An acquire CAS alone would let the relaxed stores below become
+    // visible before the odd seq_; the fence keeps them after it, so a
+    // reader that sees any of them sees seq_ changed on its re-check.
+    std::atomic_thread_fence(std::memory_order_release);
     word_.store(r.word, std::memory_order_relaxed);
     expected_word_.store(r.expected_word, std::memory_order_relaxed);
     bits_.store(r.bits, std::memory_order_relaxed);
