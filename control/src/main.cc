@@ -11,9 +11,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "catalog/catalog_service.h"
+#include "fleet/fleet_service.h"
 #include "rest/http_api.h"
 #include "rpc/rpc_server.h"
-#include "service.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -54,6 +55,7 @@ struct Flags {
   int64_t heartbeat_ms = 5000;
   int64_t instance_ttl_s = 15;
   int64_t instance_expiry_s = 3600;
+  int64_t deployment_timeout_s = 300;
   size_t max_body_bytes = 8 << 20;
   size_t max_pushes_in_flight = 1024;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
@@ -74,21 +76,25 @@ int run(const Flags& flags) {
     spdlog::error("event=store_failed error=\"{}\"", store.error().message);
     return 1;
   }
-  ControlService service(**store, {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s)},
-                         [] { return static_cast<UnixTime>(std::time(nullptr)); });
-  service.mark_all_disconnected();
+  const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
+  CatalogService catalog(**store, clock);
+  FleetService fleet(**store, catalog,
+                     {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
+                      .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s)},
+                     clock);
+  fleet.mark_all_disconnected();
 
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
-  RpcServer rpc(service, io.provider->getTimer(),
+  RpcServer rpc(fleet, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
                  .max_pushes_in_flight = flags.max_pushes_in_flight});
-  service.set_push_trigger(&rpc);
+  fleet.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
 
-  HttpApi api(service, {.max_body_bytes = flags.max_body_bytes});
+  HttpApi api(catalog, fleet, {.max_body_bytes = flags.max_body_bytes});
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -103,8 +109,10 @@ int run(const Flags& flags) {
                listener->getPort(), flags.data_dir);
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
-  auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&service, expiry] { service.expire_instances(expiry); });
+  auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1), [&fleet, expiry] {
+    fleet.expire_instances(expiry);
+    fleet.fail_stalled_deployments();
+  });
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto served =
       rpc.serve(*listener).exclusiveJoin(kj::mv(sweep)).then([]() -> siginfo_t { return {}; });
@@ -129,6 +137,10 @@ int main(int argc, char** argv) {
   app.add_option("--instance-ttl", flags.instance_ttl_s, "seconds without heartbeat until stale");
   app.add_option("--instance-expiry", flags.instance_expiry_s,
                  "seconds without heartbeat until an instance is removed");
+  app.add_option("--deployment-timeout", flags.deployment_timeout_s,
+                 "seconds a deployment whose remaining targets are all gone may stand still "
+                 "before it ends failed")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600));
   app.add_option("--max-body-bytes", flags.max_body_bytes, "largest accepted request body");
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")

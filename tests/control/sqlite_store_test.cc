@@ -37,12 +37,19 @@ template <class T>
   return ::testing::AssertionSuccess();
 }
 
+// An id the test knows to be valid ("tenant/name").
+NamespaceId Ns(std::string_view id) {
+  return NamespaceId::parse(id).value();
+}
+
 int64_t RawCount(const std::string& path, const std::string& table) {
   return std::stoll(RawQuery(path, "SELECT COUNT(*) FROM " + table));
 }
 
 Entries Abc() {
-  return {{"a", {"int64", "1"}}, {"b", {"string", "two"}}, {"c", {"bool", "true"}}};
+  return {{"a", {ValueType::int64, "1"}},
+          {"b", {ValueType::string, "two"}},
+          {"c", {ValueType::boolean, "true"}}};
 }
 
 NewVersion VersionOf(Entries entries, std::optional<uint64_t> expected_parent = std::nullopt,
@@ -57,32 +64,33 @@ NewVersion VersionOf(Entries entries, std::optional<uint64_t> expected_parent = 
   return version;
 }
 
-Instance InstanceOf(std::string node_id, std::vector<std::string> namespaces,
+Instance InstanceOf(std::string node_id, const std::vector<std::string_view>& namespaces,
                     std::map<std::string, std::string> labels = {{"env", "prod"}}) {
   Instance instance;
   instance.node_id = std::move(node_id);
   instance.host = instance.node_id + ".local";
   instance.labels = std::move(labels);
-  for (auto& ns : namespaces) {
+  for (std::string_view ns : namespaces) {
     InstanceNamespace subscription;
-    subscription.namespace_id = std::move(ns);
+    subscription.namespace_id = Ns(ns);
     instance.namespaces.push_back(std::move(subscription));
   }
   return instance;
 }
 
-Deployment DeploymentOf(std::string namespace_id, uint64_t version, std::vector<std::string> nodes,
-                        UnixTime at = 1000) {
+Deployment DeploymentOf(std::string_view namespace_id, uint64_t version,
+                        std::vector<std::string> nodes, UnixTime at = 1000) {
   Deployment deployment;
-  deployment.namespace_id = std::move(namespace_id);
+  deployment.namespace_id = Ns(namespace_id);
   deployment.version = version;
-  deployment.strategy = "direct";
+  deployment.strategy = Strategy::direct;
   deployment.selector = {{"env", "prod"}, {"zone", "b"}};
-  deployment.state = "running";
+  deployment.state = DeploymentState::running;
   deployment.author = "alice";
   deployment.created_at = at;
   deployment.updated_at = at;
-  for (auto& node : nodes) deployment.targets.push_back({std::move(node), "pending", "", at});
+  for (auto& node : nodes)
+    deployment.targets.push_back({std::move(node), TargetStatus::pending, "", at});
   return deployment;
 }
 
@@ -115,7 +123,7 @@ class SqliteStoreTest : public ::testing::Test {
   // Tenant "acme" with namespace "web".
   void MakeWeb() {
     must(store_->create_tenant("acme", 100));
-    must(store_->create_namespace("acme", "web", "the web tier", 101));
+    must(store_->create_namespace(Ns("acme/web"), "the web tier", 101));
   }
 
   std::string path_;
@@ -128,7 +136,7 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   must(store_->create_tenant("acme", 100));
   Reopen();
   Reopen();
-  EXPECT_GE(SqliteStore::schema_version(), 1);
+  EXPECT_EQ(SqliteStore::schema_version(), 4);
   EXPECT_EQ(RawCount(path_, "schema_migrations"), SqliteStore::schema_version());
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqliteStore::schema_version()));
@@ -138,10 +146,10 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
 
 TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
   MakeWeb();
-  must(store_->put_draft_entry("acme", "web", "d", {"int64", "4"}));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-  Entries other{{"x", {"string", "with \"quotes\" and \\"}}};
-  must(store_->append_version("acme", "web", VersionOf(other), 51));
+  must(store_->put_draft_entry(Ns("acme/web"), "d", {ValueType::int64, "4"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  Entries other{{"x", {ValueType::string, "with \"quotes\" and \\"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(other), 51));
   store_.reset();
   // Back to the schema-1 layout: entries as rows of rowid tables.
   RawQuery(path_,
@@ -155,23 +163,62 @@ TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
            "ALTER TABLE versions DROP COLUMN entries;"
            "CREATE TABLE old_draft AS SELECT * FROM draft_entries; DROP TABLE draft_entries;"
            "ALTER TABLE old_draft RENAME TO draft_entries;"
+           "ALTER TABLE deployments DROP COLUMN reason;"
            "DELETE FROM schema_migrations WHERE version >= 2");
   ASSERT_EQ(RawCount(path_, "version_entries"), 4);
   Reopen();
-  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, Abc());
-  EXPECT_EQ(must(store_->get_version("acme", "web", 2)).entries, other);
+  EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 1)).entries, Abc());
+  EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 2)).entries, other);
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'version_entries'"),
             "0");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master "
                      "WHERE name = 'draft_entries'"),
             "1");
-  Entries draft{{"d", {"int64", "4"}}};
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
+  Entries draft{{"d", {ValueType::int64, "4"}}};
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), draft);
   // The cascades from a namespace still hold.
-  must(store_->delete_namespace("acme", "web"));
+  must(store_->delete_namespace(Ns("acme/web")));
   EXPECT_EQ(RawCount(path_, "versions"), 0);
   EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
+}
+
+// A file of schema 3 (deployments without a reason) gains the column, and
+// its deployments read back with an empty reason.
+TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  auto running = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"}, 60)));
+  auto failed = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2"}, 70)));
+  must(store_->set_deployment_state(failed.id, DeploymentState::failed, "lost", 80));
+  store_.reset();
+  // Back to the schema-3 layout.
+  RawQuery(path_,
+           "ALTER TABLE deployments DROP COLUMN reason;"
+           "DELETE FROM schema_migrations WHERE version >= 4");
+  ASSERT_EQ(RawQuery(path_,
+                     "SELECT COUNT(*) FROM pragma_table_info('deployments') "
+                     "WHERE name = 'reason'"),
+            "0");
+  ASSERT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "3");
+  Reopen();
+  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT COUNT(*) FROM pragma_table_info('deployments') "
+                     "WHERE name = 'reason'"),
+            "1");
+  auto got = must(store_->get_deployment(failed.id));
+  EXPECT_EQ(got.state, DeploymentState::failed);
+  EXPECT_EQ(got.reason, "");
+  EXPECT_EQ(got.updated_at, 80);
+  EXPECT_EQ(got.targets.at(0).node_id, "n-2");
+  auto listed = must(store_->list_deployments(Ns("acme/web")));
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& d : listed) EXPECT_EQ(d.reason, "");
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), running.id);
+  // And the column is written from then on.
+  must(store_->set_deployment_state(running.id, DeploymentState::failed, "gone", 90));
+  EXPECT_EQ(must(store_->get_deployment(running.id)).reason, "gone");
 }
 
 TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {
@@ -201,8 +248,8 @@ TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
   must(store_->create_tenant("acme", 7));
   EXPECT_TRUE(IsError(store_->create_tenant("acme", 9), StoreErrorCode::already_exists,
                       "tenant 'acme' already exists"));
-  must(store_->create_namespace("acme", "web", "", 8));
-  must(store_->create_namespace("acme", "api", "", 8));
+  must(store_->create_namespace(Ns("acme/web"), "", 8));
+  must(store_->create_namespace(Ns("acme/api"), "", 8));
 
   auto tenants = must(store_->list_tenants());
   ASSERT_EQ(tenants.size(), 2u);
@@ -217,8 +264,8 @@ TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
 
   EXPECT_TRUE(IsError(store_->delete_tenant("acme"), StoreErrorCode::conflict, "acme"));
   EXPECT_EQ(must(store_->get_tenant("acme")).namespace_count, 2);
-  must(store_->delete_namespace("acme", "web"));
-  must(store_->delete_namespace("acme", "api"));
+  must(store_->delete_namespace(Ns("acme/web")));
+  must(store_->delete_namespace(Ns("acme/api")));
   must(store_->delete_tenant("acme"));
   EXPECT_TRUE(IsError(store_->get_tenant("acme"), StoreErrorCode::not_found, "acme"));
   EXPECT_TRUE(
@@ -227,39 +274,41 @@ TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
 }
 
 TEST_F(SqliteStoreTest, NamespacesCreateListGet) {
-  EXPECT_TRUE(IsError(store_->create_namespace("acme", "web", "", 1), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->create_namespace(Ns("acme/web"), "", 1), StoreErrorCode::not_found,
                       "tenant 'acme' not found"));
   must(store_->create_tenant("acme", 1));
   must(store_->create_tenant("other", 1));
-  auto created = must(store_->create_namespace("acme", "web", "the web tier", 10));
-  EXPECT_EQ(created.id(), "acme/web");
+  auto created = must(store_->create_namespace(Ns("acme/web"), "the web tier", 10));
+  EXPECT_EQ(created.id.str(), "acme/web");
+  EXPECT_EQ(created.id.tenant(), "acme");
+  EXPECT_EQ(created.id.name(), "web");
   EXPECT_EQ(created.description, "the web tier");
   EXPECT_EQ(created.created_at, 10);
   EXPECT_EQ(created.latest_version, 0u);
-  EXPECT_TRUE(IsError(store_->create_namespace("acme", "web", "again", 11),
+  EXPECT_TRUE(IsError(store_->create_namespace(Ns("acme/web"), "again", 11),
                       StoreErrorCode::already_exists, "namespace 'acme/web' already exists"));
-  must(store_->create_namespace("acme", "api", "", 12));
-  must(store_->create_namespace("other", "web", "", 13));
+  must(store_->create_namespace(Ns("acme/api"), "", 12));
+  must(store_->create_namespace(Ns("other/web"), "", 13));
 
   auto listed = must(store_->list_namespaces("acme"));
   ASSERT_EQ(listed.size(), 2u);
-  EXPECT_EQ(listed[0].name, "api");
-  EXPECT_EQ(listed[1].name, "web");
+  EXPECT_EQ(listed[0].id.name(), "api");
+  EXPECT_EQ(listed[1].id.name(), "web");
   EXPECT_EQ(listed[1].description, "the web tier");
   EXPECT_TRUE(IsError(store_->list_namespaces("nope"), StoreErrorCode::not_found, "nope"));
 
-  must(store_->put_draft_entry("acme", "web", "x", {"int64", "1"}));
-  must(store_->put_draft_entry("acme", "web", "y", {"int64", "2"}));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 20));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 21));
-  auto web = must(store_->get_namespace("acme", "web"));
+  must(store_->put_draft_entry(Ns("acme/web"), "x", {ValueType::int64, "1"}));
+  must(store_->put_draft_entry(Ns("acme/web"), "y", {ValueType::int64, "2"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 20));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 21));
+  auto web = must(store_->get_namespace(Ns("acme/web")));
   EXPECT_EQ(web.latest_version, 2u);
   EXPECT_EQ(web.draft_entries, 2);
   EXPECT_EQ(web.created_at, 10);
-  auto api = must(store_->get_namespace("acme", "api"));
+  auto api = must(store_->get_namespace(Ns("acme/api")));
   EXPECT_EQ(api.latest_version, 0u);
   EXPECT_EQ(api.draft_entries, 0);
-  EXPECT_TRUE(IsError(store_->get_namespace("acme", "nope"), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->get_namespace(Ns("acme/nope")), StoreErrorCode::not_found,
                       "namespace 'acme/nope' not found"));
 }
 
@@ -267,24 +316,24 @@ TEST_F(SqliteStoreTest, NamespacesCreateListGet) {
 
 TEST_F(SqliteStoreTest, DraftPutGetDelete) {
   MakeWeb();
-  EXPECT_TRUE(must(store_->get_draft("acme", "web")).empty());
-  must(store_->put_draft_entry("acme", "web", "a.b", {"int64", "5"}));
-  must(store_->put_draft_entry("acme", "web", "c", {"string", ""}));
-  must(store_->put_draft_entry("acme", "web", "a.b", {"double", "2.5"}));  // replaces
-  Entries expected{{"a.b", {"double", "2.5"}}, {"c", {"string", ""}}};
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), expected);
+  EXPECT_TRUE(must(store_->get_draft(Ns("acme/web"))).empty());
+  must(store_->put_draft_entry(Ns("acme/web"), "a.b", {ValueType::int64, "5"}));
+  must(store_->put_draft_entry(Ns("acme/web"), "c", {ValueType::string, ""}));
+  must(store_->put_draft_entry(Ns("acme/web"), "a.b", {ValueType::float64, "2.5"}));  // replaces
+  Entries expected{{"a.b", {ValueType::float64, "2.5"}}, {"c", {ValueType::string, ""}}};
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), expected);
 
-  must(store_->delete_draft_entry("acme", "web", "c"));
-  EXPECT_TRUE(IsError(store_->delete_draft_entry("acme", "web", "c"), StoreErrorCode::not_found,
+  must(store_->delete_draft_entry(Ns("acme/web"), "c"));
+  EXPECT_TRUE(IsError(store_->delete_draft_entry(Ns("acme/web"), "c"), StoreErrorCode::not_found,
                       "key 'c' not in the draft of 'acme/web'"));
   expected.erase("c");
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), expected);
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), expected);
 
-  EXPECT_TRUE(IsError(store_->get_draft("acme", "nope"), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->get_draft(Ns("acme/nope")), StoreErrorCode::not_found,
                       "namespace 'acme/nope' not found"));
-  EXPECT_TRUE(IsError(store_->put_draft_entry("acme", "nope", "k", {"bool", "true"}),
+  EXPECT_TRUE(IsError(store_->put_draft_entry(Ns("acme/nope"), "k", {ValueType::boolean, "true"}),
                       StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
-  EXPECT_TRUE(IsError(store_->delete_draft_entry("acme", "nope", "k"), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->delete_draft_entry(Ns("acme/nope"), "k"), StoreErrorCode::not_found,
                       "namespace 'acme/nope' not found"));
 }
 
@@ -292,72 +341,77 @@ TEST_F(SqliteStoreTest, DraftPutGetDelete) {
 
 TEST_F(SqliteStoreTest, AppendVersionNumbersFromLatestAndChecksExpectedParent) {
   MakeWeb();
-  auto first = must(store_->append_version("acme", "web", VersionOf(Abc(), 0), 50));
-  EXPECT_EQ(first.namespace_id, "acme/web");
+  auto first = must(store_->append_version(Ns("acme/web"), VersionOf(Abc(), 0), 50));
+  EXPECT_EQ(first.namespace_id.str(), "acme/web");
   EXPECT_EQ(first.number, 1u);
   EXPECT_EQ(first.parent, 0u);
   EXPECT_EQ(first.entry_count, 3);
   EXPECT_EQ(first.created_at, 50);
   EXPECT_EQ(first.author, "alice");
-  auto second = must(store_->append_version("acme", "web", VersionOf({}), 51));
+  auto second = must(store_->append_version(Ns("acme/web"), VersionOf({}), 51));
   EXPECT_EQ(second.number, 2u);
   EXPECT_EQ(second.parent, 1u);
   EXPECT_EQ(second.entry_count, 0);
-  auto third = must(store_->append_version("acme", "web", VersionOf(Abc(), 2), 52));
+  auto third = must(store_->append_version(Ns("acme/web"), VersionOf(Abc(), 2), 52));
   EXPECT_EQ(third.number, 3u);
   EXPECT_EQ(third.parent, 2u);
 
-  must(store_->put_draft_entry("acme", "web", "draft", {"int64", "1"}));
-  auto stale =
-      store_->append_version("acme", "web", VersionOf({{"z", {"int64", "9"}}}, 1, true), 53);
+  must(store_->put_draft_entry(Ns("acme/web"), "draft", {ValueType::int64, "1"}));
+  auto stale = store_->append_version(Ns("acme/web"),
+                                      VersionOf({{"z", {ValueType::int64, "9"}}}, 1, true), 53);
   EXPECT_TRUE(IsError(stale, StoreErrorCode::conflict, "expected parent version 1"));
   EXPECT_TRUE(IsError(stale, StoreErrorCode::conflict, "latest version is 3"));
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 3u);
-  EXPECT_EQ(must(store_->get_draft("acme", "web")).count("draft"), 1u);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 3u);
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))).count("draft"), 1u);
 
-  EXPECT_TRUE(IsError(store_->append_version("acme", "nope", VersionOf({}), 1),
+  EXPECT_TRUE(IsError(store_->append_version(Ns("acme/nope"), VersionOf({}), 1),
                       StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
 }
 
 TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   MakeWeb();
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-  must(store_->put_draft_entry("acme", "web", "kept", {"int64", "1"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  must(store_->put_draft_entry(Ns("acme/web"), "kept", {ValueType::int64, "1"}));
   // Make the draft's third entry fail, after the version row and two
   // draft rows were written.
   RawQuery(path_,
            "CREATE TRIGGER boom BEFORE INSERT ON draft_entries WHEN NEW.key = 'boom' "
            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
-  Entries entries{{"a", {"int64", "1"}}, {"b", {"int64", "2"}}, {"boom", {"int64", "3"}}};
-  EXPECT_TRUE(IsError(store_->append_version("acme", "web", VersionOf(entries, 1, true), 51),
+  Entries entries{{"a", {ValueType::int64, "1"}},
+                  {"b", {ValueType::int64, "2"}},
+                  {"boom", {ValueType::int64, "3"}}};
+  EXPECT_TRUE(IsError(store_->append_version(Ns("acme/web"), VersionOf(entries, 1, true), 51),
                       StoreErrorCode::internal, "injected failure"));
 
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 1u);
-  Entries draft{{"kept", {"int64", "1"}}};
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 1u);
+  Entries draft{{"kept", {ValueType::int64, "1"}}};
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), draft);
   EXPECT_EQ(RawCount(path_, "versions"), 1);
   EXPECT_EQ(RawCount(path_, "draft_entries"), 1);
   // And the connection is usable afterwards.
   RawQuery(path_, "DROP TRIGGER boom");
-  EXPECT_EQ(must(store_->append_version("acme", "web", VersionOf(entries, 1), 52)).number, 2u);
+  EXPECT_EQ(must(store_->append_version(Ns("acme/web"), VersionOf(entries, 1), 52)).number, 2u);
 }
 
 TEST_F(SqliteStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   MakeWeb();
-  must(store_->put_draft_entry("acme", "web", "old", {"int64", "1"}));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-  EXPECT_EQ(must(store_->get_draft("acme", "web")).size(), 1u);
+  must(store_->put_draft_entry(Ns("acme/web"), "old", {ValueType::int64, "1"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))).size(), 1u);
 
-  Entries published{{"new", {"json", "{\"a\":1}"}}, {"other", {"duration", "1000"}}};
-  must(store_->append_version("acme", "web", VersionOf(published, std::nullopt, true), 51));
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), published);
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).draft_entries, 2);
+  Entries published{{"new", {ValueType::json, "{\"a\":1}"}},
+                    {"other", {ValueType::duration, "1000"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(published, std::nullopt, true), 51));
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), published);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).draft_entries, 2);
 }
 
 TEST_F(SqliteStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
   MakeWeb();
-  Entries first{{"a", {"int64", "1"}}, {"b", {"int64", "2"}}, {"c", {"int64", "3"}}};
-  must(store_->append_version("acme", "web", VersionOf(first, std::nullopt, true), 50));
+  Entries first{{"a", {ValueType::int64, "1"}},
+                {"b", {ValueType::int64, "2"}},
+                {"c", {ValueType::int64, "3"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(first, std::nullopt, true), 50));
   RawQuery(path_, "CREATE TABLE draft_writes (what TEXT)");
   for (const char* event : {"INSERT", "UPDATE", "DELETE"}) {
     RawQuery(path_, std::string("CREATE TRIGGER log_") + event + " AFTER " + event +
@@ -365,47 +419,50 @@ TEST_F(SqliteStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
                         "'); END");
   }
   // b changes, c goes, d comes, a stays.
-  Entries second{{"a", {"int64", "1"}}, {"b", {"int64", "20"}}, {"d", {"string", "x"}}};
-  must(store_->append_version("acme", "web", VersionOf(second, std::nullopt, true), 51));
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), second);
+  Entries second{{"a", {ValueType::int64, "1"}},
+                 {"b", {ValueType::int64, "20"}},
+                 {"d", {ValueType::string, "x"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(second, std::nullopt, true), 51));
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), second);
   EXPECT_EQ(RawCount(path_, "draft_writes"), 3);
 }
 
 TEST_F(SqliteStoreTest, ListVersionsPagesNewestFirst) {
   MakeWeb();
-  for (int i = 0; i < 5; ++i) must(store_->append_version("acme", "web", VersionOf(Abc()), i));
+  for (int i = 0; i < 5; ++i) must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), i));
   using N = std::vector<uint64_t>;
-  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 0, 0))), (N{5, 4, 3, 2, 1}));
-  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 0, 2))), (N{5, 4}));
-  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 4, 2))), (N{3, 2}));
-  EXPECT_EQ(Numbers(must(store_->list_versions("acme", "web", 2, 10))), (N{1}));
-  EXPECT_TRUE(must(store_->list_versions("acme", "web", 1, 10)).empty());
-  auto page = must(store_->list_versions("acme", "web", 3, 1));
+  EXPECT_EQ(Numbers(must(store_->list_versions(Ns("acme/web"), 0, 0))), (N{5, 4, 3, 2, 1}));
+  EXPECT_EQ(Numbers(must(store_->list_versions(Ns("acme/web"), 0, 2))), (N{5, 4}));
+  EXPECT_EQ(Numbers(must(store_->list_versions(Ns("acme/web"), 4, 2))), (N{3, 2}));
+  EXPECT_EQ(Numbers(must(store_->list_versions(Ns("acme/web"), 2, 10))), (N{1}));
+  EXPECT_TRUE(must(store_->list_versions(Ns("acme/web"), 1, 10)).empty());
+  auto page = must(store_->list_versions(Ns("acme/web"), 3, 1));
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(page[0].parent, 1u);
   EXPECT_EQ(page[0].entry_count, 3);
   EXPECT_EQ(page[0].created_at, 1);
-  EXPECT_EQ(page[0].namespace_id, "acme/web");
+  EXPECT_EQ(page[0].namespace_id.str(), "acme/web");
   EXPECT_EQ(page[0].content_hash, std::string(64, 'a'));
-  EXPECT_TRUE(IsError(store_->list_versions("acme", "nope", 0, 10), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->list_versions(Ns("acme/nope"), 0, 10), StoreErrorCode::not_found,
                       "acme/nope"));
 }
 
 TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
   MakeWeb();
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-  Entries second{{"a", {"int64", "2"}}, {"d", {"string", "with\nnewline and 'quote'"}}};
-  must(store_->append_version("acme", "web", VersionOf(second), 51));
-  auto v1 = must(store_->get_version("acme", "web", 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  Entries second{{"a", {ValueType::int64, "2"}},
+                 {"d", {ValueType::string, "with\nnewline and 'quote'"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(second), 51));
+  auto v1 = must(store_->get_version(Ns("acme/web"), 1));
   EXPECT_EQ(v1.entries, Abc());
   EXPECT_EQ(v1.info.number, 1u);
-  auto v2 = must(store_->get_version("acme", "web", 2));
+  auto v2 = must(store_->get_version(Ns("acme/web"), 2));
   EXPECT_EQ(v2.entries, second);
   EXPECT_EQ(v2.info.parent, 1u);
   EXPECT_EQ(v2.info.message, "change");
-  EXPECT_TRUE(IsError(store_->get_version("acme", "web", 7), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->get_version(Ns("acme/web"), 7), StoreErrorCode::not_found,
                       "version 7 of 'acme/web' not found"));
-  EXPECT_TRUE(IsError(store_->get_version("acme", "nope", 1), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->get_version(Ns("acme/nope"), 1), StoreErrorCode::not_found,
                       "namespace 'acme/nope' not found"));
 }
 
@@ -414,33 +471,33 @@ TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
 TEST_F(SqliteStoreTest, EntriesWithCharactersJsonEscapesRoundTrip) {
   MakeWeb();
   const std::string awkward = "\"quoted\" back\\slash \x01\x1f tab\t caf\xc3\xa9 \xe2\x82\xac /";
-  Entries entries{{"k\"ey\\" + std::string("\n"), {"string", awkward}},
-                  {"json", {"json", "{\"a\":\"\\u0001\"}"}}};
-  must(store_->append_version("acme", "web", VersionOf(entries, std::nullopt, true), 50));
-  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, entries);
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), entries);
+  Entries entries{{"k\"ey\\" + std::string("\n"), {ValueType::string, awkward}},
+                  {"json", {ValueType::json, "{\"a\":\"\\u0001\"}"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(entries, std::nullopt, true), 50));
+  EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 1)).entries, entries);
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), entries);
 }
 
 TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
   MakeWeb();
-  must(store_->create_namespace("acme", "api", "", 1));
-  must(store_->put_draft_entry("acme", "web", "k", {"int64", "1"}));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-  must(store_->append_version("acme", "api", VersionOf(Abc()), 50));
+  must(store_->create_namespace(Ns("acme/api"), "", 1));
+  must(store_->put_draft_entry(Ns("acme/web"), "k", {ValueType::int64, "1"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  must(store_->append_version(Ns("acme/api"), VersionOf(Abc()), 50));
   must(store_->register_instance(InstanceOf("node-1", {"acme/web", "acme/api"}), 60));
   auto deployment = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"node-1"})));
   auto kept = must(store_->create_deployment(DeploymentOf("acme/api", 1, {"node-1"})));
 
-  must(store_->delete_namespace("acme", "web"));
-  EXPECT_TRUE(IsError(store_->get_namespace("acme", "web"), StoreErrorCode::not_found, "web"));
-  EXPECT_TRUE(IsError(store_->delete_namespace("acme", "web"), StoreErrorCode::not_found,
+  must(store_->delete_namespace(Ns("acme/web")));
+  EXPECT_TRUE(IsError(store_->get_namespace(Ns("acme/web")), StoreErrorCode::not_found, "web"));
+  EXPECT_TRUE(IsError(store_->delete_namespace(Ns("acme/web")), StoreErrorCode::not_found,
                       "namespace 'acme/web' not found"));
   EXPECT_TRUE(IsError(store_->get_deployment(deployment.id), StoreErrorCode::not_found,
                       "deployment " + std::to_string(deployment.id) + " not found"));
   auto node = must(store_->get_instance("node-1"));
   ASSERT_EQ(node.namespaces.size(), 1u);
-  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/api");
-  EXPECT_EQ(must(store_->list_deployments("")).size(), 1u);
+  EXPECT_EQ(node.namespaces[0].namespace_id.str(), "acme/api");
+  EXPECT_EQ(must(store_->list_deployments(std::nullopt)).size(), 1u);
   EXPECT_EQ(must(store_->get_deployment(kept.id)).targets.size(), 1u);
   // Only the other namespace's rows remain.
   EXPECT_EQ(RawCount(path_, "versions"), 1);
@@ -449,12 +506,12 @@ TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
 
   // A namespace re-created under the name starts empty, and deployment ids
   // are never reused.
-  must(store_->create_namespace("acme", "web", "", 70));
-  auto fresh = must(store_->get_namespace("acme", "web"));
+  must(store_->create_namespace(Ns("acme/web"), "", 70));
+  auto fresh = must(store_->get_namespace(Ns("acme/web")));
   EXPECT_EQ(fresh.latest_version, 0u);
   EXPECT_EQ(fresh.draft_entries, 0);
-  EXPECT_TRUE(must(store_->list_deployments("acme/web")).empty());
-  must(store_->append_version("acme", "web", VersionOf({}), 71));
+  EXPECT_TRUE(must(store_->list_deployments(Ns("acme/web"))).empty());
+  must(store_->append_version(Ns("acme/web"), VersionOf({}), 71));
   EXPECT_GT(must(store_->create_deployment(DeploymentOf("acme/web", 1, {}))).id, kept.id);
 }
 
@@ -469,14 +526,14 @@ TEST_F(SqliteStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
   EXPECT_EQ(node.registered_at, 100);
   EXPECT_EQ(node.last_heartbeat, 100);
   ASSERT_EQ(node.namespaces.size(), 2u);
-  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/api");  // ordered by id
-  EXPECT_EQ(node.namespaces[1].namespace_id, "acme/web");
+  EXPECT_EQ(node.namespaces[0].namespace_id.str(), "acme/api");  // ordered by id
+  EXPECT_EQ(node.namespaces[1].namespace_id.str(), "acme/web");
   EXPECT_EQ(node.namespaces[1].desired_version, 0u);
 
-  must(store_->set_desired("node-1", "acme/web", 3));
-  must(store_->record_ack("node-1", "acme/web", 2));
-  must(store_->record_nack("node-1", "acme/web", {3, "bad value", 150}));
-  must(store_->set_desired("node-1", "acme/api", 9));
+  must(store_->set_desired("node-1", Ns("acme/web"), 3));
+  must(store_->record_ack("node-1", Ns("acme/web"), 2));
+  must(store_->record_nack("node-1", Ns("acme/web"), {3, "bad value", 150}));
+  must(store_->set_desired("node-1", Ns("acme/api"), 9));
   must(store_->set_connected("node-1", false));
 
   auto again = InstanceOf("node-1", {"acme/web", "acme/db"}, {{"env", "staging"}, {"az", "b"}});
@@ -492,16 +549,16 @@ TEST_F(SqliteStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
   EXPECT_EQ(node.registered_at, 100);
   EXPECT_EQ(node.last_heartbeat, 200);
   ASSERT_EQ(node.namespaces.size(), 2u);
-  EXPECT_EQ(node.namespaces[0].namespace_id, "acme/db");
+  EXPECT_EQ(node.namespaces[0].namespace_id.str(), "acme/db");
   EXPECT_EQ(node.namespaces[0].desired_version, 0u);
   EXPECT_EQ(node.namespaces[0].applied_version, 0u);
   EXPECT_FALSE(node.namespaces[0].last_nack.has_value());
-  EXPECT_EQ(node.namespaces[1].namespace_id, "acme/web");
+  EXPECT_EQ(node.namespaces[1].namespace_id.str(), "acme/web");
   EXPECT_EQ(node.namespaces[1].desired_version, 3u);
   EXPECT_EQ(node.namespaces[1].applied_version, 2u);
   ASSERT_TRUE(node.namespaces[1].last_nack.has_value());
   EXPECT_EQ(node.namespaces[1].last_nack->reason, "bad value");
-  EXPECT_TRUE(IsError(store_->set_desired("node-1", "acme/api", 1), StoreErrorCode::not_found,
+  EXPECT_TRUE(IsError(store_->set_desired("node-1", Ns("acme/api"), 1), StoreErrorCode::not_found,
                       "instance 'node-1' does not subscribe to 'acme/api'"));
 }
 
@@ -513,19 +570,19 @@ TEST_F(SqliteStoreTest, ListInstancesIsOrderedByNodeId) {
   ASSERT_EQ(instances.size(), 3u);
   EXPECT_EQ(instances[0].node_id, "node-1");
   ASSERT_EQ(instances[0].namespaces.size(), 2u);
-  EXPECT_EQ(instances[0].namespaces[0].namespace_id, "a/z");
-  EXPECT_EQ(instances[0].namespaces[1].namespace_id, "b/y");
+  EXPECT_EQ(instances[0].namespaces[0].namespace_id.str(), "a/z");
+  EXPECT_EQ(instances[0].namespaces[1].namespace_id.str(), "b/y");
   EXPECT_EQ(instances[1].node_id, "node-2");
   ASSERT_EQ(instances[1].namespaces.size(), 1u);
-  EXPECT_EQ(instances[1].namespaces[0].namespace_id, "b/x");
+  EXPECT_EQ(instances[1].namespaces[0].namespace_id.str(), "b/x");
   EXPECT_EQ(instances[2].node_id, "node-3");
   EXPECT_TRUE(instances[2].namespaces.empty());
 }
 
 TEST_F(SqliteStoreTest, AckClearsNackAndNackKeepsApplied) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 1));
-  must(store_->record_ack("node-1", "acme/web", 4));
-  must(store_->record_nack("node-1", "acme/web", {5, "type mismatch on 'a'", 77}));
+  must(store_->record_ack("node-1", Ns("acme/web"), 4));
+  must(store_->record_nack("node-1", Ns("acme/web"), {5, "type mismatch on 'a'", 77}));
   auto ns = must(store_->get_instance("node-1")).namespaces.at(0);
   EXPECT_EQ(ns.applied_version, 4u);
   ASSERT_TRUE(ns.last_nack.has_value());
@@ -533,7 +590,7 @@ TEST_F(SqliteStoreTest, AckClearsNackAndNackKeepsApplied) {
   EXPECT_EQ(ns.last_nack->reason, "type mismatch on 'a'");
   EXPECT_EQ(ns.last_nack->at, 77);
 
-  must(store_->record_ack("node-1", "acme/web", 6));
+  must(store_->record_ack("node-1", Ns("acme/web"), 6));
   ns = must(store_->get_instance("node-1")).namespaces.at(0);
   EXPECT_EQ(ns.applied_version, 6u);
   EXPECT_FALSE(ns.last_nack.has_value());
@@ -544,11 +601,15 @@ TEST_F(SqliteStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
   EXPECT_TRUE(IsError(store_->get_instance("ghost"), StoreErrorCode::not_found, missing));
   EXPECT_TRUE(IsError(store_->heartbeat("ghost", 1), StoreErrorCode::not_found, missing));
   EXPECT_TRUE(IsError(store_->set_connected("ghost", true), StoreErrorCode::not_found, missing));
-  EXPECT_TRUE(IsError(store_->set_desired("ghost", "a/b", 1), StoreErrorCode::not_found, missing));
-  EXPECT_TRUE(IsError(store_->record_ack("ghost", "a/b", 1), StoreErrorCode::not_found, missing));
-  EXPECT_TRUE(IsError(store_->record_nack("ghost", "a/b", {}), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(
+      IsError(store_->set_desired("ghost", Ns("a/b"), 1), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(
+      IsError(store_->record_ack("ghost", Ns("a/b"), 1), StoreErrorCode::not_found, missing));
+  EXPECT_TRUE(
+      IsError(store_->record_nack("ghost", Ns("a/b"), {}), StoreErrorCode::not_found, missing));
   must(store_->register_instance(InstanceOf("node-1", {"a/b"}), 1));
-  EXPECT_TRUE(IsError(store_->record_ack("node-1", "a/c", 1), StoreErrorCode::not_found, "a/c"));
+  EXPECT_TRUE(
+      IsError(store_->record_ack("node-1", Ns("a/c"), 1), StoreErrorCode::not_found, "a/c"));
   EXPECT_EQ(must(store_->get_instance("node-1")).namespaces.at(0).applied_version, 0u);
 }
 
@@ -581,23 +642,23 @@ TEST_F(SqliteStoreTest, RemoveInstancesBeforeCutoff) {
 
 TEST_F(SqliteStoreTest, DeploymentsCreateGetList) {
   MakeWeb();
-  must(store_->create_namespace("acme", "api", "", 1));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 2));
-  must(store_->append_version("acme", "api", VersionOf(Abc()), 3));
+  must(store_->create_namespace(Ns("acme/api"), "", 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 2));
+  must(store_->append_version(Ns("acme/api"), VersionOf(Abc()), 3));
 
   auto first = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2", "n-1"}, 500)));
   EXPECT_GT(first.id, 0);
-  EXPECT_EQ(first.namespace_id, "acme/web");
+  EXPECT_EQ(first.namespace_id.str(), "acme/web");
   EXPECT_EQ(first.version, 1u);
-  EXPECT_EQ(first.strategy, "direct");
+  EXPECT_EQ(first.strategy, Strategy::direct);
   EXPECT_EQ(first.selector, (std::map<std::string, std::string>{{"env", "prod"}, {"zone", "b"}}));
-  EXPECT_EQ(first.state, "running");
+  EXPECT_EQ(first.state, DeploymentState::running);
   EXPECT_EQ(first.author, "alice");
   EXPECT_EQ(first.created_at, 500);
   ASSERT_EQ(first.targets.size(), 2u);
   EXPECT_EQ(first.targets[0].node_id, "n-1");
-  EXPECT_EQ(first.targets[0].status, "pending");
+  EXPECT_EQ(first.targets[0].status, TargetStatus::pending);
   EXPECT_EQ(first.targets[0].updated_at, 500);
   auto second = must(store_->create_deployment(DeploymentOf("acme/web", 2, {"n-1"}, 600)));
   auto other = must(store_->create_deployment(DeploymentOf("acme/api", 1, {}, 700)));
@@ -608,16 +669,16 @@ TEST_F(SqliteStoreTest, DeploymentsCreateGetList) {
   EXPECT_EQ(fetched.targets[1].node_id, "n-2");
   EXPECT_EQ(fetched.selector, first.selector);
 
-  auto web = must(store_->list_deployments("acme/web"));
+  auto web = must(store_->list_deployments(Ns("acme/web")));
   ASSERT_EQ(web.size(), 2u);
   EXPECT_EQ(web[0].id, second.id);  // newest first
   EXPECT_EQ(web[1].id, first.id);
   EXPECT_EQ(web[1].targets.size(), 2u);
-  auto all = must(store_->list_deployments(""));
+  auto all = must(store_->list_deployments(std::nullopt));
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].id, other.id);
-  EXPECT_EQ(all[0].namespace_id, "acme/api");
-  EXPECT_TRUE(IsError(store_->list_deployments("acme/nope"), StoreErrorCode::not_found,
+  EXPECT_EQ(all[0].namespace_id.str(), "acme/api");
+  EXPECT_TRUE(IsError(store_->list_deployments(Ns("acme/nope")), StoreErrorCode::not_found,
                       "namespace 'acme/nope' not found"));
   EXPECT_TRUE(IsError(store_->get_deployment(12345), StoreErrorCode::not_found,
                       "deployment 12345 not found"));
@@ -629,45 +690,148 @@ TEST_F(SqliteStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
                       StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
   EXPECT_TRUE(IsError(store_->create_deployment(DeploymentOf("acme/web", 7, {"n-1"})),
                       StoreErrorCode::not_found, "version 7 of 'acme/web' not found"));
-  EXPECT_TRUE(must(store_->list_deployments("")).empty());
+  EXPECT_TRUE(must(store_->list_deployments(std::nullopt)).empty());
   EXPECT_EQ(RawCount(path_, "deployment_targets"), 0);
 }
 
 TEST_F(SqliteStoreTest, UpdateTargetAndState) {
   MakeWeb();
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
-  must(store_->update_target(d.id, "n-2", "nacked", "bad value for 'a'", 510));
+  must(store_->update_target(d.id, "n-2", TargetStatus::nacked, "bad value for 'a'", 510));
   auto got = must(store_->get_deployment(d.id));
-  EXPECT_EQ(got.targets[0].status, "pending");
+  EXPECT_EQ(got.targets[0].status, TargetStatus::pending);
   EXPECT_EQ(got.targets[0].updated_at, 500);
-  EXPECT_EQ(got.targets[1].status, "nacked");
+  EXPECT_EQ(got.targets[1].status, TargetStatus::nacked);
   EXPECT_EQ(got.targets[1].detail, "bad value for 'a'");
   EXPECT_EQ(got.targets[1].updated_at, 510);
   EXPECT_EQ(got.updated_at, 510);
   EXPECT_EQ(got.created_at, 500);
 
-  EXPECT_TRUE(IsError(store_->update_target(d.id, "n-9", "acked", "", 520),
+  EXPECT_TRUE(IsError(store_->update_target(d.id, "n-9", TargetStatus::acked, "", 520),
                       StoreErrorCode::not_found, "'n-9'"));
-  EXPECT_TRUE(IsError(store_->update_target(d.id + 100, "n-1", "acked", "", 520),
+  EXPECT_TRUE(IsError(store_->update_target(d.id + 100, "n-1", TargetStatus::acked, "", 520),
                       StoreErrorCode::not_found, "deployment " + std::to_string(d.id + 100)));
   EXPECT_EQ(must(store_->get_deployment(d.id)).updated_at, 510);
 
-  must(store_->set_deployment_state(d.id, "failed", 530));
+  must(store_->set_deployment_state(d.id, DeploymentState::failed, "", 530));
   got = must(store_->get_deployment(d.id));
-  EXPECT_EQ(got.state, "failed");
+  EXPECT_EQ(got.state, DeploymentState::failed);
   EXPECT_EQ(got.updated_at, 530);
-  EXPECT_TRUE(IsError(store_->set_deployment_state(d.id + 100, "failed", 1),
+  EXPECT_TRUE(IsError(store_->set_deployment_state(d.id + 100, DeploymentState::failed, "", 1),
                       StoreErrorCode::not_found, "not found"));
+}
+
+TEST_F(SqliteStoreTest, RunningDeploymentOfIsThatOfItsNamespaceOnly) {
+  MakeWeb();
+  must(store_->create_namespace(Ns("acme/api"), "", 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  must(store_->append_version(Ns("acme/api"), VersionOf(Abc()), 1));
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), std::nullopt);
+
+  // Another namespace's running deployment is not this one's.
+  auto api = must(store_->create_deployment(DeploymentOf("acme/api", 1, {"n-1"})));
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), std::nullopt);
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/api"))), api.id);
+
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), d.id);
+  must(store_->set_deployment_state(d.id, DeploymentState::succeeded, "", 5));
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), std::nullopt);
+  auto failed = must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
+  must(store_->set_deployment_state(failed.id, DeploymentState::failed, "no", 6));
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/web"))), std::nullopt);
+  EXPECT_EQ(must(store_->running_deployment_of(Ns("acme/api"))), api.id);
+
+  EXPECT_TRUE(IsError(store_->running_deployment_of(Ns("acme/nope")), StoreErrorCode::not_found,
+                      "namespace 'acme/nope' not found"));
+  EXPECT_TRUE(IsError(store_->running_deployment_of(Ns("nope/web")), StoreErrorCode::not_found,
+                      "namespace 'nope/web' not found"));
+}
+
+TEST_F(SqliteStoreTest, SetDeploymentStateStoresItsReason) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"}, 500)));
+  auto other = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2"}, 600)));
+  EXPECT_EQ(d.reason, "");
+  EXPECT_EQ(must(store_->get_deployment(d.id)).reason, "");
+
+  const std::string why = "every target that had yet to answer is gone: 'n-1'";
+  must(store_->set_deployment_state(d.id, DeploymentState::failed, why, 510));
+  auto got = must(store_->get_deployment(d.id));
+  EXPECT_EQ(got.state, DeploymentState::failed);
+  EXPECT_EQ(got.reason, why);
+  EXPECT_EQ(got.updated_at, 510);
+  const std::string where = " FROM deployments WHERE id = " + std::to_string(d.id);
+  EXPECT_EQ(RawQuery(path_, "SELECT state" + where), "failed");
+  EXPECT_EQ(RawQuery(path_, "SELECT reason" + where), why);
+
+  auto listed = must(store_->list_deployments(Ns("acme/web")));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1].id, d.id);
+  EXPECT_EQ(listed[1].reason, why);
+  EXPECT_EQ(listed[0].reason, "");  // the other deployment's is untouched
+  auto all = must(store_->list_deployments(std::nullopt));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].reason, why);
+
+  // A running deployment with a reason: running_deployments reads it back.
+  must(store_->set_deployment_state(other.id, DeploymentState::running, "waiting on n-2", 610));
+  auto running = must(store_->running_deployments());
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0].id, other.id);
+  EXPECT_EQ(running[0].reason, "waiting on n-2");
+  EXPECT_EQ(RawQuery(path_, "SELECT state FROM deployments WHERE id = " + std::to_string(other.id)),
+            "running");
+
+  // An empty reason replaces the old one; everything survives a re-open.
+  must(store_->set_deployment_state(other.id, DeploymentState::succeeded, "", 620));
+  Reopen();
+  EXPECT_EQ(must(store_->get_deployment(other.id)).reason, "");
+  EXPECT_EQ(must(store_->get_deployment(other.id)).state, DeploymentState::succeeded);
+  EXPECT_EQ(must(store_->get_deployment(d.id)).reason, why);
+  EXPECT_TRUE(IsError(store_->set_deployment_state(d.id + 100, DeploymentState::failed, why, 1),
+                      StoreErrorCode::not_found, "deployment " + std::to_string(d.id + 100)));
+}
+
+TEST_F(SqliteStoreTest, AStoredSpellingUnknownToThisBuildIsAnInternalError) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
+  const std::string id = std::to_string(d.id);
+  RawQuery(path_, "UPDATE deployments SET state = 'paused' WHERE id = " + id);
+  auto got = store_->get_deployment(d.id);
+  EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "'paused'"));
+  EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "state of deployment " + id));
+  EXPECT_TRUE(
+      IsError(store_->list_deployments(Ns("acme/web")), StoreErrorCode::internal, "'paused'"));
+  EXPECT_TRUE(
+      IsError(store_->list_deployments(std::nullopt), StoreErrorCode::internal, "'paused'"));
+  // Not running as far as the store can tell, and the store still works.
+  EXPECT_TRUE(must(store_->running_deployments()).empty());
+
+  // The same for a target's status.
+  RawQuery(path_, "UPDATE deployments SET state = 'running' WHERE id = " + id);
+  RawQuery(path_, "UPDATE deployment_targets SET status = 'lost' WHERE deployment_id = " + id);
+  auto target = store_->get_deployment(d.id);
+  EXPECT_TRUE(IsError(target, StoreErrorCode::internal, "'lost'"));
+  EXPECT_TRUE(IsError(target, StoreErrorCode::internal, "deployment " + id));
+  EXPECT_TRUE(IsError(store_->running_deployments(), StoreErrorCode::internal, "'lost'"));
+
+  RawQuery(path_, "UPDATE deployment_targets SET status = 'acked' WHERE deployment_id = " + id);
+  auto repaired = must(store_->get_deployment(d.id));
+  EXPECT_EQ(repaired.state, DeploymentState::running);
+  EXPECT_EQ(repaired.targets.at(0).status, TargetStatus::acked);
 }
 
 TEST_F(SqliteStoreTest, RunningDeploymentsOldestFirst) {
   MakeWeb();
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 1));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto a = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
   auto b = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2"})));
   auto c = must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
-  must(store_->set_deployment_state(b.id, "succeeded", 2));
+  must(store_->set_deployment_state(b.id, DeploymentState::succeeded, "", 2));
   auto running = must(store_->running_deployments());
   ASSERT_EQ(running.size(), 2u);
   EXPECT_EQ(running[0].id, a.id);
@@ -677,45 +841,45 @@ TEST_F(SqliteStoreTest, RunningDeploymentsOldestFirst) {
 
 TEST_F(SqliteStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
   MakeWeb();
-  for (int i = 0; i < 3; ++i) must(store_->append_version("acme", "web", VersionOf(Abc()), i));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 0u);
-  EXPECT_EQ(must(store_->released_version("acme/nope")), 0u);
+  for (int i = 0; i < 3; ++i) must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), i));
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 0u);
+  EXPECT_EQ(must(store_->released_version(Ns("acme/nope"))), 0u);
 
   auto d1 = must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
-  must(store_->set_deployment_state(d1.id, "succeeded", 1));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  must(store_->set_deployment_state(d1.id, DeploymentState::succeeded, "", 1));
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 1u);
   auto d2 = must(store_->create_deployment(DeploymentOf("acme/web", 2, {})));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 2u);  // running counts
-  must(store_->set_deployment_state(d2.id, "failed", 2));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 2u);  // running counts
+  must(store_->set_deployment_state(d2.id, DeploymentState::failed, "", 2));
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 1u);
   auto d3 = must(store_->create_deployment(DeploymentOf("acme/web", 3, {})));
-  must(store_->set_deployment_state(d3.id, "failed", 3));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 1u);
+  must(store_->set_deployment_state(d3.id, DeploymentState::failed, "", 3));
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 1u);
   // An older version deployed last is what is released (a rollback).
   must(store_->create_deployment(DeploymentOf("acme/web", 1, {})));
   must(store_->create_deployment(DeploymentOf("acme/web", 3, {})));
   auto rollback = must(store_->create_deployment(DeploymentOf("acme/web", 2, {})));
-  must(store_->set_deployment_state(rollback.id, "succeeded", 4));
-  EXPECT_EQ(must(store_->released_version("acme/web")), 2u);
+  must(store_->set_deployment_state(rollback.id, DeploymentState::succeeded, "", 4));
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 2u);
 }
 
 // Durability and concurrency.
 
 TEST_F(SqliteStoreTest, EverythingSurvivesReopen) {
   MakeWeb();
-  must(store_->put_draft_entry("acme", "web", "k", {"string", "v"}));
-  must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+  must(store_->put_draft_entry(Ns("acme/web"), "k", {ValueType::string, "v"}));
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 60));
-  must(store_->record_nack("node-1", "acme/web", {1, "no", 61}));
+  must(store_->record_nack("node-1", Ns("acme/web"), {1, "no", 61}));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"node-1"})));
 
   Reopen();
   EXPECT_EQ(must(store_->get_tenant("acme")).namespace_count, 1);
-  auto ns = must(store_->get_namespace("acme", "web"));
+  auto ns = must(store_->get_namespace(Ns("acme/web")));
   EXPECT_EQ(ns.description, "the web tier");
   EXPECT_EQ(ns.latest_version, 1u);
-  EXPECT_EQ(must(store_->get_draft("acme", "web")).at("k").text, "v");
-  EXPECT_EQ(must(store_->get_version("acme", "web", 1)).entries, Abc());
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))).at("k").text, "v");
+  EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 1)).entries, Abc());
   auto node = must(store_->get_instance("node-1"));
   EXPECT_EQ(node.namespaces.at(0).last_nack->reason, "no");
   EXPECT_EQ(must(store_->get_deployment(d.id)).targets.at(0).node_id, "node-1");
@@ -731,14 +895,14 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kAppends; ++i) {
-        auto v = store_->append_version("acme", "web", VersionOf(Abc(), std::nullopt, true), i);
+        auto v = store_->append_version(Ns("acme/web"), VersionOf(Abc(), std::nullopt, true), i);
         if (v) {
           numbers[t].push_back(v->number);
         } else {
           ++errors;
         }
         // Readers interleave with the writers.
-        if (!store_->get_namespace("acme", "web")) ++errors;
+        if (!store_->get_namespace(Ns("acme/web"))) ++errors;
       }
     });
   }
@@ -753,7 +917,7 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
   std::vector<uint64_t> expected(kThreads * kAppends);
   std::iota(expected.begin(), expected.end(), 1);
   EXPECT_EQ(all, expected);
-  auto versions = must(store_->list_versions("acme", "web", 0, 0));
+  auto versions = must(store_->list_versions(Ns("acme/web"), 0, 0));
   ASSERT_EQ(versions.size(), expected.size());
   for (const auto& v : versions) EXPECT_EQ(v.parent, v.number - 1);
 }
@@ -765,7 +929,7 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
   std::atomic<int> errors{0};
   auto append = [&](SqliteStore* store) {
     for (int i = 0; i < kAppends; ++i) {
-      if (!store->append_version("acme", "web", VersionOf(Abc()), i)) ++errors;
+      if (!store->append_version(Ns("acme/web"), VersionOf(Abc()), i)) ++errors;
     }
   };
   std::thread a(append, store_.get());
@@ -773,7 +937,7 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
   a.join();
   b.join();
   EXPECT_EQ(errors.load(), 0);
-  EXPECT_EQ(must(second->get_namespace("acme", "web")).latest_version, 2u * kAppends);
+  EXPECT_EQ(must(second->get_namespace(Ns("acme/web"))).latest_version, 2u * kAppends);
   EXPECT_EQ(RawQuery(path_, "SELECT COUNT(DISTINCT number) FROM versions"),
             std::to_string(2 * kAppends));
 }
@@ -790,15 +954,15 @@ TEST_F(SqliteStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
     Instance i;
     i.node_id = node;
     i.host = node;
-    i.namespaces = {{"acme/web", 0, 0, std::nullopt}, {"acme/api", 0, 0, std::nullopt}};
+    i.namespaces = {{Ns("acme/web"), 0, 0, std::nullopt}, {Ns("acme/api"), 0, 0, std::nullopt}};
     must(store_->register_instance(i, 10));
   }
-  must(store_->set_desired("a", "acme/web", 3));
-  must(store_->set_desired("b", "acme/web", 2));
-  must(store_->set_desired("c", "acme/api", 9));
+  must(store_->set_desired("a", Ns("acme/web"), 3));
+  must(store_->set_desired("b", Ns("acme/web"), 2));
+  must(store_->set_desired("c", Ns("acme/api"), 9));
   const std::map<std::string, uint64_t> web{{"a", 3}, {"b", 2}};
-  EXPECT_EQ(must(store_->desired_versions("acme/web")), web);
-  EXPECT_TRUE(must(store_->desired_versions("acme/nope")).empty());
+  EXPECT_EQ(must(store_->desired_versions(Ns("acme/web"))), web);
+  EXPECT_TRUE(must(store_->desired_versions(Ns("acme/nope"))).empty());
 }
 
 TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
@@ -806,7 +970,7 @@ TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
   must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-3", {"acme/api"}), 10));
   auto refused =
-      must(store_->set_desired_each({"node-1", "node-2", "node-3", "ghost"}, "acme/web", 4));
+      must(store_->set_desired_each({"node-1", "node-2", "node-3", "ghost"}, Ns("acme/web"), 4));
   ASSERT_EQ(refused.size(), 2u);  // node-3 does not subscribe, ghost does not exist
   EXPECT_EQ(refused[0].first, "node-3");
   EXPECT_EQ(refused[1].first, "ghost");
@@ -821,13 +985,13 @@ TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
 TEST_F(SqliteStoreTest, AtomicallyCommitsEveryCallTogether) {
   MakeWeb();
   must(store_->atomically([&]() -> StoreResult<void> {
-    auto version = store_->append_version("acme", "web", VersionOf(Abc()), 50);
+    auto version = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50);
     if (!version) return std::unexpected(version.error());
     Deployment d;
-    d.namespace_id = "acme/web";
+    d.namespace_id = Ns("acme/web");
     d.version = version->number;
-    d.strategy = "direct";
-    d.state = "succeeded";
+    d.strategy = Strategy::direct;
+    d.state = DeploymentState::succeeded;
     d.author = "alice";
     d.created_at = d.updated_at = 51;
     auto created = store_->create_deployment(d);
@@ -835,21 +999,21 @@ TEST_F(SqliteStoreTest, AtomicallyCommitsEveryCallTogether) {
     return {};
   }));
   Reopen();
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 1u);
-  EXPECT_EQ(must(store_->list_deployments("acme/web")).size(), 1u);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 1u);
+  EXPECT_EQ(must(store_->list_deployments(Ns("acme/web"))).size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
   MakeWeb();
   const auto failed = store_->atomically([&]() -> StoreResult<void> {
-    must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
-    must(store_->put_draft_entry("acme", "web", "k", {"int64", "1"}));
+    must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+    must(store_->put_draft_entry(Ns("acme/web"), "k", {ValueType::int64, "1"}));
     // The version exists inside the transaction, but version 7 does not.
     Deployment d;
-    d.namespace_id = "acme/web";
+    d.namespace_id = Ns("acme/web");
     d.version = 7;
-    d.strategy = "direct";
-    d.state = "running";
+    d.strategy = Strategy::direct;
+    d.state = DeploymentState::running;
     d.created_at = d.updated_at = 51;
     auto created = store_->create_deployment(d);
     if (!created) return std::unexpected(created.error());
@@ -857,24 +1021,24 @@ TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
   });
   EXPECT_TRUE(IsError(failed, StoreErrorCode::not_found, "version"));
   Reopen();
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 0u);
-  EXPECT_TRUE(must(store_->get_draft("acme", "web")).empty());
-  EXPECT_TRUE(must(store_->list_deployments("acme/web")).empty());
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 0u);
+  EXPECT_TRUE(must(store_->get_draft(Ns("acme/web"))).empty());
+  EXPECT_TRUE(must(store_->list_deployments(Ns("acme/web"))).empty());
   EXPECT_EQ(RawCount(path_, "versions"), 0);
 }
 
 TEST_F(SqliteStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {
   MakeWeb();
   must(store_->atomically([&]() -> StoreResult<void> {
-    must(store_->put_draft_entry("acme", "web", "kept", {"int64", "1"}));
+    must(store_->put_draft_entry(Ns("acme/web"), "kept", {ValueType::int64, "1"}));
     // Fails half-way (expected parent): its own changes go, the rest stays.
-    auto conflicting = store_->append_version("acme", "web", VersionOf(Abc(), 5), 50);
+    auto conflicting = store_->append_version(Ns("acme/web"), VersionOf(Abc(), 5), 50);
     EXPECT_TRUE(IsError(conflicting, StoreErrorCode::conflict, "5"));
     return {};
   }));
-  Entries draft{{"kept", {"int64", "1"}}};
-  EXPECT_EQ(must(store_->get_draft("acme", "web")), draft);
-  EXPECT_EQ(must(store_->get_namespace("acme", "web")).latest_version, 0u);
+  Entries draft{{"kept", {ValueType::int64, "1"}}};
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), draft);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 0u);
 }
 
 TEST_F(SqliteStoreTest, OtherThreadsWaitForAnAtomicBody) {
@@ -883,7 +1047,7 @@ TEST_F(SqliteStoreTest, OtherThreadsWaitForAnAtomicBody) {
   std::atomic<bool> release{false};
   std::thread body([&] {
     must(store_->atomically([&]() -> StoreResult<void> {
-      must(store_->append_version("acme", "web", VersionOf(Abc()), 50));
+      must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
       inside = true;
       while (!release) std::this_thread::yield();
       return {};
@@ -893,7 +1057,7 @@ TEST_F(SqliteStoreTest, OtherThreadsWaitForAnAtomicBody) {
   std::atomic<bool> read_done{false};
   uint64_t seen = 99;
   std::thread reader([&] {
-    seen = must(store_->get_namespace("acme", "web")).latest_version;
+    seen = must(store_->get_namespace(Ns("acme/web"))).latest_version;
     read_done = true;
   });
   // The reader cannot finish while the body holds the connection.

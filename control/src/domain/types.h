@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "domain/namespace_id.h"
+#include "domain/spelling.h"
+#include "hotswap/value.hpp"
+
 namespace hotswap::control {
 
 // Seconds since the Unix epoch, UTC; rendered as RFC 3339 in the API.
@@ -22,21 +26,17 @@ struct Tenant {
 };
 
 struct Namespace {
-  std::string tenant;
-  std::string name;
+  NamespaceId id;
   std::string description;
   UnixTime created_at = 0;
   uint64_t latest_version = 0;  // 0 before the first publish
   int64_t draft_entries = 0;
-
-  std::string id() const { return tenant + "/" + name; }
 };
 
-// A typed value as stored: the type name ("string", "int64", "double",
-// "bool", "json", "duration") and a canonical text form (decimal for
+// A typed value as stored: its type and a canonical text form (decimal for
 // numbers, "true"/"false", compact JSON text, nanoseconds for durations).
 struct TypedValue {
-  std::string type;
+  ValueType type = ValueType::string;
   std::string text;
   friend bool operator==(const TypedValue&, const TypedValue&) = default;
 };
@@ -45,7 +45,7 @@ struct TypedValue {
 using Entries = std::map<std::string, TypedValue>;
 
 struct VersionInfo {
-  std::string namespace_id;  // tenant/name
+  NamespaceId namespace_id;
   uint64_t number = 0;
   std::string content_hash;  // 64 lowercase hex digits (SHA-256)
   std::string author;
@@ -69,7 +69,7 @@ struct NackInfo {
 // An instance's view of one namespace: desired (set by deployments) and
 // applied (acknowledged by the sidecar) versions.
 struct InstanceNamespace {
-  std::string namespace_id;
+  NamespaceId namespace_id;
   uint64_t desired_version = 0;
   uint64_t applied_version = 0;
   std::optional<NackInfo> last_nack;
@@ -87,18 +87,21 @@ struct Instance {
 
 struct DeploymentTarget {
   std::string node_id;
-  std::string status;  // pending | acked | nacked | disconnected
+  TargetStatus status = TargetStatus::pending;
   std::string detail;
   UnixTime updated_at = 0;
 };
 
 struct Deployment {
   int64_t id = 0;
-  std::string namespace_id;
+  NamespaceId namespace_id;
   uint64_t version = 0;
-  std::string strategy;  // direct
+  Strategy strategy = Strategy::direct;
   std::map<std::string, std::string> selector;
-  std::string state;  // running | succeeded | failed
+  DeploymentState state = DeploymentState::running;
+  // Why it ended as it did, when that is not plain from its targets (e.g.
+  // every target that had yet to answer is gone); empty otherwise.
+  std::string reason;
   std::string author;
   UnixTime created_at = 0;
   UnixTime updated_at = 0;

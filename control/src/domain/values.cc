@@ -6,51 +6,15 @@
 
 #include "hotswap/protocol/content_hash.h"
 
+#include "domain/names.h"
+
 namespace hotswap::control {
-namespace {
 
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool is_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-' || c == '/';
-}
-
-std::string quoted(std::string_view s) {
-  return "'" + std::string(s.substr(0, 80)) + "'";
-}
-
-}  // namespace
-
-std::string check_name(std::string_view what, std::string_view name) {
-  if (name.empty() || name.size() > 63) {
-    return std::string(what) + " name must be 1-63 characters, got " + std::to_string(name.size());
+std::optional<ValueType> parse_value_type(std::string_view name) {
+  for (ValueType type : kValueTypes) {
+    if (to_string(type) == name) return type;
   }
-  if (!is_lower_alnum(name.front())) {
-    return std::string(what) + " name " + quoted(name) +
-           " must start with a lowercase letter or digit";
-  }
-  for (char c : name) {
-    if (!is_lower_alnum(c) && c != '-') {
-      return std::string(what) + " name " + quoted(name) +
-             " may contain only lowercase letters, digits and '-'";
-    }
-  }
-  return {};
-}
-
-std::string check_key(std::string_view key) {
-  if (key.empty() || key.size() > 256) {
-    return "key must be 1-256 characters, got " + std::to_string(key.size());
-  }
-  for (char c : key) {
-    if (!is_key_char(c)) {
-      return "key " + quoted(key) + " may contain only letters, digits and . _ - /";
-    }
-  }
-  return {};
+  return std::nullopt;
 }
 
 std::expected<int64_t, std::string> parse_duration(std::string_view text) {
@@ -87,6 +51,52 @@ std::string format_duration(int64_t ns) {
   return std::to_string(ns) + "ns";
 }
 
+namespace {
+
+std::string type_names() {
+  std::string out;
+  for (ValueType type : kValueTypes) {
+    if (!out.empty()) out += ", ";
+    out += to_string(type);
+  }
+  return out;
+}
+
+// The canonical text of `v` as a value of `type`, or what is wrong.
+std::expected<std::string, std::string> canonical_text(ValueType type, const nlohmann::json& v) {
+  switch (type) {
+    case ValueType::string:
+      if (!v.is_string()) return std::unexpected("field 'value': expected a string");
+      return v.get<std::string>();
+    case ValueType::int64:
+      if (!v.is_number_integer()) return std::unexpected("field 'value': expected an integer");
+      if (v.is_number_unsigned() &&
+          v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
+        return std::unexpected("field 'value': integer out of int64 range");
+      }
+      return std::to_string(v.get<int64_t>());
+    case ValueType::float64:
+      if (!v.is_number()) return std::unexpected("field 'value': expected a number");
+      return nlohmann::json(v.get<double>()).dump();
+    case ValueType::boolean:
+      if (!v.is_boolean()) return std::unexpected("field 'value': expected true or false");
+      return std::string(v.get<bool>() ? "true" : "false");
+    case ValueType::json:
+      return v.dump();
+    case ValueType::duration:
+      break;
+  }
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return std::to_string(v.get<int64_t>());
+  if (!v.is_string()) {
+    return std::unexpected("field 'value': expected a duration such as \"250ms\" or nanoseconds");
+  }
+  auto ns = parse_duration(v.get<std::string>());
+  if (!ns) return std::unexpected("field 'value': " + ns.error());
+  return std::to_string(*ns);
+}
+
+}  // namespace
+
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
   if (!j.is_object()) return std::unexpected("expected an object {\"type\": ..., \"value\": ...}");
   for (const auto& [field, _] : j.items()) {
@@ -94,69 +104,57 @@ std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
       return std::unexpected("unknown field '" + field + "'");
   }
   if (!j.contains("type") || !j["type"].is_string()) {
-    return std::unexpected(
-        "field 'type' must be one of string, int64, double, bool, json, duration");
+    return std::unexpected("field 'type' must be one of " + type_names());
   }
   if (!j.contains("value")) return std::unexpected("field 'value' is missing");
-  const std::string type = j["type"];
-  const nlohmann::json& v = j["value"];
-  if (type == "string") {
-    if (!v.is_string()) return std::unexpected("field 'value': expected a string");
-    return TypedValue{type, v.get<std::string>()};
+  const std::string name = j["type"];
+  const auto type = parse_value_type(name);
+  if (!type) {
+    return std::unexpected("field 'type': '" + name + "' is not one of " + type_names());
   }
-  if (type == "int64") {
-    if (!v.is_number_integer()) return std::unexpected("field 'value': expected an integer");
-    if (v.is_number_unsigned() &&
-        v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
-      return std::unexpected("field 'value': integer out of int64 range");
-    }
-    return TypedValue{type, std::to_string(v.get<int64_t>())};
-  }
-  if (type == "double") {
-    if (!v.is_number()) return std::unexpected("field 'value': expected a number");
-    return TypedValue{type, nlohmann::json(v.get<double>()).dump()};
-  }
-  if (type == "bool") {
-    if (!v.is_boolean()) return std::unexpected("field 'value': expected true or false");
-    return TypedValue{type, v.get<bool>() ? "true" : "false"};
-  }
-  if (type == "json") return TypedValue{type, v.dump()};
-  if (type == "duration") {
-    if (v.is_number_integer() && v.get<int64_t>() >= 0) {
-      return TypedValue{type, std::to_string(v.get<int64_t>())};
-    }
-    if (!v.is_string()) {
-      return std::unexpected("field 'value': expected a duration such as \"250ms\" or nanoseconds");
-    }
-    auto ns = parse_duration(v.get<std::string>());
-    if (!ns) return std::unexpected("field 'value': " + ns.error());
-    return TypedValue{type, std::to_string(*ns)};
-  }
-  return std::unexpected("field 'type': '" + type +
-                         "' is not one of string, int64, double, bool, json, duration");
+  auto text = canonical_text(*type, j["value"]);
+  if (!text) return std::unexpected(std::move(text.error()));
+  return TypedValue{*type, std::move(*text)};
 }
 
 nlohmann::json typed_to_json(const TypedValue& v) {
-  nlohmann::json out{{"type", v.type}};
-  if (v.type == "string") {
-    out["value"] = v.text;
-  } else if (v.type == "int64" || v.type == "duration") {
-    out["value"] = std::stoll(v.text);
-    if (v.type == "duration") out["text"] = format_duration(std::stoll(v.text));
-  } else if (v.type == "bool") {
-    out["value"] = v.text == "true";
-  } else {
-    out["value"] = nlohmann::json::parse(v.text);  // double and json are stored as JSON text
+  nlohmann::json out{{"type", to_string(v.type)}};
+  switch (v.type) {
+    case ValueType::string:
+      out["value"] = v.text;
+      break;
+    case ValueType::duration:
+      out["text"] = format_duration(std::stoll(v.text));
+      [[fallthrough]];
+    case ValueType::int64:
+      out["value"] = std::stoll(v.text);
+      break;
+    case ValueType::boolean:
+      out["value"] = v.text == "true";
+      break;
+    case ValueType::float64:
+    case ValueType::json:
+      out["value"] = nlohmann::json::parse(v.text);  // stored as JSON text
+      break;
   }
   return out;
 }
 
 Value to_value(const TypedValue& v) {
-  if (v.type == "int64") return Value{static_cast<int64_t>(std::stoll(v.text))};
-  if (v.type == "double") return Value{nlohmann::json::parse(v.text).get<double>()};
-  if (v.type == "bool") return Value{v.text == "true"};
-  if (v.type == "json") return Value{Json{v.text}};
-  if (v.type == "duration") return Value{Duration(std::stoll(v.text))};
+  switch (v.type) {
+    case ValueType::int64:
+      return Value{static_cast<int64_t>(std::stoll(v.text))};
+    case ValueType::float64:
+      return Value{nlohmann::json::parse(v.text).get<double>()};
+    case ValueType::boolean:
+      return Value{v.text == "true"};
+    case ValueType::json:
+      return Value{Json{v.text}};
+    case ValueType::duration:
+      return Value{Duration(std::stoll(v.text))};
+    case ValueType::string:
+      break;
+  }
   return Value{v.text};
 }
 

@@ -1,12 +1,12 @@
-// Typed values at the control plane's edges: names and keys checked,
-// values parsed from the API's JSON into their canonical stored form and
-// turned into the SDK's SnapshotData (with its SHA-256) for publishing.
+// Typed values at the control plane's edges: values parsed from the API's JSON into their canonical
+// stored form and turned into the SDK's SnapshotData (with its SHA-256) for publishing.
 #ifndef HOTSWAP_CONTROL_DOMAIN_VALUES_H_
 #define HOTSWAP_CONTROL_DOMAIN_VALUES_H_
 
 #include <nlohmann/json.hpp>
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,11 +16,13 @@
 
 namespace hotswap::control {
 
-// 1-63 of [a-z0-9-], starting with a letter or digit. Empty when valid,
-// else what is wrong.
-std::string check_name(std::string_view what, std::string_view name);
-// 1-256 of [A-Za-z0-9._-/].
-std::string check_key(std::string_view key);
+// Every value type, in the order the API lists them.
+inline constexpr ValueType kValueTypes[] = {ValueType::string,  ValueType::int64,
+                                            ValueType::float64, ValueType::boolean,
+                                            ValueType::json,    ValueType::duration};
+
+// The type spelled `name` as the SDK's to_string(ValueType) spells it.
+std::optional<ValueType> parse_value_type(std::string_view name);
 
 // Parses {"type": T, "value": V} (no other fields) into the canonical form.
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "domain/values.h"
+#include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
 
@@ -26,13 +27,13 @@ void send(Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
 }
 
-void send_error(Response& res, const ApiError& e) {
-  send(res, e.status, to_json(e));
+void send_error(Response& res, const Error& e) {
+  send(res, http_status(e.code), to_json(e));
 }
 
-// Renders an ApiResult: the value (via `render`) with `status`, or the error.
+// Renders a Result: the value (via `render`) with `status`, or the error.
 template <class T, class Render>
-void reply(Response& res, const ApiResult<T>& result, int status, Render&& render) {
+void reply(Response& res, const Result<T>& result, int status, Render&& render) {
   if (!result) return send_error(res, result.error());
   if constexpr (std::is_void_v<T>) {
     res.status = status;
@@ -42,7 +43,7 @@ void reply(Response& res, const ApiResult<T>& result, int status, Render&& rende
 }
 
 template <class T>
-void reply(Response& res, const ApiResult<T>& result, int status = 200) {
+void reply(Response& res, const Result<T>& result, int status = 200) {
   reply(res, result, status, [](const auto& v) { return to_json(v); });
 }
 
@@ -56,11 +57,12 @@ auto list_of(const char* key) {
 }
 
 // The JSON object body of a request, checked for media type.
-ApiResult<nlohmann::json> body_of(const Request& req) {
+Result<nlohmann::json> body_of(const Request& req) {
   const std::string type = req.get_header_value("Content-Type");
   if (!type.starts_with(kJson)) {
-    return std::unexpected(ApiError{415, "unsupported_media_type",
-                                    "the body must be application/json, got '" + type + "'"});
+    return std::unexpected(Error{ErrorCode::unsupported_media_type,
+                                 "the body must be application/json, got '" + type + "'",
+                                 {}});
   }
   return parse_object(req.body);
 }
@@ -71,7 +73,7 @@ std::string author_of(const Request& req, const std::optional<std::string>& fiel
 }
 
 // A non-negative integer from a path or query parameter.
-ApiResult<uint64_t> number(std::string_view what, const std::string& text) {
+Result<uint64_t> number(std::string_view what, const std::string& text) {
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
@@ -81,16 +83,51 @@ ApiResult<uint64_t> number(std::string_view what, const std::string& text) {
   return value;
 }
 
-ApiResult<uint64_t> query_number(const Request& req, const char* name, uint64_t fallback) {
+Result<uint64_t> query_number(const Request& req, const char* name, uint64_t fallback) {
   if (!req.has_param(name)) return fallback;
   return number(std::string("query parameter '") + name + "'", req.get_param_value(name));
+}
+
+// The namespace of a path's tenant and name segments (matches 1 and 2).
+Result<NamespaceId> path_namespace(const Request& req) {
+  return NamespaceId::of(req.matches[1].str(), req.matches[2].str());
+}
+
+// The namespace of the `namespace` query parameter; none when absent or
+// empty (every namespace).
+Result<std::optional<NamespaceId>> query_namespace(const Request& req) {
+  const std::string text = req.get_param_value("namespace");
+  if (text.empty()) return std::nullopt;
+  auto id = NamespaceId::parse(text);
+  if (!id) return std::unexpected(id.error());
+  return std::optional<NamespaceId>(std::move(*id));
+}
+
+// The strategy a request names; invalid_argument naming the field if it
+// names none.
+Result<Strategy> strategy_of(const std::optional<std::string>& field, std::string_view name) {
+  if (!field) return Strategy::direct;
+  if (auto strategy = parse_as<Strategy>(*field)) return *strategy;
+  return std::unexpected(invalid_argument("field '" + std::string(name) + "': '" + *field +
+                                          "' is not one of " + spellings<Strategy>()));
+}
+
+// Runs `handle` with the namespace of the path, or answers its error.
+template <class Handle>
+auto with_namespace(Handle handle) {
+  return [handle](const Request& req, Response& res) {
+    auto id = path_namespace(req);
+    if (!id) return send_error(res, id.error());
+    handle(*id, req, res);
+  };
 }
 
 }  // namespace
 
 class HttpApi::Impl {
  public:
-  Impl(ControlService& service, Options options) : service_(service) {
+  Impl(CatalogService& catalog, FleetService& fleet, Options options)
+      : catalog_(catalog), fleet_(fleet) {
     server_.set_payload_max_length(options.max_body_bytes);
     // A response goes out as headers, then body: with Nagle's algorithm the
     // body waits for the client to ACK the headers, which a keep-alive
@@ -99,12 +136,15 @@ class HttpApi::Impl {
     server_.set_error_handler([](const Request& req, Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413) {
-        return send_error(res, ApiError{413, "payload_too_large", "the request body is too large"});
+        return send_error(res,
+                          Error{ErrorCode::payload_too_large, "the request body is too large", {}});
       }
       if (res.status == 404) {
         return send_error(res, not_found("no route for " + req.method + " " + req.path));
       }
-      send_error(res, ApiError{res.status, "invalid_argument", "bad request"});
+      // A failure of HTTP itself (a malformed request line, headers too
+      // large): its own status, with the body every error has.
+      send(res, res.status, to_json(invalid_argument("bad request")));
     });
     server_.set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
       std::string what = "unknown";
@@ -115,7 +155,7 @@ class HttpApi::Impl {
       } catch (...) {
       }
       spdlog::error("event=http_exception error=\"{}\"", what);
-      send_error(res, ApiError{500, "internal", "internal error: " + what});
+      send_error(res, Error{ErrorCode::internal, "internal error: " + what, {}});
     });
     routes();
   }
@@ -140,7 +180,8 @@ class HttpApi::Impl {
   void version_routes();
   void registry_routes();
 
-  ControlService& service_;
+  CatalogService& catalog_;
+  FleetService& fleet_;
   httplib::Server server_;
 };
 
@@ -163,16 +204,16 @@ void HttpApi::Impl::tenant_routes() {
     Fields f(*body, {"name"});
     auto name = f.string("name", true);
     if (f.error()) return send_error(res, *f.error());
-    reply(res, service_.create_tenant(*name), 201);
+    reply(res, catalog_.create_tenant(*name), 201);
   });
   server_.Get("/api/v1/tenants", [this](const Request&, Response& res) {
-    reply(res, service_.list_tenants(), 200, list_of("tenants"));
+    reply(res, catalog_.list_tenants(), 200, list_of("tenants"));
   });
   server_.Get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, service_.get_tenant(req.matches[1]));
+    reply(res, catalog_.get_tenant(req.matches[1].str()));
   });
   server_.Delete("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, service_.delete_tenant(req.matches[1]), 204);
+    reply(res, catalog_.delete_tenant(req.matches[1].str()), 204);
   });
   server_.Post("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
     auto body = body_of(req);
@@ -181,26 +222,29 @@ void HttpApi::Impl::tenant_routes() {
     auto name = f.string("name", true);
     auto description = f.string("description", false);
     if (f.error()) return send_error(res, *f.error());
-    reply(res, service_.create_namespace(req.matches[1], *name, description.value_or("")), 201);
+    auto id = NamespaceId::of(req.matches[1].str(), *name);
+    if (!id) return send_error(res, id.error());
+    reply(res, catalog_.create_namespace(*id, description.value_or("")), 201);
   });
   server_.Get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
-    reply(res, service_.list_namespaces(req.matches[1]), 200, list_of("namespaces"));
+    reply(res, catalog_.list_namespaces(req.matches[1].str()), 200, list_of("namespaces"));
   });
 }
 
 void HttpApi::Impl::namespace_routes() {
   const std::string ns = kNs;
-  server_.Get(ns, [this](const Request& req, Response& res) {
-    reply(res, service_.get_namespace(req.matches[1], req.matches[2]));
-  });
-  server_.Delete(ns, [this](const Request& req, Response& res) {
-    reply(res, service_.delete_namespace(req.matches[1], req.matches[2]), 204);
-  });
-  server_.Get(ns + "/draft", [this](const Request& req, Response& res) {
-    reply(res, service_.get_draft(req.matches[1], req.matches[2]), 200, [](const Entries& e) {
-      return nlohmann::json{{"entries", to_json(e)}};
-    });
-  });
+  server_.Get(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, catalog_.get_namespace(id));
+              }));
+  server_.Delete(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
+                   reply(res, catalog_.delete_namespace(id), 204);
+                 }));
+  server_.Get(ns + "/draft",
+              with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, catalog_.get_draft(id), 200, [](const Entries& e) {
+                  return nlohmann::json{{"entries", to_json(e)}};
+                });
+              }));
   auto entry_json = [](const std::string& key) {
     return [key](const TypedValue& v) {
       nlohmann::json out = typed_to_json(v);
@@ -208,104 +252,126 @@ void HttpApi::Impl::namespace_routes() {
       return out;
     };
   };
-  server_.Get(ns + "/draft/(.+)", [this, entry_json](const Request& req, Response& res) {
-    reply(res, service_.get_draft_entry(req.matches[1], req.matches[2], req.matches[3]), 200,
-          entry_json(req.matches[3]));
-  });
-  server_.Put(ns + "/draft/(.+)", [this, entry_json](const Request& req, Response& res) {
-    auto body = body_of(req);
-    if (!body) return send_error(res, body.error());
-    reply(res, service_.put_draft_entry(req.matches[1], req.matches[2], req.matches[3], *body), 200,
-          entry_json(req.matches[3]));
-  });
-  server_.Delete(ns + "/draft/(.+)", [this](const Request& req, Response& res) {
-    reply(res, service_.delete_draft_entry(req.matches[1], req.matches[2], req.matches[3]), 204);
-  });
+  server_.Get(
+      ns + "/draft/(.+)",
+      with_namespace([this, entry_json](const NamespaceId& id, const Request& req, Response& res) {
+        const std::string key = req.matches[3];
+        reply(res, catalog_.get_draft_entry(id, key), 200, entry_json(key));
+      }));
+  server_.Put(
+      ns + "/draft/(.+)",
+      with_namespace([this, entry_json](const NamespaceId& id, const Request& req, Response& res) {
+        auto body = body_of(req);
+        if (!body) return send_error(res, body.error());
+        const std::string key = req.matches[3];
+        reply(res, catalog_.put_draft_entry(id, key, *body), 200, entry_json(key));
+      }));
+  server_.Delete(ns + "/draft/(.+)",
+                 with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                   reply(res, catalog_.delete_draft_entry(id, req.matches[3].str()), 204);
+                 }));
 }
 
 void HttpApi::Impl::version_routes() {
   const std::string ns = kNs;
-  server_.Post(ns + "/versions", [this](const Request& req, Response& res) {
-    auto body = body_of(req);
-    if (!body) return send_error(res, body.error());
-    Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
-    PublishRequest publish;
-    publish.message = f.string("message", false).value_or("");
-    publish.author = author_of(req, f.string("author", false));
-    publish.expected_parent = f.u64("expected_parent", false);
-    const bool has_entries = f.has_object("entries", false);
-    const auto deploy = f.object("deploy", false);
-    if (f.error()) return send_error(res, *f.error());
-    // Moved, not copied: a whole document can be large.
-    if (has_entries) publish.entries = std::move((*body)["entries"]);
-    if (deploy) {
-      Fields d(*deploy, {"strategy", "selector"}, "deploy.");
-      publish.deploy = DeployRequest{};
-      publish.deploy->strategy = d.string("strategy", false).value_or("direct");
-      publish.deploy->selector =
-          d.string_map("selector").value_or(std::map<std::string, std::string>{});
-      if (d.error()) return send_error(res, *d.error());
-    }
-    reply(res, service_.publish(req.matches[1], req.matches[2], publish), 201);
-  });
-  server_.Get(ns + "/versions", [this](const Request& req, Response& res) {
-    auto limit = query_number(req, "limit", 20);
-    auto before = query_number(req, "before", 0);
-    if (!limit) return send_error(res, limit.error());
-    if (!before) return send_error(res, before.error());
-    const int n = static_cast<int>(std::min<uint64_t>(*limit, 100000));
-    reply(res, service_.list_versions(req.matches[1], req.matches[2], *before, n), 200,
-          [n](const auto& versions) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& v : versions) out.push_back(to_json(v));
-            nlohmann::json next = nullptr;
-            if (static_cast<int>(versions.size()) == n && versions.back().number > 1) {
-              next = versions.back().number;
-            }
-            return nlohmann::json{{"versions", out}, {"next_before", next}};
-          });
-  });
-  server_.Get(ns + "/versions/([^/]+)", [this](const Request& req, Response& res) {
-    auto v = number("version", req.matches[3]);
-    if (!v) return send_error(res, v.error());
-    reply(res, service_.get_version(req.matches[1], req.matches[2], *v));
-  });
-  server_.Get(ns + "/diff", [this](const Request& req, Response& res) {
-    if (!req.has_param("to")) {
-      return send_error(res, invalid_argument("query parameter 'to' is required"));
-    }
-    auto from = query_number(req, "from", 0);
-    auto to = query_number(req, "to", 0);
-    if (!from) return send_error(res, from.error());
-    if (!to) return send_error(res, to.error());
-    reply(res, service_.diff(req.matches[1], req.matches[2], *from, *to));
-  });
+  server_.Post(ns + "/versions",
+               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                 auto body = body_of(req);
+                 if (!body) return send_error(res, body.error());
+                 Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
+                 PublishRequest publish;
+                 publish.message = f.string("message", false).value_or("");
+                 publish.author = author_of(req, f.string("author", false));
+                 publish.expected_parent = f.u64("expected_parent", false);
+                 const bool has_entries = f.has_object("entries", false);
+                 const auto deploy = f.object("deploy", false);
+                 if (f.error()) return send_error(res, *f.error());
+                 // Moved, not copied: a whole document can be large.
+                 if (has_entries) publish.entries = std::move((*body)["entries"]);
+                 if (!deploy) {
+                   return reply(res, catalog_.publish(id, publish), 201,
+                                [](const VersionInfo& v) { return to_json(v); });
+                 }
+                 Fields d(*deploy, {"strategy", "selector"}, "deploy.");
+                 DeploySpec spec;
+                 const auto strategy = d.string("strategy", false);
+                 spec.selector =
+                     d.string_map("selector").value_or(std::map<std::string, std::string>{});
+                 if (d.error()) return send_error(res, *d.error());
+                 auto parsed = strategy_of(strategy, "deploy.strategy");
+                 if (!parsed) return send_error(res, parsed.error());
+                 spec.strategy = *parsed;
+                 reply(res, fleet_.publish_and_deploy(id, publish, spec), 201);
+               }));
+  server_.Get(ns + "/versions",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                auto limit = query_number(req, "limit", 20);
+                auto before = query_number(req, "before", 0);
+                if (!limit) return send_error(res, limit.error());
+                if (!before) return send_error(res, before.error());
+                const int n = static_cast<int>(std::min<uint64_t>(*limit, 100000));
+                reply(res, catalog_.list_versions(id, *before, n), 200, [n](const auto& versions) {
+                  nlohmann::json out = nlohmann::json::array();
+                  for (const auto& v : versions) out.push_back(to_json(v));
+                  nlohmann::json next = nullptr;
+                  if (static_cast<int>(versions.size()) == n && versions.back().number > 1) {
+                    next = versions.back().number;
+                  }
+                  return nlohmann::json{{"versions", out}, {"next_before", next}};
+                });
+              }));
+  server_.Get(ns + "/versions/([^/]+)",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                auto v = number("version", req.matches[3]);
+                if (!v) return send_error(res, v.error());
+                reply(res, catalog_.get_version(id, *v));
+              }));
+  server_.Get(ns + "/diff",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                if (!req.has_param("to")) {
+                  return send_error(res, invalid_argument("query parameter 'to' is required"));
+                }
+                auto from = query_number(req, "from", 0);
+                auto to = query_number(req, "to", 0);
+                if (!from) return send_error(res, from.error());
+                if (!to) return send_error(res, to.error());
+                reply(res, catalog_.diff(id, *from, *to));
+              }));
 }
 
 void HttpApi::Impl::registry_routes() {
   server_.Get("/api/v1/instances", [this](const Request& req, Response& res) {
-    reply(res, service_.list_instances(req.get_param_value("namespace")), 200,
-          list_of("instances"));
+    auto id = query_namespace(req);
+    if (!id) return send_error(res, id.error());
+    reply(res, fleet_.list_instances(*id), 200, list_of("instances"));
   });
   server_.Get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, service_.get_instance(req.matches[1]));
+    reply(res, fleet_.get_instance(req.matches[1].str()));
   });
   server_.Post("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
     Fields f(*body, {"namespace", "version", "strategy", "selector", "author"});
+    const auto ns = f.string("namespace", true);
+    const auto version = f.u64("version", true);
+    const auto strategy = f.string("strategy", false);
     DeployRequest deploy;
-    deploy.namespace_id = f.string("namespace", true).value_or("");
-    deploy.version = f.u64("version", true).value_or(0);
-    deploy.strategy = f.string("strategy", false).value_or("direct");
-    deploy.selector = f.string_map("selector").value_or(std::map<std::string, std::string>{});
+    deploy.spec.selector = f.string_map("selector").value_or(std::map<std::string, std::string>{});
     deploy.author = author_of(req, f.string("author", false));
     if (f.error()) return send_error(res, *f.error());
-    reply(res, service_.create_deployment(deploy), 201);
+    auto parsed = strategy_of(strategy, "strategy");
+    if (!parsed) return send_error(res, parsed.error());
+    auto id = NamespaceId::parse(*ns);
+    if (!id) return send_error(res, id.error());
+    deploy.namespace_id = std::move(*id);
+    deploy.version = *version;
+    deploy.spec.strategy = *parsed;
+    reply(res, fleet_.create_deployment(deploy), 201);
   });
   server_.Get("/api/v1/deployments", [this](const Request& req, Response& res) {
-    reply(res, service_.list_deployments(req.get_param_value("namespace")), 200,
-          list_of("deployments"));
+    auto id = query_namespace(req);
+    if (!id) return send_error(res, id.error());
+    reply(res, fleet_.list_deployments(*id), 200, list_of("deployments"));
   });
   server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = number("deployment id", req.matches[1]);
@@ -314,12 +380,12 @@ void HttpApi::Impl::registry_routes() {
       // No such id (ids are int64); the cast below would name another one.
       return send_error(res, not_found("deployment " + std::to_string(*id) + " not found"));
     }
-    reply(res, service_.get_deployment(static_cast<int64_t>(*id)));
+    reply(res, fleet_.get_deployment(static_cast<int64_t>(*id)));
   });
 }
 
-HttpApi::HttpApi(ControlService& service, Options options)
-    : impl_(std::make_unique<Impl>(service, options)) {}
+HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -1,6 +1,7 @@
 // The REST/JSON API (docs/rest-api.md) over cpp-httplib. Each route parses
-// and checks its input, calls the ControlService, and renders the result or
-// the error as JSON. Runs its own thread pool; all methods thread-safe.
+// and checks its input (names in the path become a NamespaceId here, once),
+// calls the catalogue or the fleet, and renders the result or the error as
+// JSON. Runs its own thread pool; all methods thread-safe.
 #ifndef HOTSWAP_CONTROL_REST_HTTP_API_H_
 #define HOTSWAP_CONTROL_REST_HTTP_API_H_
 
@@ -9,7 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "service.h"
+#include "catalog/catalog_service.h"
+#include "fleet/fleet_service.h"
 
 namespace hotswap::control {
 
@@ -19,7 +21,7 @@ class HttpApi {
     size_t max_body_bytes = 8 << 20;
   };
 
-  HttpApi(ControlService& service, Options options);
+  HttpApi(CatalogService& catalog, FleetService& fleet, Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

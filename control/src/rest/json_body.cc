@@ -36,7 +36,7 @@ bool too_deep(std::string_view text) {
 
 }  // namespace
 
-ApiResult<nlohmann::json> parse_object(std::string_view text) {
+Result<nlohmann::json> parse_object(std::string_view text) {
   if (too_deep(text)) {
     return std::unexpected(
         invalid_argument("malformed JSON body: arrays and objects nest deeper than " +

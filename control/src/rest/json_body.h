@@ -12,12 +12,12 @@
 #include <string>
 #include <string_view>
 
-#include "service.h"
+#include "domain/error.h"
 
 namespace hotswap::control {
 
 // Parses `text` as a JSON object; 400 with the parser's position otherwise.
-ApiResult<nlohmann::json> parse_object(std::string_view text);
+Result<nlohmann::json> parse_object(std::string_view text);
 
 // Typed access to an object's fields. Construction rejects fields not in
 // `allowed`; each accessor rejects a wrong type. The first problem wins and
@@ -37,7 +37,7 @@ class Fields {
   bool has_object(std::string_view name, bool required);
   std::optional<std::map<std::string, std::string>> string_map(std::string_view name);
 
-  const std::optional<ApiError>& error() const { return error_; }
+  const std::optional<Error>& error() const { return error_; }
 
  private:
   const nlohmann::json* find(std::string_view name, bool required);
@@ -46,7 +46,7 @@ class Fields {
 
   const nlohmann::json& object_;
   const std::string prefix_;
-  std::optional<ApiError> error_;
+  std::optional<Error> error_;
 };
 
 }  // namespace hotswap::control

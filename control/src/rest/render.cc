@@ -22,9 +22,9 @@ nlohmann::json to_json(const Tenant& t) {
 }
 
 nlohmann::json to_json(const Namespace& n) {
-  return {{"tenant", n.tenant},
-          {"name", n.name},
-          {"id", n.id()},
+  return {{"tenant", n.id.tenant()},
+          {"name", n.id.name()},
+          {"id", n.id.str()},
           {"description", n.description},
           {"created_at", rfc3339(n.created_at)},
           {"latest_version", n.latest_version},
@@ -38,7 +38,7 @@ nlohmann::json to_json(const Entries& entries) {
 }
 
 nlohmann::json to_json(const VersionInfo& v) {
-  return {{"namespace", v.namespace_id},
+  return {{"namespace", v.namespace_id.str()},
           {"number", v.number},
           {"content_hash", v.content_hash},
           {"author", v.author},
@@ -82,7 +82,7 @@ nlohmann::json to_json(const InstanceView& view) {
               {"reason", n.last_nack->reason},
               {"at", rfc3339(n.last_nack->at)}};
     }
-    namespaces.push_back({{"namespace", n.namespace_id},
+    namespaces.push_back({{"namespace", n.namespace_id.str()},
                           {"desired_version", n.desired_version},
                           {"applied_version", n.applied_version},
                           {"last_nack", nack}});
@@ -90,7 +90,7 @@ nlohmann::json to_json(const InstanceView& view) {
   return {{"node_id", i.node_id},
           {"host", i.host},
           {"labels", i.labels},
-          {"status", view.status},
+          {"status", to_string(view.status)},
           {"registered_at", rfc3339(i.registered_at)},
           {"last_heartbeat", rfc3339(i.last_heartbeat)},
           {"namespaces", namespaces}};
@@ -100,24 +100,33 @@ nlohmann::json to_json(const Deployment& d) {
   nlohmann::json targets = nlohmann::json::array();
   for (const DeploymentTarget& t : d.targets) {
     targets.push_back({{"node_id", t.node_id},
-                       {"status", t.status},
+                       {"status", to_string(t.status)},
                        {"detail", t.detail},
                        {"updated_at", rfc3339(t.updated_at)}});
   }
   return {{"id", d.id},
-          {"namespace", d.namespace_id},
+          {"namespace", d.namespace_id.str()},
           {"version", d.version},
-          {"strategy", d.strategy},
+          {"strategy", to_string(d.strategy)},
           {"selector", d.selector},
-          {"state", d.state},
+          {"state", to_string(d.state)},
+          {"reason", d.reason},
           {"author", d.author},
           {"created_at", rfc3339(d.created_at)},
           {"updated_at", rfc3339(d.updated_at)},
           {"targets", targets}};
 }
 
-nlohmann::json to_json(const ApiError& e) {
-  return {{"error", {{"code", e.code}, {"message", e.message}, {"details", e.details}}}};
+nlohmann::json to_json(const Error& e) {
+  nlohmann::json details = nlohmann::json::object();
+  if (!e.problems.empty()) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const Problem& p : e.problems)
+      problems.push_back({{"key", p.key}, {"message", p.message}});
+    details["problems"] = std::move(problems);
+  }
+  return {{"error",
+           {{"code", to_string(e.code)}, {"message", e.message}, {"details", std::move(details)}}}};
 }
 
 }  // namespace hotswap::control

@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/catalog_service.h"
+#include "domain/error.h"
 #include "domain/types.h"
-#include "service.h"
+#include "fleet/fleet_service.h"
 
 namespace hotswap::control {
 
@@ -20,7 +22,9 @@ nlohmann::json to_json(const Version& v);
 nlohmann::json to_json(const Diff& d);
 nlohmann::json to_json(const InstanceView& i);
 nlohmann::json to_json(const Deployment& d);
-nlohmann::json to_json(const ApiError& e);
+// {"error": {"code", "message", "details"}}; details.problems lists a
+// rejected document's problems.
+nlohmann::json to_json(const Error& e);
 
 }  // namespace hotswap::control
 

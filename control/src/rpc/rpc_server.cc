@@ -15,10 +15,10 @@ struct RpcServer::Node {
   std::string node_id;
   uint64_t session_id = 0;
   wire::Sidecar::Client sidecar = nullptr;
-  std::set<std::string> subscriptions;
-  std::map<std::string, uint64_t> held;  // version the sidecar has applied, per namespace
-  std::set<std::string> in_flight;       // namespaces with a push outstanding
-  std::set<std::string> dirty;           // namespaces to look at again after that push
+  std::set<NamespaceId> subscriptions;
+  std::map<NamespaceId, uint64_t> held;  // version the sidecar has applied, per namespace
+  std::set<NamespaceId> in_flight;       // namespaces with a push outstanding
+  std::set<NamespaceId> dirty;           // namespaces to look at again after that push
 };
 
 namespace {
@@ -33,20 +33,53 @@ std::string text(capnp::Text::Reader t) {
   return std::string(t.cStr(), t.size());
 }
 
-// Checks what a sidecar says about itself; empty when acceptable.
-std::string check_node(wire::NodeInfo::Reader node) {
+// A namespace id off the wire, checked here once.
+Result<NamespaceId> namespace_of(capnp::Text::Reader t) {
+  auto id = NamespaceId::parse(std::string_view(t.cStr(), t.size()));
+  if (!id)
+    return std::unexpected(
+        invalid_argument("namespace '" + text(t) + "' is not of the form tenant/name"));
+  return id;
+}
+
+// What a sidecar says about itself, checked: the instance it describes, or
+// what is wrong with it.
+Result<Instance> instance_of(wire::NodeInfo::Reader node) {
   const auto id = node.getNodeId();
-  if (id.size() == 0 || id.size() > kMaxNodeIdLength) return "nodeId must be 1-128 characters";
-  for (char c : std::string_view(id.cStr(), id.size())) {
-    if (c < 0x21 || c > 0x7e) return "nodeId must be printable ASCII without spaces";
+  if (id.size() == 0 || id.size() > kMaxNodeIdLength) {
+    return std::unexpected(invalid_argument("nodeId must be 1-128 characters"));
   }
-  if (node.getNamespaces().size() > 1000) return "more than 1000 namespaces";
-  for (auto ns : node.getNamespaces()) {
-    if (!split_namespace_id(std::string_view(ns.cStr(), ns.size()))) {
-      return "namespace '" + text(ns) + "' is not of the form tenant/name";
+  for (char c : std::string_view(id.cStr(), id.size())) {
+    if (c < 0x21 || c > 0x7e) {
+      return std::unexpected(invalid_argument("nodeId must be printable ASCII without spaces"));
     }
   }
-  return {};
+  if (node.getNamespaces().size() > 1000) {
+    return std::unexpected(invalid_argument("more than 1000 namespaces"));
+  }
+  Instance instance;
+  instance.node_id = text(id);
+  instance.host = text(node.getHost());
+  for (auto label : node.getLabels()) {
+    instance.labels[text(label.getKey())] = text(label.getValue());
+  }
+  for (auto ns : node.getNamespaces()) {
+    auto parsed = namespace_of(ns);
+    if (!parsed) return std::unexpected(parsed.error());
+    instance.namespaces.push_back({std::move(*parsed), 0, 0, std::nullopt});
+  }
+  return instance;
+}
+
+// The one table from control's error codes to what a sidecar sees: a
+// storage failure is worth retrying (OVERLOADED: the sidecar backs off and
+// reconnects), anything else is the request's own fault (FAILED).
+kj::Exception rpc_exception(std::string_view what, const Error& e) {
+  const auto type =
+      e.code == ErrorCode::internal ? kj::Exception::Type::OVERLOADED : kj::Exception::Type::FAILED;
+  const std::string description =
+      std::string(what) + ": " + std::string(to_string(e.code)) + ": " + e.message;
+  return kj::Exception(type, __FILE__, __LINE__, kj::heapString(description));
 }
 
 }  // namespace
@@ -81,38 +114,31 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
   kj::Promise<void> attach(AttachContext context) override {
     auto params = context.getParams();
     auto node_info = params.getNode();
-    if (auto problem = check_node(node_info); !problem.empty()) {
-      spdlog::warn("event=attach_refused error=\"{}\"", problem);
-      return KJ_EXCEPTION(FAILED, "attach refused", problem);
-    }
-    Instance instance;
-    instance.node_id = text(node_info.getNodeId());
-    instance.host = text(node_info.getHost());
-    for (auto label : node_info.getLabels()) {
-      instance.labels[text(label.getKey())] = text(label.getValue());
+    auto instance = instance_of(node_info);
+    if (!instance) {
+      spdlog::warn("event=attach_refused error=\"{}\"", instance.error().message);
+      return rpc_exception("attach refused", instance.error());
     }
     auto node = std::make_shared<Node>();
-    node->node_id = instance.node_id;
+    node->node_id = instance->node_id;
     node->session_id = server_.next_session_++;
     node->sidecar = params.getSidecar();
-    for (auto ns : node_info.getNamespaces()) {
-      instance.namespaces.push_back({text(ns), 0, 0, std::nullopt});
-      node->subscriptions.insert(text(ns));
+    for (const InstanceNamespace& n : instance->namespaces) {
+      node->subscriptions.insert(n.namespace_id);
     }
     for (auto held : node_info.getHeld()) {
-      node->held[text(held.getNamespace())] = verified_held(held);
+      // A held version of a namespace it does not name well counts as none.
+      if (auto ns = namespace_of(held.getNamespace())) node->held[*ns] = verified_held(*ns, held);
     }
-    auto desired = server_.service_.attach(instance);
-    if (!desired) {
-      return KJ_EXCEPTION(FAILED, "attach failed", desired.error().message);
-    }
+    auto desired = server_.fleet_.attach(*instance);
+    if (!desired) return rpc_exception("attach failed", desired.error());
     auto results = context.getResults();
     results.setSession(
         wire::Session::Client(kj::heap<SessionImpl>(server_, node->node_id, node->session_id)));
     results.setHeartbeatIntervalMs(
         static_cast<uint32_t>(server_.options_.heartbeat_interval.count()));
     spdlog::info("event=attached node={} host={} namespaces={} session={}", node->node_id,
-                 instance.host, node->subscriptions.size(), node->session_id);
+                 instance->host, node->subscriptions.size(), node->session_id);
     server_.attached(std::move(node), *desired);
     return kj::READY_NOW;
   }
@@ -120,9 +146,8 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
  private:
   // A held version counts only if its hash is that version's: a sidecar
   // holding something else gets a full snapshot.
-  uint64_t verified_held(wire::HeldVersion::Reader held) {
-    const std::string ns = text(held.getNamespace());
-    auto snapshot = server_.snapshot(ns, held.getVersion());
+  uint64_t verified_held(const NamespaceId& ns, wire::HeldVersion::Reader held) {
+    auto snapshot = server_.fleet_.snapshot(ns, held.getVersion());
     const auto hash = held.getContentHash();
     if (!snapshot || hash.size() != sizeof(ContentHash) ||
         std::memcmp(hash.begin(), snapshot->content_hash().data(), hash.size()) != 0) {
@@ -134,8 +159,8 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
   RpcServer& server_;
 };
 
-RpcServer::RpcServer(ControlService& service, kj::Timer& timer, Options options)
-    : service_(service),
+RpcServer::RpcServer(PushSource& fleet, kj::Timer& timer, Options options)
+    : fleet_(fleet),
       timer_(timer),
       options_(options),
       executor_(kj::getCurrentThreadExecutor()),
@@ -146,7 +171,7 @@ RpcServer::~RpcServer() noexcept {
   // Sidecars have applied these; recording them spares a push after restart.
   std::vector<PushResult> results;
   for (auto& [node, result] : answers_) results.push_back(std::move(result));
-  service_.record_results(results);
+  fleet_.record_results(results);
   if (!heartbeats_.empty()) record_heartbeats();
 }
 
@@ -156,12 +181,16 @@ kj::Promise<void> RpcServer::serve(kj::ConnectionReceiver& listener) {
 
 kj::Promise<void> RpcServer::accept_loop(kj::ConnectionReceiver& listener) {
   return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
-    auto connection = kj::heap<protocol::RpcConnection>(
-        kj::mv(stream), capnp::rpc::twoparty::Side::SERVER, kj::heap<ControlImpl>(*this));
-    auto closed = connection->on_disconnect();
-    tasks_.add(closed.attach(kj::mv(connection)));
+    accept(kj::mv(stream));
     return accept_loop(listener);
   });
+}
+
+void RpcServer::accept(kj::Own<kj::AsyncIoStream> stream) {
+  auto connection = kj::heap<protocol::RpcConnection>(
+      kj::mv(stream), capnp::rpc::twoparty::Side::SERVER, kj::heap<ControlImpl>(*this));
+  auto closed = connection->on_disconnect();
+  tasks_.add(closed.attach(kj::mv(connection)));
 }
 
 void RpcServer::taskFailed(kj::Exception&& exception) {
@@ -169,47 +198,41 @@ void RpcServer::taskFailed(kj::Exception&& exception) {
 }
 
 void RpcServer::attached(std::shared_ptr<Node> node,
-                         const std::map<std::string, uint64_t>& desired) {
+                         const std::map<NamespaceId, SnapshotPtr>& desired) {
   nodes_[node->node_id] = node;  // a reconnect replaces the old session's node
-  for (const auto& [ns, version] : desired) converge_node(node, ns, version);
+  for (const auto& [ns, snapshot] : desired) converge_node(node, ns, snapshot);
 }
 
 void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
   auto it = nodes_.find(node_id);
   if (it == nodes_.end() || it->second->session_id != session_id) return;  // already replaced
   nodes_.erase(it);
-  service_.disconnected(node_id);
+  fleet_.disconnected(node_id);
   spdlog::info("event=detached node={} session={}", node_id, session_id);
 }
 
-void RpcServer::namespace_changed(const std::string& namespace_id) {
-  executor_.executeSync([this, &namespace_id] { converge(namespace_id); });
+void RpcServer::namespace_changed(const NamespaceId& id) {
+  executor_.executeSync([this, &id] { converge(id); });
 }
 
-void RpcServer::converge(const std::string& namespace_id) {
-  auto desired = service_.desired_for(namespace_id);
+void RpcServer::converge(const NamespaceId& id) {
+  auto desired = fleet_.desired(id);
   if (!desired) return;
-  for (auto& [id, node] : nodes_) {
-    auto it = desired->find(id);
-    if (it != desired->end() && node->subscriptions.contains(namespace_id)) {
-      converge_node(node, namespace_id, it->second);
+  for (auto& [node_id, node] : nodes_) {
+    auto it = desired->find(node_id);
+    if (it != desired->end() && node->subscriptions.contains(id)) {
+      converge_node(node, id, it->second);
     }
   }
 }
 
-void RpcServer::converge_node(const std::shared_ptr<Node>& node, const std::string& namespace_id,
-                              uint64_t desired) {
-  if (node->in_flight.contains(namespace_id)) {
-    node->dirty.insert(namespace_id);  // look again when the outstanding push answers
+void RpcServer::converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,
+                              const SnapshotPtr& desired) {
+  if (node->in_flight.contains(id)) {
+    node->dirty.insert(id);  // look again when the outstanding push answers
     return;
   }
-  if (desired != 0 && node->held[namespace_id] != desired) push(node, namespace_id, desired);
-}
-
-std::shared_ptr<const SnapshotData> RpcServer::snapshot(const std::string& namespace_id,
-                                                        uint64_t version) {
-  auto data = service_.snapshot_of(namespace_id, version);  // cached by the service
-  return data ? *data : nullptr;
+  if (desired && node->held[id] != desired->version()) push(node, id, desired);
 }
 
 void RpcServer::heartbeat_received(const std::string& node_id) {
@@ -222,7 +245,7 @@ void RpcServer::heartbeat_received(const std::string& node_id) {
 void RpcServer::record_heartbeats() {
   const std::set<std::string> nodes = std::move(heartbeats_);
   heartbeats_.clear();
-  service_.heartbeats({nodes.begin(), nodes.end()});
+  fleet_.heartbeats({nodes.begin(), nodes.end()});
   spdlog::debug("event=heartbeats_recorded count={}", nodes.size());
 }
 
@@ -241,31 +264,28 @@ void RpcServer::record_answers() {
   std::vector<PushResult> results;
   results.reserve(answers.size());
   for (const auto& [node, result] : answers) results.push_back(result);
-  service_.record_results(results);
+  fleet_.record_results(results);
   spdlog::debug("event=answers_recorded count={}", results.size());
   for (const auto& [node, r] : answers) {
     node->in_flight.erase(r.namespace_id);
     if (r.ok) node->held[r.namespace_id] = r.version;
     spdlog::info("event={} node={} ns={} version={} reason=\"{}\"", r.ok ? "ack" : "nack",
-                 r.node_id, r.namespace_id, r.version, r.reason);
+                 r.node_id, r.namespace_id.str(), r.version, r.reason);
     // Still the node's current session, and something changed meanwhile.
     if (node->dirty.erase(r.namespace_id) > 0 && nodes_.contains(r.node_id) &&
         nodes_.at(r.node_id) == node) {
-      if (auto desired = service_.desired_of(r.node_id, r.namespace_id)) {
-        converge_node(node, r.namespace_id, *desired);
-      }
+      converge_node(node, r.namespace_id, fleet_.desired_of(r.node_id, r.namespace_id));
     }
   }
 }
 
-void RpcServer::push(std::shared_ptr<Node> node, const std::string& namespace_id,
-                     uint64_t version) {
-  node->in_flight.insert(namespace_id);
+void RpcServer::push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target) {
+  node->in_flight.insert(id);
   if (!push_slot_free()) {
-    queued_pushes_.push_back({std::move(node), namespace_id, version});
+    queued_pushes_.push_back({std::move(node), id, std::move(target)});
     return;
   }
-  send_push(std::move(node), namespace_id, version);
+  send_push(std::move(node), id, target);
 }
 
 void RpcServer::push_done() {
@@ -278,32 +298,26 @@ void RpcServer::push_done() {
       next.node->in_flight.erase(next.namespace_id);  // gone; its next attach pushes again
       continue;
     }
-    send_push(std::move(next.node), next.namespace_id, next.version);
+    send_push(std::move(next.node), next.namespace_id, next.target);
   }
 }
 
-void RpcServer::send_push(std::shared_ptr<Node> node, const std::string& namespace_id,
-                          uint64_t version) {
-  auto target = snapshot(namespace_id, version);
-  if (!target) {
-    spdlog::error("event=push_skipped node={} ns={} version={} error=\"version not found\"",
-                  node->node_id, namespace_id, version);
-    node->in_flight.erase(namespace_id);
-    return;
-  }
+void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
+                          const SnapshotPtr& target) {
   auto request = node->sidecar.pushRequest();
-  const uint64_t held = node->held[namespace_id];
-  auto base = held != 0 ? snapshot(namespace_id, held) : nullptr;
+  const uint64_t held = node->held[id];
+  auto base = held != 0 ? fleet_.snapshot(id, held) : nullptr;
   if (base) {
-    protocol::write_delta(namespace_id, *base, *target, request.initSnapshot());
+    protocol::write_delta(id.str(), *base, *target, request.initSnapshot());
   } else {
-    protocol::write_full(namespace_id, *target, request.initSnapshot());
+    protocol::write_full(id.str(), *target, request.initSnapshot());
   }
   ++pushes_in_flight_;
-  spdlog::debug("event=push node={} ns={} version={} delta_from={}", node->node_id, namespace_id,
+  const uint64_t version = target->version();
+  spdlog::debug("event=push node={} ns={} version={} delta_from={}", node->node_id, id.str(),
                 version, base ? held : 0);
-  auto done = [this, node, namespace_id, version](bool ok, std::string reason) {
-    answered(node, PushResult{node->node_id, namespace_id, version, ok, std::move(reason)});
+  auto done = [this, node, id, version](bool ok, std::string reason) {
+    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason)});
   };
   tasks_.add(request.send()
                  .then([this, done](capnp::Response<wire::Sidecar::PushResults> response) {
@@ -315,12 +329,12 @@ void RpcServer::send_push(std::shared_ptr<Node> node, const std::string& namespa
                      done(false, text(result.getNack().getReason()));
                    }
                  })
-                 .catch_([this, node, namespace_id](kj::Exception&& e) {
+                 .catch_([this, node, id](kj::Exception&& e) {
                    // The connection went away; the next attach pushes again.
                    push_done();
-                   node->in_flight.erase(namespace_id);
+                   node->in_flight.erase(id);
                    spdlog::warn("event=push_failed node={} ns={} error=\"{}\"", node->node_id,
-                                namespace_id, e.getDescription().cStr());
+                                id.str(), e.getDescription().cStr());
                  }));
 }
 

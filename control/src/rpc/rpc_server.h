@@ -1,8 +1,8 @@
 // Control's RPC side: accepts sidecars, keeps one session per node, and
 // pushes each node the desired version of every namespace it subscribes to
-// (on attach, and whenever a deployment changes what is desired). Runs on
-// the thread that owns the KJ event loop; namespace_changed() may be
-// called from any thread.
+// (on attach, and whenever a deployment changes what is desired). It sees
+// the fleet only through PushSource. Runs on the thread that owns the KJ
+// event loop; namespace_changed() may be called from any thread.
 #ifndef HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
 #define HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
 
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "fleet/push_source.h"
 #include "hotswap.capnp.h"
-#include "service.h"
 
 namespace hotswap::control {
 
@@ -33,20 +33,28 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   };
 
   // Construct on the event loop's thread.
-  RpcServer(ControlService& service, kj::Timer& timer, Options options);
+  RpcServer(PushSource& fleet, kj::Timer& timer, Options options);
   // Records the answers not yet recorded.
   ~RpcServer() noexcept override;
 
   // Serves connections from `listener` until the returned promise is
   // dropped.
   kj::Promise<void> serve(kj::ConnectionReceiver& listener);
+  // Serves one sidecar's connection until it closes (what serve() does for
+  // each connection it accepts; tests hand in one end of a pipe).
+  void accept(kj::Own<kj::AsyncIoStream> stream);
 
-  // Thread-safe: schedules a push round for the namespace on the loop.
-  void namespace_changed(const std::string& namespace_id) override;
+  // Thread-safe: runs a push round for the namespace on the loop.
+  void namespace_changed(const NamespaceId& id) override;
 
-  // Loop thread only.
+  // Loop thread only: pushes every attached subscriber of `id` whose held
+  // version is not its desired one.
+  void converge(const NamespaceId& id);
+  // Loop thread only: pushes waiting for a free slot (max_pushes_in_flight).
+  size_t queued_pushes() const { return queued_pushes_.size(); }
+  size_t pushes_in_flight() const { return pushes_in_flight_; }
+
   struct Node;
-  void converge(const std::string& namespace_id);
 
  private:
   class ControlImpl;
@@ -55,14 +63,14 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   friend class SessionImpl;
 
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
-  void attached(std::shared_ptr<Node> node, const std::map<std::string, uint64_t>& desired);
+  void attached(std::shared_ptr<Node> node, const std::map<NamespaceId, SnapshotPtr>& desired);
   void session_ended(const std::string& node_id, uint64_t session_id);
-  void converge_node(const std::shared_ptr<Node>& node, const std::string& namespace_id,
-                     uint64_t desired);
+  void converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,
+                     const SnapshotPtr& desired);
   // Sends the push now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
-  void push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
-  void send_push(std::shared_ptr<Node> node, const std::string& namespace_id, uint64_t version);
+  void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target);
+  void send_push(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target);
   // A push was answered or failed: sends the next queued ones.
   void push_done();
   // Whether another push may go out now (a limit of 0 counts as 1).
@@ -79,10 +87,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Makes the queued answers durable, then updates the nodes they came
   // from: nothing acts on an answer before it is committed.
   void record_answers();
-  std::shared_ptr<const SnapshotData> snapshot(const std::string& namespace_id, uint64_t version);
   void taskFailed(kj::Exception&& exception) override;
 
-  ControlService& service_;
+  PushSource& fleet_;
   kj::Timer& timer_;
   Options options_;
   const kj::Executor& executor_;
@@ -90,8 +97,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   struct QueuedPush {
     std::shared_ptr<Node> node;
-    std::string namespace_id;
-    uint64_t version;
+    NamespaceId namespace_id;
+    SnapshotPtr target;
   };
   size_t pushes_in_flight_ = 0;
   std::deque<QueuedPush> queued_pushes_;

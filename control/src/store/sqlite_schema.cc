@@ -151,6 +151,11 @@ UPDATE versions SET entries = COALESCE(
   '{}');
 DROP TABLE version_entries;
 )sql"},
+    // Why a deployment ended as it did when its targets do not say (e.g.
+    // every target that had yet to answer is gone).
+    {4, R"sql(
+ALTER TABLE deployments ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =
@@ -209,18 +214,10 @@ StoreResult<void> migrate(Db& db) {
   return {};
 }
 
-StoreResult<int64_t> namespace_key(Db& db, std::string_view tenant, std::string_view name) {
-  return db.prepare("SELECT id FROM namespaces WHERE tenant = ?1 AND name = ?2", tenant, name)
-      .one([](Statement& row) { return row.int64(0); },
-           "namespace " + in_quotes(std::string(tenant) + "/" + std::string(name)) + " not found");
-}
-
-StoreResult<int64_t> namespace_key(Db& db, std::string_view namespace_id) {
-  size_t slash = namespace_id.find('/');
-  if (slash == std::string_view::npos) {
-    return fail(StoreErrorCode::not_found, "namespace " + in_quotes(namespace_id) + " not found");
-  }
-  return namespace_key(db, namespace_id.substr(0, slash), namespace_id.substr(slash + 1));
+StoreResult<int64_t> namespace_key(Db& db, const NamespaceId& ns) {
+  return db
+      .prepare("SELECT id FROM namespaces WHERE tenant = ?1 AND name = ?2", ns.tenant(), ns.name())
+      .one([](Statement& row) { return row.int64(0); }, namespace_not_found(ns));
 }
 
 }  // namespace hotswap::control::sqlite

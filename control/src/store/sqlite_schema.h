@@ -20,14 +20,15 @@ int64_t latest_schema_version();
 StoreResult<void> migrate(Db& db);
 
 // The row id of a namespace, or not_found naming it.
-StoreResult<int64_t> namespace_key(Db& db, std::string_view tenant, std::string_view name);
-// The same for a "tenant/name" id (the tenant is the part before the first
-// '/', as tenant names cannot hold one).
-StoreResult<int64_t> namespace_key(Db& db, std::string_view namespace_id);
+StoreResult<int64_t> namespace_key(Db& db, const NamespaceId& ns);
+
+inline std::string namespace_not_found(const NamespaceId& ns) {
+  return "namespace " + in_quotes(ns.str()) + " not found";
+}
 
 // The message of not_found for a version.
-inline std::string version_not_found(std::string_view namespace_id, uint64_t number) {
-  return "version " + std::to_string(number) + " of " + in_quotes(namespace_id) + " not found";
+inline std::string version_not_found(const NamespaceId& ns, uint64_t number) {
+  return "version " + std::to_string(number) + " of " + in_quotes(ns.str()) + " not found";
 }
 
 }  // namespace hotswap::control::sqlite

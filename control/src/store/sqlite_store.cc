@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/values.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 
@@ -22,10 +23,6 @@ using sqlite::namespace_key;
 using sqlite::Statement;
 
 namespace {
-
-std::string namespace_id(std::string_view tenant, std::string_view name) {
-  return std::string(tenant) + "/" + std::string(name);
-}
 
 constexpr std::string_view kSelectTenant =
     "SELECT t.name, t.created_at, (SELECT COUNT(*) FROM namespaces n WHERE n.tenant = t.name) "
@@ -47,8 +44,7 @@ constexpr std::string_view kSelectNamespace =
     "FROM namespaces n ";
 
 Namespace read_namespace(Statement& row) {
-  return Namespace{.tenant = row.text(0),
-                   .name = row.text(1),
+  return Namespace{.id = NamespaceId::trusted(row.text(0), row.text(1)),
                    .description = row.text(2),
                    .created_at = row.int64(3),
                    .latest_version = row.uint64(4),
@@ -59,7 +55,7 @@ constexpr std::string_view kSelectVersion =
     "SELECT number, parent, content_hash, author, message, created_at, entry_count "
     "FROM versions WHERE namespace_id = ?1 ";
 
-VersionInfo read_version(Statement& row, const std::string& id) {
+VersionInfo read_version(Statement& row, const NamespaceId& id) {
   return VersionInfo{.namespace_id = id,
                      .number = row.uint64(0),
                      .content_hash = row.text(2),
@@ -70,11 +66,26 @@ VersionInfo read_version(Statement& row, const std::string& id) {
                      .entry_count = row.int64(6)};
 }
 
+// The value of a stored entry; an error naming the key if its type is not
+// one this build knows.
+StoreResult<TypedValue> stored_value(Db& db, std::string_view key, std::string_view type,
+                                     std::string text) {
+  auto parsed = parse_value_type(type);
+  if (!parsed) {
+    return std::unexpected(db.error(
+        "reading entries", "entry " + in_quotes(key) + " has unknown type " + in_quotes(type)));
+  }
+  return TypedValue{*parsed, std::move(text)};
+}
+
 // Entries from rows of (key, type, text).
-StoreResult<Entries> read_entries(Statement&& rows) {
+StoreResult<Entries> read_entries(Db& db, Statement&& rows) {
   Entries entries;
-  HOTSWAP_RETURN_IF_ERROR(rows.each([&](Statement& row) {
-    entries.emplace(row.text(0), TypedValue{row.text(1), row.text(2)});
+  HOTSWAP_RETURN_IF_ERROR(rows.each([&](Statement& row) -> StoreResult<void> {
+    auto value = stored_value(db, row.text(0), row.text(1), row.text(2));
+    if (!value) return std::unexpected(std::move(value.error()));
+    entries.emplace(row.text(0), std::move(*value));
+    return {};
   }));
   return entries;
 }
@@ -83,13 +94,15 @@ StoreResult<void> put_entry(Db& db, int64_t ns, std::string_view key, const Type
   HOTSWAP_RETURN_IF_ERROR(db.exec(
       "INSERT INTO draft_entries (namespace_id, key, type, text) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT (namespace_id, key) DO UPDATE SET type = excluded.type, text = excluded.text",
-      ns, key, value.type, value.text));
+      ns, key, to_string(value.type), value.text));
   return {};
 }
 
 StoreResult<Entries> read_draft(Db& db, int64_t ns) {
-  return read_entries(db.prepare(
-      "SELECT key, type, text FROM draft_entries WHERE namespace_id = ?1 ORDER BY key", ns));
+  return read_entries(
+      db,
+      db.prepare("SELECT key, type, text FROM draft_entries WHERE namespace_id = ?1 ORDER BY key",
+                 ns));
 }
 
 // Makes the draft equal `entries`, writing only the rows that differ: a
@@ -147,7 +160,7 @@ std::string encode_entries(const Entries& entries) {
     if (out.size() > 1) out.push_back(',');
     append_json_string(out, key);
     out += ":[";
-    append_json_string(out, value.type);
+    append_json_string(out, to_string(value.type));
     out.push_back(',');
     append_json_string(out, value.text);
     out.push_back(']');
@@ -164,7 +177,9 @@ StoreResult<Entries> decode_entries(Db& db, const std::string& text) {
     if (!value.is_array() || value.size() != 2 || !value[0].is_string() || !value[1].is_string()) {
       return std::unexpected(db.error("reading entries", "entry '" + key + "' is malformed"));
     }
-    entries.emplace(key, TypedValue{value[0].get<std::string>(), value[1].get<std::string>()});
+    auto typed = stored_value(db, key, value[0].get<std::string>(), value[1].get<std::string>());
+    if (!typed) return std::unexpected(std::move(typed.error()));
+    entries.emplace(key, std::move(*typed));
   }
   return entries;
 }
@@ -243,21 +258,20 @@ StoreResult<void> SqliteStore::delete_tenant(std::string_view name) {
 
 // Namespaces.
 
-StoreResult<Namespace> SqliteStore::create_namespace(std::string_view tenant, std::string_view name,
+StoreResult<Namespace> SqliteStore::create_namespace(const NamespaceId& ns,
                                                      std::string_view description, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<Namespace> {
-    HOTSWAP_RETURN_IF_ERROR(find_tenant(db, tenant));
+    HOTSWAP_RETURN_IF_ERROR(find_tenant(db, ns.tenant()));
     auto inserted = db.exec(
         "INSERT INTO namespaces (tenant, name, description, created_at) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT (tenant, name) DO NOTHING",
-        tenant, name, description, now);
+        ns.tenant(), ns.name(), description, now);
     if (!inserted) return std::unexpected(std::move(inserted.error()));
     if (*inserted == 0) {
       return fail(StoreErrorCode::already_exists,
-                  "namespace " + in_quotes(namespace_id(tenant, name)) + " already exists");
+                  "namespace " + in_quotes(ns.str()) + " already exists");
     }
-    return Namespace{.tenant = std::string(tenant),
-                     .name = std::string(name),
+    return Namespace{.id = ns,
                      .description = std::string(description),
                      .created_at = now,
                      .latest_version = 0,
@@ -273,24 +287,24 @@ StoreResult<std::vector<Namespace>> SqliteStore::list_namespaces(std::string_vie
   });
 }
 
-StoreResult<Namespace> SqliteStore::get_namespace(std::string_view tenant, std::string_view name) {
+StoreResult<Namespace> SqliteStore::get_namespace(const NamespaceId& ns) {
   return db_->read([&](Db& db) {
     return db
-        .prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 AND n.name = ?2", tenant,
-                 name)
-        .one(read_namespace, "namespace " + in_quotes(namespace_id(tenant, name)) + " not found");
+        .prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 AND n.name = ?2", ns.tenant(),
+                 ns.name())
+        .one(read_namespace, sqlite::namespace_not_found(ns));
   });
 }
 
-StoreResult<void> SqliteStore::delete_namespace(std::string_view tenant, std::string_view name) {
+StoreResult<void> SqliteStore::delete_namespace(const NamespaceId& id) {
   return db_->write([&](Db& db) -> StoreResult<void> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     // Instance rows name the namespace without a foreign key; the rest
     // (draft, versions and their entries, deployments and their targets)
     // cascades from the namespace row.
-    HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM instance_namespaces WHERE namespace_id = ?1",
-                                    namespace_id(tenant, name)));
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("DELETE FROM instance_namespaces WHERE namespace_id = ?1", id.str()));
     HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM namespaces WHERE id = ?1", *ns));
     return {};
   });
@@ -298,40 +312,39 @@ StoreResult<void> SqliteStore::delete_namespace(std::string_view tenant, std::st
 
 // Draft.
 
-StoreResult<Entries> SqliteStore::get_draft(std::string_view tenant, std::string_view name) {
+StoreResult<Entries> SqliteStore::get_draft(const NamespaceId& id) {
   return db_->read([&](Db& db) -> StoreResult<Entries> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     return read_draft(db, *ns);
   });
 }
 
-StoreResult<void> SqliteStore::put_draft_entry(std::string_view tenant, std::string_view name,
-                                               std::string_view key, const TypedValue& value) {
+StoreResult<void> SqliteStore::put_draft_entry(const NamespaceId& id, std::string_view key,
+                                               const TypedValue& value) {
   return db_->write([&](Db& db) -> StoreResult<void> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     return put_entry(db, *ns, key, value);
   });
 }
 
-StoreResult<void> SqliteStore::delete_draft_entry(std::string_view tenant, std::string_view name,
-                                                  std::string_view key) {
+StoreResult<void> SqliteStore::delete_draft_entry(const NamespaceId& id, std::string_view key) {
   return db_->write([&](Db& db) -> StoreResult<void> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     return sqlite::require_change(
         db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", *ns, key),
-        "key " + in_quotes(key) + " not in the draft of " + in_quotes(namespace_id(tenant, name)));
+        "key " + in_quotes(key) + " not in the draft of " + in_quotes(id.str()));
   });
 }
 
 // Versions.
 
-StoreResult<VersionInfo> SqliteStore::append_version(std::string_view tenant, std::string_view name,
+StoreResult<VersionInfo> SqliteStore::append_version(const NamespaceId& id,
                                                      const NewVersion& version, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<VersionInfo> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto latest =
         db.prepare("SELECT COALESCE(MAX(number), 0) FROM versions WHERE namespace_id = ?1", *ns)
@@ -341,10 +354,10 @@ StoreResult<VersionInfo> SqliteStore::append_version(std::string_view tenant, st
     if (version.expected_parent && *version.expected_parent != parent) {
       return fail(StoreErrorCode::conflict,
                   "expected parent version " + std::to_string(*version.expected_parent) + " of " +
-                      in_quotes(namespace_id(tenant, name)) + ", but its latest version is " +
+                      in_quotes(id.str()) + ", but its latest version is " +
                       std::to_string(parent));
     }
-    VersionInfo info{.namespace_id = namespace_id(tenant, name),
+    VersionInfo info{.namespace_id = id,
                      .number = parent + 1,
                      .content_hash = version.content_hash,
                      .author = version.author,
@@ -359,16 +372,14 @@ StoreResult<VersionInfo> SqliteStore::append_version(std::string_view tenant, st
   });
 }
 
-StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(std::string_view tenant,
-                                                                 std::string_view name,
+StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(const NamespaceId& id,
                                                                  uint64_t before, int limit) {
   constexpr auto kMaxNumber = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   const uint64_t below = before == 0 || before > kMaxNumber ? kMaxNumber : before;
   const int64_t max_rows = limit > 0 ? limit : -1;  // SQLite: a negative LIMIT is none
   return db_->read([&](Db& db) -> StoreResult<std::vector<VersionInfo>> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
-    const std::string id = namespace_id(tenant, name);
     return db
         .prepare(std::string(kSelectVersion) + "AND number < ?2 ORDER BY number DESC LIMIT ?3", *ns,
                  below, max_rows)
@@ -376,12 +387,10 @@ StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(std::string_vie
   });
 }
 
-StoreResult<Version> SqliteStore::get_version(std::string_view tenant, std::string_view name,
-                                              uint64_t number) {
+StoreResult<Version> SqliteStore::get_version(const NamespaceId& id, uint64_t number) {
   return db_->read([&](Db& db) -> StoreResult<Version> {
-    auto ns = namespace_key(db, tenant, name);
+    auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
-    const std::string id = namespace_id(tenant, name);
     auto info = db.prepare(std::string(kSelectVersion) + "AND number = ?2", *ns, number)
                     .one([&](Statement& row) { return read_version(row, id); },
                          sqlite::version_not_found(id, number));

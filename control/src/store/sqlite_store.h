@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +39,6 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   // The Store contract (store.h), with these choices where it is silent:
-  // - Namespace ids ("tenant/name") are split at the first '/'.
   // - A subscription may name a namespace that does not exist (yet); the
   //   namespace's deletion removes it.
   // - list_versions returns every match when `limit` is not positive.
@@ -54,53 +54,54 @@ class SqliteStore final : public Store {
   StoreResult<Tenant> get_tenant(std::string_view name) override;
   StoreResult<void> delete_tenant(std::string_view name) override;
 
-  StoreResult<Namespace> create_namespace(std::string_view tenant, std::string_view name,
-                                          std::string_view description, UnixTime now) override;
+  StoreResult<Namespace> create_namespace(const NamespaceId& ns, std::string_view description,
+                                          UnixTime now) override;
   StoreResult<std::vector<Namespace>> list_namespaces(std::string_view tenant) override;
-  StoreResult<Namespace> get_namespace(std::string_view tenant, std::string_view name) override;
-  StoreResult<void> delete_namespace(std::string_view tenant, std::string_view name) override;
+  StoreResult<Namespace> get_namespace(const NamespaceId& ns) override;
+  StoreResult<void> delete_namespace(const NamespaceId& ns) override;
 
-  StoreResult<Entries> get_draft(std::string_view tenant, std::string_view name) override;
-  StoreResult<void> put_draft_entry(std::string_view tenant, std::string_view name,
-                                    std::string_view key, const TypedValue& value) override;
-  StoreResult<void> delete_draft_entry(std::string_view tenant, std::string_view name,
-                                       std::string_view key) override;
+  StoreResult<Entries> get_draft(const NamespaceId& ns) override;
+  StoreResult<void> put_draft_entry(const NamespaceId& ns, std::string_view key,
+                                    const TypedValue& value) override;
+  StoreResult<void> delete_draft_entry(const NamespaceId& ns, std::string_view key) override;
 
-  StoreResult<VersionInfo> append_version(std::string_view tenant, std::string_view name,
-                                          const NewVersion& version, UnixTime now) override;
-  StoreResult<std::vector<VersionInfo>> list_versions(std::string_view tenant,
-                                                      std::string_view name, uint64_t before,
+  StoreResult<VersionInfo> append_version(const NamespaceId& ns, const NewVersion& version,
+                                          UnixTime now) override;
+  StoreResult<std::vector<VersionInfo>> list_versions(const NamespaceId& ns, uint64_t before,
                                                       int limit) override;
-  StoreResult<Version> get_version(std::string_view tenant, std::string_view name,
-                                   uint64_t number) override;
+  StoreResult<Version> get_version(const NamespaceId& ns, uint64_t number) override;
 
   StoreResult<void> register_instance(const Instance& instance, UnixTime now) override;
   StoreResult<void> heartbeat(std::string_view node_id, UnixTime now) override;
   StoreResult<void> set_connected(std::string_view node_id, bool connected) override;
   StoreResult<std::vector<Instance>> list_instances() override;
   StoreResult<Instance> get_instance(std::string_view node_id) override;
-  StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
+  StoreResult<void> set_desired(std::string_view node_id, const NamespaceId& namespace_id,
                                 uint64_t version) override;
   StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
-      const std::vector<std::string>& node_ids, std::string_view namespace_id,
+      const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       uint64_t version) override;
   StoreResult<std::map<std::string, uint64_t>> desired_versions(
-      std::string_view namespace_id) override;
-  StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
+      const NamespaceId& namespace_id) override;
+  StoreResult<void> record_ack(std::string_view node_id, const NamespaceId& namespace_id,
                                uint64_t version) override;
-  StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,
+  StoreResult<void> record_nack(std::string_view node_id, const NamespaceId& namespace_id,
                                 const NackInfo& nack) override;
   StoreResult<std::vector<std::string>> remove_instances_before(UnixTime cutoff) override;
 
   StoreResult<Deployment> create_deployment(const Deployment& deployment) override;
   StoreResult<Deployment> get_deployment(int64_t id) override;
-  StoreResult<std::vector<Deployment>> list_deployments(std::string_view namespace_id) override;
+  StoreResult<std::vector<Deployment>> list_deployments(
+      const std::optional<NamespaceId>& namespace_id) override;
   StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
-                                  std::string_view status, std::string_view detail,
+                                  TargetStatus status, std::string_view detail,
                                   UnixTime now) override;
-  StoreResult<void> set_deployment_state(int64_t id, std::string_view state, UnixTime now) override;
+  StoreResult<void> set_deployment_state(int64_t id, DeploymentState state, std::string_view reason,
+                                         UnixTime now) override;
   StoreResult<std::vector<Deployment>> running_deployments() override;
-  StoreResult<uint64_t> released_version(std::string_view namespace_id) override;
+  StoreResult<std::optional<int64_t>> running_deployment_of(
+      const NamespaceId& namespace_id) override;
+  StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Db> db);

@@ -93,7 +93,7 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
             const std::string node_id = row.text(0);
             while (next < instances.size() && instances[next].node_id != node_id) ++next;
             if (next == instances.size()) return;
-            InstanceNamespace subscription{.namespace_id = row.text(1),
+            InstanceNamespace subscription{.namespace_id = NamespaceId::trusted(row.text(1)),
                                            .desired_version = row.uint64(2),
                                            .applied_version = row.uint64(3),
                                            .last_nack = std::nullopt};
@@ -108,16 +108,25 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
 // Runs `sql`, an UPDATE of one subscription with ?1 the node id and ?2 the
 // namespace id; not_found naming what is missing when no row matched.
 StoreResult<void> update_subscription(Db& db, std::string_view node_id,
-                                      std::string_view namespace_id, std::string_view sql,
+                                      const NamespaceId& namespace_id, std::string_view sql,
                                       const auto&... args) {
-  auto changed = db.exec(sql, node_id, namespace_id, args...);
+  auto changed = db.exec(sql, node_id, namespace_id.str(), args...);
   if (!changed) return std::unexpected(std::move(changed.error()));
   if (*changed > 0) return {};
   auto instance = exists(db, "SELECT 1 FROM instances WHERE node_id = ?1", node_id);
   if (!instance) return std::unexpected(std::move(instance.error()));
   if (!*instance) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
-  return fail(StoreErrorCode::not_found, "instance " + in_quotes(node_id) +
-                                             " does not subscribe to " + in_quotes(namespace_id));
+  return fail(
+      StoreErrorCode::not_found,
+      "instance " + in_quotes(node_id) + " does not subscribe to " + in_quotes(namespace_id.str()));
+}
+
+// The stored spelling `text` of an E, or an internal error naming `what`.
+template <class E>
+StoreResult<E> stored(std::string_view text, std::string_view what) {
+  if (auto value = parse_as<E>(text)) return *value;
+  return fail(StoreErrorCode::internal,
+              "stored " + std::string(what) + " " + in_quotes(text) + " is unknown to this build");
 }
 
 // Deployments matching `where_order` (a WHERE and ORDER BY clause, with
@@ -126,25 +135,31 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
                                                       const auto&... args) {
   std::vector<Deployment> deployments;
   HOTSWAP_RETURN_IF_ERROR(
-      db.prepare("SELECT d.id, n.tenant || '/' || n.name, d.version, d.strategy, d.selector, "
-                 "d.state, d.author, d.created_at, d.updated_at "
+      db.prepare("SELECT d.id, n.tenant, n.name, d.version, d.strategy, d.selector, d.state, "
+                 "d.reason, d.author, d.created_at, d.updated_at "
                  "FROM deployments d JOIN namespaces n ON n.id = d.namespace_id " +
                      std::string(where_order),
                  args...)
           .each([&](Statement& row) -> StoreResult<void> {
-            auto selector =
-                from_json(row.text(4), "selector of deployment " + std::to_string(row.int64(0)));
+            const std::string of = " of deployment " + std::to_string(row.int64(0));
+            auto selector = from_json(row.text(5), "selector" + of);
             if (!selector) return std::unexpected(std::move(selector.error()));
-            deployments.push_back(Deployment{.id = row.int64(0),
-                                             .namespace_id = row.text(1),
-                                             .version = row.uint64(2),
-                                             .strategy = row.text(3),
-                                             .selector = std::move(*selector),
-                                             .state = row.text(5),
-                                             .author = row.text(6),
-                                             .created_at = row.int64(7),
-                                             .updated_at = row.int64(8),
-                                             .targets = {}});
+            auto strategy = stored<Strategy>(row.text(4), "strategy" + of);
+            if (!strategy) return std::unexpected(std::move(strategy.error()));
+            auto state = stored<DeploymentState>(row.text(6), "state" + of);
+            if (!state) return std::unexpected(std::move(state.error()));
+            deployments.push_back(
+                Deployment{.id = row.int64(0),
+                           .namespace_id = NamespaceId::trusted(row.text(1), row.text(2)),
+                           .version = row.uint64(3),
+                           .strategy = *strategy,
+                           .selector = std::move(*selector),
+                           .state = *state,
+                           .reason = row.text(7),
+                           .author = row.text(8),
+                           .created_at = row.int64(9),
+                           .updated_at = row.int64(10),
+                           .targets = {}});
             return {};
           }));
   for (Deployment& deployment : deployments) {
@@ -153,11 +168,14 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
               "SELECT node_id, status, detail, updated_at FROM deployment_targets "
               "WHERE deployment_id = ?1 ORDER BY node_id",
               deployment.id)
-            .all([](Statement& row) {
-              return DeploymentTarget{row.text(0), row.text(1), row.text(2), row.int64(3)};
+            .each([&](Statement& row) -> StoreResult<void> {
+              auto status = stored<TargetStatus>(
+                  row.text(1), "status of a target of deployment " + std::to_string(deployment.id));
+              if (!status) return std::unexpected(std::move(status.error()));
+              deployment.targets.push_back({row.text(0), *status, row.text(2), row.int64(3)});
+              return {};
             });
     if (!targets) return std::unexpected(std::move(targets.error()));
-    deployment.targets = std::move(*targets);
   }
   return deployments;
 }
@@ -171,17 +189,17 @@ StoreResult<Deployment> load_deployment(Db& db, int64_t id) {
 
 StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& deployment,
                                        const std::string& selector) {
-  HOTSWAP_RETURN_IF_ERROR(
-      db.exec("INSERT INTO deployments (namespace_id, version, strategy, selector, state, author, "
-              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-              ns, deployment.version, deployment.strategy, selector, deployment.state,
-              deployment.author, deployment.created_at, deployment.updated_at));
+  HOTSWAP_RETURN_IF_ERROR(db.exec(
+      "INSERT INTO deployments (namespace_id, version, strategy, selector, state, reason, "
+      "author, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      ns, deployment.version, to_string(deployment.strategy), selector, to_string(deployment.state),
+      deployment.reason, deployment.author, deployment.created_at, deployment.updated_at));
   const int64_t id = db.last_insert_id();
   for (const DeploymentTarget& target : deployment.targets) {
     HOTSWAP_RETURN_IF_ERROR(
         db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
                 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                id, target.node_id, target.status, target.detail, target.updated_at));
+                id, target.node_id, to_string(target.status), target.detail, target.updated_at));
   }
   return id;
 }
@@ -194,7 +212,7 @@ StoreResult<void> SqliteStore::register_instance(const Instance& instance, UnixT
   auto labels = to_json(instance.labels, "labels of instance " + in_quotes(instance.node_id));
   if (!labels) return std::unexpected(std::move(labels.error()));
   std::set<std::string> subscribed;
-  for (const InstanceNamespace& ns : instance.namespaces) subscribed.insert(ns.namespace_id);
+  for (const InstanceNamespace& ns : instance.namespaces) subscribed.insert(ns.namespace_id.str());
   return db_->write([&](Db& db) -> StoreResult<void> {
     HOTSWAP_RETURN_IF_ERROR(db.exec(
         "INSERT INTO instances (node_id, host, labels, connected, registered_at, last_heartbeat) "
@@ -252,20 +270,20 @@ StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
 }
 
 StoreResult<std::map<std::string, uint64_t>> SqliteStore::desired_versions(
-    std::string_view namespace_id) {
+    const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::map<std::string, uint64_t>> {
     std::map<std::string, uint64_t> desired;
     HOTSWAP_RETURN_IF_ERROR(
         db.prepare("SELECT node_id, desired_version FROM instance_namespaces "
                    "WHERE namespace_id = ?1 AND desired_version != 0",
-                   namespace_id)
+                   namespace_id.str())
             .each([&](Statement& row) { desired.emplace(row.text(0), row.uint64(1)); }));
     return desired;
   });
 }
 
-StoreResult<void> SqliteStore::set_desired(std::string_view node_id, std::string_view namespace_id,
-                                           uint64_t version) {
+StoreResult<void> SqliteStore::set_desired(std::string_view node_id,
+                                           const NamespaceId& namespace_id, uint64_t version) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
                                "UPDATE instance_namespaces SET desired_version = ?3 "
@@ -275,7 +293,7 @@ StoreResult<void> SqliteStore::set_desired(std::string_view node_id, std::string
 }
 
 StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_desired_each(
-    const std::vector<std::string>& node_ids, std::string_view namespace_id, uint64_t version) {
+    const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
   using Refused = std::vector<std::pair<std::string, StoreError>>;
   return db_->write([&](Db& db) -> StoreResult<Refused> {
     Refused refused;
@@ -292,7 +310,7 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_de
   });
 }
 
-StoreResult<void> SqliteStore::record_ack(std::string_view node_id, std::string_view namespace_id,
+StoreResult<void> SqliteStore::record_ack(std::string_view node_id, const NamespaceId& namespace_id,
                                           uint64_t version) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
@@ -303,8 +321,8 @@ StoreResult<void> SqliteStore::record_ack(std::string_view node_id, std::string_
   });
 }
 
-StoreResult<void> SqliteStore::record_nack(std::string_view node_id, std::string_view namespace_id,
-                                           const NackInfo& nack) {
+StoreResult<void> SqliteStore::record_nack(std::string_view node_id,
+                                           const NamespaceId& namespace_id, const NackInfo& nack) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
                                "UPDATE instance_namespaces SET nack_version = ?3, "
@@ -328,8 +346,8 @@ StoreResult<std::vector<std::string>> SqliteStore::remove_instances_before(UnixT
 // Deployments.
 
 StoreResult<Deployment> SqliteStore::create_deployment(const Deployment& deployment) {
-  auto selector = to_json(deployment.selector,
-                          "selector of a deployment of " + in_quotes(deployment.namespace_id));
+  auto selector = to_json(deployment.selector, "selector of a deployment of " +
+                                                   in_quotes(deployment.namespace_id.str()));
   if (!selector) return std::unexpected(std::move(selector.error()));
   return db_->write([&](Db& db) -> StoreResult<Deployment> {
     auto ns = sqlite::namespace_key(db, deployment.namespace_id);
@@ -351,23 +369,24 @@ StoreResult<Deployment> SqliteStore::get_deployment(int64_t id) {
   return db_->read([&](Db& db) { return load_deployment(db, id); });
 }
 
-StoreResult<std::vector<Deployment>> SqliteStore::list_deployments(std::string_view namespace_id) {
+StoreResult<std::vector<Deployment>> SqliteStore::list_deployments(
+    const std::optional<NamespaceId>& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<Deployment>> {
-    if (namespace_id.empty()) return load_deployments(db, "ORDER BY d.id DESC");
-    auto ns = sqlite::namespace_key(db, namespace_id);
+    if (!namespace_id) return load_deployments(db, "ORDER BY d.id DESC");
+    auto ns = sqlite::namespace_key(db, *namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     return load_deployments(db, "WHERE d.namespace_id = ?1 ORDER BY d.id DESC", *ns);
   });
 }
 
 StoreResult<void> SqliteStore::update_target(int64_t deployment_id, std::string_view node_id,
-                                             std::string_view status, std::string_view detail,
+                                             TargetStatus status, std::string_view detail,
                                              UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto changed = db.exec(
         "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
         "WHERE deployment_id = ?1 AND node_id = ?2",
-        deployment_id, node_id, status, detail, now);
+        deployment_id, node_id, to_string(status), detail, now);
     if (!changed) return std::unexpected(std::move(changed.error()));
     if (*changed == 0) {
       auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", deployment_id);
@@ -383,32 +402,50 @@ StoreResult<void> SqliteStore::update_target(int64_t deployment_id, std::string_
   });
 }
 
-StoreResult<void> SqliteStore::set_deployment_state(int64_t id, std::string_view state,
-                                                    UnixTime now) {
+StoreResult<void> SqliteStore::set_deployment_state(int64_t id, DeploymentState state,
+                                                    std::string_view reason, UnixTime now) {
   return db_->write([&](Db& db) {
     return sqlite::require_change(
-        db.exec("UPDATE deployments SET state = ?2, updated_at = ?3 WHERE id = ?1", id, state, now),
+        db.exec("UPDATE deployments SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1", id,
+                to_string(state), reason, now),
         deployment_not_found(id));
   });
 }
 
 StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
-  return db_->read(
-      [](Db& db) { return load_deployments(db, "WHERE d.state = 'running' ORDER BY d.id"); });
+  return db_->read([](Db& db) {
+    return load_deployments(db, "WHERE d.state = ?1 ORDER BY d.id",
+                            to_string(DeploymentState::running));
+  });
 }
 
-StoreResult<uint64_t> SqliteStore::released_version(std::string_view namespace_id) {
+StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
+    const NamespaceId& namespace_id) {
+  return db_->read([&](Db& db) -> StoreResult<std::optional<int64_t>> {
+    auto ns = sqlite::namespace_key(db, namespace_id);
+    if (!ns) return std::unexpected(std::move(ns.error()));
+    auto running = db.prepare(
+        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state = ?2 "
+        "ORDER BY id LIMIT 1",
+        *ns, to_string(DeploymentState::running));
+    auto found = running.step();
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (!*found) return std::nullopt;
+    return running.int64(0);
+  });
+}
+
+StoreResult<uint64_t> SqliteStore::released_version(const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<uint64_t> {
     auto ns = sqlite::namespace_key(db, namespace_id);
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
-    auto version =
-        db.prepare(
-              "SELECT COALESCE((SELECT version FROM deployments "
-              "WHERE namespace_id = ?1 AND state <> 'failed' ORDER BY id DESC LIMIT 1), 0)",
-              *ns)
-            .scalar();
+    auto version = db.prepare(
+                         "SELECT COALESCE((SELECT version FROM deployments "
+                         "WHERE namespace_id = ?1 AND state <> ?2 ORDER BY id DESC LIMIT 1), 0)",
+                         *ns, to_string(DeploymentState::failed))
+                       .scalar();
     if (!version) return std::unexpected(std::move(version.error()));
     return static_cast<uint64_t>(*version);
   });

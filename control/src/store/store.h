@@ -66,31 +66,28 @@ class Store {
   virtual StoreResult<void> delete_tenant(std::string_view name) = 0;
 
   // Namespaces, addressed by tenant and name.
-  virtual StoreResult<Namespace> create_namespace(std::string_view tenant, std::string_view name,
+  virtual StoreResult<Namespace> create_namespace(const NamespaceId& ns,
                                                   std::string_view description, UnixTime now) = 0;
   virtual StoreResult<std::vector<Namespace>> list_namespaces(std::string_view tenant) = 0;
-  virtual StoreResult<Namespace> get_namespace(std::string_view tenant, std::string_view name) = 0;
+  virtual StoreResult<Namespace> get_namespace(const NamespaceId& ns) = 0;
   // Removes its draft, versions, deployments and instance state too.
-  virtual StoreResult<void> delete_namespace(std::string_view tenant, std::string_view name) = 0;
+  virtual StoreResult<void> delete_namespace(const NamespaceId& ns) = 0;
 
   // The draft of a namespace.
-  virtual StoreResult<Entries> get_draft(std::string_view tenant, std::string_view name) = 0;
-  virtual StoreResult<void> put_draft_entry(std::string_view tenant, std::string_view name,
-                                            std::string_view key, const TypedValue& value) = 0;
+  virtual StoreResult<Entries> get_draft(const NamespaceId& ns) = 0;
+  virtual StoreResult<void> put_draft_entry(const NamespaceId& ns, std::string_view key,
+                                            const TypedValue& value) = 0;
   // `not_found` if the key is not in the draft.
-  virtual StoreResult<void> delete_draft_entry(std::string_view tenant, std::string_view name,
-                                               std::string_view key) = 0;
+  virtual StoreResult<void> delete_draft_entry(const NamespaceId& ns, std::string_view key) = 0;
 
   // Versions. append_version numbers the version latest + 1, with parent
   // latest (0 for the first).
-  virtual StoreResult<VersionInfo> append_version(std::string_view tenant, std::string_view name,
-                                                  const NewVersion& version, UnixTime now) = 0;
+  virtual StoreResult<VersionInfo> append_version(const NamespaceId& ns, const NewVersion& version,
+                                                  UnixTime now) = 0;
   // Newest first, numbers < `before` (all when 0), at most `limit`.
-  virtual StoreResult<std::vector<VersionInfo>> list_versions(std::string_view tenant,
-                                                              std::string_view name,
+  virtual StoreResult<std::vector<VersionInfo>> list_versions(const NamespaceId& ns,
                                                               uint64_t before, int limit) = 0;
-  virtual StoreResult<Version> get_version(std::string_view tenant, std::string_view name,
-                                           uint64_t number) = 0;
+  virtual StoreResult<Version> get_version(const NamespaceId& ns, uint64_t number) = 0;
 
   // Instances. register_instance inserts or replaces the node's identity
   // and subscriptions (keeping desired/applied versions of namespaces it
@@ -100,23 +97,23 @@ class Store {
   virtual StoreResult<void> set_connected(std::string_view node_id, bool connected) = 0;
   virtual StoreResult<std::vector<Instance>> list_instances() = 0;
   virtual StoreResult<Instance> get_instance(std::string_view node_id) = 0;
-  virtual StoreResult<void> set_desired(std::string_view node_id, std::string_view namespace_id,
+  virtual StoreResult<void> set_desired(std::string_view node_id, const NamespaceId& namespace_id,
                                         uint64_t version) = 0;
   // set_desired for each of `node_ids`, in one transaction (one commit for a
   // whole deployment, not one per instance). A node that set_desired would
   // refuse with not_found is skipped and returned with that error; any other
   // error changes nothing.
   virtual StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
-      const std::vector<std::string>& node_ids, std::string_view namespace_id,
+      const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       uint64_t version) = 0;
   // The desired version of `namespace_id` of every instance subscribed to
   // it that has one (non-zero), by node id.
   virtual StoreResult<std::map<std::string, uint64_t>> desired_versions(
-      std::string_view namespace_id) = 0;
+      const NamespaceId& namespace_id) = 0;
   // Records an ACK: applied = version, and clears last_nack.
-  virtual StoreResult<void> record_ack(std::string_view node_id, std::string_view namespace_id,
+  virtual StoreResult<void> record_ack(std::string_view node_id, const NamespaceId& namespace_id,
                                        uint64_t version) = 0;
-  virtual StoreResult<void> record_nack(std::string_view node_id, std::string_view namespace_id,
+  virtual StoreResult<void> record_nack(std::string_view node_id, const NamespaceId& namespace_id,
                                         const NackInfo& nack) = 0;
   // Removes instances whose last heartbeat is older than `cutoff`; returns
   // their ids.
@@ -125,18 +122,23 @@ class Store {
   // Deployments. create_deployment assigns the id and stores the targets.
   virtual StoreResult<Deployment> create_deployment(const Deployment& deployment) = 0;
   virtual StoreResult<Deployment> get_deployment(int64_t id) = 0;
-  // Newest first; all namespaces when `namespace_id` is empty.
-  virtual StoreResult<std::vector<Deployment>> list_deployments(std::string_view namespace_id) = 0;
+  // Newest first; of every namespace when `namespace_id` is empty.
+  virtual StoreResult<std::vector<Deployment>> list_deployments(
+      const std::optional<NamespaceId>& namespace_id) = 0;
   virtual StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
-                                          std::string_view status, std::string_view detail,
+                                          TargetStatus status, std::string_view detail,
                                           UnixTime now) = 0;
-  virtual StoreResult<void> set_deployment_state(int64_t id, std::string_view state,
-                                                 UnixTime now) = 0;
+  // Sets the state and its reason (empty when there is nothing to add).
+  virtual StoreResult<void> set_deployment_state(int64_t id, DeploymentState state,
+                                                 std::string_view reason, UnixTime now) = 0;
   // Deployments in state `running`, oldest first (resumed after a restart).
   virtual StoreResult<std::vector<Deployment>> running_deployments() = 0;
+  // The id of the namespace's running deployment, if it has one.
+  virtual StoreResult<std::optional<int64_t>> running_deployment_of(
+      const NamespaceId& namespace_id) = 0;
   // The version a namespace's instances should run when nothing more
   // specific says so: that of the newest deployment not failed; 0 if none.
-  virtual StoreResult<uint64_t> released_version(std::string_view namespace_id) = 0;
+  virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
 };
 
 }  // namespace hotswap::control

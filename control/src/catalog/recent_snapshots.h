@@ -1,8 +1,8 @@
 // The snapshots of the versions most recently published or pushed, kept in
 // memory so that pushing a version (and deltas against the one a sidecar
 // holds) does not read it back from the store and rebuild it each time.
-#ifndef HOTSWAP_CONTROL_RECENT_SNAPSHOTS_H_
-#define HOTSWAP_CONTROL_RECENT_SNAPSHOTS_H_
+#ifndef HOTSWAP_CONTROL_CATALOG_RECENT_SNAPSHOTS_H_
+#define HOTSWAP_CONTROL_CATALOG_RECENT_SNAPSHOTS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "domain/namespace_id.h"
 #include "hotswap/snapshot_data.hpp"
 
 namespace hotswap::control {
@@ -23,7 +24,7 @@ class RecentSnapshots {
  public:
   explicit RecentSnapshots(size_t capacity) : capacity_(capacity) {}
 
-  void put(const std::string& namespace_id, std::shared_ptr<const SnapshotData> snapshot) {
+  void put(const NamespaceId& namespace_id, std::shared_ptr<const SnapshotData> snapshot) {
     Key key{namespace_id, snapshot->version()};
     std::lock_guard lock(mu_);
     if (!entries_.insert_or_assign(key, std::move(snapshot)).second) return;  // already held
@@ -35,7 +36,7 @@ class RecentSnapshots {
   }
 
   // The snapshot of that version if it is among the recent ones.
-  std::shared_ptr<const SnapshotData> find(const std::string& namespace_id,
+  std::shared_ptr<const SnapshotData> find(const NamespaceId& namespace_id,
                                            uint64_t version) const {
     std::lock_guard lock(mu_);
     auto it = entries_.find(Key{namespace_id, version});
@@ -43,7 +44,7 @@ class RecentSnapshots {
   }
 
  private:
-  using Key = std::pair<std::string, uint64_t>;
+  using Key = std::pair<NamespaceId, uint64_t>;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<const SnapshotData>> entries_;
@@ -52,4 +53,4 @@ class RecentSnapshots {
 
 }  // namespace hotswap::control
 
-#endif  // HOTSWAP_CONTROL_RECENT_SNAPSHOTS_H_
+#endif  // HOTSWAP_CONTROL_CATALOG_RECENT_SNAPSHOTS_H_

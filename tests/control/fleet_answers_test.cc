@@ -1,8 +1,8 @@
-// ControlService's recording of sidecars' answers and heartbeats against a
+// FleetService's recording of sidecars' answers and heartbeats against a
 // real SQLite file: a batch of ACKs and NACKs is one commit, survives a
 // re-open, and a batch that fails leaves nothing half-applied; heartbeats
 // heard together are one commit too.
-#include "service.h"
+#include "fleet/fleet_service.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -53,59 +53,67 @@ class RpcAnswersTest : public ::testing::Test {
     Open();
     // acme/web version 1, deployed to n-1, n-2 and n-3.
     must(store_->create_tenant("acme", 100));
-    must(store_->create_namespace("acme", "web", "", 101));
+    must(store_->create_namespace(web_, "", 101));
     NewVersion version;
     version.content_hash = std::string(64, 'a');
     version.author = "alice";
-    version.entries = {{"a", {"int64", "1"}}};
-    must(store_->append_version("acme", "web", version, 102));
+    version.entries = {{"a", {ValueType::int64, "1"}}};
+    must(store_->append_version(web_, version, 102));
     Deployment d;
-    d.namespace_id = "acme/web";
+    d.namespace_id = web_;
     d.version = 1;
-    d.strategy = "direct";
-    d.state = "running";
+    d.strategy = Strategy::direct;
+    d.state = DeploymentState::running;
     d.author = "alice";
     d.created_at = d.updated_at = 103;
     for (const char* node : {"n-1", "n-2", "n-3"}) {
       Instance instance;
       instance.node_id = node;
-      instance.namespaces.push_back({"acme/web", 0, 0, std::nullopt});
+      instance.namespaces.push_back({web_, 0, 0, std::nullopt});
       must(store_->register_instance(instance, 103));
-      d.targets.push_back({node, "pending", "", 103});
+      d.targets.push_back({node, TargetStatus::pending, "", 103});
     }
     deployment_id_ = must(store_->create_deployment(d)).id;
-    must(store_->set_desired_each({"n-1", "n-2", "n-3"}, "acme/web", 1));
+    must(store_->set_desired_each({"n-1", "n-2", "n-3"}, web_, 1));
   }
 
   void TearDown() override {
     service_.reset();
+    catalog_.reset();
     store_.reset();
     remove_db_files(path_);
   }
 
   void Open() {
     service_.reset();
+    catalog_.reset();
     store_.reset();
     store_ = must(SqliteStore::open(path_));
-    service_ = std::make_unique<ControlService>(*store_, ControlService::Options{},
-                                                [] { return UnixTime{200}; });
+    const Clock clock = [] { return UnixTime{200}; };
+    catalog_ = std::make_unique<CatalogService>(*store_, clock);
+    service_ = std::make_unique<FleetService>(*store_, *catalog_, FleetService::Options{}, clock);
   }
 
-  static PushResult Ack(const std::string& node) { return {node, "acme/web", 1, true, ""}; }
+  PushResult Ack(const std::string& node) const { return {node, web_, 1, true, ""}; }
 
   InstanceNamespace Web(const std::string& node) {
     return must(store_->get_instance(node)).namespaces.at(0);
   }
-  std::string TargetStatus(const std::string& node) {
+  std::string StatusOf(const std::string& node) {
     for (const auto& t : must(store_->get_deployment(deployment_id_)).targets) {
-      if (t.node_id == node) return t.status;
+      if (t.node_id == node) return std::string(to_string(t.status));
     }
     return "(not a target)";
   }
+  std::string State() {
+    return std::string(to_string(must(store_->get_deployment(deployment_id_)).state));
+  }
 
+  const NamespaceId web_ = NamespaceId::parse("acme/web").value();
   std::string path_;
   std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<ControlService> service_;
+  std::unique_ptr<CatalogService> catalog_;
+  std::unique_ptr<FleetService> service_;
   int64_t deployment_id_ = 0;
 };
 
@@ -115,7 +123,7 @@ TEST_F(RpcAnswersTest, ABatchIsOneCommitAndSurvivesAReopen) {
   // An instance the store does not know (expired meanwhile) is skipped
   // without failing the others.
   service_->record_results({Ack("n-1"), Ack("n-gone"), Ack("n-2"),
-                            PushResult{"n-3", "acme/web", 1, false, "bad value for 'a'"}});
+                            PushResult{"n-3", web_, 1, false, "bad value for 'a'"}});
   EXPECT_EQ(CommitsInWal(path_) - before, 1);
 
   Open();  // a restarted control
@@ -124,10 +132,10 @@ TEST_F(RpcAnswersTest, ABatchIsOneCommitAndSurvivesAReopen) {
   EXPECT_EQ(Web("n-3").applied_version, 0u);
   ASSERT_TRUE(Web("n-3").last_nack.has_value());
   EXPECT_EQ(Web("n-3").last_nack->reason, "bad value for 'a'");
-  EXPECT_EQ(TargetStatus("n-1"), "acked");
-  EXPECT_EQ(TargetStatus("n-2"), "acked");
-  EXPECT_EQ(TargetStatus("n-3"), "nacked");
-  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "failed");
+  EXPECT_EQ(StatusOf("n-1"), "acked");
+  EXPECT_EQ(StatusOf("n-2"), "acked");
+  EXPECT_EQ(StatusOf("n-3"), "nacked");
+  EXPECT_EQ(State(), "failed");
 }
 
 TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) {
@@ -140,17 +148,17 @@ TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) 
   Open();
   EXPECT_EQ(Web("n-1").applied_version, 1u);
   EXPECT_EQ(Web("n-3").applied_version, 1u);
-  EXPECT_EQ(TargetStatus("n-1"), "acked");
-  EXPECT_EQ(TargetStatus("n-3"), "acked");
+  EXPECT_EQ(StatusOf("n-1"), "acked");
+  EXPECT_EQ(StatusOf("n-3"), "acked");
   // n-2's failed transaction took its ACK with it.
   EXPECT_EQ(Web("n-2").applied_version, 0u);
-  EXPECT_EQ(TargetStatus("n-2"), "pending");
-  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "running");
+  EXPECT_EQ(StatusOf("n-2"), "pending");
+  EXPECT_EQ(State(), "running");
 
   RawQuery(path_, "DROP TRIGGER fail_n2");
   service_->record_results({Ack("n-2")});
   EXPECT_EQ(Web("n-2").applied_version, 1u);
-  EXPECT_EQ(must(store_->get_deployment(deployment_id_)).state, "succeeded");
+  EXPECT_EQ(State(), "succeeded");
 }
 
 TEST_F(RpcAnswersTest, HeartbeatsHeardTogetherAreOneCommit) {

@@ -1,0 +1,224 @@
+#include "catalog/catalog_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "domain/names.h"
+#include "domain/values.h"
+#include "hotswap/protocol/content_hash.h"
+#include "store/results.h"
+
+namespace hotswap::control {
+namespace {
+
+// Versions being pushed and the ones sidecars hold as delta bases: a few
+// per namespace being released at once.
+constexpr size_t kRecentSnapshots = 64;
+
+Result<void> check_tenant(std::string_view name) {
+  return check(check_name("tenant", name));
+}
+
+}  // namespace
+
+CatalogService::CatalogService(Store& store, Clock clock)
+    : store_(store), clock_(std::move(clock)), recent_(kRecentSnapshots) {}
+
+// ---- tenants and namespaces ----
+
+Result<Tenant> CatalogService::create_tenant(std::string_view name) {
+  if (auto ok = check_tenant(name); !ok) return std::unexpected(ok.error());
+  return lift(store_.create_tenant(name, now()));
+}
+
+Result<std::vector<Tenant>> CatalogService::list_tenants() {
+  return lift(store_.list_tenants());
+}
+
+Result<Tenant> CatalogService::get_tenant(std::string_view name) {
+  if (auto ok = check_tenant(name); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_tenant(name));
+}
+
+Result<void> CatalogService::delete_tenant(std::string_view name) {
+  if (auto ok = check_tenant(name); !ok) return ok;
+  return lift(store_.delete_tenant(name));
+}
+
+Result<Namespace> CatalogService::create_namespace(const NamespaceId& id,
+                                                   std::string_view description) {
+  if (description.size() > 1024) {
+    return std::unexpected(invalid_argument("field 'description' is longer than 1024 characters"));
+  }
+  return lift(store_.create_namespace(id, description, now()));
+}
+
+Result<std::vector<Namespace>> CatalogService::list_namespaces(std::string_view tenant) {
+  if (auto ok = check_tenant(tenant); !ok) return std::unexpected(ok.error());
+  return lift(store_.list_namespaces(tenant));
+}
+
+Result<Namespace> CatalogService::get_namespace(const NamespaceId& id) {
+  return lift(store_.get_namespace(id));
+}
+
+Result<void> CatalogService::delete_namespace(const NamespaceId& id) {
+  return lift(store_.delete_namespace(id));
+}
+
+// ---- draft ----
+
+Result<Entries> CatalogService::get_draft(const NamespaceId& id) {
+  return lift(store_.get_draft(id));
+}
+
+Result<TypedValue> CatalogService::get_draft_entry(const NamespaceId& id, std::string_view key) {
+  auto draft = get_draft(id);
+  if (!draft) return std::unexpected(draft.error());
+  auto it = draft->find(std::string(key));
+  if (it == draft->end()) {
+    return std::unexpected(
+        not_found("key '" + std::string(key) + "' not in the draft of '" + id.str() + "'"));
+  }
+  return it->second;
+}
+
+Result<TypedValue> CatalogService::put_draft_entry(const NamespaceId& id, std::string_view key,
+                                                   const nlohmann::json& typed) {
+  if (auto ok = check(check_key(key)); !ok) return std::unexpected(ok.error());
+  auto value = parse_typed(typed);
+  if (!value) {
+    return std::unexpected(invalid_argument("key '" + std::string(key) + "': " + value.error()));
+  }
+  if (auto put = lift(store_.put_draft_entry(id, key, *value)); !put) {
+    return std::unexpected(put.error());
+  }
+  return *value;
+}
+
+Result<void> CatalogService::delete_draft_entry(const NamespaceId& id, std::string_view key) {
+  if (auto ok = check(check_key(key)); !ok) return ok;
+  return lift(store_.delete_draft_entry(id, key));
+}
+
+// ---- versions ----
+
+Result<Entries> CatalogService::parse_entries(const nlohmann::json& document) {
+  if (!document.is_object()) {
+    return std::unexpected(
+        invalid_argument("field 'entries' must be an object of key -> {\"type\", \"value\"}"));
+  }
+  Entries entries;
+  std::vector<Problem> problems;
+  for (const auto& [key, typed] : document.items()) {
+    std::string problem = check_key(key);
+    if (problem.empty()) {
+      auto value = parse_typed(typed);
+      if (value) {
+        entries.emplace(key, std::move(*value));
+        continue;
+      }
+      problem = value.error();
+    }
+    problems.push_back({key, std::move(problem)});
+  }
+  if (!problems.empty()) {
+    const size_t n = problems.size();
+    return std::unexpected(invalid_argument(
+        std::to_string(n) + " invalid entr" + (n == 1 ? "y" : "ies") + "; nothing was published",
+        std::move(problems)));
+  }
+  return entries;
+}
+
+Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const PublishRequest& request,
+                                            const AlsoInTransaction& also) {
+  if (request.message.size() > 4096) {
+    return std::unexpected(invalid_argument("field 'message' is longer than 4096 characters"));
+  }
+  NewVersion version;
+  version.author = request.author.empty() ? "anonymous" : request.author;
+  version.message = request.message;
+  version.expected_parent = request.expected_parent;
+  if (request.entries) {
+    auto entries = parse_entries(*request.entries);
+    if (!entries) return std::unexpected(entries.error());
+    version.entries = std::move(*entries);
+    version.replace_draft = true;
+  } else {
+    auto draft = lift(store_.get_draft(id));
+    if (!draft) return std::unexpected(draft.error());
+    version.entries = std::move(*draft);
+  }
+  std::vector<SnapshotData::Entry> snapshot_entries = sdk_entries(version.entries);
+  const ContentHash hash = protocol::content_hash(snapshot_entries);
+  version.content_hash = protocol::to_hex(hash);
+
+  VersionInfo published;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    auto info = lift(store_.append_version(id, version, now()));
+    if (!info) return std::unexpected(info.error());
+    published = std::move(*info);
+    return also ? also(published) : Result<void>{};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  spdlog::info("event=published ns={} version={} hash={} author={}", id.str(), published.number,
+               published.content_hash, published.author);
+  recent_.put(id, std::make_shared<const SnapshotData>(
+                      to_snapshot(std::move(snapshot_entries), published.number, hash)));
+  return published;
+}
+
+Result<std::vector<VersionInfo>> CatalogService::list_versions(const NamespaceId& id,
+                                                               uint64_t before, int limit) {
+  if (limit < 1 || limit > 1000) {
+    return std::unexpected(invalid_argument("limit must be 1-1000, got " + std::to_string(limit)));
+  }
+  return lift(store_.list_versions(id, before, limit));
+}
+
+Result<Version> CatalogService::get_version(const NamespaceId& id, uint64_t number) {
+  return lift(store_.get_version(id, number));
+}
+
+Result<Diff> CatalogService::diff(const NamespaceId& id, uint64_t from, uint64_t to) {
+  Entries before;
+  if (from != 0) {
+    auto v = get_version(id, from);
+    if (!v) return std::unexpected(v.error());
+    before = std::move(v->entries);
+  }
+  auto after = get_version(id, to);
+  if (!after) return std::unexpected(after.error());
+  Diff d{from, to, {}, {}, {}};
+  for (const auto& [key, value] : after->entries) {
+    auto it = before.find(key);
+    if (it == before.end()) {
+      d.added.emplace(key, value);
+    } else if (!(it->second == value)) {
+      d.changed.emplace(key, std::make_pair(it->second, value));
+    }
+  }
+  for (const auto& [key, value] : before) {
+    if (!after->entries.contains(key)) d.removed.emplace(key, value);
+  }
+  return d;
+}
+
+Result<SnapshotPtr> CatalogService::snapshot(const NamespaceId& id, uint64_t version) {
+  if (auto recent = recent_.find(id, version)) return recent;
+  auto v = get_version(id, version);
+  if (!v) return std::unexpected(v.error());
+  auto hash = protocol::from_hex(v->info.content_hash);
+  if (!hash) {
+    return std::unexpected(Error{ErrorCode::internal,
+                                 "stored hash of version " + std::to_string(version) + " of '" +
+                                     id.str() + "' is not 64 hex digits",
+                                 {}});
+  }
+  auto built =
+      std::make_shared<const SnapshotData>(to_snapshot(sdk_entries(v->entries), version, *hash));
+  recent_.put(id, built);
+  return built;
+}
+
+}  // namespace hotswap::control

@@ -1,0 +1,113 @@
+// The catalogue: tenants, namespaces, drafts and immutable versions, and
+// the snapshots of versions ready to publish. Every rule (names, keys,
+// typed values, preconditions) is checked before the store is touched, and
+// each operation is one store transaction. Knows nothing of instances or
+// deployments (fleet/ builds on it). Thread-safe.
+#ifndef HOTSWAP_CONTROL_CATALOG_CATALOG_SERVICE_H_
+#define HOTSWAP_CONTROL_CATALOG_CATALOG_SERVICE_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "catalog/recent_snapshots.h"
+#include "domain/error.h"
+#include "domain/namespace_id.h"
+#include "domain/types.h"
+#include "hotswap/snapshot_data.hpp"
+#include "store/store.h"
+
+namespace hotswap::control {
+
+// The clock of the services: seconds since the epoch.
+using Clock = std::function<UnixTime()>;
+
+struct PublishRequest {
+  std::string message;
+  std::string author;  // "anonymous" when empty
+  std::optional<uint64_t> expected_parent;
+  // A whole document ({key: {"type", "value"}}) to publish instead of the
+  // draft; it becomes the draft too.
+  std::optional<nlohmann::json> entries;
+};
+
+struct Diff {
+  uint64_t from = 0, to = 0;
+  Entries added, removed;
+  std::map<std::string, std::pair<TypedValue, TypedValue>> changed;
+};
+
+using SnapshotPtr = std::shared_ptr<const SnapshotData>;
+
+class CatalogService {
+ public:
+  CatalogService(Store& store, Clock clock);
+
+  // invalid_argument for a bad name; already_exists.
+  Result<Tenant> create_tenant(std::string_view name);
+  Result<std::vector<Tenant>> list_tenants();
+  // invalid_argument for a bad name; not_found.
+  Result<Tenant> get_tenant(std::string_view name);
+  // invalid_argument; not_found; conflict while it has namespaces.
+  Result<void> delete_tenant(std::string_view name);
+
+  // invalid_argument (description over 1024 bytes); not_found (tenant);
+  // already_exists.
+  Result<Namespace> create_namespace(const NamespaceId& id, std::string_view description);
+  // invalid_argument for a bad tenant name; not_found.
+  Result<std::vector<Namespace>> list_namespaces(std::string_view tenant);
+  // not_found.
+  Result<Namespace> get_namespace(const NamespaceId& id);
+  // not_found. Its draft, versions and deployments go too.
+  Result<void> delete_namespace(const NamespaceId& id);
+
+  // not_found (namespace, or key in the draft).
+  Result<Entries> get_draft(const NamespaceId& id);
+  Result<TypedValue> get_draft_entry(const NamespaceId& id, std::string_view key);
+  // invalid_argument naming the key for a bad key or value; not_found.
+  Result<TypedValue> put_draft_entry(const NamespaceId& id, std::string_view key,
+                                     const nlohmann::json& typed);
+  Result<void> delete_draft_entry(const NamespaceId& id, std::string_view key);
+
+  // Runs inside the publish's transaction once the version is appended;
+  // an error it returns undoes the publish.
+  using AlsoInTransaction = std::function<Result<void>(const VersionInfo&)>;
+  // Validates every entry and the message before the store is touched
+  // (invalid_argument listing every bad entry in `problems`); conflict
+  // when expected_parent is not the latest version; not_found. The version
+  // (and whatever `also` does) commits whole or not at all.
+  Result<VersionInfo> publish(const NamespaceId& id, const PublishRequest& request,
+                              const AlsoInTransaction& also = nullptr);
+  // Newest first, numbers below `before` (all when 0); limit 1-1000.
+  Result<std::vector<VersionInfo>> list_versions(const NamespaceId& id, uint64_t before, int limit);
+  Result<Version> get_version(const NamespaceId& id, uint64_t number);
+  // `from` 0 diffs against nothing.
+  Result<Diff> diff(const NamespaceId& id, uint64_t from, uint64_t to);
+
+  // The publishable content of a version, from memory when recent, else
+  // from the store with the hash stored at publish (not computed again).
+  Result<SnapshotPtr> snapshot(const NamespaceId& id, uint64_t version);
+
+  UnixTime now() const { return clock_(); }
+
+ private:
+  Result<Entries> parse_entries(const nlohmann::json& document);
+
+  Store& store_;
+  Clock clock_;
+  // The snapshots of the latest publishes and pushes: a push right after a
+  // publish, and a delta against a recent version, need no store read.
+  RecentSnapshots recent_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_CATALOG_CATALOG_SERVICE_H_

@@ -1,0 +1,56 @@
+// Failures of control's operations, independent of any transport: a code
+// from a closed set, a message naming what was wrong, and the problems of
+// a rejected document one by one. rest/ maps codes to HTTP statuses and
+// rpc/ to Cap'n Proto exceptions, each in one table of its own.
+#ifndef HOTSWAP_CONTROL_DOMAIN_ERROR_H_
+#define HOTSWAP_CONTROL_DOMAIN_ERROR_H_
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hotswap::control {
+
+enum class ErrorCode {
+  invalid_argument,        // malformed or invalid input; nothing was changed
+  not_found,               // the thing named does not exist
+  already_exists,          // creating something that exists
+  conflict,                // a precondition on the current state failed
+  unsupported_media_type,  // a body in a format the operation does not take
+  payload_too_large,       // a body over the configured limit
+  internal,                // a bug or a storage failure; nothing was half-applied
+};
+
+// The stable name clients branch on ("not_found", ...), the same for
+// every transport.
+std::string_view to_string(ErrorCode code);
+
+// One problem of a document rejected whole: the key (or field) and what
+// is wrong with it.
+struct Problem {
+  std::string key;
+  std::string message;
+  friend bool operator==(const Problem&, const Problem&) = default;
+};
+
+struct Error {
+  ErrorCode code;
+  std::string message;
+  std::vector<Problem> problems;  // empty unless a document was rejected
+};
+
+template <class T>
+using Result = std::expected<T, Error>;
+
+Error invalid_argument(std::string message, std::vector<Problem> problems = {});
+Error not_found(std::string message);
+Error conflict(std::string message);
+
+// `problem` as invalid_argument, or success when it is empty (the form the
+// name and key checks return).
+Result<void> check(std::string problem);
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_DOMAIN_ERROR_H_

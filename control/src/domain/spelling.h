@@ -1,0 +1,91 @@
+// The closed sets of control's model (strategies, deployment states,
+// target statuses) and the one place each value is spelled as the API,
+// the store and the logs spell it.
+#ifndef HOTSWAP_CONTROL_DOMAIN_SPELLING_H_
+#define HOTSWAP_CONTROL_DOMAIN_SPELLING_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace hotswap::control {
+
+// How a deployment moves its targets to the new version. Only `direct` is
+// carried out so far; the others are recognised so that a request naming
+// one is refused as not supported rather than as unknown.
+enum class Strategy { direct, canary, blue_green, rolling };
+
+enum class DeploymentState { running, succeeded, failed };
+
+// Where one target of a deployment stands.
+enum class TargetStatus { pending, acked, nacked, disconnected };
+
+// Each enum's values with their spellings; `Spellings<E>::all` lists every
+// value once.
+template <class E>
+struct Spellings;
+
+template <>
+struct Spellings<Strategy> {
+  static constexpr std::pair<Strategy, std::string_view> all[] = {
+      {Strategy::direct, "direct"},
+      {Strategy::canary, "canary"},
+      {Strategy::blue_green, "blue-green"},
+      {Strategy::rolling, "rolling"}};
+};
+
+template <>
+struct Spellings<DeploymentState> {
+  static constexpr std::pair<DeploymentState, std::string_view> all[] = {
+      {DeploymentState::running, "running"},
+      {DeploymentState::succeeded, "succeeded"},
+      {DeploymentState::failed, "failed"}};
+};
+
+template <>
+struct Spellings<TargetStatus> {
+  static constexpr std::pair<TargetStatus, std::string_view> all[] = {
+      {TargetStatus::pending, "pending"},
+      {TargetStatus::acked, "acked"},
+      {TargetStatus::nacked, "nacked"},
+      {TargetStatus::disconnected, "disconnected"}};
+};
+
+template <class E>
+concept Spelled = requires {
+  Spellings<E>::all;
+};
+
+// The spelling of `value`.
+template <Spelled E>
+constexpr std::string_view to_string(E value) {
+  for (const auto& [v, text] : Spellings<E>::all) {
+    if (v == value) return text;
+  }
+  return "unknown";
+}
+
+// The value spelled `text`, if any.
+template <Spelled E>
+constexpr std::optional<E> parse_as(std::string_view text) {
+  for (const auto& [v, spelled] : Spellings<E>::all) {
+    if (spelled == text) return v;
+  }
+  return std::nullopt;
+}
+
+// Every spelling of E, comma-separated, for messages ("direct, canary, ...").
+template <Spelled E>
+std::string spellings() {
+  std::string out;
+  for (const auto& [v, text] : Spellings<E>::all) {
+    if (!out.empty()) out += ", ";
+    out += text;
+  }
+  return out;
+}
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_DOMAIN_SPELLING_H_

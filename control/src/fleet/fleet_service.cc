@@ -1,0 +1,373 @@
+#include "fleet/fleet_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "fleet/progress.h"
+#include "store/results.h"
+
+namespace hotswap::control {
+namespace {
+
+bool matches(const std::map<std::string, std::string>& labels,
+             const std::map<std::string, std::string>& selector) {
+  return std::all_of(selector.begin(), selector.end(), [&](const auto& kv) {
+    auto it = labels.find(kv.first);
+    return it != labels.end() && it->second == kv.second;
+  });
+}
+
+bool subscribes(const Instance& instance, const NamespaceId& id) {
+  return std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
+                     [&](const InstanceNamespace& n) { return n.namespace_id == id; });
+}
+
+Result<void> check_spec(const DeploySpec& spec) {
+  if (spec.strategy != Strategy::direct) {
+    return std::unexpected(invalid_argument("field 'strategy': '" +
+                                            std::string(to_string(spec.strategy)) +
+                                            "' is not supported yet (supported: direct)"));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(InstanceStatus status) {
+  switch (status) {
+    case InstanceStatus::connected:
+      return "connected";
+    case InstanceStatus::stale:
+      return "stale";
+    case InstanceStatus::disconnected:
+      break;
+  }
+  return "disconnected";
+}
+
+FleetService::FleetService(Store& store, CatalogService& catalog, Options options, Clock clock)
+    : store_(store), catalog_(catalog), options_(options), clock_(std::move(clock)) {}
+
+// ---- instances ----
+
+InstanceStatus FleetService::status_of(const Instance& instance) const {
+  if (!instance.connected) return InstanceStatus::disconnected;
+  if (now() - instance.last_heartbeat > options_.instance_ttl.count()) {
+    return InstanceStatus::stale;
+  }
+  return InstanceStatus::connected;
+}
+
+Result<std::vector<InstanceView>> FleetService::list_instances(
+    const std::optional<NamespaceId>& id) {
+  if (id) {
+    if (auto ns = catalog_.get_namespace(*id); !ns) return std::unexpected(ns.error());
+  }
+  auto instances = lift(store_.list_instances());
+  if (!instances) return std::unexpected(instances.error());
+  std::vector<InstanceView> views;
+  for (auto& instance : *instances) {
+    if (id && !subscribes(instance, *id)) continue;
+    const InstanceStatus status = status_of(instance);
+    views.push_back({std::move(instance), status});
+  }
+  return views;
+}
+
+Result<InstanceView> FleetService::get_instance(std::string_view node_id) {
+  auto instance = lift(store_.get_instance(node_id));
+  if (!instance) return std::unexpected(instance.error());
+  const InstanceStatus status = status_of(*instance);
+  return InstanceView{std::move(*instance), status};
+}
+
+void FleetService::expire_instances(std::chrono::seconds expiry) {
+  if (auto removed = store_.remove_instances_before(now() - expiry.count())) {
+    for (const std::string& id : *removed) spdlog::info("event=instance_expired node={}", id);
+  }
+}
+
+void FleetService::mark_all_disconnected() {
+  if (auto instances = store_.list_instances()) {
+    for (const Instance& i : *instances) (void)store_.set_connected(i.node_id, false);
+  }
+}
+
+// ---- deployments ----
+
+Result<Deployment> FleetService::plan(const DeployRequest& request) {
+  const NamespaceId& id = request.namespace_id;
+  auto ns = catalog_.get_namespace(id);
+  if (!ns) return std::unexpected(ns.error());
+  if (request.version == 0 || request.version > ns->latest_version) {
+    return std::unexpected(not_found("version " + std::to_string(request.version) + " of '" +
+                                     id.str() + "' not found (latest is " +
+                                     std::to_string(ns->latest_version) + ")"));
+  }
+  auto running = lift(store_.running_deployment_of(id));
+  if (!running) return std::unexpected(running.error());
+  if (*running) {
+    return std::unexpected(conflict("deployment " + std::to_string(**running) + " of '" + id.str() +
+                                    "' is still running; wait for it to finish"));
+  }
+  auto instances = lift(store_.list_instances());
+  if (!instances) return std::unexpected(instances.error());
+  Deployment d;
+  d.namespace_id = id;
+  d.version = request.version;
+  d.strategy = request.spec.strategy;
+  d.selector = request.spec.selector;
+  d.author = request.author.empty() ? "anonymous" : request.author;
+  d.created_at = d.updated_at = now();
+  for (const Instance& instance : *instances) {
+    if (!subscribes(instance, id) || !matches(instance.labels, d.selector)) continue;
+    d.targets.push_back({instance.node_id,
+                         instance.connected ? TargetStatus::pending : TargetStatus::disconnected,
+                         "", d.created_at});
+  }
+  d.state = d.targets.empty() ? DeploymentState::succeeded : DeploymentState::running;
+  return d;
+}
+
+Result<Deployment> FleetService::deploy_now(const DeployRequest& request) {
+  auto planned = plan(request);
+  if (!planned) return planned;
+  auto created = lift(store_.create_deployment(*planned));
+  if (!created) return created;
+  std::vector<std::string> target_ids;
+  for (const DeploymentTarget& target : created->targets) target_ids.push_back(target.node_id);
+  auto set = lift(store_.set_desired_each(target_ids, planned->namespace_id, planned->version));
+  if (!set) return std::unexpected(set.error());
+  // An instance removed since planning: its target stays pending until
+  // it re-attaches (the registry then sets its desired version).
+  for (const auto& [node_id, error] : *set) {
+    spdlog::warn("event=set_desired_skipped node={} error=\"{}\"", node_id, error.message);
+  }
+  return created;
+}
+
+void FleetService::deployed(const Deployment& deployment) {
+  spdlog::info("event=deployment_created id={} ns={} version={} targets={}", deployment.id,
+               deployment.namespace_id.str(), deployment.version, deployment.targets.size());
+  if (trigger_ != nullptr) trigger_->namespace_changed(deployment.namespace_id);
+}
+
+Result<Deployment> FleetService::create_deployment(const DeployRequest& request) {
+  if (auto ok = check_spec(request.spec); !ok) return std::unexpected(ok.error());
+  std::optional<Deployment> created;
+  // Planned inside the transaction: the namespace, its latest version, a
+  // running deployment and the instances are read in the snapshot the
+  // deployment commits on.
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    auto stored = deploy_now(request);
+    if (!stored) return std::unexpected(stored.error());
+    created = std::move(*stored);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  deployed(*created);
+  return *created;
+}
+
+Result<Published> FleetService::publish_and_deploy(const NamespaceId& id,
+                                                   const PublishRequest& publish,
+                                                   const DeploySpec& spec) {
+  if (auto ok = check_spec(spec); !ok) return std::unexpected(ok.error());
+  Published published;
+  auto version = catalog_.publish(id, publish, [&](const VersionInfo& v) -> Result<void> {
+    auto created = deploy_now(DeployRequest{id, v.number, spec, v.author});
+    if (!created) return std::unexpected(created.error());
+    published.deployment = std::move(*created);
+    return {};
+  });
+  if (!version) return std::unexpected(version.error());
+  published.version = std::move(*version);
+  deployed(*published.deployment);
+  return published;
+}
+
+Result<std::vector<Deployment>> FleetService::list_deployments(
+    const std::optional<NamespaceId>& id) {
+  return lift(store_.list_deployments(id));
+}
+
+Result<Deployment> FleetService::get_deployment(int64_t id) {
+  return lift(store_.get_deployment(id));
+}
+
+std::vector<int64_t> FleetService::fail_stalled_deployments() {
+  std::vector<int64_t> failed;
+  const UnixTime at = now();
+  auto due = [&](const Deployment& d) {
+    return at - d.updated_at >= options_.deployment_timeout.count();
+  };
+  // Read first, outside a write transaction: this runs every second, and
+  // almost always finds nothing due.
+  auto candidates = store_.running_deployments();
+  if (!candidates || std::none_of(candidates->begin(), candidates->end(), due)) return failed;
+  auto committed = store_.atomically([&]() -> StoreResult<void> {
+    auto running = store_.running_deployments();
+    if (!running) return std::unexpected(std::move(running.error()));
+    auto instances = store_.list_instances();
+    if (!instances) return std::unexpected(std::move(instances.error()));
+    std::map<std::string, const Instance*> by_id;
+    for (const Instance& i : *instances) by_id.emplace(i.node_id, &i);
+    for (const Deployment& d : *running) {
+      if (!due(d)) continue;
+      const std::string reason = stalled_reason(d, by_id);
+      if (reason.empty()) continue;
+      auto set = store_.set_deployment_state(d.id, DeploymentState::failed, reason, at);
+      if (!set) return set;
+      spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d.id,
+                   d.namespace_id.str(), d.version, reason);
+      failed.push_back(d.id);
+    }
+    return {};
+  });
+  if (!committed) {
+    spdlog::error("event=stalled_check_failed error=\"{}\"", committed.error().message);
+    failed.clear();  // rolled back
+  }
+  return failed;
+}
+
+// ---- the push seam ----
+
+Result<std::map<NamespaceId, SnapshotPtr>> FleetService::attach(const Instance& instance) {
+  if (auto ok = lift(store_.register_instance(instance, now())); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto registered = lift(store_.get_instance(instance.node_id));
+  if (!registered) return std::unexpected(registered.error());
+  std::map<NamespaceId, SnapshotPtr> desired;
+  for (const InstanceNamespace& n : registered->namespaces) {
+    uint64_t version = n.desired_version;
+    if (version == 0) {
+      // Never deployed to this instance: it runs what the namespace runs.
+      version = store_.released_version(n.namespace_id).value_or(0);
+      if (version != 0) (void)store_.set_desired(instance.node_id, n.namespace_id, version);
+    }
+    if (version == 0) continue;
+    if (auto s = snapshot(n.namespace_id, version)) desired.emplace(n.namespace_id, std::move(s));
+  }
+  return desired;
+}
+
+Result<DesiredSnapshots> FleetService::desired(const NamespaceId& id) {
+  auto versions = lift(store_.desired_versions(id));
+  if (!versions) return std::unexpected(versions.error());
+  DesiredSnapshots out;
+  std::map<uint64_t, SnapshotPtr> by_version;  // usually one version for all
+  for (const auto& [node_id, version] : *versions) {
+    auto [it, fresh] = by_version.try_emplace(version);
+    if (fresh) it->second = snapshot(id, version);
+    if (it->second) out.emplace(node_id, it->second);
+  }
+  return out;
+}
+
+SnapshotPtr FleetService::desired_of(std::string_view node_id, const NamespaceId& id) {
+  auto instance = store_.get_instance(node_id);
+  if (!instance) return nullptr;
+  for (const InstanceNamespace& n : instance->namespaces) {
+    if (n.namespace_id == id)
+      return n.desired_version == 0 ? nullptr : snapshot(id, n.desired_version);
+  }
+  return nullptr;
+}
+
+SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {
+  auto found = catalog_.snapshot(id, version);
+  if (!found) {
+    spdlog::warn("event=snapshot_missing ns={} version={} error=\"{}\"", id.str(), version,
+                 found.error().message);
+    return nullptr;
+  }
+  return *found;
+}
+
+void FleetService::heartbeats(const std::vector<std::string>& node_ids) {
+  const UnixTime at = now();
+  auto recorded = store_.atomically([&]() -> StoreResult<void> {
+    for (const std::string& node_id : node_ids) (void)store_.heartbeat(node_id, at);
+    return {};
+  });
+  if (!recorded) {
+    spdlog::warn("event=heartbeats_not_recorded count={} error=\"{}\"", node_ids.size(),
+                 recorded.error().message);
+  }
+}
+
+void FleetService::disconnected(std::string_view node_id) {
+  (void)store_.set_connected(node_id, false);
+}
+
+void FleetService::record_results(const std::vector<PushResult>& results) {
+  if (results.empty()) return;
+  std::vector<std::pair<int64_t, DeploymentState>> finished;
+  auto committed = store_.atomically([&] { return record_and_advance(results, finished); });
+  if (!committed) {
+    spdlog::error("event=record_results_failed results={} error=\"{}\"", results.size(),
+                  committed.error().message);
+    finished.clear();  // rolled back
+    // One at a time, so that whatever failed cannot take the others with it.
+    for (size_t i = 0; results.size() > 1 && i < results.size(); ++i) {
+      const PushResult& r = results[i];
+      std::vector<std::pair<int64_t, DeploymentState>> one_finished;
+      auto one = store_.atomically([&] { return record_and_advance({r}, one_finished); });
+      if (!one) {
+        spdlog::error("event=record_result_failed node={} ns={} version={} error=\"{}\"", r.node_id,
+                      r.namespace_id.str(), r.version, one.error().message);
+        continue;
+      }
+      finished.insert(finished.end(), one_finished.begin(), one_finished.end());
+    }
+  }
+  for (const auto& [id, state] : finished) {
+    spdlog::info("event=deployment_finished id={} state={}", id, to_string(state));
+  }
+}
+
+StoreResult<void> FleetService::record_and_advance(
+    const std::vector<PushResult>& results,
+    std::vector<std::pair<int64_t, DeploymentState>>& finished) {
+  const UnixTime at = now();
+  for (const PushResult& r : results) {
+    auto recorded =
+        r.ok ? store_.record_ack(r.node_id, r.namespace_id, r.version)
+             : store_.record_nack(r.node_id, r.namespace_id, NackInfo{r.version, r.reason, at});
+    // An instance expired (or unsubscribed) meanwhile has nothing to record;
+    // the failed call undid only itself.
+    if (!recorded && recorded.error().code != StoreErrorCode::not_found) return recorded;
+  }
+  auto running = store_.running_deployments();
+  if (!running) return std::unexpected(std::move(running.error()));
+  for (Deployment& d : *running) {
+    bool changed = false;
+    for (const PushResult& r : results) {
+      if (d.namespace_id != r.namespace_id || d.version != r.version) continue;
+      auto target = std::find_if(d.targets.begin(), d.targets.end(),
+                                 [&](const DeploymentTarget& t) { return t.node_id == r.node_id; });
+      if (target == d.targets.end()) continue;
+      const TargetStatus status = r.ok ? TargetStatus::acked : TargetStatus::nacked;
+      if (auto updated = store_.update_target(d.id, r.node_id, status, r.reason, at); !updated) {
+        if (updated.error().code != StoreErrorCode::not_found) return updated;
+        continue;
+      }
+      // Targets change only here, on the RPC thread: `d.targets` with the
+      // new statuses is what reloading the deployment would return, so a
+      // batch reads the running deployments once.
+      target->status = status;
+      changed = true;
+    }
+    if (!changed) continue;
+    const DeploymentState state = direct_outcome(d.targets);
+    if (state == DeploymentState::running) continue;
+    if (auto set = store_.set_deployment_state(d.id, state, "", at); !set) return set;
+    finished.emplace_back(d.id, state);
+  }
+  return {};
+}
+
+}  // namespace hotswap::control

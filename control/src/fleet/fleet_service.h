@@ -1,0 +1,136 @@
+// The fleet: the instance registry (sidecars, their labels, subscriptions,
+// desired and applied versions), deployments (planning, storing, advancing
+// on answers, ending those that can no longer finish) and the push seam
+// the RPC server uses. Builds on the catalogue for namespaces, versions and
+// their snapshots. Every rule is checked before the store is touched; each
+// operation is one store transaction. Thread-safe.
+#ifndef HOTSWAP_CONTROL_FLEET_FLEET_SERVICE_H_
+#define HOTSWAP_CONTROL_FLEET_FLEET_SERVICE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog_service.h"
+#include "domain/error.h"
+#include "domain/namespace_id.h"
+#include "domain/types.h"
+#include "fleet/push_source.h"
+#include "store/store.h"
+
+namespace hotswap::control {
+
+// Where, and how, to deploy (without the version: a publish that also
+// deploys supplies it).
+struct DeploySpec {
+  Strategy strategy = Strategy::direct;
+  std::map<std::string, std::string> selector;
+};
+
+struct DeployRequest {
+  NamespaceId namespace_id;
+  uint64_t version = 0;
+  DeploySpec spec;
+  std::string author;  // "anonymous" when empty
+};
+
+// What a publish created: the version, and its deployment when asked for.
+struct Published {
+  VersionInfo version;
+  std::optional<Deployment> deployment;
+};
+
+enum class InstanceStatus { connected, stale, disconnected };
+std::string_view to_string(InstanceStatus status);
+
+// An instance with its derived status.
+struct InstanceView {
+  Instance instance;
+  InstanceStatus status = InstanceStatus::disconnected;
+};
+
+class FleetService final : public PushSource {
+ public:
+  struct Options {
+    // Without a heartbeat this long, a connected instance is `stale`.
+    std::chrono::seconds instance_ttl{15};
+    // A running deployment whose unanswered targets are all gone
+    // (removed, unsubscribed or disconnected) and that has not moved for
+    // this long ends `failed`, naming them.
+    std::chrono::seconds deployment_timeout{300};
+  };
+
+  FleetService(Store& store, CatalogService& catalog, Options options, Clock clock);
+
+  // Not owned; may be null (no pushes). Set once before serving.
+  void set_push_trigger(PushTrigger* trigger) { trigger_ = trigger; }
+
+  // Every instance, or those subscribed to `id` (not_found if it does not
+  // exist).
+  Result<std::vector<InstanceView>> list_instances(const std::optional<NamespaceId>& id);
+  // not_found.
+  Result<InstanceView> get_instance(std::string_view node_id);
+
+  // invalid_argument (a strategy not carried out yet); not_found (the
+  // namespace or the version); conflict while another deployment of the
+  // namespace runs. Targets: the subscribed instances matching the
+  // selector; the deployment and their desired versions commit together.
+  Result<Deployment> create_deployment(const DeployRequest& request);
+  // Publishes and deploys the new version in one transaction: both commit
+  // or neither does (the errors of publish and of create_deployment).
+  Result<Published> publish_and_deploy(const NamespaceId& id, const PublishRequest& publish,
+                                       const DeploySpec& spec);
+  // Newest first; of every namespace, or of `id` (not_found if unknown).
+  Result<std::vector<Deployment>> list_deployments(const std::optional<NamespaceId>& id);
+  Result<Deployment> get_deployment(int64_t id);
+
+  // Removes instances silent for longer than `expiry`.
+  void expire_instances(std::chrono::seconds expiry);
+  // Ends `failed` each running deployment that can no longer finish
+  // (Options::deployment_timeout); returns their ids.
+  std::vector<int64_t> fail_stalled_deployments();
+  // At start-up: nothing is connected yet.
+  void mark_all_disconnected();
+
+  // PushSource.
+  Result<std::map<NamespaceId, SnapshotPtr>> attach(const Instance& instance) override;
+  Result<DesiredSnapshots> desired(const NamespaceId& id) override;
+  SnapshotPtr desired_of(std::string_view node_id, const NamespaceId& id) override;
+  SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) override;
+  void heartbeats(const std::vector<std::string>& node_ids) override;
+  void disconnected(std::string_view node_id) override;
+  void record_results(const std::vector<PushResult>& results) override;
+
+  UnixTime now() const { return clock_(); }
+
+ private:
+  // A deployment of a namespace and version that exist, with a target per
+  // subscribed instance matching the selector; conflict if one runs.
+  Result<Deployment> plan(const DeployRequest& request);
+  // Plans and stores a deployment and sets its targets' desired version;
+  // meant to run inside a transaction.
+  Result<Deployment> deploy_now(const DeployRequest& request);
+  // Logs and tells the RPC side to push, once the deployment is committed.
+  void deployed(const Deployment& deployment);
+  // Records `results` and advances the deployments they answer, appending
+  // those that finished to `finished`. Meant to run inside
+  // Store::atomically: an error leaves the transaction to be rolled back.
+  StoreResult<void> record_and_advance(const std::vector<PushResult>& results,
+                                       std::vector<std::pair<int64_t, DeploymentState>>& finished);
+  InstanceStatus status_of(const Instance& instance) const;
+
+  Store& store_;
+  CatalogService& catalog_;
+  Options options_;
+  Clock clock_;
+  PushTrigger* trigger_ = nullptr;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_FLEET_FLEET_SERVICE_H_

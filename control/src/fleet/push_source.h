@@ -1,0 +1,71 @@
+// The narrow seam between the fleet and the RPC server: what the server
+// needs to push versions to attached sidecars and to record their answers
+// (PushSource, implemented by FleetService), and how the fleet tells the
+// server that desired versions changed (PushTrigger, implemented by
+// RpcServer). Neither side sees more of the other.
+#ifndef HOTSWAP_CONTROL_FLEET_PUSH_SOURCE_H_
+#define HOTSWAP_CONTROL_FLEET_PUSH_SOURCE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/error.h"
+#include "domain/namespace_id.h"
+#include "domain/types.h"
+#include "hotswap/snapshot_data.hpp"
+
+namespace hotswap::control {
+
+using SnapshotPtr = std::shared_ptr<const SnapshotData>;
+
+// A sidecar's answer to one push: an ACK, or a NACK with its reason.
+struct PushResult {
+  std::string node_id;
+  NamespaceId namespace_id;
+  uint64_t version = 0;
+  bool ok = false;
+  std::string reason;
+};
+
+// The version each node should run, ready to push: by node id, the
+// snapshot of its desired version (which carries the version number).
+using DesiredSnapshots = std::map<std::string, SnapshotPtr>;
+
+class PushSource {
+ public:
+  virtual ~PushSource() = default;
+
+  // Registers (or re-registers) an instance, connected, and returns per
+  // subscribed namespace that has something to run the snapshot to push.
+  virtual Result<std::map<NamespaceId, SnapshotPtr>> attach(const Instance& instance) = 0;
+  // Every subscriber of `id` with a desired version, with its snapshot: all
+  // a push round needs, in one call.
+  virtual Result<DesiredSnapshots> desired(const NamespaceId& id) = 0;
+  // One node's desired snapshot of `id`; null when it has none.
+  virtual SnapshotPtr desired_of(std::string_view node_id, const NamespaceId& id) = 0;
+  // Any version's snapshot (a delta base, a held version to verify); null
+  // when the version does not exist.
+  virtual SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) = 0;
+
+  // Records that these instances were heard from now, in one commit.
+  virtual void heartbeats(const std::vector<std::string>& node_ids) = 0;
+  virtual void disconnected(std::string_view node_id) = 0;
+  // Records ACKs and NACKs and advances the deployments they answer, in
+  // one commit: when it returns, every result is durable.
+  virtual void record_results(const std::vector<PushResult>& results) = 0;
+};
+
+class PushTrigger {
+ public:
+  virtual ~PushTrigger() = default;
+  // The desired versions of `id` changed (a deployment): push. Thread-safe.
+  virtual void namespace_changed(const NamespaceId& id) = 0;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_FLEET_PUSH_SOURCE_H_

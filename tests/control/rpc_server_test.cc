@@ -1,0 +1,289 @@
+// The RPC server in process: real Cap'n Proto connections over KJ's
+// in-process pipes to fake sidecars, the fleet over a real SQLite file.
+// Attach pushes what a node should run, a deployment converges every
+// subscriber, a verified held version gets a delta, answers are recorded,
+// and max_pushes_in_flight queues the rest.
+#include "rpc/rpc_server.h"
+
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hotswap.capnp.h"
+#include "hotswap/protocol/rpc_connection.h"
+#include "services_fixture.h"
+
+namespace hotswap::control {
+namespace {
+
+// What a fake sidecar was pushed.
+struct Received {
+  std::string ns;
+  uint64_t version = 0;
+  uint64_t delta_base = 0;  // 0: a full snapshot
+};
+
+// A sidecar that records pushes and ACKs them, at once or when released.
+class FakeSidecar final : public wire::Sidecar::Server {
+ public:
+  FakeSidecar(std::vector<Received>& received,
+              std::vector<kj::Own<kj::PromiseFulfiller<void>>>& held, const bool& hold,
+              const std::string& nack)
+      : received_(received), held_(held), hold_(hold), nack_(nack) {}
+
+  kj::Promise<void> push(PushContext context) override {
+    auto snapshot = context.getParams().getSnapshot();
+    Received r{snapshot.getNamespace().cStr(), snapshot.getVersion(), 0};
+    if (snapshot.isDelta()) r.delta_base = snapshot.getDelta().getBaseVersion();
+    received_.push_back(r);
+    auto answer = [context, version = r.version, nack = nack_]() mutable {
+      auto result = context.getResults().initResult();
+      if (nack.empty()) {
+        result.initAck().setVersion(version);
+      } else {
+        auto n = result.initNack();
+        n.setVersion(version);
+        n.setReason(nack);
+      }
+    };
+    if (!hold_) {
+      answer();
+      return kj::READY_NOW;
+    }
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    held_.push_back(kj::mv(paf.fulfiller));
+    return paf.promise.then(kj::mv(answer));
+  }
+
+  kj::Promise<void> activate(ActivateContext) override {
+    return KJ_EXCEPTION(UNIMPLEMENTED, "not used by direct deployments");
+  }
+
+ private:
+  std::vector<Received>& received_;
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>>& held_;
+  const bool& hold_;
+  const std::string& nack_;
+};
+
+// One fake sidecar's end of a connection to the server.
+struct Node {
+  std::string id;
+  std::vector<Received> received;
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>> held;
+  bool hold = false;
+  std::string nack;
+  kj::Own<protocol::RpcConnection> connection;
+  kj::Maybe<wire::Session::Client> session;
+};
+
+// The server pushes when the fleet says so; here, on this same thread.
+class DirectTrigger final : public PushTrigger {
+ public:
+  explicit DirectTrigger(RpcServer& server) : server_(server) {}
+  void namespace_changed(const NamespaceId& id) override { server_.converge(id); }
+
+ private:
+  RpcServer& server_;
+};
+
+class RpcServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_.create_namespace(web_);
+    Start(RpcServer::Options{});
+  }
+
+  void Start(RpcServer::Options options) {
+    server_ = std::make_unique<RpcServer>(s_.fleet, io_->provider->getTimer(), options);
+    trigger_ = std::make_unique<DirectTrigger>(*server_);
+    s_.fleet.set_push_trigger(trigger_.get());
+  }
+
+  void TearDown() override {
+    s_.fleet.set_push_trigger(nullptr);
+    nodes_.clear();
+    Run([] { return false; }, 5);  // let the server see the connections go
+    trigger_.reset();
+    server_.reset();
+  }
+
+  // Turns the event loop until `done` holds (at most `max_ms` of waiting).
+  bool Run(const std::function<bool()>& done, int max_ms = 5000) {
+    for (int i = 0; i < max_ms; ++i) {
+      io_->waitScope.poll();
+      if (done()) return true;
+      io_->provider->getTimer().afterDelay(1 * kj::MILLISECONDS).wait(io_->waitScope);
+    }
+    return done();
+  }
+
+  // Connects a fake sidecar subscribed to `namespaces`, holding `held`.
+  Node& Attach(const std::string& id, const std::vector<NamespaceId>& namespaces,
+               std::vector<std::pair<NamespaceId, SnapshotPtr>> held = {}) {
+    auto node = std::make_unique<Node>();
+    node->id = id;
+    auto pipe = io_->provider->newTwoWayPipe();
+    server_->accept(kj::mv(pipe.ends[0]));
+    node->connection = kj::heap<protocol::RpcConnection>(
+        kj::mv(pipe.ends[1]), capnp::rpc::twoparty::Side::CLIENT, nullptr);
+    auto request = node->connection->peer_bootstrap().castAs<wire::Control>().attachRequest();
+    auto info = request.initNode();
+    info.setNodeId(id);
+    info.setHost(id + ".local");
+    auto subs = info.initNamespaces(namespaces.size());
+    for (size_t i = 0; i < namespaces.size(); ++i) subs.set(i, namespaces[i].str());
+    auto held_list = info.initHeld(held.size());
+    for (size_t i = 0; i < held.size(); ++i) {
+      held_list[i].setNamespace(held[i].first.str());
+      held_list[i].setVersion(held[i].second->version());
+      const ContentHash& hash = held[i].second->content_hash();
+      held_list[i].setContentHash(kj::arrayPtr(hash.data(), hash.size()));
+    }
+    request.setSidecar(kj::heap<FakeSidecar>(node->received, node->held, node->hold, node->nack));
+    auto response = request.send().wait(io_->waitScope);
+    node->session = response.getSession();
+    nodes_.push_back(std::move(node));
+    return *nodes_.back();
+  }
+
+  DeploymentState StateOf(int64_t id) { return ok(s_.fleet.get_deployment(id)).state; }
+
+  // Behind a pointer: KJ's destructors may throw, a test's may not.
+  std::unique_ptr<kj::AsyncIoContext> io_ =
+      std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
+  Services s_;
+  const NamespaceId web_ = Ns("acme/web");
+  std::unique_ptr<RpcServer> server_;
+  std::unique_ptr<DirectTrigger> trigger_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(RpcServerTest, ADeploymentIsPushedToEverySubscriberAndItsAnswersRecorded) {
+  s_.create_namespace(Ns("acme/other"));
+  Node& a = Attach("n-a", {web_});
+  Node& b = Attach("n-b", {web_});
+  Node& other = Attach("n-o", {Ns("acme/other")});
+  b.nack = "bad value for 'a'";
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  const Deployment d = ok(s_.deploy(web_, v));
+
+  ASSERT_TRUE(Run([&] { return StateOf(d.id) != DeploymentState::running; }));
+  ASSERT_EQ(a.received.size(), 1u);
+  EXPECT_EQ(a.received[0].ns, "acme/web");
+  EXPECT_EQ(a.received[0].version, v);
+  EXPECT_EQ(a.received[0].delta_base, 0u);
+  EXPECT_EQ(b.received.size(), 1u);
+  EXPECT_TRUE(other.received.empty());
+  EXPECT_EQ(StateOf(d.id), DeploymentState::failed);  // n-b NACKed
+  const auto a_state = ok(s_.fleet.get_instance("n-a")).instance.namespaces.at(0);
+  EXPECT_EQ(a_state.applied_version, v);
+  const auto b_state = ok(s_.fleet.get_instance("n-b")).instance.namespaces.at(0);
+  EXPECT_EQ(b_state.applied_version, 0u);
+  ASSERT_TRUE(b_state.last_nack.has_value());
+  EXPECT_EQ(b_state.last_nack->reason, "bad value for 'a'");
+}
+
+TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGetsADelta) {
+  Node& first = Attach("n-1", {web_});
+  const uint64_t v1 = s_.publish(web_, {{"a", 1}, {"b", 2}});
+  const int64_t d1 = ok(s_.deploy(web_, v1)).id;
+  ASSERT_TRUE(Run([&] { return StateOf(d1) == DeploymentState::succeeded; }));
+  const uint64_t v2 = s_.publish(web_, {{"a", 1}, {"b", 3}});
+  const int64_t d2 = ok(s_.deploy(web_, v2)).id;
+  ASSERT_TRUE(Run([&] { return StateOf(d2) == DeploymentState::succeeded; }));
+  ASSERT_EQ(first.received.size(), 2u);
+  EXPECT_EQ(first.received[1].delta_base, v1);  // it ACKed v1
+
+  // A new node holding v1 (with v1's hash) gets v2 as a delta on attach; a
+  // node claiming v1 with another hash gets the whole of v2.
+  const SnapshotPtr real_v1 = ok(s_.catalog.snapshot(web_, v1));
+  Node& resumed = Attach("n-2", {web_}, {{web_, real_v1}});
+  SnapshotBuilder forged_builder;
+  forged_builder.set("a", int64_t{9});
+  auto forged = std::make_shared<const SnapshotData>(
+      std::move(forged_builder).build(v1, ContentHash{}).value());
+  Node& liar = Attach("n-3", {web_}, {{web_, forged}});
+  ASSERT_TRUE(Run([&] { return resumed.received.size() == 1 && liar.received.size() == 1; }));
+  EXPECT_EQ(resumed.received[0].version, v2);
+  EXPECT_EQ(resumed.received[0].delta_base, v1);
+  EXPECT_EQ(liar.received[0].version, v2);
+  EXPECT_EQ(liar.received[0].delta_base, 0u);
+}
+
+TEST_F(RpcServerTest, PushesBeyondTheLimitWaitForAFreeSlot) {
+  Start({.heartbeat_interval = std::chrono::milliseconds(5000), .max_pushes_in_flight = 1});
+  Node& a = Attach("n-a", {web_});
+  Node& b = Attach("n-b", {web_});
+  Node& c = Attach("n-c", {web_});
+  for (Node* n : {&a, &b, &c}) n->hold = true;
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  const int64_t d = ok(s_.deploy(web_, v)).id;
+
+  auto sent = [&] { return a.received.size() + b.received.size() + c.received.size(); };
+  auto waiting = [&] { return a.held.size() + b.held.size() + c.held.size(); };
+  ASSERT_TRUE(Run([&] { return waiting() == 1; }));
+  EXPECT_EQ(sent(), 1u);
+  EXPECT_EQ(server_->pushes_in_flight(), 1u);
+  EXPECT_EQ(server_->queued_pushes(), 2u);
+  // Each answer frees the slot for the next push, one at a time.
+  for (size_t answered = 1; answered <= 3; ++answered) {
+    Node* holder = !a.held.empty() ? &a : !b.held.empty() ? &b : &c;
+    holder->held.back()->fulfill();
+    holder->held.clear();
+    holder->hold = false;
+    ASSERT_TRUE(Run([&] { return sent() == std::min<size_t>(answered + 1, 3); }));
+    EXPECT_LE(server_->pushes_in_flight(), 1u);
+  }
+  ASSERT_TRUE(Run([&] { return StateOf(d) == DeploymentState::succeeded; }));
+  EXPECT_EQ(server_->queued_pushes(), 0u);
+}
+
+TEST_F(RpcServerTest, ANodeThatGoesAwayIsDisconnectedAndItsQueuedPushDropped) {
+  Start({.heartbeat_interval = std::chrono::milliseconds(5000), .max_pushes_in_flight = 1});
+  Node& a = Attach("n-a", {web_});
+  Attach("n-b", {web_});
+  a.hold = true;
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  ok(s_.deploy(web_, v));
+  ASSERT_TRUE(Run([&] {
+    return a.held.size() == 1 || nodes_[1]->held.size() == 1 || !nodes_[1]->received.empty();
+  }));
+  // n-b goes away while its push waits (or after): it is disconnected.
+  nodes_[1].reset();
+  ASSERT_TRUE(
+      Run([&] { return ok(s_.fleet.get_instance("n-b")).status == InstanceStatus::disconnected; }));
+  if (!a.held.empty()) a.held.back()->fulfill();
+  ASSERT_TRUE(
+      Run([&] { return server_->queued_pushes() == 0 && server_->pushes_in_flight() == 0; }));
+}
+
+TEST_F(RpcServerTest, AnAttachNamingAMalformedNamespaceIsRefused) {
+  auto pipe = io_->provider->newTwoWayPipe();
+  server_->accept(kj::mv(pipe.ends[0]));
+  protocol::RpcConnection connection(kj::mv(pipe.ends[1]), capnp::rpc::twoparty::Side::CLIENT,
+                                     nullptr);
+  auto request = connection.peer_bootstrap().castAs<wire::Control>().attachRequest();
+  request.initNode().setNodeId("n-x");
+  request.getNode().initNamespaces(1).set(0, "acme");
+  std::vector<Received> received;
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>> held;
+  const bool hold = false;
+  const std::string nack;
+  request.setSidecar(kj::heap<FakeSidecar>(received, held, hold, nack));
+  auto refused =
+      request.send().then([](auto) { return std::string(); },
+                          [](kj::Exception&& e) { return std::string(e.getDescription().cStr()); });
+  const std::string error = refused.wait(io_->waitScope);
+  EXPECT_NE(error.find("invalid_argument: namespace 'acme' is not of the form tenant/name"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(s_.fleet.get_instance("n-x").has_value());
+}
+
+}  // namespace
+}  // namespace hotswap::control

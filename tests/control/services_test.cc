@@ -1,0 +1,220 @@
+// The catalogue and the fleet in process, over a real SQLite file:
+// validation before the store is touched, publish and deploy as one
+// transaction, snapshots from the stored hash, deployment planning, one
+// running deployment per namespace, and deployments that can no longer
+// finish.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "hotswap/protocol/content_hash.h"
+#include "services_fixture.h"
+
+namespace hotswap::control {
+namespace {
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { s_.create_namespace(web_); }
+
+  Services s_;
+  const NamespaceId web_ = Ns("acme/web");
+};
+
+TEST(NamespaceIdTest, ParsedOnceWithItsPartsAndErrors) {
+  auto id = NamespaceId::parse("acme/checkout-prod");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->tenant(), "acme");
+  EXPECT_EQ(id->name(), "checkout-prod");
+  EXPECT_EQ(id->str(), "acme/checkout-prod");
+  EXPECT_EQ(*id, NamespaceId::of("acme", "checkout-prod").value());
+  for (const char* bad : {"acme", "acme/web/x", "/web", "acme/", "ACME/web", "acme/w_b", ""}) {
+    auto parsed = NamespaceId::parse(bad);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::invalid_argument) << bad;
+  }
+  EXPECT_NE(NamespaceId::parse("acme/web/x").error().message.find("tenant/name"),
+            std::string::npos);
+  EXPECT_NE(NamespaceId::of("ACME", "web").error().message.find("tenant name 'ACME'"),
+            std::string::npos);
+  EXPECT_EQ(NamespaceId::trusted("acme/web"), NamespaceId::trusted("acme", "web"));
+  EXPECT_LT(Ns("a/b"), Ns("a/c"));
+  EXPECT_LT(Ns("a-b/a"), Ns("a/b"));  // ordered as the strings are
+}
+
+TEST_F(ServicesTest, APublishWithABadEntryListsEveryProblemAndStoresNothing) {
+  PublishRequest request;
+  request.entries = nlohmann::json{{"ok", {{"type", "int64"}, {"value", 1}}},
+                                   {"bad key!", {{"type", "int64"}, {"value", 1}}},
+                                   {"n", {{"type", "int64"}, {"value", "x"}}},
+                                   {"t", {{"type", "float"}, {"value", 1}}}};
+  auto published = s_.catalog.publish(web_, request);
+  ASSERT_FALSE(published.has_value());
+  EXPECT_EQ(published.error().code, ErrorCode::invalid_argument);
+  ASSERT_EQ(published.error().problems.size(), 3u);
+  EXPECT_EQ(published.error().problems[0].key, "bad key!");
+  EXPECT_EQ(published.error().problems[1].key, "n");
+  EXPECT_EQ(published.error().problems[2].message,
+            "field 'type': 'float' is not one of string, int64, double, bool, json, duration");
+  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, 0u);
+  EXPECT_TRUE(ok(s_.catalog.get_draft(web_)).empty());
+}
+
+TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
+  PublishRequest request;
+  request.entries = nlohmann::json{{"d", {{"type", "double"}, {"value", 1.5}}},
+                                   {"b", {{"type", "bool"}, {"value", true}}},
+                                   {"t", {{"type", "duration"}, {"value", "250ms"}}},
+                                   {"j", {{"type", "json"}, {"value", {{"a", 1}}}}}};
+  const uint64_t v = ok(s_.catalog.publish(web_, request)).number;
+  const Version version = ok(s_.catalog.get_version(web_, v));
+  EXPECT_EQ(version.entries.at("d"), (TypedValue{ValueType::float64, "1.5"}));
+  EXPECT_EQ(version.entries.at("b"), (TypedValue{ValueType::boolean, "true"}));
+  EXPECT_EQ(version.entries.at("t"), (TypedValue{ValueType::duration, "250000000"}));
+  EXPECT_EQ(version.entries.at("j"), (TypedValue{ValueType::json, R"({"a":1})"}));
+  EXPECT_EQ(RawQuery(s_.path(), "SELECT type FROM draft_entries WHERE key = 'd'"), "double");
+}
+
+TEST_F(ServicesTest, ASnapshotReadBackUsesTheStoredHashNotARecomputedOne) {
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  const ContentHash published = ok(s_.catalog.snapshot(web_, v))->content_hash();
+  // Another control (no recent snapshots) whose stored hash was changed: it
+  // serves what the store says, so it computed nothing.
+  const std::string other(64, 'b');
+  RawQuery(s_.path(), "UPDATE versions SET content_hash = '" + other + "'");
+  CatalogService fresh(s_.store(), [] { return UnixTime{1}; });
+  auto snapshot = ok(fresh.snapshot(web_, v));
+  EXPECT_EQ(protocol::to_hex(snapshot->content_hash()), other);
+  EXPECT_NE(snapshot->content_hash(), published);
+  EXPECT_EQ(snapshot->version(), v);
+  ASSERT_EQ(snapshot->entries().size(), 1u);
+  EXPECT_EQ(snapshot->entries()[0].first, "a");
+
+  auto missing = fresh.snapshot(web_, v + 1);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
+TEST_F(ServicesTest, ADeploymentTargetsSubscribedInstancesMatchingTheSelector) {
+  s_.create_namespace(Ns("acme/other"));
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  s_.attach("eu-1", {web_}, {{"region", "eu"}});
+  s_.attach("eu-2", {Ns("acme/other")}, {{"region", "eu"}});  // not subscribed
+  s_.attach("us-1", {web_}, {{"region", "us"}});              // not selected
+  s_.attach("eu-3", {web_}, {{"region", "eu"}});
+  s_.fleet.disconnected("eu-3");
+  const Deployment d = ok(s_.deploy(web_, v, {{"region", "eu"}}));
+  EXPECT_EQ(d.state, DeploymentState::running);
+  ASSERT_EQ(d.targets.size(), 2u);
+  EXPECT_EQ(d.targets[0].node_id, "eu-1");
+  EXPECT_EQ(d.targets[0].status, TargetStatus::pending);
+  EXPECT_EQ(d.targets[1].node_id, "eu-3");
+  EXPECT_EQ(d.targets[1].status, TargetStatus::disconnected);
+  auto desired = ok(s_.fleet.desired(web_));
+  ASSERT_EQ(desired.size(), 2u);
+  EXPECT_EQ(desired.at("eu-1")->version(), v);
+  EXPECT_EQ(desired.at("eu-3")->version(), v);
+  EXPECT_EQ(s_.fleet.desired_of("us-1", web_), nullptr);
+}
+
+TEST_F(ServicesTest, ASecondDeploymentOfANamespaceWithOneRunningIsAConflict) {
+  const uint64_t v1 = s_.publish(web_, {{"a", 1}});
+  const uint64_t v2 = s_.publish(web_, {{"a", 2}});
+  s_.attach("n-1", {web_});
+  const Deployment first = ok(s_.deploy(web_, v1));
+  ASSERT_EQ(first.state, DeploymentState::running);
+
+  auto second = s_.deploy(web_, v2);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code, ErrorCode::conflict);
+  EXPECT_NE(second.error().message.find("deployment " + std::to_string(first.id)),
+            std::string::npos);
+  // Publishing with a deploy is refused whole: no version 3 either.
+  PublishRequest publish;
+  publish.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 3}}}};
+  auto both = s_.fleet.publish_and_deploy(web_, publish, DeploySpec{});
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().code, ErrorCode::conflict);
+  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, v2);
+  EXPECT_EQ(ok(s_.fleet.list_deployments(web_)).size(), 1u);
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v1);
+
+  // Once it finished, the next one goes.
+  s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}});
+  EXPECT_EQ(ok(s_.fleet.get_deployment(first.id)).state, DeploymentState::succeeded);
+  EXPECT_EQ(ok(s_.deploy(web_, v2)).version, v2);
+}
+
+TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
+  s_.attach("n-1", {web_});
+  PublishRequest publish;
+  publish.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 1}}}};
+  publish.author = "carol";
+  const Published p = ok(s_.fleet.publish_and_deploy(web_, publish, DeploySpec{}));
+  ASSERT_TRUE(p.deployment.has_value());
+  EXPECT_EQ(p.deployment->version, p.version.number);
+  EXPECT_EQ(p.deployment->author, "carol");
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), p.version.number);
+
+  auto canary = s_.fleet.publish_and_deploy(web_, publish, DeploySpec{Strategy::canary, {}});
+  ASSERT_FALSE(canary.has_value());
+  EXPECT_EQ(canary.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(canary.error().message,
+            "field 'strategy': 'canary' is not supported yet (supported: direct)");
+  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
+}
+
+TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout) {
+  Services s(
+      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  s.create_namespace(web_);
+  const uint64_t v = s.publish(web_, {{"a", 1}});
+  for (const char* node : {"n-1", "n-2", "n-3"}) s.attach(node, {web_});
+  const Deployment d = ok(s.deploy(web_, v));
+  s.fleet.record_results({PushResult{"n-1", web_, v, true, ""}});
+  s.fleet.disconnected("n-2");
+  s.now += 61;
+  // n-3 is connected and may still answer: nothing fails.
+  EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());
+  s.now += 3600;
+  s.fleet.expire_instances(std::chrono::seconds(1800));  // removes n-1, n-2 and n-3
+  s.attach("n-2", {Ns("acme/other")});                   // back, without the namespace
+  EXPECT_EQ(s.fleet.fail_stalled_deployments(), std::vector<int64_t>{d.id});
+  const Deployment failed = ok(s.fleet.get_deployment(d.id));
+  EXPECT_EQ(failed.state, DeploymentState::failed);
+  EXPECT_EQ(failed.reason, "2 targets can no longer answer: n-2 (unsubscribed), n-3 (removed)");
+  EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());  // failed once
+}
+
+TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
+  Services s(
+      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  s.create_namespace(web_);
+  const uint64_t v = s.publish(web_, {{"a", 1}});
+  s.attach("n-1", {web_});
+  s.attach("n-2", {web_});
+  const Deployment d = ok(s.deploy(web_, v));
+  s.fleet.disconnected("n-2");
+  s.now += 50;
+  s.fleet.record_results({PushResult{"n-1", web_, v, true, ""}});  // progress at +50
+  s.now += 30;  // 80 s after creation, 30 s after the last change
+  EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());
+  s.now += 30;
+  EXPECT_EQ(s.fleet.fail_stalled_deployments(), std::vector<int64_t>{d.id});
+  EXPECT_EQ(ok(s.fleet.get_deployment(d.id)).reason,
+            "1 target can no longer answer: n-2 (disconnected)");
+}
+
+TEST_F(ServicesTest, InstancesOfAnUnknownNamespaceAreNotFound) {
+  auto listed = s_.fleet.list_instances(Ns("acme/nope"));
+  ASSERT_FALSE(listed.has_value());
+  EXPECT_EQ(listed.error().code, ErrorCode::not_found);
+  s_.attach("n-1", {web_});
+  s_.now += 16;
+  auto views = ok(s_.fleet.list_instances(web_));
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].status, InstanceStatus::stale);
+}
+
+}  // namespace
+}  // namespace hotswap::control
