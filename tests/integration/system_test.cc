@@ -327,6 +327,38 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
   EXPECT_EQ(instance("node-web")["namespaces"].size(), 1u);
 }
 
+// One running deployment per namespace: a second is refused whole (no
+// version, no deployment) until the first ends; the first, its only target
+// gone, ends failed with the reason after --deployment-timeout.
+TEST_F(System, ASecondDeploymentWaitsForTheRunningOneWhichFailsWhenItsTargetsAreGone) {
+  control_ = std::make_unique<ControlProcess>(
+      ControlProcess::start(data_.path() + "/control-timeout", {"--deployment-timeout", "1"}));
+  rest_ = std::make_unique<Rest>(control_->http_port());
+  rest_->create_namespace(tenant_, "web");
+  sidecar("node-a");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  ASSERT_NE(release("node-a", {{"limit", int_entry(1)}}), 0u);
+  sidecars_.clear();  // node-a goes away
+  ASSERT_TRUE(eventually([&] { return instance("node-a")["status"] == "disconnected"; }));
+
+  const uint64_t v2 = rest_->publish(ns_, {{"limit", int_entry(2)}});
+  const int64_t running = rest_->deploy(ns_, v2);
+  const auto refused = rest_->post("/api/v1/deployments", {{"namespace", ns_}, {"version", v2}});
+  EXPECT_EQ(refused.status, 409) << refused.raw;
+  EXPECT_EQ(refused.body["error"]["code"], "conflict");
+  const auto publish_deploy =
+      rest_->post("/api/v1/namespaces/" + ns_ + "/versions",
+                  {{"entries", {{"limit", int_entry(3)}}}, {"deploy", json::object()}});
+  EXPECT_EQ(publish_deploy.status, 409) << publish_deploy.raw;
+  EXPECT_EQ(rest_->get("/api/v1/namespaces/" + ns_).body["latest_version"], v2);
+
+  const std::string path = "/api/v1/deployments/" + std::to_string(running);
+  ASSERT_TRUE(eventually([&] { return rest_->get(path).body["state"] == "failed"; }));
+  EXPECT_EQ(rest_->get(path).body["reason"],
+            "1 target can no longer answer: node-a (disconnected)");
+  EXPECT_GT(rest_->deploy(ns_, v2), running);  // the namespace is free again
+}
+
 TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
   Process& node = sidecar("node-a");
   ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
