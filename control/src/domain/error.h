@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/spelling.h"
+
 namespace hotswap::control {
 
 enum class ErrorCode {
@@ -22,9 +24,19 @@ enum class ErrorCode {
   internal,                // a bug or a storage failure; nothing was half-applied
 };
 
-// The stable name clients branch on ("not_found", ...), the same for
-// every transport.
-std::string_view to_string(ErrorCode code);
+// The stable names clients branch on ("not_found", ...), the same for
+// every transport: to_string(ErrorCode) (spelling.h).
+template <>
+struct Spellings<ErrorCode> {
+  static constexpr std::pair<ErrorCode, std::string_view> all[] = {
+      {ErrorCode::invalid_argument, "invalid_argument"},
+      {ErrorCode::not_found, "not_found"},
+      {ErrorCode::already_exists, "already_exists"},
+      {ErrorCode::conflict, "conflict"},
+      {ErrorCode::unsupported_media_type, "unsupported_media_type"},
+      {ErrorCode::payload_too_large, "payload_too_large"},
+      {ErrorCode::internal, "internal"}};
+};
 
 // One problem of a document rejected whole: the key (or field) and what
 // is wrong with it.

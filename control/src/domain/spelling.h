@@ -1,5 +1,5 @@
 // The closed sets of control's model (strategies, deployment states,
-// target statuses) and the one place each value is spelled as the API,
+// target and instance statuses) and the one place each value is spelled as the API,
 // the store and the logs spell it.
 #ifndef HOTSWAP_CONTROL_DOMAIN_SPELLING_H_
 #define HOTSWAP_CONTROL_DOMAIN_SPELLING_H_
@@ -20,6 +20,10 @@ enum class DeploymentState { running, succeeded, failed };
 
 // Where one target of a deployment stands.
 enum class TargetStatus { pending, acked, nacked, disconnected };
+
+// An instance as its heartbeats tell: connected, connected but silent for
+// longer than the TTL (stale), or disconnected.
+enum class InstanceStatus { connected, stale, disconnected };
 
 // Each enum's values with their spellings; `Spellings<E>::all` lists every
 // value once.
@@ -50,6 +54,14 @@ struct Spellings<TargetStatus> {
       {TargetStatus::acked, "acked"},
       {TargetStatus::nacked, "nacked"},
       {TargetStatus::disconnected, "disconnected"}};
+};
+
+template <>
+struct Spellings<InstanceStatus> {
+  static constexpr std::pair<InstanceStatus, std::string_view> all[] = {
+      {InstanceStatus::connected, "connected"},
+      {InstanceStatus::stale, "stale"},
+      {InstanceStatus::disconnected, "disconnected"}};
 };
 
 template <class E>

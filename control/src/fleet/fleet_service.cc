@@ -34,18 +34,6 @@ Result<void> check_spec(const DeploySpec& spec) {
 
 }  // namespace
 
-std::string_view to_string(InstanceStatus status) {
-  switch (status) {
-    case InstanceStatus::connected:
-      return "connected";
-    case InstanceStatus::stale:
-      return "stale";
-    case InstanceStatus::disconnected:
-      break;
-  }
-  return "disconnected";
-}
-
 FleetService::FleetService(Store& store, CatalogService& catalog, Options options, Clock clock)
     : store_(store), catalog_(catalog), options_(options), clock_(std::move(clock)) {}
 

@@ -45,9 +45,6 @@ struct Published {
   std::optional<Deployment> deployment;
 };
 
-enum class InstanceStatus { connected, stale, disconnected };
-std::string_view to_string(InstanceStatus status);
-
 // An instance with its derived status.
 struct InstanceView {
   Instance instance;
