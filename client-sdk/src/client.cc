@@ -3,12 +3,11 @@
 #include <cstring>
 
 #include "client_core.h"
+#include "hotswap/str_cat.h"
 #include "layout.h"
-#include "str_cat.h"
 #include "watcher.h"
 
 namespace hotswap {
-using detail::str_cat;
 
 namespace detail {
 namespace {

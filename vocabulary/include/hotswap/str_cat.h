@@ -1,7 +1,9 @@
-// String building for error messages and segment names (g++ 12 has no
-// <format>, and the SDK keeps its dependencies to Boost.Interprocess).
-#ifndef HOTSWAP_CLIENT_SDK_SRC_STR_CAT_H_
-#define HOTSWAP_CLIENT_SDK_SRC_STR_CAT_H_
+// String building for hotswap's own messages and names: a helper for the
+// SDK's and the services' code, not part of the SDK's API (no
+// compatibility promise). g++ 12 has no <format>, and the SDK keeps its
+// dependencies to Boost.Interprocess.
+#ifndef HOTSWAP_STR_CAT_H_
+#define HOTSWAP_STR_CAT_H_
 
 #include <charconv>
 #include <concepts>
@@ -9,11 +11,15 @@
 #include <string>
 #include <string_view>
 
-namespace hotswap::detail {
+namespace hotswap {
 
+// Appended by str_cat as exactly 16 lower-case hex digits, leading zeros
+// kept (segment names rely on the fixed width).
 struct Hex16 {
   uint64_t value;
 };
+
+namespace str_cat_internal {
 
 inline void append(std::string& out, std::string_view s) {
   out.append(s);
@@ -29,7 +35,7 @@ inline void append(std::string& out, char c) {
 }
 template <std::integral T>
 requires(!std::same_as<T, char> && !std::same_as<T, bool>) void append(std::string& out, T v) {
-  char buf[24];
+  char buf[24];  // the longest 64-bit integer, signed, is 20 characters
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, end);
 }
@@ -38,14 +44,17 @@ inline void append(std::string& out, Hex16 h) {
   for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kDigits[(h.value >> shift) & 0xf]);
 }
 
-// Concatenates strings, characters and integers.
+}  // namespace str_cat_internal
+
+// Concatenates strings, characters, integers (in decimal) and Hex16s. A
+// bool is refused at compile time rather than printed as 0 or 1.
 template <class... Parts>
 std::string str_cat(const Parts&... parts) {
   std::string out;
-  (append(out, parts), ...);
+  (str_cat_internal::append(out, parts), ...);
   return out;
 }
 
-}  // namespace hotswap::detail
+}  // namespace hotswap
 
-#endif  // HOTSWAP_CLIENT_SDK_SRC_STR_CAT_H_
+#endif  // HOTSWAP_STR_CAT_H_
