@@ -1,5 +1,5 @@
-// String building for hotswap's own messages and names: a helper for the
-// SDK's and the services' code, not part of the SDK's API (no
+// String building for hotswap's own messages and names: a helper shared by
+// the SDK, the CLI and the services, not part of the SDK's API (no
 // compatibility promise). g++ 12 has no <format>, and the SDK keeps its
 // dependencies to Boost.Interprocess.
 #ifndef HOTSWAP_STR_CAT_H_
@@ -53,6 +53,12 @@ std::string str_cat(const Parts&... parts) {
   std::string out;
   (str_cat_internal::append(out, parts), ...);
   return out;
+}
+
+// `s` in double quotes, for naming user input in messages. Nothing inside
+// is escaped.
+inline std::string in_quotes(std::string_view s) {
+  return str_cat('"', s, '"');
 }
 
 }  // namespace hotswap
