@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -279,6 +280,68 @@ TEST(OnChange, CallsBackAndStopsAfterReset) {
   // ... while the reset one was not called again.
   std::lock_guard lock(mu);
   EXPECT_EQ(seen.size(), count);
+}
+
+TEST(OnChange, ThreadsSubscribingAtOnceShareOneWatcher) {
+  auto pub = make_publisher();
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  constexpr int kThreads = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<uint64_t>> seen(kThreads);
+  std::vector<Subscription> subs(kThreads);
+  // Every thread subscribes at the same moment: the first call starts the
+  // client's watcher, and the others must neither start a second one nor
+  // race on it.
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      subs[t] = client.on_change([&, t](uint64_t v) {
+        std::lock_guard lock(mu);
+        seen[t].push_back(v);
+        cv.notify_all();
+      });
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  threads.clear();
+
+  pub.set("x", int64_t{2});
+  ASSERT_TRUE(pub.publish());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] {
+      return std::all_of(seen.begin(), seen.end(), [](const auto& s) { return !s.empty(); });
+    }));
+  }
+  // Cancelled at once too; then a publish that none of them may see.
+  go = false;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      subs[t].reset();
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  pub.set("x", int64_t{3});
+  ASSERT_TRUE(pub.publish());
+  // A later subscription seeing version 4 means the watcher is past 3.
+  std::atomic<uint64_t> later{0};
+  auto probe = client.on_change([&](uint64_t v) { later = v; });
+  pub.set("x", int64_t{4});
+  ASSERT_TRUE(pub.publish());
+  for (int i = 0; i < 10000 && later.load() != 4; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(later.load(), 4u);
+  std::lock_guard lock(mu);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(seen[t], std::vector<uint64_t>{2}) << "callback of thread " << t;
+  }
 }
 
 TEST(Writer, KeepsPreviousVersionResidentAndFlipsBack) {
