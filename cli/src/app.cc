@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "hotswap/version.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
@@ -265,7 +266,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
                "hotswapctl");
   app.footer(help_footer());
   app.fallthrough();  // global options may follow the subcommand too
-  app.set_version_flag("--version", "hotswapctl 0.1.0");
+  app.set_version_flag("--version", "hotswapctl " HOTSWAP_VERSION);
 
   GlobalArgs global;
   CommandArgs args;

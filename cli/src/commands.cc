@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hotswap/str_cat.h"
 #include "render.h"
-#include "str_cat.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {

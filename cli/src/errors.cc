@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 
 namespace hotswap::cli {
 namespace {

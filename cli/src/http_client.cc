@@ -5,6 +5,8 @@
 #include <mutex>
 #include <utility>
 
+#include "hotswap/version.h"
+
 namespace hotswap::cli {
 namespace {
 
@@ -99,7 +101,7 @@ std::expected<Response, TransportError> HttpClient::request(
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "hotswapctl/0.1.0");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "hotswapctl/" HOTSWAP_VERSION);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);

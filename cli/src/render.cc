@@ -4,7 +4,7 @@
 #include <map>
 #include <vector>
 
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 #include "table.h"
 
 namespace hotswap::cli {

@@ -8,7 +8,7 @@
 #include <limits>
 #include <optional>
 
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 
 namespace hotswap::cli {
 namespace {

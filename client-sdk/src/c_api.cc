@@ -7,6 +7,31 @@
 #include "hotswap/client.h"
 #include "hotswap/client.hpp"
 
+// The vocabulary does not include this C header, so its enums spell the
+// numbers out; a status and an ErrorCode convert with a cast, and the type
+// byte in shared memory is both.
+#define HOTSWAP_SAME_NUMBER(cpp, c) static_assert(static_cast<int>(cpp) == static_cast<int>(c))
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::int64, HOTSWAP_TYPE_INT64);
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::float64, HOTSWAP_TYPE_DOUBLE);
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::boolean, HOTSWAP_TYPE_BOOL);
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::string, HOTSWAP_TYPE_STRING);
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::json, HOTSWAP_TYPE_JSON);
+HOTSWAP_SAME_NUMBER(hotswap::ValueType::duration, HOTSWAP_TYPE_DURATION);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::not_found, HOTSWAP_ERR_NOT_FOUND);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::type_mismatch, HOTSWAP_ERR_TYPE_MISMATCH);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::no_segment, HOTSWAP_ERR_NO_SEGMENT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::no_snapshot, HOTSWAP_ERR_NO_SNAPSHOT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::incompatible_layout, HOTSWAP_ERR_INCOMPATIBLE_LAYOUT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::corrupt, HOTSWAP_ERR_CORRUPT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::permission_denied, HOTSWAP_ERR_PERMISSION_DENIED);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::timeout, HOTSWAP_ERR_TIMEOUT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::invalid_argument, HOTSWAP_ERR_INVALID_ARGUMENT);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::io, HOTSWAP_ERR_IO);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::buffer_too_small, HOTSWAP_ERR_BUFFER_TOO_SMALL);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::busy, HOTSWAP_ERR_BUSY);
+HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::not_resident, HOTSWAP_ERR_NOT_RESIDENT);
+#undef HOTSWAP_SAME_NUMBER
+
 struct hotswap_client {
   hotswap::Client client;
 };

@@ -3,12 +3,11 @@
 #include <cstring>
 
 #include "client_core.h"
+#include "hotswap/str_cat.h"
 #include "layout.h"
-#include "str_cat.h"
 #include "watcher.h"
 
 namespace hotswap {
-using detail::str_cat;
 
 namespace detail {
 namespace {
@@ -189,9 +188,15 @@ std::expected<uint64_t, Error> Client::wait_for_change(std::chrono::nanoseconds 
 }
 
 Subscription Client::on_change(std::function<void(uint64_t version)> callback) {
-  if (!watcher_) watcher_ = detail::Watcher::start(core_);
-  const uint64_t id = watcher_->add(std::move(callback));
-  return Subscription(watcher_, id);
+  std::shared_ptr<detail::Watcher> watcher;
+  {
+    // Threads subscribing at once start one watcher between them.
+    std::lock_guard lock(core_->watcher_mu);
+    if (!watcher_) watcher_ = detail::Watcher::start(core_);
+    watcher = watcher_;
+  }
+  const uint64_t id = watcher->add(std::move(callback));
+  return Subscription(std::move(watcher), id);
 }
 
 // ---- Subscription ----

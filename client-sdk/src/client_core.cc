@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "futex.h"
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 
 namespace hotswap::detail {
 namespace {

@@ -95,6 +95,10 @@ class ClientCore {
   std::mutex wait_mu;
   ChangeToken wait_seen;
 
+  // Guards the Client's lazy start of its watcher (Client::on_change). Here
+  // because a Client is movable and a mutex is not; reads never take it.
+  std::mutex watcher_mu;
+
  private:
   struct Resolved {
     std::shared_ptr<const MappedSnapshot> snap;

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "hotswap/client.h"  // hotswap_status, HOTSWAP_TYPE_*
+#include "hotswap/limits.hpp"
 
 namespace hotswap::layout {
 
@@ -31,7 +32,7 @@ inline constexpr uint32_t kSlotCount = 16;
 inline constexpr uint32_t kNoSlot = 0xff;
 inline constexpr uint64_t kRetiredBit = 1ull << 63;
 inline constexpr uint64_t kSlotMask = 0xff;
-inline constexpr uint32_t kMaxKeyLength = 1024;
+inline constexpr uint32_t kMaxKeyLength = hotswap::kMaxKeyLength;
 inline constexpr uint64_t kMaxSnapshotBytes = 1ull << 32;  // 4 GiB: offsets are 32-bit
 
 // The active word: bits 0-7 the active slot (kNoSlot before the first

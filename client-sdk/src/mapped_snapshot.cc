@@ -1,6 +1,6 @@
 #include "mapped_snapshot.h"
 
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 
 namespace hotswap::detail {
 

@@ -11,11 +11,10 @@
 #include <cstring>
 #include <utility>
 
-#include "str_cat.h"
+#include "hotswap/str_cat.h"
 
 namespace hotswap::shm {
 namespace bip = boost::interprocess;
-using detail::str_cat;
 
 namespace {
 
@@ -85,11 +84,11 @@ std::expected<SegmentNames, Error> SegmentNames::for_namespace(std::string_view 
 }
 
 std::string SegmentNames::snapshot(uint64_t version, uint64_t nonce) const {
-  return str_cat(prefix_, "v", version, "+", detail::Hex16{nonce});
+  return str_cat(prefix_, "v", version, "+", Hex16{nonce});
 }
 
 std::string SegmentNames::temp_head(uint64_t nonce) const {
-  return str_cat(prefix_, "head.tmp+", detail::Hex16{nonce});
+  return str_cat(prefix_, "head.tmp+", Hex16{nonce});
 }
 
 bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version, uint64_t* nonce) const {

@@ -5,9 +5,9 @@
 #include <variant>
 #include <vector>
 
+#include "hotswap/str_cat.h"
 #include "layout.h"
 #include "lookup.h"
-#include "str_cat.h"
 
 namespace hotswap::detail {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "hotswap/snapshot_data.hpp"
+#include "hotswap/str_cat.h"
 #include "layout.h"
-#include "str_cat.h"
 
 namespace hotswap::testing {
 
@@ -34,7 +34,7 @@ std::expected<uint64_t, Error> LocalPublisher::publish(PublishOptions options) {
   std::string canonical;
   for (const auto& [key, value] : values_) {
     builder.set(key, value);
-    canonical += detail::str_cat(key, '\0', static_cast<int>(value.index()), '\0');
+    canonical += str_cat(key, '\0', static_cast<int>(value.index()), '\0');
   }
   // Not SHA-256 (control computes that); distinct per content is enough here.
   ContentHash hash{};
@@ -60,7 +60,7 @@ LocalPublisher::~LocalPublisher() {
 
 std::string unique_namespace(std::string_view prefix) {
   static std::atomic<uint64_t> counter{0};
-  return detail::str_cat(prefix, "-", static_cast<int64_t>(::getpid()), "-", counter.fetch_add(1));
+  return str_cat(prefix, "-", static_cast<int64_t>(::getpid()), "-", counter.fetch_add(1));
 }
 
 }  // namespace hotswap::testing

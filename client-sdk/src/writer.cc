@@ -8,13 +8,12 @@
 #include <random>
 
 #include "futex.h"
+#include "hotswap/str_cat.h"
 #include "layout.h"
 #include "shm.h"
 #include "snapshot_encoder.h"
-#include "str_cat.h"
 
 namespace hotswap {
-using detail::str_cat;
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "hotswap/protocol/rpc_connection.h"
+#include "hotswap/version.h"
 
 namespace hotswap::sidecar {
 namespace {
@@ -57,7 +58,7 @@ void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInf
   node.setNodeId(options.node_id);
   node.setHost(options.host);
   node.setToken(options.token);
-  node.setAgentVersion("0.1.0");
+  node.setAgentVersion(HOTSWAP_VERSION);
   auto labels = node.initLabels(static_cast<unsigned>(options.labels.size()));
   unsigned i = 0;
   for (const auto& [key, value] : options.labels) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -242,6 +243,20 @@ TEST(WaitForChange, TimesOutThenSeesChangeWithoutMissingAny) {
   EXPECT_EQ(*changed, 3u);
 }
 
+// Publishes x = `value`, then x = `value + 1`, and returns once a
+// subscription taken between the two has seen the second version: the
+// client's watcher is then past the first, so a callback reset before this
+// call would have been called for it by now.
+void publish_past_the_watcher(LocalPublisher& pub, Client& client, int64_t value) {
+  ASSERT_TRUE(pub.set("x", value).publish());
+  std::atomic<uint64_t> seen{0};
+  auto probe = client.on_change([&](uint64_t v) { seen = v; });
+  const auto last = pub.set("x", value + 1).publish();
+  ASSERT_TRUE(last);
+  for (int i = 0; i < 10000 && seen.load() != *last; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(seen.load(), *last);
+}
+
 TEST(OnChange, CallsBackAndStopsAfterReset) {
   auto pub = make_publisher();
   pub.set("x", int64_t{1});
@@ -267,18 +282,64 @@ TEST(OnChange, CallsBackAndStopsAfterReset) {
     std::lock_guard lock(mu);
     return seen.size();
   }();
-  pub.set("x", int64_t{5});
-  ASSERT_TRUE(pub.publish());
-  // A second subscription proves the watcher ran for version 5 ...
-  std::atomic<uint64_t> second{0};
-  auto sub2 = client.on_change([&](uint64_t v) { second = v; });
-  pub.set("x", int64_t{6});
-  ASSERT_TRUE(pub.publish());
-  for (int i = 0; i < 10000 && second.load() != 6; ++i) std::this_thread::sleep_for(1ms);
-  EXPECT_EQ(second.load(), 6u);
-  // ... while the reset one was not called again.
+  publish_past_the_watcher(pub, client, 5);
+  // The reset callback was not called again.
   std::lock_guard lock(mu);
   EXPECT_EQ(seen.size(), count);
+}
+
+TEST(OnChange, ThreadsSubscribingAtOnceShareOneWatcher) {
+  auto pub = make_publisher();
+  pub.set("x", int64_t{1});
+  ASSERT_TRUE(pub.publish());
+  auto client = open_client(pub.ns());
+  constexpr int kThreads = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<uint64_t>> seen(kThreads);
+  std::vector<Subscription> subs(kThreads);
+  // Every thread subscribes at the same moment: the first call starts the
+  // client's watcher, and the others must neither start a second one nor
+  // race on it.
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      subs[t] = client.on_change([&, t](uint64_t v) {
+        std::lock_guard lock(mu);
+        seen[t].push_back(v);
+        cv.notify_all();
+      });
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  threads.clear();
+
+  pub.set("x", int64_t{2});
+  ASSERT_TRUE(pub.publish());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] {
+      return std::all_of(seen.begin(), seen.end(), [](const auto& s) { return !s.empty(); });
+    }));
+  }
+  // Cancelled at once too; then publishes that none of them may see.
+  go = false;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      subs[t].reset();
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  publish_past_the_watcher(pub, client, 3);
+  std::lock_guard lock(mu);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(seen[t], std::vector<uint64_t>{2}) << "callback of thread " << t;
+  }
 }
 
 TEST(Writer, KeepsPreviousVersionResidentAndFlipsBack) {

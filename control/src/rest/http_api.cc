@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "domain/values.h"
+#include "hotswap/version.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
@@ -187,7 +188,7 @@ class HttpApi::Impl {
 
 void HttpApi::Impl::routes() {
   auto health = [](const Request&, Response& res) {
-    send(res, 200, {{"status", "ok"}, {"version", "0.1.0"}});
+    send(res, 200, {{"status", "ok"}, {"version", hotswap::kVersion}});
   };
   server_.Get("/healthz", health);
   server_.Get("/api/v1/healthz", health);

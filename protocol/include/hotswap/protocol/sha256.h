@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "hotswap/snapshot_data.hpp"
+#include "hotswap/content_hash.hpp"
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "hotswap/content_hash.hpp"
 #include "hotswap/error.hpp"
 #include "hotswap/value.hpp"
 
@@ -25,10 +26,11 @@ class SnapshotData {
   const ContentHash& content_hash() const { return content_hash_; }
   const std::vector<Entry>& entries() const { return entries_; }
 
-  // From entries in any order, each key once (a key given twice is an
-  // error naming it), validated as SnapshotBuilder::build validates.
-  // Entries already sorted (what a decoder or a merge produces) are kept
-  // in place: no sort, no copy.
+  // From entries in any order, each key once, validated as
+  // SnapshotBuilder::build validates. Entries already sorted (what a
+  // decoder or a merge produces) are kept in place: no sort, no copy.
+  // invalid_argument, naming every problem, for what build rejects and for
+  // a key given twice.
   static std::expected<SnapshotData, Error> from_entries(std::vector<Entry> entries,
                                                          uint64_t version, const ContentHash& hash);
 
@@ -44,9 +46,10 @@ class SnapshotBuilder {
  public:
   SnapshotBuilder& set(std::string key, Value value);
 
-  // Validates every key (1-1024 bytes, no NUL) and value (strings below
-  // 4 GiB), listing every problem in the error; version must be >= 1.
-  // The rvalue overload moves the entries instead of copying them.
+  // Validates every key (1 to kMaxKeyLength bytes, no NUL) and value
+  // (strings below 4 GiB); version must be >= 1. invalid_argument listing
+  // every problem at once otherwise. The rvalue overload moves the entries
+  // instead of copying them.
   std::expected<SnapshotData, Error> build(uint64_t version, const ContentHash& hash) const&;
   std::expected<SnapshotData, Error> build(uint64_t version, const ContentHash& hash) &&;
 

@@ -1,12 +1,12 @@
+#include "hotswap/snapshot_data.hpp"
+
 #include <algorithm>
 #include <limits>
 
-#include "hotswap/snapshot_data.hpp"
-#include "layout.h"
-#include "str_cat.h"
+#include "hotswap/limits.hpp"
+#include "hotswap/str_cat.h"
 
 namespace hotswap {
-using detail::str_cat;
 
 SnapshotBuilder& SnapshotBuilder::set(std::string key, Value value) {
   entries_.insert_or_assign(std::move(key), std::move(value));
@@ -22,9 +22,9 @@ void check_entry(const std::string& key, const Value& value, std::string& proble
     problems += what;
   };
   if (key.empty()) add("empty key");
-  if (key.size() > layout::kMaxKeyLength) {
-    add(str_cat("key '", key.substr(0, 40), "...' is ", key.size(), " bytes (max ",
-                layout::kMaxKeyLength, ")"));
+  if (key.size() > kMaxKeyLength) {
+    add(str_cat("key '", key.substr(0, 40), "...' is ", key.size(), " bytes (max ", kMaxKeyLength,
+                ")"));
   }
   if (key.find('\0') != std::string::npos) add(str_cat("key '", key.c_str(), "...' contains NUL"));
   const std::string* text = nullptr;

@@ -3,7 +3,6 @@
 #ifndef HOTSWAP_VALUE_HPP_
 #define HOTSWAP_VALUE_HPP_
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,20 +10,24 @@
 #include <type_traits>
 #include <variant>
 
-#include "hotswap/client.h"
+#include "hotswap/content_hash.hpp"  // declared here once; kept for code that relies on it
 
 namespace hotswap {
 
+// The type byte stored in shared memory: the numbers are part of the
+// layout and equal the C API's HOTSWAP_TYPE_* (checked in the SDK).
 enum class ValueType : uint8_t {
-  int64 = HOTSWAP_TYPE_INT64,
-  float64 = HOTSWAP_TYPE_DOUBLE,
-  boolean = HOTSWAP_TYPE_BOOL,
-  string = HOTSWAP_TYPE_STRING,
-  json = HOTSWAP_TYPE_JSON,
-  duration = HOTSWAP_TYPE_DURATION,
+  int64 = 1,
+  float64 = 2,
+  boolean = 3,
+  string = 4,
+  json = 5,
+  duration = 6,
 };
 
-// The name of a type as the API and CLI spell it ("int64", "json", ...).
+// The name of a type as the API and CLI spell it ("int64", "double",
+// "bool", "string", "json", "duration"); "unknown" for a number outside
+// the enum.
 std::string_view to_string(ValueType type);
 
 // JSON text, stored verbatim. A distinct type so that get<Json> and
@@ -39,11 +42,8 @@ using Duration = std::chrono::nanoseconds;
 // A value as the writer publishes it.
 using Value = std::variant<int64_t, double, bool, std::string, Json, Duration>;
 
-// The stored type of a Value.
+// The stored type of a Value. Total: every alternative has a type.
 ValueType type_of(const Value& value);
-
-// The SHA-256 of a version's canonical content, as control computes it.
-using ContentHash = std::array<uint8_t, 32>;
 
 // Maps the C++ types get<T> accepts onto stored types.
 template <class T>
@@ -77,7 +77,7 @@ struct value_traits<Duration> {
 // a lock-free Handle.
 template <class T>
 concept ScalarValue = std::is_same_v<T, int64_t> || std::is_same_v<T, double> ||
-                      std::is_same_v<T, bool> || std::is_same_v<T, Duration>;
+    std::is_same_v<T, bool> || std::is_same_v<T, Duration>;
 
 template <class T>
 concept StoredValue = ScalarValue<T> || std::is_same_v<T, std::string> || std::is_same_v<T, Json>;
