@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "hotswap/client.hpp"
+#include "hotswap/harness/process.h"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
-#include "process.h"
 #include "shm.h"
 
 namespace hotswap {
