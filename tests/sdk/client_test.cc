@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "hotswap/client.hpp"
+#include "hotswap/harness/eventually.h"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
@@ -274,7 +275,7 @@ TEST(OnChange, CallsBackAndStopsAfterReset) {
   auto sub2 = client.on_change([&](uint64_t v) { second = v; });
   pub.set("x", int64_t{6});
   ASSERT_TRUE(pub.publish());
-  for (int i = 0; i < 10000 && second.load() != 6; ++i) std::this_thread::sleep_for(1ms);
+  test::eventually([&] { return second.load() == 6; }, 10s);
   EXPECT_EQ(second.load(), 6u);
   // ... while the reset one was not called again.
   std::lock_guard lock(mu);
@@ -375,7 +376,7 @@ TEST(Writer, ReplacedHeadIsReattachedByReaders) {
   EXPECT_EQ(handle.get().value(), 9);
   EXPECT_EQ(client.get<int64_t>("v").value(), 9);
   EXPECT_EQ(client.version().value(), 9u);
-  for (int i = 0; i < 10000 && notified.load() != 9; ++i) std::this_thread::sleep_for(1ms);
+  test::eventually([&] { return notified.load() == 9; }, 10s);
   EXPECT_EQ(notified.load(), 9u);
   { Writer gone = std::move(fresh); }
   ASSERT_TRUE(Writer::remove(ns));
