@@ -28,7 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include "cluster.h"
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/writer.hpp"
 #include "propagation_reader.h"
 

@@ -1,4 +1,4 @@
-// hotswap-demo: a writer (standing in for the sidecar) publishes three
+// hotswap-sdk-demo: a writer (standing in for the sidecar) publishes three
 // versions of a namespace; a reader app in another process prints each
 // value as it changes. The reader tells the writer over a pipe when it has
 // seen a version, so the output is the same on every run.

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <string>
 
-#include "cluster.h"
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/writer.hpp"
 
 namespace hotswap {

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "cluster.h"
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/temp_dir.h"
 
 namespace hotswap {
 namespace {

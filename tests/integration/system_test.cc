@@ -14,8 +14,10 @@
 #include <string>
 #include <thread>
 
-#include "cluster.h"
 #include "hotswap/client.hpp"
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
 #include "lkg_cache.h"

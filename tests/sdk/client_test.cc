@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hotswap/client.hpp"
+#include "hotswap/harness/eventually.h"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
@@ -253,7 +254,7 @@ void publish_past_the_watcher(LocalPublisher& pub, Client& client, int64_t value
   auto probe = client.on_change([&](uint64_t v) { seen = v; });
   const auto last = pub.set("x", value + 1).publish();
   ASSERT_TRUE(last);
-  for (int i = 0; i < 10000 && seen.load() != *last; ++i) std::this_thread::sleep_for(1ms);
+  test::eventually([&] { return seen.load() == *last; }, 10s);
   EXPECT_EQ(seen.load(), *last);
 }
 
@@ -436,7 +437,7 @@ TEST(Writer, ReplacedHeadIsReattachedByReaders) {
   EXPECT_EQ(handle.get().value(), 9);
   EXPECT_EQ(client.get<int64_t>("v").value(), 9);
   EXPECT_EQ(client.version().value(), 9u);
-  for (int i = 0; i < 10000 && notified.load() != 9; ++i) std::this_thread::sleep_for(1ms);
+  test::eventually([&] { return notified.load() == 9; }, 10s);
   EXPECT_EQ(notified.load(), 9u);
   { Writer gone = std::move(fresh); }
   ASSERT_TRUE(Writer::remove(ns));

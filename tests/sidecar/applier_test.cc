@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "applier.h"
-#include "cluster.h"
 #include "hotswap/client.hpp"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/wire_codec.h"
 #include "hotswap/testing.hpp"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "cluster.h"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/wire_codec.h"
 #include "lkg_cache.h"

@@ -13,9 +13,10 @@
 #include <thread>
 
 #include "hotswap/client.hpp"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/process.h"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
-#include "process.h"
 #include "shm.h"
 
 namespace hotswap {
@@ -224,11 +225,13 @@ TEST_F(MultiProcess, MemoryHeldByADeadReaderIsReclaimed) {
   holder.signal(SIGKILL);
   ASSERT_TRUE(holder.wait(10s));
   // The kernel frees the unlinked segment when its last mapping goes.
-  uint64_t after = shmem_bytes();
-  for (int i = 0; i < 1000 && with_holder - std::min(with_holder, after) < kBlob / 2; ++i) {
-    std::this_thread::sleep_for(5ms);
-    after = shmem_bytes();
-  }
+  uint64_t after = 0;
+  test::eventually(
+      [&] {
+        after = shmem_bytes();
+        return with_holder - std::min(with_holder, after) >= kBlob / 2;
+      },
+      5s);
   EXPECT_GE(with_holder - std::min(with_holder, after), static_cast<uint64_t>(kBlob / 2))
       << "shmem before " << with_holder << " after " << after;
 }

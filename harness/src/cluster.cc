@@ -1,4 +1,4 @@
-#include "cluster.h"
+#include "hotswap/harness/cluster.h"
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -6,10 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <random>
+#include <csignal>
 #include <stdexcept>
-#include <thread>
+#include <utility>
 
 namespace hotswap::test {
 
@@ -26,30 +25,6 @@ int free_port() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-TempDir::TempDir() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  path_ = (std::filesystem::temp_directory_path() /
-           ("hotswap-test-" + std::to_string(::getpid()) + "-" + std::to_string(rng())))
-              .string();
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto pause = std::chrono::milliseconds(1);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
-  }
-  return true;
 }
 
 class Rest::Impl {
@@ -80,8 +55,12 @@ class Rest::Impl {
 
 Rest::Rest(int port) : impl_(std::make_unique<Impl>(port)) {}
 Rest::~Rest() = default;
-HttpReply Rest::get(const std::string& path) { return impl_->send("GET", path, "", ""); }
-HttpReply Rest::del(const std::string& path) { return impl_->send("DELETE", path, "", ""); }
+HttpReply Rest::get(const std::string& path) {
+  return impl_->send("GET", path, "", "");
+}
+HttpReply Rest::del(const std::string& path) {
+  return impl_->send("DELETE", path, "", "");
+}
 HttpReply Rest::post(const std::string& path, const nlohmann::json& body) {
   return impl_->send("POST", path, body.dump(), "application/json");
 }
@@ -124,8 +103,12 @@ int64_t Rest::deploy(const std::string& ns, uint64_t version) {
       .get<int64_t>();
 }
 
-std::string control_binary() { return HOTSWAP_CONTROL_BIN; }
-std::string sidecar_binary() { return HOTSWAP_SIDECAR_BIN; }
+std::string control_binary() {
+  return HOTSWAP_CONTROL_BIN;
+}
+std::string sidecar_binary() {
+  return HOTSWAP_SIDECAR_BIN;
+}
 
 ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<std::string> extra) {
   ControlProcess c;
@@ -170,10 +153,9 @@ Process start_sidecar(const SidecarConfig& config) {
   std::string namespaces, labels;
   for (const auto& ns : config.namespaces) namespaces += (namespaces.empty() ? "" : ",") + ns;
   for (const auto& [k, v] : config.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-  std::vector<std::string> argv{sidecar_binary(), "--control",   config.control,
-                                "--node-id",      config.node_id, "--namespaces",
-                                namespaces,       "--cache-dir", config.cache_dir,
-                                "--log-level",    "warn"};
+  std::vector<std::string> argv{sidecar_binary(), "--control",    config.control, "--node-id",
+                                config.node_id,   "--namespaces", namespaces,     "--cache-dir",
+                                config.cache_dir, "--log-level",  "warn"};
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());

@@ -1,48 +1,37 @@
 // Real hotswap processes for integration tests and benchmarks: control on
 // loopback ports chosen at run time, sidecars, and a JSON client for the
 // REST API. Everything is bounded in time; nothing sleeps to hide a race.
-#ifndef HOTSWAP_TESTS_SUPPORT_CLUSTER_H_
-#define HOTSWAP_TESTS_SUPPORT_CLUSTER_H_
+// The paths of hotswap-control and hotswap-sidecar are fixed when this
+// library is built (it depends on both).
+#ifndef HOTSWAP_HARNESS_CLUSTER_H_
+#define HOTSWAP_HARNESS_CLUSTER_H_
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "process.h"
+#include "hotswap/harness/process.h"
 
 namespace hotswap::test {
 
-// A free loopback TCP port (bound, read, released).
+// A loopback TCP port that was free when asked (bound, read, released);
+// another process may take it before the caller binds it. Throws
+// std::runtime_error if none can be bound.
 int free_port();
 
-// A fresh directory, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Polls `condition` until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20));
-
+// One HTTP response as the test sees it.
 struct HttpReply {
-  int status = 0;  // 0: no connection
-  nlohmann::json body;
-  std::string raw;
+  int status = 0;       // 0: no connection or no response
+  nlohmann::json body;  // the parsed body; discarded (is_discarded()) if not JSON
+  std::string raw;      // the body as received
 };
 
-// A client of control's REST API.
+// A client of control's REST API on 127.0.0.1:`port` (connect timeout 5 s,
+// read timeout 30 s). Requests never throw on HTTP errors: the status says.
 class Rest {
  public:
   explicit Rest(int port);
@@ -51,11 +40,14 @@ class Rest {
   HttpReply del(const std::string& path);
   HttpReply post(const std::string& path, const nlohmann::json& body);
   HttpReply put(const std::string& path, const nlohmann::json& body);
-  // Any request, body sent as is with `content_type`.
+  // Any of GET, DELETE, POST, PUT, PATCH; `body` is sent as is with
+  // `content_type`.
   HttpReply raw(const std::string& method, const std::string& path, const std::string& body,
                 const std::string& content_type = "application/json");
 
-  // Shorthands that assert success (2xx) and return the body.
+  // Shorthands that throw std::runtime_error (status and body in the
+  // message) unless control answers 2xx.
+  // Creates `tenant` (an existing one is fine) and the namespace `name` in it.
   void create_namespace(const std::string& tenant, const std::string& name);
   // Publishes `entries` ({key: {"type","value"}}) as a new version; returns its number.
   uint64_t publish(const std::string& ns, const nlohmann::json& entries);
@@ -67,15 +59,23 @@ class Rest {
   std::unique_ptr<Impl> impl_;
 };
 
-// hotswap-control on free loopback ports with its data in `data_dir`.
+// hotswap-control on free loopback ports with its data in `data_dir`, a
+// 300 ms heartbeat and warn-level logs. Running once start() returns.
 class ControlProcess {
  public:
+  // Starts control with `extra` appended to its arguments and waits (30 s
+  // at most) for its ready line; throws std::runtime_error if none comes.
   static ControlProcess start(const std::string& data_dir, std::vector<std::string> extra = {});
-  // The same data dir and ports again (after a kill).
+  // Starts it again with the same data dir, ports and arguments (killing
+  // it first if it runs).
   void restart();
-  void kill();  // SIGKILL, reaped
+  // SIGKILL, then reaped (waits 10 s at most).
+  void kill();
+  // The REST API's port.
   int http_port() const { return http_port_; }
+  // "127.0.0.1:<port>" of the RPC listener, as sidecars take it.
   std::string rpc_address() const { return "127.0.0.1:" + std::to_string(rpc_port_); }
+  // The running process (stdout after the ready line is unread).
   Process& process() { return *process_; }
 
  private:
@@ -87,6 +87,8 @@ class ControlProcess {
   std::unique_ptr<Process> process_;
 };
 
+// The arguments of one hotswap-sidecar; empty `scope` and `labels` are
+// left out.
 struct SidecarConfig {
   std::string control;  // rpc address
   std::string node_id;
@@ -94,15 +96,17 @@ struct SidecarConfig {
   std::string cache_dir;
   std::string scope;
   std::map<std::string, std::string> labels;
-  std::vector<std::string> extra;
+  std::vector<std::string> extra;  // appended as they are
 };
 
+// Starts hotswap-sidecar with `config` and warn-level logs; returns at
+// once, without waiting for it to connect.
 Process start_sidecar(const SidecarConfig& config);
 
-// Paths of the built binaries.
+// Absolute paths of the built hotswap-control and hotswap-sidecar.
 std::string control_binary();
 std::string sidecar_binary();
 
 }  // namespace hotswap::test
 
-#endif  // HOTSWAP_TESTS_SUPPORT_CLUSTER_H_
+#endif  // HOTSWAP_HARNESS_CLUSTER_H_
