@@ -184,32 +184,45 @@ Result<Deployment> FleetService::get_deployment(int64_t id) {
   return lift(store_.get_deployment(id));
 }
 
+namespace {
+
+// The deployments among `idle` that can no longer finish, with the reason.
+std::vector<std::pair<const Deployment*, std::string>> stalled_among(
+    const std::vector<Deployment>& idle, const std::vector<Instance>& instances) {
+  std::map<std::string, const Instance*> by_id;
+  for (const Instance& i : instances) by_id.emplace(i.node_id, &i);
+  std::vector<std::pair<const Deployment*, std::string>> stalled;
+  for (const Deployment& d : idle) {
+    if (std::string reason = stalled_reason(d, by_id); !reason.empty()) {
+      stalled.emplace_back(&d, std::move(reason));
+    }
+  }
+  return stalled;
+}
+
+}  // namespace
+
 std::vector<int64_t> FleetService::fail_stalled_deployments() {
   std::vector<int64_t> failed;
   const UnixTime at = now();
-  auto due = [&](const Deployment& d) {
-    return at - d.updated_at >= options_.deployment_timeout.count();
-  };
-  // Read first, outside a write transaction: this runs every second, and
-  // almost always finds nothing due.
-  auto candidates = store_.running_deployments();
-  if (!candidates || std::none_of(candidates->begin(), candidates->end(), due)) return failed;
+  const UnixTime cutoff = at - options_.deployment_timeout.count();
+  // Looked at first outside a write transaction: this runs every second and
+  // almost always finds nothing to fail.
+  auto idle = store_.running_deployments_idle_since(cutoff);
+  if (!idle || idle->empty()) return failed;
+  auto instances = store_.list_instances();
+  if (!instances || stalled_among(*idle, *instances).empty()) return failed;
   auto committed = store_.atomically([&]() -> StoreResult<void> {
-    auto running = store_.running_deployments();
-    if (!running) return std::unexpected(std::move(running.error()));
-    auto instances = store_.list_instances();
-    if (!instances) return std::unexpected(std::move(instances.error()));
-    std::map<std::string, const Instance*> by_id;
-    for (const Instance& i : *instances) by_id.emplace(i.node_id, &i);
-    for (const Deployment& d : *running) {
-      if (!due(d)) continue;
-      const std::string reason = stalled_reason(d, by_id);
-      if (reason.empty()) continue;
-      auto set = store_.set_deployment_state(d.id, DeploymentState::failed, reason, at);
+    auto idle_now = store_.running_deployments_idle_since(cutoff);
+    if (!idle_now) return std::unexpected(std::move(idle_now.error()));
+    auto instances_now = store_.list_instances();
+    if (!instances_now) return std::unexpected(std::move(instances_now.error()));
+    for (const auto& [d, reason] : stalled_among(*idle_now, *instances_now)) {
+      auto set = store_.set_deployment_state(d->id, DeploymentState::failed, reason, at);
       if (!set) return set;
-      spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d.id,
-                   d.namespace_id.str(), d.version, reason);
-      failed.push_back(d.id);
+      spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d->id,
+                   d->namespace_id.str(), d->version, reason);
+      failed.push_back(d->id);
     }
     return {};
   });

@@ -99,6 +99,7 @@ class SqliteStore final : public Store {
   StoreResult<void> set_deployment_state(int64_t id, DeploymentState state, std::string_view reason,
                                          UnixTime now) override;
   StoreResult<std::vector<Deployment>> running_deployments() override;
+  StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) override;
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;

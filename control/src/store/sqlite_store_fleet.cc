@@ -121,12 +121,15 @@ StoreResult<void> update_subscription(Db& db, std::string_view node_id,
       "instance " + in_quotes(node_id) + " does not subscribe to " + in_quotes(namespace_id.str()));
 }
 
-// The stored spelling `text` of an E, or an internal error naming `what`.
+// The stored spelling `text` of an E, or an internal error naming `what`
+// of deployment `id` (the message built only then: this runs for every
+// target row an answer reloads).
 template <class E>
-StoreResult<E> stored(std::string_view text, std::string_view what) {
+StoreResult<E> stored(std::string_view text, std::string_view what, int64_t id) {
   if (auto value = parse_as<E>(text)) return *value;
-  return fail(StoreErrorCode::internal,
-              "stored " + std::string(what) + " " + in_quotes(text) + " is unknown to this build");
+  return fail(StoreErrorCode::internal, "stored " + std::string(what) + " of deployment " +
+                                            std::to_string(id) + " " + in_quotes(text) +
+                                            " is unknown to this build");
 }
 
 // Deployments matching `where_order` (a WHERE and ORDER BY clause, with
@@ -141,12 +144,12 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
                      std::string(where_order),
                  args...)
           .each([&](Statement& row) -> StoreResult<void> {
-            const std::string of = " of deployment " + std::to_string(row.int64(0));
-            auto selector = from_json(row.text(5), "selector" + of);
+            const int64_t id = row.int64(0);
+            auto selector = from_json(row.text(5), "selector of deployment " + std::to_string(id));
             if (!selector) return std::unexpected(std::move(selector.error()));
-            auto strategy = stored<Strategy>(row.text(4), "strategy" + of);
+            auto strategy = stored<Strategy>(row.text(4), "strategy", id);
             if (!strategy) return std::unexpected(std::move(strategy.error()));
-            auto state = stored<DeploymentState>(row.text(6), "state" + of);
+            auto state = stored<DeploymentState>(row.text(6), "state", id);
             if (!state) return std::unexpected(std::move(state.error()));
             deployments.push_back(
                 Deployment{.id = row.int64(0),
@@ -169,8 +172,8 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
               "WHERE deployment_id = ?1 ORDER BY node_id",
               deployment.id)
             .each([&](Statement& row) -> StoreResult<void> {
-              auto status = stored<TargetStatus>(
-                  row.text(1), "status of a target of deployment " + std::to_string(deployment.id));
+              auto status =
+                  stored<TargetStatus>(row.text(1), "status of a target", deployment.id);
               if (!status) return std::unexpected(std::move(status.error()));
               deployment.targets.push_back({row.text(0), *status, row.text(2), row.int64(3)});
               return {};
@@ -416,6 +419,13 @@ StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
   return db_->read([](Db& db) {
     return load_deployments(db, "WHERE d.state = ?1 ORDER BY d.id",
                             to_string(DeploymentState::running));
+  });
+}
+
+StoreResult<std::vector<Deployment>> SqliteStore::running_deployments_idle_since(UnixTime cutoff) {
+  return db_->read([&](Db& db) {
+    return load_deployments(db, "WHERE d.state = ?1 AND d.updated_at <= ?2 ORDER BY d.id",
+                            to_string(DeploymentState::running), cutoff);
   });
 }
 

@@ -133,6 +133,9 @@ class Store {
                                                  std::string_view reason, UnixTime now) = 0;
   // Deployments in state `running`, oldest first (resumed after a restart).
   virtual StoreResult<std::vector<Deployment>> running_deployments() = 0;
+  // Running deployments not updated since `cutoff` (updated_at <= cutoff),
+  // oldest first: those that may have stalled.
+  virtual StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) = 0;
   // The id of the namespace's running deployment, if it has one.
   virtual StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) = 0;
