@@ -259,21 +259,25 @@ std::string target_progress(const json& deployment) {
 }
 
 void render_deployment(const json& deployment, std::ostream& out) {
-  print_object(deployment,
-               {member("id", "id"),
-                member("namespace", "namespace"),
-                member("version", "version"),
-                member("strategy", "strategy"),
-                {"selector",
-                 [](const json& d) {
-                   return labels_text(member_or_null(d, "selector"), "(all instances)");
-                 }},
-                member("state", "state"),
-                {"acked", target_progress},
-                member("author", "author"),
-                member("created", "created_at"),
-                member("updated", "updated_at")},
-               out);
+  Columns fields = {
+      member("id", "id"),
+      member("namespace", "namespace"),
+      member("version", "version"),
+      member("strategy", "strategy"),
+      {"selector",
+       [](const json& d) { return labels_text(member_or_null(d, "selector"), "(all instances)"); }},
+      member("state", "state")};
+  // Why it ended as it did, when its targets do not say (every target
+  // that had yet to answer gone): shown only then.
+  const json& reason = member_or_null(deployment, "reason");
+  if (reason.is_string() && !reason.get<std::string>().empty()) {
+    fields.push_back(member("reason", "reason"));
+  }
+  for (Column field : {Column{"acked", target_progress}, member("author", "author"),
+                       member("created", "created_at"), member("updated", "updated_at")}) {
+    fields.push_back(std::move(field));
+  }
+  print_object(deployment, fields, out);
   out << '\n';
   print_list(array_of(deployment, "targets"),
              {member("NODE", "node_id"), member("STATUS", "status"), member("DETAIL", "detail"),

@@ -157,6 +157,21 @@ TEST(RenderDeployment, FieldsThenTargets) {
             std::string::npos);
 }
 
+TEST(RenderDeployment, AReasonIsShownOnlyWhenThereIsOne) {
+  const char* failed = R"json({"id": 8, "state": "failed", "selector": {},
+      "reason": "1 target can no longer answer: web-2 (removed)",
+      "targets": [{"node_id": "web-2", "status": "pending", "detail": "", "updated_at": "t1"}]})json";
+  const std::string text = rendered(render_deployment, failed);
+  EXPECT_NE(text.find("state:     failed\n"
+                      "reason:    1 target can no longer answer: web-2 (removed)\n"
+                      "acked:     0/1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(
+      rendered(render_deployment, R"({"id": 9, "state": "running", "reason": ""})").find("reason"),
+      std::string::npos);
+}
+
 TEST(RenderInstance, FieldsThenNamespaces) {
   const char* instance = R"({"node_id": "web-1", "host": "h", "labels": {"env": "prod"},
       "status": "connected", "registered_at": "t0", "last_heartbeat": "t1",
