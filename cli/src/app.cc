@@ -221,6 +221,10 @@ void add_rollout_commands(CLI::App& app, CommandArgs& a, Action& selected) {
           [&a](Context& c) { return deployment_get(c, a.id); })
       ->add_option("ID", a.id)
       ->required();
+  command(app, "cancel", "Cancel a running deployment (its targets keep what they were given)",
+          selected, [&a](Context& c) { return deployment_cancel(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
   command(app, "instances", "List registered instances", selected, [&a](Context& c) {
     return instances(c, a.filter);
   })->add_option("--namespace", a.filter, "only instances subscribed to this TENANT/NAME");

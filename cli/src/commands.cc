@@ -178,16 +178,16 @@ Result wait_for(Context& ctx, json deployment, const DeployArgs& args) {
   const auto deadline = ctx.now() + args.wait_timeout;
   while (true) {
     const std::string state = text_of(deployment, "state");
-    const bool done = state == "succeeded" || state == "failed";
+    const bool done = !state.empty() && state != "running" && state != "-";
     if (done || ctx.now() >= deadline) {
       emit(ctx, deployment, render_deployment);
       if (state == "succeeded") return {};
-      Failure failure = make_failure(
-          ExitCode::kDeployFailed,
-          done ? str_cat("deployment ", id, " failed (", target_progress(deployment), " acked)")
-               : str_cat("deployment ", id, " still running after ",
-                         duration_text(args.wait_timeout), " (", target_progress(deployment),
-                         " acked)"));
+      Failure failure = make_failure(ExitCode::kDeployFailed,
+                                     done ? str_cat("deployment ", id, ' ', state, " (",
+                                                    target_progress(deployment), " acked)")
+                                          : str_cat("deployment ", id, " still running after ",
+                                                    duration_text(args.wait_timeout), " (",
+                                                    target_progress(deployment), " acked)"));
       failure.details = unfinished_targets(deployment);
       if (!done) {
         failure.hint = str_cat("it goes on; follow it with 'hotswapctl deployment ", id, "'");
@@ -347,6 +347,11 @@ Result deployments(Context& ctx, const std::optional<std::string>& ns) {
 Result deployment_get(Context& ctx, const std::string& id) {
   return show(ctx, "GET", str_cat(kApi, "/deployments/", percent_encode(id)), std::nullopt,
               "get deployment " + id, render_deployment);
+}
+
+Result deployment_cancel(Context& ctx, const std::string& id) {
+  return show(ctx, "POST", str_cat(kApi, "/deployments/", percent_encode(id), "/cancel"),
+              json::object(), "cancel deployment " + id, render_deployment);
 }
 
 Result instances(Context& ctx, const std::optional<std::string>& ns) {

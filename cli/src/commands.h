@@ -105,6 +105,9 @@ Result diff(Context& ctx, const std::string& ns, uint64_t from, uint64_t to);
 Result deploy(Context& ctx, const DeployArgs& args);
 Result deployments(Context& ctx, const std::optional<std::string>& ns);
 Result deployment_get(Context& ctx, const std::string& id);
+// Cancels a running deployment: it ends `cancelled` and its targets keep
+// the version they were given (exit 4, conflict, if it is not running).
+Result deployment_cancel(Context& ctx, const std::string& id);
 
 Result instances(Context& ctx, const std::optional<std::string>& ns);
 Result instance_get(Context& ctx, const std::string& node_id);

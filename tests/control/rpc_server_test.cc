@@ -282,7 +282,7 @@ TEST_F(RpcServerTest, AnAttachNamingAMalformedNamespaceIsRefused) {
       request.send().then([](auto) { return std::string(); },
                           [](kj::Exception&& e) { return std::string(e.getDescription().cStr()); });
   const std::string error = refused.wait(io_->waitScope);
-  EXPECT_NE(error.find("invalid_argument: namespace 'acme' is not of the form tenant/name"),
+  EXPECT_NE(error.find("invalid_argument: namespace 'acme' must be of the form tenant/name"),
             std::string::npos)
       << error;
   EXPECT_FALSE(s_.fleet.get_instance("n-x").has_value());

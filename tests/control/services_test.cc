@@ -164,6 +164,57 @@ TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
   EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
 }
 
+TEST_F(ServicesTest, TargetsThatAppliedTheVersionAlreadyCountAsAcked) {
+  const uint64_t v1 = s_.publish(web_, {{"a", 1}});
+  const uint64_t v2 = s_.publish(web_, {{"a", 2}});
+  s_.attach("n-1", {web_});
+  s_.attach("n-2", {web_});
+  const int64_t first = ok(s_.deploy(web_, v1)).id;
+  s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}, {"n-2", web_, v1, true, ""}});
+  ASSERT_EQ(ok(s_.fleet.get_deployment(first)).state, DeploymentState::succeeded);
+  // Deploying what they run (a retry, a rollback to what they still hold):
+  // nothing is pushed, so it must not wait for answers.
+  const Deployment again = ok(s_.deploy(web_, v1));
+  EXPECT_EQ(again.state, DeploymentState::succeeded);
+  ASSERT_EQ(again.targets.size(), 2u);
+  EXPECT_EQ(again.targets[0].status, TargetStatus::acked);
+  EXPECT_EQ(again.targets[0].detail, "already applied");
+  // n-1 moves to v2, n-2 does not, and the rollout is cancelled: rolling
+  // back to v1 waits only for n-1.
+  const int64_t to_v2 = ok(s_.deploy(web_, v2)).id;
+  s_.fleet.record_results({PushResult{"n-1", web_, v2, true, ""}});
+  ok(s_.fleet.cancel_deployment(to_v2, "erin"));
+  const Deployment back = ok(s_.deploy(web_, v1));
+  EXPECT_EQ(back.state, DeploymentState::running);
+  ASSERT_EQ(back.targets.size(), 2u);
+  EXPECT_EQ(back.targets[0].status, TargetStatus::pending);
+  EXPECT_EQ(back.targets[1].status, TargetStatus::acked);
+  s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}});
+  EXPECT_EQ(ok(s_.fleet.get_deployment(back.id)).state, DeploymentState::succeeded);
+}
+
+TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
+  const uint64_t v1 = s_.publish(web_, {{"a", 1}});
+  const uint64_t v2 = s_.publish(web_, {{"a", 2}});
+  s_.attach("n-1", {web_});
+  const int64_t d = ok(s_.deploy(web_, v2)).id;
+  const Deployment cancelled = ok(s_.fleet.cancel_deployment(d, "erin"));
+  EXPECT_EQ(cancelled.state, DeploymentState::cancelled);
+  EXPECT_EQ(cancelled.reason, "cancelled by erin");
+  auto twice = s_.fleet.cancel_deployment(d, "erin");
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code, ErrorCode::conflict);
+  EXPECT_EQ(twice.error().message, "deployment " + std::to_string(d) +
+                                       " is cancelled; only a running deployment can be cancelled");
+  EXPECT_EQ(s_.fleet.cancel_deployment(d + 100, "erin").error().code, ErrorCode::not_found);
+  // Its target keeps what it was given; a new instance gets what the
+  // namespace last released, not the cancelled version.
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v2);
+  EXPECT_EQ(must(s_.store().released_version(web_)), 0u);
+  // The namespace is free: the rollback goes.
+  EXPECT_EQ(ok(s_.deploy(web_, v1)).version, v1);
+}
+
 TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout) {
   Services s(
       {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
@@ -174,7 +225,8 @@ TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout
   s.fleet.record_results({PushResult{"n-1", web_, v, true, ""}});
   s.fleet.disconnected("n-2");
   s.now += 61;
-  // n-3 is connected and may still answer: nothing fails.
+  s.fleet.heartbeats({"n-3"});
+  // n-3 was heard from within the timeout and may still answer.
   EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());
   s.now += 3600;
   s.fleet.expire_instances(std::chrono::seconds(1800));  // removes n-1, n-2 and n-3
@@ -183,6 +235,7 @@ TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout
   const Deployment failed = ok(s.fleet.get_deployment(d.id));
   EXPECT_EQ(failed.state, DeploymentState::failed);
   EXPECT_EQ(failed.reason, "2 targets can no longer answer: n-2 (unsubscribed), n-3 (removed)");
+  s.now += 60;
   EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());  // failed once
 }
 
@@ -193,6 +246,7 @@ TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
   const uint64_t v = s.publish(web_, {{"a", 1}});
   s.attach("n-1", {web_});
   s.attach("n-2", {web_});
+  s.attach("n-3", {web_});
   const Deployment d = ok(s.deploy(web_, v));
   s.fleet.disconnected("n-2");
   s.now += 50;
@@ -200,9 +254,34 @@ TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
   s.now += 30;  // 80 s after creation, 30 s after the last change
   EXPECT_TRUE(s.fleet.fail_stalled_deployments().empty());
   s.now += 30;
+  // n-3 is connected but silent for the whole window: as gone as n-2.
   EXPECT_EQ(s.fleet.fail_stalled_deployments(), std::vector<int64_t>{d.id});
   EXPECT_EQ(ok(s.fleet.get_deployment(d.id)).reason,
-            "1 target can no longer answer: n-2 (disconnected)");
+            "2 targets can no longer answer: n-2 (disconnected), n-3 (silent)");
+}
+
+TEST_F(ServicesTest, NoDeploymentFailsBeforeControlHasBeenUpForTheTimeout) {
+  Services s(
+      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  s.create_namespace(web_);
+  const uint64_t v = s.publish(web_, {{"a", 1}});
+  s.attach("n-1", {web_});
+  const int64_t d = ok(s.deploy(web_, v)).id;
+  s.fleet.disconnected("n-1");
+  s.now += 3600;
+  // A control restarted now: every instance is disconnected until its
+  // sidecar reconnects, which takes a backoff.
+  FleetService restarted(s.store(), s.catalog, {.deployment_timeout = std::chrono::seconds(60)},
+                         [&s] { return s.now; });
+  EXPECT_TRUE(restarted.fail_stalled_deployments().empty());
+  s.now += 30;
+  s.attach("n-1", {web_});  // reconnected, heard from
+  s.now += 35;
+  EXPECT_TRUE(restarted.fail_stalled_deployments().empty());
+  EXPECT_EQ(ok(restarted.get_deployment(d)).state, DeploymentState::running);
+  // The same deployment with its instance silent for a whole timeout fails.
+  s.now += 61;
+  EXPECT_EQ(restarted.fail_stalled_deployments(), std::vector<int64_t>{d});
 }
 
 TEST_F(ServicesTest, InstancesOfAnUnknownNamespaceAreNotFound) {

@@ -105,10 +105,28 @@ TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
   const json d = json::parse(deploy.out);
   EXPECT_EQ(d["state"], "succeeded");
   EXPECT_EQ(d["targets"][0]["status"], "acked");
+  EXPECT_EQ(ctl("cancel " + d["id"].dump()).code, 4) << "a finished deployment";
   // Its last version outlives the sidecar by design; the test removes it.
   sidecar.signal(SIGKILL);
   ASSERT_TRUE(sidecar.wait(10s));
   EXPECT_TRUE(Writer::remove("clideploy/web", "cli-node"));
+
+  // With the sidecar gone, a deployment of version 2 waits for it; a
+  // second is refused until the first is cancelled.
+  ASSERT_TRUE(test::eventually([&] {
+    const CliRun r = ctl("--output json instance cli-node");
+    return r.code == 0 && json::parse(r.out)["status"] == "disconnected";
+  }));
+  ASSERT_EQ(ctl("set clideploy/web k w").code, 0);
+  ASSERT_EQ(ctl("publish clideploy/web -m m2").code, 0);
+  const CliRun running = ctl("--output json deploy clideploy/web 2");
+  ASSERT_EQ(running.code, 0) << running.out;
+  const std::string id = json::parse(running.out)["id"].dump();
+  EXPECT_EQ(ctl("deploy clideploy/web 1").code, 4) << "one running deployment per namespace";
+  const CliRun cancelled = ctl("--output json cancel " + id);
+  ASSERT_EQ(cancelled.code, 0) << cancelled.out;
+  EXPECT_EQ(json::parse(cancelled.out)["state"], "cancelled");
+  EXPECT_EQ(ctl("deploy clideploy/web 1").code, 0) << "the rollback goes once it is cancelled";
 }
 
 }  // namespace

@@ -326,6 +326,18 @@ std::vector<Row> rows() {
       del("DELETE of a deployment (no such route)", kApi + "/deployments/1", 404, "not_found",
           "DELETE /api/v1/deployments/1"),
 
+      // ---- cancelling a deployment ----
+      post("cancelling a deployment that is not running", kApi + "/deployments/1/cancel", "{}", 409,
+           "conflict", "deployment 1 is succeeded; only a running deployment can be cancelled"),
+      post("cancelling an unknown deployment", kApi + "/deployments/999/cancel", "{}", 404,
+           "not_found", "deployment 999"),
+      post("cancelling a non-numeric deployment id", kApi + "/deployments/x/cancel", "{}", 400,
+           "invalid_argument", "deployment id must be a non-negative integer, got 'x'"),
+      post("cancel with an unknown field", kApi + "/deployments/1/cancel", R"({"why": "oops"})",
+           400, "invalid_argument", "unknown field 'why'"),
+      {"cancel with a body that is not JSON", "POST", kApi + "/deployments/1/cancel", "now",
+       "text/plain", 415, "unsupported_media_type", "application/json"},
+
       // ---- numbers in paths and queries ----
       get("non-numeric version", versions + "/abc", 400, "invalid_argument",
           "version must be a non-negative integer, got 'abc'"),

@@ -331,10 +331,11 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
 
 // One running deployment per namespace: a second is refused whole (no
 // version, no deployment) until the first ends; the first, its only target
-// gone, ends failed with the reason after --deployment-timeout.
+// gone, ends failed with the reason after --deployment-timeout (3 s: the
+// 409s are checked well within it, whole seconds and all).
 TEST_F(System, ASecondDeploymentWaitsForTheRunningOneWhichFailsWhenItsTargetsAreGone) {
   control_ = std::make_unique<ControlProcess>(
-      ControlProcess::start(data_.path() + "/control-timeout", {"--deployment-timeout", "1"}));
+      ControlProcess::start(data_.path() + "/control-timeout", {"--deployment-timeout", "3"}));
   rest_ = std::make_unique<Rest>(control_->http_port());
   rest_->create_namespace(tenant_, "web");
   sidecar("node-a");

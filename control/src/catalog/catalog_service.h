@@ -45,8 +45,6 @@ struct Diff {
   std::map<std::string, std::pair<TypedValue, TypedValue>> changed;
 };
 
-using SnapshotPtr = std::shared_ptr<const SnapshotData>;
-
 class CatalogService {
  public:
   CatalogService(Store& store, Clock clock);

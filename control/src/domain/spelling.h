@@ -16,7 +16,9 @@ namespace hotswap::control {
 // one is refused as not supported rather than as unknown.
 enum class Strategy { direct, canary, blue_green, rolling };
 
-enum class DeploymentState { running, succeeded, failed };
+// A deployment ends succeeded, failed (a NACK, or its remaining targets
+// gone) or cancelled (by hand; its targets keep what they were given).
+enum class DeploymentState { running, succeeded, failed, cancelled };
 
 // Where one target of a deployment stands.
 enum class TargetStatus { pending, acked, nacked, disconnected };
@@ -44,7 +46,8 @@ struct Spellings<DeploymentState> {
   static constexpr std::pair<DeploymentState, std::string_view> all[] = {
       {DeploymentState::running, "running"},
       {DeploymentState::succeeded, "succeeded"},
-      {DeploymentState::failed, "failed"}};
+      {DeploymentState::failed, "failed"},
+      {DeploymentState::cancelled, "cancelled"}};
 };
 
 template <>

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "domain/namespace_id.h"
 #include "domain/spelling.h"
+#include "hotswap/snapshot_data.hpp"
 #include "hotswap/value.hpp"
 
 namespace hotswap::control {
@@ -83,6 +85,14 @@ struct Instance {
   UnixTime registered_at = 0;
   UnixTime last_heartbeat = 0;
   std::vector<InstanceNamespace> namespaces;
+
+  // Its view of `id`; null when it does not subscribe to it.
+  const InstanceNamespace* subscription(const NamespaceId& id) const {
+    for (const InstanceNamespace& n : namespaces) {
+      if (n.namespace_id == id) return &n;
+    }
+    return nullptr;
+  }
 };
 
 struct DeploymentTarget {
@@ -107,6 +117,9 @@ struct Deployment {
   UnixTime updated_at = 0;
   std::vector<DeploymentTarget> targets;
 };
+
+// A version's content ready to publish: immutable and shared.
+using SnapshotPtr = std::shared_ptr<const SnapshotData>;
 
 }  // namespace hotswap::control
 

@@ -18,24 +18,30 @@ bool matches(const std::map<std::string, std::string>& labels,
   });
 }
 
-bool subscribes(const Instance& instance, const NamespaceId& id) {
-  return std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
-                     [&](const InstanceNamespace& n) { return n.namespace_id == id; });
-}
+// The strategies carried out so far (rollout/ adds the others).
+constexpr Strategy kCarriedOut[] = {Strategy::direct};
 
 Result<void> check_spec(const DeploySpec& spec) {
-  if (spec.strategy != Strategy::direct) {
-    return std::unexpected(invalid_argument("field 'strategy': '" +
-                                            std::string(to_string(spec.strategy)) +
-                                            "' is not supported yet (supported: direct)"));
+  if (std::find(std::begin(kCarriedOut), std::end(kCarriedOut), spec.strategy) !=
+      std::end(kCarriedOut)) {
+    return {};
   }
-  return {};
+  std::string supported;
+  for (Strategy s : kCarriedOut)
+    supported += (supported.empty() ? "" : ", ") + std::string(to_string(s));
+  return std::unexpected(invalid_argument("field 'strategy': '" +
+                                          std::string(to_string(spec.strategy)) +
+                                          "' is not supported yet (supported: " + supported + ")"));
 }
 
 }  // namespace
 
 FleetService::FleetService(Store& store, CatalogService& catalog, Options options, Clock clock)
-    : store_(store), catalog_(catalog), options_(options), clock_(std::move(clock)) {}
+    : store_(store),
+      catalog_(catalog),
+      options_(options),
+      clock_(std::move(clock)),
+      started_at_(clock_()) {}
 
 // ---- instances ----
 
@@ -56,7 +62,7 @@ Result<std::vector<InstanceView>> FleetService::list_instances(
   if (!instances) return std::unexpected(instances.error());
   std::vector<InstanceView> views;
   for (auto& instance : *instances) {
-    if (id && !subscribes(instance, *id)) continue;
+    if (id && instance.subscription(*id) == nullptr) continue;
     const InstanceStatus status = status_of(instance);
     views.push_back({std::move(instance), status});
   }
@@ -109,12 +115,18 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
   d.author = request.author.empty() ? "anonymous" : request.author;
   d.created_at = d.updated_at = now();
   for (const Instance& instance : *instances) {
-    if (!subscribes(instance, id) || !matches(instance.labels, d.selector)) continue;
+    const InstanceNamespace* subscription = instance.subscription(id);
+    if (subscription == nullptr || !matches(instance.labels, d.selector)) continue;
+    if (subscription->applied_version == d.version) {
+      // Nothing will be pushed, so nothing would answer: it has answered.
+      d.targets.push_back({instance.node_id, TargetStatus::acked, "already applied", d.created_at});
+      continue;
+    }
     d.targets.push_back({instance.node_id,
                          instance.connected ? TargetStatus::pending : TargetStatus::disconnected,
                          "", d.created_at});
   }
-  d.state = d.targets.empty() ? DeploymentState::succeeded : DeploymentState::running;
+  d.state = direct_outcome(d.targets);
   return d;
 }
 
@@ -184,16 +196,41 @@ Result<Deployment> FleetService::get_deployment(int64_t id) {
   return lift(store_.get_deployment(id));
 }
 
+Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view by) {
+  std::optional<Deployment> cancelled;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    auto d = lift(store_.get_deployment(id));
+    if (!d) return std::unexpected(d.error());
+    if (d->state != DeploymentState::running) {
+      return std::unexpected(conflict("deployment " + std::to_string(id) + " is " +
+                                      std::string(to_string(d->state)) +
+                                      "; only a running deployment can be cancelled"));
+    }
+    const std::string reason = "cancelled by " + std::string(by.empty() ? "anonymous" : by);
+    if (auto set = lift(store_.set_deployment_state(id, DeploymentState::cancelled, reason, now()));
+        !set) {
+      return set;
+    }
+    cancelled = lift(store_.get_deployment(id)).value_or(*d);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  spdlog::info("event=deployment_cancelled id={} ns={} version={} reason=\"{}\"", id,
+               cancelled->namespace_id.str(), cancelled->version, cancelled->reason);
+  return *cancelled;
+}
+
 namespace {
 
 // The deployments among `idle` that can no longer finish, with the reason.
 std::vector<std::pair<const Deployment*, std::string>> stalled_among(
-    const std::vector<Deployment>& idle, const std::vector<Instance>& instances) {
+    const std::vector<Deployment>& idle, const std::vector<Instance>& instances,
+    UnixTime heard_since) {
   std::map<std::string, const Instance*> by_id;
   for (const Instance& i : instances) by_id.emplace(i.node_id, &i);
   std::vector<std::pair<const Deployment*, std::string>> stalled;
   for (const Deployment& d : idle) {
-    if (std::string reason = stalled_reason(d, by_id); !reason.empty()) {
+    if (std::string reason = stalled_reason(d, by_id, heard_since); !reason.empty()) {
       stalled.emplace_back(&d, std::move(reason));
     }
   }
@@ -205,19 +242,27 @@ std::vector<std::pair<const Deployment*, std::string>> stalled_among(
 std::vector<int64_t> FleetService::fail_stalled_deployments() {
   std::vector<int64_t> failed;
   const UnixTime at = now();
-  const UnixTime cutoff = at - options_.deployment_timeout.count();
-  // Looked at first outside a write transaction: this runs every second and
-  // almost always finds nothing to fail.
+  const int64_t timeout = options_.deployment_timeout.count();
+  // Not before control has been up for the timeout (sidecars reconnect
+  // with backoff after a restart), and every tenth of it at most: a
+  // deployment idle but not stalled is looked at again, not every second.
+  if (at - started_at_ < timeout || at - last_stall_check_ < std::max<int64_t>(1, timeout / 10)) {
+    return failed;
+  }
+  last_stall_check_ = at;
+  const UnixTime cutoff = at - timeout;
+  // Looked at first outside a write transaction: it almost always finds
+  // nothing to fail.
   auto idle = store_.running_deployments_idle_since(cutoff);
   if (!idle || idle->empty()) return failed;
   auto instances = store_.list_instances();
-  if (!instances || stalled_among(*idle, *instances).empty()) return failed;
+  if (!instances || stalled_among(*idle, *instances, cutoff).empty()) return failed;
   auto committed = store_.atomically([&]() -> StoreResult<void> {
     auto idle_now = store_.running_deployments_idle_since(cutoff);
     if (!idle_now) return std::unexpected(std::move(idle_now.error()));
     auto instances_now = store_.list_instances();
     if (!instances_now) return std::unexpected(std::move(instances_now.error()));
-    for (const auto& [d, reason] : stalled_among(*idle_now, *instances_now)) {
+    for (const auto& [d, reason] : stalled_among(*idle_now, *instances_now, cutoff)) {
       auto set = store_.set_deployment_state(d->id, DeploymentState::failed, reason, at);
       if (!set) return set;
       spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d->id,

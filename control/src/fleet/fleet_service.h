@@ -57,8 +57,8 @@ class FleetService final : public PushSource {
     // Without a heartbeat this long, a connected instance is `stale`.
     std::chrono::seconds instance_ttl{15};
     // A running deployment whose unanswered targets are all gone
-    // (removed, unsubscribed or disconnected) and that has not moved for
-    // this long ends `failed`, naming them.
+    // (removed, unsubscribed, or not heard from) and that has not moved
+    // for this long ends `failed`, naming them.
     std::chrono::seconds deployment_timeout{300};
   };
 
@@ -76,7 +76,8 @@ class FleetService final : public PushSource {
   // invalid_argument (a strategy not carried out yet); not_found (the
   // namespace or the version); conflict while another deployment of the
   // namespace runs. Targets: the subscribed instances matching the
-  // selector; the deployment and their desired versions commit together.
+  // selector (those that applied the version already count as acked); the
+  // deployment and their desired versions commit together.
   Result<Deployment> create_deployment(const DeployRequest& request);
   // Publishes and deploys the new version in one transaction: both commit
   // or neither does (the errors of publish and of create_deployment).
@@ -84,12 +85,19 @@ class FleetService final : public PushSource {
                                        const DeploySpec& spec);
   // Newest first; of every namespace, or of `id` (not_found if unknown).
   Result<std::vector<Deployment>> list_deployments(const std::optional<NamespaceId>& id);
+  // not_found.
   Result<Deployment> get_deployment(int64_t id);
+  // Ends a running deployment `cancelled`, its reason naming `by`; its
+  // targets keep the desired version they were given (a rollback is a
+  // deployment of the older version). not_found; conflict if it is not
+  // running.
+  Result<Deployment> cancel_deployment(int64_t id, std::string_view by);
 
   // Removes instances silent for longer than `expiry`.
   void expire_instances(std::chrono::seconds expiry);
   // Ends `failed` each running deployment that can no longer finish
-  // (Options::deployment_timeout); returns their ids.
+  // (Options::deployment_timeout); returns their ids. Looks only once
+  // control has been up for the timeout, and at most every tenth of it.
   std::vector<int64_t> fail_stalled_deployments();
   // At start-up: nothing is connected yet.
   void mark_all_disconnected();
@@ -126,6 +134,8 @@ class FleetService final : public PushSource {
   Options options_;
   Clock clock_;
   PushTrigger* trigger_ = nullptr;
+  const UnixTime started_at_;
+  UnixTime last_stall_check_ = 0;  // RPC loop thread only
 };
 
 }  // namespace hotswap::control

@@ -1,7 +1,5 @@
 #include "fleet/progress.h"
 
-#include <algorithm>
-
 namespace hotswap::control {
 namespace {
 
@@ -11,16 +9,15 @@ bool answered(TargetStatus status) {
 
 // Why the instance of `node_id` cannot answer for `ns`; empty if it can.
 std::string why_gone(const std::map<std::string, const Instance*>& instances,
-                     const std::string& node_id, const NamespaceId& ns) {
+                     const std::string& node_id, const NamespaceId& ns, UnixTime heard_since) {
   auto it = instances.find(node_id);
   if (it == instances.end()) return "removed";
   const Instance& instance = *it->second;
-  const bool subscribed =
-      std::any_of(instance.namespaces.begin(), instance.namespaces.end(),
-                  [&](const InstanceNamespace& n) { return n.namespace_id == ns; });
-  if (!subscribed) return "unsubscribed";
-  if (!instance.connected) return "disconnected";
-  return {};
+  if (instance.subscription(ns) == nullptr) return "unsubscribed";
+  // Heard from within the window (a sidecar that reconnects, a control
+  // that restarted): it may still answer.
+  if (instance.last_heartbeat >= heard_since) return {};
+  return instance.connected ? "silent" : "disconnected";
 }
 
 }  // namespace
@@ -36,12 +33,13 @@ DeploymentState direct_outcome(const std::vector<DeploymentTarget>& targets) {
 }
 
 std::string stalled_reason(const Deployment& deployment,
-                           const std::map<std::string, const Instance*>& instances) {
+                           const std::map<std::string, const Instance*>& instances,
+                           UnixTime heard_since) {
   std::string gone;
   size_t count = 0;
   for (const DeploymentTarget& t : deployment.targets) {
     if (answered(t.status)) continue;
-    const std::string why = why_gone(instances, t.node_id, deployment.namespace_id);
+    const std::string why = why_gone(instances, t.node_id, deployment.namespace_id, heard_since);
     if (why.empty()) return {};
     if (count++ > 0) gone += ", ";
     gone += t.node_id + " (" + why + ")";

@@ -18,10 +18,12 @@ DeploymentState direct_outcome(const std::vector<DeploymentTarget>& targets);
 
 // Why `deployment` can no longer finish: each target yet to answer whose
 // instance is gone (not in `instances`, by node id), no longer subscribes
-// to the namespace, or is disconnected. Empty when one of them may still
-// answer (or none is left to).
+// to the namespace, or has not been heard from since `heard_since`
+// (disconnected, or connected and silent). Empty when one of them may
+// still answer (or none is left to).
 std::string stalled_reason(const Deployment& deployment,
-                           const std::map<std::string, const Instance*>& instances);
+                           const std::map<std::string, const Instance*>& instances,
+                           UnixTime heard_since);
 
 }  // namespace hotswap::control
 

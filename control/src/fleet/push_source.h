@@ -20,8 +20,6 @@
 
 namespace hotswap::control {
 
-using SnapshotPtr = std::shared_ptr<const SnapshotData>;
-
 // A sidecar's answer to one push: an ACK, or a NACK with its reason.
 struct PushResult {
   std::string node_id;

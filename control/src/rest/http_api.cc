@@ -89,6 +89,17 @@ Result<uint64_t> query_number(const Request& req, const char* name, uint64_t fal
   return number(std::string("query parameter '") + name + "'", req.get_param_value(name));
 }
 
+// A deployment id from a path segment.
+Result<int64_t> deployment_id(const std::string& text) {
+  auto id = number("deployment id", text);
+  if (!id) return std::unexpected(id.error());
+  if (*id > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    // No such id (ids are int64); a cast would name another one.
+    return std::unexpected(not_found("deployment " + std::to_string(*id) + " not found"));
+  }
+  return static_cast<int64_t>(*id);
+}
+
 // The namespace of a path's tenant and name segments (matches 1 and 2).
 Result<NamespaceId> path_namespace(const Request& req) {
   return NamespaceId::of(req.matches[1].str(), req.matches[2].str());
@@ -375,13 +386,22 @@ void HttpApi::Impl::registry_routes() {
     reply(res, fleet_.list_deployments(*id), 200, list_of("deployments"));
   });
   server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
-    auto id = number("deployment id", req.matches[1]);
+    auto id = deployment_id(req.matches[1]);
     if (!id) return send_error(res, id.error());
-    if (*id > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      // No such id (ids are int64); the cast below would name another one.
-      return send_error(res, not_found("deployment " + std::to_string(*id) + " not found"));
+    reply(res, fleet_.get_deployment(*id));
+  });
+  server_.Post("/api/v1/deployments/([^/]+)/cancel", [this](const Request& req, Response& res) {
+    auto id = deployment_id(req.matches[1]);
+    if (!id) return send_error(res, id.error());
+    std::optional<std::string> author;
+    if (!req.body.empty()) {
+      auto body = body_of(req);
+      if (!body) return send_error(res, body.error());
+      Fields f(*body, {"author"});
+      author = f.string("author", false);
+      if (f.error()) return send_error(res, *f.error());
     }
-    reply(res, fleet_.get_deployment(static_cast<int64_t>(*id)));
+    reply(res, fleet_.cancel_deployment(*id, author_of(req, author)));
   });
 }
 

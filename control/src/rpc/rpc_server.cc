@@ -35,11 +35,7 @@ std::string text(capnp::Text::Reader t) {
 
 // A namespace id off the wire, checked here once.
 Result<NamespaceId> namespace_of(capnp::Text::Reader t) {
-  auto id = NamespaceId::parse(std::string_view(t.cStr(), t.size()));
-  if (!id)
-    return std::unexpected(
-        invalid_argument("namespace '" + text(t) + "' is not of the form tenant/name"));
-  return id;
+  return NamespaceId::parse(std::string_view(t.cStr(), t.size()));
 }
 
 // What a sidecar says about itself, checked: the instance it describes, or

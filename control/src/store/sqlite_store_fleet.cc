@@ -172,8 +172,7 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
               "WHERE deployment_id = ?1 ORDER BY node_id",
               deployment.id)
             .each([&](Statement& row) -> StoreResult<void> {
-              auto status =
-                  stored<TargetStatus>(row.text(1), "status of a target", deployment.id);
+              auto status = stored<TargetStatus>(row.text(1), "status of a target", deployment.id);
               if (!status) return std::unexpected(std::move(status.error()));
               deployment.targets.push_back({row.text(0), *status, row.text(2), row.int64(3)});
               return {};
@@ -451,11 +450,13 @@ StoreResult<uint64_t> SqliteStore::released_version(const NamespaceId& namespace
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
-    auto version = db.prepare(
-                         "SELECT COALESCE((SELECT version FROM deployments "
-                         "WHERE namespace_id = ?1 AND state <> ?2 ORDER BY id DESC LIMIT 1), 0)",
-                         *ns, to_string(DeploymentState::failed))
-                       .scalar();
+    auto version =
+        db.prepare(
+              "SELECT COALESCE((SELECT version FROM deployments "
+              "WHERE namespace_id = ?1 AND state NOT IN (?2, ?3) "
+              "ORDER BY id DESC LIMIT 1), 0)",
+              *ns, to_string(DeploymentState::failed), to_string(DeploymentState::cancelled))
+            .scalar();
     if (!version) return std::unexpected(std::move(version.error()));
     return static_cast<uint64_t>(*version);
   });

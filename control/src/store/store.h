@@ -122,7 +122,7 @@ class Store {
   // Deployments. create_deployment assigns the id and stores the targets.
   virtual StoreResult<Deployment> create_deployment(const Deployment& deployment) = 0;
   virtual StoreResult<Deployment> get_deployment(int64_t id) = 0;
-  // Newest first; of every namespace when `namespace_id` is empty.
+  // Newest first; of every namespace when `namespace_id` is nullopt.
   virtual StoreResult<std::vector<Deployment>> list_deployments(
       const std::optional<NamespaceId>& namespace_id) = 0;
   virtual StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
@@ -140,7 +140,8 @@ class Store {
   virtual StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) = 0;
   // The version a namespace's instances should run when nothing more
-  // specific says so: that of the newest deployment not failed; 0 if none.
+  // specific says so: that of the newest deployment neither failed nor
+  // cancelled; 0 if none.
   virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
 };
 
