@@ -67,12 +67,14 @@ class CatalogService {
   // not_found. Its draft, versions and deployments go too.
   Result<void> delete_namespace(const NamespaceId& id);
 
-  // not_found (namespace, or key in the draft).
+  // not_found (the namespace).
   Result<Entries> get_draft(const NamespaceId& id);
+  // not_found (the namespace, or the key in its draft).
   Result<TypedValue> get_draft_entry(const NamespaceId& id, std::string_view key);
   // invalid_argument naming the key for a bad key or value; not_found.
   Result<TypedValue> put_draft_entry(const NamespaceId& id, std::string_view key,
                                      const nlohmann::json& typed);
+  // invalid_argument for a bad key; not_found (the namespace, or the key).
   Result<void> delete_draft_entry(const NamespaceId& id, std::string_view key);
 
   // Runs inside the publish's transaction once the version is appended;
@@ -84,14 +86,18 @@ class CatalogService {
   // (and whatever `also` does) commits whole or not at all.
   Result<VersionInfo> publish(const NamespaceId& id, const PublishRequest& request,
                               const AlsoInTransaction& also = nullptr);
-  // Newest first, numbers below `before` (all when 0); limit 1-1000.
+  // Newest first, numbers below `before` (all when 0). invalid_argument
+  // unless 1 <= limit <= 1000; not_found.
   Result<std::vector<VersionInfo>> list_versions(const NamespaceId& id, uint64_t before, int limit);
+  // not_found (the namespace or the version).
   Result<Version> get_version(const NamespaceId& id, uint64_t number);
-  // `from` 0 diffs against nothing.
+  // What changed from `from` to `to`; `from` 0 diffs against nothing.
+  // not_found (the namespace or either version).
   Result<Diff> diff(const NamespaceId& id, uint64_t from, uint64_t to);
 
   // The publishable content of a version, from memory when recent, else
   // from the store with the hash stored at publish (not computed again).
+  // not_found; internal if the stored hash is not 64 hex digits.
   Result<SnapshotPtr> snapshot(const NamespaceId& id, uint64_t version);
 
   UnixTime now() const { return clock_(); }
