@@ -13,6 +13,10 @@
 namespace hotswap::control {
 namespace {
 
+// Deployments whose remaining targets are gone fail after a minute.
+const FleetService::Options kMinuteTimeout{.instance_ttl = std::chrono::seconds(15),
+                                           .deployment_timeout = std::chrono::seconds(60)};
+
 class ServicesTest : public ::testing::Test {
  protected:
   void SetUp() override { s_.create_namespace(web_); }
@@ -271,8 +275,7 @@ TEST_F(ServicesTest, NoDeploymentFailsBeforeControlHasBeenUpForTheTimeout) {
   s.now += 3600;
   // A control restarted now: every instance is disconnected until its
   // sidecar reconnects, which takes a backoff.
-  FleetService restarted(s.store(), s.catalog, {.deployment_timeout = std::chrono::seconds(60)},
-                         [&s] { return s.now; });
+  FleetService restarted(s.store(), s.catalog, kMinuteTimeout, [&s] { return s.now; });
   EXPECT_TRUE(restarted.fail_stalled_deployments().empty());
   s.now += 30;
   s.attach("n-1", {web_});  // reconnected, heard from
