@@ -220,8 +220,7 @@ TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
 }
 
 TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout) {
-  Services s(
-      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  Services s(kMinuteTimeout);
   s.create_namespace(web_);
   const uint64_t v = s.publish(web_, {{"a", 1}});
   for (const char* node : {"n-1", "n-2", "n-3"}) s.attach(node, {web_});
@@ -244,8 +243,7 @@ TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout
 }
 
 TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
-  Services s(
-      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  Services s(kMinuteTimeout);
   s.create_namespace(web_);
   const uint64_t v = s.publish(web_, {{"a", 1}});
   s.attach("n-1", {web_});
@@ -265,8 +263,7 @@ TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
 }
 
 TEST_F(ServicesTest, NoDeploymentFailsBeforeControlHasBeenUpForTheTimeout) {
-  Services s(
-      {.instance_ttl = std::chrono::seconds(15), .deployment_timeout = std::chrono::seconds(60)});
+  Services s(kMinuteTimeout);
   s.create_namespace(web_);
   const uint64_t v = s.publish(web_, {{"a", 1}});
   s.attach("n-1", {web_});
