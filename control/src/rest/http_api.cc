@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -58,9 +60,22 @@ auto list_of(const char* key) {
 }
 
 // The JSON object body of a request, checked for media type.
+// Whether a Content-Type is application/json, with parameters or none
+// (`; charset=utf-8`): not a type that merely starts the same way
+// (`application/jsonp`, `application/json-patch+json`).
+bool is_json(std::string_view type) {
+  const std::string_view media = type.substr(0, type.find(';'));
+  const auto end = media.find_last_not_of(" \t");
+  const std::string_view trimmed = media.substr(0, end == std::string_view::npos ? 0 : end + 1);
+  return trimmed.size() == std::string_view(kJson).size() &&
+         std::equal(trimmed.begin(), trimmed.end(), kJson, [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
 Result<nlohmann::json> body_of(const Request& req) {
   const std::string type = req.get_header_value("Content-Type");
-  if (!type.starts_with(kJson)) {
+  if (!is_json(type)) {
     return std::unexpected(Error{ErrorCode::unsupported_media_type,
                                  "the body must be application/json, got '" + type + "'",
                                  {}});

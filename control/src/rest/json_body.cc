@@ -1,6 +1,10 @@
 #include "rest/json_body.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace hotswap::control {
 namespace {
@@ -34,21 +38,67 @@ bool too_deep(std::string_view text) {
   return false;
 }
 
+// The first key that some object of `text` (valid JSON) holds twice. A
+// second pass, run only once the first found fewer members than keys.
+std::optional<std::string> first_duplicate_key(std::string_view text) {
+  std::vector<std::set<std::string>> open;  // the keys of each object being read
+  std::optional<std::string> duplicate;
+  const nlohmann::json read_again = nlohmann::json::parse(
+      text, [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) open.emplace_back();
+        if (event == Event::object_end) open.pop_back();
+        if (event == Event::key && !duplicate &&
+            !open.back().insert(parsed.get<std::string>()).second) {
+          duplicate = parsed.get<std::string>();
+        }
+        return true;
+      });
+  (void)read_again;
+  return duplicate;
+}
+
 }  // namespace
 
 Result<nlohmann::json> parse_object(std::string_view text) {
+  // nlohmann's reader stops at a NUL as at the end of the input, so what
+  // follows one would be ignored: JSON has no raw NUL anywhere.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    return std::unexpected(
+        invalid_argument("malformed JSON body: a NUL byte at offset " + std::to_string(nul)));
+  }
   if (too_deep(text)) {
     return std::unexpected(
         invalid_argument("malformed JSON body: arrays and objects nest deeper than " +
                          std::to_string(kMaxDepth) + " levels"));
   }
+  // An object that holds a key twice keeps one of them silently; count the
+  // keys read against the members kept (a counter per open object: no
+  // set of keys on the common path).
+  std::vector<size_t> keys_read;
+  bool lost_a_key = false;
+  auto count_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) keys_read.push_back(0);
+    if (event == Event::key) ++keys_read.back();
+    if (event == Event::object_end) {
+      lost_a_key = lost_a_key || parsed.size() != keys_read.back();
+      keys_read.pop_back();
+    }
+    return true;
+  };
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(text, count_keys);
   } catch (const nlohmann::json::exception& e) {
     // e.what() names the byte position and what was expected there (a
     // parse_error), or the number that overflows a double (out_of_range).
     return std::unexpected(invalid_argument("malformed JSON body: " + std::string(e.what())));
+  }
+  if (lost_a_key) {
+    return std::unexpected(invalid_argument("malformed JSON body: key '" +
+                                            first_duplicate_key(text).value_or("?") +
+                                            "' appears twice in one object"));
   }
   if (!j.is_object()) return std::unexpected(invalid_argument("the body must be a JSON object"));
   return j;
@@ -91,6 +141,12 @@ std::optional<std::string> Fields::string(std::string_view name, bool required) 
 }
 
 std::optional<uint64_t> Fields::u64(std::string_view name, bool required) {
+  // A number's null is not its absence: {"expected_parent": null} read as
+  // absent would publish without the check its sender asked for.
+  if (auto it = object_.find(name); it != object_.end() && it->is_null()) {
+    fail("field '" + named(name) + "' must be a non-negative integer, not null");
+    return std::nullopt;
+  }
   const nlohmann::json* v = find(name, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<int64_t>() >= 0)) {

@@ -16,7 +16,9 @@
 
 namespace hotswap::control {
 
-// Parses `text` as a JSON object; 400 with the parser's position otherwise.
+// Parses `text` as a JSON object; invalid_argument with the parser's
+// position otherwise, and for a key that appears twice in one object (named)
+// or a NUL byte anywhere (what follows it would go unread).
 Result<nlohmann::json> parse_object(std::string_view text);
 
 // Typed access to an object's fields. Construction rejects fields not in
@@ -30,6 +32,7 @@ class Fields {
          std::string prefix = {});
 
   std::optional<std::string> string(std::string_view name, bool required);
+  // Null is an error, not absence.
   std::optional<uint64_t> u64(std::string_view name, bool required);
   std::optional<nlohmann::json> object(std::string_view name, bool required);
   // Whether the field is present as an object (an error if present as
