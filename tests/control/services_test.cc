@@ -121,6 +121,21 @@ TEST_F(ServicesTest, ADeploymentTargetsSubscribedInstancesMatchingTheSelector) {
   EXPECT_EQ(s_.fleet.desired_of("us-1", web_), nullptr);
 }
 
+TEST_F(ServicesTest, ADeploymentWithNoTargetsSaysSo) {
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  s_.attach("n-1", {web_}, {{"region", "eu"}});
+  const Deployment typo = ok(s_.deploy(web_, v, {{"region", "ue"}}));
+  EXPECT_EQ(typo.state, DeploymentState::succeeded);
+  EXPECT_TRUE(typo.targets.empty());
+  EXPECT_EQ(typo.reason, "no targets: no instance subscribed to 'acme/web' matches the selector");
+  EXPECT_EQ(ok(s_.fleet.get_deployment(typo.id)).reason, typo.reason);
+  s_.create_namespace(Ns("acme/empty"));
+  const uint64_t e = s_.publish(Ns("acme/empty"), {{"a", 1}});
+  EXPECT_EQ(ok(s_.deploy(Ns("acme/empty"), e)).reason,
+            "no targets: no instance subscribed to 'acme/empty'");
+  EXPECT_TRUE(ok(s_.deploy(web_, v)).reason.empty());  // n-1 is a target
+}
+
 TEST_F(ServicesTest, ASecondDeploymentOfANamespaceWithOneRunningIsAConflict) {
   const uint64_t v1 = s_.publish(web_, {{"a", 1}});
   const uint64_t v2 = s_.publish(web_, {{"a", 2}});

@@ -81,6 +81,13 @@ TEST_F(Cli, PublishesDiffsAndReportsWithScriptableExitCodes) {
   EXPECT_EQ(ctl("version clitest/web 9").code, 3) << "not found";
   EXPECT_EQ(ctl("ns get clitest").code, 2) << "a malformed argument is a usage error";
   EXPECT_EQ(ctl("deploy clitest/web 99").code, 3);
+  // A selector nothing matches: done at once, and the output says why.
+  const CliRun nowhere = ctl("deploy clitest/web 2 --selector env=nowhere");
+  EXPECT_EQ(nowhere.code, 0) << nowhere.out;
+  EXPECT_NE(nowhere.out.find("reason:    no targets: no instance subscribed to 'clitest/web' "
+                             "matches the selector"),
+            std::string::npos)
+      << nowhere.out;
 }
 
 TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {

@@ -127,6 +127,10 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
                          "", d.created_at});
   }
   d.state = direct_outcome(d.targets);
+  // Succeeded with nothing to do is what a mistyped selector gives: say so.
+  if (d.targets.empty())
+    d.reason = "no targets: no instance subscribed to '" + id.str() + "'" +
+               (d.selector.empty() ? "" : " matches the selector");
   return d;
 }
 
