@@ -56,6 +56,7 @@ struct Flags {
   int64_t instance_ttl_s = 15;
   int64_t instance_expiry_s = 3600;
   int64_t deployment_timeout_s = 300;
+  size_t snapshot_cache_bytes = size_t{64} << 20;
   size_t max_body_bytes = 8 << 20;
   size_t max_pushes_in_flight = 1024;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
@@ -77,7 +78,7 @@ int run(const Flags& flags) {
     return 1;
   }
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
-  CatalogService catalog(**store, clock);
+  CatalogService catalog(**store, clock, {.snapshot_cache_bytes = flags.snapshot_cache_bytes});
   FleetService fleet(**store, catalog,
                      {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
                       .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s)},
@@ -141,6 +142,10 @@ int main(int argc, char** argv) {
                  "seconds a deployment whose remaining targets are all gone may stand still "
                  "before it ends failed")
       ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600));
+  app.add_option("--snapshot-cache-bytes", flags.snapshot_cache_bytes,
+                 "memory for the snapshots of recent versions (pushes, delta bases)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--max-body-bytes", flags.max_body_bytes, "largest accepted request body");
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")

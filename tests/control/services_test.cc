@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "catalog/recent_snapshots.h"
 #include "hotswap/protocol/content_hash.h"
 #include "services_fixture.h"
 
@@ -44,6 +45,42 @@ TEST(NamespaceIdTest, ParsedOnceWithItsPartsAndErrors) {
   EXPECT_EQ(NamespaceId::trusted("acme/web"), NamespaceId::trusted("acme", "web"));
   EXPECT_LT(Ns("a/b"), Ns("a/c"));
   EXPECT_LT(Ns("a-b/a"), Ns("a/b"));  // ordered as the strings are
+}
+
+// A snapshot of `keys` string values of `value_bytes` each.
+SnapshotPtr Sized(uint64_t version, int keys, size_t value_bytes) {
+  SnapshotBuilder b;
+  for (int i = 0; i < keys; ++i) b.set("key-" + std::to_string(i), std::string(value_bytes, 'v'));
+  return std::make_shared<const SnapshotData>(std::move(b).build(version, ContentHash{}).value());
+}
+
+TEST(RecentSnapshotsTest, HoldsNoMoreThanItsBytesDroppingTheOldestFirst) {
+  const SnapshotPtr one = Sized(1, 1000, 100);
+  const size_t each = approximate_bytes(*one);
+  EXPECT_GT(each, 1000u * 100u);  // the values at least
+  EXPECT_LT(each, 1000u * 300u);  // and not wildly more
+  RecentSnapshots recent(3 * each + each / 2);
+  const NamespaceId ns = Ns("acme/web");
+  for (uint64_t v = 1; v <= 10; ++v) {
+    recent.put(ns, v == 1 ? one : Sized(v, 1000, 100));
+    EXPECT_LE(recent.bytes(), 3 * each + each / 2) << v;
+  }
+  EXPECT_EQ(recent.bytes(), 3 * each);
+  EXPECT_EQ(recent.find(ns, 7), nullptr);
+  for (uint64_t v = 8; v <= 10; ++v) EXPECT_NE(recent.find(ns, v), nullptr) << v;
+  recent.put(ns, Sized(11, 10000, 100));  // larger than the whole budget: not kept
+  EXPECT_EQ(recent.find(ns, 11), nullptr);
+  EXPECT_NE(recent.find(ns, 10), nullptr);
+}
+
+TEST_F(ServicesTest, AVersionBeyondTheSnapshotBudgetIsReadBackWhole) {
+  CatalogService small(s_.store(), [] { return UnixTime{1}; }, {.snapshot_cache_bytes = 1});
+  PublishRequest request;
+  request.entries = nlohmann::json{{"a", {{"type", "string"}, {"value", std::string(64, 'x')}}}};
+  const VersionInfo v = ok(small.publish(web_, request));
+  const SnapshotPtr read_back = ok(small.snapshot(web_, v.number));
+  EXPECT_EQ(protocol::to_hex(read_back->content_hash()), v.content_hash);
+  EXPECT_NE(ok(small.snapshot(web_, v.number)), read_back);  // built again: nothing kept
 }
 
 TEST_F(ServicesTest, APublishWithABadEntryListsEveryProblemAndStoresNothing) {

@@ -10,18 +10,17 @@
 namespace hotswap::control {
 namespace {
 
-// Versions being pushed and the ones sidecars hold as delta bases: a few
-// per namespace being released at once.
-constexpr size_t kRecentSnapshots = 64;
-
 Result<void> check_tenant(std::string_view name) {
   return check(check_name("tenant", name));
 }
 
 }  // namespace
 
+CatalogService::CatalogService(Store& store, Clock clock, Options options)
+    : store_(store), clock_(std::move(clock)), recent_(options.snapshot_cache_bytes) {}
+
 CatalogService::CatalogService(Store& store, Clock clock)
-    : store_(store), clock_(std::move(clock)), recent_(kRecentSnapshots) {}
+    : CatalogService(store, std::move(clock), Options{}) {}
 
 // ---- tenants and namespaces ----
 

@@ -47,6 +47,15 @@ struct Diff {
 
 class CatalogService {
  public:
+  struct Options {
+    // Memory for the snapshots of recent versions (approximate_bytes):
+    // those being pushed and the ones sidecars hold as delta bases. A
+    // version beyond it is read back from the store when pushed.
+    size_t snapshot_cache_bytes = size_t{64} << 20;
+  };
+
+  CatalogService(Store& store, Clock clock, Options options);
+  // With the default Options.
   CatalogService(Store& store, Clock clock);
 
   // invalid_argument for a bad name; already_exists.

@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <utility>
 
 #include "domain/namespace_id.h"
@@ -18,19 +17,30 @@
 
 namespace hotswap::control {
 
-// Thread-safe; holds at most `capacity` snapshots, dropping the one put
-// first. Versions are immutable, so an entry never goes stale: it only goes.
+// About what a snapshot takes in memory: its keys and values and the
+// per-entry overhead of their containers.
+size_t approximate_bytes(const SnapshotData& snapshot);
+
+// Thread-safe; holds snapshots of at most `max_bytes` together
+// (approximate_bytes), dropping those put first. A snapshot larger than
+// the whole budget is not kept. Versions are immutable, so an entry never
+// goes stale: it only goes.
 class RecentSnapshots {
  public:
-  explicit RecentSnapshots(size_t capacity) : capacity_(capacity) {}
+  explicit RecentSnapshots(size_t max_bytes) : max_bytes_(max_bytes) {}
 
   void put(const NamespaceId& namespace_id, std::shared_ptr<const SnapshotData> snapshot) {
+    const size_t bytes = approximate_bytes(*snapshot);
+    if (bytes > max_bytes_) return;
     Key key{namespace_id, snapshot->version()};
     std::lock_guard lock(mu_);
-    if (!entries_.insert_or_assign(key, std::move(snapshot)).second) return;  // already held
+    if (!entries_.try_emplace(key, Held{std::move(snapshot), bytes}).second) return;  // held
     order_.push_back(std::move(key));
-    while (order_.size() > capacity_) {
-      entries_.erase(order_.front());
+    bytes_ += bytes;
+    while (bytes_ > max_bytes_) {
+      auto oldest = entries_.find(order_.front());
+      bytes_ -= oldest->second.bytes;
+      entries_.erase(oldest);
       order_.pop_front();
     }
   }
@@ -40,15 +50,26 @@ class RecentSnapshots {
                                            uint64_t version) const {
     std::lock_guard lock(mu_);
     auto it = entries_.find(Key{namespace_id, version});
-    return it == entries_.end() ? nullptr : it->second;
+    return it == entries_.end() ? nullptr : it->second.snapshot;
+  }
+
+  // What the held snapshots take together (approximate_bytes).
+  size_t bytes() const {
+    std::lock_guard lock(mu_);
+    return bytes_;
   }
 
  private:
   using Key = std::pair<NamespaceId, uint64_t>;
-  const size_t capacity_;
+  struct Held {
+    std::shared_ptr<const SnapshotData> snapshot;
+    size_t bytes;
+  };
+  const size_t max_bytes_;
   mutable std::mutex mu_;
-  std::map<Key, std::shared_ptr<const SnapshotData>> entries_;
+  std::map<Key, Held> entries_;
   std::deque<Key> order_;  // keys of entries_, oldest first
+  size_t bytes_ = 0;
 };
 
 }  // namespace hotswap::control
