@@ -1,5 +1,6 @@
 // hotswap-control: the central service. One SQLite file under --data-dir,
 // the REST API for release tooling, and the RPC port sidecars attach to.
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -127,6 +128,11 @@ int run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own heap (up to 8 per core)
+  // and keeps what a large request freed in it: with the HTTP server's
+  // threads parsing 600 KB documents, control held 85 MB more than with two
+  // heaps, whatever its snapshot budget. Two keep RSS near that budget.
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
   Flags flags;
   app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
