@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hotswap/client.hpp"
+#include "hotswap/harness/error_of.h"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
@@ -105,8 +106,10 @@ TEST(Client, ScopesKeepSidecarsOnOneHostApart) {
   ASSERT_TRUE(b.publish());
   EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"})->get<std::string>("who").value(), "a");
   EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"})->get<std::string>("who").value(), "b");
-  EXPECT_EQ(Client::open(ns).error().code, ErrorCode::no_segment);  // the default set is apart
-  EXPECT_EQ(Client::open(ns, {.scope = "Bad+Scope"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(test::error_of(Client::open(ns)).code,
+            ErrorCode::no_segment);  // the default set is apart
+  EXPECT_EQ(test::error_of(Client::open(ns, {.scope = "Bad+Scope"})).code,
+            ErrorCode::invalid_argument);
 }
 
 TEST(Client, NoSnapshotBeforeFirstPublish) {
@@ -139,7 +142,7 @@ TEST(Handle, FollowsPublishesAndReportsRemovedKeys) {
   EXPECT_EQ(handle->value_or(-1), -1);
   pub.set("limit", std::string("now a string"));
   ASSERT_TRUE(pub.publish());
-  EXPECT_EQ(handle->get().error().code, ErrorCode::type_mismatch);
+  EXPECT_EQ(test::error_of(handle->get()).code, ErrorCode::type_mismatch);
   pub.set("limit", int64_t{30});
   ASSERT_TRUE(pub.publish());
   EXPECT_EQ(handle->get().value(), 30);
@@ -182,7 +185,7 @@ TEST(Handle, AssignedFromAHandleWhoseKeyIsGoneReportsIt) {
   second.unset("k");
   ASSERT_TRUE(second.publish());
   *handle = other;  // the first client's core (and head mapping) goes here
-  EXPECT_EQ(handle->get().error().code, ErrorCode::not_found);
+  EXPECT_EQ(test::error_of(handle->get()).code, ErrorCode::not_found);
   second.set("k", int64_t{3});
   ASSERT_TRUE(second.publish());
   EXPECT_EQ(handle->get().value(), 3);
@@ -451,7 +454,7 @@ TEST(SnapshotBuilder, ListsEveryProblem) {
   EXPECT_EQ(built.error().code, ErrorCode::invalid_argument);
   EXPECT_NE(built.error().message.find("version must be >= 1"), std::string::npos);
   EXPECT_NE(built.error().message.find("empty key"), std::string::npos);
-  EXPECT_NE(built.error().message.find("2000 bytes"), std::string::npos);
+  EXPECT_NE(test::error_of(built).message.find("2000 bytes"), std::string::npos);
 }
 
 TEST(Permissions, SegmentsAreRestrictiveAndReadersMapReadOnly) {
