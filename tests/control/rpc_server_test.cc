@@ -151,7 +151,7 @@ class RpcServerTest : public ::testing::Test {
     return *nodes_.back();
   }
 
-  DeploymentState StateOf(int64_t id) { return ok(s_.fleet.get_deployment(id)).state; }
+  DeploymentState StateOf(int64_t id) { return must(s_.fleet.get_deployment(id)).state; }
 
   // Behind a pointer: KJ's destructors may throw, a test's may not.
   std::unique_ptr<kj::AsyncIoContext> io_ =
@@ -170,7 +170,7 @@ TEST_F(RpcServerTest, ADeploymentIsPushedToEverySubscriberAndItsAnswersRecorded)
   Node& other = Attach("n-o", {Ns("acme/other")});
   b.nack = "bad value for 'a'";
   const uint64_t v = s_.publish(web_, {{"a", 1}});
-  const Deployment d = ok(s_.deploy(web_, v));
+  const Deployment d = must(s_.deploy(web_, v));
 
   ASSERT_TRUE(Run([&] { return StateOf(d.id) != DeploymentState::running; }));
   ASSERT_EQ(a.received.size(), 1u);
@@ -180,9 +180,9 @@ TEST_F(RpcServerTest, ADeploymentIsPushedToEverySubscriberAndItsAnswersRecorded)
   EXPECT_EQ(b.received.size(), 1u);
   EXPECT_TRUE(other.received.empty());
   EXPECT_EQ(StateOf(d.id), DeploymentState::failed);  // n-b NACKed
-  const auto a_state = ok(s_.fleet.get_instance("n-a")).instance.namespaces.at(0);
+  const auto a_state = must(s_.fleet.get_instance("n-a")).instance.namespaces.at(0);
   EXPECT_EQ(a_state.applied_version, v);
-  const auto b_state = ok(s_.fleet.get_instance("n-b")).instance.namespaces.at(0);
+  const auto b_state = must(s_.fleet.get_instance("n-b")).instance.namespaces.at(0);
   EXPECT_EQ(b_state.applied_version, 0u);
   ASSERT_TRUE(b_state.last_nack.has_value());
   EXPECT_EQ(b_state.last_nack->reason, "bad value for 'a'");
@@ -191,17 +191,17 @@ TEST_F(RpcServerTest, ADeploymentIsPushedToEverySubscriberAndItsAnswersRecorded)
 TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGetsADelta) {
   Node& first = Attach("n-1", {web_});
   const uint64_t v1 = s_.publish(web_, {{"a", 1}, {"b", 2}});
-  const int64_t d1 = ok(s_.deploy(web_, v1)).id;
+  const int64_t d1 = must(s_.deploy(web_, v1)).id;
   ASSERT_TRUE(Run([&] { return StateOf(d1) == DeploymentState::succeeded; }));
   const uint64_t v2 = s_.publish(web_, {{"a", 1}, {"b", 3}});
-  const int64_t d2 = ok(s_.deploy(web_, v2)).id;
+  const int64_t d2 = must(s_.deploy(web_, v2)).id;
   ASSERT_TRUE(Run([&] { return StateOf(d2) == DeploymentState::succeeded; }));
   ASSERT_EQ(first.received.size(), 2u);
   EXPECT_EQ(first.received[1].delta_base, v1);  // it ACKed v1
 
   // A new node holding v1 (with v1's hash) gets v2 as a delta on attach; a
   // node claiming v1 with another hash gets the whole of v2.
-  const SnapshotPtr real_v1 = ok(s_.catalog.snapshot(web_, v1));
+  const SnapshotPtr real_v1 = must(s_.catalog.snapshot(web_, v1));
   Node& resumed = Attach("n-2", {web_}, {{web_, real_v1}});
   SnapshotBuilder forged_builder;
   forged_builder.set("a", int64_t{9});
@@ -222,7 +222,7 @@ TEST_F(RpcServerTest, PushesBeyondTheLimitWaitForAFreeSlot) {
   Node& c = Attach("n-c", {web_});
   for (Node* n : {&a, &b, &c}) n->hold = true;
   const uint64_t v = s_.publish(web_, {{"a", 1}});
-  const int64_t d = ok(s_.deploy(web_, v)).id;
+  const int64_t d = must(s_.deploy(web_, v)).id;
 
   auto sent = [&] { return a.received.size() + b.received.size() + c.received.size(); };
   auto waiting = [&] { return a.held.size() + b.held.size() + c.held.size(); };
@@ -249,18 +249,18 @@ TEST_F(RpcServerTest, ANodeThatGoesAwayIsDisconnectedAndItsQueuedPushDropped) {
   Attach("n-b", {web_});
   a.hold = true;
   const uint64_t v = s_.publish(web_, {{"a", 1}});
-  const int64_t d = ok(s_.deploy(web_, v)).id;
+  const int64_t d = must(s_.deploy(web_, v)).id;
   // Nodes converge in node id order: n-a takes the one slot, n-b waits.
   ASSERT_TRUE(Run([&] { return a.held.size() == 1; }));
   EXPECT_EQ(server_->queued_pushes(), 1u);
   EXPECT_TRUE(nodes_[1]->received.empty());
   nodes_[1].reset();  // n-b goes away while its push waits
-  ASSERT_TRUE(
-      Run([&] { return ok(s_.fleet.get_instance("n-b")).status == InstanceStatus::disconnected; }));
+  ASSERT_TRUE(Run(
+      [&] { return must(s_.fleet.get_instance("n-b")).status == InstanceStatus::disconnected; }));
   a.held.back()->fulfill();
   ASSERT_TRUE(Run([&] {
     return server_->queued_pushes() == 0 && server_->pushes_in_flight() == 0 &&
-           ok(s_.fleet.get_instance("n-a")).instance.namespaces.at(0).applied_version == v;
+           must(s_.fleet.get_instance("n-a")).instance.namespaces.at(0).applied_version == v;
   }));
   EXPECT_EQ(StateOf(d), DeploymentState::running);  // n-b has yet to answer
 }

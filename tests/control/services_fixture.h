@@ -19,17 +19,6 @@
 
 namespace hotswap::control {
 
-// The value of a service result that must have succeeded.
-template <class T>
-T ok(Result<T> result) {
-  if (!result) {
-    ADD_FAILURE() << "unexpected error: " << to_string(result.error().code) << ": "
-                  << result.error().message;
-    throw std::runtime_error(result.error().message);
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
-
 inline NamespaceId Ns(std::string_view id) {
   return NamespaceId::parse(id).value();
 }
@@ -55,7 +44,7 @@ class Services {
     if (!tenant) {
       ASSERT_EQ(tenant.error().code, ErrorCode::already_exists);
     }
-    ok(catalog.create_namespace(id, ""));
+    must(catalog.create_namespace(id, ""));
   }
   // Publishes {key: int64 value} as the next version; returns its number.
   uint64_t publish(const NamespaceId& id, const std::map<std::string, int64_t>& values) {
@@ -63,7 +52,7 @@ class Services {
     for (const auto& [k, v] : values) entries[k] = {{"type", "int64"}, {"value", v}};
     PublishRequest request;
     request.entries = entries;
-    return ok(catalog.publish(id, request)).number;
+    return must(catalog.publish(id, request)).number;
   }
   // Registers a connected instance subscribed to `namespaces`.
   void attach(const std::string& node_id, const std::vector<NamespaceId>& namespaces,
@@ -73,7 +62,7 @@ class Services {
     instance.host = node_id + ".local";
     instance.labels = std::move(labels);
     for (const NamespaceId& n : namespaces) instance.namespaces.push_back({n, 0, 0, std::nullopt});
-    ok(fleet.attach(instance));
+    must(fleet.attach(instance));
   }
   Result<Deployment> deploy(const NamespaceId& id, uint64_t version,
                             std::map<std::string, std::string> selector = {}) {

@@ -77,10 +77,10 @@ TEST_F(ServicesTest, AVersionBeyondTheSnapshotBudgetIsReadBackWhole) {
   CatalogService small(s_.store(), [] { return UnixTime{1}; }, {.snapshot_cache_bytes = 1});
   PublishRequest request;
   request.entries = nlohmann::json{{"a", {{"type", "string"}, {"value", std::string(64, 'x')}}}};
-  const VersionInfo v = ok(small.publish(web_, request));
-  const SnapshotPtr read_back = ok(small.snapshot(web_, v.number));
+  const VersionInfo v = must(small.publish(web_, request));
+  const SnapshotPtr read_back = must(small.snapshot(web_, v.number));
   EXPECT_EQ(protocol::to_hex(read_back->content_hash()), v.content_hash);
-  EXPECT_NE(ok(small.snapshot(web_, v.number)), read_back);  // built again: nothing kept
+  EXPECT_NE(must(small.snapshot(web_, v.number)), read_back);  // built again: nothing kept
 }
 
 TEST_F(ServicesTest, APublishWithABadEntryListsEveryProblemAndStoresNothing) {
@@ -97,8 +97,8 @@ TEST_F(ServicesTest, APublishWithABadEntryListsEveryProblemAndStoresNothing) {
   EXPECT_EQ(published.error().problems[1].key, "n");
   EXPECT_EQ(published.error().problems[2].message,
             "field 'type': 'float' is not one of string, int64, double, bool, json, duration");
-  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, 0u);
-  EXPECT_TRUE(ok(s_.catalog.get_draft(web_)).empty());
+  EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, 0u);
+  EXPECT_TRUE(must(s_.catalog.get_draft(web_)).empty());
 }
 
 TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
@@ -107,8 +107,8 @@ TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
                                    {"b", {{"type", "bool"}, {"value", true}}},
                                    {"t", {{"type", "duration"}, {"value", "250ms"}}},
                                    {"j", {{"type", "json"}, {"value", {{"a", 1}}}}}};
-  const uint64_t v = ok(s_.catalog.publish(web_, request)).number;
-  const Version version = ok(s_.catalog.get_version(web_, v));
+  const uint64_t v = must(s_.catalog.publish(web_, request)).number;
+  const Version version = must(s_.catalog.get_version(web_, v));
   EXPECT_EQ(version.entries.at("d"), (TypedValue{ValueType::float64, "1.5"}));
   EXPECT_EQ(version.entries.at("b"), (TypedValue{ValueType::boolean, "true"}));
   EXPECT_EQ(version.entries.at("t"), (TypedValue{ValueType::duration, "250000000"}));
@@ -118,13 +118,13 @@ TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
 
 TEST_F(ServicesTest, ASnapshotReadBackUsesTheStoredHashNotARecomputedOne) {
   const uint64_t v = s_.publish(web_, {{"a", 1}});
-  const ContentHash published = ok(s_.catalog.snapshot(web_, v))->content_hash();
+  const ContentHash published = must(s_.catalog.snapshot(web_, v))->content_hash();
   // Another control (no recent snapshots) whose stored hash was changed: it
   // serves what the store says, so it computed nothing.
   const std::string other(64, 'b');
   RawQuery(s_.path(), "UPDATE versions SET content_hash = '" + other + "'");
   CatalogService fresh(s_.store(), [] { return UnixTime{1}; });
-  auto snapshot = ok(fresh.snapshot(web_, v));
+  auto snapshot = must(fresh.snapshot(web_, v));
   EXPECT_EQ(protocol::to_hex(snapshot->content_hash()), other);
   EXPECT_NE(snapshot->content_hash(), published);
   EXPECT_EQ(snapshot->version(), v);
@@ -144,14 +144,14 @@ TEST_F(ServicesTest, ADeploymentTargetsSubscribedInstancesMatchingTheSelector) {
   s_.attach("us-1", {web_}, {{"region", "us"}});              // not selected
   s_.attach("eu-3", {web_}, {{"region", "eu"}});
   s_.fleet.disconnected("eu-3");
-  const Deployment d = ok(s_.deploy(web_, v, {{"region", "eu"}}));
+  const Deployment d = must(s_.deploy(web_, v, {{"region", "eu"}}));
   EXPECT_EQ(d.state, DeploymentState::running);
   ASSERT_EQ(d.targets.size(), 2u);
   EXPECT_EQ(d.targets[0].node_id, "eu-1");
   EXPECT_EQ(d.targets[0].status, TargetStatus::pending);
   EXPECT_EQ(d.targets[1].node_id, "eu-3");
   EXPECT_EQ(d.targets[1].status, TargetStatus::disconnected);
-  auto desired = ok(s_.fleet.desired(web_));
+  auto desired = must(s_.fleet.desired(web_));
   ASSERT_EQ(desired.size(), 2u);
   EXPECT_EQ(desired.at("eu-1")->version(), v);
   EXPECT_EQ(desired.at("eu-3")->version(), v);
@@ -161,23 +161,23 @@ TEST_F(ServicesTest, ADeploymentTargetsSubscribedInstancesMatchingTheSelector) {
 TEST_F(ServicesTest, ADeploymentWithNoTargetsSaysSo) {
   const uint64_t v = s_.publish(web_, {{"a", 1}});
   s_.attach("n-1", {web_}, {{"region", "eu"}});
-  const Deployment typo = ok(s_.deploy(web_, v, {{"region", "ue"}}));
+  const Deployment typo = must(s_.deploy(web_, v, {{"region", "ue"}}));
   EXPECT_EQ(typo.state, DeploymentState::succeeded);
   EXPECT_TRUE(typo.targets.empty());
   EXPECT_EQ(typo.reason, "no targets: no instance subscribed to 'acme/web' matches the selector");
-  EXPECT_EQ(ok(s_.fleet.get_deployment(typo.id)).reason, typo.reason);
+  EXPECT_EQ(must(s_.fleet.get_deployment(typo.id)).reason, typo.reason);
   s_.create_namespace(Ns("acme/empty"));
   const uint64_t e = s_.publish(Ns("acme/empty"), {{"a", 1}});
-  EXPECT_EQ(ok(s_.deploy(Ns("acme/empty"), e)).reason,
+  EXPECT_EQ(must(s_.deploy(Ns("acme/empty"), e)).reason,
             "no targets: no instance subscribed to 'acme/empty'");
-  EXPECT_TRUE(ok(s_.deploy(web_, v)).reason.empty());  // n-1 is a target
+  EXPECT_TRUE(must(s_.deploy(web_, v)).reason.empty());  // n-1 is a target
 }
 
 TEST_F(ServicesTest, ASecondDeploymentOfANamespaceWithOneRunningIsAConflict) {
   const uint64_t v1 = s_.publish(web_, {{"a", 1}});
   const uint64_t v2 = s_.publish(web_, {{"a", 2}});
   s_.attach("n-1", {web_});
-  const Deployment first = ok(s_.deploy(web_, v1));
+  const Deployment first = must(s_.deploy(web_, v1));
   ASSERT_EQ(first.state, DeploymentState::running);
 
   auto second = s_.deploy(web_, v2);
@@ -191,14 +191,14 @@ TEST_F(ServicesTest, ASecondDeploymentOfANamespaceWithOneRunningIsAConflict) {
   auto both = s_.fleet.publish_and_deploy(web_, publish, DeploySpec{});
   ASSERT_FALSE(both.has_value());
   EXPECT_EQ(both.error().code, ErrorCode::conflict);
-  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, v2);
-  EXPECT_EQ(ok(s_.fleet.list_deployments(web_)).size(), 1u);
+  EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, v2);
+  EXPECT_EQ(must(s_.fleet.list_deployments(web_)).size(), 1u);
   EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v1);
 
   // Once it finished, the next one goes.
   s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}});
-  EXPECT_EQ(ok(s_.fleet.get_deployment(first.id)).state, DeploymentState::succeeded);
-  EXPECT_EQ(ok(s_.deploy(web_, v2)).version, v2);
+  EXPECT_EQ(must(s_.fleet.get_deployment(first.id)).state, DeploymentState::succeeded);
+  EXPECT_EQ(must(s_.deploy(web_, v2)).version, v2);
 }
 
 TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
@@ -206,7 +206,7 @@ TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
   PublishRequest publish;
   publish.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 1}}}};
   publish.author = "carol";
-  const Published p = ok(s_.fleet.publish_and_deploy(web_, publish, DeploySpec{}));
+  const Published p = must(s_.fleet.publish_and_deploy(web_, publish, DeploySpec{}));
   ASSERT_TRUE(p.deployment.has_value());
   EXPECT_EQ(p.deployment->version, p.version.number);
   EXPECT_EQ(p.deployment->author, "carol");
@@ -217,7 +217,7 @@ TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
   EXPECT_EQ(canary.error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(canary.error().message,
             "field 'strategy': 'canary' is not supported yet (supported: direct)");
-  EXPECT_EQ(ok(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
+  EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
 }
 
 TEST_F(ServicesTest, TargetsThatAppliedTheVersionAlreadyCountAsAcked) {
@@ -225,36 +225,36 @@ TEST_F(ServicesTest, TargetsThatAppliedTheVersionAlreadyCountAsAcked) {
   const uint64_t v2 = s_.publish(web_, {{"a", 2}});
   s_.attach("n-1", {web_});
   s_.attach("n-2", {web_});
-  const int64_t first = ok(s_.deploy(web_, v1)).id;
+  const int64_t first = must(s_.deploy(web_, v1)).id;
   s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}, {"n-2", web_, v1, true, ""}});
-  ASSERT_EQ(ok(s_.fleet.get_deployment(first)).state, DeploymentState::succeeded);
+  ASSERT_EQ(must(s_.fleet.get_deployment(first)).state, DeploymentState::succeeded);
   // Deploying what they run (a retry, a rollback to what they still hold):
   // nothing is pushed, so it must not wait for answers.
-  const Deployment again = ok(s_.deploy(web_, v1));
+  const Deployment again = must(s_.deploy(web_, v1));
   EXPECT_EQ(again.state, DeploymentState::succeeded);
   ASSERT_EQ(again.targets.size(), 2u);
   EXPECT_EQ(again.targets[0].status, TargetStatus::acked);
   EXPECT_EQ(again.targets[0].detail, "already applied");
   // n-1 moves to v2, n-2 does not, and the rollout is cancelled: rolling
   // back to v1 waits only for n-1.
-  const int64_t to_v2 = ok(s_.deploy(web_, v2)).id;
+  const int64_t to_v2 = must(s_.deploy(web_, v2)).id;
   s_.fleet.record_results({PushResult{"n-1", web_, v2, true, ""}});
-  ok(s_.fleet.cancel_deployment(to_v2, "erin"));
-  const Deployment back = ok(s_.deploy(web_, v1));
+  must(s_.fleet.cancel_deployment(to_v2, "erin"));
+  const Deployment back = must(s_.deploy(web_, v1));
   EXPECT_EQ(back.state, DeploymentState::running);
   ASSERT_EQ(back.targets.size(), 2u);
   EXPECT_EQ(back.targets[0].status, TargetStatus::pending);
   EXPECT_EQ(back.targets[1].status, TargetStatus::acked);
   s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}});
-  EXPECT_EQ(ok(s_.fleet.get_deployment(back.id)).state, DeploymentState::succeeded);
+  EXPECT_EQ(must(s_.fleet.get_deployment(back.id)).state, DeploymentState::succeeded);
 }
 
 TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
   const uint64_t v1 = s_.publish(web_, {{"a", 1}});
   const uint64_t v2 = s_.publish(web_, {{"a", 2}});
   s_.attach("n-1", {web_});
-  const int64_t d = ok(s_.deploy(web_, v2)).id;
-  const Deployment cancelled = ok(s_.fleet.cancel_deployment(d, "erin"));
+  const int64_t d = must(s_.deploy(web_, v2)).id;
+  const Deployment cancelled = must(s_.fleet.cancel_deployment(d, "erin"));
   EXPECT_EQ(cancelled.state, DeploymentState::cancelled);
   EXPECT_EQ(cancelled.reason, "cancelled by erin");
   auto twice = s_.fleet.cancel_deployment(d, "erin");
@@ -268,7 +268,7 @@ TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
   EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v2);
   EXPECT_EQ(must(s_.store().released_version(web_)), 0u);
   // The namespace is free: the rollback goes.
-  EXPECT_EQ(ok(s_.deploy(web_, v1)).version, v1);
+  EXPECT_EQ(must(s_.deploy(web_, v1)).version, v1);
 }
 
 TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout) {
@@ -276,7 +276,7 @@ TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout
   s.create_namespace(web_);
   const uint64_t v = s.publish(web_, {{"a", 1}});
   for (const char* node : {"n-1", "n-2", "n-3"}) s.attach(node, {web_});
-  const Deployment d = ok(s.deploy(web_, v));
+  const Deployment d = must(s.deploy(web_, v));
   s.fleet.record_results({PushResult{"n-1", web_, v, true, ""}});
   s.fleet.disconnected("n-2");
   s.now += 61;
@@ -287,7 +287,7 @@ TEST_F(ServicesTest, ADeploymentWhoseRemainingTargetsAreGoneFailsAfterTheTimeout
   s.fleet.expire_instances(std::chrono::seconds(1800));  // removes n-1, n-2 and n-3
   s.attach("n-2", {Ns("acme/other")});                   // back, without the namespace
   EXPECT_EQ(s.fleet.fail_stalled_deployments(), std::vector<int64_t>{d.id});
-  const Deployment failed = ok(s.fleet.get_deployment(d.id));
+  const Deployment failed = must(s.fleet.get_deployment(d.id));
   EXPECT_EQ(failed.state, DeploymentState::failed);
   EXPECT_EQ(failed.reason, "2 targets can no longer answer: n-2 (unsubscribed), n-3 (removed)");
   s.now += 60;
@@ -301,7 +301,7 @@ TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
   s.attach("n-1", {web_});
   s.attach("n-2", {web_});
   s.attach("n-3", {web_});
-  const Deployment d = ok(s.deploy(web_, v));
+  const Deployment d = must(s.deploy(web_, v));
   s.fleet.disconnected("n-2");
   s.now += 50;
   s.fleet.record_results({PushResult{"n-1", web_, v, true, ""}});  // progress at +50
@@ -310,7 +310,7 @@ TEST_F(ServicesTest, AStalledDeploymentWaitsForTheTimeoutFromItsLastChange) {
   s.now += 30;
   // n-3 is connected but silent for the whole window: as gone as n-2.
   EXPECT_EQ(s.fleet.fail_stalled_deployments(), std::vector<int64_t>{d.id});
-  EXPECT_EQ(ok(s.fleet.get_deployment(d.id)).reason,
+  EXPECT_EQ(must(s.fleet.get_deployment(d.id)).reason,
             "2 targets can no longer answer: n-2 (disconnected), n-3 (silent)");
 }
 
@@ -319,7 +319,7 @@ TEST_F(ServicesTest, NoDeploymentFailsBeforeControlHasBeenUpForTheTimeout) {
   s.create_namespace(web_);
   const uint64_t v = s.publish(web_, {{"a", 1}});
   s.attach("n-1", {web_});
-  const int64_t d = ok(s.deploy(web_, v)).id;
+  const int64_t d = must(s.deploy(web_, v)).id;
   s.fleet.disconnected("n-1");
   s.now += 3600;
   // A control restarted now: every instance is disconnected until its
@@ -330,7 +330,7 @@ TEST_F(ServicesTest, NoDeploymentFailsBeforeControlHasBeenUpForTheTimeout) {
   s.attach("n-1", {web_});  // reconnected, heard from
   s.now += 35;
   EXPECT_TRUE(restarted.fail_stalled_deployments().empty());
-  EXPECT_EQ(ok(restarted.get_deployment(d)).state, DeploymentState::running);
+  EXPECT_EQ(must(restarted.get_deployment(d)).state, DeploymentState::running);
   // The same deployment with its instance silent for a whole timeout fails.
   s.now += 61;
   EXPECT_EQ(restarted.fail_stalled_deployments(), std::vector<int64_t>{d});
@@ -342,7 +342,7 @@ TEST_F(ServicesTest, InstancesOfAnUnknownNamespaceAreNotFound) {
   EXPECT_EQ(listed.error().code, ErrorCode::not_found);
   s_.attach("n-1", {web_});
   s_.now += 16;
-  auto views = ok(s_.fleet.list_instances(web_));
+  auto views = must(s_.fleet.list_instances(web_));
   ASSERT_EQ(views.size(), 1u);
   EXPECT_EQ(views[0].status, InstanceStatus::stale);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <expected>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -35,10 +36,11 @@ inline void remove_db_files(const std::string& path) {
   }
 }
 
-// The value of a result that must have succeeded; fails the test (by
-// throwing, which GoogleTest reports) otherwise.
-template <class T>
-T must(StoreResult<T> result) {
+// The value of a result (of the store or of a service) that must have
+// succeeded; fails the test (by throwing, which GoogleTest reports)
+// otherwise.
+template <class T, class E>
+T must(std::expected<T, E> result) {
   if (!result) {
     ADD_FAILURE() << "unexpected error: " << result.error().message;
     throw std::runtime_error(result.error().message);

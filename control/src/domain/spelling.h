@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace hotswap::control {
 
@@ -90,15 +91,24 @@ constexpr std::optional<E> parse_as(std::string_view text) {
   return std::nullopt;
 }
 
-// Every spelling of E, comma-separated, for messages ("direct, canary, ...").
-template <Spelled E>
-std::string spellings() {
+// The spellings of `values` (any values with a to_string), comma-separated,
+// for messages ("direct, canary").
+template <class Range>
+std::string joined_spellings(const Range& values) {
   std::string out;
-  for (const auto& [v, text] : Spellings<E>::all) {
+  for (const auto& value : values) {
     if (!out.empty()) out += ", ";
-    out += text;
+    out += to_string(value);
   }
   return out;
+}
+
+// Every spelling of E, comma-separated.
+template <Spelled E>
+std::string spellings() {
+  std::vector<E> all;
+  for (const auto& [v, text] : Spellings<E>::all) all.push_back(v);
+  return joined_spellings(all);
 }
 
 }  // namespace hotswap::control

@@ -4,9 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "hotswap/protocol/content_hash.h"
-
 #include "domain/names.h"
+#include "domain/spelling.h"
 
 namespace hotswap::control {
 
@@ -53,15 +52,6 @@ std::string format_duration(int64_t ns) {
 
 namespace {
 
-std::string type_names() {
-  std::string out;
-  for (ValueType type : kValueTypes) {
-    if (!out.empty()) out += ", ";
-    out += to_string(type);
-  }
-  return out;
-}
-
 // The canonical text of `v` as a value of `type`, or what is wrong.
 std::expected<std::string, std::string> canonical_text(ValueType type, const nlohmann::json& v) {
   switch (type) {
@@ -104,13 +94,14 @@ std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
       return std::unexpected("unknown field '" + field + "'");
   }
   if (!j.contains("type") || !j["type"].is_string()) {
-    return std::unexpected("field 'type' must be one of " + type_names());
+    return std::unexpected("field 'type' must be one of " + joined_spellings(kValueTypes));
   }
   if (!j.contains("value")) return std::unexpected("field 'value' is missing");
   const std::string name = j["type"];
   const auto type = parse_value_type(name);
   if (!type) {
-    return std::unexpected("field 'type': '" + name + "' is not one of " + type_names());
+    return std::unexpected("field 'type': '" + name + "' is not one of " +
+                           joined_spellings(kValueTypes));
   }
   auto text = canonical_text(*type, j["value"]);
   if (!text) return std::unexpected(std::move(text.error()));
@@ -169,12 +160,6 @@ std::vector<SnapshotData::Entry> sdk_entries(const Entries& entries) {
 SnapshotData to_snapshot(std::vector<SnapshotData::Entry> sorted, uint64_t number,
                          const ContentHash& hash) {
   return SnapshotData::from_entries(std::move(sorted), number, hash).value();
-}
-
-SnapshotData to_snapshot(const Entries& entries, uint64_t number) {
-  auto sorted = sdk_entries(entries);
-  const ContentHash hash = protocol::content_hash(sorted);
-  return to_snapshot(std::move(sorted), number, hash);
 }
 
 }  // namespace hotswap::control

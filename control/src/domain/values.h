@@ -43,7 +43,6 @@ std::vector<SnapshotData::Entry> sdk_entries(const Entries& entries);
 // `number` with its content hash; takes the entries, copies nothing.
 SnapshotData to_snapshot(std::vector<SnapshotData::Entry> sorted, uint64_t number,
                          const ContentHash& hash);
-SnapshotData to_snapshot(const Entries& entries, uint64_t number);
 
 }  // namespace hotswap::control
 

@@ -26,12 +26,9 @@ Result<void> check_spec(const DeploySpec& spec) {
       std::end(kCarriedOut)) {
     return {};
   }
-  std::string supported;
-  for (Strategy s : kCarriedOut)
-    supported += (supported.empty() ? "" : ", ") + std::string(to_string(s));
-  return std::unexpected(invalid_argument("field 'strategy': '" +
-                                          std::string(to_string(spec.strategy)) +
-                                          "' is not supported yet (supported: " + supported + ")"));
+  return std::unexpected(invalid_argument(
+      "field 'strategy': '" + std::string(to_string(spec.strategy)) +
+      "' is not supported yet (supported: " + joined_spellings(kCarriedOut) + ")"));
 }
 
 }  // namespace
@@ -210,12 +207,14 @@ Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view 
                                       std::string(to_string(d->state)) +
                                       "; only a running deployment can be cancelled"));
     }
-    const std::string reason = "cancelled by " + std::string(by.empty() ? "anonymous" : by);
-    if (auto set = lift(store_.set_deployment_state(id, DeploymentState::cancelled, reason, now()));
+    d->state = DeploymentState::cancelled;
+    d->reason = "cancelled by " + std::string(by.empty() ? "anonymous" : by);
+    d->updated_at = now();
+    if (auto set = lift(store_.set_deployment_state(id, d->state, d->reason, d->updated_at));
         !set) {
       return set;
     }
-    cancelled = lift(store_.get_deployment(id)).value_or(*d);
+    cancelled = std::move(*d);
     return {};
   });
   if (!committed) return std::unexpected(committed.error());
@@ -255,18 +254,13 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
   }
   last_stall_check_ = at;
   const UnixTime cutoff = at - timeout;
-  // Looked at first outside a write transaction: it almost always finds
-  // nothing to fail.
-  auto idle = store_.running_deployments_idle_since(cutoff);
-  if (!idle || idle->empty()) return failed;
-  auto instances = store_.list_instances();
-  if (!instances || stalled_among(*idle, *instances, cutoff).empty()) return failed;
   auto committed = store_.atomically([&]() -> StoreResult<void> {
-    auto idle_now = store_.running_deployments_idle_since(cutoff);
-    if (!idle_now) return std::unexpected(std::move(idle_now.error()));
-    auto instances_now = store_.list_instances();
-    if (!instances_now) return std::unexpected(std::move(instances_now.error()));
-    for (const auto& [d, reason] : stalled_among(*idle_now, *instances_now, cutoff)) {
+    auto idle = store_.running_deployments_idle_since(cutoff);
+    if (!idle) return std::unexpected(std::move(idle.error()));
+    if (idle->empty()) return {};  // almost always: the registry is not read
+    auto instances = store_.list_instances();
+    if (!instances) return std::unexpected(std::move(instances.error()));
+    for (const auto& [d, reason] : stalled_among(*idle, *instances, cutoff)) {
       auto set = store_.set_deployment_state(d->id, DeploymentState::failed, reason, at);
       if (!set) return set;
       spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d->id,
@@ -320,11 +314,8 @@ Result<DesiredSnapshots> FleetService::desired(const NamespaceId& id) {
 SnapshotPtr FleetService::desired_of(std::string_view node_id, const NamespaceId& id) {
   auto instance = store_.get_instance(node_id);
   if (!instance) return nullptr;
-  for (const InstanceNamespace& n : instance->namespaces) {
-    if (n.namespace_id == id)
-      return n.desired_version == 0 ? nullptr : snapshot(id, n.desired_version);
-  }
-  return nullptr;
+  const InstanceNamespace* n = instance->subscription(id);
+  return n == nullptr || n->desired_version == 0 ? nullptr : snapshot(id, n->desired_version);
 }
 
 SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {
