@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <kj/async-unix.h>
 #include <CLI/CLI.hpp>
@@ -49,6 +50,50 @@ kj::Promise<void> every(kj::Timer& timer, std::chrono::milliseconds period,
   });
 }
 
+// Connections need a descriptor each: take every one the hard limit allows.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+void add_ms_option(CLI::App& app, const std::string& name, std::chrono::milliseconds& value,
+                   const std::string& what) {
+  app.add_option_function<int64_t>(
+         name, [&value](int64_t ms) { value = std::chrono::milliseconds(ms); }, what)
+      ->check(CLI::Range(int64_t{1}, int64_t{24} * 3600 * 1000))
+      ->default_str(std::to_string(value.count()));
+}
+
+void add_http_flags(CLI::App& app, HttpServer::Options& http) {
+  app.add_option("--max-body-bytes", http.max_body_bytes, "largest accepted request body")
+      ->capture_default_str();
+  app.add_option("--http-max-connections", http.max_connections,
+                 "REST connections open at once at most; beyond it new ones get 503")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24))
+      ->capture_default_str();
+  app.add_option("--http-max-header-bytes", http.max_header_bytes,
+                 "largest request line and header fields together (431 beyond)")
+      ->check(CLI::Range(size_t{256}, size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--http-max-header-fields", http.max_header_fields,
+                 "most header fields in a request (431 beyond)")
+      ->check(CLI::Range(size_t{1}, size_t{10000}))
+      ->capture_default_str();
+  add_ms_option(app, "--http-header-timeout-ms", http.header_timeout,
+                "from a request's first byte to the end of its header (408 after)");
+  add_ms_option(app, "--http-body-timeout-ms", http.body_timeout,
+                "from the end of a request's header to the end of its body (408 after)");
+  add_ms_option(app, "--http-idle-timeout-ms", http.idle_timeout,
+                "an idle keep-alive connection is closed after this long");
+  app.add_option("--http-threads", http.handler_threads,
+                 "threads that run REST handlers (the I/O of all connections runs on one more)")
+      ->check(CLI::Range(size_t{1}, size_t{256}))
+      ->capture_default_str();
+}
+
 struct Flags {
   std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
   std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
@@ -58,7 +103,7 @@ struct Flags {
   int64_t instance_expiry_s = 3600;
   int64_t deployment_timeout_s = 300;
   size_t snapshot_cache_bytes = size_t{64} << 20;
-  size_t max_body_bytes = 8 << 20;
+  HttpServer::Options http;
   size_t max_pushes_in_flight = 1024;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
 };
@@ -96,7 +141,7 @@ int run(const Flags& flags) {
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
 
-  HttpApi api(catalog, fleet, {.max_body_bytes = flags.max_body_bytes});
+  HttpApi api(catalog, fleet, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -133,6 +178,7 @@ int main(int argc, char** argv) {
   // threads parsing 600 KB documents, control held 85 MB more than with two
   // heaps, whatever its snapshot budget. Two keep RSS near that budget.
   mallopt(M_ARENA_MAX, 2);
+  raise_descriptor_limit();
   CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
   Flags flags;
   app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
@@ -152,7 +198,7 @@ int main(int argc, char** argv) {
                  "memory for the snapshots of recent versions (pushes, delta bases)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 40))
       ->capture_default_str();
-  app.add_option("--max-body-bytes", flags.max_body_bytes, "largest accepted request body");
+  add_http_flags(app, flags.http);
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));

@@ -1,6 +1,5 @@
 #include "rest/http_api.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,12 +12,13 @@
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
+#include "rest/router.h"
 
 namespace hotswap::control {
 namespace {
 
-using Request = httplib::Request;
-using Response = httplib::Response;
+using Request = HttpRequest;
+using Response = HttpResponse;
 
 constexpr const char* kJson = "application/json";
 constexpr const char* kNs = "/api/v1/namespaces/([^/]+)/([^/]+)";
@@ -27,7 +27,8 @@ void send(Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   // Messages quote what the client sent, which need not be UTF-8 (a path
   // segment, the bytes a parse error stopped at): replace, never throw.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.content_type = kJson;
 }
 
 void send_error(Response& res, const Error& e) {
@@ -74,7 +75,7 @@ bool is_json(std::string_view type) {
 }
 
 Result<nlohmann::json> body_of(const Request& req) {
-  const std::string type = req.get_header_value("Content-Type");
+  const std::string type = req.header("Content-Type");
   if (!is_json(type)) {
     return std::unexpected(Error{ErrorCode::unsupported_media_type,
                                  "the body must be application/json, got '" + type + "'",
@@ -85,7 +86,7 @@ Result<nlohmann::json> body_of(const Request& req) {
 
 std::string author_of(const Request& req, const std::optional<std::string>& field) {
   if (field && !field->empty()) return *field;
-  return req.get_header_value("X-Hotswap-Author");
+  return req.header("X-Hotswap-Author");
 }
 
 // A non-negative integer from a path or query parameter.
@@ -101,7 +102,7 @@ Result<uint64_t> number(std::string_view what, const std::string& text) {
 
 Result<uint64_t> query_number(const Request& req, const char* name, uint64_t fallback) {
   if (!req.has_param(name)) return fallback;
-  return number(std::string("query parameter '") + name + "'", req.get_param_value(name));
+  return number(std::string("query parameter '") + name + "'", req.param(name));
 }
 
 // A deployment id from a path segment.
@@ -117,13 +118,13 @@ Result<int64_t> deployment_id(const std::string& text) {
 
 // The namespace of a path's tenant and name segments (matches 1 and 2).
 Result<NamespaceId> path_namespace(const Request& req) {
-  return NamespaceId::of(req.matches[1].str(), req.matches[2].str());
+  return NamespaceId::of(req.match(1), req.match(2));
 }
 
 // The namespace of the `namespace` query parameter; none when absent or
 // empty (every namespace).
 Result<std::optional<NamespaceId>> query_namespace(const Request& req) {
-  const std::string text = req.get_param_value("namespace");
+  const std::string text = req.param("namespace");
   if (text.empty()) return std::nullopt;
   auto id = NamespaceId::parse(text);
   if (!id) return std::unexpected(id.error());
@@ -149,56 +150,44 @@ auto with_namespace(Handle handle) {
   };
 }
 
+// What the transport answers by itself: the same error body as every other
+// error, with a code for each fault.
+Response fault_page(HttpServer::Fault fault, std::string_view message) {
+  static constexpr std::pair<HttpServer::Fault, const char*> kCodes[] = {
+      {HttpServer::Fault::malformed, "invalid_argument"},
+      {HttpServer::Fault::timeout, "request_timeout"},
+      {HttpServer::Fault::body_too_large, "payload_too_large"},
+      {HttpServer::Fault::headers_too_large, "header_too_large"},
+      {HttpServer::Fault::internal, "internal"},
+      {HttpServer::Fault::overloaded, "unavailable"},
+  };
+  const char* code = "internal";
+  for (const auto& [f, spelling] : kCodes) {
+    if (f == fault) code = spelling;
+  }
+  Response res;
+  send(res, http_status(fault), error_json(code, message));
+  return res;
+}
+
 }  // namespace
 
 class HttpApi::Impl {
  public:
-  Impl(CatalogService& catalog, FleetService& fleet, Options options)
-      : catalog_(catalog), fleet_(fleet) {
-    server_.set_payload_max_length(options.max_body_bytes);
-    // A response goes out as headers, then body: with Nagle's algorithm the
-    // body waits for the client to ACK the headers, which a keep-alive
-    // client delays by up to 40 ms.
-    server_.set_tcp_nodelay(true);
-    server_.set_error_handler([](const Request& req, Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 413) {
-        return send_error(res,
-                          Error{ErrorCode::payload_too_large, "the request body is too large", {}});
-      }
-      if (res.status == 404) {
-        return send_error(res, not_found("no route for " + req.method + " " + req.path));
-      }
-      // A failure of HTTP itself (a malformed request line, headers too
-      // large): its own status, with the body every error has.
-      send(res, res.status, to_json(invalid_argument("bad request")));
-    });
-    server_.set_exception_handler([](const Request&, Response& res, std::exception_ptr ep) {
-      std::string what = "unknown";
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      spdlog::error("event=http_exception error=\"{}\"", what);
-      send_error(res, Error{ErrorCode::internal, "internal error: " + what, {}});
-    });
+  Impl(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
+      : catalog_(catalog),
+        fleet_(fleet),
+        server_(
+            options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
   }
 
   std::expected<int, std::string> bind(const std::string& host, int port) {
-    int bound = -1;
-    if (port == 0) {
-      bound = server_.bind_to_any_port(host);
-    } else if (server_.bind_to_port(host, port)) {
-      bound = port;
-    }
-    if (bound < 0) return std::unexpected("cannot listen on " + host + ":" + std::to_string(port));
-    return bound;
+    return server_.bind(host, port);
   }
-  void serve() { server_.listen_after_bind(); }
+  void serve() { server_.serve(); }
   void stop() { server_.stop(); }
+  size_t connections() const { return server_.connections(); }
 
  private:
   void routes();
@@ -207,17 +196,30 @@ class HttpApi::Impl {
   void version_routes();
   void registry_routes();
 
+  Response handle(Request& req) const {
+    Response res;
+    auto handler = router_.route(req);
+    if (!handler) {
+      send_error(res, handler.error());
+    } else {
+      (**handler)(req, res);
+    }
+    return res;
+  }
+
   CatalogService& catalog_;
   FleetService& fleet_;
-  httplib::Server server_;
+  Router router_;
+  // Last: it calls into the members above until it is destroyed.
+  HttpServer server_;
 };
 
 void HttpApi::Impl::routes() {
   auto health = [](const Request&, Response& res) {
     send(res, 200, {{"status", "ok"}, {"version", hotswap::kVersion}});
   };
-  server_.Get("/healthz", health);
-  server_.Get("/api/v1/healthz", health);
+  router_.get("/healthz", health);
+  router_.get("/api/v1/healthz", health);
   tenant_routes();
   namespace_routes();
   version_routes();
@@ -225,7 +227,7 @@ void HttpApi::Impl::routes() {
 }
 
 void HttpApi::Impl::tenant_routes() {
-  server_.Post("/api/v1/tenants", [this](const Request& req, Response& res) {
+  router_.post("/api/v1/tenants", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
     Fields f(*body, {"name"});
@@ -233,40 +235,40 @@ void HttpApi::Impl::tenant_routes() {
     if (f.error()) return send_error(res, *f.error());
     reply(res, catalog_.create_tenant(*name), 201);
   });
-  server_.Get("/api/v1/tenants", [this](const Request&, Response& res) {
+  router_.get("/api/v1/tenants", [this](const Request&, Response& res) {
     reply(res, catalog_.list_tenants(), 200, list_of("tenants"));
   });
-  server_.Get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, catalog_.get_tenant(req.matches[1].str()));
+  router_.get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, catalog_.get_tenant(req.match(1)));
   });
-  server_.Delete("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, catalog_.delete_tenant(req.matches[1].str()), 204);
+  router_.del("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, catalog_.delete_tenant(req.match(1)), 204);
   });
-  server_.Post("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
+  router_.post("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
     Fields f(*body, {"name", "description"});
     auto name = f.string("name", true);
     auto description = f.string("description", false);
     if (f.error()) return send_error(res, *f.error());
-    auto id = NamespaceId::of(req.matches[1].str(), *name);
+    auto id = NamespaceId::of(req.match(1), *name);
     if (!id) return send_error(res, id.error());
     reply(res, catalog_.create_namespace(*id, description.value_or("")), 201);
   });
-  server_.Get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
-    reply(res, catalog_.list_namespaces(req.matches[1].str()), 200, list_of("namespaces"));
+  router_.get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
+    reply(res, catalog_.list_namespaces(req.match(1)), 200, list_of("namespaces"));
   });
 }
 
 void HttpApi::Impl::namespace_routes() {
   const std::string ns = kNs;
-  server_.Get(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
+  router_.get(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
                 reply(res, catalog_.get_namespace(id));
               }));
-  server_.Delete(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
-                   reply(res, catalog_.delete_namespace(id), 204);
-                 }));
-  server_.Get(ns + "/draft",
+  router_.del(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, catalog_.delete_namespace(id), 204);
+              }));
+  router_.get(ns + "/draft",
               with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
                 reply(res, catalog_.get_draft(id), 200, [](const Entries& e) {
                   return nlohmann::json{{"entries", to_json(e)}};
@@ -279,29 +281,29 @@ void HttpApi::Impl::namespace_routes() {
       return out;
     };
   };
-  server_.Get(
+  router_.get(
       ns + "/draft/(.+)",
       with_namespace([this, entry_json](const NamespaceId& id, const Request& req, Response& res) {
-        const std::string key = req.matches[3];
+        const std::string key = req.match(3);
         reply(res, catalog_.get_draft_entry(id, key), 200, entry_json(key));
       }));
-  server_.Put(
+  router_.put(
       ns + "/draft/(.+)",
       with_namespace([this, entry_json](const NamespaceId& id, const Request& req, Response& res) {
         auto body = body_of(req);
         if (!body) return send_error(res, body.error());
-        const std::string key = req.matches[3];
+        const std::string key = req.match(3);
         reply(res, catalog_.put_draft_entry(id, key, *body), 200, entry_json(key));
       }));
-  server_.Delete(ns + "/draft/(.+)",
-                 with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
-                   reply(res, catalog_.delete_draft_entry(id, req.matches[3].str()), 204);
-                 }));
+  router_.del(ns + "/draft/(.+)",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                reply(res, catalog_.delete_draft_entry(id, req.match(3)), 204);
+              }));
 }
 
 void HttpApi::Impl::version_routes() {
   const std::string ns = kNs;
-  server_.Post(ns + "/versions",
+  router_.post(ns + "/versions",
                with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
                  auto body = body_of(req);
                  if (!body) return send_error(res, body.error());
@@ -330,7 +332,7 @@ void HttpApi::Impl::version_routes() {
                  spec.strategy = *parsed;
                  reply(res, fleet_.publish_and_deploy(id, publish, spec), 201);
                }));
-  server_.Get(ns + "/versions",
+  router_.get(ns + "/versions",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
                 auto limit = query_number(req, "limit", 20);
                 auto before = query_number(req, "before", 0);
@@ -347,13 +349,13 @@ void HttpApi::Impl::version_routes() {
                   return nlohmann::json{{"versions", out}, {"next_before", next}};
                 });
               }));
-  server_.Get(ns + "/versions/([^/]+)",
+  router_.get(ns + "/versions/([^/]+)",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
-                auto v = number("version", req.matches[3]);
+                auto v = number("version", req.match(3));
                 if (!v) return send_error(res, v.error());
                 reply(res, catalog_.get_version(id, *v));
               }));
-  server_.Get(ns + "/diff",
+  router_.get(ns + "/diff",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
                 if (!req.has_param("to")) {
                   return send_error(res, invalid_argument("query parameter 'to' is required"));
@@ -367,15 +369,15 @@ void HttpApi::Impl::version_routes() {
 }
 
 void HttpApi::Impl::registry_routes() {
-  server_.Get("/api/v1/instances", [this](const Request& req, Response& res) {
+  router_.get("/api/v1/instances", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
     reply(res, fleet_.list_instances(*id), 200, list_of("instances"));
   });
-  server_.Get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, fleet_.get_instance(req.matches[1].str()));
+  router_.get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, fleet_.get_instance(req.match(1)));
   });
-  server_.Post("/api/v1/deployments", [this](const Request& req, Response& res) {
+  router_.post("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
     Fields f(*body, {"namespace", "version", "strategy", "selector", "author"});
@@ -395,18 +397,18 @@ void HttpApi::Impl::registry_routes() {
     deploy.spec.strategy = *parsed;
     reply(res, fleet_.create_deployment(deploy), 201);
   });
-  server_.Get("/api/v1/deployments", [this](const Request& req, Response& res) {
+  router_.get("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
     reply(res, fleet_.list_deployments(*id), 200, list_of("deployments"));
   });
-  server_.Get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
-    auto id = deployment_id(req.matches[1]);
+  router_.get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
+    auto id = deployment_id(req.match(1));
     if (!id) return send_error(res, id.error());
     reply(res, fleet_.get_deployment(*id));
   });
-  server_.Post("/api/v1/deployments/([^/]+)/cancel", [this](const Request& req, Response& res) {
-    auto id = deployment_id(req.matches[1]);
+  router_.post("/api/v1/deployments/([^/]+)/cancel", [this](const Request& req, Response& res) {
+    auto id = deployment_id(req.match(1));
     if (!id) return send_error(res, id.error());
     std::optional<std::string> author;
     if (!req.body.empty()) {
@@ -420,7 +422,7 @@ void HttpApi::Impl::registry_routes() {
   });
 }
 
-HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, Options options)
+HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
     : impl_(std::make_unique<Impl>(catalog, fleet, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
@@ -431,6 +433,9 @@ void HttpApi::serve() {
 }
 void HttpApi::stop() {
   impl_->stop();
+}
+size_t HttpApi::connections() const {
+  return impl_->connections();
 }
 
 }  // namespace hotswap::control

@@ -1,7 +1,7 @@
-// The REST/JSON API (docs/rest-api.md) over cpp-httplib. Each route parses
-// and checks its input (names in the path become a NamespaceId here, once),
-// calls the catalogue or the fleet, and renders the result or the error as
-// JSON. Runs its own thread pool; all methods thread-safe.
+// The REST/JSON API (docs/rest-api.md), served by HttpServer. Each route
+// parses and checks its input (names in the path become a NamespaceId here,
+// once), calls the catalogue or the fleet, and renders the result or the
+// error as JSON. All methods thread-safe.
 #ifndef HOTSWAP_CONTROL_REST_HTTP_API_H_
 #define HOTSWAP_CONTROL_REST_HTTP_API_H_
 
@@ -12,16 +12,13 @@
 
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
+#include "rest/http_server.h"
 
 namespace hotswap::control {
 
 class HttpApi {
  public:
-  struct Options {
-    size_t max_body_bytes = 8 << 20;
-  };
-
-  HttpApi(CatalogService& catalog, FleetService& fleet, Options options);
+  HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.
@@ -29,6 +26,8 @@ class HttpApi {
   // Serves until stop(); call after bind().
   void serve();
   void stop();
+  // Client connections open now.
+  size_t connections() const;
 
  private:
   class Impl;

@@ -125,8 +125,11 @@ nlohmann::json to_json(const Error& e) {
       problems.push_back({{"key", p.key}, {"message", p.message}});
     details["problems"] = std::move(problems);
   }
-  return {{"error",
-           {{"code", to_string(e.code)}, {"message", e.message}, {"details", std::move(details)}}}};
+  return error_json(to_string(e.code), e.message, std::move(details));
+}
+
+nlohmann::json error_json(std::string_view code, std::string_view message, nlohmann::json details) {
+  return {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}};
 }
 
 }  // namespace hotswap::control

@@ -25,6 +25,9 @@ nlohmann::json to_json(const Deployment& d);
 // {"error": {"code", "message", "details"}}; details.problems lists a
 // rejected document's problems.
 nlohmann::json to_json(const Error& e);
+// The same shape for an error of HTTP itself, which has no ErrorCode.
+nlohmann::json error_json(std::string_view code, std::string_view message,
+                          nlohmann::json details = nlohmann::json::object());
 
 }  // namespace hotswap::control
 
