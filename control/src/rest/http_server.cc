@@ -8,7 +8,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
@@ -51,7 +50,6 @@ constexpr auto kLingerTime = std::chrono::seconds(1);
 // The fault a Beast error while reading a request stands for; nullopt for
 // a connection the client closed or reset (nothing to answer).
 std::optional<HttpServer::Fault> fault_of(const error_code& ec) {
-  if (ec == beast::error::timeout) return HttpServer::Fault::timeout;
   if (ec == http::error::body_limit) return HttpServer::Fault::body_too_large;
   if (ec == http::error::header_limit) return HttpServer::Fault::headers_too_large;
   if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
@@ -141,7 +139,8 @@ class HttpServer::Impl {
 // pending operations; all its methods run on the I/O thread.
 class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+  Connection(Impl& server, tcp::socket socket)
+      : server_(server), socket_(std::move(socket)), deadline_(server.io_) {
     server_.open_.fetch_add(1, std::memory_order_relaxed);
   }
   ~Connection() { server_.open_.fetch_sub(1, std::memory_order_relaxed); }
@@ -149,11 +148,30 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void start() { await_request(); }
 
  private:
+  // Cancels the socket's operations after `timeout` (they then complete
+  // with operation_aborted and timed_out_ set). Replaces the previous
+  // deadline: each phase of a connection has one.
+  void set_deadline(std::chrono::milliseconds timeout) {
+    const uint64_t generation = ++deadline_generation_;
+    timed_out_ = false;
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (ec || generation != self->deadline_generation_) return;
+      self->timed_out_ = true;
+      error_code ignored;
+      self->socket_.cancel(ignored);
+    });
+  }
+  void clear_deadline() {
+    ++deadline_generation_;
+    deadline_.cancel();
+  }
+
   // Idle until the next request's first byte (already here if pipelined).
   void await_request() {
     if (buffer_.size() > 0) return start_header();
-    stream_.expires_after(server_.options_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    set_deadline(server_.options_.idle_timeout);
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, size_t n) {
                               if (ec) return self->close();
                               self->buffer_.commit(n);
@@ -162,7 +180,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void start_header() {
-    stream_.expires_after(server_.options_.header_timeout);
+    set_deadline(server_.options_.header_timeout);
     scanner_.emplace(server_.options_.max_header_bytes, server_.options_.max_header_fields);
     read_header();
   }
@@ -182,7 +200,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       case HeaderBlock::State::too_large:
         return fail(Fault::headers_too_large, block.problem);
     }
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, size_t n) {
                               if (ec) return self->read_failed(ec);
                               self->buffer_.commit(n);
@@ -215,8 +233,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
 
   void send_continue() {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(server_.options_.write_timeout);
-    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+    set_deadline(server_.options_.write_timeout);
+    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](error_code ec, size_t) {
                         if (ec) return self->close();
                         self->read_body();
@@ -224,8 +242,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void read_body() {
-    stream_.expires_after(server_.options_.body_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    set_deadline(server_.options_.body_timeout);
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->read_failed(ec);
                        self->dispatch();
@@ -247,7 +265,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       request.headers.emplace_back(view(field.name_string()), view(field.value()));
     }
     request.body = std::move(message.body());
-    stream_.expires_never();
+    clear_deadline();
     asio::post(server_.pool_, [self = shared_from_this(), request = std::move(request)]() mutable {
       HttpResponse response = self->server_.handle(request);
       asio::post(self->server_.io_, [self, response = std::move(response)]() mutable {
@@ -257,7 +275,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void read_failed(const error_code& ec) {
-    const auto fault = fault_of(ec);
+    const auto fault = timed_out_ ? std::optional(Fault::timeout) : fault_of(ec);
     if (!fault) return close();
     switch (*fault) {
       case Fault::timeout:
@@ -289,8 +307,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       response_->body() = std::move(response.body);
       response_->prepare_payload();
     }
-    stream_.expires_after(server_.options_.write_timeout);
-    http::async_write(stream_, *response_, [self = shared_from_this()](error_code ec, size_t) {
+    set_deadline(server_.options_.write_timeout);
+    http::async_write(socket_, *response_, [self = shared_from_this()](error_code ec, size_t) {
       if (ec) return self->close();
       self->response_.reset();
       self->head_ = false;
@@ -303,13 +321,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   // bounded time, before closing.
   void linger() {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    set_deadline(kLingerTime);
     drain();
   }
   void drain() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](error_code ec, size_t) {
                               if (ec) return self->close();
                               self->drain();
@@ -317,12 +335,16 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void close() {
+    clear_deadline();
     error_code ignored;
-    stream_.socket().close(ignored);
+    socket_.close(ignored);
   }
 
   Impl& server_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer deadline_;
+  uint64_t deadline_generation_ = 0;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<HeaderScanner> scanner_;
   std::optional<http::request_parser<http::string_body>> parser_;
