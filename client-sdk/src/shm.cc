@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,26 @@ bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version, uint
   return true;
 }
 
+namespace {
+
+// Linux 5.14's madvise to allocate and map every page at once, ahead of
+// the writes (older headers lack the name; older kernels refuse it).
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+// Maps in every page of a fresh segment with one system call. Writing the
+// snapshot would otherwise fault once per 4 KiB page, and a fault costs
+// several microseconds under a hypervisor: three quarters of publishing
+// 10,000 keys went to them. Where the kernel refuses, the writes fault the
+// pages in as before.
+void prefault(const bip::mapped_region& region) {
+  if (region.get_size() == 0) return;
+  (void)::madvise(region.get_address(), region.get_size(), MADV_POPULATE_WRITE);
+}
+
+}  // namespace
+
 std::expected<Segment, Error> Segment::create(const std::string& name, size_t size, mode_t mode,
                                               std::optional<gid_t> group) {
   return guarded(name, "create", [&]() -> std::expected<Segment, Error> {
@@ -118,6 +139,7 @@ std::expected<Segment, Error> Segment::create(const std::string& name, size_t si
     }
     s.object_.truncate(static_cast<bip::offset_t>(size));
     s.region_ = bip::mapped_region(s.object_, bip::read_write);
+    prefault(s.region_);
     return s;
   });
 }
