@@ -116,6 +116,10 @@ int run(const Flags& flags) {
     spdlog::error("event=bad_flag error=\"listen addresses must be host:port\"");
     return 2;
   }
+  // Blocks the signals for the event loop to take, in this thread and so in
+  // every thread started after it (the store's, the HTTP server's): first.
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
   std::error_code ec;
   std::filesystem::create_directories(flags.data_dir, ec);
   auto store = SqliteStore::open(flags.data_dir + "/control.db");
@@ -131,8 +135,6 @@ int run(const Flags& flags) {
                      clock);
   fleet.mark_all_disconnected();
 
-  kj::UnixEventPort::captureSignal(SIGTERM);
-  kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
   RpcServer rpc(fleet, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),

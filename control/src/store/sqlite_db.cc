@@ -9,10 +9,12 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 
 // WAL lets readers proceed during a write; FULL syncs the WAL on every
-// commit, so an acknowledged change survives a power loss.
+// commit, so an acknowledged change survives a power loss. Checkpoints are
+// not the committing connection's business (sqlite_checkpointer.h).
 constexpr const char* kPragmas =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
+    "PRAGMA wal_autocheckpoint=0;"
     "PRAGMA foreign_keys=ON;";
 
 }  // namespace

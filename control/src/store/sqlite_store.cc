@@ -24,6 +24,10 @@ using sqlite::Statement;
 
 namespace {
 
+// How stale the database file may be behind its WAL; also how long the WAL
+// grows between checkpoints.
+constexpr auto kCheckpointInterval = std::chrono::milliseconds(1000);
+
 constexpr std::string_view kSelectTenant =
     "SELECT t.name, t.created_at, (SELECT COUNT(*) FROM namespaces n WHERE n.tenant = t.name) "
     "FROM tenants t ";
@@ -196,7 +200,9 @@ StoreResult<void> insert_version(Db& db, int64_t ns, const VersionInfo& info,
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db,
+                         std::unique_ptr<sqlite::Checkpointer> checkpointer)
+    : db_(std::move(db)), checkpointer_(std::move(checkpointer)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -204,7 +210,9 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& p
   auto db = Db::open(path);
   if (!db) return std::unexpected(std::move(db.error()));
   HOTSWAP_RETURN_IF_ERROR(sqlite::migrate(**db));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
+  auto checkpointer = sqlite::Checkpointer::start(path, kCheckpointInterval);
+  if (!checkpointer) return std::unexpected(std::move(checkpointer.error()));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db), std::move(*checkpointer)));
 }
 
 int64_t SqliteStore::schema_version() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "domain/types.h"
+#include "store/sqlite_checkpointer.h"
 #include "store/store.h"
 
 namespace hotswap::control {
@@ -105,9 +106,10 @@ class SqliteStore final : public Store {
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
 
  private:
-  explicit SqliteStore(std::unique_ptr<sqlite::Db> db);
+  SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
 
   std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
 };
 
 }  // namespace hotswap::control
