@@ -16,13 +16,8 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
-#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <numeric>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -33,6 +28,8 @@
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/writer.hpp"
 #include "propagation_reader.h"
+#include "release_document.h"
+#include "report.h"
 
 namespace hotswap::bench {
 namespace {
@@ -66,65 +63,11 @@ void say(const std::string& text) {
   std::fprintf(stderr, "%s\n", text.c_str());
 }
 
-std::string fixed(double v, int decimals = 1) {
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(decimals);
-  out << v;
-  return out.str();
-}
-
 std::string self_exe() {
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
   return std::string(buf, static_cast<size_t>(n));
-}
-
-// The 1, 5 and 15 minute load averages: other work on the machine shows
-// directly in these latencies, so every report carries them.
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-json typed(const char* type, json value) {
-  return {{"type", type}, {"value", std::move(value)}};
-}
-
-// A service's configuration of `keys` entries of every type; "release.build"
-// is the one that changes from one run to the next.
-json document(int keys, int64_t build) {
-  json entries = json::object();
-  for (int k = 0; k + 1 < keys; ++k) {
-    const std::string n = std::to_string(k);
-    switch (k % 6) {
-      case 0:
-        entries["service.s" + n + ".timeout_ms"] = typed("int64", 100 + k);
-        break;
-      case 1:
-        entries["feature.f" + n + ".enabled"] = typed("bool", k % 4 == 1);
-        break;
-      case 2:
-        entries["limits.l" + n + ".ratio"] = typed("double", 0.5 + k / 1000.0);
-        break;
-      case 3:
-        entries["routing.r" + n + ".upstream"] =
-            typed("string", "https://backend-" + n + ".internal.example.com/api/v2");
-        break;
-      case 4:
-        entries["retry.p" + n + ".backoff"] = typed("duration", std::to_string(k) + "ms");
-        break;
-      case 5:
-        entries["tuning.t" + n + ".pool"] =
-            typed("json", {{"min", k}, {"max", 4 * k}, {"lifo", true}});
-        break;
-    }
-  }
-  entries["release.build"] = typed("int64", build);
-  return entries;
 }
 
 json expect(const test::HttpReply& reply, int status, const std::string& what) {
@@ -313,35 +256,10 @@ struct Sample {
   double acked_us = 0;    // publish started -> control shows the deployment succeeded (polled)
 };
 
-struct Summary {
-  double p50 = 0, p99 = 0, max = 0, mean = 0;
-};
-
-// Nearest-rank percentiles.
-Summary summarize(std::vector<double> v) {
-  Summary s;
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  auto rank = [&](double p) {
-    const size_t r = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-    return v[std::clamp<size_t>(r, 1, v.size()) - 1];
-  };
-  s.p50 = rank(0.50);
-  s.p99 = rank(0.99);
-  s.max = v.back();
-  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  return s;
-}
-
 std::vector<double> column(const std::vector<Sample>& samples, double Sample::*field) {
   std::vector<double> out;
   for (const Sample& s : samples) out.push_back(s.*field);
   return out;
-}
-
-std::string describe(const Summary& s) {
-  return "p50 " + fixed(s.p50) + " us, p99 " + fixed(s.p99) + " us, max " + fixed(s.max) +
-         " us, mean " + fixed(s.mean) + " us";
 }
 
 double us_between(int64_t from_ns, int64_t to_ns) {
@@ -438,7 +356,7 @@ int run_bench(Options options) {
       cluster.start_control();
       cluster.start_sidecars();
       json body = {{"message", ""},
-                   {"entries", document(options.keys, 0)},
+                   {"entries", release_document(options.keys, 0)},
                    {"deploy", {{"strategy", "direct"}}}};
       // The first release creates the segments the reader opens; its
       // arrival is checked through control (set-up, not measured).
@@ -492,39 +410,25 @@ int run_bench(Options options) {
     report_bound("fleet p99 (bound defined for 200 sidecars)", total.p99, 100000);
   }
 
-  auto tenth = [](double us) { return std::round(us * 10.0) / 10.0; };
-  const nlohmann::ordered_json result = {
-      {"mode", fleet ? "fleet" : "single"}, {"sidecars", options.sidecars},
-      {"samples", samples.size()},          {"p50_us", tenth(total.p50)},
-      {"p99_us", tenth(total.p99)},         {"max_us", tenth(total.max)},
-      {"mean_us", tenth(total.mean)}};
-  if (!options.out.empty()) {
-    json runs = json::array();
-    for (const Sample& s : samples) {
-      runs.push_back({{"version", s.version},
-                      {"total_us", s.total_us},
-                      {"first_us", s.first_us},
-                      {"median_us", s.median_us},
-                      {"publish_us", s.publish_us},
-                      {"acked_us", s.acked_us}});
-    }
-    nlohmann::ordered_json file = result;
-    file["keys"] = options.keys;
-    file["heartbeat_ms"] = options.heartbeat_ms;
-    file["load_average_before"] = load_before;
-    file["load_average_after"] = load_after;
-    file["measured"] = "publish start -> wait_for_change returned in a reader process";
-    file["runs"] = std::move(runs);
-    std::ofstream out(options.out);
-    out << file.dump(2) << "\n";
-    if (!out) {
-      say("error: cannot write " + options.out);
-      return 1;
-    }
-    say("samples written to " + options.out);
+  const nlohmann::ordered_json result =
+      result_line(fleet ? "fleet" : "single", "sidecars", options.sidecars, samples.size(), total);
+  json runs = json::array();
+  for (const Sample& s : samples) {
+    runs.push_back({{"version", s.version},
+                    {"total_us", s.total_us},
+                    {"first_us", s.first_us},
+                    {"median_us", s.median_us},
+                    {"publish_us", s.publish_us},
+                    {"acked_us", s.acked_us}});
   }
-  std::cout << result.dump() << std::endl;
-  return samples.empty() ? 1 : 0;
+  nlohmann::ordered_json file = result;
+  file["keys"] = options.keys;
+  file["heartbeat_ms"] = options.heartbeat_ms;
+  file["load_average_before"] = load_before;
+  file["load_average_after"] = load_after;
+  file["measured"] = "publish start -> wait_for_change returned in a reader process";
+  file["runs"] = std::move(runs);
+  return finish(result, file, options.out);
 }
 
 }  // namespace
