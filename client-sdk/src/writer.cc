@@ -10,7 +10,9 @@
 #include "futex.h"
 #include "hotswap/str_cat.h"
 #include "layout.h"
+#include "mapped_snapshot.h"
 #include "shm.h"
+#include "snapshot_decoder.h"
 #include "snapshot_encoder.h"
 
 namespace hotswap {
@@ -129,6 +131,26 @@ class Writer::Impl {
     const uint32_t slot = layout::active_slot(head_->active.load(std::memory_order_relaxed));
     if (slot >= layout::kSlotCount) return std::nullopt;
     return head_->slots[slot].version.load(std::memory_order_relaxed);
+  }
+
+  std::expected<std::optional<SnapshotData>, Error> active_snapshot() const {
+    uint64_t word = 0;
+    layout::SlotInfo slot{};
+    const hotswap_status status = layout::read_active_slot(*head_, &word, &slot);
+    if (status == HOTSWAP_ERR_NO_SNAPSHOT) return std::nullopt;
+    if (status != HOTSWAP_OK) {
+      return std::unexpected(Error{static_cast<ErrorCode>(status),
+                                   str_cat("the active slot of ", names_.ns(), " does not read (",
+                                           hotswap_status_string(status), ")")});
+    }
+    // Mapped, not copied (copy_up_to 0): read once, at start-up.
+    auto mapped = detail::MappedSnapshot::open(names_, slot, /*verify_checksum=*/true, 0);
+    if (!mapped) return std::unexpected(mapped.error());
+    ContentHash hash;
+    std::memcpy(hash.data(), slot.content_hash, hash.size());
+    auto data = detail::decode_snapshot((*mapped)->view, hash);
+    if (!data) return std::unexpected(data.error());
+    return std::move(*data);
   }
 
   std::vector<uint64_t> resident_versions() const {
@@ -342,6 +364,9 @@ std::expected<void, Error> Writer::activate(uint64_t version) {
 }
 std::optional<uint64_t> Writer::active_version() const {
   return impl_->active_version();
+}
+std::expected<std::optional<SnapshotData>, Error> Writer::active_snapshot() const {
+  return impl_->active_snapshot();
 }
 std::vector<uint64_t> Writer::resident_versions() const {
   return impl_->resident_versions();

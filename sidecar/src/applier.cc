@@ -19,11 +19,30 @@ uint64_t payload_bytes(const SnapshotData& data) {
   return bytes;
 }
 
+// The version active in shared memory from an earlier run, if its content
+// hashes to the hash recorded with it; empty otherwise (logged).
+std::optional<SnapshotData> verified_active(const std::string& ns, const Writer& writer) {
+  auto active = writer.active_snapshot();
+  if (!active) {
+    spdlog::warn("event=shm_unverified ns={} error=\"{}\"", ns, active.error().message);
+    return std::nullopt;
+  }
+  if (!active->has_value()) return std::nullopt;
+  SnapshotData& data = **active;
+  if (protocol::content_hash(data) != data.content_hash()) {
+    spdlog::warn("event=shm_unverified ns={} version={} error=\"content hash mismatch\"", ns,
+                 data.version());
+    return std::nullopt;
+  }
+  return std::move(data);
+}
+
 }  // namespace
 
 std::expected<Applier, Error> Applier::start(const std::vector<std::string>& namespaces,
                                              LkgCache cache, Options options) {
   Applier applier(std::move(cache), options.max_snapshot_bytes);
+  std::vector<std::string> to_cache;
   for (const std::string& ns : namespaces) {
     if (applier.states_.contains(ns)) continue;
     WriterOptions writer_options = options.writer;
@@ -34,23 +53,38 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
           Error{writer.error().code, "namespace " + ns + ": " + writer.error().message});
     }
     State state{std::move(*writer), nullptr};
-    auto lkg = applier.cache_.load(ns);
-    if (!lkg) {
-      spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns, lkg.error().message);
-    } else if (lkg->has_value()) {
-      if (auto published = state.writer.publish(**lkg); published) {
-        spdlog::info("event=lkg_served ns={} version={}", ns, (*lkg)->version());
-        state.current = std::make_shared<const SnapshotData>(std::move(**lkg));
-      } else {
-        spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns, published.error().message);
-      }
-    }
+    if (applier.resume(ns, state)) to_cache.push_back(ns);
     applier.states_.emplace(ns, std::move(state));
     applier.order_.push_back(ns);
   }
   applier.saver_ = std::make_unique<LkgSaver>(applier.cache_, options.lkg_delay,
                                               std::move(options.before_lkg_save));
+  for (const std::string& ns : to_cache) applier.saver_->save(ns, applier.states_.at(ns).current);
   return applier;
+}
+
+bool Applier::resume(const std::string& ns, State& state) const {
+  auto lkg = cache_.load(ns);
+  if (!lkg) spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns, lkg.error().message);
+  std::optional<SnapshotData> cached = lkg ? std::move(*lkg) : std::nullopt;
+  if (auto live = verified_active(ns, state.writer)) {
+    // Applied after anything on disk (the cache is written from it, later):
+    // the node stays on it, and the cache catches up.
+    spdlog::info("event=shm_adopted ns={} version={} cached_version={}", ns, live->version(),
+                 cached ? cached->version() : 0);
+    const bool cached_already = cached && cached->version() == live->version() &&
+                                cached->content_hash() == live->content_hash();
+    state.current = std::make_shared<const SnapshotData>(std::move(*live));
+    return !cached_already;
+  }
+  if (!cached) return false;
+  if (auto published = state.writer.publish(*cached); !published) {
+    spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns, published.error().message);
+    return false;
+  }
+  spdlog::info("event=lkg_served ns={} version={}", ns, cached->version());
+  state.current = std::make_shared<const SnapshotData>(std::move(*cached));
+  return false;
 }
 
 Applier::~Applier() {

@@ -44,15 +44,20 @@ class Applier {
     // Snapshots whose keys and values exceed this are refused (a host's
     // protection against a namespace grown beyond what it should hold).
     uint64_t max_snapshot_bytes = uint64_t{80} << 20;
-    // Called on the saver thread before each last-known-good save (tests).
     // How long after an ACK the disk cache is written at most; releases
     // within it are written once (the newest).
     std::chrono::milliseconds lkg_delay{0};
+    // Called on the saver thread before each last-known-good save (tests).
     LkgSaver::BeforeSave before_lkg_save;
   };
 
-  // Opens a writer for each namespace and publishes its last-known-good
-  // snapshot, if the cache has a valid one, before anything else happens.
+  // Opens a writer for each namespace and resumes from the version applied
+  // last, before anything else happens: the one an earlier run left active
+  // in shared memory if its content verifies against its hash (then written
+  // to the cache, if the cache lags behind it), else the cache's valid
+  // copy, published. A node never moves to another version on its own: the
+  // cache is written from shared memory after the ACK, so it is never the
+  // more recent of the two, and a rollback stays rolled back.
   static std::expected<Applier, Error> start(const std::vector<std::string>& namespaces,
                                              LkgCache cache, Options options);
 
@@ -88,6 +93,8 @@ class Applier {
       : cache_(std::move(cache)), max_snapshot_bytes_(max_snapshot_bytes) {}
 
   ApplyOutcome refuse(const std::string& ns, uint64_t version, std::string reason) const;
+  // Sets state.current for start(); true if the cache must be written.
+  bool resume(const std::string& ns, State& state) const;
 
   LkgCache cache_;
   uint64_t max_snapshot_bytes_;

@@ -215,6 +215,25 @@ TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGet
   EXPECT_EQ(liar.received[0].delta_base, 0u);
 }
 
+// Control went down after the sidecar applied its desired version but
+// before it recorded the ACK: the sidecar's report on attach (hash
+// verified) is the ACK, so the deployment finishes without a push.
+TEST_F(RpcServerTest, AHeldDesiredVersionWhoseAckWasLostCountsAsApplied) {
+  Attach("n-1", {web_});
+  nodes_.clear();  // gone before the deployment reaches it
+  ASSERT_TRUE(Run(
+      [&] { return must(s_.fleet.get_instance("n-1")).status == InstanceStatus::disconnected; }));
+  const uint64_t v = s_.publish(web_, {{"a", 1}});
+  const int64_t d = must(s_.deploy(web_, v)).id;
+  ASSERT_EQ(StateOf(d), DeploymentState::running);
+
+  Node& back = Attach("n-1", {web_}, {{web_, must(s_.catalog.snapshot(web_, v))}});
+  ASSERT_TRUE(Run([&] { return StateOf(d) == DeploymentState::succeeded; }));
+  EXPECT_EQ(must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0).applied_version, v);
+  Run([] { return false; }, 20);
+  EXPECT_TRUE(back.received.empty());
+}
+
 TEST_F(RpcServerTest, PushesBeyondTheLimitWaitForAFreeSlot) {
   Start({.heartbeat_interval = std::chrono::milliseconds(5000), .max_pushes_in_flight = 1});
   Node& a = Attach("n-a", {web_});

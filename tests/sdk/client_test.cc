@@ -563,6 +563,48 @@ TEST(Reader, VersionsUpToTheCopyLimitAreReadIntoPrivateMemoryLargerOnesAreMapped
   EXPECT_EQ(read_after_overwrite(512 * 1024, {.copy_up_to = 64 * 1024}), 7);
 }
 
+// What a restarted sidecar adopts: the active version read back whole,
+// with the hash recorded for it; a damaged segment is an error, not data.
+TEST(Writer, ReadsBackTheActiveVersionWithItsRecordedHash) {
+  auto ns = unique_namespace("unit/readback");
+  const auto v1 = SnapshotBuilder()
+                      .set("i", int64_t{-42})
+                      .set("d", 2.5)
+                      .set("b", true)
+                      .set("s", std::string("hello"))
+                      .set("j", Json{R"({"a":1})"})
+                      .set("t", Duration(1500ms))
+                      .build(1, ContentHash{7})
+                      .value();
+  const auto v2 = SnapshotBuilder().set("i", int64_t{2}).build(2, ContentHash{8}).value();
+  {
+    auto writer = Writer::open(ns, {.replace = true}).value();
+    EXPECT_FALSE(writer.active_snapshot().value().has_value());  // nothing active yet
+    ASSERT_TRUE(writer.publish(v1));
+    ASSERT_TRUE(writer.publish(v2));
+  }
+  auto writer = Writer::open(ns).value();
+  for (const SnapshotData* expected : {&v2, &v1}) {
+    if (expected == &v1) {
+      ASSERT_TRUE(writer.activate(1));  // a flip back is read back too
+    }
+    const auto active = writer.active_snapshot();
+    ASSERT_TRUE(active && active->has_value()) << expected->version();
+    EXPECT_EQ((*active)->version(), expected->version());
+    EXPECT_EQ((*active)->content_hash(), expected->content_hash());
+    EXPECT_EQ((*active)->entries(), expected->entries());
+  }
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+
+  auto pub = make_publisher();
+  pub.set("v", int64_t{0x1122334455667788});
+  ASSERT_TRUE(pub.publish());
+  const auto [path, bytes] = only_snapshot_segment(pub.ns());
+  overwrite_value(path, bytes, 0x1122334455667788, 7);
+  EXPECT_EQ(test::error_of(pub.writer().active_snapshot()).code, ErrorCode::corrupt);
+}
+
 TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
   auto pub = make_publisher();
   constexpr int kKeys = 100'000;

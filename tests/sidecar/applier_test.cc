@@ -131,6 +131,61 @@ TEST_F(ApplierTest, RestartServesTheCacheAndIgnoresACorruptOne) {
             ErrorCode::no_snapshot);
 }
 
+// Killed after an ACK, before its cache caught up: shared memory holds a
+// newer version than the disk. A restart stays on it, reports it and
+// writes it to the cache.
+TEST_F(ApplierTest, RestartKeepsTheVersionSharedMemoryHoldsOverAnOlderCache) {
+  ASSERT_TRUE(LkgCache::open(dir_.path())->save(ns_, version(1, 10)));
+  const auto v2 = version(2, 20);
+  {
+    auto writer = Writer::open(ns_, {.scope = scope_}).value();
+    ASSERT_TRUE(writer.publish(v2));
+  }
+  Applier restarted = start();
+  EXPECT_EQ(read_limit(), 20);
+  ASSERT_EQ(restarted.held().size(), 1u);
+  EXPECT_EQ(restarted.held()[0].version, 2u);
+  EXPECT_EQ(restarted.held()[0].content_hash, v2.content_hash());
+  restarted.flush_saves();
+  expect_cached(v2);
+  // Deltas apply onto the adopted version.
+  ASSERT_TRUE(push(restarted, version(3, 30), &v2).ok);
+  EXPECT_EQ(read_limit(), 30);
+}
+
+// A rollback (an older version applied after a newer one was cached) is
+// not undone by a restart either: the order of application decides, not
+// the version numbers.
+TEST_F(ApplierTest, RestartKeepsARolledBackVersionOverANewerCache) {
+  ASSERT_TRUE(LkgCache::open(dir_.path())->save(ns_, version(5, 50)));
+  {
+    auto writer = Writer::open(ns_, {.scope = scope_}).value();
+    ASSERT_TRUE(writer.publish(version(4, 40)));
+  }
+  Applier restarted = start();
+  EXPECT_EQ(read_limit(), 40);
+  EXPECT_EQ(restarted.held()[0].version, 4u);
+}
+
+// What shared memory holds is trusted only if its content hashes to the
+// hash recorded with it; otherwise the cache is served.
+TEST_F(ApplierTest, RestartIgnoresASharedMemoryVersionThatFailsItsHash) {
+  const auto v1 = version(1, 10);
+  ASSERT_TRUE(LkgCache::open(dir_.path())->save(ns_, v1));
+  {
+    const auto genuine = version(2, 20);
+    ContentHash wrong = genuine.content_hash();
+    wrong[0] ^= 1;
+    auto forged = SnapshotData::from_entries(genuine.entries(), 2, wrong).value();
+    auto writer = Writer::open(ns_, {.scope = scope_}).value();
+    ASSERT_TRUE(writer.publish(forged));
+  }
+  Applier restarted = start();
+  EXPECT_EQ(read_limit(), 10);
+  EXPECT_EQ(restarted.held()[0].version, 1u);
+  EXPECT_EQ(restarted.held()[0].content_hash, v1.content_hash());
+}
+
 TEST_F(ApplierTest, AcksBeforeTheDiskAndTheCacheEndsWithTheNewestAckedVersion) {
   SaveGate gate;
   Applier applier = start(gate.hook());

@@ -65,6 +65,13 @@ class Writer {
 
   // The active version, if any.
   std::optional<uint64_t> active_version() const;
+  // The active version's content read back from its segment (validated
+  // against its slot, data checksum and key order included), with the
+  // content hash the slot records. Empty when nothing is active. The SDK
+  // does not hash: a caller that must trust the content (a restarted
+  // sidecar adopting what an earlier one published) recomputes the hash
+  // and compares. `corrupt` (or the segment's error) when it does not read.
+  std::expected<std::optional<SnapshotData>, Error> active_snapshot() const;
   // Resident versions, most recently published or activated first.
   std::vector<uint64_t> resident_versions() const;
 

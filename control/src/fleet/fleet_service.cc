@@ -285,6 +285,7 @@ Result<std::map<NamespaceId, SnapshotPtr>> FleetService::attach(const Instance& 
   auto registered = lift(store_.get_instance(instance.node_id));
   if (!registered) return std::unexpected(registered.error());
   std::map<NamespaceId, SnapshotPtr> desired;
+  std::vector<PushResult> already_applied;
   for (const InstanceNamespace& n : registered->namespaces) {
     uint64_t version = n.desired_version;
     if (version == 0) {
@@ -294,7 +295,15 @@ Result<std::map<NamespaceId, SnapshotPtr>> FleetService::attach(const Instance& 
     }
     if (version == 0) continue;
     if (auto s = snapshot(n.namespace_id, version)) desired.emplace(n.namespace_id, std::move(s));
+    // It holds its desired version but its ACK was never recorded (control
+    // went down first): nothing will be pushed, so its report is the ACK.
+    const InstanceNamespace* reported = instance.subscription(n.namespace_id);
+    if (reported != nullptr && reported->applied_version == version &&
+        n.applied_version != version) {
+      already_applied.push_back({instance.node_id, n.namespace_id, version, true, {}});
+    }
   }
+  record_results(already_applied);
   return desired;
 }
 

@@ -39,6 +39,10 @@ class PushSource {
 
   // Registers (or re-registers) an instance, connected, and returns per
   // subscribed namespace that has something to run the snapshot to push.
+  // A namespace's applied_version in `instance` is the version the sidecar
+  // reports holding, its hash verified by the caller (0 for none): if it is
+  // the desired version and not yet recorded as applied, it is recorded as
+  // that version's ACK (control went down before recording it).
   virtual Result<std::map<NamespaceId, SnapshotPtr>> attach(const Instance& instance) = 0;
   // Every subscriber of `id` with a desired version, with its snapshot: all
   // a push round needs, in one call.

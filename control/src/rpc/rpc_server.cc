@@ -126,6 +126,8 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
       // A held version of a namespace it does not name well counts as none.
       if (auto ns = namespace_of(held.getNamespace())) node->held[*ns] = verified_held(*ns, held);
     }
+    for (InstanceNamespace& n : instance->namespaces)
+      n.applied_version = node->held[n.namespace_id];
     auto desired = server_.fleet_.attach(*instance);
     if (!desired) return rpc_exception("attach failed", desired.error());
     auto results = context.getResults();
