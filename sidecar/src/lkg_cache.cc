@@ -88,6 +88,14 @@ std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& p
   slot_digest(header, payload.begin(), digest);
   if (std::memcmp(digest, header.digest, sizeof digest) != 0)
     return std::unexpected(corrupt(path, "checksum mismatch (a torn save or damage)"));
+  // Saves number slots from 1 up and never get near 2^63: a sealed slot
+  // outside that range was not written by a save. Refused here so that
+  // load() and the saver agree: the saver takes 0 for "nothing whole" and
+  // would overwrite such a slot though load() serves it; and after 2^64-1
+  // the next save's number would wrap to 0 and lose to it.
+  if (header.sequence == 0 || header.sequence >= kMaxSequence)
+    return std::unexpected(
+        corrupt(path, "sequence " + std::to_string(header.sequence) + " was never written"));
   return std::optional<SlotContents>(SlotContents{header.sequence, std::move(payload)});
 }
 

@@ -19,6 +19,9 @@ static_assert(sizeof(SlotHeader) == 64);
 
 inline constexpr char kSlotMagic[8] = {'H', 'S', 'L', 'K', 'G', 0, 0, 1};
 
+// Sequences run from 1 up; a slot outside [1, kMaxSequence) is corrupt.
+inline constexpr uint64_t kMaxSequence = uint64_t{1} << 63;
+
 // The digest `header` must hold for `payload` (header.payload_size bytes).
 void slot_digest(const SlotHeader& header, const void* payload, uint8_t (&out)[32]);
 
