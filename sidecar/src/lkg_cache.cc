@@ -103,7 +103,7 @@ std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& p
 // are not Cap'n Proto (the reader throws) are a corrupt file too. The
 // message is read from memory: a stream reader reads segments lazily and
 // throws from its destructor when the file ends early, after a return
-// value was built (which g++ 12 and clang 16 then leak).
+// value was built (which clang 14 and 16 then never destroy).
 std::expected<SnapshotData, Error> decode(const std::string& path, std::string_view ns,
                                           kj::ArrayPtr<const capnp::word> message) {
   try {

@@ -1,7 +1,8 @@
 // Writes the seed inputs of the binary fuzz targets (segment, snapshot,
 // lkg_cache) into DIR/<target>/, each named for what it holds; `valid-*`
 // ones must be accepted (replay_main.cc checks). Run once when a format
-// changes, then minimize and commit them (tests/fuzz/README.md). The JSON
+// changes and commit what it writes (tests/fuzz/README.md); each seed adds
+// coverage the others lack (libFuzzer -merge=1 keeps them all). The JSON
 // body seeds are written by hand.
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -60,6 +61,7 @@ void segment_seeds(const fs::path& dir) {
     auto* bytes = reinterpret_cast<char*>(words.data());
     detail::encode_snapshot(data, 1, bytes, size);
     for (char mode : {1, 2}) {
+      if (keys == 40 && mode == 2) continue;  // adds no coverage to the others
       write(dir / ("valid-snapshot-" + std::to_string(keys) + "-keys-mode-" + std::to_string(mode)),
             mode, {bytes, size});
     }
@@ -68,12 +70,7 @@ void segment_seeds(const fs::path& dir) {
   head.magic = layout::kHeadMagic;
   head.layout_version = layout::kLayoutVersion;
   head.head_size = sizeof head;
-  write(dir / "valid-head-nothing-active", 0, {reinterpret_cast<const char*>(&head), sizeof head});
-  head.active.store(layout::make_active_word(4, 1));
-  head.slots[1].state.store(layout::kSlotReady);
-  head.slots[1].version.store(9);
-  head.slots[1].file_size.store(4096);
-  write(dir / "valid-head-slot-1-active", 0, {reinterpret_cast<const char*>(&head), sizeof head});
+  write(dir / "valid-head", 0, {reinterpret_cast<const char*>(&head), sizeof head});
 }
 
 std::string flat(capnp::MessageBuilder& message) {
@@ -113,7 +110,6 @@ void lkg_seeds(const fs::path& dir) {
   auto sized = [](const std::string& a) {
     return std::string{static_cast<char>(a.size() & 0xff), static_cast<char>(a.size() >> 8)} + a;
   };
-  write(dir / "valid-slot-0", 0, first);
   write(dir / "valid-slot-0-resealed", 4, first);
   write(dir / "valid-two-slots", 1, sized(first) + second);
   write(dir / "valid-two-slots-resealed", 5, sized(first) + second);

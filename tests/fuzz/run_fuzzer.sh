@@ -24,6 +24,10 @@ if [ "$seconds" -eq 0 ]; then
 else
   set -- -max_total_time="$seconds"
 fi
+# A small ASan quarantine: with the default 256 MB every allocation comes
+# from fresh pages, whose faults cut executions per second 1.3x (snapshot)
+# to 6x (lkg_cache) on a virtual machine. Options in ASAN_OPTIONS win.
+export ASAN_OPTIONS="quarantine_size_mb=16${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 # -timeout: one input taking 10 s is a hang. -malloc_limit_mb: an input of
 # at most 4 KiB that makes the code allocate 64 MiB at once is a bug (a
 # tiny file or message must not reserve what its header claims). ASan's

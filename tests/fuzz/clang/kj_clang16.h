@@ -16,8 +16,12 @@
 #include <kj/string.h>
 
 namespace kj {
-inline bool operator==(const char* a, const StringPtr& b) { return b == StringPtr(a); }
-inline bool operator==(const char* a, const String& b) { return b == StringPtr(a); }
+inline bool operator==(const char* a, const StringPtr& b) {
+  return b == StringPtr(a);
+}
+inline bool operator==(const char* a, const String& b) {
+  return b == StringPtr(a);
+}
 }  // namespace kj
 #endif
 
