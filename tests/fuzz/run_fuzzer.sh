@@ -32,5 +32,9 @@ export ASAN_OPTIONS="quarantine_size_mb=16${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 # at most 4 KiB that makes the code allocate 64 MiB at once is a bug (a
 # tiny file or message must not reserve what its header claims). ASan's
 # quarantine stays well below -rss_limit_mb.
-exec "$fuzzer" "$@" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1 \
-  -artifact_prefix="$work/" "$work/new" "$corpus"
+# The targets' own files (lkg_cache) go to a directory removed afterwards,
+# also when the target crashed.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/hotswap-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+TMPDIR=$scratch "$fuzzer" "$@" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 \
+  -print_final_stats=1 -artifact_prefix="$work/" "$work/new" "$corpus"
