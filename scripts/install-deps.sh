@@ -7,7 +7,10 @@ packages=(
   build-essential cmake ccache pkg-config
   libboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  clang libclang-rt-14-dev
+  # The fuzz targets (tests/fuzz): clang 16 and its libFuzzer and sanitizer
+  # runtimes; llvm-16 for llvm-symbolizer-16, which those runtimes look for
+  # by that name to put functions and lines in their reports.
+  clang-16 libclang-rt-16-dev llvm-16
   capnproto libcapnp-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev

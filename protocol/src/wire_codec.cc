@@ -34,18 +34,26 @@ void write_header(std::string_view ns, const SnapshotData& data, wire::Snapshot:
 }
 
 // The wire entries, each value decoded; a bad value is an error naming
-// its key.
+// its key. An empty key is refused on sight, not by validation once the
+// list is read: a list of zero-sized elements takes no bytes of the
+// message, so a 1 KiB message could list millions of key-less entries
+// (found by fuzzing; 12 million made a sidecar reserve 864 MB). Once the
+// first element has a key, every element takes at least the 8 bytes of a
+// key pointer in the message, so reserving for the whole list is bounded
+// by the message's size.
 std::expected<std::vector<SnapshotData::Entry>, Error> read_entries(
     capnp::List<wire::Entry>::Reader in) {
   std::vector<SnapshotData::Entry> out;
-  out.reserve(in.size());
-  for (auto entry : in) {
+  for (unsigned i = 0; i < in.size(); ++i) {
+    const auto entry = in[i];
+    const std::string_view key = view(entry.getKey());
+    if (key.empty()) return std::unexpected(invalid("entry " + std::to_string(i) + ": empty key"));
+    if (i == 0) out.reserve(in.size());
     auto value = read_value(entry.getValue());
     if (!value) {
-      return std::unexpected(
-          invalid("key '" + std::string(view(entry.getKey())) + "': " + value.error().message));
+      return std::unexpected(invalid("key '" + std::string(key) + "': " + value.error().message));
     }
-    out.emplace_back(std::string(view(entry.getKey())), std::move(*value));
+    out.emplace_back(std::string(key), std::move(*value));
   }
   return out;
 }

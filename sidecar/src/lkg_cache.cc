@@ -19,23 +19,11 @@
 #include <vector>
 
 #include "hotswap/protocol/limits.h"
-#include "hotswap/protocol/sha256.h"
 #include "hotswap/protocol/wire_codec.h"
+#include "lkg_slot.h"
 
 namespace hotswap::sidecar {
 namespace {
-
-// A slot file: this header, then the snapshot as one flat Cap'n Proto
-// message. Bytes after the payload are left from a longer earlier save.
-struct SlotHeader {
-  char magic[8];
-  uint64_t sequence;      // higher is newer; 0 is never written
-  uint64_t payload_size;  // bytes, a multiple of 8
-  uint8_t digest[32];     // SHA-256 of the fields above, then the payload
-  uint64_t reserved;
-};
-static_assert(sizeof(SlotHeader) == 64);
-constexpr char kSlotMagic[8] = {'H', 'S', 'L', 'K', 'G', 0, 0, 1};
 
 // A slot read whole: its checksum verified, not yet its content.
 struct SlotContents {
@@ -58,14 +46,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-void digest_of(const SlotHeader& header, const void* payload, uint8_t (&out)[32]) {
-  protocol::Sha256 sha;
-  sha.update(&header, offsetof(SlotHeader, digest));
-  sha.update(payload, header.payload_size);
-  const ContentHash digest = sha.finish();
-  std::memcpy(out, digest.data(), sizeof out);
-}
 
 bool read_exactly(int fd, void* out, size_t size, off_t offset) {
   auto* p = static_cast<char*>(out);
@@ -105,20 +85,30 @@ std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& p
   if (!read_exactly(in.fd, payload.begin(), header.payload_size, sizeof header))
     return std::unexpected(io_error("read " + path));
   uint8_t digest[32];
-  digest_of(header, payload.begin(), digest);
+  slot_digest(header, payload.begin(), digest);
   if (std::memcmp(digest, header.digest, sizeof digest) != 0)
     return std::unexpected(corrupt(path, "checksum mismatch (a torn save or damage)"));
+  // Saves number slots from 1 up and never get near 2^63: a sealed slot
+  // outside that range was not written by a save. Refused here so that
+  // load() and the saver agree: the saver takes 0 for "nothing whole" and
+  // would overwrite such a slot though load() serves it; and after 2^64-1
+  // the next save's number would wrap to 0 and lose to it.
+  if (header.sequence == 0 || header.sequence >= kMaxSequence)
+    return std::unexpected(
+        corrupt(path, "sequence " + std::to_string(header.sequence) + " was never written"));
   return std::optional<SlotContents>(SlotContents{header.sequence, std::move(payload)});
 }
 
 // The snapshot in a cache file's message, checked as a push is. Bytes that
-// are not Cap'n Proto (the reader throws) are a corrupt file too.
-template <class MessageReader, class Source>
+// are not Cap'n Proto (the reader throws) are a corrupt file too. The
+// message is read from memory: a stream reader reads segments lazily and
+// throws from its destructor when the file ends early, after a return
+// value was built (which clang 14 and 16 then never destroy).
 std::expected<SnapshotData, Error> decode(const std::string& path, std::string_view ns,
-                                          Source&& source) {
+                                          kj::ArrayPtr<const capnp::word> message) {
   try {
-    MessageReader reader(std::forward<Source>(source), protocol::reader_options());
-    auto snapshot = reader.template getRoot<wire::Snapshot>();
+    capnp::FlatArrayMessageReader reader(message, protocol::reader_options());
+    auto snapshot = reader.getRoot<wire::Snapshot>();
     if (std::string_view(snapshot.getNamespace().cStr()) != ns)
       return std::unexpected(corrupt(path, "holds another namespace"));
     auto data = protocol::read_snapshot(snapshot, nullptr);
@@ -131,12 +121,14 @@ std::expected<SnapshotData, Error> decode(const std::string& path, std::string_v
 
 std::expected<SnapshotData, Error> decode_slot(const std::string& path, std::string_view ns,
                                                const SlotContents& slot) {
-  return decode<capnp::FlatArrayMessageReader>(path, ns, slot.payload.asPtr());
+  return decode(path, ns, slot.payload.asPtr());
 }
 
-// The single stream-framed file earlier releases kept per namespace; read
-// when no slot exists yet, so that an upgraded sidecar still starts from
-// its last-known-good copy. Empty when there is none.
+// The single file earlier releases kept per namespace (one message with
+// its segment table); read when no slot exists yet, so that an upgraded
+// sidecar still starts from its last-known-good copy. Empty when there is
+// none. Read whole, so that what its segment table declares is checked
+// against what the file holds before anything is allocated for it.
 std::expected<std::optional<SnapshotData>, Error> load_legacy(const std::string& path,
                                                               std::string_view ns) {
   Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -144,7 +136,18 @@ std::expected<std::optional<SnapshotData>, Error> load_legacy(const std::string&
     if (errno == ENOENT) return std::optional<SnapshotData>{};
     return std::unexpected(io_error("open " + path));
   }
-  auto data = decode<capnp::StreamFdMessageReader>(path, ns, in.fd);
+  struct stat st {};
+  if (::fstat(in.fd, &st) != 0) return std::unexpected(io_error("stat " + path));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size % sizeof(capnp::word) != 0 || size > protocol::kMaxMessageBytes) {
+    return std::unexpected(
+        corrupt(path, std::to_string(size) + " bytes: not a whole message of at most " +
+                          std::to_string(protocol::kMaxMessageBytes) + " bytes"));
+  }
+  auto message = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
+  if (!read_exactly(in.fd, message.begin(), size, 0))
+    return std::unexpected(io_error("read " + path));
+  auto data = decode(path, ns, message.asPtr());
   if (!data) return std::unexpected(data.error());
   return std::optional<SnapshotData>(std::move(*data));
 }
@@ -221,7 +224,7 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   std::memcpy(header.magic, kSlotMagic, sizeof kSlotMagic);
   header.sequence = std::max(slots.sequence[0], slots.sequence[1]) + 1;
   header.payload_size = payload.asBytes().size();
-  digest_of(header, payload.begin(), header.digest);
+  seal(header, payload.begin());
 
   // A slot not known whole may be new, or its creation may never have been
   // synced: this save makes its directory entry durable too.

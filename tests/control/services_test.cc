@@ -8,6 +8,7 @@
 #include <string>
 
 #include "catalog/recent_snapshots.h"
+#include "domain/values.h"
 #include "hotswap/protocol/content_hash.h"
 #include "services_fixture.h"
 
@@ -114,6 +115,20 @@ TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
   EXPECT_EQ(version.entries.at("t"), (TypedValue{ValueType::duration, "250000000"}));
   EXPECT_EQ(version.entries.at("j"), (TypedValue{ValueType::json, R"({"a":1})"}));
   EXPECT_EQ(RawQuery(s_.path(), "SELECT type FROM draft_entries WHERE key = 'd'"), "double");
+}
+
+// 2^63 ns as a double passed a check against double(INT64_MAX), which
+// rounds to 2^63, and llround wrapped it to a negative duration (found by
+// fuzz/fuzz_json_body.cc).
+TEST(DurationTest, ParsedDurationsStayWithinInt64) {
+  EXPECT_EQ(parse_duration("9223372036854774784ns").value(), 9223372036854774784);
+  for (const char* over :
+       {"9223372036854775807ns", "9223372036854775808ns", "9.3e18ns", "2562048h"}) {
+    auto parsed = parse_duration(over);
+    ASSERT_FALSE(parsed.has_value()) << over << " -> " << *parsed;
+    EXPECT_NE(parsed.error().find("out of range"), std::string::npos) << parsed.error();
+  }
+  EXPECT_EQ(parse_duration("2562047h").value(), int64_t{2562047} * 3600 * 1000000000);
 }
 
 TEST_F(ServicesTest, ASnapshotReadBackUsesTheStoredHashNotARecomputedOne) {

@@ -1,7 +1,7 @@
-// libFuzzer target over the raw layout layer: head validation, snapshot
-// and key-order validation and every lookup over whatever bytes the fuzzer makes. Built
-// with clang (-fsanitize=fuzzer,address,undefined) from layout.cc alone,
-// which keeps <expected> out for that reason.
+// Fuzz target over the raw layout layer: head validation, snapshot and
+// key-order validation and every lookup over whatever bytes the fuzzer
+// makes, in a block of exactly their size (a read past the segment's end is
+// an AddressSanitizer report).
 //
 // The first input byte picks how the rest is treated:
 //   0: a head segment;  1: a snapshot as is;
@@ -9,18 +9,19 @@
 //      structural checks behind them.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
-#include <vector>
 
+#include "exact_bytes.h"
+#include "fuzz_target.h"
 #include "layout.h"
 #include "lookup.h"
 
 namespace {
 
 using namespace hotswap::layout;
+using hotswap::fuzz::ExactBytes;
 
-void exercise(const ValidatedSnapshot& v, const uint8_t* data, size_t size) {
+void exercise(const ValidatedSnapshot& v, const char* data, size_t size) {
   for (uint32_t i = 0; i < v.key_count && i < 64; ++i) {
     const Record r = record_by_rank(v, i);
     if (!r) continue;
@@ -30,7 +31,7 @@ void exercise(const ValidatedSnapshot& v, const uint8_t* data, size_t size) {
   }
   // Keys taken from the input itself.
   for (size_t len = 1; len <= 24 && len <= size; len += 7) {
-    const std::string_view key(reinterpret_cast<const char*>(data), len);
+    const std::string_view key(data, len);
     (void)find(v, key);
     (void)lower_bound(v, key);
   }
@@ -38,28 +39,22 @@ void exercise(const ValidatedSnapshot& v, const uint8_t* data, size_t size) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 1) return 0;
+bool hotswap::fuzz::run_one(const uint8_t* data, size_t size) {
+  if (size < 1) return false;
   const uint8_t mode = data[0] % 3;
-  ++data;
-  --size;
-  // Segments are page-aligned mappings; copy into aligned memory.
-  std::vector<uint64_t> words((size + 7) / 8 + 1, 0);
-  std::memcpy(words.data(), data, size);
-  auto* bytes = reinterpret_cast<char*>(words.data());
+  // Segments are page-aligned mappings: ExactBytes is aligned, and ends
+  // where the input does.
+  ExactBytes segment(data + 1, size - 1);
+  char* bytes = segment.data();
+  size = segment.size();
 
   if (mode == 0) {
-    if (size >= sizeof(HeadLayout)) {
-      const auto* head = reinterpret_cast<const HeadLayout*>(bytes);
-      if (validate_head(bytes, size) == HOTSWAP_OK) {
-        uint64_t word;
-        SlotInfo slot;
-        (void)read_active_slot(*head, &word, &slot);
-      }
-    } else {
-      (void)validate_head(bytes, size);
-    }
-    return 0;
+    if (validate_head(bytes, size) != HOTSWAP_OK) return false;
+    uint64_t word;
+    SlotInfo slot;
+    const hotswap_status read =
+        read_active_slot(*reinterpret_cast<const HeadLayout*>(bytes), &word, &slot);
+    return read == HOTSWAP_OK || read == HOTSWAP_ERR_NO_SNAPSHOT;
   }
   if (mode == 2 && size >= sizeof(SnapshotHeader)) {
     auto* h = reinterpret_cast<SnapshotHeader*>(bytes);
@@ -70,9 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h->header_checksum = checksum64(h, offsetof(SnapshotHeader, header_checksum));
   }
   ValidatedSnapshot v;
-  if (validate_snapshot(bytes, size, nullptr, true, &v) == HOTSWAP_OK) {
-    (void)validate_order(v);  // iteration is bounds-checked either way
-    exercise(v, data, size);
-  }
-  return 0;
+  if (validate_snapshot(bytes, size, nullptr, true, &v) != HOTSWAP_OK) return false;
+  const bool ordered = validate_order(v) == HOTSWAP_OK;  // iteration is bounds-checked either way
+  exercise(v, bytes, size);
+  return ordered;
 }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,7 @@
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/wire_codec.h"
 #include "lkg_cache.h"
+#include "lkg_slot.h"
 #include "save_gate.h"
 
 namespace hotswap::sidecar {
@@ -143,6 +145,54 @@ TEST_F(LkgCacheTest, TheFileOfEarlierReleasesIsServedUntilTheFirstSave) {
   ASSERT_TRUE(c.save(ns_, version(4, 40)));
   EXPECT_FALSE(std::filesystem::exists(c.legacy_path(ns_)));
   EXPECT_EQ(loaded_version(), 4u);
+}
+
+// A file of earlier releases that ends inside a later segment: refused as
+// corrupt, naming the file. Read as a stream, its reader threw from its
+// destructor after the namespace check had built the return value (which
+// the clang-built fuzz target leaked: fuzz/fuzz_lkg_cache.cc).
+TEST_F(LkgCacheTest, AFileOfEarlierReleasesCutShortIsCorrupt) {
+  const LkgCache c = cache();
+  capnp::MallocMessageBuilder message(16, capnp::AllocationStrategy::FIXED_SIZE);
+  protocol::write_full("acme/other", version(3, 30, 200), message.initRoot<wire::Snapshot>());
+  ASSERT_GT(message.getSegmentsForOutput().size(), 2u);
+  const auto flat = capnp::messageToFlatArray(message);
+  const auto first_segment = message.getSegmentsForOutput()[0].size() * sizeof(capnp::word);
+  std::ofstream(c.legacy_path(ns_), std::ios::binary)
+      .write(flat.asChars().begin(), static_cast<std::streamsize>(first_segment + 64));
+  auto loaded = cache().load(ns_);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code, ErrorCode::corrupt);
+  EXPECT_NE(loaded.error().message.find(c.legacy_path(ns_)), std::string::npos)
+      << loaded.error().message;
+}
+
+// Sealed slots numbered 0 or from 2^63 were never written by a save. Served,
+// the first was overwritten by the next save as if empty (the only whole
+// copy, gone if that save tore), the second made the next save's number
+// wrap to 0 (found by fuzz/fuzz_lkg_cache.cc).
+TEST_F(LkgCacheTest, ASlotNumberNoSaveWritesIsCorrupt) {
+  for (const uint64_t sequence : {uint64_t{0}, kMaxSequence, ~uint64_t{0}}) {
+    const LkgCache c = cache();
+    const std::string path = c.slot_paths(ns_)[0];
+    std::filesystem::remove(path);
+    ASSERT_TRUE(c.save(ns_, version(1, 10)));
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto* header = reinterpret_cast<SlotHeader*>(bytes.data());
+    header->sequence = sequence;
+    seal(*header, bytes.data() + sizeof(SlotHeader));
+    std::ofstream(path, std::ios::binary).write(bytes.data(), std::ssize(bytes));
+    auto loaded = cache().load(ns_);
+    ASSERT_FALSE(loaded.has_value()) << sequence;
+    EXPECT_NE(
+        loaded.error().message.find("sequence " + std::to_string(sequence) + " was never written"),
+        std::string::npos)
+        << loaded.error().message;
+  }
 }
 
 TEST_F(LkgCacheTest, EverySlotDamagedIsAnErrorNamingTheFiles) {

@@ -27,8 +27,9 @@ std::expected<int64_t, std::string> parse_duration(std::string_view text) {
     auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
     if (ec != std::errc() || end != number.data() + number.size() || number.empty()) continue;
     const double ns = value * scale;
-    if (!std::isfinite(ns) || ns < 0 ||
-        ns > static_cast<double>(std::numeric_limits<int64_t>::max())) {
+    // 2^63, not double(INT64_MAX): that rounds up to 2^63, which llround
+    // cannot return (it wrapped to INT64_MIN, a negative duration).
+    if (!std::isfinite(ns) || ns < 0 || ns >= 0x1p63) {
       return std::unexpected("duration '" + std::string(text) + "' is out of range");
     }
     return static_cast<int64_t>(std::llround(ns));
