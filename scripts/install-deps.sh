@@ -19,6 +19,8 @@ packages=(
   # bench/vs_etcd.sh: the baseline, an etcd of its own on free ports (the
   # system service the server package may start is not used)
   etcd-server etcd-client
+  # tests/model: the Promela model checker
+  spin
 )
 
 missing=()

@@ -97,16 +97,21 @@ class Writer::Impl {
     const uint64_t checksum = detail::encode_snapshot(
         data, published, static_cast<char*>(segment->data()), segment->size());
 
+    // Release stores, like a seqlock's data: a reader whose acquire load
+    // sees any of them also sees the activation that last moved the active
+    // word off this slot, so its re-check of the word fails (relaxed stores
+    // would let it confirm a stale word over a half-rewritten descriptor).
     layout::SlotDescriptor& d = head_->slots[slot];
-    d.version.store(data.version(), std::memory_order_relaxed);
-    d.nonce.store(nonce, std::memory_order_relaxed);
-    d.file_size.store(*size, std::memory_order_relaxed);
-    d.data_checksum.store(checksum, std::memory_order_relaxed);
+    constexpr auto order = std::memory_order_release;
+    d.version.store(data.version(), order);
+    d.nonce.store(nonce, order);
+    d.file_size.store(*size, order);
+    d.data_checksum.store(checksum, order);
     uint64_t words[4];
     std::memcpy(words, data.content_hash().data(), sizeof words);
-    for (int i = 0; i < 4; ++i) d.content_hash[i].store(words[i], std::memory_order_relaxed);
-    d.published_unix_ns.store(published, std::memory_order_relaxed);
-    d.state.store(layout::kSlotReady, std::memory_order_release);
+    for (int i = 0; i < 4; ++i) d.content_hash[i].store(words[i], order);
+    d.published_unix_ns.store(published, order);
+    d.state.store(layout::kSlotReady, order);
 
     touch(slot);
     auto activated = options.activate ? activate_slot(slot) : std::expected<void, Error>{};
@@ -156,6 +161,7 @@ class Writer::Impl {
   std::vector<uint64_t> resident_versions() const {
     std::vector<uint64_t> versions;
     for (uint32_t slot : order_) {
+      if (damaged_ == slot) continue;
       versions.push_back(head_->slots[slot].version.load(std::memory_order_relaxed));
     }
     return versions;
@@ -180,6 +186,7 @@ class Writer::Impl {
     head_segment_.emplace(std::move(*segment));
     head_ = head;
     order_.clear();
+    damaged_.reset();
     generation_ = 0;
     pending_head_ = temp;
     // A brand-new namespace gets its head at once, so readers can open it.
@@ -211,11 +218,15 @@ class Writer::Impl {
   }
 
   // Re-opening after a restart: keeps the slots whose segment is intact,
-  // frees the rest (a killed writer may have left one half-written).
+  // frees the rest (a killed writer may have left one half-written). The
+  // active slot is kept whatever its segment (damaged, or unreadable for
+  // the moment): readers are directed to it, so it is neither rewritten
+  // nor unlinked until another version is active.
   void adopt_slots() {
     const uint64_t word = head_->active.load(std::memory_order_acquire);
     generation_ = layout::active_generation(word);
     const uint32_t active = layout::active_slot(word);
+    damaged_.reset();
     std::vector<std::pair<uint64_t, uint32_t>> by_age;
     for (uint32_t slot = 0; slot < layout::kSlotCount; ++slot) {
       layout::SlotDescriptor& d = head_->slots[slot];
@@ -223,7 +234,12 @@ class Writer::Impl {
       layout::SlotInfo info;
       layout::read_slot(d, &info);
       if (!segment_intact(info)) {
-        if (slot != active) d.state.store(layout::kSlotFree, std::memory_order_release);
+        if (slot == active) {
+          damaged_ = slot;  // least recently used: the first to go once inactive
+          by_age.emplace_back(0, slot);
+        } else {
+          d.state.store(layout::kSlotFree, std::memory_order_release);
+        }
         continue;
       }
       by_age.emplace_back(slot == active ? UINT64_MAX : info.published_unix_ns, slot);
@@ -263,8 +279,10 @@ class Writer::Impl {
     return false;
   }
 
+  // A damaged slot is never found: publishing its version writes it anew.
   std::optional<uint32_t> find_version(uint64_t version) const {
     for (uint32_t slot : order_) {
+      if (damaged_ == slot) continue;
       if (head_->slots[slot].version.load(std::memory_order_relaxed) == version) return slot;
     }
     return std::nullopt;
@@ -301,6 +319,7 @@ class Writer::Impl {
       if (victim == order_.rend()) break;
       const uint32_t slot = *victim;
       order_.erase(std::next(victim).base());
+      if (damaged_ == slot) damaged_.reset();
       layout::SlotDescriptor& d = head_->slots[slot];
       const std::string name = names_.snapshot(d.version.load(std::memory_order_relaxed),
                                                d.nonce.load(std::memory_order_relaxed));
@@ -315,6 +334,9 @@ class Writer::Impl {
   std::optional<shm::Segment> head_segment_;
   layout::HeadLayout* head_ = nullptr;
   std::vector<uint32_t> order_;  // resident slots, most recently used first
+  // The active slot adopted with a segment that failed validation: kept in
+  // order_ (so never reused or unlinked while active), never found by version.
+  std::optional<uint32_t> damaged_;
   uint64_t generation_ = 0;
   std::string pending_head_;  // a replacement head not yet in place
 };

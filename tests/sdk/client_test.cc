@@ -603,6 +603,41 @@ TEST(Writer, ReadsBackTheActiveVersionWithItsRecordedHash) {
   const auto [path, bytes] = only_snapshot_segment(pub.ns());
   overwrite_value(path, bytes, 0x1122334455667788, 7);
   EXPECT_EQ(test::error_of(pub.writer().active_snapshot()).code, ErrorCode::corrupt);
+
+// A restarted writer whose active version fails validation (damaged, or
+// unreadable for the moment) keeps that slot: readers are directed to it,
+// so a staged publish must not be written into it (readers would confirm
+// the unchanged active word over the new descriptor and read the staged
+// version). Publishing the version again writes it anew and frees the
+// damaged one. docs/shm-protocol.pml found this (CXX_FREE_SLOT there).
+TEST(Writer, RestartKeepsADamagedActiveSlotUntilAnotherVersionIsActive) {
+  constexpr int64_t kMarker = 0x1122334455667788;
+  const auto ns = unique_namespace("unit/damaged");
+  auto v1 = SnapshotBuilder().set("v", kMarker).build(1, ContentHash{1}).value();
+  auto v2 = SnapshotBuilder().set("v", int64_t{2}).build(2, ContentHash{2}).value();
+  { ASSERT_TRUE(Writer::open(ns, {.replace = true}).value().publish(v1)); }
+  const auto [path, bytes] = only_snapshot_segment(ns);
+  overwrite_value(path, bytes, kMarker, 7);  // the data checksum fails now
+
+  auto writer = Writer::open(ns).value();
+  ASSERT_TRUE(writer.publish(v2, {.activate = false}));
+  EXPECT_EQ(writer.active_version(), 1u);
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{2}));
+  auto client = open_client(ns);
+  EXPECT_EQ(test::error_of(client.get<int64_t>("v")).code, ErrorCode::corrupt);
+
+  ASSERT_TRUE(writer.publish(v1));
+  EXPECT_EQ(client.get<int64_t>("v").value(), kMarker);
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{1, 2}));
+  const auto names = shm::SegmentNames::for_namespace(ns).value();
+  size_t snapshots = 0;
+  for (const auto& name : shm::list(names.prefix())) {
+    uint64_t v, n;
+    if (names.parse_snapshot(name, &v, &n)) ++snapshots;
+  }
+  EXPECT_EQ(snapshots, 2u);  // the damaged copy of version 1 is unlinked
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
 }
 
 TEST(Writer, PublishesAHundredThousandKeysAndSixtyFourMebibytes) {
