@@ -603,6 +603,7 @@ TEST(Writer, ReadsBackTheActiveVersionWithItsRecordedHash) {
   const auto [path, bytes] = only_snapshot_segment(pub.ns());
   overwrite_value(path, bytes, 0x1122334455667788, 7);
   EXPECT_EQ(test::error_of(pub.writer().active_snapshot()).code, ErrorCode::corrupt);
+}
 
 // A restarted writer whose active version fails validation (damaged, or
 // unreadable for the moment) keeps that slot: readers are directed to it,
