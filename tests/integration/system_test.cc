@@ -17,6 +17,7 @@
 
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
+#include "hotswap/harness/error_of.h"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/testing.hpp"
@@ -132,7 +133,7 @@ TEST_F(System, PublishedVersionReachesTheAppThroughTheSdk) {
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_EQ(*changed, v2);
   EXPECT_EQ(limit.get().value(), 20);
-  EXPECT_EQ(client->get<std::string>("banner").error().code, ErrorCode::not_found);
+  EXPECT_EQ(test::error_of(client->get<std::string>("banner")).code, ErrorCode::not_found);
 
   // History and diff as control tells them.
   const json versions = rest_->get("/api/v1/namespaces/" + ns_ + "/versions").body;
@@ -248,7 +249,7 @@ TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   ASSERT_TRUE(first.wait(10s));
   // The host lost its shared memory too (a reboot): only the disk cache is left.
   ASSERT_TRUE(Writer::remove(ns_, "node-a"));
-  ASSERT_EQ(Client::open(ns_, {.scope = "node-a"}).error().code, ErrorCode::no_segment);
+  ASSERT_EQ(test::error_of(Client::open(ns_, {.scope = "node-a"})).code, ErrorCode::no_segment);
   sidecar("node-a");
   std::optional<Client> client;
   ASSERT_TRUE(eventually([&] {
@@ -321,12 +322,15 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
     return applied("node-web", ns_) == 1 && applied("node-api", api) == 1 &&
            applied("node-both", ns_) == 1 && applied("node-both", api) == 1;
   }));
-  EXPECT_EQ(Client::open(ns_, {.scope = "node-web"})->get<std::string>("who").value(), "web");
-  EXPECT_EQ(Client::open(api, {.scope = "node-api"})->get<std::string>("who").value(), "api");
-  EXPECT_EQ(Client::open(api, {.scope = "node-both"})->get<std::string>("who").value(), "api");
+  EXPECT_EQ(Client::open(ns_, {.scope = "node-web"}).value().get<std::string>("who").value(),
+            "web");
+  EXPECT_EQ(Client::open(api, {.scope = "node-api"}).value().get<std::string>("who").value(),
+            "api");
+  EXPECT_EQ(Client::open(api, {.scope = "node-both"}).value().get<std::string>("who").value(),
+            "api");
   // Nothing of the other namespace reached the single-namespace sidecars.
-  EXPECT_EQ(Client::open(api, {.scope = "node-web"}).error().code, ErrorCode::no_segment);
-  EXPECT_EQ(Client::open(ns_, {.scope = "node-api"}).error().code, ErrorCode::no_segment);
+  EXPECT_EQ(test::error_of(Client::open(api, {.scope = "node-web"})).code, ErrorCode::no_segment);
+  EXPECT_EQ(test::error_of(Client::open(ns_, {.scope = "node-api"})).code, ErrorCode::no_segment);
   EXPECT_EQ(instance("node-web")["namespaces"].size(), 1u);
 }
 
@@ -433,7 +437,7 @@ TEST_F(System, PushesBeyondTheInFlightLimitWaitTheirTurnAndAllArrive) {
         << v << " did not reach every sidecar";
   }
   for (const auto& node : nodes) {
-    EXPECT_EQ(Client::open(ns_, {.scope = node})->get<int64_t>("limit").value(), 2) << node;
+    EXPECT_EQ(Client::open(ns_, {.scope = node}).value().get<int64_t>("limit").value(), 2) << node;
   }
 }
 

@@ -104,8 +104,8 @@ TEST(Client, ScopesKeepSidecarsOnOneHostApart) {
   b.set("who", std::string("b"));
   ASSERT_TRUE(a.publish());
   ASSERT_TRUE(b.publish());
-  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"})->get<std::string>("who").value(), "a");
-  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"})->get<std::string>("who").value(), "b");
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"}).value().get<std::string>("who").value(), "a");
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"}).value().get<std::string>("who").value(), "b");
   EXPECT_EQ(test::error_of(Client::open(ns)).code,
             ErrorCode::no_segment);  // the default set is apart
   EXPECT_EQ(test::error_of(Client::open(ns, {.scope = "Bad+Scope"})).code,
