@@ -15,6 +15,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/process.h"
+#include "hotswap/harness/scale.h"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
 #include "shm.h"
@@ -24,11 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Process;
-
-double scale() {
-  const char* s = std::getenv("HOTSWAP_STRESS_SCALE");
-  return s != nullptr ? std::max(0.001, std::atof(s)) : 1.0;
-}
 
 std::string agent() {
   return test::self_dir() + "/hotswap-stress-agent";
@@ -101,7 +97,7 @@ class MultiProcess : public ::testing::Test {
 TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
   Process writer = start_writer(ns_);
   // Each reader process reads 3/8 of the target, this process the rest.
-  const uint64_t target = static_cast<uint64_t>(1e7 * scale());
+  const uint64_t target = static_cast<uint64_t>(1e7 * test::stress_scale());
   Process reader_a = start_reader(ns_, 2, target * 3 / 8);
   Process reader_b = start_reader(ns_, 1, target * 3 / 8);
   auto client = Client::open(ns_).value();
@@ -128,7 +124,7 @@ TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
 }
 
 TEST_F(MultiProcess, WriterKilledAtRandomPointsNeverExposesAPartialVersion) {
-  const int trials = std::max(20, static_cast<int>(200 * scale()));
+  const int trials = std::max(20, static_cast<int>(200 * test::stress_scale()));
   std::mt19937 rng(12345);
   Process first = start_writer(ns_);
   first.signal(SIGKILL);
@@ -178,7 +174,7 @@ TEST_F(MultiProcess, ReadersReattachToAReplacedSegment) {
 TEST_F(MultiProcess, KilledReadersDoNotDisturbTheWriterOrOtherReaders) {
   Process writer = start_writer(ns_);
   Process survivor = start_reader(ns_, 1);
-  const int kills = std::max(5, static_cast<int>(40 * scale()));
+  const int kills = std::max(5, static_cast<int>(40 * test::stress_scale()));
   std::mt19937 rng(7);
   for (int i = 0; i < kills; ++i) {
     Process victim = start_reader(ns_, 2);
