@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
   curl
+  uidmap
 )
 
 missing=()
