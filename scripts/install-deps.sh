@@ -21,6 +21,8 @@ packages=(
   etcd-server etcd-client
   # tests/model: the Promela model checker
   spin
+  # tests/sdk tenant isolation without root: newuidmap/newgidmap
+  uidmap
 )
 
 missing=()

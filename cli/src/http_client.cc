@@ -83,7 +83,8 @@ std::expected<Response, TransportError> HttpClient::request(
   };
   add_header("Accept: application/json");
   // Without this, libcurl waits up to a second for "100 Continue" before
-  // sending bodies over 1 KiB, which servers need not implement.
+  // sending a large body (of 2 MiB, not of 64 KiB, with libcurl 7.88),
+  // which servers need not implement.
   add_header("Expect:");
   if (!options_.author.empty()) add_header("X-Hotswap-Author: " + options_.author);
   if (body) add_header("Content-Type: application/json");

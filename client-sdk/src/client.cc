@@ -35,6 +35,12 @@ Error unreadable(std::string_view key) {
                str_cat("the record of key '", key, "' changed after validation")};
 }
 
+// What a lookup that found no record means: the key is absent, or a
+// record on its way no longer reads (`broken`).
+Error missing(std::string_view ns, std::string_view key, uint64_t version, bool broken) {
+  return broken ? unreadable(key) : not_found(ns, key, version);
+}
+
 // Reads record `r` as T; type_mismatch when it holds another type.
 template <StoredValue T>
 std::expected<T, Error> read_record(const layout::Record& r, std::string_view key) {
@@ -67,8 +73,9 @@ template <StoredValue T>
 template <StoredValue T>
 std::expected<T, Error> get_from(const MappedSnapshot& snap, std::string_view ns,
                                  std::string_view key) {
-  const layout::RecordHeader* h = snap.find(key);
-  if (h == nullptr) return std::unexpected(not_found(ns, key, snap.slot.version));
+  bool broken = false;
+  const layout::RecordHeader* h = snap.find(key, &broken);
+  if (h == nullptr) return std::unexpected(missing(ns, key, snap.slot.version, broken));
   if constexpr (ScalarValue<T>) {
     if (h->type == static_cast<uint8_t>(value_traits<T>::type)) return from_bits<T>(h->value);
   }
@@ -90,9 +97,10 @@ Resolution resolve_scalar(ClientCore& core, std::string_view key, ValueType type
   }
   r.word = current->word;
   r.expected_word = current->expected_word;
-  const layout::RecordHeader* record = current->snap->find(key);
+  bool broken = false;
+  const layout::RecordHeader* record = current->snap->find(key, &broken);
   if (record == nullptr) {
-    r.status = HOTSWAP_ERR_NOT_FOUND;
+    r.status = broken ? HOTSWAP_ERR_CORRUPT : HOTSWAP_ERR_NOT_FOUND;
   } else if (record->type != static_cast<uint8_t>(type)) {
     r.status = HOTSWAP_ERR_TYPE_MISMATCH;
     r.bits = record->type;
@@ -257,8 +265,9 @@ bool SnapshotView::contains(std::string_view key) const {
 }
 
 std::expected<SnapshotView::Entry, Error> SnapshotView::find(std::string_view key) const {
-  const layout::RecordHeader* h = snap_->find(key);
-  if (h == nullptr) return std::unexpected(detail::not_found("", key, version()));
+  bool broken = false;
+  const layout::RecordHeader* h = snap_->find(key, &broken);
+  if (h == nullptr) return std::unexpected(detail::missing("", key, version(), broken));
   return Entry(snap_.get(),
                static_cast<uint32_t>(reinterpret_cast<const char*>(h) - snap_->view.records));
 }

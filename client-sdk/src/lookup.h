@@ -97,11 +97,17 @@ inline uint32_t load32(const unsigned char* p) {
 }
 
 // The record header for `key` (its key bytes checked in bounds and equal),
-// or nullptr when absent. Walks the key's bucket; every step is
-// bounds-checked on its own, not trusting validation: a mapped segment's
-// bytes may have changed since.
+// or nullptr when absent or when a record on the way no longer reads; then
+// `*broken` (if given) is set, as the key may be there or not. Walks the
+// key's bucket; every step is bounds-checked on its own, not trusting
+// validation: a mapped segment's bytes may have changed since.
 [[gnu::always_inline]] inline const RecordHeader* find(const ValidatedSnapshot& s,
-                                                       std::string_view key) {
+                                                       std::string_view key,
+                                                       bool* broken = nullptr) {
+  const auto unreadable = [broken]() -> const RecordHeader* {
+    if (broken != nullptr) *broken = true;
+    return nullptr;
+  };
   const uint64_t hash = key_hash(key);
   const uint32_t bucket = static_cast<uint32_t>(hash) & s.bucket_mask;
   uint64_t cursor = s.directory[bucket];
@@ -112,18 +118,18 @@ inline uint32_t load32(const unsigned char* p) {
   while (cursor < end) {
     // Offsets stay below 2^33 and lengths below 2^32: no sum overflows.
     if (cursor % kRecordAlign != 0 || cursor + sizeof(RecordHeader) > s.records_size)
-      return nullptr;
+      return unreadable();
     const char* at = s.records + cursor;
     const auto* h = reinterpret_cast<const RecordHeader*>(at);
     uint64_t word;
     std::memcpy(&word, at + 8, sizeof word);
     const uint64_t key_start = cursor + sizeof(RecordHeader);
     const uint64_t key_end = key_start + static_cast<uint32_t>(word);
-    if (key_end > s.records_size) return nullptr;
+    if (key_end > s.records_size) return unreadable();
     uint64_t next = key_end;
     if (is_text(static_cast<uint8_t>(word >> 32))) {
       const uint64_t text_length = h->value;
-      if (text_length > s.records_size - key_end) return nullptr;
+      if (text_length > s.records_size - key_end) return unreadable();
       next += text_length;
     }
     // A record found is whole: record_of() on it succeeds (while the bytes

@@ -32,8 +32,10 @@ struct MappedSnapshot {
       const shm::SegmentNames& names, const layout::SlotInfo& slot, bool verify_checksum,
       size_t copy_up_to);
 
-  [[gnu::always_inline]] const layout::RecordHeader* find(std::string_view key) const {
-    return layout::find(view, key);
+  // layout::find over this version.
+  [[gnu::always_inline]] const layout::RecordHeader* find(std::string_view key,
+                                                          bool* broken = nullptr) const {
+    return layout::find(view, key, broken);
   }
 
   // Whether the order index holds up (layout::validate_order), checked on

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <thread>
 
+#include "hotswap/harness/scale.h"
+
 namespace hotswap::test {
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * kWaitScale;
   auto pause = std::chrono::milliseconds(1);
   while (!condition()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "hotswap/harness/error_of.h"
+
 namespace hotswap::bench {
 namespace {
 
@@ -150,17 +152,18 @@ TEST(ReadBounds, AMissingBenchmarkIsNamed) {
 }
 
 TEST(ReadBounds, InputThatIsNotAResultIsRefused) {
-  EXPECT_EQ(parse_results("{not json").error(), "not valid JSON");
-  EXPECT_NE(parse_results(R"({"context":{}})").error().find("no 'benchmarks' array"),
+  EXPECT_EQ(test::error_of(parse_results("{not json")), "not valid JSON");
+  EXPECT_NE(test::error_of(parse_results(R"({"context":{}})")).find("no 'benchmarks' array"),
             std::string::npos);
-  EXPECT_NE(parse_results(R"({"benchmarks":[{"name":"x"}]})").error().find("lacks run_name"),
-            std::string::npos);
-  EXPECT_NE(parse_results(R"({"benchmarks":[{"run_name":"x","real_time":1,"time_unit":"weeks"}]})")
-                .error()
-                .find("unknown time_unit 'weeks'"),
-            std::string::npos);
-  EXPECT_NE(parse_results(R"({"benchmarks":[{"run_name":"x","real_time":"fast"}]})")
-                .error()
+  EXPECT_NE(
+      test::error_of(parse_results(R"({"benchmarks":[{"name":"x"}]})")).find("lacks run_name"),
+      std::string::npos);
+  EXPECT_NE(
+      test::error_of(
+          parse_results(R"({"benchmarks":[{"run_name":"x","real_time":1,"time_unit":"weeks"}]})"))
+          .find("unknown time_unit 'weeks'"),
+      std::string::npos);
+  EXPECT_NE(test::error_of(parse_results(R"({"benchmarks":[{"run_name":"x","real_time":"fast"}]})"))
                 .find("wrong type"),
             std::string::npos);
 }

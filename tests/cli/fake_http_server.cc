@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
 #include <stdexcept>
 
 namespace hotswap::cli::test {
@@ -127,13 +129,26 @@ void FakeHttpServer::handle(int fd) {
     requests_.push_back(std::move(request));
   }
   if (reply.stall) {
-    while (!stop_.load()) ::usleep(kPollMs * 1000);
+    const bool hung_up = hold_until_hang_up(fd);
+    std::lock_guard lock(mu_);
+    requests_.back().hung_up = hung_up;
     return;
   }
   write_all(fd, "HTTP/1.1 " + std::to_string(reply.status) +
                     " Scripted\r\nContent-Type: application/json\r\nContent-Length: " +
                     std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n" +
                     reply.body);
+}
+
+bool FakeHttpServer::hold_until_hang_up(int fd) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!wait_readable(fd, stop_)) return false;
+    char byte;
+    const ssize_t n = ::recv(fd, &byte, 1, 0);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+  }
+  return false;
 }
 
 uint16_t unused_loopback_port() {

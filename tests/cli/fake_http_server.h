@@ -21,11 +21,16 @@ class FakeHttpServer {
     std::string target;
     std::map<std::string, std::string> headers;  // names lowercased
     std::string body;
+    // A stalled reply's request only: the client closed the connection
+    // while it waited for an answer (it gave up).
+    bool hung_up = false;
   };
   struct Reply {
     int status = 200;
     std::string body;
-    bool stall = false;  // never answer (until the server stops)
+    // Never answer: hold the connection until the client closes it (or 60
+    // s, or the server stops), then close it.
+    bool stall = false;
   };
 
   explicit FakeHttpServer(std::vector<Reply> replies);
@@ -42,6 +47,8 @@ class FakeHttpServer {
  private:
   void serve();
   void handle(int fd);
+  // Holds `fd` unanswered; whether the client closed it meanwhile.
+  bool hold_until_hang_up(int fd);
 
   std::vector<Reply> replies_;
   int listen_fd_ = -1;

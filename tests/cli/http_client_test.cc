@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_http_server.h"
+#include "hotswap/harness/eventually.h"
 
 namespace hotswap::cli {
 namespace {
@@ -31,14 +32,15 @@ TEST(HttpClient, SendsMethodPathHeadersAndBody) {
   EXPECT_EQ(requests[0].headers.count("expect"), 0u);
 }
 
+// libcurl asks large bodies (2 MiB here; it does from 1 MiB on) to wait
+// for "100 Continue" unless told not to: the request then carries an
+// "Expect" header, which this server would never answer.
 TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
   FakeHttpServer server({{201, "{}"}});
   HttpClient client({server.url(), "", 5000ms});
-  const std::string body = "{\"pad\":\"" + std::string(64 * 1024, 'x') + "\"}";
-  const auto start = std::chrono::steady_clock::now();
+  const std::string body = "{\"pad\":\"" + std::string(2 << 20, 'x') + "\"}";
   const auto response = client.request("POST", "/api/v1/deployments", body);
   ASSERT_TRUE(response.has_value()) << response.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, body);
@@ -70,16 +72,20 @@ TEST(HttpClient, RefusedConnectionIsUnreachable) {
   EXPECT_FALSE(response.error().message.empty());
 }
 
+// The server holds the request unanswered (for a minute at most): the
+// client gives up by itself, as a timeout, and closes the connection.
 TEST(HttpClient, SilentServerTimesOut) {
   FakeHttpServer::Reply stall;
   stall.stall = true;
   FakeHttpServer server({stall});
   HttpClient client({server.url(), "", 300ms});
-  const auto start = std::chrono::steady_clock::now();
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());
-  EXPECT_EQ(response.error().kind, TransportError::Kind::kTimeout);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(response.error().kind, TransportError::Kind::kTimeout) << response.error().message;
+  EXPECT_TRUE(hotswap::test::eventually([&] {
+    const auto requests = server.requests();
+    return requests.size() == 1 && requests[0].hung_up;
+  })) << "the client did not close the connection it gave up on";
 }
 
 TEST(HttpClient, NonHttpUrlIsABadUrl) {

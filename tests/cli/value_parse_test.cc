@@ -6,6 +6,8 @@
 
 #include <limits>
 
+#include "hotswap/harness/error_of.h"
+
 namespace hotswap::cli {
 namespace {
 
@@ -231,8 +233,8 @@ TEST(ParseSelector, RejectsMalformedPairs) {
   for (const char* bad : {"env", "=prod", "env=prod,,zone=a", "env=a,env=b"}) {
     EXPECT_FALSE(parse_selector(bad).has_value()) << bad;
   }
-  EXPECT_NE(parse_selector("env").error().find("key=value"), std::string::npos);
-  EXPECT_NE(parse_selector("env=a,env=b").error().find("twice"), std::string::npos);
+  EXPECT_NE(test::error_of(parse_selector("env")).find("key=value"), std::string::npos);
+  EXPECT_NE(test::error_of(parse_selector("env=a,env=b")).find("twice"), std::string::npos);
 }
 
 }  // namespace

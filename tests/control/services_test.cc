@@ -9,6 +9,7 @@
 
 #include "catalog/recent_snapshots.h"
 #include "domain/values.h"
+#include "hotswap/harness/error_of.h"
 #include "hotswap/protocol/content_hash.h"
 #include "services_fixture.h"
 
@@ -39,9 +40,9 @@ TEST(NamespaceIdTest, ParsedOnceWithItsPartsAndErrors) {
     ASSERT_FALSE(parsed.has_value()) << bad;
     EXPECT_EQ(parsed.error().code, ErrorCode::invalid_argument) << bad;
   }
-  EXPECT_NE(NamespaceId::parse("acme/web/x").error().message.find("tenant/name"),
+  EXPECT_NE(test::error_of(NamespaceId::parse("acme/web/x")).message.find("tenant/name"),
             std::string::npos);
-  EXPECT_NE(NamespaceId::of("ACME", "web").error().message.find("tenant name 'ACME'"),
+  EXPECT_NE(test::error_of(NamespaceId::of("ACME", "web")).message.find("tenant name 'ACME'"),
             std::string::npos);
   EXPECT_EQ(NamespaceId::trusted("acme/web"), NamespaceId::trusted("acme", "web"));
   EXPECT_LT(Ns("a/b"), Ns("a/c"));
@@ -277,7 +278,7 @@ TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
   EXPECT_EQ(twice.error().code, ErrorCode::conflict);
   EXPECT_EQ(twice.error().message, "deployment " + std::to_string(d) +
                                        " is cancelled; only a running deployment can be cancelled");
-  EXPECT_EQ(s_.fleet.cancel_deployment(d + 100, "erin").error().code, ErrorCode::not_found);
+  EXPECT_EQ(test::error_of(s_.fleet.cancel_deployment(d + 100, "erin")).code, ErrorCode::not_found);
   // Its target keeps what it was given; a new instance gets what the
   // namespace last released, not the cancelled version.
   EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v2);

@@ -12,10 +12,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 
+#include "holding_sidecars.h"
 #include "hotswap/client.hpp"
+#include "hotswap/harness/error_of.h"
+#include "hotswap/harness/scale.h"
 #include "hotswap/testing.hpp"
 #include "lkg_cache.h"
 #include "system_fixture.h"
@@ -43,7 +47,7 @@ TEST_F(System, PublishedVersionReachesTheAppThroughTheSdk) {
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_EQ(*changed, v2);
   EXPECT_EQ(limit.get().value(), 20);
-  EXPECT_EQ(client->get<std::string>("banner").error().code, ErrorCode::not_found);
+  EXPECT_EQ(test::error_of(client->get<std::string>("banner")).code, ErrorCode::not_found);
 
   // History and diff as control tells them.
   const json versions = rest_->get("/api/v1/namespaces/" + ns_ + "/versions").body;
@@ -95,16 +99,24 @@ TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   sidecar("node-a");
   sidecar("node-b");
   ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }));
-  std::vector<uint64_t> acknowledged;  // read only after the join
+  // Each request's own entries and message, by the version it was
+  // acknowledged as; read only after the join.
+  struct Sent {
+    json entries;
+    std::string message;
+  };
+  std::map<uint64_t, Sent> acknowledged;
   std::atomic<size_t> count{0};
   std::atomic<bool> stop{false};
   std::thread traffic([&] {
     Rest rest(control_->http_port());
     for (int i = 0; !stop.load(); ++i) {
+      Sent sent{{{"i", int_entry(i)}, {"who", str_entry("request " + std::to_string(i))}},
+                "m" + std::to_string(i)};
       auto r = rest.post("/api/v1/namespaces/" + ns_ + "/versions",
-                         {{"message", "m"}, {"entries", {{"i", int_entry(i)}}}});
+                         {{"message", sent.message}, {"entries", sent.entries}});
       if (r.status == 201) {
-        acknowledged.push_back(r.body["number"].get<uint64_t>());
+        acknowledged.emplace(r.body["number"].get<uint64_t>(), std::move(sent));
         ++count;
       }
     }
@@ -114,14 +126,18 @@ TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   stop = true;
   traffic.join();
   control_->restart();
-  // Every version the API acknowledged is there after the restart.
-  for (uint64_t v : acknowledged) {
+  // Every version the API acknowledged is there after the restart, holding
+  // what its request sent.
+  ASSERT_EQ(acknowledged.size(), count.load()) << "a version number was acknowledged twice";
+  for (const auto& [v, sent] : acknowledged) {
     const auto r = rest_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(v));
     ASSERT_EQ(r.status, 200) << "version " << v << " was acknowledged, then lost";
+    EXPECT_EQ(r.body["entries"], sent.entries) << "version " << v;
+    EXPECT_EQ(r.body["message"], sent.message) << "version " << v;
   }
   // Sidecars reconnect by themselves and converge on a new deployment.
   ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }, 30s));
-  const uint64_t latest = acknowledged.back();
+  const uint64_t latest = acknowledged.rbegin()->first;
   rest_->deploy(ns_, latest);
   ASSERT_TRUE(eventually(
       [&] { return applied("node-a", ns_) == latest && applied("node-b", ns_) == latest; }));
@@ -159,7 +175,7 @@ TEST_F(System, RestartedSidecarServesLastKnownGoodWhileControlIsDown) {
   ASSERT_TRUE(first.wait(10s));
   // The host lost its shared memory too (a reboot): only the disk cache is left.
   ASSERT_TRUE(Writer::remove(ns_, "node-a"));
-  ASSERT_EQ(Client::open(ns_, {.scope = "node-a"}).error().code, ErrorCode::no_segment);
+  ASSERT_EQ(test::error_of(Client::open(ns_, {.scope = "node-a"})).code, ErrorCode::no_segment);
   sidecar("node-a");
   std::optional<Client> client;
   ASSERT_TRUE(eventually([&] {
@@ -232,22 +248,27 @@ TEST_F(System, SidecarsReceiveOnlyTheNamespacesTheySubscribeTo) {
     return applied("node-web", ns_) == 1 && applied("node-api", api) == 1 &&
            applied("node-both", ns_) == 1 && applied("node-both", api) == 1;
   }));
-  EXPECT_EQ(Client::open(ns_, {.scope = "node-web"})->get<std::string>("who").value(), "web");
-  EXPECT_EQ(Client::open(api, {.scope = "node-api"})->get<std::string>("who").value(), "api");
-  EXPECT_EQ(Client::open(api, {.scope = "node-both"})->get<std::string>("who").value(), "api");
+  EXPECT_EQ(Client::open(ns_, {.scope = "node-web"}).value().get<std::string>("who").value(),
+            "web");
+  EXPECT_EQ(Client::open(api, {.scope = "node-api"}).value().get<std::string>("who").value(),
+            "api");
+  EXPECT_EQ(Client::open(api, {.scope = "node-both"}).value().get<std::string>("who").value(),
+            "api");
   // Nothing of the other namespace reached the single-namespace sidecars.
-  EXPECT_EQ(Client::open(api, {.scope = "node-web"}).error().code, ErrorCode::no_segment);
-  EXPECT_EQ(Client::open(ns_, {.scope = "node-api"}).error().code, ErrorCode::no_segment);
+  EXPECT_EQ(test::error_of(Client::open(api, {.scope = "node-web"})).code, ErrorCode::no_segment);
+  EXPECT_EQ(test::error_of(Client::open(ns_, {.scope = "node-api"})).code, ErrorCode::no_segment);
   EXPECT_EQ(instance("node-web")["namespaces"].size(), 1u);
 }
 
 // One running deployment per namespace: a second is refused whole (no
 // version, no deployment) until the first ends; the first, its only target
-// gone, ends failed with the reason after --deployment-timeout (3 s: the
-// 409s are checked well within it, whole seconds and all).
+// gone, ends failed with the reason after --deployment-timeout (3 s, 9 s
+// in sanitized builds: the 409s are checked well within it, whole seconds
+// and all).
 TEST_F(System, ASecondDeploymentWaitsForTheRunningOneWhichFailsWhenItsTargetsAreGone) {
   control_ = std::make_unique<ControlProcess>(
-      ControlProcess::start(data_.path() + "/control-timeout", {"--deployment-timeout", "3"}));
+      ControlProcess::start(data_.path() + "/control-timeout",
+                            {"--deployment-timeout", std::to_string(3 * test::kWaitScale)}));
   rest_ = std::make_unique<Rest>(control_->http_port());
   rest_->create_namespace(tenant_, "web");
   sidecar("node-a");
@@ -278,7 +299,10 @@ TEST_F(System, ASecondDeploymentWaitsForTheRunningOneWhichFailsWhenItsTargetsAre
 // large namespace: bounded by --snapshot-cache-bytes (8 MiB here) plus
 // what parsing one request takes, not growing with every version (it grew
 // by about 1.4 MB a version of 10,000 keys when recent snapshots were
-// bounded by count).
+// bounded by count). The bound is the production allocator's: a sanitizer
+// replaces malloc (AddressSanitizer holds freed memory in quarantine), so
+// sanitized builds only publish (HOTSWAP_STRESS_SCALE times 60 versions)
+// and check what control answers.
 TEST_F(System, ControlMemoryStaysWithinItsSnapshotBudget) {
   control_ = std::make_unique<ControlProcess>(ControlProcess::start(
       data_.path() + "/control-budget", {"--snapshot-cache-bytes", std::to_string(8 << 20)}));
@@ -297,13 +321,18 @@ TEST_F(System, ControlMemoryStaysWithinItsSnapshotBudget) {
   ASSERT_EQ(rest_->publish(ns_, entries), 1u);
   const long first = rss_mb();
   ASSERT_GT(first, 0);
-  for (int v = 2; v <= 61; ++v) {
+  const int versions = 1 + std::max(3, static_cast<int>(60 * test::stress_scale()));
+  for (int v = 2; v <= versions; ++v) {
     entries["key-0"] = str_entry("version " + std::to_string(v));
     ASSERT_EQ(rest_->publish(ns_, entries), static_cast<uint64_t>(v));
   }
+  const json last_version =
+      rest_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(versions)).body;
+  EXPECT_EQ(last_version["entries"], entries);
+  if (test::kSanitized) return;
   const long last = rss_mb();
-  EXPECT_LE(last, first + 8 + 32) << "MB resident after 1 version: " << first
-                                  << ", after 61: " << last;
+  EXPECT_LE(last, first + 8 + 32) << "MB resident after 1 version: " << first << ", after "
+                                  << versions << ": " << last;
 }
 
 TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
@@ -323,29 +352,51 @@ TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
   EXPECT_EQ(test::exit_code(*control_status), 0);
 }
 
+// A control that lets two pushes await their answer at a time deploys to
+// five sidecars that hold their answers until the test releases them: two
+// pushes go out, then one more per answer, never more than two awaiting an
+// answer, and all five arrive and are recorded.
 TEST_F(System, PushesBeyondTheInFlightLimitWaitTheirTurnAndAllArrive) {
-  // A control that lets one push await its answer at a time.
-  control_ = std::make_unique<ControlProcess>(
-      ControlProcess::start(data_.path() + "/control-limited", {"--max-pushes-in-flight", "1"}));
+  constexpr size_t kLimit = 2;
+  control_ = std::make_unique<ControlProcess>(ControlProcess::start(
+      data_.path() + "/control-limited", {"--max-pushes-in-flight", std::to_string(kLimit)}));
   rest_ = std::make_unique<Rest>(control_->http_port());
   rest_->create_namespace(tenant_, "web");
-  const std::vector<std::string> nodes = {"node-1", "node-2", "node-3", "node-4"};
-  for (const auto& node : nodes) sidecar(node);
+  const std::vector<std::string> nodes = {"held-1", "held-2", "held-3", "held-4", "held-5"};
+  test::HoldingSidecars held(control_->rpc_address(), nodes, ns_);
   ASSERT_TRUE(eventually([&] {
     return std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) { return connected(n); });
   }));
-  for (int64_t limit : {1, 2}) {
-    const uint64_t v = rest_->publish(ns_, {{"limit", int_entry(limit)}});
-    rest_->deploy(ns_, v);
-    ASSERT_TRUE(eventually([&] {
-      return std::all_of(nodes.begin(), nodes.end(),
-                         [&](const auto& n) { return applied(n, ns_) == v; });
-    })) << "version "
-        << v << " did not reach every sidecar";
+  const uint64_t v = rest_->publish(ns_, {{"limit", int_entry(1)}});
+  // Control has sent or queued every push when the deploy returns.
+  const int64_t id = rest_->deploy(ns_, v);
+  ASSERT_TRUE(held.run_until([&] { return held.held() >= kLimit; }, 20s));
+  held.round_trip();
+  EXPECT_EQ(held.received(), kLimit) << "more pushes sent than --max-pushes-in-flight allows";
+  // Each answer frees one slot, for one more push.
+  while (held.received() < nodes.size()) {
+    const size_t before = held.received();
+    ASSERT_TRUE(held.release_oldest()) << "nothing held, " << before << " pushes received";
+    ASSERT_TRUE(held.run_until([&] { return held.received() > before; }, 20s))
+        << "no push went out after an answer";
+    held.round_trip();
+    EXPECT_EQ(held.received(), before + 1);
+    EXPECT_LE(held.held(), kLimit);
   }
-  for (const auto& node : nodes) {
-    EXPECT_EQ(Client::open(ns_, {.scope = node})->get<int64_t>("limit").value(), 2) << node;
+  while (held.release_oldest()) {
   }
+  const std::string path = "/api/v1/deployments/" + std::to_string(id);
+  json deployment;
+  EXPECT_TRUE(held.run_until(
+      [&] {
+        deployment = rest_->get(path).body;
+        return deployment.value("state", "") == "succeeded";
+      },
+      20s))
+      << deployment.dump();
+  EXPECT_EQ(held.most_held(), kLimit);
+  EXPECT_EQ(held.versions(), std::vector<uint64_t>(nodes.size(), v));
+  for (const auto& node : nodes) EXPECT_EQ(applied(node, ns_), v) << node;
 }
 
 // Writes raw bytes to control's RPC port; true if the server then closed

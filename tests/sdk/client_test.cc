@@ -23,6 +23,7 @@
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
+#include "other_ids.h"
 #include "shm.h"
 
 namespace hotswap {
@@ -104,8 +105,8 @@ TEST(Client, ScopesKeepSidecarsOnOneHostApart) {
   b.set("who", std::string("b"));
   ASSERT_TRUE(a.publish());
   ASSERT_TRUE(b.publish());
-  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"})->get<std::string>("who").value(), "a");
-  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"})->get<std::string>("who").value(), "b");
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-a"}).value().get<std::string>("who").value(), "a");
+  EXPECT_EQ(Client::open(ns, {.scope = "sidecar-b"}).value().get<std::string>("who").value(), "b");
   EXPECT_EQ(test::error_of(Client::open(ns)).code,
             ErrorCode::no_segment);  // the default set is apart
   EXPECT_EQ(test::error_of(Client::open(ns, {.scope = "Bad+Scope"})).code,
@@ -478,36 +479,56 @@ TEST(Permissions, SegmentsAreRestrictiveAndReadersMapReadOnly) {
       [](int status) { return !(WIFEXITED(status) && WEXITSTATUS(status) == 0); }, "");
 }
 
-TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as other users";
+// A namespace published for a tenant's group, as its sidecar does it; the
+// tenant's user and another tenant's try it. Empty if all held, else what
+// did not. Runs where it may take other ids (run_with_other_ids).
+std::string tenant_isolation() {
   constexpr gid_t kTenantGroup = 4242;
-  constexpr uid_t kNobody = 65534;
-  auto pub = LocalPublisher::create(unique_namespace("unit/perm"), {.group = kTenantGroup}).value();
-  pub.set("secret", std::string("s3cr3t"));
-  ASSERT_TRUE(pub.publish());
-  const auto names = shm::SegmentNames::for_namespace(pub.ns()).value();
-  const std::string head = std::string(shm::kShmDir) + "/" + names.head();
-  struct stat st {};
-  ASSERT_EQ(::stat(head.c_str(), &st), 0);
-  EXPECT_EQ(st.st_gid, kTenantGroup);
-  // Another tenant's user: no read access at all.
-  EXPECT_EXIT(
-      {
-        if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) std::exit(2);
-        auto client = Client::open(pub.ns());
-        std::exit(!client && client.error().code == ErrorCode::permission_denied ? 0 : 1);
-      },
-      ::testing::ExitedWithCode(0), "");
-  // The tenant's group: reads, but cannot open for writing.
-  EXPECT_EXIT(
-      {
-        if (::setgid(kTenantGroup) != 0 || ::setuid(kNobody) != 0) std::exit(2);
-        auto client = Client::open(pub.ns());
-        if (!client || client->get<std::string>("secret").value_or("") != "s3cr3t") std::exit(3);
-        const int fd = ::open(head.c_str(), O_RDWR);
-        std::exit(fd < 0 && errno == EACCES ? 0 : 4);
-      },
-      ::testing::ExitedWithCode(0), "");
+  constexpr uid_t kTenantUser = 4242;
+  constexpr uid_t kOtherUser = 4243;  // in a group of its own
+  static_assert(kOtherUser <= test::kHighestOtherId);
+  auto pub = LocalPublisher::create(unique_namespace("unit/perm"), {.group = kTenantGroup});
+  if (!pub) return "publisher: " + pub.error().message;
+  pub->set("secret", std::string("s3cr3t"));
+  if (auto published = pub->publish(); !published) return "publish: " + published.error().message;
+  const auto names = shm::SegmentNames::for_namespace(pub->ns()).value();
+  const auto path = [](const std::string& name) { return std::string(shm::kShmDir) + "/" + name; };
+  std::string problems;
+  // What readers open is the tenant's group's; the writers' lock is not.
+  for (const auto& name : shm::list(names.prefix())) {
+    struct stat st {};
+    if (::stat(path(name).c_str(), &st) != 0) return "cannot stat " + path(name);
+    if (name != names.lock() && st.st_gid != kTenantGroup) {
+      problems += name + " has group " + std::to_string(st.st_gid) + "; ";
+    }
+  }
+  const int other = test::exit_code_as(kOtherUser, kOtherUser, [&] {
+    auto client = Client::open(pub->ns());
+    return !client && client.error().code == ErrorCode::permission_denied ? 0 : 1;
+  });
+  if (other == 1) problems += "another tenant's user could open the namespace; ";
+  // The tenant's user reads, cannot open a segment for writing, nor open
+  // the lock (a read-only descriptor can hold a flock and block writers).
+  const int member = test::exit_code_as(kTenantUser, kTenantGroup, [&] {
+    auto client = Client::open(pub->ns());
+    if (!client || client->get<std::string>("secret").value_or("") != "s3cr3t") return 1;
+    if (::open(path(names.head()).c_str(), O_RDWR) >= 0 || errno != EACCES) return 2;
+    if (::open(path(names.lock()).c_str(), O_RDONLY) >= 0 || errno != EACCES) return 3;
+    return 0;
+  });
+  if (member == 1) problems += "the tenant's user could not read the namespace; ";
+  if (member == 2) problems += "the tenant's user could open the head for writing; ";
+  if (member == 3) problems += "the tenant's user could open the writers' lock; ";
+  if (other < 0 || member < 0) problems += "a child could not take the other ids; ";
+  return problems;
+}
+
+// Not only as root: see run_with_other_ids. Never skipped; a machine that
+// cannot act as other users fails it, saying what it lacks.
+TEST(Permissions, OtherUsersCannotReadAndTheTenantGroupCannotWrite) {
+  const auto outcome = test::run_with_other_ids(tenant_isolation);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error();
+  EXPECT_EQ(*outcome, "");
 }
 
 // The bytes of the only snapshot segment of `ns`, and its path.

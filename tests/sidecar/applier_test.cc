@@ -13,6 +13,7 @@
 
 #include "applier.h"
 #include "hotswap/client.hpp"
+#include "hotswap/harness/error_of.h"
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/wire_codec.h"
@@ -55,11 +56,14 @@ class ApplierTest : public ::testing::Test {
   }
 
   int64_t read_limit() {
-    return Client::open(ns_, {.scope = scope_})->get<int64_t>("limit").value_or(-1);
+    auto client = Client::open(ns_, {.scope = scope_});
+    return client ? client->get<int64_t>("limit").value_or(-1) : -1;
   }
 
   // What the disk cache holds for ns_, read as a restarted sidecar reads it.
-  std::optional<SnapshotData> cached() { return LkgCache::open(dir_.path())->load(ns_).value(); }
+  std::optional<SnapshotData> cached() {
+    return LkgCache::open(dir_.path()).value().load(ns_).value();
+  }
 
   void expect_cached(const SnapshotData& expected) {
     const auto saved = cached();
@@ -120,14 +124,14 @@ TEST_F(ApplierTest, RestartServesTheCacheAndIgnoresACorruptOne) {
     EXPECT_EQ(restarted.held()[0].version, 4u);
   }
   ASSERT_TRUE(Writer::remove(ns_, scope_));
-  const std::string file = LkgCache::open(dir_.path())->slot_paths(ns_)[0];  // the only save
+  const std::string file = LkgCache::open(dir_.path()).value().slot_paths(ns_)[0];  // the only save
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
   f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(file) / 2));
   f.put('\x7f');
   f.close();
   Applier after_corruption = start();  // starts, serves nothing, waits for control
   EXPECT_TRUE(after_corruption.held().empty());
-  EXPECT_EQ(Client::open(ns_, {.scope = scope_})->get<int64_t>("limit").error().code,
+  EXPECT_EQ(test::error_of(Client::open(ns_, {.scope = scope_}).value().get<int64_t>("limit")).code,
             ErrorCode::no_snapshot);
 }
 

@@ -1,7 +1,10 @@
 // The shared-memory invariants across real processes: a writer publishing
 // as fast as it can, readers validating every read, and SIGKILL at random
-// points of either. HOTSWAP_STRESS_SCALE (default 1) scales the amounts,
-// e.g. 0.1 under sanitizers.
+// points of either. Readers take both read paths: versions copied into
+// their memory (the default for these small versions) and versions mapped
+// shared (ClientOptions::copy_up_to = 0, as for any version over 16 MiB).
+// HOTSWAP_STRESS_SCALE (default 1) scales the amounts, e.g. 0.1 under
+// sanitizers.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -15,6 +18,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/process.h"
+#include "hotswap/harness/scale.h"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
 #include "shm.h"
@@ -25,11 +29,6 @@ namespace {
 using namespace std::chrono_literals;
 using test::Process;
 
-double scale() {
-  const char* s = std::getenv("HOTSWAP_STRESS_SCALE");
-  return s != nullptr ? std::max(0.001, std::atof(s)) : 1.0;
-}
-
 std::string agent() {
   return test::self_dir() + "/hotswap-stress-agent";
 }
@@ -39,8 +38,21 @@ int64_t encode_for_test(uint64_t version, int i) {
   return static_cast<int64_t>(version * 4096 + i);
 }
 
+// How readers take each version: copied, or mapped (ClientOptions).
+struct ReadPath {
+  const char* name;
+  size_t copy_up_to;
+};
+constexpr ReadPath kCopied{"Copied", ClientOptions{}.copy_up_to};
+constexpr ReadPath kMapped{"Mapped", 0};
+// How GoogleTest names a ReadPath (in test names and failures).
+void PrintTo(const ReadPath& path, std::ostream* out) {
+  *out << path.name;
+}
+
 struct ReaderReport {
   uint64_t reads = 0, errors = 0, max_version = 0;
+  uint64_t mapped = 0;  // snapshot segments it had mapped when it stopped
 };
 
 // Stops a reader with SIGTERM and parses its report; fails the test on a
@@ -52,11 +64,12 @@ ReaderReport stop_reader(Process& reader) {
   ReaderReport r;
   EXPECT_TRUE(line.has_value()) << "reader printed no report";
   if (line) {
-    unsigned long long reads, errors, max_version;
-    EXPECT_EQ(std::sscanf(line->c_str(), "reads=%llu errors=%llu max_version=%llu", &reads, &errors,
-                          &max_version),
-              3);
-    r = {reads, errors, max_version};
+    unsigned long long reads, errors, max_version, mapped;
+    EXPECT_EQ(std::sscanf(line->c_str(), "reads=%llu errors=%llu max_version=%llu mapped=%llu",
+                          &reads, &errors, &max_version, &mapped),
+              4)
+        << *line;
+    r = {reads, errors, max_version, mapped};
   }
   EXPECT_TRUE(status.has_value());
   if (status) {
@@ -65,11 +78,12 @@ ReaderReport stop_reader(Process& reader) {
   return r;
 }
 
-Process start_reader(const std::string& ns, int threads, uint64_t min_reads = 0,
-                     uint64_t until_version = 0) {
+Process start_reader(const std::string& ns, const ReadPath& path, int threads,
+                     uint64_t min_reads = 0, uint64_t until_version = 0) {
   Process reader =
       Process::spawn({agent(), "reader", ns, "--threads", std::to_string(threads), "--min-reads",
-                      std::to_string(min_reads), "--until-version", std::to_string(until_version)});
+                      std::to_string(min_reads), "--until-version", std::to_string(until_version),
+                      "--copy-up-to", std::to_string(path.copy_up_to)});
   EXPECT_TRUE(reader.read_line_containing("reading", 30s)) << "reader did not start";
   return reader;
 }
@@ -92,19 +106,38 @@ size_t snapshot_segments(const std::string& ns) {
   return n;
 }
 
+// Fails the test unless `report` shows the reader took `path`.
+void expect_read_path(const ReaderReport& report, const ReadPath& path) {
+  if (path.copy_up_to == 0) {
+    EXPECT_GT(report.mapped, 0u) << "a reader told to map versions mapped none";
+  } else {
+    EXPECT_EQ(report.mapped, 0u) << "a reader told to copy versions mapped one";
+  }
+}
+
 class MultiProcess : public ::testing::Test {
  protected:
   void TearDown() override { (void)Writer::remove(ns_); }
   const std::string ns_ = testing::unique_namespace("stress/mp");
 };
 
-TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
+// The tests below run once with each read path.
+class MultiProcessReads : public MultiProcess, public ::testing::WithParamInterface<ReadPath> {
+ protected:
+  const ReadPath& path() const { return GetParam(); }
+  ClientOptions options() const { return {.copy_up_to = path().copy_up_to}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(ReadPaths, MultiProcessReads, ::testing::Values(kCopied, kMapped),
+                         [](const ::testing::TestParamInfo<ReadPath>& p) { return p.param.name; });
+
+TEST_P(MultiProcessReads, NoTornOrMixedReadsUnderContinuousPublishing) {
   Process writer = start_writer(ns_);
   // Each reader process reads 3/8 of the target, this process the rest.
-  const uint64_t target = static_cast<uint64_t>(1e7 * scale());
-  Process reader_a = start_reader(ns_, 2, target * 3 / 8);
-  Process reader_b = start_reader(ns_, 1, target * 3 / 8);
-  auto client = Client::open(ns_).value();
+  const uint64_t target = static_cast<uint64_t>(1e7 * test::stress_scale());
+  Process reader_a = start_reader(ns_, path(), 2, target * 3 / 8);
+  Process reader_b = start_reader(ns_, path(), 1, target * 3 / 8);
+  auto client = Client::open(ns_, options()).value();
   auto handle = client.handle<int64_t>("k3").value();
   uint64_t local_reads = 0, local_errors = 0;
   const auto deadline = std::chrono::steady_clock::now() + 120s;
@@ -125,15 +158,19 @@ TEST_F(MultiProcess, NoTornOrMixedReadsUnderContinuousPublishing) {
   EXPECT_GE(a.reads + b.reads + local_reads, target) << "too few reads to mean anything";
   EXPECT_GT(std::max(a.max_version, b.max_version), first_version + 10)
       << "the writer did not publish during the run";
+  expect_read_path(a, path());
+  expect_read_path(b, path());
 }
 
+// A reader of each read path follows the killed writers.
 TEST_F(MultiProcess, WriterKilledAtRandomPointsNeverExposesAPartialVersion) {
-  const int trials = std::max(20, static_cast<int>(200 * scale()));
+  const int trials = std::max(20, static_cast<int>(200 * test::stress_scale()));
   std::mt19937 rng(12345);
   Process first = start_writer(ns_);
   first.signal(SIGKILL);
   first.wait(10s);
-  Process reader = start_reader(ns_, 2);
+  Process copying = start_reader(ns_, kCopied, 1);
+  Process mapping = start_reader(ns_, kMapped, 1);
   uint64_t last_version = 0;
   for (int trial = 0; trial < trials; ++trial) {
     Process writer = Process::spawn({agent(), "writer", ns_});
@@ -152,16 +189,19 @@ TEST_F(MultiProcess, WriterKilledAtRandomPointsNeverExposesAPartialVersion) {
   Process final_writer = start_writer(ns_, {"--versions", "5"});
   ASSERT_TRUE(final_writer.wait(30s));
   EXPECT_LE(snapshot_segments(ns_), 2u) << "half-made segments were not collected";
-  const ReaderReport report = stop_reader(reader);
-  EXPECT_EQ(report.errors, 0u);
-  EXPECT_GE(report.max_version, last_version);
+  for (auto [reader, path] : {std::pair{&copying, kCopied}, std::pair{&mapping, kMapped}}) {
+    const ReaderReport report = stop_reader(*reader);
+    EXPECT_EQ(report.errors, 0u) << path.name;
+    EXPECT_GE(report.max_version, last_version) << path.name;
+    expect_read_path(report, path);
+  }
 }
 
-TEST_F(MultiProcess, ReadersReattachToAReplacedSegment) {
+TEST_P(MultiProcessReads, ReadersReattachToAReplacedSegment) {
   Process writer = start_writer(ns_, {"--versions", "3"});
   ASSERT_TRUE(writer.wait(30s));
-  Process reader = start_reader(ns_, 2, 0, 1049);
-  auto client = Client::open(ns_).value();
+  Process reader = start_reader(ns_, path(), 2, 0, 1049);
+  auto client = Client::open(ns_, options()).value();
   auto handle = client.handle<int64_t>("k1").value();
   // A new writer replaces the head (as after an incompatible upgrade).
   Process replacing = start_writer(ns_, {"--replace", "--start", "1000", "--versions", "50"});
@@ -173,15 +213,16 @@ TEST_F(MultiProcess, ReadersReattachToAReplacedSegment) {
   const ReaderReport report = stop_reader(reader);
   EXPECT_EQ(report.errors, 0u);
   EXPECT_EQ(report.max_version, 1049u) << "the reader did not follow the replaced segment";
+  expect_read_path(report, path());
 }
 
-TEST_F(MultiProcess, KilledReadersDoNotDisturbTheWriterOrOtherReaders) {
+TEST_P(MultiProcessReads, KilledReadersDoNotDisturbTheWriterOrOtherReaders) {
   Process writer = start_writer(ns_);
-  Process survivor = start_reader(ns_, 1);
-  const int kills = std::max(5, static_cast<int>(40 * scale()));
+  Process survivor = start_reader(ns_, path(), 1);
+  const int kills = std::max(5, static_cast<int>(40 * test::stress_scale()));
   std::mt19937 rng(7);
   for (int i = 0; i < kills; ++i) {
-    Process victim = start_reader(ns_, 2);
+    Process victim = start_reader(ns_, path(), 2);
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
     victim.signal(SIGKILL);
     auto status = victim.wait(10s);
@@ -196,6 +237,7 @@ TEST_F(MultiProcess, KilledReadersDoNotDisturbTheWriterOrOtherReaders) {
   EXPECT_GT(*changed, *before);
   const ReaderReport report = stop_reader(survivor);
   EXPECT_EQ(report.errors, 0u);
+  expect_read_path(report, path());
   writer.signal(SIGKILL);
 }
 

@@ -6,8 +6,11 @@
 //       k<i> = v*4096+i, sum = the sum of them, version = v and a blob whose
 //       bytes derive from v. Prints "ready <v>" after its first publish.
 //   reader NS [--threads T] [--keys K] [--blob B] [--min-reads N] [--until-version V]
+//          [--copy-up-to BYTES]
 //       Validates every read until SIGTERM, then prints
-//       "reads=<n> errors=<e> max_version=<v>" and exits 1 if e > 0.
+//       "reads=<n> errors=<e> max_version=<v> mapped=<m>" and exits 1 if
+//       e > 0; m counts the namespace's snapshot segments this process has
+//       mapped then (0 when it copies every version: ClientOptions::copy_up_to).
 //       With --min-reads, prints "reached" once it has read that many;
 //       with --until-version, prints "reached version" once a full view of
 //       that version (or a later one) checked out.
@@ -22,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +33,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/writer.hpp"
+#include "shm.h"
 
 namespace {
 
@@ -44,6 +49,7 @@ struct Options {
   uint64_t start = 0;     // 0 = after the active version
   uint64_t min_reads = 0;
   uint64_t until_version = 0;
+  size_t copy_up_to = hotswap::ClientOptions{}.copy_up_to;
 };
 
 Options parse(int argc, char** argv) {
@@ -77,6 +83,8 @@ Options parse(int argc, char** argv) {
       o.min_reads = static_cast<uint64_t>(next());
     else if (a == "--until-version")
       o.until_version = static_cast<uint64_t>(next());
+    else if (a == "--copy-up-to")
+      o.copy_up_to = static_cast<size_t>(next());
     else if (a == "--replace")
       o.replace = true;
     else {
@@ -199,9 +207,9 @@ void reader_thread(hotswap::Client& client, const Options& o, Tally& t) {
   }
 }
 
-hotswap::Client open_with_retry(const std::string& ns) {
+hotswap::Client open_with_retry(const std::string& ns, const hotswap::ClientOptions& options = {}) {
   for (int attempt = 0;; ++attempt) {
-    auto c = hotswap::Client::open(ns);
+    auto c = hotswap::Client::open(ns, options);
     if (c && c->version()) return std::move(*c);
     if (attempt > 10000) {
       std::fprintf(stderr, "reader: cannot open %s\n", ns.c_str());
@@ -211,9 +219,24 @@ hotswap::Client open_with_retry(const std::string& ns) {
   }
 }
 
+// The snapshot segments of `ns` this process has mapped now (its head
+// segment aside), from /proc/self/maps.
+uint64_t mapped_snapshots(const std::string& ns) {
+  const auto names = hotswap::shm::SegmentNames::for_namespace(ns);
+  if (!names) return 0;
+  const std::string prefix = std::string(hotswap::shm::kShmDir) + "/" + names->prefix() + "v";
+  std::ifstream maps("/proc/self/maps");
+  uint64_t n = 0;
+  for (std::string line; std::getline(maps, line);) {
+    const size_t path = line.find('/');
+    if (path != std::string::npos && line.compare(path, prefix.size(), prefix) == 0) ++n;
+  }
+  return n;
+}
+
 int run_reader(const Options& o) {
   ::signal(SIGTERM, [](int) { stop = true; });
-  auto client = open_with_retry(o.ns);
+  auto client = open_with_retry(o.ns, {.copy_up_to = o.copy_up_to});
   std::printf("reading\n");
   std::fflush(stdout);
   Tally t;
@@ -235,10 +258,12 @@ int run_reader(const Options& o) {
     std::this_thread::sleep_for(1ms);
   }
   for (auto& th : threads) th.join();
-  std::printf("reads=%llu errors=%llu max_version=%llu\n",
+  // The client still holds the version it read last.
+  std::printf("reads=%llu errors=%llu max_version=%llu mapped=%llu\n",
               static_cast<unsigned long long>(t.reads.load()),
               static_cast<unsigned long long>(t.errors.load()),
-              static_cast<unsigned long long>(t.max_version.load()));
+              static_cast<unsigned long long>(t.max_version.load()),
+              static_cast<unsigned long long>(mapped_snapshots(o.ns)));
   std::fflush(stdout);
   return t.errors.load() == 0 ? 0 : 1;
 }

@@ -67,7 +67,9 @@ class Client {
   const std::string& ns() const;
 
   // The key's value in the active version: not_found, type_mismatch (the
-  // message names the stored type), or an error resolving the version.
+  // message names the stored type), corrupt if a record the lookup steps
+  // on no longer reads (see SnapshotView), or an error resolving the
+  // version.
   template <StoredValue T>
   std::expected<T, Error> get(std::string_view key) const;
   // get()'s value, or `fallback` on any error.
@@ -78,7 +80,8 @@ class Client {
   }
 
   // A Handle for a key that exists now with type T: not_found,
-  // type_mismatch, or an error resolving the active version.
+  // type_mismatch, corrupt as get(), or an error resolving the active
+  // version.
   template <ScalarValue T>
   std::expected<Handle<T>, Error> handle(std::string_view key) const {
     const detail::Resolution r = detail::resolve_scalar(*core_, key, value_traits<T>::type);

@@ -36,7 +36,8 @@ class Handle {
   }
 
   // The key's value in the active version; not_found / type_mismatch if a
-  // later version removed the key or changed its type. After a publish it
+  // later version removed the key or changed its type, corrupt as
+  // Client::get. After a publish it
   // resolves again, so it can also fail with an error resolving the active
   // version (listed on Client), e.g. corrupt if the new version's segment
   // fails validation.

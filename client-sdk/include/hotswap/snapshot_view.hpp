@@ -101,7 +101,8 @@ class SnapshotView {
   size_t size() const;
 
   // The key's value as T: not_found if this version lacks it, type_mismatch
-  // if it holds another type, corrupt if its record no longer reads.
+  // if it holds another type, corrupt if its record (or one its lookup steps
+  // over) no longer reads.
   template <StoredValue T>
   std::expected<T, Error> get(std::string_view key) const;
   // get()'s value, or `fallback` on any error.
@@ -113,9 +114,10 @@ class SnapshotView {
   // String or JSON bytes without a copy, valid while the view lives:
   // not_found, type_mismatch (any other type) or corrupt as get().
   std::expected<std::string_view, Error> text(std::string_view key) const;
-  // Whether this version holds the key, whatever its type.
+  // Whether this version holds the key, whatever its type (false if its
+  // lookup meets a record that no longer reads).
   bool contains(std::string_view key) const;
-  // The key's entry; not_found if this version lacks it.
+  // The key's entry; not_found if this version lacks it, corrupt as get().
   std::expected<Entry, Error> find(std::string_view key) const;
 
   // Every entry, in key order.

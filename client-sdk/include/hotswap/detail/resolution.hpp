@@ -29,9 +29,10 @@ struct Resolution {
 };
 
 // Looks `key` up in the active version as `type`. HOTSWAP_OK with the
-// value's bits; HOTSWAP_ERR_NOT_FOUND; HOTSWAP_ERR_TYPE_MISMATCH with the
-// stored type in `bits`; or the status of the error resolving the active
-// version failed with (listed on Client). Never throws.
+// value's bits; HOTSWAP_ERR_NOT_FOUND; HOTSWAP_ERR_CORRUPT if a record on
+// the way no longer reads; HOTSWAP_ERR_TYPE_MISMATCH with the stored type in
+// `bits`; or the status of the error resolving the active version failed
+// with (listed on Client). Never throws.
 Resolution resolve_scalar(ClientCore& core, std::string_view key, ValueType type);
 
 // The Error for a Resolution that failed: its status as the code, and a

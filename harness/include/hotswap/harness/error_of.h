@@ -7,17 +7,15 @@
 
 #include <expected>
 
-#include "hotswap/error.hpp"
-
 namespace hotswap::test {
 
-// The error of `result`; a test failure, and an Error with an empty
-// message and code `corrupt`, if it succeeded.
-template <class T>
-Error error_of(const std::expected<T, Error>& result) {
+// The error of `result`; a test failure, and a value-initialised E (for
+// hotswap::Error: code 0, an empty message), if it succeeded.
+template <class T, class E>
+E error_of(const std::expected<T, E>& result) {
   if (result) {
     ADD_FAILURE() << "expected an error, got a success";
-    return Error{ErrorCode::corrupt, ""};
+    return E{};
   }
   return result.error();
 }

@@ -8,9 +8,10 @@
 
 namespace hotswap::test {
 
-// Calls `condition` until it returns true (then true) or `timeout` has
-// passed (then false). Polls from 1 ms, doubling up to 50 ms between
-// calls; `condition` runs on the calling thread and at least once.
+// Calls `condition` until it returns true (then true) or `timeout` times
+// kWaitScale (scale.h: longer in sanitized builds) has passed (then
+// false). Polls from 1 ms, doubling up to 50 ms between calls; `condition`
+// runs on the calling thread and at least once.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
