@@ -149,7 +149,11 @@ int run(const Flags& flags) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
     return 1;
   }
-  std::thread http([&api] { api.serve(); });
+  auto http_done = kj::newPromiseAndCrossThreadFulfiller<void>();
+  std::thread http([&api, done = http_done.fulfiller.get()] {
+    api.serve();
+    done->fulfill();
+  });
   // One line for scripts and tests that start control on port 0.
   std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
               rpc_host.c_str(), listener->getPort());
@@ -168,6 +172,10 @@ int run(const Flags& flags) {
   const siginfo_t info = stop.exclusiveJoin(kj::mv(served)).wait(io.waitScope);
   spdlog::info("event=shutdown signal={}", info.si_signo);
   api.stop();
+  // A handler still running may hand a push round to this loop
+  // (namespace_changed waits for it): the loop turns until the server has
+  // returned, which is after its last handler.
+  http_done.promise.wait(io.waitScope);
   http.join();
   return 0;
 }
