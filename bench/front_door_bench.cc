@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,14 +65,6 @@ void StopCrowd(const benchmark::State&) {
   crowd.reset();
 }
 
-long resident_kb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 void BM_PublishDeploy(benchmark::State& state) {
   Cluster& c = cluster();
   std::vector<double> ms;
@@ -102,7 +93,8 @@ void BM_PublishDeploy(benchmark::State& state) {
   std::ranges::sort(ms);
   state.counters["p50_ms"] = ms[ms.size() / 2];
   state.counters["p99_ms"] = ms[static_cast<size_t>(0.99 * (ms.size() - 1))];
-  state.counters["control_rss_kb"] = static_cast<double>(resident_kb(c.control.process().pid()));
+  state.counters["control_rss_kb"] =
+      static_cast<double>(hotswap::test::resident_kb(c.control.process().pid()));
 }
 BENCHMARK(BM_PublishDeploy)
     ->Arg(0)

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -271,14 +270,6 @@ size_t crowd() {
   return std::max<size_t>(50, static_cast<size_t>(1000 * std::min(factor, 1.0)));
 }
 
-long resident_kb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 TEST_F(FrontDoor, AClientIsServedWhileAThousandSlowAndAThousandIdleConnectionsAreHeld) {
   // Deadlines shorter than the run, so that every slow connection is cut
   // and comes back at least once while the client works.
@@ -334,7 +325,7 @@ TEST_F(FrontDoor, AClientIsServedWhileAThousandSlowAndAThousandIdleConnectionsAr
       "p50 %.2f ms, "
       "p99 %.2f ms, max %.2f ms; control RSS %ld kB; %zu connections cut by the server\n",
       n, n, latencies_ms.size(), at(0.5), at(0.99), latencies_ms.back(),
-      resident_kb(control_->process().pid()), crowd_of.closed_by_server());
+      test::resident_kb(control_->process().pid()), crowd_of.closed_by_server());
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -308,13 +307,7 @@ TEST_F(System, ControlMemoryStaysWithinItsSnapshotBudget) {
       data_.path() + "/control-budget", {"--snapshot-cache-bytes", std::to_string(8 << 20)}));
   rest_ = std::make_unique<Rest>(control_->http_port());
   rest_->create_namespace(tenant_, "web");
-  auto rss_mb = [&] {
-    std::ifstream status("/proc/" + std::to_string(control_->process().pid()) + "/status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.starts_with("VmRSS:")) return std::stol(line.substr(6)) / 1024;
-    }
-    return -1L;
-  };
+  auto rss_mb = [&] { return test::resident_kb(control_->process().pid()) / 1024; };
   json entries = json::object();
   for (int i = 0; i < 10000; ++i)
     entries["key-" + std::to_string(i)] = str_entry(std::string(40, 'v'));

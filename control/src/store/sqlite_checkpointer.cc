@@ -47,18 +47,12 @@ Checkpointer::~Checkpointer() {
   sqlite3_close(handle_);
 }
 
-uint64_t Checkpointer::checkpoints() const {
-  std::lock_guard lock(mu_);
-  return checkpoints_;
-}
-
 void Checkpointer::run() {
   std::unique_lock lock(mu_);
   while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
     checkpoint();
     lock.lock();
-    ++checkpoints_;
   }
 }
 

@@ -34,9 +34,6 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Checkpoints run so far.
-  uint64_t checkpoints() const;
-
  private:
   Checkpointer(sqlite3* handle, std::chrono::milliseconds interval);
   void run();
@@ -44,10 +41,9 @@ class Checkpointer {
 
   sqlite3* const handle_;
   const std::chrono::milliseconds interval_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  uint64_t checkpoints_ = 0;
   std::thread thread_;
 };
 

@@ -62,6 +62,9 @@ class Process {
 // otherwise.
 int exit_code(int status);
 
+// The resident memory of process `pid` in KiB (VmRSS), -1 if unreadable.
+long resident_kb(pid_t pid);
+
 }  // namespace hotswap::test
 
 #endif  // HOTSWAP_HARNESS_PROCESS_H_
