@@ -79,8 +79,9 @@ struct ApplyResult {
   }
 }
 
-# Outcomes an application recorded, per (namespace, applied version),
-# aggregated by the sidecar over one interval. Used by rollout gates.
+# Outcomes applications recorded, per (namespace, version they read),
+# summed by the sidecar over one window [windowStart, windowEnd): counts of
+# that window only, not running totals. Used by rollout gates.
 struct HealthReport {
   namespace @0 :Text;
   version @1 :UInt64;
@@ -88,8 +89,27 @@ struct HealthReport {
   windowEndUnixMs @3 :Int64;
   okCount @4 :UInt64;
   errorCount @5 :UInt64;
+  # Derived from `latency`, for readers that do not merge histograms.
   latencyP50Us @6 :UInt64;
   latencyP99Us @7 :UInt64;
+  # Every outcome of the window (ok and error) by latency bucket, non-zero
+  # buckets only, by ascending index (vocabulary/latency_histogram.hpp).
+  latency @8 :List(LatencyBucket);
+  # Errors by the class the app gave them (those without one are not listed).
+  errorClasses @9 :List(ErrorClassCount);
+  # Of errorCount, those the sidecar's own HTTP probe of the app counted.
+  probeErrorCount @10 :UInt64;
+  probeOkCount @11 :UInt64;
+}
+
+struct LatencyBucket {
+  index @0 :UInt16;
+  count @1 :UInt64;
+}
+
+struct ErrorClassCount {
+  name @0 :Text;
+  count @1 :UInt64;
 }
 
 # Implemented by the sidecar; control holds it for the session.
@@ -102,7 +122,13 @@ interface Sidecar {
 # Returned by attach; dropping it (or the connection) ends the session.
 interface Session {
   heartbeat @0 (held :List(HeldVersion)) -> ();
-  reportHealth @1 (reports :List(HealthReport)) -> ();
+  # One interval's reports. `epoch` is fixed for the life of a sidecar
+  # process and `sequence` counts its intervals from 1: control counts a
+  # (epoch, sequence) once, so a sidecar that resends after a reconnect
+  # never double-counts, and one that keeps unanswered reports never drops
+  # a window. Answers the highest sequence control holds for the epoch.
+  reportHealth @1 (reports :List(HealthReport), epoch :UInt64, sequence :UInt64)
+      -> (acceptedThrough :UInt64);
 }
 
 # Control's bootstrap capability.
