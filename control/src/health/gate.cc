@@ -90,9 +90,10 @@ std::string regression_reason(const GateDecision& d) {
   std::string reason = "regression:";
   if (d.errors.fired) {
     reason += format(
-        " error rate %s vs %s in the baseline (+%s, over the %s margin; e-value %.3g >= %.3g)",
+        " error rate %s vs %s in the baseline (+%.3g points, over the %.3g-point margin; "
+        "e-value %.3g >= %.3g)",
         percent(d.canary.error_rate).c_str(), percent(d.baseline.error_rate).c_str(),
-        percent(d.errors.increase).c_str(), percent(d.errors.margin).c_str(),
+        d.errors.increase * 100, d.errors.margin * 100,
         std::exp(std::min(d.errors.log_e_value, 700.0)), std::exp(d.errors.log_threshold));
   }
   if (d.errors.fired && d.latency.fired) reason += ";";
