@@ -155,18 +155,6 @@ nlohmann::json to_json(const GateTest& t) {
 
 }  // namespace
 
-std::string_view to_string(GateVerdict verdict) {
-  switch (verdict) {
-    case GateVerdict::regression:
-      return "regression";
-    case GateVerdict::healthy:
-      return "healthy";
-    case GateVerdict::insufficient:
-      return "insufficient";
-  }
-  return "insufficient";
-}
-
 Result<GateDecision> evaluate_gate(const HealthCounts& canary, const HealthCounts& baseline,
                                    const GateThresholds& thresholds, const GateCarry& carry) {
   if (Result<void> valid = thresholds.validate(); !valid) return std::unexpected(valid.error());

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "domain/error.h"
+#include "domain/spelling.h"
 #include "health/gate_carry.h"
 #include "health/gate_thresholds.h"
 #include "health/health_counts.h"
@@ -31,7 +32,14 @@ enum class GateVerdict {
   healthy,       // both cohorts have min_requests and no test fired
   insufficient,  // no test fired, but a cohort lacks min_requests: hold
 };
-std::string_view to_string(GateVerdict verdict);
+// Spelled "regression", "healthy", "insufficient" (to_string, spelling.h).
+template <>
+struct Spellings<GateVerdict> {
+  static constexpr std::pair<GateVerdict, std::string_view> all[] = {
+      {GateVerdict::regression, "regression"},
+      {GateVerdict::healthy, "healthy"},
+      {GateVerdict::insufficient, "insufficient"}};
+};
 
 // One cohort's counts over the stage, as the gate read them.
 struct GateCohort {
