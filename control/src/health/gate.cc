@@ -86,23 +86,28 @@ std::string percent(double rate) {
   return format("%.3g%%", rate * 100);
 }
 
+// An e-value for people: beyond a double it is shown as a power of e.
+std::string e_value(double log_e) {
+  return log_e > 700 ? format("e^%.0f", log_e) : format("%.3g", std::exp(log_e));
+}
+
 std::string regression_reason(const GateDecision& d) {
   std::string reason = "regression:";
   if (d.errors.fired) {
     reason += format(
         " error rate %s vs %s in the baseline (+%.3g points, over the %.3g-point margin; "
-        "e-value %.3g >= %.3g)",
+        "e-value %s >= %.3g)",
         percent(d.canary.error_rate).c_str(), percent(d.baseline.error_rate).c_str(),
-        d.errors.increase * 100, d.errors.margin * 100,
-        std::exp(std::min(d.errors.log_e_value, 700.0)), std::exp(d.errors.log_threshold));
+        d.errors.increase * 100, d.errors.margin * 100, e_value(d.errors.log_e_value).c_str(),
+        std::exp(d.errors.log_threshold));
   }
   if (d.errors.fired && d.latency.fired) reason += ";";
   if (d.latency.fired) {
     reason +=
-        format(" p%g %.4g ms vs %.4g ms in the baseline (%.3gx, limit %.3gx; e-value %.3g >= %.3g)",
+        format(" p%g %.4g ms vs %.4g ms in the baseline (%.3gx, limit %.3gx; e-value %s >= %.3g)",
                d.latency.quantile * 100, d.canary.quantile_us / 1000, d.baseline.quantile_us / 1000,
                d.latency.ratio, d.latency.ratio_needed / kRatioResolution,
-               std::exp(std::min(d.latency.log_e_value, 700.0)), std::exp(d.latency.log_threshold));
+               e_value(d.latency.log_e_value).c_str(), std::exp(d.latency.log_threshold));
   }
   return reason;
 }
@@ -120,15 +125,18 @@ std::string waiting_reason(const GateDecision& d, const GateThresholds& t) {
                 u(d.canary.requests), u(d.baseline.requests), u(t.min_requests));
 }
 
+// Both tests' numbers: either may have evidence short of its practical
+// threshold, or the reverse.
 std::string healthy_reason(const GateDecision& d) {
   return format(
-      "healthy: no regression in %llu canary and %llu baseline requests (error rate "
-      "%s vs %s, p%g %.4g ms vs %.4g ms; e-values %.3g and %.3g below %.3g)",
+      "healthy: no regression in %llu canary and %llu baseline requests: error rate %s vs %s "
+      "(e-value %s, %.3g needed), p%g %.4g ms vs %.4g ms (%.3gx, %.3gx needed; e-value %s)",
       static_cast<unsigned long long>(d.canary.requests),
       static_cast<unsigned long long>(d.baseline.requests), percent(d.canary.error_rate).c_str(),
-      percent(d.baseline.error_rate).c_str(), d.latency.quantile * 100, d.canary.quantile_us / 1000,
-      d.baseline.quantile_us / 1000, std::exp(d.errors.log_e_value),
-      std::exp(d.latency.log_e_value), std::exp(d.errors.log_threshold));
+      percent(d.baseline.error_rate).c_str(), e_value(d.errors.log_e_value).c_str(),
+      std::exp(d.errors.log_threshold), d.latency.quantile * 100, d.canary.quantile_us / 1000,
+      d.baseline.quantile_us / 1000, d.latency.ratio, d.latency.ratio_needed / kRatioResolution,
+      e_value(d.latency.log_e_value).c_str());
 }
 
 nlohmann::json number(double value) {
