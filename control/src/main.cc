@@ -143,7 +143,7 @@ int run(const Flags& flags) {
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
 
-  HttpApi api(catalog, fleet, flags.http);
+  HttpApi api(catalog, fleet, nullptr, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());

@@ -169,9 +169,9 @@ TEST_F(ServicesTest, ADeploymentTargetsSubscribedInstancesMatchingTheSelector) {
   EXPECT_EQ(d.targets[1].status, TargetStatus::disconnected);
   auto desired = must(s_.fleet.desired(web_));
   ASSERT_EQ(desired.size(), 2u);
-  EXPECT_EQ(desired.at("eu-1")->version(), v);
-  EXPECT_EQ(desired.at("eu-3")->version(), v);
-  EXPECT_EQ(s_.fleet.desired_of("us-1", web_), nullptr);
+  EXPECT_EQ(desired.at("eu-1").active->version(), v);
+  EXPECT_EQ(desired.at("eu-3").active->version(), v);
+  EXPECT_TRUE(s_.fleet.desired_of("us-1", web_).empty());
 }
 
 TEST_F(ServicesTest, ADeploymentWithNoTargetsSaysSo) {
@@ -209,7 +209,7 @@ TEST_F(ServicesTest, ASecondDeploymentOfANamespaceWithOneRunningIsAConflict) {
   EXPECT_EQ(both.error().code, ErrorCode::conflict);
   EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, v2);
   EXPECT_EQ(must(s_.fleet.list_deployments(web_)).size(), 1u);
-  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v1);
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_).active->version(), v1);
 
   // Once it finished, the next one goes.
   s_.fleet.record_results({PushResult{"n-1", web_, v1, true, ""}});
@@ -226,13 +226,16 @@ TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
   ASSERT_TRUE(p.deployment.has_value());
   EXPECT_EQ(p.deployment->version, p.version.number);
   EXPECT_EQ(p.deployment->author, "carol");
-  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), p.version.number);
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_).active->version(), p.version.number);
 
-  auto canary = s_.fleet.publish_and_deploy(web_, publish, DeploySpec{Strategy::canary, {}});
+  DeploySpec canary_spec;
+  canary_spec.strategy = Strategy::canary;
+  canary_spec.replace = true;  // the direct one above is still running
+  auto canary = s_.fleet.publish_and_deploy(web_, publish, canary_spec);
   ASSERT_FALSE(canary.has_value());
   EXPECT_EQ(canary.error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(canary.error().message,
-            "field 'strategy': 'canary' is not supported yet (supported: direct)");
+            "field 'strategy': this control carries out direct deployments only (no health gate)");
   EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
 }
 
@@ -277,11 +280,11 @@ TEST_F(ServicesTest, ARunningDeploymentCanBeCancelledAndFreesItsNamespace) {
   ASSERT_FALSE(twice.has_value());
   EXPECT_EQ(twice.error().code, ErrorCode::conflict);
   EXPECT_EQ(twice.error().message, "deployment " + std::to_string(d) +
-                                       " is cancelled; only a running deployment can be cancelled");
+                                       " is cancelled; only an active deployment can be cancelled");
   EXPECT_EQ(test::error_of(s_.fleet.cancel_deployment(d + 100, "erin")).code, ErrorCode::not_found);
   // Its target keeps what it was given; a new instance gets what the
   // namespace last released, not the cancelled version.
-  EXPECT_EQ(s_.fleet.desired_of("n-1", web_)->version(), v2);
+  EXPECT_EQ(s_.fleet.desired_of("n-1", web_).active->version(), v2);
   EXPECT_EQ(must(s_.store().released_version(web_)), 0u);
   // The namespace is free: the rollback goes.
   EXPECT_EQ(must(s_.deploy(web_, v1)).version, v1);

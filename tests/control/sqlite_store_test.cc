@@ -133,11 +133,18 @@ class SqliteStoreTest : public ::testing::Test {
 
 // Schema.
 
+// What migration 5 added, taken away again (tests of older files).
+constexpr const char* kUndoSchema5 =
+    "ALTER TABLE deployments DROP COLUMN rollout;"
+    "ALTER TABLE deployment_targets DROP COLUMN stage;"
+    "ALTER TABLE instance_namespaces DROP COLUMN staged_version;"
+    "DROP TABLE gate_decisions;";
+
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   must(store_->create_tenant("acme", 100));
   Reopen();
   Reopen();
-  EXPECT_EQ(SqliteStore::schema_version(), 4);
+  EXPECT_EQ(SqliteStore::schema_version(), 5);
   EXPECT_EQ(RawCount(path_, "schema_migrations"), SqliteStore::schema_version());
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqliteStore::schema_version()));
@@ -164,8 +171,8 @@ TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
            "ALTER TABLE versions DROP COLUMN entries;"
            "CREATE TABLE old_draft AS SELECT * FROM draft_entries; DROP TABLE draft_entries;"
            "ALTER TABLE old_draft RENAME TO draft_entries;"
-           "ALTER TABLE deployments DROP COLUMN reason;"
-           "DELETE FROM schema_migrations WHERE version >= 2");
+           "ALTER TABLE deployments DROP COLUMN reason;" +
+               std::string(kUndoSchema5) + "DELETE FROM schema_migrations WHERE version >= 2");
   ASSERT_EQ(RawCount(path_, "version_entries"), 4);
   Reopen();
   EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 1)).entries, Abc());
@@ -194,16 +201,15 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   must(store_->set_deployment_state(failed.id, DeploymentState::failed, "lost", 80));
   store_.reset();
   // Back to the schema-3 layout.
-  RawQuery(path_,
-           "ALTER TABLE deployments DROP COLUMN reason;"
-           "DELETE FROM schema_migrations WHERE version >= 4");
+  RawQuery(path_, "ALTER TABLE deployments DROP COLUMN reason;" + std::string(kUndoSchema5) +
+                      "DELETE FROM schema_migrations WHERE version >= 4");
   ASSERT_EQ(RawQuery(path_,
                      "SELECT COUNT(*) FROM pragma_table_info('deployments') "
                      "WHERE name = 'reason'"),
             "0");
   ASSERT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "3");
   Reopen();
-  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "4");
+  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "5");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT COUNT(*) FROM pragma_table_info('deployments') "
                      "WHERE name = 'reason'"),
@@ -211,6 +217,8 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   auto got = must(store_->get_deployment(failed.id));
   EXPECT_EQ(got.state, DeploymentState::failed);
   EXPECT_EQ(got.reason, "");
+  EXPECT_EQ(got.rollout, "{}");  // schema 5: no staged rollout
+  EXPECT_EQ(got.targets.at(0).stage, 0);
   EXPECT_EQ(got.updated_at, 80);
   EXPECT_EQ(got.targets.at(0).node_id, "n-2");
   auto listed = must(store_->list_deployments(Ns("acme/web")));
@@ -823,14 +831,14 @@ TEST_F(SqliteStoreTest, AStoredSpellingUnknownToThisBuildIsAnInternalError) {
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
   const std::string id = std::to_string(d.id);
-  RawQuery(path_, "UPDATE deployments SET state = 'paused' WHERE id = " + id);
+  RawQuery(path_, "UPDATE deployments SET state = 'dormant' WHERE id = " + id);
   auto got = store_->get_deployment(d.id);
-  EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "'paused'"));
+  EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "'dormant'"));
   EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "state of deployment " + id));
   EXPECT_TRUE(
-      IsError(store_->list_deployments(Ns("acme/web")), StoreErrorCode::internal, "'paused'"));
+      IsError(store_->list_deployments(Ns("acme/web")), StoreErrorCode::internal, "'dormant'"));
   EXPECT_TRUE(
-      IsError(store_->list_deployments(std::nullopt), StoreErrorCode::internal, "'paused'"));
+      IsError(store_->list_deployments(std::nullopt), StoreErrorCode::internal, "'dormant'"));
   // Not running as far as the store can tell, and the store still works.
   EXPECT_TRUE(must(store_->running_deployments()).empty());
 
@@ -983,8 +991,14 @@ TEST_F(SqliteStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
   must(store_->set_desired("a", Ns("acme/web"), 3));
   must(store_->set_desired("b", Ns("acme/web"), 2));
   must(store_->set_desired("c", Ns("acme/api"), 9));
-  const std::map<std::string, uint64_t> web{{"a", 3}, {"b", 2}};
+  // Staged alone makes a desired entry; activating the staged version ends
+  // its staging.
+  must(store_->set_staged_each({"c", "b"}, Ns("acme/web"), 4));
+  const std::map<std::string, DesiredVersions> web{{"a", {3, 0}}, {"b", {2, 4}}, {"c", {0, 4}}};
   EXPECT_EQ(must(store_->desired_versions(Ns("acme/web"))), web);
+  must(store_->set_desired_each({"b"}, Ns("acme/web"), 4));
+  EXPECT_EQ(must(store_->desired_versions(Ns("acme/web"))).at("b"), (DesiredVersions{4, 0}));
+  EXPECT_EQ(must(store_->get_instance("c")).subscription(Ns("acme/web"))->staged_version, 4u);
   EXPECT_TRUE(must(store_->desired_versions(Ns("acme/nope"))).empty());
 }
 

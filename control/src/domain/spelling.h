@@ -12,17 +12,30 @@
 
 namespace hotswap::control {
 
-// How a deployment moves its targets to the new version. Only `direct` is
-// carried out so far; the others are recognised so that a request naming
-// one is refused as not supported rather than as unknown.
+// How a deployment moves its targets to the new version (DESIGN.md
+// "Rollouts"; rollout/ carries out all but direct).
 enum class Strategy { direct, canary, blue_green, rolling };
 
-// A deployment ends succeeded, failed (a NACK, or its remaining targets
-// gone) or cancelled (by hand; its targets keep what they were given).
-enum class DeploymentState { running, succeeded, failed, cancelled };
+// A deployment is active while running or paused (by hand, or by a gate
+// that could not decide). It ends succeeded, failed (a NACK, or its
+// remaining targets gone), cancelled (aborted by hand; its targets keep what
+// they were given), rolled_back (its gate found a regression, or by hand:
+// the targets it moved went back to the previous version) or superseded (a
+// newer deployment of the namespace replaced it).
+enum class DeploymentState {
+  running,
+  paused,
+  succeeded,
+  failed,
+  cancelled,
+  rolled_back,
+  superseded
+};
 
-// Where one target of a deployment stands.
-enum class TargetStatus { pending, acked, nacked, disconnected };
+// Where one target of a deployment stands: waiting for its stage, pending
+// (told, not answered), staged (holds the version inactive: blue-green),
+// acked, nacked, disconnected, or reverted (told to go back by a rollback).
+enum class TargetStatus { waiting, pending, staged, acked, nacked, disconnected, reverted };
 
 // An instance as its heartbeats tell: connected, connected but silent for
 // longer than the TTL (stale), or disconnected.
@@ -45,19 +58,19 @@ struct Spellings<Strategy> {
 template <>
 struct Spellings<DeploymentState> {
   static constexpr std::pair<DeploymentState, std::string_view> all[] = {
-      {DeploymentState::running, "running"},
-      {DeploymentState::succeeded, "succeeded"},
-      {DeploymentState::failed, "failed"},
-      {DeploymentState::cancelled, "cancelled"}};
+      {DeploymentState::running, "running"},      {DeploymentState::paused, "paused"},
+      {DeploymentState::succeeded, "succeeded"},  {DeploymentState::failed, "failed"},
+      {DeploymentState::cancelled, "cancelled"},  {DeploymentState::rolled_back, "rolled-back"},
+      {DeploymentState::superseded, "superseded"}};
 };
 
 template <>
 struct Spellings<TargetStatus> {
   static constexpr std::pair<TargetStatus, std::string_view> all[] = {
-      {TargetStatus::pending, "pending"},
-      {TargetStatus::acked, "acked"},
-      {TargetStatus::nacked, "nacked"},
-      {TargetStatus::disconnected, "disconnected"}};
+      {TargetStatus::waiting, "waiting"},  {TargetStatus::pending, "pending"},
+      {TargetStatus::staged, "staged"},    {TargetStatus::acked, "acked"},
+      {TargetStatus::nacked, "nacked"},    {TargetStatus::disconnected, "disconnected"},
+      {TargetStatus::reverted, "reverted"}};
 };
 
 template <>

@@ -75,6 +75,8 @@ struct InstanceNamespace {
   uint64_t desired_version = 0;
   uint64_t applied_version = 0;
   std::optional<NackInfo> last_nack;
+  // A version to hold resident but inactive (blue-green); 0 for none.
+  uint64_t staged_version = 0;
 };
 
 struct Instance {
@@ -100,6 +102,9 @@ struct DeploymentTarget {
   TargetStatus status = TargetStatus::pending;
   std::string detail;
   UnixTime updated_at = 0;
+  // The stage (canary) or batch (rolling) that moves it, from 0; 0 for
+  // direct and blue-green.
+  int stage = 0;
 };
 
 struct Deployment {
@@ -116,7 +121,33 @@ struct Deployment {
   UnixTime created_at = 0;
   UnixTime updated_at = 0;
   std::vector<DeploymentTarget> targets;
+  // A staged rollout's plan and progress, JSON (rollout/rollout_state.h);
+  // "{}" for a direct deployment.
+  std::string rollout = "{}";
 };
+
+// One decision of a rollout's health gate, as stored: when, at which stage,
+// the verdict, and every number it rested on (JSON, rollout/).
+struct GateRecord {
+  int64_t deployment_id = 0;
+  int64_t seq = 0;  // assigned by the store, from 1 per deployment
+  int64_t at_ms = 0;
+  int stage = 0;
+  std::string verdict;
+  std::string detail = "{}";
+};
+
+// The versions a node should hold of a namespace: active, and staged
+// (resident but inactive; 0 for none).
+struct DesiredVersions {
+  uint64_t active = 0;
+  uint64_t staged = 0;
+  friend bool operator==(const DesiredVersions&, const DesiredVersions&) = default;
+};
+
+inline bool is_active(DeploymentState state) {
+  return state == DeploymentState::running || state == DeploymentState::paused;
+}
 
 // A version's content ready to publish: immutable and shared.
 using SnapshotPtr = std::shared_ptr<const SnapshotData>;

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "fleet/progress.h"
+#include "rollout/rollout_state.h"
+#include "rollout/stage_plan.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -18,17 +20,22 @@ bool matches(const std::map<std::string, std::string>& labels,
   });
 }
 
-// The strategies carried out so far (rollout/ adds the others).
-constexpr Strategy kCarriedOut[] = {Strategy::direct};
-
 Result<void> check_spec(const DeploySpec& spec) {
-  if (std::find(std::begin(kCarriedOut), std::end(kCarriedOut), spec.strategy) !=
-      std::end(kCarriedOut)) {
-    return {};
+  if (spec.rollback_reason.size() > 1000) {
+    return std::unexpected(invalid_argument("field 'rollback.reason': at most 1000 characters"));
   }
-  return std::unexpected(invalid_argument(
-      "field 'strategy': '" + std::string(to_string(spec.strategy)) +
-      "' is not supported yet (supported: " + joined_spellings(kCarriedOut) + ")"));
+  return {};
+}
+
+std::string describe(const Deployment& d) {
+  std::string text = "deployment " + std::to_string(d.id) + " (" +
+                     std::string(to_string(d.strategy)) + " of version " +
+                     std::to_string(d.version);
+  if (auto state = rollout_state_from(d.rollout); state && has_rollout_state(d.rollout)) {
+    text +=
+        ", stage " + std::to_string(state->stage + 1) + " of " + std::to_string(state->stages());
+  }
+  return text + ", " + std::string(to_string(d.state)) + ")";
 }
 
 }  // namespace
@@ -99,8 +106,11 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
   auto running = lift(store_.running_deployment_of(id));
   if (!running) return std::unexpected(running.error());
   if (*running) {
-    return std::unexpected(conflict("deployment " + std::to_string(**running) + " of '" + id.str() +
-                                    "' is still running; wait for it to finish"));
+    auto active = lift(store_.get_deployment(**running));
+    if (!active) return std::unexpected(active.error());
+    return std::unexpected(conflict(describe(*active) + " of '" + id.str() +
+                                    "' is active; wait for it to end, or replace it "
+                                    "(\"replace\": true)"));
   }
   auto instances = lift(store_.list_instances());
   if (!instances) return std::unexpected(instances.error());
@@ -124,6 +134,16 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
                          "", d.created_at});
   }
   d.state = direct_outcome(d.targets);
+  if (!request.spec.rollback_reason.empty()) {
+    d.rollout =
+        nlohmann::json{{"is_rollback", true}, {"rollback_reason", request.spec.rollback_reason}}
+            .dump();
+  }
+  if (d.strategy != Strategy::direct) {
+    if (auto staged = plan_rollout(request, *instances, d); !staged) {
+      return std::unexpected(staged.error());
+    }
+  }
   // Succeeded with nothing to do is what a mistyped selector gives: say so.
   if (d.targets.empty())
     d.reason = "no targets: no instance subscribed to '" + id.str() + "'" +
@@ -131,14 +151,87 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
   return d;
 }
 
+Result<void> FleetService::plan_rollout(const DeployRequest& request,
+                                        const std::vector<Instance>& instances, Deployment& d) {
+  if (gate_ == nullptr || !ms_clock_) {
+    return std::unexpected(
+        invalid_argument("field 'strategy': this control carries out direct "
+                         "deployments only (no health gate)"));
+  }
+  auto thresholds = gate_->thresholds(request.spec.rollout.thresholds);
+  if (!thresholds) return std::unexpected(thresholds.error());
+  auto previous = lift(store_.released_version(d.namespace_id));
+  if (!previous) return std::unexpected(previous.error());
+  if (*previous == 0) {
+    return std::unexpected(invalid_argument(
+        "field 'strategy': a " + std::string(to_string(d.strategy)) +
+        " rollout compares the new version with the one running, and '" + d.namespace_id.str() +
+        "' runs none yet; deploy its first version direct"));
+  }
+  if (*previous == d.version) {
+    return std::unexpected(conflict("version " + std::to_string(d.version) + " is what '" +
+                                    d.namespace_id.str() + "' runs already"));
+  }
+  std::map<std::string, const Instance*> by_id;
+  for (const Instance& i : instances) by_id.emplace(i.node_id, &i);
+  std::vector<StageCandidate> candidates;
+  for (const DeploymentTarget& t : d.targets)
+    candidates.push_back({t.node_id, by_id[t.node_id]->labels});
+  const StagePlan stages =
+      plan_stages(d.strategy, request.spec.rollout, d.namespace_id, candidates);
+  for (size_t i = 0; i < d.targets.size(); ++i) {
+    DeploymentTarget& t = d.targets[i];
+    t.stage = stages.stage_of[i];
+    if (t.stage > 0 && t.status != TargetStatus::acked) t.status = TargetStatus::waiting;
+  }
+  RolloutState state;
+  state.spec = request.spec.rollout;
+  state.spec.thresholds = std::move(*thresholds);
+  state.previous_version = *previous;
+  state.moved_by_stage = stages.moved_by_stage;
+  state.stage_started_ms = state.changed_ms = ms_clock_();
+  state.phase = d.strategy == Strategy::blue_green ? RolloutPhase::staging : RolloutPhase::moving;
+  state.is_rollback = !request.spec.rollback_reason.empty();
+  state.rollback_reason = request.spec.rollback_reason;
+  d.rollout = to_stored(state);
+  d.state = DeploymentState::running;
+  return {};
+}
+
+Result<void> FleetService::supersede_active(const DeployRequest& request) {
+  auto running = lift(store_.running_deployment_of(request.namespace_id));
+  if (!running) return std::unexpected(running.error());
+  if (!*running) return {};
+  const std::string reason = "superseded by a deployment of version " +
+                             std::to_string(request.version) + " by " +
+                             (request.author.empty() ? "anonymous" : request.author);
+  auto set =
+      lift(store_.set_deployment_state(**running, DeploymentState::superseded, reason, now()));
+  if (!set) return set;
+  spdlog::info("event=deployment_superseded id={} ns={} reason=\"{}\"", **running,
+               request.namespace_id.str(), reason);
+  return {};
+}
+
 Result<Deployment> FleetService::deploy_now(const DeployRequest& request) {
+  if (request.spec.replace) {
+    if (auto replaced = supersede_active(request); !replaced)
+      return std::unexpected(replaced.error());
+  }
   auto planned = plan(request);
   if (!planned) return planned;
   auto created = lift(store_.create_deployment(*planned));
   if (!created) return created;
+  // Direct moves every target; canary and rolling their first stage;
+  // blue-green stages the version everywhere first.
   std::vector<std::string> target_ids;
-  for (const DeploymentTarget& target : created->targets) target_ids.push_back(target.node_id);
-  auto set = lift(store_.set_desired_each(target_ids, planned->namespace_id, planned->version));
+  for (const DeploymentTarget& target : created->targets) {
+    if (target.stage == 0) target_ids.push_back(target.node_id);
+  }
+  auto set =
+      created->strategy == Strategy::blue_green
+          ? lift(store_.set_staged_each(target_ids, planned->namespace_id, planned->version))
+          : lift(store_.set_desired_each(target_ids, planned->namespace_id, planned->version));
   if (!set) return std::unexpected(set.error());
   // An instance removed since planning: its target stays pending until
   // it re-attaches (the registry then sets its desired version).
@@ -202,10 +295,10 @@ Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view 
   auto committed = in_transaction(store_, [&]() -> Result<void> {
     auto d = lift(store_.get_deployment(id));
     if (!d) return std::unexpected(d.error());
-    if (d->state != DeploymentState::running) {
+    if (!is_active(d->state)) {
       return std::unexpected(conflict("deployment " + std::to_string(id) + " is " +
                                       std::string(to_string(d->state)) +
-                                      "; only a running deployment can be cancelled"));
+                                      "; only an active deployment can be cancelled"));
     }
     d->state = DeploymentState::cancelled;
     d->reason = "cancelled by " + std::string(by.empty() ? "anonymous" : by);
@@ -278,13 +371,13 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
 
 // ---- the push seam ----
 
-Result<std::map<NamespaceId, SnapshotPtr>> FleetService::attach(const Instance& instance) {
+Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instance& instance) {
   if (auto ok = lift(store_.register_instance(instance, now())); !ok) {
     return std::unexpected(ok.error());
   }
   auto registered = lift(store_.get_instance(instance.node_id));
   if (!registered) return std::unexpected(registered.error());
-  std::map<NamespaceId, SnapshotPtr> desired;
+  std::map<NamespaceId, DesiredSnapshot> desired;
   std::vector<PushResult> already_applied;
   for (const InstanceNamespace& n : registered->namespaces) {
     uint64_t version = n.desired_version;
@@ -293,8 +386,11 @@ Result<std::map<NamespaceId, SnapshotPtr>> FleetService::attach(const Instance& 
       version = store_.released_version(n.namespace_id).value_or(0);
       if (version != 0) (void)store_.set_desired(instance.node_id, n.namespace_id, version);
     }
+    DesiredSnapshot wanted{
+        version != 0 ? snapshot(n.namespace_id, version) : nullptr,
+        n.staged_version != 0 ? snapshot(n.namespace_id, n.staged_version) : nullptr};
+    if (!wanted.empty()) desired.emplace(n.namespace_id, std::move(wanted));
     if (version == 0) continue;
-    if (auto s = snapshot(n.namespace_id, version)) desired.emplace(n.namespace_id, std::move(s));
     // It holds its desired version but its ACK was never recorded (control
     // went down first): nothing will be pushed, so its report is the ACK.
     const InstanceNamespace* reported = instance.subscription(n.namespace_id);
@@ -311,20 +407,27 @@ Result<DesiredSnapshots> FleetService::desired(const NamespaceId& id) {
   auto versions = lift(store_.desired_versions(id));
   if (!versions) return std::unexpected(versions.error());
   DesiredSnapshots out;
-  std::map<uint64_t, SnapshotPtr> by_version;  // usually one version for all
-  for (const auto& [node_id, version] : *versions) {
+  std::map<uint64_t, SnapshotPtr> by_version;  // usually one or two versions for all
+  auto snapshot_of = [&](uint64_t version) -> SnapshotPtr {
+    if (version == 0) return nullptr;
     auto [it, fresh] = by_version.try_emplace(version);
     if (fresh) it->second = snapshot(id, version);
-    if (it->second) out.emplace(node_id, it->second);
+    return it->second;
+  };
+  for (const auto& [node_id, versions] : *versions) {
+    DesiredSnapshot wanted{snapshot_of(versions.active), snapshot_of(versions.staged)};
+    if (!wanted.empty()) out.emplace(node_id, std::move(wanted));
   }
   return out;
 }
 
-SnapshotPtr FleetService::desired_of(std::string_view node_id, const NamespaceId& id) {
+DesiredSnapshot FleetService::desired_of(std::string_view node_id, const NamespaceId& id) {
   auto instance = store_.get_instance(node_id);
-  if (!instance) return nullptr;
+  if (!instance) return {};
   const InstanceNamespace* n = instance->subscription(id);
-  return n == nullptr || n->desired_version == 0 ? nullptr : snapshot(id, n->desired_version);
+  if (n == nullptr) return {};
+  return {n->desired_version != 0 ? snapshot(id, n->desired_version) : nullptr,
+          n->staged_version != 0 ? snapshot(id, n->staged_version) : nullptr};
 }
 
 SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {
@@ -384,6 +487,8 @@ StoreResult<void> FleetService::record_and_advance(
     std::vector<std::pair<int64_t, DeploymentState>>& finished) {
   const UnixTime at = now();
   for (const PushResult& r : results) {
+    // A staged version is held, not applied: only its target records it.
+    if (r.ok && r.staged) continue;
     auto recorded =
         r.ok ? store_.record_ack(r.node_id, r.namespace_id, r.version)
              : store_.record_nack(r.node_id, r.namespace_id, NackInfo{r.version, r.reason, at});
@@ -400,7 +505,14 @@ StoreResult<void> FleetService::record_and_advance(
       auto target = std::find_if(d.targets.begin(), d.targets.end(),
                                  [&](const DeploymentTarget& t) { return t.node_id == r.node_id; });
       if (target == d.targets.end()) continue;
-      const TargetStatus status = r.ok ? TargetStatus::acked : TargetStatus::nacked;
+      const TargetStatus status = !r.ok      ? TargetStatus::nacked
+                                  : r.staged ? TargetStatus::staged
+                                             : TargetStatus::acked;
+      // A staged rollout's targets wait for their stage; a late answer to
+      // a push of the version before a rollback is no news.
+      if (target->status == TargetStatus::waiting || target->status == TargetStatus::reverted) {
+        continue;
+      }
       if (auto updated = store_.update_target(d.id, r.node_id, status, r.reason, at); !updated) {
         if (updated.error().code != StoreErrorCode::not_found) return updated;
         continue;
@@ -411,7 +523,8 @@ StoreResult<void> FleetService::record_and_advance(
       target->status = status;
       changed = true;
     }
-    if (!changed) continue;
+    // Staged rollouts end by their engine (rollout/), which reads these.
+    if (!changed || d.strategy != Strategy::direct) continue;
     const DeploymentState state = direct_outcome(d.targets);
     if (state == DeploymentState::running) continue;
     if (auto set = store_.set_deployment_state(d.id, state, "", at); !set) return set;

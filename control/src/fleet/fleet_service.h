@@ -21,6 +21,8 @@
 #include "domain/namespace_id.h"
 #include "domain/types.h"
 #include "fleet/push_source.h"
+#include "rollout/rollout_gate.h"
+#include "rollout/rollout_spec.h"
 #include "store/store.h"
 
 namespace hotswap::control {
@@ -30,6 +32,15 @@ namespace hotswap::control {
 struct DeploySpec {
   Strategy strategy = Strategy::direct;
   std::map<std::string, std::string> selector;
+  // A staged strategy's plan (stages, bake, gate thresholds); unused by
+  // direct.
+  RolloutSpec rollout;
+  // Replace the namespace's active deployment, which ends superseded,
+  // rather than be refused.
+  bool replace = false;
+  // Non-empty: this deployment rolls the namespace back to an earlier
+  // version, for this reason.
+  std::string rollback_reason;
 };
 
 struct DeployRequest {
@@ -66,6 +77,13 @@ class FleetService final : public PushSource {
 
   // Not owned; may be null (no pushes). Set once before serving.
   void set_push_trigger(PushTrigger* trigger) { trigger_ = trigger; }
+  // The gate that checks a staged rollout's thresholds, and the clock its
+  // stages are timed by (milliseconds). Not owned. Without them, only
+  // direct deployments are accepted. Set once before serving.
+  void set_rollouts(const RolloutGate* gate, std::function<int64_t()> ms_clock) {
+    gate_ = gate;
+    ms_clock_ = std::move(ms_clock);
+  }
 
   // Every instance, or those subscribed to `id` (not_found if it does not
   // exist).
@@ -73,11 +91,13 @@ class FleetService final : public PushSource {
   // not_found.
   Result<InstanceView> get_instance(std::string_view node_id);
 
-  // invalid_argument (a strategy not carried out yet); not_found (the
-  // namespace or the version); conflict while another deployment of the
-  // namespace runs. Targets: the subscribed instances matching the
-  // selector (those that applied the version already count as acked); the
-  // deployment and their desired versions commit together.
+  // invalid_argument (a bad rollout plan; a staged rollout of a namespace
+  // that runs no version yet); not_found (the namespace or the version);
+  // conflict while another deployment of the namespace is active, naming
+  // it, unless the request replaces it. Targets: the subscribed instances
+  // matching the selector (those that applied the version already count as
+  // acked), staged (rollout/stage_plan.h); the deployment and the desired
+  // versions of its first stage commit together.
   Result<Deployment> create_deployment(const DeployRequest& request);
   // Publishes and deploys the new version in one transaction: both commit
   // or neither does (the errors of publish and of create_deployment).
@@ -103,9 +123,9 @@ class FleetService final : public PushSource {
   void mark_all_disconnected();
 
   // PushSource.
-  Result<std::map<NamespaceId, SnapshotPtr>> attach(const Instance& instance) override;
+  Result<std::map<NamespaceId, DesiredSnapshot>> attach(const Instance& instance) override;
   Result<DesiredSnapshots> desired(const NamespaceId& id) override;
-  SnapshotPtr desired_of(std::string_view node_id, const NamespaceId& id) override;
+  DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) override;
   SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) override;
   void heartbeats(const std::vector<std::string>& node_ids) override;
   void disconnected(std::string_view node_id) override;
@@ -120,6 +140,11 @@ class FleetService final : public PushSource {
   // Plans and stores a deployment and sets its targets' desired version;
   // meant to run inside a transaction.
   Result<Deployment> deploy_now(const DeployRequest& request);
+  // A staged rollout's stages, its targets' statuses and its stored state.
+  Result<void> plan_rollout(const DeployRequest& request, const std::vector<Instance>& instances,
+                            Deployment& d);
+  // Ends the namespace's active deployment superseded by `request`.
+  Result<void> supersede_active(const DeployRequest& request);
   // Logs and tells the RPC side to push, once the deployment is committed.
   void deployed(const Deployment& deployment);
   // Records `results` and advances the deployments they answer, appending
@@ -134,6 +159,8 @@ class FleetService final : public PushSource {
   Options options_;
   Clock clock_;
   PushTrigger* trigger_ = nullptr;
+  const RolloutGate* gate_ = nullptr;
+  std::function<int64_t()> ms_clock_;
   const UnixTime started_at_;
   UnixTime last_stall_check_ = 0;  // RPC loop thread only
 };

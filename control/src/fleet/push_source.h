@@ -27,11 +27,21 @@ struct PushResult {
   uint64_t version = 0;
   bool ok = false;
   std::string reason;
+  // The answer to a stage-only push: the version is resident, not active.
+  bool staged = false;
 };
 
-// The version each node should run, ready to push: by node id, the
-// snapshot of its desired version (which carries the version number).
-using DesiredSnapshots = std::map<std::string, SnapshotPtr>;
+// What one node should hold of a namespace, ready to push: the snapshot of
+// the version to run (null: none) and of one to hold staged, inactive
+// (blue-green; null: none). Snapshots carry their version numbers.
+struct DesiredSnapshot {
+  SnapshotPtr active;
+  SnapshotPtr staged;
+  bool empty() const { return !active && !staged; }
+};
+
+// By node id.
+using DesiredSnapshots = std::map<std::string, DesiredSnapshot>;
 
 class PushSource {
  public:
@@ -43,12 +53,12 @@ class PushSource {
   // reports holding, its hash verified by the caller (0 for none): if it is
   // the desired version and not yet recorded as applied, it is recorded as
   // that version's ACK (control went down before recording it).
-  virtual Result<std::map<NamespaceId, SnapshotPtr>> attach(const Instance& instance) = 0;
+  virtual Result<std::map<NamespaceId, DesiredSnapshot>> attach(const Instance& instance) = 0;
   // Every subscriber of `id` with a desired version, with its snapshot: all
   // a push round needs, in one call.
   virtual Result<DesiredSnapshots> desired(const NamespaceId& id) = 0;
-  // One node's desired snapshot of `id`; null when it has none.
-  virtual SnapshotPtr desired_of(std::string_view node_id, const NamespaceId& id) = 0;
+  // One node's desired snapshots of `id` (empty when it has none).
+  virtual DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) = 0;
   // Any version's snapshot (a delta base, a held version to verify); null
   // when the version does not exist.
   virtual SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) = 0;

@@ -9,6 +9,7 @@
 
 #include "domain/values.h"
 #include "hotswap/version.h"
+#include "rest/deploy_request.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
@@ -131,15 +132,6 @@ Result<std::optional<NamespaceId>> query_namespace(const Request& req) {
   return std::optional<NamespaceId>(std::move(*id));
 }
 
-// The strategy a request names; invalid_argument naming the field if it
-// names none.
-Result<Strategy> strategy_of(const std::optional<std::string>& field, std::string_view name) {
-  if (!field) return Strategy::direct;
-  if (auto strategy = parse_as<Strategy>(*field)) return *strategy;
-  return std::unexpected(invalid_argument("field '" + std::string(name) + "': '" + *field +
-                                          "' is not one of " + spellings<Strategy>()));
-}
-
 // Runs `handle` with the namespace of the path, or answers its error.
 template <class Handle>
 auto with_namespace(Handle handle) {
@@ -174,9 +166,11 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 
 class HttpApi::Impl {
  public:
-  Impl(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
+  Impl(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
+       HttpServer::Options options)
       : catalog_(catalog),
         fleet_(fleet),
+        rollouts_(rollouts),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -195,6 +189,8 @@ class HttpApi::Impl {
   void namespace_routes();
   void version_routes();
   void registry_routes();
+  void deployment_routes();
+  void rollout_routes();
 
   Response handle(Request& req) const {
     Response res;
@@ -209,6 +205,7 @@ class HttpApi::Impl {
 
   CatalogService& catalog_;
   FleetService& fleet_;
+  RolloutEngine* rollouts_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -224,6 +221,8 @@ void HttpApi::Impl::routes() {
   namespace_routes();
   version_routes();
   registry_routes();
+  deployment_routes();
+  rollout_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -303,35 +302,30 @@ void HttpApi::Impl::namespace_routes() {
 
 void HttpApi::Impl::version_routes() {
   const std::string ns = kNs;
-  router_.post(ns + "/versions",
-               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
-                 auto body = body_of(req);
-                 if (!body) return send_error(res, body.error());
-                 Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
-                 PublishRequest publish;
-                 publish.message = f.string("message", false).value_or("");
-                 publish.author = author_of(req, f.string("author", false));
-                 publish.expected_parent = f.u64("expected_parent", false);
-                 const bool has_entries = f.has_object("entries", false);
-                 const auto deploy = f.object("deploy", false);
-                 if (f.error()) return send_error(res, *f.error());
-                 // Moved, not copied: a whole document can be large.
-                 if (has_entries) publish.entries = std::move((*body)["entries"]);
-                 if (!deploy) {
-                   return reply(res, catalog_.publish(id, publish), 201,
-                                [](const VersionInfo& v) { return to_json(v); });
-                 }
-                 Fields d(*deploy, {"strategy", "selector"}, "deploy.");
-                 DeploySpec spec;
-                 const auto strategy = d.string("strategy", false);
-                 spec.selector =
-                     d.string_map("selector").value_or(std::map<std::string, std::string>{});
-                 if (d.error()) return send_error(res, *d.error());
-                 auto parsed = strategy_of(strategy, "deploy.strategy");
-                 if (!parsed) return send_error(res, parsed.error());
-                 spec.strategy = *parsed;
-                 reply(res, fleet_.publish_and_deploy(id, publish, spec), 201);
-               }));
+  router_.post(
+      ns + "/versions",
+      with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+        auto body = body_of(req);
+        if (!body) return send_error(res, body.error());
+        Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
+        PublishRequest publish;
+        publish.message = f.string("message", false).value_or("");
+        publish.author = author_of(req, f.string("author", false));
+        publish.expected_parent = f.u64("expected_parent", false);
+        const bool has_entries = f.has_object("entries", false);
+        const auto deploy = f.object("deploy", false);
+        if (f.error()) return send_error(res, *f.error());
+        // Moved, not copied: a whole document can be large.
+        if (has_entries) publish.entries = std::move((*body)["entries"]);
+        if (!deploy) {
+          return reply(res, catalog_.publish(id, publish), 201,
+                       [](const VersionInfo& v) { return to_json(v); });
+        }
+        Fields d(*deploy, {"strategy", "selector", "rollout", "replace", "rollback"}, "deploy.");
+        auto spec = read_deploy_spec(d, *deploy, "deploy.");
+        if (!spec) return send_error(res, spec.error());
+        reply(res, fleet_.publish_and_deploy(id, publish, *spec), 201);
+      }));
   router_.get(ns + "/versions",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
                 auto limit = query_number(req, "limit", 20);
@@ -377,24 +371,26 @@ void HttpApi::Impl::registry_routes() {
   router_.get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
     reply(res, fleet_.get_instance(req.match(1)));
   });
+}
+
+void HttpApi::Impl::deployment_routes() {
   router_.post("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
-    Fields f(*body, {"namespace", "version", "strategy", "selector", "author"});
+    Fields f(*body, {"namespace", "version", "strategy", "selector", "author", "rollout", "replace",
+                     "rollback"});
     const auto ns = f.string("namespace", true);
     const auto version = f.u64("version", true);
-    const auto strategy = f.string("strategy", false);
     DeployRequest deploy;
-    deploy.spec.selector = f.string_map("selector").value_or(std::map<std::string, std::string>{});
     deploy.author = author_of(req, f.string("author", false));
     if (f.error()) return send_error(res, *f.error());
-    auto parsed = strategy_of(strategy, "strategy");
-    if (!parsed) return send_error(res, parsed.error());
+    auto spec = read_deploy_spec(f, *body, "");
+    if (!spec) return send_error(res, spec.error());
     auto id = NamespaceId::parse(*ns);
     if (!id) return send_error(res, id.error());
     deploy.namespace_id = std::move(*id);
     deploy.version = *version;
-    deploy.spec.strategy = *parsed;
+    deploy.spec = std::move(*spec);
     reply(res, fleet_.create_deployment(deploy), 201);
   });
   router_.get("/api/v1/deployments", [this](const Request& req, Response& res) {
@@ -422,8 +418,87 @@ void HttpApi::Impl::registry_routes() {
   });
 }
 
-HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, options)) {}
+void HttpApi::Impl::rollout_routes() {
+  // Each manual step: the deployment id from the path, the author, and
+  // what the body may add.
+  auto step = [this](auto act, std::initializer_list<std::string_view> fields) {
+    return [this, act, allowed = std::vector<std::string_view>(fields)](const Request& req,
+                                                                        Response& res) {
+      auto id = deployment_id(req.match(1));
+      if (!id) return send_error(res, id.error());
+      if (rollouts_ == nullptr) {
+        return send_error(res, not_found("this control carries out no staged rollouts"));
+      }
+      nlohmann::json body = nlohmann::json::object();
+      if (!req.body.empty()) {
+        auto parsed = body_of(req);
+        if (!parsed) return send_error(res, parsed.error());
+        body = std::move(*parsed);
+      }
+      std::vector<std::string_view> known = allowed;
+      known.push_back("author");
+      Fields checked(body, known);
+      const std::string by = author_of(req, checked.string("author", false));
+      reply(res, act(*id, checked, by));
+    };
+  };
+  router_.post("/api/v1/deployments/([^/]+)/pause",
+               step(
+                   [this](int64_t id, Fields& f, const std::string& by) -> Result<Deployment> {
+                     if (f.error()) return std::unexpected(*f.error());
+                     return rollouts_->pause(id, by);
+                   },
+                   {}));
+  router_.post("/api/v1/deployments/([^/]+)/resume",
+               step(
+                   [this](int64_t id, Fields& f, const std::string& by) -> Result<Deployment> {
+                     if (f.error()) return std::unexpected(*f.error());
+                     return rollouts_->resume(id, by);
+                   },
+                   {}));
+  router_.post("/api/v1/deployments/([^/]+)/promote",
+               step(
+                   [this](int64_t id, Fields& f, const std::string& by) -> Result<Deployment> {
+                     const bool full = f.boolean("full", false).value_or(false);
+                     if (f.error()) return std::unexpected(*f.error());
+                     return rollouts_->promote(id, full, by);
+                   },
+                   {"full"}));
+  router_.post("/api/v1/deployments/([^/]+)/rollback",
+               step(
+                   [this](int64_t id, Fields& f, const std::string& by) -> Result<Deployment> {
+                     const auto reason = f.string("reason", true);
+                     if (f.error()) return std::unexpected(*f.error());
+                     if (reason->empty())
+                       return std::unexpected(invalid_argument("field 'reason' must say why"));
+                     return rollouts_->rollback(id, *reason, by);
+                   },
+                   {"reason"}));
+  router_.post("/api/v1/deployments/([^/]+)/abort",
+               step(
+                   [this](int64_t id, Fields& f, const std::string& by) -> Result<Deployment> {
+                     if (f.error()) return std::unexpected(*f.error());
+                     return fleet_.cancel_deployment(id, by);
+                   },
+                   {}));
+  router_.get("/api/v1/deployments/([^/]+)/gate", [this](const Request& req, Response& res) {
+    auto id = deployment_id(req.match(1));
+    if (!id) return send_error(res, id.error());
+    auto limit = query_number(req, "limit", 50);
+    if (!limit) return send_error(res, limit.error());
+    if (rollouts_ == nullptr) return send_error(res, not_found("no staged rollouts here"));
+    const int n = static_cast<int>(std::min<uint64_t>(*limit, 10000));
+    reply(res, rollouts_->gate_decisions(*id, n), 200, [](const std::vector<GateRecord>& all) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const GateRecord& g : all) out.push_back(to_json(g));
+      return nlohmann::json{{"decisions", out}};
+    });
+  });
+}
+
+HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
+                 HttpServer::Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, rollouts, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

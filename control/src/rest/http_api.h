@@ -13,12 +13,15 @@
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "rest/http_server.h"
+#include "rollout/rollout_engine.h"
 
 namespace hotswap::control {
 
 class HttpApi {
  public:
-  HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options);
+  // `rollouts` may be null: the rollout routes then answer 404 naming it.
+  HttpApi(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
+          HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

@@ -106,6 +106,10 @@ Result<nlohmann::json> parse_object(std::string_view text) {
 
 Fields::Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
                std::string prefix)
+    : Fields(object, std::vector<std::string_view>(allowed), std::move(prefix)) {}
+
+Fields::Fields(const nlohmann::json& object, const std::vector<std::string_view>& allowed,
+               std::string prefix)
     : object_(object), prefix_(std::move(prefix)) {
   for (const auto& [field, _] : object_.items()) {
     if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
@@ -138,6 +142,16 @@ std::optional<std::string> Fields::string(std::string_view name, bool required) 
     return std::nullopt;
   }
   return v->get<std::string>();
+}
+
+std::optional<bool> Fields::boolean(std::string_view name, bool required) {
+  const nlohmann::json* v = find(name, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_boolean()) {
+    fail("field '" + named(name) + "' must be true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
 }
 
 std::optional<uint64_t> Fields::u64(std::string_view name, bool required) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/error.h"
 
@@ -30,10 +31,13 @@ class Fields {
   // object).
   Fields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed,
          std::string prefix = {});
+  Fields(const nlohmann::json& object, const std::vector<std::string_view>& allowed,
+         std::string prefix = {});
 
   std::optional<std::string> string(std::string_view name, bool required);
   // Null is an error, not absence.
   std::optional<uint64_t> u64(std::string_view name, bool required);
+  std::optional<bool> boolean(std::string_view name, bool required);
   std::optional<nlohmann::json> object(std::string_view name, bool required);
   // Whether the field is present as an object (an error if present as
   // anything else); no copy, for large objects the caller then moves out.

@@ -2,7 +2,10 @@
 
 #include <ctime>
 
+#include <cstdio>
+
 #include "domain/values.h"
+#include "rollout/rollout_state.h"
 
 namespace hotswap::control {
 
@@ -96,13 +99,65 @@ nlohmann::json to_json(const InstanceView& view) {
           {"namespaces", namespaces}};
 }
 
+namespace {
+
+std::string rfc3339_ms(int64_t ms) {
+  if (ms == 0) return "";
+  std::string seconds = rfc3339(ms / 1000);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms % 1000));
+  seconds.pop_back();  // the Z
+  return seconds + frac;
+}
+
+// A staged rollout's plan and where it stands; null for a direct one.
+nlohmann::json rollout_json(const Deployment& d) {
+  if (!has_rollout_state(d.rollout)) return nullptr;
+  auto state = rollout_state_from(d.rollout);
+  if (!state) return {{"error", state.error().message}};
+  const RolloutSpec& spec = state->spec;
+  nlohmann::json plan = {
+      {"bake", format_duration_ms(spec.bake_ms)},
+      {"max_hold", format_duration_ms(spec.max_hold_ms)},
+      {"on_inconclusive", spec.on_inconclusive == OnInconclusive::pause ? "pause" : "rollback"},
+      {"baseline_window", format_duration_ms(spec.baseline_window_ms)},
+      {"thresholds", spec.thresholds}};
+  if (!spec.preset.empty()) plan["preset"] = spec.preset;
+  if (!spec.stages.empty()) plan["stages"] = spec.stages;
+  if (spec.batch > 0) {
+    plan["batch"] = spec.batch_percent
+                        ? nlohmann::json(std::to_string(static_cast<int>(spec.batch)) + "%")
+                        : nlohmann::json(static_cast<uint64_t>(spec.batch));
+    plan["order_by"] = spec.order_by;
+  }
+  if (!spec.webhook.empty()) plan["webhook"] = spec.webhook;
+  return {{"stage", state->stage + 1},
+          {"stages", state->stages()},
+          {"moved_by_stage", state->moved_by_stage},
+          {"phase", to_string(state->phase)},
+          {"previous_version", state->previous_version},
+          {"stage_started_at", rfc3339_ms(state->stage_started_ms)},
+          {"promoted_by_hand", state->forced},
+          {"verdict", state->verdict},
+          {"verdict_reason", state->verdict_reason},
+          {"plan", plan}};
+}
+
+}  // namespace
+
 nlohmann::json to_json(const Deployment& d) {
   nlohmann::json targets = nlohmann::json::array();
   for (const DeploymentTarget& t : d.targets) {
     targets.push_back({{"node_id", t.node_id},
                        {"status", to_string(t.status)},
+                       {"stage", t.stage + 1},
                        {"detail", t.detail},
                        {"updated_at", rfc3339(t.updated_at)}});
+  }
+  nlohmann::json rollback = nullptr;
+  if (d.rollout.find("\"is_rollback\":true") != std::string::npos) {
+    const auto stored = nlohmann::json::parse(d.rollout, nullptr, false);
+    if (stored.is_object()) rollback = {{"reason", stored.value("rollback_reason", "")}};
   }
   return {{"id", d.id},
           {"namespace", d.namespace_id.str()},
@@ -114,6 +169,8 @@ nlohmann::json to_json(const Deployment& d) {
           {"author", d.author},
           {"created_at", rfc3339(d.created_at)},
           {"updated_at", rfc3339(d.updated_at)},
+          {"rollout", rollout_json(d)},
+          {"rollback", rollback},
           {"targets", targets}};
 }
 
@@ -130,6 +187,15 @@ nlohmann::json to_json(const Error& e) {
 
 nlohmann::json error_json(std::string_view code, std::string_view message, nlohmann::json details) {
   return {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}};
+}
+
+nlohmann::json to_json(const GateRecord& g) {
+  nlohmann::json detail = nlohmann::json::parse(g.detail, nullptr, false);
+  return {{"seq", g.seq},
+          {"at", rfc3339_ms(g.at_ms)},
+          {"stage", g.stage + 1},
+          {"verdict", g.verdict},
+          {"detail", detail.is_discarded() ? nlohmann::json(g.detail) : detail}};
 }
 
 }  // namespace hotswap::control

@@ -22,6 +22,8 @@ nlohmann::json to_json(const Version& v);
 nlohmann::json to_json(const Diff& d);
 nlohmann::json to_json(const InstanceView& i);
 nlohmann::json to_json(const Deployment& d);
+// A gate decision: its verdict, when, at which stage, and its numbers.
+nlohmann::json to_json(const GateRecord& g);
 // {"error": {"code", "message", "details"}}; details.problems lists a
 // rejected document's problems.
 nlohmann::json to_json(const Error& e);

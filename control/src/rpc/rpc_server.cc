@@ -20,8 +20,12 @@ struct RpcServer::Node {
   wire::Sidecar::Client sidecar = nullptr;
   std::set<NamespaceId> subscriptions;
   std::map<NamespaceId, uint64_t> held;  // version the sidecar has applied, per namespace
-  std::set<NamespaceId> in_flight;       // namespaces with a push outstanding
-  std::set<NamespaceId> dirty;           // namespaces to look at again after that push
+  // Besides the held one, the version the sidecar keeps resident (the one
+  // active before, or one staged), per namespace: activating it needs no
+  // transfer. Sidecars keep at least two versions resident.
+  std::map<NamespaceId, uint64_t> also_resident;
+  std::set<NamespaceId> in_flight;  // namespaces with a push outstanding
+  std::set<NamespaceId> dirty;      // namespaces to look at again after that push
 };
 
 namespace {
@@ -219,7 +223,7 @@ void RpcServer::taskFailed(kj::Exception&& exception) {
 }
 
 void RpcServer::attached(std::shared_ptr<Node> node,
-                         const std::map<NamespaceId, SnapshotPtr>& desired) {
+                         const std::map<NamespaceId, DesiredSnapshot>& desired) {
   nodes_[node->node_id] = node;  // a reconnect replaces the old session's node
   for (const auto& [ns, snapshot] : desired) converge_node(node, ns, snapshot);
 }
@@ -253,12 +257,20 @@ void RpcServer::converge(const NamespaceId& id) {
 }
 
 void RpcServer::converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,
-                              const SnapshotPtr& desired) {
+                              const DesiredSnapshot& desired) {
   if (node->in_flight.contains(id)) {
     node->dirty.insert(id);  // look again when the outstanding push answers
     return;
   }
-  if (desired && node->held[id] != desired->version()) push(node, id, desired);
+  const uint64_t held = node->held[id];
+  const uint64_t resident = node->also_resident[id];
+  if (desired.active && held != desired.active->version()) {
+    const bool flip = resident == desired.active->version();
+    push(node, id, desired.active, flip ? PushKind::activate : PushKind::apply);
+  } else if (desired.staged && held != desired.staged->version() &&
+             resident != desired.staged->version()) {
+    push(node, id, desired.staged, PushKind::stage);
+  }
 }
 
 void RpcServer::heartbeat_received(const std::string& node_id) {
@@ -294,7 +306,13 @@ void RpcServer::record_answers() {
   spdlog::debug("event=answers_recorded count={}", results.size());
   for (const auto& [node, r] : answers) {
     node->in_flight.erase(r.namespace_id);
-    if (r.ok) node->held[r.namespace_id] = r.version;
+    if (r.ok && r.staged) {
+      node->also_resident[r.namespace_id] = r.version;
+    } else if (r.ok) {
+      uint64_t& held = node->held[r.namespace_id];
+      if (held != r.version) node->also_resident[r.namespace_id] = held;
+      held = r.version;
+    }
     spdlog::info("event={} node={} ns={} version={} reason=\"{}\"", r.ok ? "ack" : "nack",
                  r.node_id, r.namespace_id.str(), r.version, r.reason);
     // Still the node's current session, and something changed meanwhile.
@@ -305,13 +323,23 @@ void RpcServer::record_answers() {
   }
 }
 
-void RpcServer::push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target) {
+void RpcServer::push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target,
+                     PushKind kind) {
   node->in_flight.insert(id);
   if (!push_slot_free()) {
-    queued_pushes_.push_back({std::move(node), id, std::move(target)});
+    queued_pushes_.push_back({std::move(node), id, std::move(target), kind});
     return;
   }
-  send_push(std::move(node), id, target);
+  send(std::move(node), id, target, kind);
+}
+
+void RpcServer::send(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target,
+                     PushKind kind) {
+  if (kind == PushKind::activate) {
+    send_activate(std::move(node), id, target->version());
+  } else {
+    send_push(std::move(node), id, target, kind);
+  }
 }
 
 void RpcServer::push_done() {
@@ -324,29 +352,44 @@ void RpcServer::push_done() {
       next.node->in_flight.erase(next.namespace_id);  // gone; its next attach pushes again
       continue;
     }
-    send_push(std::move(next.node), next.namespace_id, next.target);
+    send(std::move(next.node), next.namespace_id, next.target, next.kind);
   }
 }
 
 void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
-                          const SnapshotPtr& target) {
+                          const SnapshotPtr& target, PushKind kind) {
   auto request = node->sidecar.pushRequest();
   const uint64_t held = node->held[id];
   auto base = held != 0 ? fleet_.snapshot(id, held) : nullptr;
+  auto snapshot = request.initSnapshot();
   if (base) {
-    protocol::write_delta(id.str(), *base, *target, request.initSnapshot());
+    protocol::write_delta(id.str(), *base, *target, snapshot);
   } else {
-    protocol::write_full(id.str(), *target, request.initSnapshot());
+    protocol::write_full(id.str(), *target, snapshot);
   }
+  const bool stage_only = kind == PushKind::stage;
+  snapshot.setStageOnly(stage_only);
+  spdlog::debug("event=push node={} ns={} version={} delta_from={} staged={}", node->node_id,
+                id.str(), target->version(), base ? held : 0, stage_only);
+  await_answer(std::move(node), id, target->version(), stage_only, request.send());
+}
+
+void RpcServer::send_activate(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version) {
+  auto request = node->sidecar.activateRequest();
+  request.setNamespace(id.str());
+  request.setVersion(version);
+  spdlog::debug("event=activate node={} ns={} version={}", node->node_id, id.str(), version);
+  await_answer(std::move(node), id, version, false, request.send());
+}
+
+template <class Response>
+void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
+                             bool staged, capnp::RemotePromise<Response> sent) {
   ++pushes_in_flight_;
-  const uint64_t version = target->version();
-  spdlog::debug("event=push node={} ns={} version={} delta_from={}", node->node_id, id.str(),
-                version, base ? held : 0);
-  auto done = [this, node, id, version](bool ok, std::string reason) {
-    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason)});
+  auto done = [this, node, id, version, staged](bool ok, std::string reason) {
+    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason), staged});
   };
-  tasks_.add(request.send()
-                 .then([this, done](capnp::Response<wire::Sidecar::PushResults> response) {
+  tasks_.add(sent.then([this, done](capnp::Response<Response> response) {
                    push_done();
                    auto result = response.getResult();
                    if (result.isAck()) {

@@ -63,14 +63,27 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   friend class SessionImpl;
 
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
-  void attached(std::shared_ptr<Node> node, const std::map<NamespaceId, SnapshotPtr>& desired);
+  void attached(std::shared_ptr<Node> node, const std::map<NamespaceId, DesiredSnapshot>& desired);
   void session_ended(const std::string& node_id, uint64_t session_id);
+  // Brings one node toward `desired`: activates the version to run if the
+  // node holds it resident (no transfer), else pushes it; then stages the
+  // staged one if the node does not hold it.
   void converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,
-                     const SnapshotPtr& desired);
-  // Sends the push now if fewer than max_pushes_in_flight are outstanding,
+                     const DesiredSnapshot& desired);
+  // What one call to a sidecar does.
+  enum class PushKind { apply, stage, activate };
+  // Sends the call now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
-  void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target);
-  void send_push(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target);
+  void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target, PushKind kind);
+  void send(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target,
+            PushKind kind);
+  void send_push(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target,
+                 PushKind kind);
+  void send_activate(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version);
+  // Counts the call in flight and records its answer (answered()).
+  template <class Response>
+  void await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
+                    bool staged, capnp::RemotePromise<Response> sent);
   // A push was answered or failed: sends the next queued ones.
   void push_done();
   // Whether another push may go out now (a limit of 0 counts as 1).
@@ -99,6 +112,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     std::shared_ptr<Node> node;
     NamespaceId namespace_id;
     SnapshotPtr target;
+    PushKind kind = PushKind::apply;
   };
   size_t pushes_in_flight_ = 0;
   std::deque<QueuedPush> queued_pushes_;

@@ -156,6 +156,23 @@ DROP TABLE version_entries;
     {4, R"sql(
 ALTER TABLE deployments ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Staged rollouts: a deployment's plan and progress (JSON), the stage
+    // that moves each target, the version a node holds staged (blue-green),
+    // and every decision of a rollout's health gate.
+    {5, R"sql(
+ALTER TABLE deployments ADD COLUMN rollout TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE deployment_targets ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE instance_namespaces ADD COLUMN staged_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE gate_decisions (
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  stage INTEGER NOT NULL,
+  verdict TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (deployment_id, seq)
+) STRICT;
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

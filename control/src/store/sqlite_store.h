@@ -82,7 +82,10 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
       const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       uint64_t version) override;
-  StoreResult<std::map<std::string, uint64_t>> desired_versions(
+  StoreResult<std::vector<std::pair<std::string, StoreError>>> set_staged_each(
+      const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
+      uint64_t version) override;
+  StoreResult<std::map<std::string, DesiredVersions>> desired_versions(
       const NamespaceId& namespace_id) override;
   StoreResult<void> record_ack(std::string_view node_id, const NamespaceId& namespace_id,
                                uint64_t version) override;
@@ -99,6 +102,11 @@ class SqliteStore final : public Store {
                                   UnixTime now) override;
   StoreResult<void> set_deployment_state(int64_t id, DeploymentState state, std::string_view reason,
                                          UnixTime now) override;
+  StoreResult<void> update_rollout(int64_t id, DeploymentState state, std::string_view reason,
+                                   std::string_view rollout, UnixTime now) override;
+  StoreResult<GateRecord> append_gate_decision(const GateRecord& record) override;
+  StoreResult<std::vector<GateRecord>> list_gate_decisions(int64_t deployment_id,
+                                                           int limit) override;
   StoreResult<std::vector<Deployment>> running_deployments() override;
   StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) override;
   StoreResult<std::optional<int64_t>> running_deployment_of(
@@ -107,6 +115,11 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
+  // Runs `sql` (an UPDATE of one subscription: ?1 node, ?2 namespace, ?3
+  // `version`) for each node, in one transaction; as set_desired_each.
+  StoreResult<std::vector<std::pair<std::string, StoreError>>> update_each(
+      const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
+      std::string_view sql, uint64_t version);
 
   std::unique_ptr<sqlite::Db> db_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;

@@ -86,7 +86,7 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
   size_t next = 0;
   HOTSWAP_RETURN_IF_ERROR(
       db.prepare("SELECT node_id, namespace_id, desired_version, applied_version, nack_version, "
-                 "nack_reason, nack_at FROM instance_namespaces " +
+                 "nack_reason, nack_at, staged_version FROM instance_namespaces " +
                      std::string(where) + " ORDER BY node_id, namespace_id",
                  args...)
           .each([&](Statement& row) {
@@ -96,7 +96,8 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
             InstanceNamespace subscription{.namespace_id = NamespaceId::trusted(row.text(1)),
                                            .desired_version = row.uint64(2),
                                            .applied_version = row.uint64(3),
-                                           .last_nack = std::nullopt};
+                                           .last_nack = std::nullopt,
+                                           .staged_version = row.uint64(7)};
             if (!row.is_null(4)) {
               subscription.last_nack = NackInfo{row.uint64(4), row.text(5), row.int64(6)};
             }
@@ -139,7 +140,7 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
   std::vector<Deployment> deployments;
   HOTSWAP_RETURN_IF_ERROR(
       db.prepare("SELECT d.id, n.tenant, n.name, d.version, d.strategy, d.selector, d.state, "
-                 "d.reason, d.author, d.created_at, d.updated_at "
+                 "d.reason, d.author, d.created_at, d.updated_at, d.rollout "
                  "FROM deployments d JOIN namespaces n ON n.id = d.namespace_id " +
                      std::string(where_order),
                  args...)
@@ -162,19 +163,21 @@ StoreResult<std::vector<Deployment>> load_deployments(Db& db, std::string_view w
                            .author = row.text(8),
                            .created_at = row.int64(9),
                            .updated_at = row.int64(10),
-                           .targets = {}});
+                           .targets = {},
+                           .rollout = row.text(11)});
             return {};
           }));
   for (Deployment& deployment : deployments) {
     auto targets =
         db.prepare(
-              "SELECT node_id, status, detail, updated_at FROM deployment_targets "
+              "SELECT node_id, status, detail, updated_at, stage FROM deployment_targets "
               "WHERE deployment_id = ?1 ORDER BY node_id",
               deployment.id)
             .each([&](Statement& row) -> StoreResult<void> {
               auto status = stored<TargetStatus>(row.text(1), "status of a target", deployment.id);
               if (!status) return std::unexpected(std::move(status.error()));
-              deployment.targets.push_back({row.text(0), *status, row.text(2), row.int64(3)});
+              deployment.targets.push_back({row.text(0), *status, row.text(2), row.int64(3),
+                                            static_cast<int>(row.int64(4))});
               return {};
             });
     if (!targets) return std::unexpected(std::move(targets.error()));
@@ -193,15 +196,17 @@ StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& dep
                                        const std::string& selector) {
   HOTSWAP_RETURN_IF_ERROR(db.exec(
       "INSERT INTO deployments (namespace_id, version, strategy, selector, state, reason, "
-      "author, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      "author, created_at, updated_at, rollout) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
       ns, deployment.version, to_string(deployment.strategy), selector, to_string(deployment.state),
-      deployment.reason, deployment.author, deployment.created_at, deployment.updated_at));
+      deployment.reason, deployment.author, deployment.created_at, deployment.updated_at,
+      deployment.rollout));
   const int64_t id = db.last_insert_id();
   for (const DeploymentTarget& target : deployment.targets) {
     HOTSWAP_RETURN_IF_ERROR(
         db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
-                "updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                id, target.node_id, to_string(target.status), target.detail, target.updated_at));
+                "updated_at, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                id, target.node_id, to_string(target.status), target.detail, target.updated_at,
+                target.stage));
   }
   return id;
 }
@@ -271,15 +276,17 @@ StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
   });
 }
 
-StoreResult<std::map<std::string, uint64_t>> SqliteStore::desired_versions(
+StoreResult<std::map<std::string, DesiredVersions>> SqliteStore::desired_versions(
     const NamespaceId& namespace_id) {
-  return db_->read([&](Db& db) -> StoreResult<std::map<std::string, uint64_t>> {
-    std::map<std::string, uint64_t> desired;
+  return db_->read([&](Db& db) -> StoreResult<std::map<std::string, DesiredVersions>> {
+    std::map<std::string, DesiredVersions> desired;
     HOTSWAP_RETURN_IF_ERROR(
-        db.prepare("SELECT node_id, desired_version FROM instance_namespaces "
-                   "WHERE namespace_id = ?1 AND desired_version != 0",
+        db.prepare("SELECT node_id, desired_version, staged_version FROM instance_namespaces "
+                   "WHERE namespace_id = ?1 AND (desired_version != 0 OR staged_version != 0)",
                    namespace_id.str())
-            .each([&](Statement& row) { desired.emplace(row.text(0), row.uint64(1)); }));
+            .each([&](Statement& row) {
+              desired.emplace(row.text(0), DesiredVersions{row.uint64(1), row.uint64(2)});
+            }));
     return desired;
   });
 }
@@ -296,14 +303,30 @@ StoreResult<void> SqliteStore::set_desired(std::string_view node_id,
 
 StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_desired_each(
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
+  // Activating a version also ends its staging.
+  return update_each(node_ids, namespace_id,
+                     "UPDATE instance_namespaces SET desired_version = ?3, staged_version = "
+                     "CASE WHEN staged_version = ?3 THEN 0 ELSE staged_version END "
+                     "WHERE node_id = ?1 AND namespace_id = ?2",
+                     version);
+}
+
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_staged_each(
+    const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
+  return update_each(node_ids, namespace_id,
+                     "UPDATE instance_namespaces SET staged_version = ?3 "
+                     "WHERE node_id = ?1 AND namespace_id = ?2",
+                     version);
+}
+
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::update_each(
+    const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, std::string_view sql,
+    uint64_t version) {
   using Refused = std::vector<std::pair<std::string, StoreError>>;
   return db_->write([&](Db& db) -> StoreResult<Refused> {
     Refused refused;
     for (const std::string& node_id : node_ids) {
-      auto set = update_subscription(db, node_id, namespace_id,
-                                     "UPDATE instance_namespaces SET desired_version = ?3 "
-                                     "WHERE node_id = ?1 AND namespace_id = ?2",
-                                     version);
+      auto set = update_subscription(db, node_id, namespace_id, sql, version);
       if (set) continue;
       if (set.error().code != StoreErrorCode::not_found) return std::unexpected(set.error());
       refused.emplace_back(node_id, std::move(set.error()));
@@ -414,10 +437,62 @@ StoreResult<void> SqliteStore::set_deployment_state(int64_t id, DeploymentState 
   });
 }
 
+StoreResult<void> SqliteStore::update_rollout(int64_t id, DeploymentState state,
+                                              std::string_view reason, std::string_view rollout,
+                                              UnixTime now) {
+  return db_->write([&](Db& db) {
+    return sqlite::require_change(
+        db.exec("UPDATE deployments SET state = ?2, reason = ?3, rollout = ?4, updated_at = ?5 "
+                "WHERE id = ?1",
+                id, to_string(state), reason, rollout, now),
+        deployment_not_found(id));
+  });
+}
+
+StoreResult<GateRecord> SqliteStore::append_gate_decision(const GateRecord& record) {
+  return db_->write([&](Db& db) -> StoreResult<GateRecord> {
+    auto next = db.prepare(
+                      "SELECT COALESCE(MAX(seq), 0) + 1 FROM gate_decisions "
+                      "WHERE deployment_id = ?1",
+                      record.deployment_id)
+                    .scalar();
+    if (!next) return std::unexpected(std::move(next.error()));
+    GateRecord stored = record;
+    stored.seq = *next;
+    auto inserted = db.exec(
+        "INSERT INTO gate_decisions (deployment_id, seq, at_ms, stage, verdict, detail) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        stored.deployment_id, stored.seq, stored.at_ms, stored.stage, stored.verdict,
+        stored.detail);
+    if (!inserted && inserted.error().code == StoreErrorCode::conflict) {
+      return fail(StoreErrorCode::not_found, deployment_not_found(record.deployment_id));
+    }
+    if (!inserted) return std::unexpected(std::move(inserted.error()));
+    return stored;
+  });
+}
+
+StoreResult<std::vector<GateRecord>> SqliteStore::list_gate_decisions(int64_t deployment_id,
+                                                                      int limit) {
+  return db_->read([&](Db& db) {
+    return db
+        .prepare(
+            "SELECT deployment_id, seq, at_ms, stage, verdict, detail FROM gate_decisions "
+            "WHERE deployment_id = ?1 ORDER BY seq DESC LIMIT ?2",
+            deployment_id, limit)
+        .all([](Statement& row) {
+          return GateRecord{row.int64(0), row.int64(1),
+                            row.int64(2), static_cast<int>(row.int64(3)),
+                            row.text(4),  row.text(5)};
+        });
+  });
+}
+
 StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
   return db_->read([](Db& db) {
-    return load_deployments(db, "WHERE d.state = ?1 ORDER BY d.id",
-                            to_string(DeploymentState::running));
+    return load_deployments(db, "WHERE d.state IN (?1, ?2) ORDER BY d.id",
+                            to_string(DeploymentState::running),
+                            to_string(DeploymentState::paused));
   });
 }
 
@@ -434,9 +509,9 @@ StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
     auto ns = sqlite::namespace_key(db, namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto running = db.prepare(
-        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state = ?2 "
+        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3) "
         "ORDER BY id LIMIT 1",
-        *ns, to_string(DeploymentState::running));
+        *ns, to_string(DeploymentState::running), to_string(DeploymentState::paused));
     auto found = running.step();
     if (!found) return std::unexpected(std::move(found.error()));
     if (!*found) return std::nullopt;
@@ -450,13 +525,14 @@ StoreResult<uint64_t> SqliteStore::released_version(const NamespaceId& namespace
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
-    auto version =
-        db.prepare(
-              "SELECT COALESCE((SELECT version FROM deployments "
-              "WHERE namespace_id = ?1 AND state NOT IN (?2, ?3) "
-              "ORDER BY id DESC LIMIT 1), 0)",
-              *ns, to_string(DeploymentState::failed), to_string(DeploymentState::cancelled))
-            .scalar();
+    auto version = db.prepare(
+                         "SELECT COALESCE((SELECT version FROM deployments "
+                         "WHERE namespace_id = ?1 AND state IN (?2, ?3) "
+                         "AND (strategy = ?4 OR state = ?3) "
+                         "ORDER BY id DESC LIMIT 1), 0)",
+                         *ns, to_string(DeploymentState::running),
+                         to_string(DeploymentState::succeeded), to_string(Strategy::direct))
+                       .scalar();
     if (!version) return std::unexpected(std::move(version.error()));
     return static_cast<uint64_t>(*version);
   });

@@ -106,9 +106,14 @@ class Store {
   virtual StoreResult<std::vector<std::pair<std::string, StoreError>>> set_desired_each(
       const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       uint64_t version) = 0;
-  // The desired version of `namespace_id` of every instance subscribed to
-  // it that has one (non-zero), by node id.
-  virtual StoreResult<std::map<std::string, uint64_t>> desired_versions(
+  // set_desired_each for the staged version (held resident, inactive).
+  // set_desired_each of the staged version ends its staging.
+  virtual StoreResult<std::vector<std::pair<std::string, StoreError>>> set_staged_each(
+      const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
+      uint64_t version) = 0;
+  // The desired versions of `namespace_id` of every instance subscribed to
+  // it that has one (active or staged non-zero), by node id.
+  virtual StoreResult<std::map<std::string, DesiredVersions>> desired_versions(
       const NamespaceId& namespace_id) = 0;
   // Records an ACK: applied = version, and clears last_nack.
   virtual StoreResult<void> record_ack(std::string_view node_id, const NamespaceId& namespace_id,
@@ -131,17 +136,29 @@ class Store {
   // Sets the state and its reason (empty when there is nothing to add).
   virtual StoreResult<void> set_deployment_state(int64_t id, DeploymentState state,
                                                  std::string_view reason, UnixTime now) = 0;
-  // Deployments in state `running`, oldest first (resumed after a restart).
+  // Sets the state, its reason and the rollout's plan and progress at once.
+  virtual StoreResult<void> update_rollout(int64_t id, DeploymentState state,
+                                           std::string_view reason, std::string_view rollout,
+                                           UnixTime now) = 0;
+  // Stores a gate decision with the next sequence number of its deployment
+  // and returns it as stored. not_found for an unknown deployment.
+  virtual StoreResult<GateRecord> append_gate_decision(const GateRecord& record) = 0;
+  // A deployment's gate decisions, newest first, at most `limit`.
+  virtual StoreResult<std::vector<GateRecord>> list_gate_decisions(int64_t deployment_id,
+                                                                   int limit) = 0;
+  // Active deployments (running or paused), oldest first (resumed after a
+  // restart).
   virtual StoreResult<std::vector<Deployment>> running_deployments() = 0;
   // Running deployments not updated since `cutoff` (updated_at <= cutoff),
   // oldest first: those that may have stalled.
   virtual StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) = 0;
-  // The id of the namespace's running deployment, if it has one.
+  // The id of the namespace's active (running or paused) deployment, if any.
   virtual StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) = 0;
   // The version a namespace's instances should run when nothing more
-  // specific says so: that of the newest deployment neither failed nor
-  // cancelled; 0 if none.
+  // specific says so: that of the newest deployment that succeeded, or of a
+  // direct one still running; 0 if none. A staged rollout's version is not
+  // released until it succeeds.
   virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
 };
 

@@ -1,0 +1,445 @@
+#include "rollout/rollout_engine.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "store/results.h"
+
+namespace hotswap::control {
+namespace {
+
+using nlohmann::json;
+
+bool moved(const DeploymentTarget& t, const RolloutState& state) {
+  return t.stage <= state.stage;
+}
+
+std::vector<std::string> nodes_where(const Deployment& d,
+                                     const std::function<bool(const DeploymentTarget&)>& pick) {
+  std::vector<std::string> nodes;
+  for (const DeploymentTarget& t : d.targets) {
+    if (pick(t)) nodes.push_back(t.node_id);
+  }
+  return nodes;
+}
+
+// Every moved target answered: applied it, or is gone (it does not hold
+// the stage up; it gets the version when it comes back).
+bool stage_applied(const Deployment& d, const RolloutState& state) {
+  return std::all_of(d.targets.begin(), d.targets.end(), [&](const DeploymentTarget& t) {
+    return !moved(t, state) || t.status == TargetStatus::acked ||
+           t.status == TargetStatus::disconnected;
+  });
+}
+
+const DeploymentTarget* refused(const Deployment& d, const RolloutState& state) {
+  for (const DeploymentTarget& t : d.targets) {
+    if (moved(t, state) && t.status == TargetStatus::nacked) return &t;
+  }
+  return nullptr;
+}
+
+Error not_staged(const Deployment& d, std::string_view what) {
+  return conflict("deployment " + std::to_string(d.id) + " is " +
+                  std::string(to_string(d.strategy)) + "; only a staged rollout (canary, " +
+                  "blue-green, rolling) can be " + std::string(what));
+}
+
+Error wrong_state(const Deployment& d, std::string_view what) {
+  return conflict("deployment " + std::to_string(d.id) + " is " + std::string(to_string(d.state)) +
+                  "; it cannot be " + std::string(what));
+}
+
+size_t discard(char*, size_t size, size_t n, void*) {
+  return size * n;
+}
+
+std::string by_whom(std::string_view by) {
+  return by.empty() ? "anonymous" : std::string(by);
+}
+
+}  // namespace
+
+struct RolloutEngine::Look {
+  HealthCounts canary;
+  HealthCounts baseline;
+  GateOutcome outcome;
+  int stage = 0;
+};
+
+RolloutEngine::RolloutEngine(Store& store, const HealthSource& health, const RolloutGate& gate,
+                             MsClock clock, Options options)
+    : store_(store), health_(health), gate_(gate), clock_(std::move(clock)), options_(options) {}
+
+RolloutEngine::~RolloutEngine() {
+  stop();
+}
+
+void RolloutEngine::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(thread_mu_);
+    while (!stopping_) {
+      lock.unlock();
+      step();
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  });
+}
+
+void RolloutEngine::stop() {
+  {
+    std::lock_guard lock(thread_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RolloutEngine::step() {
+  auto active = store_.running_deployments();
+  if (!active) {
+    spdlog::error("event=rollout_step_failed error=\"{}\"", active.error().message);
+    return;
+  }
+  std::lock_guard lock(mu_);
+  for (const Deployment& d : *active) {
+    if (d.strategy != Strategy::direct && d.state == DeploymentState::running) advance(d);
+  }
+}
+
+void RolloutEngine::advance(const Deployment& d) {
+  auto state = rollout_state_from(d.rollout);
+  if (!state) {
+    spdlog::error("event=rollout_unreadable id={} error=\"{}\"", d.id, state.error().message);
+    return;
+  }
+  const int64_t now = clock_();
+  if (const DeploymentTarget* t = refused(d, *state)) {
+    const std::string reason = "instance " + t->node_id + " refused version " +
+                               std::to_string(d.version) + ": " + t->detail;
+    (void)mutate(d.id, state->stage,
+                 [&](Deployment& dd, RolloutState& s) { return roll_back(dd, s, reason, now); });
+    return;
+  }
+  if (state->phase == RolloutPhase::staging) {
+    const bool all_staged =
+        std::all_of(d.targets.begin(), d.targets.end(), [](const DeploymentTarget& t) {
+          return t.status == TargetStatus::staged || t.status == TargetStatus::acked ||
+                 t.status == TargetStatus::disconnected;
+        });
+    if (all_staged) {
+      (void)mutate(d.id, state->stage,
+                   [&](Deployment& dd, RolloutState& s) { return flip(dd, s, now); });
+    }
+    return;
+  }
+  advance_moving(d, *state, now);
+}
+
+void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int64_t now) {
+  const bool applied = stage_applied(d, state);
+  if (state.forced) {
+    if (applied) {
+      (void)mutate(d.id, state.stage,
+                   [&](Deployment& dd, RolloutState& s) { return next_stage(dd, s, now); });
+    }
+    return;
+  }
+  const Look seen = look(d, state, now);
+  record(d, seen, now);
+  const GateOutcome& outcome = seen.outcome;
+  if (outcome.verdict == GateVerdict::regression) {
+    (void)mutate(d.id, state.stage, [&](Deployment& dd, RolloutState& s) {
+      return roll_back(dd, s, "gate: " + outcome.reason, now);
+    });
+    return;
+  }
+  const int64_t in_stage = now - state.stage_started_ms;
+  if (in_stage < state.spec.bake_ms || !applied) return;
+  if (outcome.verdict == GateVerdict::healthy) {
+    std::string why;
+    if (!state.spec.webhook.empty() && !webhook_allows(d, state, why)) {
+      spdlog::warn("event=promotion_held id={} stage={} reason=\"{}\"", d.id, state.stage, why);
+      return;
+    }
+    (void)mutate(d.id, state.stage, [&](Deployment& dd, RolloutState& s) {
+      s.carry = outcome.carry_forward;
+      return next_stage(dd, s, now);
+    });
+    return;
+  }
+  if (in_stage < state.spec.bake_ms + state.spec.max_hold_ms) return;  // holds for evidence
+  const std::string reason = "inconclusive: " + outcome.reason + " after " +
+                             format_duration_ms(in_stage) + " in stage " +
+                             std::to_string(state.stage + 1);
+  (void)mutate(d.id, state.stage, [&](Deployment& dd, RolloutState& s) -> Result<void> {
+    if (s.spec.on_inconclusive == OnInconclusive::rollback) return roll_back(dd, s, reason, now);
+    dd.state = DeploymentState::paused;
+    dd.reason = reason;
+    return {};
+  });
+}
+
+RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState& state,
+                                        int64_t now) {
+  Look seen;
+  seen.stage = state.stage;
+  const auto canary_nodes = nodes_where(d, [&](const DeploymentTarget& t) {
+    return moved(t, state) && t.status == TargetStatus::acked;
+  });
+  const auto waiting = nodes_where(d, [&](const DeploymentTarget& t) { return !moved(t, state); });
+  // Evidence of this stage stored before a restart, and what came since.
+  const bool resumed = state.evidence_through_ms > state.stage_started_ms;
+  const int64_t from = resumed ? state.evidence_through_ms : state.stage_started_ms;
+  if (resumed) {
+    seen.canary = state.canary_evidence;
+    seen.baseline = state.baseline_evidence;
+  }
+  seen.canary.merge(health_.totals(d.namespace_id, d.version, canary_nodes, from, now));
+  if (!waiting.empty()) {
+    seen.baseline.merge(health_.totals(d.namespace_id, state.previous_version, waiting, from, now));
+  } else {
+    // No instance left on the previous version: the same instances before
+    // the change.
+    const auto all = nodes_where(d, [](const DeploymentTarget&) { return true; });
+    seen.baseline =
+        health_.totals(d.namespace_id, state.previous_version, all,
+                       state.changed_ms - state.spec.baseline_window_ms, state.changed_ms);
+  }
+  seen.outcome = gate_.evaluate(seen.canary, seen.baseline, state.spec.thresholds, state.carry);
+  return seen;
+}
+
+void RolloutEngine::record(const Deployment& d, const Look& seen, int64_t now) {
+  const uint64_t requests = seen.canary.requests() + seen.baseline.requests();
+  const std::string verdict(to_string(seen.outcome.verdict));
+  auto& last = last_recorded_[d.id];
+  if (last.first == requests && last.second == verdict) return;
+  json detail = seen.outcome.detail;
+  detail["reason"] = seen.outcome.reason;
+  detail["canary"] = to_json(seen.canary);
+  detail["baseline"] = to_json(seen.baseline);
+  auto stored = mutate(d.id, seen.stage, [&](Deployment& dd, RolloutState& s) -> Result<void> {
+    auto appended = lift(
+        store_.append_gate_decision(GateRecord{dd.id, 0, now, s.stage, verdict, detail.dump()}));
+    if (!appended) return std::unexpected(appended.error());
+    s.canary_evidence = seen.canary;
+    s.baseline_evidence = seen.baseline;
+    s.evidence_through_ms = now;
+    s.verdict = verdict;
+    s.verdict_reason = seen.outcome.reason;
+    return {};
+  });
+  if (stored) last = {requests, verdict};
+}
+
+Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const Change& change) {
+  std::optional<Deployment> result;
+  bool push = false;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    auto d = lift(store_.get_deployment(id));
+    if (!d) return std::unexpected(d.error());
+    if (!is_active(d->state)) return std::unexpected(wrong_state(*d, "changed"));
+    if (d->strategy == Strategy::direct) return std::unexpected(not_staged(*d, "changed"));
+    auto state = rollout_state_from(d->rollout);
+    if (!state) return std::unexpected(state.error());
+    if (expected_stage >= 0 && state->stage != expected_stage) {
+      return std::unexpected(conflict("deployment " + std::to_string(id) + " moved meanwhile"));
+    }
+    targets_moved_ = false;
+    if (auto changed = change(*d, *state); !changed) return changed;
+    d->rollout = to_stored(*state);
+    d->updated_at = clock_() / 1000;
+    if (auto set = lift(store_.update_rollout(id, d->state, d->reason, d->rollout, d->updated_at));
+        !set) {
+      return set;
+    }
+    push = targets_moved_;
+    result = std::move(*d);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  if (push) pushed(*result);
+  return *result;
+}
+
+Result<void> RolloutEngine::next_stage(Deployment& d, RolloutState& state, int64_t now) {
+  if (state.last_stage()) {
+    return finish(d, state, DeploymentState::succeeded, state.forced ? "promoted by hand" : "");
+  }
+  ++state.stage;
+  state.stage_started_ms = now;
+  state.canary_evidence = {};
+  state.baseline_evidence = {};
+  state.evidence_through_ms = 0;
+  std::vector<std::string> moving;
+  for (DeploymentTarget& t : d.targets) {
+    if (t.stage != state.stage || t.status != TargetStatus::waiting) continue;
+    moving.push_back(t.node_id);
+    t.status = TargetStatus::pending;
+    auto updated = lift(store_.update_target(d.id, t.node_id, t.status, "", now / 1000));
+    if (!updated) return updated;
+  }
+  auto set = lift(store_.set_desired_each(moving, d.namespace_id, d.version));
+  if (!set) return std::unexpected(set.error());
+  targets_moved_ = true;
+  spdlog::info("event=rollout_promoted id={} ns={} version={} stage={}/{} moving={}", d.id,
+               d.namespace_id.str(), d.version, state.stage + 1, state.stages(), moving.size());
+  return {};
+}
+
+Result<void> RolloutEngine::flip(Deployment& d, RolloutState& state, int64_t now) {
+  std::vector<std::string> nodes;
+  for (DeploymentTarget& t : d.targets) {
+    if (t.status == TargetStatus::acked) continue;
+    nodes.push_back(t.node_id);
+    if (t.status != TargetStatus::staged) continue;
+    t.status = TargetStatus::pending;
+    auto updated = lift(store_.update_target(d.id, t.node_id, t.status, "", now / 1000));
+    if (!updated) return updated;
+  }
+  auto set = lift(store_.set_desired_each(nodes, d.namespace_id, d.version));
+  if (!set) return std::unexpected(set.error());
+  targets_moved_ = true;
+  state.phase = RolloutPhase::flipped;
+  state.stage_started_ms = state.changed_ms = now;
+  spdlog::info("event=rollout_flipped id={} ns={} version={} instances={}", d.id,
+               d.namespace_id.str(), d.version, nodes.size());
+  return {};
+}
+
+Result<void> RolloutEngine::roll_back(Deployment& d, RolloutState& state, const std::string& reason,
+                                      int64_t now) {
+  std::vector<std::string> back;
+  for (DeploymentTarget& t : d.targets) {
+    if (t.status == TargetStatus::waiting) continue;
+    back.push_back(t.node_id);
+    t.status = TargetStatus::reverted;
+    auto updated = lift(store_.update_target(d.id, t.node_id, t.status, reason, now / 1000));
+    if (!updated) return updated;
+  }
+  // Still staging: nothing ran the version; it only stops being staged.
+  auto set = state.phase == RolloutPhase::staging
+                 ? lift(store_.set_staged_each(back, d.namespace_id, 0))
+                 : lift(store_.set_desired_each(back, d.namespace_id, state.previous_version));
+  if (!set) return std::unexpected(set.error());
+  targets_moved_ = true;
+  spdlog::warn("event=rollout_rolled_back id={} ns={} version={} to={} instances={} reason=\"{}\"",
+               d.id, d.namespace_id.str(), d.version, state.previous_version, back.size(), reason);
+  return finish(d, state, DeploymentState::rolled_back, reason);
+}
+
+Result<void> RolloutEngine::finish(Deployment& d, RolloutState&, DeploymentState end,
+                                   const std::string& reason) {
+  d.state = end;
+  d.reason = reason;
+  spdlog::info("event=deployment_finished id={} state={} reason=\"{}\"", d.id, to_string(end),
+               reason);
+  return {};
+}
+
+bool RolloutEngine::webhook_allows(const Deployment& d, const RolloutState& state,
+                                   std::string& why) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    why = "webhook: cannot start a request";
+    return false;
+  }
+  const std::string body = json{
+      {"deployment", d.id},
+      {"namespace", d.namespace_id.str()},
+      {"version", d.version},
+      {"stage", state.stage + 1},
+      {"stages",
+       state.stages()}}.dump();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_URL, state.spec.webhook.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.webhook_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+  const CURLcode sent = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (sent != CURLE_OK) {
+    why = std::string("webhook: ") + curl_easy_strerror(sent);
+    return false;
+  }
+  if (status < 200 || status > 299) {
+    why = "webhook answered " + std::to_string(status);
+    return false;
+  }
+  return true;
+}
+
+void RolloutEngine::pushed(const Deployment& d) {
+  if (trigger_ != nullptr) trigger_->namespace_changed(d.namespace_id);
+}
+
+// ---- manual control ----
+
+Result<Deployment> RolloutEngine::pause(int64_t id, std::string_view by) {
+  std::lock_guard lock(mu_);
+  return mutate(id, -1, [&](Deployment& d, RolloutState&) -> Result<void> {
+    if (d.state != DeploymentState::running) return std::unexpected(wrong_state(d, "paused"));
+    d.state = DeploymentState::paused;
+    d.reason = "paused by " + by_whom(by);
+    return {};
+  });
+}
+
+Result<Deployment> RolloutEngine::resume(int64_t id, std::string_view by) {
+  std::lock_guard lock(mu_);
+  return mutate(id, -1, [&](Deployment& d, RolloutState& state) -> Result<void> {
+    if (d.state != DeploymentState::paused) return std::unexpected(wrong_state(d, "resumed"));
+    d.state = DeploymentState::running;
+    d.reason = "resumed by " + by_whom(by);
+    // A stage held for evidence starts its hold again rather than ending
+    // at once.
+    state.stage_started_ms = std::max(state.stage_started_ms, clock_() - state.spec.bake_ms);
+    return {};
+  });
+}
+
+Result<Deployment> RolloutEngine::promote(int64_t id, bool full, std::string_view by) {
+  std::lock_guard lock(mu_);
+  const int64_t now = clock_();
+  return mutate(id, -1, [&](Deployment& d, RolloutState& state) -> Result<void> {
+    if (state.phase == RolloutPhase::staging) {
+      return std::unexpected(conflict("deployment " + std::to_string(id) +
+                                      " is still staging the version on its instances; it flips "
+                                      "once every instance holds it"));
+    }
+    d.state = DeploymentState::running;
+    d.reason = "promoted by " + by_whom(by) + (full ? " (full)" : "");
+    if (!full) return next_stage(d, state, now);
+    while (!state.last_stage()) {
+      if (auto moved_on = next_stage(d, state, now); !moved_on) return moved_on;
+    }
+    state.forced = true;
+    return {};
+  });
+}
+
+Result<Deployment> RolloutEngine::rollback(int64_t id, std::string_view reason,
+                                           std::string_view by) {
+  std::lock_guard lock(mu_);
+  const int64_t now = clock_();
+  const std::string why = std::string(reason) + " (by " + by_whom(by) + ")";
+  return mutate(id, -1,
+                [&](Deployment& d, RolloutState& state) { return roll_back(d, state, why, now); });
+}
+
+Result<std::vector<GateRecord>> RolloutEngine::gate_decisions(int64_t id, int limit) {
+  auto d = lift(store_.get_deployment(id));
+  if (!d) return std::unexpected(d.error());
+  return lift(store_.list_gate_decisions(id, limit));
+}
+
+}  // namespace hotswap::control

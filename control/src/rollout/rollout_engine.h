@@ -1,0 +1,123 @@
+// Carries staged rollouts (canary, blue-green, rolling) through their
+// stages: looks at every active one each interval, asks the health gate
+// about the evidence, and promotes, holds, pauses or rolls back. Every step
+// is one store transaction that re-reads the deployment first, so a
+// deployment replaced or aborted meanwhile is never moved again; the plan
+// and progress live in the store (rollout_state.h), so a restarted control
+// resumes each rollout at the same stage with the same instances and gate
+// state. Manual steps (pause, resume, promote, rollback) go through the
+// same transactions. Thread-safe.
+#ifndef HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_ENGINE_H_
+#define HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_ENGINE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "domain/error.h"
+#include "domain/types.h"
+#include "fleet/push_source.h"
+#include "health/health_source.h"
+#include "rollout/rollout_gate.h"
+#include "rollout/rollout_state.h"
+#include "store/store.h"
+
+namespace hotswap::control {
+
+// Milliseconds since the Unix epoch.
+using MsClock = std::function<int64_t()>;
+
+class RolloutEngine {
+ public:
+  struct Options {
+    // How often every active rollout is looked at.
+    std::chrono::milliseconds interval{200};
+    // The timeout of a promotion webhook's answer.
+    std::chrono::milliseconds webhook_timeout{5000};
+  };
+
+  RolloutEngine(Store& store, const HealthSource& health, const RolloutGate& gate, MsClock clock,
+                Options options);
+  ~RolloutEngine();
+
+  // Not owned; may be null (no pushes). Set once before start().
+  void set_push_trigger(PushTrigger* trigger) { trigger_ = trigger; }
+  // Starts the thread that calls step() every interval; stop() ends it.
+  void start();
+  void stop();
+
+  // One look at every active staged rollout (what the thread runs).
+  void step();
+
+  // Manual control. not_found; conflict when the deployment is not in a
+  // state that allows it (naming the state), or is direct.
+  Result<Deployment> pause(int64_t id, std::string_view by);
+  Result<Deployment> resume(int64_t id, std::string_view by);
+  // The next stage now, without waiting for bake or gate; `full` moves
+  // every remaining target and ends succeeded once they applied it.
+  Result<Deployment> promote(int64_t id, bool full, std::string_view by);
+  // Sends the targets it moved back to the previous version (blue-green:
+  // a flip back, no transfer) and ends rolled_back with the reason.
+  Result<Deployment> rollback(int64_t id, std::string_view reason, std::string_view by);
+
+  // Newest first, at most `limit`.
+  Result<std::vector<GateRecord>> gate_decisions(int64_t id, int limit);
+
+ private:
+  // What one look at a rollout found: the cohorts and the gate's outcome.
+  struct Look;
+  // A step on one deployment, run by mutate() in a transaction on the
+  // deployment as it is then; it may change `d` and `state`, which mutate
+  // stores. An error rolls everything back.
+  using Change = std::function<Result<void>(Deployment& d, RolloutState& state)>;
+
+  void advance(const Deployment& d);
+  void advance_moving(const Deployment& d, RolloutState& state, int64_t now);
+  // Stores the change's result; `expected_stage` guards against a
+  // deployment that moved meanwhile (-1: any stage).
+  Result<Deployment> mutate(int64_t id, int expected_stage, const Change& change);
+  Result<void> next_stage(Deployment& d, RolloutState& state, int64_t now);
+  Result<void> flip(Deployment& d, RolloutState& state, int64_t now);
+  Result<void> roll_back(Deployment& d, RolloutState& state, const std::string& reason,
+                         int64_t now);
+  Result<void> finish(Deployment& d, RolloutState& state, DeploymentState end,
+                      const std::string& reason);
+  // The evidence of the current stage and the gate's verdict on it.
+  Look look(const Deployment& d, const RolloutState& state, int64_t now);
+  // Stores the decision when it says something new (more evidence, or
+  // another verdict).
+  void record(const Deployment& d, const Look& look, int64_t now);
+  bool webhook_allows(const Deployment& d, const RolloutState& state, std::string& why);
+  void pushed(const Deployment& d);
+
+  Store& store_;
+  const HealthSource& health_;
+  const RolloutGate& gate_;
+  MsClock clock_;
+  Options options_;
+  PushTrigger* trigger_ = nullptr;
+
+  std::mutex mu_;  // one step at a time: the thread's and manual ones
+  // Set by a change that gave targets another desired version: mutate()
+  // then has the RPC side push.
+  bool targets_moved_ = false;
+  // Per deployment: the requests of its last stored decision, and its
+  // verdict, so that a look with nothing new stores nothing.
+  std::map<int64_t, std::pair<uint64_t, std::string>> last_recorded_;
+
+  std::mutex thread_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_ENGINE_H_

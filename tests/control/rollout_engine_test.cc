@@ -1,0 +1,354 @@
+// The rollout engine in-process: real store, fleet, health windows and the
+// statistical gate; the test plays the sidecars (their answers through
+// record_results, their reports through HealthWindows::add) and moves the
+// clock, then calls step() as the engine's thread would.
+#include "rollout/rollout_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "health/health_windows.h"
+#include "rollout/rollout_state.h"
+#include "rollout/stage_plan.h"
+#include "services_fixture.h"
+
+namespace hotswap::control {
+namespace {
+
+class RolloutEngineTest : public ::testing::Test {
+ protected:
+  RolloutEngineTest()
+      : windows_({}, [this] { return now_ms_; }),
+        engine_(std::make_unique<RolloutEngine>(
+            s_.store(), windows_, gate_, [this] { return now_ms_; }, RolloutEngine::Options{})) {
+    s_.fleet.set_rollouts(&gate_, [this] { return now_ms_; });
+    s_.create_namespace(web_);
+    for (int i = 0; i < 10; ++i) {
+      const std::string node = "n-" + std::to_string(i);
+      nodes_.push_back(node);
+      s_.attach(node, {web_}, {{"zone", i < 5 ? "b" : "a"}});
+    }
+    v1_ = s_.publish(web_, {{"fail", 0}});
+    must(s_.deploy(web_, v1_));
+    answer_all(v1_);
+    v2_ = s_.publish(web_, {{"fail", 1}});
+    // A minute of v1's health: the baseline where no instance is left on it.
+    for (int i = 0; i < 60; ++i) report(0.01, 0.01);
+  }
+
+  // Every node whose desired version is `version` acknowledges it.
+  void answer_all(uint64_t version, bool staged = false) {
+    std::vector<PushResult> results;
+    for (const std::string& node : nodes_) {
+      auto desired = s_.fleet.desired_of(node, web_);
+      const SnapshotPtr& wanted = staged ? desired.staged : desired.active;
+      if (wanted && wanted->version() == version) {
+        results.push_back({node, web_, version, true, "", staged});
+      }
+    }
+    s_.fleet.record_results(results);
+  }
+
+  // Advances the clock by one report interval; each node reports for the
+  // version it runs: `requests` outcomes, errors at the rate of its version.
+  void report(double v1_errors, double v2_errors, uint32_t requests = 400,
+              uint64_t latency_us = 2000) {
+    const int64_t start = now_ms_;
+    now_ms_ += 1000;
+    s_.now = now_ms_ / 1000;
+    std::vector<HealthWindows::Entry> entries;
+    for (const std::string& node : nodes_) {
+      const uint64_t version = applied(node);
+      const double rate = version == v2_ ? v2_errors : v1_errors;
+      HealthWindow w;
+      w.start_ms = start;
+      w.end_ms = now_ms_;
+      w.errors = static_cast<uint32_t>(rate * requests);
+      w.ok = requests - w.errors;
+      w.latency = {{static_cast<uint16_t>(latency_bucket(latency_us)), requests}};
+      entries.push_back({web_, version, node, w});
+    }
+    windows_.add(std::move(entries));
+  }
+
+  uint64_t applied(const std::string& node) {
+    return must(s_.store().get_instance(node)).subscription(web_)->applied_version;
+  }
+  uint64_t desired(const std::string& node) {
+    auto d = s_.fleet.desired_of(node, web_);
+    return d.active ? d.active->version() : 0;
+  }
+  std::set<std::string> nodes_on(uint64_t version) {
+    std::set<std::string> on;
+    for (const std::string& n : nodes_) {
+      if (desired(n) == version) on.insert(n);
+    }
+    return on;
+  }
+
+  Deployment deploy(Strategy strategy, nlohmann::json rollout) {
+    DeployRequest request;
+    request.namespace_id = web_;
+    request.version = v2_;
+    request.spec.strategy = strategy;
+    request.spec.rollout = must(parse_rollout_spec(strategy, rollout));
+    request.author = "rel";
+    return must(s_.fleet.create_deployment(request));
+  }
+  Deployment get(int64_t id) { return must(s_.fleet.get_deployment(id)); }
+  RolloutState state_of(int64_t id) { return must(rollout_state_from(get(id).rollout)); }
+
+  // Runs report intervals (answering pushes and stepping the engine) until
+  // `done` holds or `limit` intervals passed.
+  bool run_until(const std::function<bool()>& done, double v1_errors, double v2_errors,
+                 int limit = 200) {
+    for (int i = 0; i < limit && !done(); ++i) {
+      answer_all(v2_);
+      answer_all(v1_);
+      report(v1_errors, v2_errors);
+      engine_->step();
+    }
+    return done();
+  }
+
+  int64_t now_ms_ = 1'000'000;
+  Services s_;
+  StatisticalGate gate_;
+  HealthWindows windows_;
+  std::unique_ptr<RolloutEngine> engine_;
+  NamespaceId web_ = Ns("acme/web");
+  std::vector<std::string> nodes_;
+  uint64_t v1_ = 0, v2_ = 0;
+};
+
+nlohmann::json canary_plan() {
+  return {{"stages", {10, 50, 100}}, {"bake", "5s"}, {"max_hold", "30s"}};
+}
+
+TEST_F(RolloutEngineTest, CanaryLeadsWithTheSameInstancesEveryTime) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  EXPECT_EQ(state_of(d.id).moved_by_stage, (std::vector<size_t>{1, 5, 10}));
+  std::vector<std::string> leaders;
+  for (const auto& t : d.targets) {
+    if (t.stage == 0) leaders.push_back(t.node_id);
+  }
+  ASSERT_EQ(leaders.size(), 1u);
+  EXPECT_EQ(nodes_on(v2_), std::set<std::string>(leaders.begin(), leaders.end()));
+  // The leader is the node of lowest rank for the namespace, whatever order
+  // the instances came in.
+  auto lowest = *std::min_element(nodes_.begin(), nodes_.end(), [&](auto& a, auto& b) {
+    return lead_rank(web_, a) < lead_rank(web_, b);
+  });
+  EXPECT_EQ(leaders[0], lowest);
+}
+
+TEST_F(RolloutEngineTest, AGoodCanaryPromotesThroughEveryStage) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+  EXPECT_EQ(nodes_on(v2_).size(), 10u);
+  auto decisions = must(engine_->gate_decisions(d.id, 1000));
+  ASSERT_FALSE(decisions.empty());
+  std::set<int> stages;
+  for (const auto& g : decisions) {
+    EXPECT_NE(g.verdict, "regression");
+    stages.insert(g.stage);
+  }
+  EXPECT_EQ(stages, (std::set<int>{0, 1, 2}));
+  // Once succeeded, the version is released: a new instance gets it.
+  s_.attach("late", {web_});
+  EXPECT_EQ(desired("late"), v2_);
+}
+
+TEST_F(RolloutEngineTest, ABadCanaryRollsBackInItsFirstStage) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  ASSERT_TRUE(
+      run_until([&] { return get(d.id).state == DeploymentState::rolled_back; }, 0.01, 0.20, 20));
+  auto ended = get(d.id);
+  EXPECT_NE(ended.reason.find("gate: "), std::string::npos) << ended.reason;
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_TRUE(nodes_on(v2_).empty());
+  // No instance beyond the first stage was ever told of the version.
+  for (const auto& t : ended.targets) {
+    EXPECT_EQ(t.status, t.stage == 0 ? TargetStatus::reverted : TargetStatus::waiting);
+  }
+  auto decisions = must(engine_->gate_decisions(d.id, 1));
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].verdict, "regression");
+  // Released stays the old version: a new instance gets v1.
+  s_.attach("late", {web_});
+  EXPECT_EQ(desired("late"), v1_);
+}
+
+TEST_F(RolloutEngineTest, TooLittleTrafficHoldsThenPausesNeverPromotes) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  for (int i = 0; i < 40; ++i) {
+    answer_all(v2_);
+    report(0.01, 0.01, 5);  // far below min_requests
+    engine_->step();
+  }
+  auto held = get(d.id);
+  EXPECT_EQ(held.state, DeploymentState::paused);
+  EXPECT_NE(held.reason.find("inconclusive"), std::string::npos) << held.reason;
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_EQ(nodes_on(v2_).size(), 1u);
+  // Resumed by a person, it holds again for evidence; traffic then promotes.
+  must(engine_->resume(d.id, "ops"));
+  EXPECT_EQ(get(d.id).state, DeploymentState::running);
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+}
+
+TEST_F(RolloutEngineTest, InconclusiveWithARollbackPolicyRollsBack) {
+  auto plan = canary_plan();
+  plan["on_inconclusive"] = "rollback";
+  auto d = deploy(Strategy::canary, plan);
+  for (int i = 0; i < 40 && is_active(get(d.id).state); ++i) {
+    answer_all(v2_);
+    report(0.01, 0.01, 5);
+    engine_->step();
+  }
+  EXPECT_EQ(get(d.id).state, DeploymentState::rolled_back);
+  EXPECT_TRUE(nodes_on(v2_).empty());
+}
+
+TEST_F(RolloutEngineTest, ANackRollsBackWithTheInstancesReason) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  const std::string leader = *nodes_on(v2_).begin();
+  s_.fleet.record_results({{leader, web_, v2_, false, "snapshot too large"}});
+  engine_->step();
+  auto ended = get(d.id);
+  EXPECT_EQ(ended.state, DeploymentState::rolled_back);
+  EXPECT_NE(ended.reason.find("snapshot too large"), std::string::npos) << ended.reason;
+  EXPECT_EQ(desired(leader), v1_);
+}
+
+TEST_F(RolloutEngineTest, PauseResumePromoteAndPromoteFull) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  must(engine_->pause(d.id, "ops"));
+  EXPECT_EQ(get(d.id).state, DeploymentState::paused);
+  // Paused, nothing moves however long the bake.
+  run_until([] { return false; }, 0.01, 0.01, 12);
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_EQ(engine_->pause(d.id, "ops").error().code, ErrorCode::conflict);
+  must(engine_->resume(d.id, "ops"));
+  must(engine_->promote(d.id, false, "ops"));
+  EXPECT_EQ(state_of(d.id).stage, 1);
+  EXPECT_EQ(nodes_on(v2_).size(), 5u);
+  must(engine_->promote(d.id, true, "ops"));
+  EXPECT_EQ(nodes_on(v2_).size(), 10u);
+  EXPECT_EQ(get(d.id).state, DeploymentState::running);  // until they applied it
+  answer_all(v2_);
+  engine_->step();
+  EXPECT_EQ(get(d.id).state, DeploymentState::succeeded);
+  EXPECT_EQ(engine_->promote(d.id, false, "ops").error().code, ErrorCode::conflict);
+}
+
+TEST_F(RolloutEngineTest, ManualRollbackSendsMovedInstancesBack) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  must(engine_->promote(d.id, false, "ops"));
+  answer_all(v2_);
+  auto back = must(engine_->rollback(d.id, "customer reports", "ops"));
+  EXPECT_EQ(back.state, DeploymentState::rolled_back);
+  EXPECT_NE(back.reason.find("customer reports"), std::string::npos);
+  EXPECT_EQ(nodes_on(v1_).size(), 10u);
+}
+
+TEST_F(RolloutEngineTest, ASecondDeploymentIsRefusedNamingTheActiveOneUnlessItReplacesIt) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  DeployRequest again;
+  again.namespace_id = web_;
+  again.version = v1_;
+  auto refused = s_.fleet.create_deployment(again);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  EXPECT_NE(
+      refused.error().message.find("deployment " + std::to_string(d.id) + " (canary of version " +
+                                   std::to_string(v2_) + ", stage 1 of 3, running)"),
+      std::string::npos)
+      << refused.error().message;
+  again.spec.replace = true;
+  again.spec.rollback_reason = "wrong build";
+  auto replacing = must(s_.fleet.create_deployment(again));
+  EXPECT_EQ(get(d.id).state, DeploymentState::superseded);
+  EXPECT_NE(replacing.rollout.find("wrong build"), std::string::npos);
+  EXPECT_EQ(nodes_on(v1_).size(), 10u);
+  // The superseded deployment is never moved again.
+  engine_->step();
+  EXPECT_EQ(get(d.id).state, DeploymentState::superseded);
+}
+
+TEST_F(RolloutEngineTest, ARestartedEngineResumesAtTheSameStageWithTheSameEvidence) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+  run_until([] { return false; }, 0.01, 0.01, 2);
+  const RolloutState before = state_of(d.id);
+  const auto moved = nodes_on(v2_);
+  ASSERT_GT(before.canary_evidence.requests(), 0u);
+  // A new engine and empty health windows: what control has after a restart.
+  HealthWindows fresh({}, [this] { return now_ms_; });
+  engine_ = std::make_unique<RolloutEngine>(
+      s_.store(), fresh, gate_, [this] { return now_ms_; }, RolloutEngine::Options{});
+  engine_->step();
+  const RolloutState after = state_of(d.id);
+  EXPECT_EQ(after.stage, before.stage);
+  EXPECT_EQ(nodes_on(v2_), moved);
+  EXPECT_EQ(after.carry, before.carry);
+  EXPECT_EQ(after.canary_evidence.requests(), before.canary_evidence.requests());
+}
+
+TEST_F(RolloutEngineTest, BlueGreenStagesEverywhereFlipsOnceAndFlipsBack) {
+  auto d = deploy(Strategy::blue_green, {{"bake", "5s"}});
+  // Staged, not active: every node still runs v1 and holds v2 inactive.
+  EXPECT_EQ(nodes_on(v1_).size(), 10u);
+  for (const auto& n : nodes_) EXPECT_EQ(s_.fleet.desired_of(n, web_).staged->version(), v2_);
+  engine_->step();
+  EXPECT_EQ(state_of(d.id).phase, RolloutPhase::staging);  // nobody staged it yet
+  answer_all(v2_, /*staged=*/true);
+  engine_->step();
+  EXPECT_EQ(state_of(d.id).phase, RolloutPhase::flipped);
+  EXPECT_EQ(nodes_on(v2_).size(), 10u);
+  // The flipped version regresses against the window before the flip.
+  ASSERT_TRUE(
+      run_until([&] { return get(d.id).state == DeploymentState::rolled_back; }, 0.01, 0.25, 30));
+  EXPECT_EQ(nodes_on(v1_).size(), 10u);
+}
+
+TEST_F(RolloutEngineTest, RollingFollowsLabelOrderAndRevertsTheBatchesThatMoved) {
+  auto d = deploy(Strategy::rolling, {{"batch", 3}, {"order_by", {"zone"}}, {"bake", "5s"}});
+  EXPECT_EQ(state_of(d.id).moved_by_stage, (std::vector<size_t>{3, 6, 9, 10}));
+  // Zone a (n-5..n-9) first, by node id within it.
+  EXPECT_EQ(nodes_on(v2_), (std::set<std::string>{"n-5", "n-6", "n-7"}));
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+  EXPECT_EQ(nodes_on(v2_), (std::set<std::string>{"n-5", "n-6", "n-7", "n-8", "n-9", "n-0"}));
+  ASSERT_TRUE(
+      run_until([&] { return get(d.id).state == DeploymentState::rolled_back; }, 0.01, 0.30, 30));
+  EXPECT_EQ(nodes_on(v1_).size(), 10u);
+  EXPECT_EQ(state_of(d.id).stage, 1);
+}
+
+TEST_F(RolloutEngineTest, AStagedRolloutNeedsARunningVersionAndValidThresholds) {
+  s_.create_namespace(Ns("acme/new"));
+  const uint64_t first = s_.publish(Ns("acme/new"), {{"a", 1}});
+  DeployRequest request;
+  request.namespace_id = Ns("acme/new");
+  request.version = first;
+  request.spec.strategy = Strategy::canary;
+  request.spec.rollout = must(parse_rollout_spec(Strategy::canary, nullptr));
+  auto refused = s_.fleet.create_deployment(request);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("runs none yet; deploy its first version direct"),
+            std::string::npos);
+  request.namespace_id = web_;
+  request.version = v2_;
+  request.spec.rollout.thresholds = {{"alpha", 2}};
+  refused = s_.fleet.create_deployment(request);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(refused.error().message.find("rollout.thresholds"), std::string::npos)
+      << refused.error().message;
+}
+
+}  // namespace
+}  // namespace hotswap::control
