@@ -52,7 +52,7 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
       return std::unexpected(
           Error{writer.error().code, "namespace " + ns + ": " + writer.error().message});
     }
-    State state{std::move(*writer), nullptr};
+    State state{std::move(*writer), nullptr, nullptr};
     if (applier.resume(ns, state)) to_cache.push_back(ns);
     applier.states_.emplace(ns, std::move(state));
     applier.order_.push_back(ns);
@@ -125,10 +125,14 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
   if (auto published = state.writer.publish(*data, {.activate = activate}); !published) {
     return refuse(ns, version, "publish to shared memory failed: " + published.error().message);
   }
+  auto applied = std::make_shared<const SnapshotData>(std::move(*data));
   if (activate) {
-    state.current = std::make_shared<const SnapshotData>(std::move(*data));
+    state.other = std::move(state.current);
+    state.current = std::move(applied);
     // Replaces an older ACKed snapshot still waiting: only the newest is saved.
     unsaved_[ns] = state.current;
+  } else {
+    state.other = std::move(applied);
   }
   spdlog::info("event=ack ns={} version={} staged={}", ns, version, !activate);
   return ApplyOutcome{true, version, {}};
@@ -137,12 +141,21 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
 ApplyOutcome Applier::activate(const std::string& ns, uint64_t version) {
   auto it = states_.find(ns);
   if (it == states_.end()) return refuse(ns, version, "not subscribed to namespace " + ns);
-  if (auto activated = it->second.writer.activate(version); !activated) {
+  State& state = it->second;
+  if (auto activated = state.writer.activate(version); !activated) {
     return refuse(ns, version, activated.error().message);
   }
-  // The activated version's content is only in shared memory; the cache
-  // and delta base follow on the next push.
-  it->second.current.reset();
+  if (state.other && state.other->version() == version) {
+    // A flip (blue-green, or back): the content is known, so the delta base
+    // and the last-known-good copy follow it at once.
+    std::swap(state.current, state.other);
+    unsaved_[ns] = state.current;
+  } else {
+    // Resident but its content not held here: the cache and delta base
+    // follow on the next push.
+    state.current.reset();
+  }
+  spdlog::info("event=activated ns={} version={}", ns, version);
   return ApplyOutcome{true, version, {}};
 }
 

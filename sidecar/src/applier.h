@@ -88,6 +88,10 @@ class Applier {
     Writer writer;
     // The active version, base for deltas; shared with the saver, immutable.
     std::shared_ptr<const SnapshotData> current;
+    // The other resident version whose content is known (the one staged,
+    // or the one active before): activating it restores the delta base and
+    // the last-known-good copy with no transfer.
+    std::shared_ptr<const SnapshotData> other;
   };
   Applier(LkgCache cache, uint64_t max_snapshot_bytes)
       : cache_(std::move(cache)), max_snapshot_bytes_(max_snapshot_bytes) {}

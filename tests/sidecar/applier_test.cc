@@ -43,7 +43,7 @@ class ApplierTest : public ::testing::Test {
   }
 
   ApplyOutcome push(Applier& applier, const SnapshotData& data, const SnapshotData* base = nullptr,
-                    bool tamper = false) {
+                    bool tamper = false, bool stage_only = false) {
     capnp::MallocMessageBuilder message;
     auto root = message.initRoot<wire::Snapshot>();
     if (base) {
@@ -52,6 +52,7 @@ class ApplierTest : public ::testing::Test {
       protocol::write_full(ns_, data, root);
     }
     if (tamper) root.getContentHash()[0] ^= 1;
+    root.setStageOnly(stage_only);
     return applier.apply(root.asReader());
   }
 
@@ -76,6 +77,33 @@ class ApplierTest : public ::testing::Test {
   const std::string ns_ = testing::unique_namespace("acme/applier");
   const std::string scope_ = "applier-test";
 };
+
+TEST_F(ApplierTest, AFlipToAStagedVersionAndBackKeepsTheDeltaBaseAndTheCache) {
+  Applier applier = start();
+  const SnapshotData v1 = version(1, 10), v2 = version(2, 20), v3 = version(3, 30);
+  ASSERT_TRUE(push(applier, v1).ok);
+  // Staged: resident, not active; readers and the held version stay on v1.
+  ASSERT_TRUE(push(applier, v2, &v1, false, /*stage_only=*/true).ok);
+  EXPECT_EQ(read_limit(), 10);
+  ASSERT_EQ(applier.held().size(), 1u);
+  EXPECT_EQ(applier.held()[0].version, 1u);
+  // The flip: no transfer, and the sidecar knows what it now runs.
+  ASSERT_TRUE(applier.activate(ns_, 2).ok);
+  EXPECT_EQ(read_limit(), 20);
+  EXPECT_EQ(applier.held().at(0).version, 2u);
+  EXPECT_EQ(applier.held().at(0).content_hash, v2.content_hash());
+  applier.flush_saves();
+  expect_cached(v2);
+  // And back: v1's content was kept too.
+  ASSERT_TRUE(applier.activate(ns_, 1).ok);
+  EXPECT_EQ(read_limit(), 10);
+  applier.flush_saves();
+  expect_cached(v1);
+  // A delta against the flipped-to version applies: the base is right.
+  ASSERT_TRUE(push(applier, v3, &v1).ok);
+  EXPECT_EQ(read_limit(), 30);
+  EXPECT_FALSE(applier.activate(ns_, 9).ok);  // never resident
+}
 
 TEST_F(ApplierTest, AckedVersionsAreLiveAndCached) {
   Applier applier = start();
