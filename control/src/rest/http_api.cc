@@ -174,9 +174,11 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 
 class HttpApi::Impl {
  public:
-  Impl(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
+  Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health,
+       HttpServer::Options options)
       : catalog_(catalog),
         fleet_(fleet),
+        health_(health),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -195,6 +197,7 @@ class HttpApi::Impl {
   void namespace_routes();
   void version_routes();
   void registry_routes();
+  void health_routes();
 
   Response handle(Request& req) const {
     Response res;
@@ -209,6 +212,7 @@ class HttpApi::Impl {
 
   CatalogService& catalog_;
   FleetService& fleet_;
+  HealthReaders health_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -224,6 +228,7 @@ void HttpApi::Impl::routes() {
   namespace_routes();
   version_routes();
   registry_routes();
+  health_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -422,8 +427,25 @@ void HttpApi::Impl::registry_routes() {
   });
 }
 
-HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, options)) {}
+void HttpApi::Impl::health_routes() {
+  router_.get(std::string(kNs) + "/health",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                reply(res, namespace_health(catalog_, health_, id, req), 200,
+                      [](const nlohmann::json& body) { return body; });
+              }));
+  router_.get("/api/v1/instances/([^/]+)/health", [this](const Request& req, Response& res) {
+    if (auto instance = fleet_.get_instance(req.match(1)); !instance) {
+      return send_error(res, instance.error());
+    }
+    send(res, 200,
+         {{"instance", req.match(1)},
+          {"rejected", instance_health_rejections(health_.ingest, req.match(1))}});
+  });
+}
+
+HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
+                 HttpServer::Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -12,13 +12,15 @@
 
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
+#include "rest/health_routes.h"
 #include "rest/http_server.h"
 
 namespace hotswap::control {
 
 class HttpApi {
  public:
-  HttpApi(CatalogService& catalog, FleetService& fleet, HttpServer::Options options);
+  HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
+          HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.
