@@ -3,8 +3,8 @@
 // more than `retention` ago are dropped, and beyond `max_windows` the
 // oldest windows go first, whichever series they belong to. Thread-safe:
 // the RPC thread adds, REST handlers and the rollout engine read (readers
-// share a lock; a call's windows are added under one exclusive hold, so a
-// reader sees all of them or none).
+// share a lock that a waiting writer gets first; a call's windows are
+// added under one exclusive hold, so a reader sees all of them or none).
 #ifndef HOTSWAP_CONTROL_HEALTH_HEALTH_WINDOWS_H_
 #define HOTSWAP_CONTROL_HEALTH_HEALTH_WINDOWS_H_
 
@@ -22,6 +22,7 @@
 
 #include "health/health_source.h"
 #include "health/health_window.h"
+#include "health/writer_first_lock.h"
 
 namespace hotswap::control {
 
@@ -105,7 +106,7 @@ class HealthWindows final : public HealthSource {
 
   const Options options_;
   const ClockMs now_;
-  mutable std::shared_mutex mutex_;
+  mutable WriterFirstLock mutex_;
   std::map<NamespaceId, Versions> series_;
   std::set<std::pair<int64_t, Series*>, OldestFirst> by_oldest_;
   size_t windows_ = 0;
