@@ -125,8 +125,7 @@ TEST_F(HealthIngestTest, EachRuleRefusesTheReportThatBreaksItAndOnlyThatOne) {
        RejectReason::count_too_large},
       {"probe ok over the bound", [](HealthReport& r) { r.probe_ok = 1'000'000'001; },
        RejectReason::count_too_large},
-      {"probe ok over ok", [](HealthReport& r) { r.probe_ok = 9; },
-       RejectReason::bad_probe_counts},
+      {"probe ok over ok", [](HealthReport& r) { r.probe_ok = 9; }, RejectReason::bad_probe_counts},
       {"probe errors over errors", [](HealthReport& r) { r.probe_errors = 3; },
        RejectReason::bad_probe_counts},
       {"bucket index out of range", [](HealthReport& r) { r.latency[1].index = 1024; },
@@ -136,7 +135,9 @@ TEST_F(HealthIngestTest, EachRuleRefusesTheReportThatBreaksItAndOnlyThatOne) {
       {"bucket repeated", [](HealthReport& r) { r.latency[1].index = 40; },
        RejectReason::bad_latency},
       {"bucket of zero",
-       [](HealthReport& r) { r.latency.insert(r.latency.begin() + 1, {45, 0}); },
+       [](HealthReport& r) {
+         r.latency.insert(r.latency.begin() + 1, {45, 0});
+       },
        RejectReason::bad_latency},
       {"more buckets than there are",
        [](HealthReport& r) {
@@ -148,25 +149,44 @@ TEST_F(HealthIngestTest, EachRuleRefusesTheReportThatBreaksItAndOnlyThatOne) {
        RejectReason::latency_mismatch},
       {"buckets summing above the outcomes", [](HealthReport& r) { r.latency[0].count = 7; },
        RejectReason::latency_mismatch},
-      {"a bucket wrapping the sum",
-       [](HealthReport& r) { r.latency[0].count = UINT64_MAX - 3; }, RejectReason::bad_latency},
+      {"a bucket wrapping the sum", [](HealthReport& r) { r.latency[0].count = UINT64_MAX - 3; },
+       RejectReason::bad_latency},
       {"a class over the errors", [](HealthReport& r) { r.error_classes[0].second = 3; },
        RejectReason::bad_error_classes},
       {"classes summing over the errors",
-       [](HealthReport& r) { r.error_classes = {{"a", 2}, {"b", 1}}; },
+       [](HealthReport& r) {
+         r.error_classes = {{"a", 2}, {"b", 1}};
+       },
        RejectReason::bad_error_classes},
-      {"a class repeated", [](HealthReport& r) { r.error_classes = {{"a", 1}, {"a", 1}}; },
+      {"a class repeated",
+       [](HealthReport& r) {
+         r.error_classes = {{"a", 1}, {"a", 1}};
+       },
        RejectReason::bad_error_classes},
-      {"a class of zero", [](HealthReport& r) { r.error_classes = {{"a", 0}}; },
+      {"a class of zero",
+       [](HealthReport& r) {
+         r.error_classes = {{"a", 0}};
+       },
        RejectReason::bad_error_classes},
-      {"a class without a name", [](HealthReport& r) { r.error_classes = {{"", 1}}; },
+      {"a class without a name",
+       [](HealthReport& r) {
+         r.error_classes = {{"", 1}};
+       },
        RejectReason::bad_error_classes},
       {"a class name over 64 bytes",
-       [](HealthReport& r) { r.error_classes = {{std::string(65, 'x'), 1}}; },
+       [](HealthReport& r) {
+         r.error_classes = {{std::string(65, 'x'), 1}};
+       },
        RejectReason::bad_error_classes},
-      {"a class name with a control byte", [](HealthReport& r) { r.error_classes = {{"a\nb", 1}}; },
+      {"a class name with a control byte",
+       [](HealthReport& r) {
+         r.error_classes = {{"a\nb", 1}};
+       },
        RejectReason::bad_error_classes},
-      {"a class name not ASCII", [](HealthReport& r) { r.error_classes = {{"caf\xc3\xa9", 1}}; },
+      {"a class name not ASCII",
+       [](HealthReport& r) {
+         r.error_classes = {{"caf\xc3\xa9", 1}};
+       },
        RejectReason::bad_error_classes},
       {"33 classes",
        [](HealthReport& r) {
