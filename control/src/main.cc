@@ -111,7 +111,7 @@ void add_health_flags(CLI::App& app, HealthWindows::Options& health) {
          "how long health report windows are kept (1m-168h)")
       ->default_str("1h");
   app.add_option("--health-max-windows", health.max_windows,
-                 "health report windows held at most, oldest dropped first (about 250 bytes "
+                 "health report windows held at most, oldest dropped first (about 360 bytes "
                  "each)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 32))
       ->capture_default_str();

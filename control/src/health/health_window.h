@@ -1,7 +1,8 @@
 // One checked window of one node's outcomes, as HealthWindows keeps it:
 // counts narrowed to 32 bits (a window holds at most kMaxCountPerWindow of
 // each) and the latency histogram sparse, so that a window of 20 latency
-// buckets takes about 250 bytes.
+// buckets takes about 360 resident bytes (its 80, its buckets' 160, the
+// allocator's and the deque's share).
 #ifndef HOTSWAP_CONTROL_HEALTH_HEALTH_WINDOW_H_
 #define HOTSWAP_CONTROL_HEALTH_HEALTH_WINDOW_H_
 
