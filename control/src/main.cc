@@ -14,8 +14,13 @@
 #include <thread>
 
 #include "catalog/catalog_service.h"
+#include "domain/values.h"
 #include "fleet/fleet_service.h"
+#include "health/health_ingest.h"
+#include "health/health_windows.h"
 #include "rest/http_api.h"
+#include "rollout/rollout_engine.h"
+#include "rollout/rollout_gate.h"
 #include "rpc/rpc_server.h"
 #include "store/sqlite_store.h"
 
@@ -94,6 +99,26 @@ void add_http_flags(CLI::App& app, HttpServer::Options& http) {
       ->capture_default_str();
 }
 
+void add_health_flags(CLI::App& app, HealthWindows::Options& health) {
+  app.add_option_function<std::string>(
+         "--health-retention",
+         [&health](const std::string& text) {
+           const auto ns = hotswap::control::parse_duration(text);
+           if (!ns || *ns < 60'000'000'000 || *ns > int64_t{7} * 24 * 3'600'000'000'000) {
+             throw CLI::ValidationError("--health-retention",
+                                        "must be a duration from 1m to 168h, got '" + text + "'");
+           }
+           health.retention = std::chrono::milliseconds(*ns / 1'000'000);
+         },
+         "how long health report windows are kept (1m-168h)")
+      ->default_str("1h");
+  app.add_option("--health-max-windows", health.max_windows,
+                 "health report windows held at most, oldest dropped first (about 360 bytes "
+                 "each)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 32))
+      ->capture_default_str();
+}
+
 struct Flags {
   std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
   std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
@@ -105,6 +130,8 @@ struct Flags {
   size_t snapshot_cache_bytes = size_t{64} << 20;
   HttpServer::Options http;
   size_t max_pushes_in_flight = 1024;
+  int64_t rollout_interval_ms = 200;
+  HealthWindows::Options health;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
 };
 
@@ -134,16 +161,28 @@ int run(const Flags& flags) {
                       .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s)},
                      clock);
   fleet.mark_all_disconnected();
+  // What sidecars report of each version's health; the HealthSource a
+  // rollout engine reads.
+  HealthWindows health_windows(flags.health, system_now_ms);
+  HealthIngest health_ingest(catalog, health_windows);
 
   auto io = kj::setupAsyncIo();
-  RpcServer rpc(fleet, io.provider->getTimer(),
+  RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
                  .max_pushes_in_flight = flags.max_pushes_in_flight});
   fleet.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
 
-  HttpApi api(catalog, fleet, nullptr, flags.http);
+  // Staged rollouts: the engine moves them stage by stage on its thread,
+  // judged by the statistical gate over the health windows.
+  StatisticalGate gate;
+  RolloutEngine rollouts(**store, health_windows, gate, system_now_ms,
+                         {.interval = std::chrono::milliseconds(flags.rollout_interval_ms)});
+  rollouts.set_push_trigger(&rpc);
+  fleet.set_rollouts(&gate, system_now_ms);
+
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -154,6 +193,7 @@ int run(const Flags& flags) {
     api.serve();
     done->fulfill();
   });
+  rollouts.start();
   // One line for scripts and tests that start control on port 0.
   std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
               rpc_host.c_str(), listener->getPort());
@@ -162,10 +202,13 @@ int run(const Flags& flags) {
                listener->getPort(), flags.data_dir);
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
-  auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1), [&fleet, expiry] {
-    fleet.expire_instances(expiry);
-    fleet.fail_stalled_deployments();
-  });
+  auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
+                     [&fleet, &health_windows, &health_ingest, expiry] {
+                       fleet.expire_instances(expiry);
+                       fleet.fail_stalled_deployments();
+                       health_windows.expire();
+                       health_ingest.expire();
+                     });
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto served =
       rpc.serve(*listener).exclusiveJoin(kj::mv(sweep)).then([]() -> siginfo_t { return {}; });
@@ -177,6 +220,14 @@ int run(const Flags& flags) {
   // returned, which is after its last handler.
   http_done.promise.wait(io.waitScope);
   http.join();
+  // The same for the engine: a step may be handing a push round to the loop.
+  auto engine_done = kj::newPromiseAndCrossThreadFulfiller<void>();
+  std::thread engine([&rollouts, done = engine_done.fulfiller.get()] {
+    rollouts.stop();
+    done->fulfill();
+  });
+  engine_done.promise.wait(io.waitScope);
+  engine.join();
   return 0;
 }
 
@@ -197,6 +248,9 @@ int main(int argc, char** argv) {
   app.add_option("--rpc-listen", flags.rpc_listen,
                  "sidecar RPC address host:port (HOTSWAP_RPC_LISTEN)");
   app.add_option("--heartbeat-interval-ms", flags.heartbeat_ms, "sidecar heartbeat interval");
+  app.add_option("--rollout-interval-ms", flags.rollout_interval_ms,
+                 "how often every active staged rollout is looked at (its gate evaluated)")
+      ->check(CLI::Range(int64_t{10}, int64_t{60000}));
   app.add_option("--instance-ttl", flags.instance_ttl_s, "seconds without heartbeat until stale");
   app.add_option("--instance-expiry", flags.instance_expiry_s,
                  "seconds without heartbeat until an instance is removed");
@@ -212,6 +266,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  add_health_flags(app, flags.health);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "health/health_ingest.h"
+#include "health/health_windows.h"
 #include "hotswap.capnp.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "services_fixture.h"
@@ -99,7 +101,7 @@ class RpcServerTest : public ::testing::Test {
   }
 
   void Start(RpcServer::Options options) {
-    server_ = std::make_unique<RpcServer>(s_.fleet, io_->provider->getTimer(), options);
+    server_ = std::make_unique<RpcServer>(s_.fleet, health_, io_->provider->getTimer(), options);
     trigger_ = std::make_unique<DirectTrigger>(*server_);
     s_.fleet.set_push_trigger(trigger_.get());
   }
@@ -157,6 +159,8 @@ class RpcServerTest : public ::testing::Test {
   std::unique_ptr<kj::AsyncIoContext> io_ =
       std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
   Services s_;
+  HealthWindows windows_{{}, system_now_ms};
+  HealthIngest health_{s_.catalog, windows_};
   const NamespaceId web_ = Ns("acme/web");
   std::unique_ptr<RpcServer> server_;
   std::unique_ptr<DirectTrigger> trigger_;

@@ -1,5 +1,7 @@
-// Where the rollout engine and the API read the health the sidecars
-// reported: sums of windows, by namespace, version, node and time.
+// What the rollout engine and the REST API read of the health sidecars
+// report: sums of report windows over a span of time, for a cohort of
+// nodes running one version of a namespace. Implementations are
+// thread-safe.
 #ifndef HOTSWAP_CONTROL_HEALTH_HEALTH_SOURCE_H_
 #define HOTSWAP_CONTROL_HEALTH_HEALTH_SOURCE_H_
 
@@ -25,6 +27,11 @@ class HealthSource {
   virtual std::map<std::string, HealthCounts> per_node(const NamespaceId& ns, uint64_t version,
                                                        const std::vector<std::string>& node_ids,
                                                        int64_t from_ms, int64_t to_ms) const = 0;
+  // Per version of `ns` with a window ending in (from_ms, to_ms]: the nodes
+  // that reported one, sorted.
+  virtual std::map<uint64_t, std::vector<std::string>> reporters(const NamespaceId& ns,
+                                                                 int64_t from_ms,
+                                                                 int64_t to_ms) const = 0;
 };
 
 }  // namespace hotswap::control

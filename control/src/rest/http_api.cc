@@ -166,11 +166,12 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 
 class HttpApi::Impl {
  public:
-  Impl(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
+  Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
        HttpServer::Options options)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
+        health_(health),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -191,6 +192,7 @@ class HttpApi::Impl {
   void registry_routes();
   void deployment_routes();
   void rollout_routes();
+  void health_routes();
 
   Response handle(Request& req) const {
     Response res;
@@ -206,6 +208,7 @@ class HttpApi::Impl {
   CatalogService& catalog_;
   FleetService& fleet_;
   RolloutEngine* rollouts_;
+  HealthReaders health_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -223,6 +226,7 @@ void HttpApi::Impl::routes() {
   registry_routes();
   deployment_routes();
   rollout_routes();
+  health_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -496,9 +500,25 @@ void HttpApi::Impl::rollout_routes() {
   });
 }
 
-HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
-                 HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, rollouts, options)) {}
+void HttpApi::Impl::health_routes() {
+  router_.get(std::string(kNs) + "/health",
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                reply(res, namespace_health(catalog_, health_, id, req), 200,
+                      [](const nlohmann::json& body) { return body; });
+              }));
+  router_.get("/api/v1/instances/([^/]+)/health", [this](const Request& req, Response& res) {
+    if (auto instance = fleet_.get_instance(req.match(1)); !instance) {
+      return send_error(res, instance.error());
+    }
+    send(res, 200,
+         {{"instance", req.match(1)},
+          {"rejected", instance_health_rejections(health_.ingest, req.match(1))}});
+  });
+}
+
+HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
+                 RolloutEngine* rollouts, HttpServer::Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -12,6 +12,7 @@
 
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
+#include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
 
@@ -20,8 +21,8 @@ namespace hotswap::control {
 class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
-  HttpApi(CatalogService& catalog, FleetService& fleet, RolloutEngine* rollouts,
-          HttpServer::Options options);
+  HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
+          RolloutEngine* rollouts, HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

@@ -87,8 +87,8 @@ Result<std::vector<double>> parse_stages(const json& value) {
 
 // "3" (instances) or "20%" (of the targets).
 Result<std::pair<double, bool>> parse_batch(const json& value) {
-  if (value.is_number_unsigned() && value.get<uint64_t>() > 0) {
-    return std::pair{static_cast<double>(value.get<uint64_t>()), false};
+  if (value.is_number_integer() && value.get<int64_t>() > 0) {
+    return std::pair{static_cast<double>(value.get<int64_t>()), false};
   }
   if (value.is_string()) {
     std::string text = value.get<std::string>();

@@ -10,6 +10,7 @@
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
+#include "rpc/health_decode.h"
 
 namespace hotswap::control {
 
@@ -110,8 +111,12 @@ kj::Exception rpc_exception(std::string_view what, const Error& e) {
 // One node's session; its destruction (the connection dropped) ends it.
 class RpcServer::SessionImpl final : public wire::Session::Server {
  public:
-  SessionImpl(RpcServer& server, std::string node_id, uint64_t session_id)
-      : server_(server), node_id_(std::move(node_id)), session_id_(session_id) {}
+  SessionImpl(RpcServer& server, std::string node_id, uint64_t session_id,
+              std::set<NamespaceId> subscriptions)
+      : server_(server),
+        node_id_(std::move(node_id)),
+        session_id_(session_id),
+        subscriptions_(std::move(subscriptions)) {}
   ~SessionImpl() { server_.session_ended(node_id_, session_id_); }
 
   kj::Promise<void> heartbeat(HeartbeatContext) override {
@@ -119,14 +124,20 @@ class RpcServer::SessionImpl final : public wire::Session::Server {
     return kj::READY_NOW;
   }
 
-  kj::Promise<void> reportHealth(ReportHealthContext) override {
-    return kj::READY_NOW;  // consumed by rollout gates (next)
+  kj::Promise<void> reportHealth(ReportHealthContext context) override {
+    const HealthReportCall call = decode_health_call(context.getParams());
+    context.releaseParams();
+    const uint64_t through = server_.health_.report(node_id_, subscriptions_, call);
+    context.getResults().setAcceptedThrough(through);
+    return kj::READY_NOW;
   }
 
  private:
   RpcServer& server_;
   std::string node_id_;
   uint64_t session_id_;
+  // As the node attached: a report of another namespace is refused.
+  std::set<NamespaceId> subscriptions_;
 };
 
 // The bootstrap capability a sidecar gets on connect.
@@ -158,8 +169,8 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
     auto desired = server_.fleet_.attach(*instance);
     if (!desired) return rpc_exception("attach failed", desired.error());
     auto results = context.getResults();
-    results.setSession(
-        wire::Session::Client(kj::heap<SessionImpl>(server_, node->node_id, node->session_id)));
+    results.setSession(wire::Session::Client(
+        kj::heap<SessionImpl>(server_, node->node_id, node->session_id, node->subscriptions)));
     results.setHeartbeatIntervalMs(
         static_cast<uint32_t>(server_.options_.heartbeat_interval.count()));
     spdlog::info("event=attached node={} host={} namespaces={} session={}", node->node_id,
@@ -184,8 +195,9 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
   RpcServer& server_;
 };
 
-RpcServer::RpcServer(PushSource& fleet, kj::Timer& timer, Options options)
+RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Options options)
     : fleet_(fleet),
+      health_(health),
       timer_(timer),
       options_(options),
       executor_(kj::getCurrentThreadExecutor()),

@@ -1,7 +1,8 @@
 // Control's RPC side: accepts sidecars, keeps one session per node, and
 // pushes each node the desired version of every namespace it subscribes to
 // (on attach, and whenever a deployment changes what is desired). It sees
-// the fleet only through PushSource. Runs on the thread that owns the KJ
+// the fleet only through PushSource, and hands health reports to a
+// HealthSink. Runs on the thread that owns the KJ
 // event loop; namespace_changed() may be called from any thread.
 #ifndef HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
 #define HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "fleet/push_source.h"
+#include "health/health_report.h"
 #include "hotswap.capnp.h"
 
 namespace hotswap::control {
@@ -32,8 +34,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     size_t max_pushes_in_flight = 1024;
   };
 
-  // Construct on the event loop's thread.
-  RpcServer(PushSource& fleet, kj::Timer& timer, Options options);
+  // Construct on the event loop's thread. Sessions' health reports go to
+  // `health`.
+  RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Options options);
   // Records the answers not yet recorded.
   ~RpcServer() noexcept override;
 
@@ -103,6 +106,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void taskFailed(kj::Exception&& exception) override;
 
   PushSource& fleet_;
+  HealthSink& health_;
   kj::Timer& timer_;
   Options options_;
   const kj::Executor& executor_;
