@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hotswap.capnp.h"
+#include "hotswap/harness/eventually.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
 
@@ -26,6 +27,8 @@ struct FakeControl::State {
   std::map<uint64_t, std::set<uint64_t>> held;  // sequences by epoch
   uint64_t attaches = 0, duplicates = 0, gaps = 0;
   bool drop_next = false;
+  uint64_t push_rounds = 0;
+  std::map<uint64_t, int> push_acks;  // by round
   int port = 0;
   kj::Own<const kj::Executor> executor;
   std::thread thread;
@@ -226,23 +229,37 @@ std::string FakeControl::address() const {
 }
 
 int FakeControl::push(SnapshotData snapshot) {
+  uint64_t round = 0;
   {
     std::lock_guard lock(state_->mu);
     state_->snapshot = std::move(snapshot);
+    round = ++state_->push_rounds;
   }
-  return state_->executor->executeSync([state = state_.get()] {
+  // The call returns nothing across threads (KJ's result hand-over is not
+  // visible to ThreadSanitizer): the answers are counted on the loop.
+  state_->executor->executeSync([state = state_.get(), round] {
     kj::Vector<kj::Promise<bool>> answers;
     for (auto& connection : state->connections) {
       KJ_IF_MAYBE (sidecar, connection->sidecar) {
         answers.add(state->push_to(*sidecar));
       }
     }
-    return kj::joinPromises(answers.releaseAsArray()).then([](kj::Array<bool> acks) {
-      int n = 0;
-      for (bool ack : acks) n += ack ? 1 : 0;
-      return n;
-    });
+    state->tasks->add(
+        kj::joinPromises(answers.releaseAsArray()).then([state, round](kj::Array<bool> acks) {
+          int n = 0;
+          for (bool ack : acks) n += ack ? 1 : 0;
+          std::lock_guard lock(state->mu);
+          state->push_acks[round] = n;
+        }));
   });
+  int acks = -1;
+  eventually([&] {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->push_acks.find(round);
+    if (it != state_->push_acks.end()) acks = it->second;
+    return acks >= 0;
+  });
+  return acks;
 }
 
 void FakeControl::drop_next_answer() {

@@ -45,7 +45,8 @@ class FakeControl {
   std::string address() const;
 
   // Pushes `snapshot` to every attached sidecar (and to later ones) and
-  // waits for their answers; the number of ACKs.
+  // waits for their answers (20 s at most, times kWaitScale); the number
+  // of ACKs, -1 if they did not all answer in time.
   int push(SnapshotData snapshot);
   // The next reportHealth is counted and then its connection dropped,
   // unanswered: the sidecar must resend it, and it must not count twice.
