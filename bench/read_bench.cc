@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "hotswap/client.hpp"
+#include "hotswap/health.hpp"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
@@ -176,6 +177,58 @@ void BM_HandleGetOwnHandle(benchmark::State& state) {
   handle_get(state, /*shared=*/false);
 }
 BENCHMARK(BM_HandleGetOwnHandle)->Threads(2)->UseRealTime();
+
+std::optional<hotswap::HealthRecorder> shared_recorder;
+
+void make_shared_recorder(const benchmark::State&) {
+  shared_fixture = new Fixture(1000);
+  shared_recorder.emplace(hotswap::HealthRecorder::open(shared_fixture->client).value());
+}
+void drop_shared_recorder(const benchmark::State&) {
+  shared_recorder.reset();
+  delete shared_fixture;
+  shared_fixture = nullptr;
+}
+
+// Records an outcome (the version active now, a latency given, ok or an
+// error by turns of 16) from state.threads() threads, pinned as in
+// handle_get. With `shared`, every thread records through the one recorder
+// of make_shared_recorder (each into its own slot of one segment); else
+// each through a recorder of its own namespace: the control.
+void record_outcome(benchmark::State& state, bool shared) {
+  std::optional<PinnedTo> pinned;
+  if (const std::vector<int> cpus = allowed_cpus(); state.threads() > 1 && !cpus.empty()) {
+    pinned.emplace(cpus[static_cast<size_t>(state.thread_index()) % cpus.size()]);
+  }
+  std::optional<Fixture> own_fixture;
+  std::optional<hotswap::HealthRecorder> own_recorder;
+  if (!shared) {
+    own_fixture.emplace(1000);
+    own_recorder.emplace(hotswap::HealthRecorder::open(own_fixture->client).value());
+  }
+  const hotswap::HealthRecorder& recorder = shared ? *shared_recorder : *own_recorder;
+  uint64_t i = 0;
+  for (auto _ : state) {
+    const auto outcome = (i & 15) == 0 ? hotswap::Outcome::error : hotswap::Outcome::ok;
+    recorder.record(outcome, std::chrono::microseconds(200 + (i & 1023)));
+    ++i;
+  }
+}
+
+void BM_RecordOutcome(benchmark::State& state) {
+  record_outcome(state, /*shared=*/true);
+}
+BENCHMARK(BM_RecordOutcome)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Setup(make_shared_recorder)
+    ->Teardown(drop_shared_recorder);
+
+void BM_RecordOutcomeOwnRecorder(benchmark::State& state) {
+  record_outcome(state, /*shared=*/false);
+}
+BENCHMARK(BM_RecordOutcomeOwnRecorder)->Threads(2)->UseRealTime();
 
 void BM_GetByName(benchmark::State& state) {
   Fixture f(state.range(0));

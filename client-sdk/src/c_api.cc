@@ -1,11 +1,16 @@
 // The C API over the C++ client. Nothing here throws: every allocation
 // failure or unexpected exception becomes a status.
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <string>
 
+#include "health_state.h"  // error_class_known
 #include "hotswap/client.h"
 #include "hotswap/client.hpp"
+#include "hotswap/health.h"
+#include "hotswap/health.hpp"
 
 // The vocabulary does not include this C header, so its enums spell the
 // numbers out; a status and an ErrorCode convert with a cast, and the type
@@ -34,6 +39,10 @@ HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::not_resident, HOTSWAP_ERR_NOT_RESIDENT);
 
 struct hotswap_client {
   hotswap::Client client;
+};
+
+struct hotswap_health {
+  hotswap::HealthRecorder recorder;
 };
 
 struct hotswap_handle {
@@ -263,6 +272,92 @@ hotswap_status hotswap_wait_for_change(hotswap_client* c, int64_t timeout_ms, ui
     *version = *v;
     return HOTSWAP_OK;
   });
+}
+
+// ---- health ----
+
+namespace {
+
+bool valid_outcome(hotswap_outcome outcome) {
+  return outcome == HOTSWAP_OUTCOME_OK || outcome == HOTSWAP_OUTCOME_ERROR;
+}
+
+int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+hotswap_status hotswap_health_open(hotswap_client* c, hotswap_health** out) {
+  if (c == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client and out must not be NULL");
+  }
+  *out = nullptr;
+  return guarded([&] {
+    auto recorder = hotswap::HealthRecorder::open(c->client);
+    if (!recorder) return fail(recorder.error());
+    *out = new hotswap_health{std::move(*recorder)};
+    return HOTSWAP_OK;
+  });
+}
+
+void hotswap_health_close(hotswap_health* health) {
+  delete health;
+}
+
+hotswap_status hotswap_health_error_class(const char* name, uint32_t* id) {
+  if (name == nullptr || id == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "name and id must not be NULL");
+  }
+  return guarded([&] {
+    auto error_class = hotswap::ErrorClass::named(name);
+    if (!error_class) return fail(error_class.error());
+    *id = error_class->id();
+    return HOTSWAP_OK;
+  });
+}
+
+// Not guarded: nothing on the recording path throws or allocates.
+hotswap_status hotswap_health_record(hotswap_health* health, hotswap_outcome outcome,
+                                     uint64_t latency_us, uint32_t error_class) {
+  if (health == nullptr || !valid_outcome(outcome) ||
+      !hotswap::detail::error_class_known(error_class)) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT,
+                "health must not be NULL, outcome HOTSWAP_OUTCOME_OK or _ERROR, error_class 0 or "
+                "a registered id");
+  }
+  const auto latency = std::chrono::microseconds(
+      static_cast<int64_t>(std::min<uint64_t>(latency_us, hotswap::kLatencyMaxMicros)));
+  health->recorder.record(static_cast<hotswap::Outcome>(outcome), latency,
+                          hotswap::ErrorClass::from_id(error_class));
+  return HOTSWAP_OK;
+}
+
+hotswap_status hotswap_health_start(hotswap_health* health, hotswap_health_scope* scope) {
+  if (health == nullptr || scope == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "health and scope must not be NULL");
+  }
+  scope->version = health->recorder.active_version();
+  scope->start_ns = monotonic_ns();
+  return HOTSWAP_OK;
+}
+
+hotswap_status hotswap_health_finish(hotswap_health* health, const hotswap_health_scope* scope,
+                                     hotswap_outcome outcome, uint32_t error_class) {
+  if (health == nullptr || scope == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "health and scope must not be NULL");
+  }
+  if (!valid_outcome(outcome) || !hotswap::detail::error_class_known(error_class)) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT,
+                "outcome must be HOTSWAP_OUTCOME_OK or _ERROR, error_class 0 or a registered id");
+  }
+  const int64_t elapsed_ns = monotonic_ns() - scope->start_ns;
+  health->recorder.record_for(scope->version, static_cast<hotswap::Outcome>(outcome),
+                              std::chrono::microseconds(elapsed_ns / 1000),
+                              hotswap::ErrorClass::from_id(error_class));
+  return HOTSWAP_OK;
 }
 
 }  // extern "C"

@@ -43,8 +43,10 @@ std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_v
   if (auto status = layout::validate_head(head->data(), head->size()); status != HOTSWAP_OK) {
     return std::unexpected(head_error(status, names->head()));
   }
+  ClientOptions resolved = options;
+  resolved.scope = std::move(scope);
   auto core =
-      std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), options, std::move(*head)));
+      std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), resolved, std::move(*head)));
   core->wait_seen = core->token_now();
   return core;
 }

@@ -52,6 +52,8 @@ class ClientCore {
   ~ClientCore();
 
   const std::string& ns() const { return names_.ns(); }
+  // The scope its segments are named in (the option, or HOTSWAP_SCOPE).
+  const std::string& scope() const { return options_.scope; }
 
   // The active snapshot, and the word it is current under.
   struct Current {

@@ -105,6 +105,19 @@ bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version, uint
   return true;
 }
 
+std::string SegmentNames::health(uint32_t pid, uint64_t nonce) const {
+  return str_cat(health_prefix(), "+", static_cast<uint64_t>(pid), "+", Hex16{nonce});
+}
+
+std::string SegmentNames::health_temp(uint64_t nonce) const {
+  return str_cat(health_prefix(), ".tmp+", Hex16{nonce});
+}
+
+bool SegmentNames::is_health(std::string_view name) const {
+  return name.starts_with(health_prefix()) && name.size() > health_prefix().size() &&
+         name[health_prefix().size()] == '+';
+}
+
 namespace {
 
 // Linux 5.14's madvise to allocate and map every page at once, ahead of
@@ -126,7 +139,7 @@ void prefault(const bip::mapped_region& region) {
 }  // namespace
 
 std::expected<Segment, Error> Segment::create(const std::string& name, size_t size, mode_t mode,
-                                              std::optional<gid_t> group) {
+                                              std::optional<gid_t> group, bool prefault_pages) {
   return guarded(name, "create", [&]() -> std::expected<Segment, Error> {
     Segment s;
     bip::permissions perms;
@@ -139,7 +152,7 @@ std::expected<Segment, Error> Segment::create(const std::string& name, size_t si
     }
     s.object_.truncate(static_cast<bip::offset_t>(size));
     s.region_ = bip::mapped_region(s.object_, bip::read_write);
-    prefault(s.region_);
+    if (prefault_pages) prefault(s.region_);
     return s;
   });
 }

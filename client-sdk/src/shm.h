@@ -42,6 +42,14 @@ class SegmentNames {
   const std::string& prefix() const { return prefix_; }
   // Parses a snapshot segment name of this namespace.
   bool parse_snapshot(std::string_view name, uint64_t* version, uint64_t* nonce) const;
+  // An application process's health segment (written by the process, read
+  // by the sidecar; docs/health-segment.md), and the name it is built
+  // under before it is renamed into place. Both start with health_prefix().
+  std::string health(uint32_t pid, uint64_t nonce) const;
+  std::string health_temp(uint64_t nonce) const;
+  std::string health_prefix() const { return prefix_ + "health"; }
+  // Whether `name` is a finished health segment's name (not a temporary).
+  bool is_health(std::string_view name) const;
 
  private:
   std::string ns_;
@@ -53,9 +61,10 @@ class SegmentNames {
 class Segment {
  public:
   // Creates `name` exclusively with `mode` (umask does not apply) and maps it
-  // read-write.
+  // read-write. With `prefault`, every page is allocated at once (the
+  // writer fills whole segments); without, pages come as they are touched.
   static std::expected<Segment, Error> create(const std::string& name, size_t size, mode_t mode,
-                                              std::optional<gid_t> group);
+                                              std::optional<gid_t> group, bool prefault = true);
   static std::expected<Segment, Error> open_read_only(const std::string& name);
   static std::expected<Segment, Error> open_read_write(const std::string& name);
 

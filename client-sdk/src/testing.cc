@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <random>
 
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/str_cat.h"
@@ -56,6 +58,33 @@ LocalPublisher::~LocalPublisher() {
   std::string ns = std::move(ns_);
   { Writer released = std::move(writer_); }  // drop the lock before removing
   (void)Writer::remove(ns, scope_);
+}
+
+void record_synthetic(const HealthRecorder& recorder, const SyntheticOutcomes& outcomes) {
+  std::mt19937_64 rng(outcomes.seed);
+  const int64_t low = std::min(outcomes.latency_min.count(), outcomes.latency_max.count());
+  const int64_t high = std::max(outcomes.latency_min.count(), outcomes.latency_max.count());
+  std::uniform_int_distribution<int64_t> latency(low, high);
+  uint64_t ok = outcomes.ok, errors = outcomes.errors;
+  while (ok + errors > 0) {
+    // Each remaining outcome equally likely next: a random interleaving.
+    const bool is_ok = std::uniform_int_distribution<uint64_t>(1, ok + errors)(rng) <= ok;
+    const auto us = std::chrono::microseconds(latency(rng));
+    if (is_ok) {
+      recorder.record(Outcome::ok, us);
+      --ok;
+    } else {
+      recorder.record(Outcome::error, us, outcomes.error_class);
+      --errors;
+    }
+  }
+}
+
+std::expected<OutcomesByVersion, Error> recorded_outcomes(std::string_view ns,
+                                                          std::string_view scope) {
+  auto scanner = HealthScanner::create(ns, {.scope = std::string(scope)});
+  if (!scanner) return std::unexpected(scanner.error());
+  return scanner->scan().counts;
 }
 
 std::string unique_namespace(std::string_view prefix) {

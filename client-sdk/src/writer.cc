@@ -263,6 +263,8 @@ class Writer::Impl {
   void collect_garbage() {
     for (const std::string& name : shm::list(names_.prefix())) {
       if (name == names_.head() || name == names_.lock()) continue;
+      // Applications' health segments: the sidecar's health reader reclaims them.
+      if (name.starts_with(names_.health_prefix())) continue;
       uint64_t version = 0, nonce = 0;
       if (names_.parse_snapshot(name, &version, &nonce) && referenced(version, nonce)) continue;
       (void)shm::unlink(name);

@@ -6,6 +6,7 @@
 #include <kj/async-unix.h>
 #include <random>
 
+#include "health_wire.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/version.h"
 
@@ -88,17 +89,89 @@ kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session,
       });
 }
 
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Collects an interval every `health.interval`, attached or not.
+kj::Promise<void> collect_health(kj::Timer& timer, const HealthLink& health) {
+  return timer.afterDelay(health.interval.count() * kj::MILLISECONDS).then([&timer, &health] {
+    health.monitor->collect(unix_ms_now(), health.prober ? health.prober->take() : HealthByKey{});
+    return collect_health(timer, health);
+  });
+}
+
+kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
+                              const HealthLink& health, bool warned);
+
+kj::Promise<void> send_health_after(kj::Duration delay, kj::Timer& timer,
+                                    wire::Session::Client session, const HealthLink& health,
+                                    bool warned) {
+  return timer.afterDelay(delay).then([&timer, session, &health, warned]() mutable {
+    return send_health(timer, kj::mv(session), health, warned);
+  });
+}
+
+// Sends the monitor's backlog, oldest first, one call at a time, for as
+// long as the session lasts. Control counts an (epoch, sequence) once, so
+// an interval resent after a lost answer is never counted twice. An
+// answer below the sequence sent (control does not hold it) or a failed
+// call is retried an interval later, warned about once per session; a
+// lost connection ends the session.
+kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
+                              const HealthLink& health, bool warned) {
+  HealthMonitor& monitor = *health.monitor;
+  const kj::Duration interval = health.interval.count() * kj::MILLISECONDS;
+  if (monitor.backlog().empty()) {
+    return send_health_after(kj::min(interval, 100 * kj::MILLISECONDS), timer, kj::mv(session),
+                             health, warned);
+  }
+  const HealthInterval& next = monitor.backlog().front();
+  const uint64_t sequence = next.sequence;
+  auto request = session.reportHealthRequest();
+  request.setEpoch(monitor.epoch());
+  request.setSequence(sequence);
+  fill_health_reports(next, request.initReports(static_cast<unsigned>(next.reports.size())));
+  return request.send()
+      .then(
+          [&monitor, sequence, warned](capnp::Response<wire::Session::ReportHealthResults> r) {
+            const uint64_t accepted = r.getAcceptedThrough();
+            monitor.acknowledge(accepted);
+            if (accepted >= sequence) return true;
+            if (!warned) {
+              spdlog::warn("event=health_not_accepted sequence={} accepted_through={} backlog={}",
+                           sequence, accepted, monitor.backlog().size());
+            }
+            return false;
+          },
+          [sequence, warned](kj::Exception&& e) {
+            if (e.getType() == kj::Exception::Type::DISCONNECTED)
+              kj::throwFatalException(kj::mv(e));
+            if (!warned) {
+              spdlog::warn("event=health_report_failed sequence={} error=\"{}\"", sequence,
+                           e.getDescription().cStr());
+            }
+            return false;
+          })
+      .then([&timer, session, &health, interval](bool accepted) mutable {
+        if (accepted) return send_health(timer, kj::mv(session), health, false);
+        return send_health_after(interval, timer, kj::mv(session), health, true);
+      });
+}
+
 // One attached session: resolves when the connection is lost (the caller
 // reconnects); rejects when connecting, attaching or a heartbeat fails.
 kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Applier& applier,
-                          bool& attached) {
+                          const HealthLink& health, bool& attached) {
   return io.provider->getNetwork()
       .parseAddress(options.control_address, 7701)
       .then([](kj::Own<kj::NetworkAddress> address) {
         auto connected = address->connect();
         return connected.attach(kj::mv(address));
       })
-      .then([&io, &options, &applier, &attached](kj::Own<kj::AsyncIoStream> stream) {
+      .then([&io, &options, &applier, &health, &attached](kj::Own<kj::AsyncIoStream> stream) {
         auto connection = kj::heap<protocol::RpcConnection>(
             kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);
         auto control = connection->peer_bootstrap().castAs<wire::Control>();
@@ -107,12 +180,16 @@ kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Ap
         request.setSidecar(kj::heap<SidecarImpl>(applier));
         auto disconnected = connection->on_disconnect();
         return request.send()
-            .then([&io, &options, &attached](capnp::Response<wire::Control::AttachResults> r) {
+            .then([&io, &options, &health,
+                   &attached](capnp::Response<wire::Control::AttachResults> r) {
               const uint32_t interval = std::max<uint32_t>(r.getHeartbeatIntervalMs(), 100);
               attached = true;
               spdlog::info("event=attached control={} node={} heartbeat_ms={}",
                            options.control_address, options.node_id, interval);
-              return heartbeats(io.provider->getTimer(), r.getSession(), interval);
+              auto beating = heartbeats(io.provider->getTimer(), r.getSession(), interval);
+              if (health.monitor == nullptr) return beating;
+              return beating.exclusiveJoin(
+                  send_health(io.provider->getTimer(), r.getSession(), health, false));
             })
             .exclusiveJoin(kj::mv(disconnected))
             .attach(kj::mv(connection));
@@ -128,7 +205,7 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
 
 }  // namespace
 
-int run_control_link(const LinkOptions& options, Applier& applier) {
+int run_control_link(const LinkOptions& options, Applier& applier, HealthLink health) {
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
@@ -140,11 +217,20 @@ int run_control_link(const LinkOptions& options, Applier& applier) {
                     stopping = true;
                   })
                   .fork();
+  kj::Promise<void> collecting = kj::NEVER_DONE;
+  if (health.monitor != nullptr) {
+    collecting =
+        collect_health(io.provider->getTimer(), health).eagerlyEvaluate([](kj::Exception&& e) {
+          spdlog::error("event=health_collect_failed error=\"{}\"", e.getDescription().cStr());
+        });
+  }
   auto backoff = options.initial_backoff;
   while (!stopping) {
     bool attached = false;
     try {
-      session(io, options, applier, attached).exclusiveJoin(stop.addBranch()).wait(io.waitScope);
+      session(io, options, applier, health, attached)
+          .exclusiveJoin(stop.addBranch())
+          .wait(io.waitScope);
       if (!stopping) spdlog::warn("event=disconnected control={}", options.control_address);
     } catch (const kj::Exception& e) {
       spdlog::warn("event=connect_failed control={} error=\"{}\"", options.control_address,

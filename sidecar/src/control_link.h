@@ -1,7 +1,7 @@
 // The sidecar's connection to control: connect, attach with what it holds,
-// serve pushes, heartbeat, and on any failure reconnect with jittered
-// exponential backoff. Runs the calling thread's KJ event loop until
-// SIGTERM or SIGINT.
+// serve pushes, heartbeat, report health, and on any failure reconnect with
+// jittered exponential backoff. Runs the calling thread's KJ event loop
+// until SIGTERM or SIGINT.
 #ifndef HOTSWAP_SIDECAR_CONTROL_LINK_H_
 #define HOTSWAP_SIDECAR_CONTROL_LINK_H_
 
@@ -10,6 +10,8 @@
 #include <string>
 
 #include "applier.h"
+#include "health_monitor.h"
+#include "prober.h"
 
 namespace hotswap::sidecar {
 
@@ -23,8 +25,19 @@ struct LinkOptions {
   std::chrono::milliseconds max_backoff{10'000};
 };
 
+// Health reporting: every `interval` the monitor collects (with what the
+// prober counted, if there is one), whether connected or not; while
+// attached, its backlog goes to control one reportHealth call at a time,
+// oldest first, and what control acknowledges is dropped. Without a
+// monitor, nothing is reported.
+struct HealthLink {
+  HealthMonitor* monitor = nullptr;
+  Prober* prober = nullptr;
+  std::chrono::milliseconds interval{1000};
+};
+
 // Returns when a termination signal arrives (0) or on a fatal error (1).
-int run_control_link(const LinkOptions& options, Applier& applier);
+int run_control_link(const LinkOptions& options, Applier& applier, HealthLink health = {});
 
 }  // namespace hotswap::sidecar
 

@@ -1,17 +1,23 @@
 // hotswap-sidecar: the per-host agent. Serves each subscribed namespace's
 // last-known-good snapshot from its disk cache at once, then attaches to
 // control and applies what control pushes into shared memory.
+#include <curl/curl.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <sstream>
 
 #include "applier.h"
 #include "control_link.h"
+#include "health_monitor.h"
 #include "lkg_cache.h"
+#include "prober.h"
 
 namespace {
 
@@ -51,6 +57,11 @@ int main(int argc, char** argv) {
   uint64_t max_snapshot_bytes = uint64_t{80} << 20;
   uint64_t cache_delay_ms = 1000;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+  uint64_t health_interval_ms = 1000;
+  uint64_t health_backlog_ms = 600'000;
+  std::vector<std::string> probe_flags;
+  uint64_t probe_interval_ms = 0;
+  uint64_t probe_timeout_ms = 1000;
   app.add_option("--control", link.control_address,
                  "control's RPC address host:port (HOTSWAP_CONTROL)");
   app.add_option("--node-id", link.node_id,
@@ -69,6 +80,23 @@ int main(int argc, char** argv) {
   app.add_option("--max-snapshot-bytes", max_snapshot_bytes,
                  "refuse snapshots whose keys and values exceed this");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
+  app.add_option("--health-interval-ms", health_interval_ms,
+                 "read applications' health segments and report to control this often "
+                 "(default 1000)")
+      ->check(CLI::Range(uint64_t{100}, uint64_t{10'000}));
+  app.add_option("--health-backlog-ms", health_backlog_ms,
+                 "keep this much of unacknowledged health reports for control, oldest dropped "
+                 "first (default 600000: 10 minutes)")
+      ->check(CLI::Range(uint64_t{100}, uint64_t{86'400'000}));
+  app.add_option("--probe", probe_flags,
+                 "probe the application over HTTP, NS=URL (repeatable): a 2xx is ok, anything "
+                 "else an error of the version NS runs");
+  app.add_option("--probe-interval-ms", probe_interval_ms,
+                 "probe this often (default: the health interval)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{3'600'000}));
+  app.add_option("--probe-timeout-ms", probe_timeout_ms,
+                 "a probe unanswered this long is an error (default 1000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{600'000}));
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr: stdout carries only what scripts read.
@@ -102,7 +130,45 @@ int main(int argc, char** argv) {
     spdlog::error("event=start_failed error=\"{}\"", applier.error().message);
     return 1;
   }
-  spdlog::info("event=started node={} namespaces={} control={}", link.node_id, namespaces,
-               link.control_address);
-  return hotswap::sidecar::run_control_link(link, *applier);
+  std::vector<hotswap::sidecar::ProbeTarget> probes;
+  for (const std::string& flag : probe_flags) {
+    auto target = hotswap::sidecar::parse_probe(flag);
+    if (target && std::find(subscribed.begin(), subscribed.end(), target->ns) == subscribed.end()) {
+      target = std::unexpected(hotswap::Error{
+          hotswap::ErrorCode::invalid_argument,
+          "--probe '" + flag + "': namespace " + target->ns + " is not in --namespaces"});
+    }
+    if (!target) {
+      spdlog::error("event=bad_flag flag=--probe error=\"{}\"", target.error().message);
+      return 2;
+    }
+    probes.push_back(std::move(*target));
+  }
+  const auto interval = std::chrono::milliseconds(health_interval_ms);
+  auto monitor = hotswap::sidecar::HealthMonitor::start(
+      subscribed,
+      {.scope = scope, .max_backlog = std::max<size_t>(1, health_backlog_ms / health_interval_ms)},
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  if (!monitor) {
+    spdlog::error("event=start_failed error=\"{}\"", monitor.error().message);
+    return 1;
+  }
+  std::unique_ptr<hotswap::sidecar::Prober> prober;
+  if (!probes.empty()) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    prober = std::make_unique<hotswap::sidecar::Prober>(
+        std::move(probes),
+        hotswap::sidecar::Prober::Options{
+            .interval =
+                probe_interval_ms == 0 ? interval : std::chrono::milliseconds(probe_interval_ms),
+            .timeout = std::chrono::milliseconds(probe_timeout_ms),
+            .scope = scope});
+  }
+  spdlog::info("event=started node={} namespaces={} control={} health_interval_ms={} epoch={:016x}",
+               link.node_id, namespaces, link.control_address, health_interval_ms,
+               monitor->epoch());
+  return hotswap::sidecar::run_control_link(
+      link, *applier, {.monitor = &*monitor, .prober = prober.get(), .interval = interval});
 }

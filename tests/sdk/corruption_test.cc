@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "health_layout.h"
 #include "hotswap/client.hpp"
 #include "hotswap/harness/error_of.h"
+#include "hotswap/health.hpp"
+#include "hotswap/health_reader.hpp"
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
@@ -510,6 +513,132 @@ TEST_F(CorruptSegments, MissingSnapshotSegmentIsAnError) {
   auto v = client.get<int64_t>("a");
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error().code, ErrorCode::no_segment);
+}
+
+// Health segments as the sidecar's reader meets them: a copy of this
+// process's real segment, damaged, beside the real one. Each damaged copy
+// is skipped with a message naming it and what is wrong; the real one's
+// counts still come through; nothing crashes.
+class CorruptHealth : public ::testing::Test {
+ protected:
+  CorruptHealth()
+      : pub_(testing::LocalPublisher::create(unique_namespace("corrupt/health")).value()),
+        names_(shm::SegmentNames::for_namespace(pub_.ns()).value()) {
+    pub_.set("k", int64_t{1});
+    pub_.publish().value();
+    auto client = Client::open(pub_.ns()).value();
+    auto recorder = HealthRecorder::open(client).value();
+    for (int i = 0; i < 10; ++i) recorder.record(Outcome::ok, std::chrono::microseconds(i));
+    original_ = shm::list(names_.health_prefix()).at(0);
+    auto segment = shm::Segment::open_read_only(original_).value();
+    bytes_.assign(static_cast<const char*>(segment.data()),
+                  static_cast<const char*>(segment.data()) + segment.size());
+    copy_ = names_.health(2, 0xc0c0);
+  }
+
+  health_layout::HealthHeader* header() {
+    return reinterpret_cast<health_layout::HealthHeader*>(bytes_.data());
+  }
+  void install(size_t size) {
+    (void)shm::unlink(copy_);
+    auto segment = shm::Segment::create(copy_, size, 0600, std::nullopt, false).value();
+    std::memcpy(segment.data(), bytes_.data(), std::min(size, bytes_.size()));
+  }
+  // The one problem a fresh scanner reports for the copy.
+  std::string problem_of_copy() {
+    auto scanner = HealthScanner::create(pub_.ns()).value();
+    HealthScan scan = scanner.scan();
+    EXPECT_EQ(scan.counts.at(1).ok, 10u) << "the real segment still counts";
+    EXPECT_EQ(scan.skipped, 1u);
+    if (scan.problems.size() != 1) return "no single problem";
+    EXPECT_NE(scan.problems[0].find(copy_), std::string::npos) << scan.problems[0];
+    return scan.problems[0];
+  }
+
+  testing::LocalPublisher pub_;
+  shm::SegmentNames names_;
+  std::string original_, copy_;
+  std::vector<char> bytes_;
+};
+
+TEST_F(CorruptHealth, AnIntactCopyCountsTwice) {
+  install(bytes_.size());
+  auto scanner = HealthScanner::create(pub_.ns()).value();
+  EXPECT_EQ(scanner.scan().counts.at(1).ok, 20u);
+}
+
+TEST_F(CorruptHealth, BadMagicLayoutAndGeometryAreRefused) {
+  header()->magic ^= 1;
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("bad magic"), std::string::npos);
+  header()->magic ^= 1;
+  header()->layout_version = 99;
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("unknown health layout"), std::string::npos);
+  header()->layout_version = health_layout::kLayoutVersion;
+  header()->slot_count = 100'000;
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("slot count"), std::string::npos);
+  header()->slot_count = health_layout::kDefaultSlots;
+  header()->slots_used.store(health_layout::kDefaultSlots + 1);
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("more slots used"), std::string::npos);
+  header()->slots_used.store(1);
+  header()->ns[0] ^= 1;
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("namespace differs"), std::string::npos);
+}
+
+TEST_F(CorruptHealth, TruncationIsRefused) {
+  install(bytes_.size() / 2);
+  EXPECT_NE(problem_of_copy().find("truncated"), std::string::npos);
+  install(100);
+  EXPECT_NE(problem_of_copy().find("shorter than its header"), std::string::npos);
+}
+
+TEST_F(CorruptHealth, AbsurdCountsAreRefused) {
+  health_layout::HealthRow* row = health_layout::slot_rows(header(), 0);
+  row->errors.store(0);
+  row->version.store(0);  // counts without a version
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("without a version"), std::string::npos);
+  row->version.store(1);
+  row->class_errors[9].store(1);  // a class no process named
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("unnamed class"), std::string::npos);
+  row->class_errors[9].store(0);
+  row->ok.store(uint64_t{1} << 50);
+  install(bytes_.size());
+  EXPECT_NE(problem_of_copy().find("absurd outcome count"), std::string::npos);
+}
+
+TEST_F(CorruptHealth, ACounterGoingDownIsRefusedAndGivenOnce) {
+  install(bytes_.size());
+  auto scanner = HealthScanner::create(pub_.ns()).value();
+  EXPECT_EQ(scanner.scan().counts.at(1).ok, 20u);
+  {
+    auto copy = shm::Segment::open_read_write(copy_).value();
+    auto* h = static_cast<health_layout::HealthHeader*>(copy.data());
+    health_layout::slot_rows(h, 0)->ok.store(3);
+  }
+  HealthScan scan = scanner.scan();
+  ASSERT_EQ(scan.problems.size(), 1u);
+  EXPECT_NE(scan.problems[0].find("went down"), std::string::npos) << scan.problems[0];
+  EXPECT_EQ(scan.skipped, 1u);
+  scan = scanner.scan();
+  EXPECT_TRUE(scan.problems.empty()) << "a segment's problem is given once";
+  EXPECT_EQ(scan.skipped, 1u) << "but it is skipped every time";
+}
+
+TEST_F(CorruptHealth, AReclaimingReaderUnlinksADeadCorruptSegment) {
+  header()->magic = 0;
+  install(bytes_.size());
+  auto scanner = HealthScanner::create(pub_.ns(), {.reclaim = true}).value();
+  HealthScan scan = scanner.scan();
+  EXPECT_EQ(scan.skipped, 1u);
+  EXPECT_EQ(scan.counts.at(1).ok, 10u);
+  EXPECT_EQ(shm::list(names_.health_prefix()), std::vector<std::string>{original_})
+      << "the copy has no live owner: unlinked; the live original stays";
 }
 
 }  // namespace

@@ -40,6 +40,8 @@ class ClientCore;
 class Watcher;
 }  // namespace detail
 
+class HealthRecorder;
+
 // An open namespace. Move-only; all methods are thread-safe (moving and
 // destroying excepted, as for any object). Handles, views and
 // subscriptions may outlive the Client.
@@ -113,6 +115,7 @@ class Client {
   Subscription on_change(std::function<void(uint64_t version)> callback);
 
  private:
+  friend class HealthRecorder;  // records against this client's versions
   explicit Client(std::shared_ptr<detail::ClientCore> core);
   std::shared_ptr<detail::ClientCore> core_;
   std::shared_ptr<detail::Watcher> watcher_;

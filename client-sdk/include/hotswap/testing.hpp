@@ -1,18 +1,27 @@
 // Test support for applications: publish values into a namespace without a
-// sidecar, so an app's own unit tests can exercise its hotswap reads.
+// sidecar, so an app's own unit tests can exercise its hotswap reads; and
+// record synthetic outcomes and read back what was recorded, so they can
+// exercise health gates without a sidecar.
 //
-//   hotswap::testing::LocalPublisher pub("acme/checkout-test");
-//   pub.set("rate_limit", int64_t{50}).publish();
+//   auto pub = hotswap::testing::LocalPublisher::create("acme/checkout-test");
+//   pub->set("rate_limit", int64_t{50}).publish();
 //   auto client = hotswap::Client::open("acme/checkout-test");
+//   auto health = hotswap::HealthRecorder::open(*client);
+//   hotswap::testing::record_synthetic(*health, {.ok = 990, .errors = 10});
+//   auto recorded = hotswap::testing::recorded_outcomes("acme/checkout-test");
 #ifndef HOTSWAP_TESTING_HPP_
 #define HOTSWAP_TESTING_HPP_
 
+#include <chrono>
+#include <cstdint>
 #include <expected>
 #include <map>
 #include <string>
 #include <string_view>
 
 #include "hotswap/error.hpp"
+#include "hotswap/health.hpp"
+#include "hotswap/health_reader.hpp"
 #include "hotswap/value.hpp"
 #include "hotswap/writer.hpp"
 
@@ -47,6 +56,28 @@ class LocalPublisher {
   std::map<std::string, Value, std::less<>> values_;
   uint64_t next_version_ = 1;
 };
+
+// Outcomes to record at once: `ok` successes and `errors` failures (of
+// `error_class`), in a random order, latencies drawn uniformly from
+// [latency_min, latency_max] by a generator seeded with `seed`.
+struct SyntheticOutcomes {
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  std::chrono::microseconds latency_min{1000};
+  std::chrono::microseconds latency_max{1000};
+  ErrorClass error_class{};
+  uint64_t seed = 1;
+};
+
+// Records `outcomes` through `recorder` (the version active now), as the
+// application would one by one.
+void record_synthetic(const HealthRecorder& recorder, const SyntheticOutcomes& outcomes);
+
+// Everything recorded on this host for `ns` so far, by version: the
+// sidecar's reader (HealthScanner) over every process's segment, dead
+// ones included; nothing is removed. invalid_argument for a bad name.
+std::expected<OutcomesByVersion, Error> recorded_outcomes(std::string_view ns,
+                                                          std::string_view scope = {});
 
 // A namespace name no other test process uses: `prefix` plus pid and a
 // counter.
