@@ -145,6 +145,29 @@ TEST_F(RolloutEngineTest, CanaryLeadsWithTheSameInstancesEveryTime) {
   EXPECT_EQ(leaders[0], lowest);
 }
 
+TEST_F(RolloutEngineTest, CohortsAreTheMovedInstancesAgainstThoseLeftOrTheWindowBefore) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  auto c = must(engine_->cohorts(d.id));
+  EXPECT_TRUE(c.canary.nodes.empty());  // the leader has not applied it yet
+  EXPECT_EQ(c.baseline.nodes.size(), 9u);
+  EXPECT_EQ(c.baseline.version, v1_);
+  EXPECT_EQ(c.baseline.to_ms, now_ms_);
+  answer_all(v2_);
+  c = must(engine_->cohorts(d.id));
+  const auto leaders = nodes_on(v2_);
+  EXPECT_EQ(c.canary.nodes, std::vector<std::string>(leaders.begin(), leaders.end()));
+  EXPECT_EQ(c.canary.version, v2_);
+  must(engine_->promote(d.id, true, "ops"));
+  answer_all(v2_);
+  c = must(engine_->cohorts(d.id));
+  // Nobody left on v1: the baseline is everyone's window before the change.
+  EXPECT_EQ(c.canary.nodes.size(), 10u);
+  EXPECT_EQ(c.baseline.nodes.size(), 10u);
+  EXPECT_EQ(c.baseline.to_ms, state_of(d.id).changed_ms);
+  EXPECT_EQ(c.baseline.from_ms, state_of(d.id).changed_ms - 5 * 60 * 1000);
+  EXPECT_EQ(engine_->cohorts(d.id + 100).error().code, ErrorCode::not_found);
+}
+
 TEST_F(RolloutEngineTest, AGoodCanaryPromotesThroughEveryStage) {
   auto d = deploy(Strategy::canary, canary_plan());
   ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));

@@ -1,5 +1,7 @@
 #include "rest/health_routes.h"
 
+#include "rest/render.h"
+
 #include <charconv>
 #include <ctime>
 
@@ -12,16 +14,6 @@ constexpr int64_t kDefaultWindowMs = 5 * 60 * 1000;
 constexpr int64_t kMinWindowMs = 1000;
 
 // Milliseconds since the epoch as RFC 3339 with milliseconds.
-std::string rfc3339_ms(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
-  return buf;
-}
-
 // The `window` query parameter in milliseconds: 1s up to the retention.
 Result<int64_t> window_of(const HttpRequest& req, std::chrono::milliseconds retention) {
   if (!req.has_param("window")) return std::min(kDefaultWindowMs, retention.count());
@@ -152,6 +144,32 @@ Result<nlohmann::json> namespace_health(CatalogService& catalog, const HealthRea
 
 nlohmann::json instance_health_rejections(const HealthIngest& ingest, const std::string& node_id) {
   return reasons_json(ingest.rejected_of(node_id));
+}
+
+Result<nlohmann::json> deployment_health(RolloutEngine& rollouts, const HealthReaders& health,
+                                         int64_t id) {
+  auto cohorts = rollouts.cohorts(id);
+  if (!cohorts) return std::unexpected(cohorts.error());
+  const Deployment& d = cohorts->deployment;
+  auto cohort_json = [&](const RolloutEngine::Cohort& c) -> nlohmann::json {
+    if (c.version == 0) return nullptr;
+    nlohmann::json out = version_json(
+        c.version, health.windows.per_node(d.namespace_id, c.version, c.nodes, c.from_ms, c.to_ms));
+    out["cohort_instances"] = c.nodes.size();
+    out["from"] = rfc3339_ms(c.from_ms);
+    out["to"] = rfc3339_ms(c.to_ms);
+    return out;
+  };
+  auto latest = rollouts.gate_decisions(id, 1);
+  if (!latest) return std::unexpected(latest.error());
+  return nlohmann::json{
+      {"deployment", d.id},
+      {"namespace", d.namespace_id.str()},
+      {"version", d.version},
+      {"state", to_string(d.state)},
+      {"canary", cohort_json(cohorts->canary)},
+      {"baseline", cohort_json(cohorts->baseline)},
+      {"gate", latest->empty() ? nlohmann::json(nullptr) : to_json(latest->front())}};
 }
 
 }  // namespace hotswap::control

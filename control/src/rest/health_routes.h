@@ -14,6 +14,7 @@
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
 #include "rest/http_message.h"
+#include "rollout/rollout_engine.h"
 
 namespace hotswap::control {
 
@@ -30,6 +31,12 @@ struct HealthReaders {
 // a bad query parameter.
 Result<nlohmann::json> namespace_health(CatalogService& catalog, const HealthReaders& health,
                                         const NamespaceId& id, const HttpRequest& req);
+// GET /api/v1/deployments/{id}/health: the deployment's cohorts now (the
+// canary and its baseline, RolloutEngine::cohorts), each with counts,
+// rates, percentiles and per-instance sums, and the gate's latest
+// decision. not_found.
+Result<nlohmann::json> deployment_health(RolloutEngine& rollouts, const HealthReaders& health,
+                                         int64_t id);
 // An instance's refused health reports, per reason ({} when none).
 nlohmann::json instance_health_rejections(const HealthIngest& ingest, const std::string& node_id);
 

@@ -514,6 +514,13 @@ void HttpApi::Impl::health_routes() {
          {{"instance", req.match(1)},
           {"rejected", instance_health_rejections(health_.ingest, req.match(1))}});
   });
+  router_.get("/api/v1/deployments/([^/]+)/health", [this](const Request& req, Response& res) {
+    auto id = deployment_id(req.match(1));
+    if (!id) return send_error(res, id.error());
+    if (rollouts_ == nullptr) return send_error(res, not_found("no staged rollouts here"));
+    reply(res, deployment_health(*rollouts_, health_, *id), 200,
+          [](const nlohmann::json& body) { return body; });
+  });
 }
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,

@@ -19,6 +19,16 @@ std::string rfc3339(UnixTime t) {
   return buf;
 }
 
+std::string rfc3339_ms(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buf;
+}
+
 nlohmann::json to_json(const Tenant& t) {
   return {
       {"name", t.name}, {"created_at", rfc3339(t.created_at)}, {"namespaces", t.namespace_count}};
@@ -100,15 +110,6 @@ nlohmann::json to_json(const InstanceView& view) {
 }
 
 namespace {
-
-std::string rfc3339_ms(int64_t ms) {
-  if (ms == 0) return "";
-  std::string seconds = rfc3339(ms / 1000);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms % 1000));
-  seconds.pop_back();  // the Z
-  return seconds + frac;
-}
 
 // A staged rollout's plan and where it stands; null for a direct one.
 nlohmann::json rollout_json(const Deployment& d) {

@@ -12,6 +12,8 @@
 namespace hotswap::control {
 
 std::string rfc3339(UnixTime t);
+// Milliseconds since the epoch as RFC 3339 with milliseconds, UTC.
+std::string rfc3339_ms(int64_t ms);
 nlohmann::json to_json(const Tenant& t);
 nlohmann::json to_json(const Namespace& n);
 nlohmann::json to_json(const Entries& entries);

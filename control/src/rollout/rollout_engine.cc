@@ -183,31 +183,50 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
   });
 }
 
+RolloutEngine::Cohorts RolloutEngine::cohorts_of(const Deployment& d, const RolloutState& state,
+                                                 int64_t now) {
+  Cohorts c{d, {}, {}};
+  c.canary = {d.version,
+              nodes_where(d,
+                          [&](const DeploymentTarget& t) {
+                            return moved(t, state) && t.status == TargetStatus::acked;
+                          }),
+              state.stage_started_ms, now};
+  const auto waiting = nodes_where(d, [&](const DeploymentTarget& t) { return !moved(t, state); });
+  if (!waiting.empty()) {
+    c.baseline = {state.previous_version, waiting, state.stage_started_ms, now};
+  } else {
+    // No instance left on the previous version: the same instances before
+    // the change.
+    c.baseline = {state.previous_version,
+                  nodes_where(d, [](const DeploymentTarget&) { return true; }),
+                  state.changed_ms - state.spec.baseline_window_ms, state.changed_ms};
+  }
+  return c;
+}
+
 RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState& state,
                                         int64_t now) {
   Look seen;
   seen.stage = state.stage;
-  const auto canary_nodes = nodes_where(d, [&](const DeploymentTarget& t) {
-    return moved(t, state) && t.status == TargetStatus::acked;
-  });
-  const auto waiting = nodes_where(d, [&](const DeploymentTarget& t) { return !moved(t, state); });
-  // Evidence of this stage stored before a restart, and what came since.
+  const Cohorts c = cohorts_of(d, state, now);
+  // Evidence of this stage stored before a restart, and what came since:
+  // the windows before it are gone from memory.
   const bool resumed = state.evidence_through_ms > state.stage_started_ms;
-  const int64_t from = resumed ? state.evidence_through_ms : state.stage_started_ms;
+  const int64_t from = resumed ? state.evidence_through_ms : c.canary.from_ms;
   if (resumed) {
     seen.canary = state.canary_evidence;
     seen.baseline = state.baseline_evidence;
   }
-  seen.canary.merge(health_.totals(d.namespace_id, d.version, canary_nodes, from, now));
-  if (!waiting.empty()) {
-    seen.baseline.merge(health_.totals(d.namespace_id, state.previous_version, waiting, from, now));
+  seen.canary.merge(health_.totals(d.namespace_id, c.canary.version, c.canary.nodes, from, now));
+  const bool same_span = c.baseline.to_ms == now;
+  const HealthCounts baseline =
+      health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
+                     same_span ? from : c.baseline.from_ms, c.baseline.to_ms);
+  if (same_span) {
+    seen.baseline.merge(baseline);
   } else {
-    // No instance left on the previous version: the same instances before
-    // the change.
-    const auto all = nodes_where(d, [](const DeploymentTarget&) { return true; });
-    seen.baseline =
-        health_.totals(d.namespace_id, state.previous_version, all,
-                       state.changed_ms - state.spec.baseline_window_ms, state.changed_ms);
+    seen.baseline = baseline;
   }
   seen.outcome = gate_.evaluate(seen.canary, seen.baseline, state.spec.thresholds, state.carry);
   return seen;
@@ -434,6 +453,20 @@ Result<Deployment> RolloutEngine::rollback(int64_t id, std::string_view reason,
   const std::string why = std::string(reason) + " (by " + by_whom(by) + ")";
   return mutate(id, -1,
                 [&](Deployment& d, RolloutState& state) { return roll_back(d, state, why, now); });
+}
+
+Result<RolloutEngine::Cohorts> RolloutEngine::cohorts(int64_t id) {
+  auto d = lift(store_.get_deployment(id));
+  if (!d) return std::unexpected(d.error());
+  const int64_t now = clock_();
+  if (!has_rollout_state(d->rollout)) {
+    const int64_t started = d->created_at * 1000;
+    auto all = nodes_where(*d, [](const DeploymentTarget&) { return true; });
+    return Cohorts{*d, {d->version, all, started, now}, {0, {}, 0, 0}};
+  }
+  auto state = rollout_state_from(d->rollout);
+  if (!state) return std::unexpected(state.error());
+  return cohorts_of(*d, *state, now);
 }
 
 Result<std::vector<GateRecord>> RolloutEngine::gate_decisions(int64_t id, int limit) {

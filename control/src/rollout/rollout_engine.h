@@ -70,6 +70,25 @@ class RolloutEngine {
   // Newest first, at most `limit`.
   Result<std::vector<GateRecord>> gate_decisions(int64_t id, int limit);
 
+  // Whose health the gate compares, over which span.
+  struct Cohort {
+    uint64_t version = 0;
+    std::vector<std::string> nodes;
+    int64_t from_ms = 0;
+    int64_t to_ms = 0;
+  };
+  struct Cohorts {
+    Deployment deployment;
+    Cohort canary;
+    Cohort baseline;
+  };
+  // The cohorts of a deployment now: for a staged rollout, the moved
+  // instances that applied its version since the stage started, and those
+  // still on the previous version over the same span (or, with none left,
+  // the moved ones before the change); for a direct deployment, its targets
+  // since it started and before. not_found.
+  Result<Cohorts> cohorts(int64_t id);
+
  private:
   // What one look at a rollout found: the cohorts and the gate's outcome.
   struct Look;
@@ -91,6 +110,7 @@ class RolloutEngine {
                       const std::string& reason);
   // The evidence of the current stage and the gate's verdict on it.
   Look look(const Deployment& d, const RolloutState& state, int64_t now);
+  static Cohorts cohorts_of(const Deployment& d, const RolloutState& state, int64_t now);
   // Stores the decision when it says something new (more evidence, or
   // another verdict).
   void record(const Deployment& d, const Look& look, int64_t now);
