@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "hotswap/latency_histogram.hpp"
 #include "hotswap/str_cat.h"
 #include "render.h"
 #include "table.h"
@@ -28,6 +29,32 @@ std::string number_text(const char* format, double value) {
 // `value` through `format` when it is a number, else "-".
 std::string formatted(const char* format, const json& value) {
   return value.is_number() ? number_text(format, value.get<double>()) : "-";
+}
+
+// A cohort of a decision's detail as {requests, errors, error_rate, p50_us,
+// p99_us}. The gate writes those; control stores its raw counts in their
+// place ({ok, errors, latency: [[bucket, count], ...], ...}), from which
+// the same numbers follow.
+json cohort_numbers(const json& cohort) {
+  if (!cohort.is_object() || cohort.contains("requests")) return cohort;
+  const json& ok = member_or_null(cohort, "ok");
+  const json& errors = member_or_null(cohort, "errors");
+  if (!ok.is_number_unsigned() || !errors.is_number_unsigned()) return cohort;
+  const uint64_t requests = ok.get<uint64_t>() + errors.get<uint64_t>();
+  json numbers = {{"requests", requests}, {"errors", errors}, {"error_rate", nullptr}};
+  if (requests > 0) numbers["error_rate"] = errors.get<double>() / static_cast<double>(requests);
+  LatencyHistogram latency;
+  for (const json& bucket : array_of(cohort, "latency")) {
+    if (bucket.size() == 2 && bucket[0].is_number_unsigned() && bucket[1].is_number_unsigned() &&
+        bucket[0].get<uint64_t>() < kLatencyBucketCount) {
+      latency.add(bucket[0].get<uint32_t>(), bucket[1].get<uint64_t>());
+    }
+  }
+  if (!latency.empty()) {
+    numbers["p50_us"] = latency.quantile(0.5);
+    numbers["p99_us"] = latency.quantile(0.99);
+  }
+  return numbers;
 }
 
 const json& detail_of(const RolloutSnapshot& s) {
@@ -128,7 +155,7 @@ std::string gate_line(const RolloutSnapshot& s) {
 void gate_numbers(const json& detail, std::ostream& out) {
   Table cohorts({"", "REQUESTS", "ERRORS", "ERROR RATE", "P50", "P99"});
   for (const char* name : {"canary", "baseline"}) {
-    const json& c = member_or_null(detail, name);
+    const json c = cohort_numbers(member_or_null(detail, name));
     cohorts.add_row({str_cat("  ", name), text_of(c, "requests"), text_of(c, "errors"),
                      percent_text(member_or_null(c, "error_rate")),
                      latency_text(member_or_null(c, "p50_us")),
@@ -162,10 +189,14 @@ void gate_numbers(const json& detail, std::ostream& out) {
 
 // "canary 1200 req 1.00% err p99 4.03ms".
 std::string cohort_text(const json& detail, const char* name) {
-  const json& c = member_or_null(detail, name);
+  const json c = cohort_numbers(member_or_null(detail, name));
   return str_cat(name, ' ', text_of(c, "requests"), " req ",
                  percent_text(member_or_null(c, "error_rate")), " err p99 ",
                  latency_text(member_or_null(c, "p99_us")));
+}
+
+std::string p99_of(const json& detail, const char* cohort) {
+  return latency_text(member_or_null(cohort_numbers(member_or_null(detail, cohort)), "p99_us"));
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -251,19 +282,17 @@ void render_gate_decisions(const json& body, std::ostream& out) {
   for (const json& decision : array_of(body, "decisions")) {
     const json& detail = member_or_null(decision, "detail");
     auto cohort = [&detail](const char* name) {
-      const json& c = member_or_null(detail, name);
+      const json c = cohort_numbers(member_or_null(detail, name));
       return str_cat(text_of(c, "requests"), " / ", percent_text(member_or_null(c, "error_rate")));
     };
     auto test = [&detail](const char* name) {
       const json& t = member_or_null(detail, name);
       return str_cat(e_value_text(t), " (", formatted("%.3g", member_or_null(t, "p_value")), ')');
     };
-    table.add_row(
-        {text_of(decision, "seq"), text_of(decision, "at"), text_of(decision, "stage"),
-         text_of(decision, "verdict"), cohort("canary"), cohort("baseline"),
-         str_cat(latency_text(member_or_null(member_or_null(detail, "canary"), "p99_us")), " / ",
-                 latency_text(member_or_null(member_or_null(detail, "baseline"), "p99_us"))),
-         test("errors"), test("latency"), text_of(detail, "reason")});
+    table.add_row({text_of(decision, "seq"), text_of(decision, "at"), text_of(decision, "stage"),
+                   text_of(decision, "verdict"), cohort("canary"), cohort("baseline"),
+                   str_cat(p99_of(detail, "canary"), " / ", p99_of(detail, "baseline")),
+                   test("errors"), test("latency"), text_of(detail, "reason")});
   }
   if (table.row_count() == 0) {
     out << "no gate decisions yet\n";

@@ -91,6 +91,29 @@ TEST_F(RolloutCommandsTest, StatusDrawsTheStageInstancesAndGateNumbers) {
       << text;
 }
 
+TEST_F(RolloutCommandsTest, CohortsStoredAsRawCountsShowTheSameNumbers) {
+  // Control stores each cohort's counts in the decision ({ok, errors,
+  // latency buckets}) in place of the gate's {requests, error_rate, ...}.
+  json decision = gate_decision(5, 1, "insufficient", 1000, 0.01, 4000, 1.3, 0.42);
+  decision["detail"]["canary"] = json::parse(R"({"ok": 990, "errors": 10, "probe_ok": 0,
+      "probe_errors": 0, "latency": [[10, 500], [20, 500]], "error_classes": {"timeout": 10}})");
+  decision["detail"]["baseline"] = json::parse(R"({"ok": 0, "errors": 0, "probe_ok": 0,
+      "probe_errors": 0, "latency": [], "error_classes": {}})");
+  script_look(canary_deployment("running", 1, {"acked", "waiting", "waiting", "waiting"}),
+              decision);
+  auto ctx = context();
+  ASSERT_TRUE(rollout_status(ctx, {"7"}).has_value());
+  EXPECT_NE(out.str().find("  canary    1000      10      1.00%       10us  20us\n"
+                           "  baseline  0         0       -           -     -\n"),
+            std::string::npos)
+      << out.str();
+  out.str("");
+  api.reply(200, decisions({decision}));
+  ASSERT_TRUE(rollout_gate(ctx, "7", std::nullopt).has_value());
+  EXPECT_NE(out.str().find("1000 / 1.00%    0 / -             20us / -"), std::string::npos)
+      << out.str();
+}
+
 TEST_F(RolloutCommandsTest, StatusAsJsonIsTheDeploymentAndItsNewestDecision) {
   const json d = canary_deployment("paused", 1, {"acked", "waiting", "waiting", "waiting"});
   const json g = gate_decision(3, 1, "insufficient", 10, 0, 900, 1, 1);
