@@ -7,7 +7,7 @@
 
 #include <sstream>
 
-#include "fake_api.h"
+#include "command_fixture.h"
 #include "rollout_samples.h"
 
 namespace hotswap::cli {
@@ -16,7 +16,6 @@ namespace {
 using nlohmann::json;
 using test::canary_deployment;
 using test::decisions;
-using test::FakeApi;
 using test::gate_decision;
 using namespace std::chrono_literals;
 
@@ -26,33 +25,13 @@ size_t count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-class RolloutCommandsTest : public ::testing::Test {
+class RolloutCommandsTest : public test::CommandFixture {
  protected:
-  Context context(OutputFormat format = OutputFormat::kTable, TerminalSize terminal = {}) {
-    return Context{api,
-                   in,
-                   out,
-                   format,
-                   "http://control:7700",
-                   [this](std::chrono::milliseconds d) {
-                     sleeps.push_back(d);
-                     clock += d;
-                   },
-                   [this] { return clock; },
-                   terminal};
-  }
-
   // One look: the deployment, then (staged) its newest decision.
   void script_look(const json& deployment, const json& decision) {
     api.reply(200, deployment);
     api.reply(200, decisions(decision.is_null() ? std::vector<json>{} : std::vector{decision}));
   }
-
-  FakeApi api;
-  std::istringstream in;
-  std::ostringstream out;
-  std::chrono::steady_clock::time_point clock{};
-  std::vector<std::chrono::milliseconds> sleeps;
 };
 
 TEST_F(RolloutCommandsTest, StatusDrawsTheStageInstancesAndGateNumbers) {
