@@ -23,6 +23,8 @@ packages=(
   spin
   # tests/sdk tenant isolation without root: newuidmap/newgidmap
   uidmap
+  # tests/cli: hotswapctl's live status drawn in a real terminal
+  tmux
 )
 
 missing=()

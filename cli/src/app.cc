@@ -1,5 +1,8 @@
 #include "app.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +16,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
+#include "rollout_commands.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
@@ -73,7 +77,8 @@ void add_global_options(CLI::App& app, GlobalArgs& args) {
   app.add_option("--url", args.url, "hotswap-control's HTTP address")
       ->envname("HOTSWAP_URL")
       ->capture_default_str();
-  app.add_option("--output", args.output, "table (for people) or json (the response, for scripts)")
+  app.add_option("-o,--output", args.output,
+                 "table (for people) or json (the response, for scripts)")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   app.add_option("--author", args.author, "sent as X-Hotswap-Author (default $USER)")
@@ -100,7 +105,13 @@ struct CommandArgs {
   ApplyArgs apply;
   VersionsArgs versions;
   DeployArgs deploy;
-  double wait_timeout_seconds = 60;
+  std::optional<double> wait_timeout_seconds;
+  std::string interval = "500ms";  // deploy --wait of a staged rollout, rollout status --watch
+  StatusArgs status;
+  bool full = false;              // rollout promote
+  std::string reason;             // rollout rollback
+  std::optional<uint64_t> limit;  // rollout gate
+  HealthArgs health;
 };
 
 void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
@@ -196,24 +207,128 @@ void add_version_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   non_negative(diff_cmd->add_option("B", a.to))->required();
 }
 
-void add_rollout_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+// The rollout settings of `deploy` (docs/rest-api.md, "Deployments").
+void add_rollout_options(CLI::App& cmd, RolloutArgs& r) {
+  const std::string group = "Staged rollouts (canary, blue-green, rolling)";
+  auto option = [&](const char* name, std::optional<std::string>& target, const char* help) {
+    return cmd.add_option(name, target, help)->group(group);
+  };
+  option("--preset", r.preset,
+         "all-at-once, linear-20pct-every-6m, canary-10pct-20m or linear-50pct-every-30s "
+         "(implies canary; other flags override it)");
+  option("--stages", r.stages, "canary: cumulative percentages, e.g. 10,25,50,100");
+  option("--batch", r.batch, "rolling: instances per batch, 3 or 20%");
+  option("--order-by", r.order_by, "rolling: label keys ordering the batches, e.g. tier,region");
+  option("--bake", r.bake, "time each stage runs before it may promote, e.g. 30s");
+  option("--max-hold", r.max_hold, "how long a stage waits for enough traffic after its bake");
+  option("--on-inconclusive", r.on_inconclusive, "when the hold runs out: pause or rollback")
+      ->check(CLI::IsMember({"pause", "rollback"}));
+  option("--baseline-window", r.baseline_window,
+         "with no instance left on the previous version: how far back the baseline looks");
+  option("--webhook", r.webhook, "URL that must answer 2xx before each promotion");
+  option("--alpha", r.alpha, "gate: chance of a false rollback over the whole rollout, e.g. 0.05");
+  option("--max-error-increase", r.max_error_increase,
+         "gate: error-rate increase that counts as a regression, e.g. 5% (of the baseline's)");
+  option("--error-increase-floor", r.error_increase_floor,
+         "gate: ... and at least this much in absolute terms, e.g. 0.1%");
+  option("--max-latency-ratio", r.max_latency_ratio, "gate: canary/baseline latency, e.g. 2");
+  option("--latency-quantile", r.latency_quantile, "gate: the latency compared, e.g. p99");
+  option("--min-requests", r.min_requests, "gate: requests each side needs before a promotion");
+}
+
+void add_deploy_command(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* deploy_cmd =
-      command(app, "deploy", "Deploy a version to instances", selected, [&a](Context& c) {
-        a.deploy.wait_timeout = to_millis(a.wait_timeout_seconds);
+      command(app, "deploy", "Deploy a version to instances", selected, [&a](Context& c) -> Result {
+        if (a.wait_timeout_seconds) a.deploy.wait_timeout = to_millis(*a.wait_timeout_seconds);
+        auto interval = parse_cli_duration("--interval", a.interval);
+        if (!interval) return std::unexpected(make_failure(ExitCode::kUsage, interval.error()));
+        a.deploy.interval = *interval;
         return deploy(c, a.deploy);
       });
   deploy_cmd->add_option("NS", a.deploy.ns, "TENANT/NAME")->required();
   non_negative(deploy_cmd->add_option("VERSION", a.deploy.version))->required();
-  deploy_cmd->add_option("--strategy", a.deploy.strategy, "direct (the server's default)");
+  deploy_cmd
+      ->add_option("--strategy", a.deploy.strategy,
+                   "direct (the server's default), canary, blue-green or rolling")
+      ->check(CLI::IsMember({"direct", "canary", "blue-green", "rolling"}));
   deploy_cmd->add_option("--selector", a.deploy.selector,
                          "only instances with these labels: k=v,k2=v2");
+  deploy_cmd->add_flag("--replace", a.deploy.replace,
+                       "supersede the namespace's active deployment instead of failing");
+  deploy_cmd->add_option("--rollback-reason", a.deploy.rollback_reason,
+                         "this deployment rolls back to an earlier version, for this reason");
+  add_rollout_options(*deploy_cmd, a.deploy.rollout);
   CLI::Option* wait = deploy_cmd->add_flag(
-      "--wait", a.deploy.wait, "poll until the deployment succeeded; exit 8 if it failed");
-  deploy_cmd->add_option("--wait-timeout", a.wait_timeout_seconds, "seconds --wait waits")
+      "--wait", a.deploy.wait,
+      "wait until the deployment ended; exit 8 unless it succeeded (a staged one shows its "
+      "progress)");
+  deploy_cmd
+      ->add_option("--wait-timeout", a.wait_timeout_seconds,
+                   "seconds --wait waits (default: 60 for direct, no limit for staged)")
       ->check(CLI::PositiveNumber)
+      ->needs(wait);
+  deploy_cmd->add_option("--interval", a.interval, "how often --wait looks at a staged rollout")
       ->needs(wait)
       ->capture_default_str();
+}
 
+// `rollout status|pause|resume|promote|rollback|abort|gate ID`.
+void add_rollout_group(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* rollout = app.add_subcommand("rollout", "Follow and steer staged rollouts");
+  CLI::App* status =
+      command(*rollout, "status", "Show a deployment's progress and its gate's numbers", selected,
+              [&a](Context& c) -> Result {
+                auto interval = parse_cli_duration("--interval", a.interval);
+                if (!interval)
+                  return std::unexpected(make_failure(ExitCode::kUsage, interval.error()));
+                a.status.interval = *interval;
+                return rollout_status(c, a.status);
+              });
+  status->add_option("ID", a.status.id)->required();
+  CLI::Option* watch = status->add_flag(
+      "-w,--watch", a.status.watch,
+      "follow it until it ended (redrawn in place on a terminal); exit 8 unless it succeeded");
+  status->add_option("--interval", a.interval, "how often --watch looks, e.g. 500ms or 2s")
+      ->needs(watch)
+      ->capture_default_str();
+
+  command(*rollout, "pause", "Pause a rollout: nothing advances", selected,
+          [&a](Context& c) { return rollout_pause(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
+  command(*rollout, "resume", "Resume a paused rollout", selected,
+          [&a](Context& c) { return rollout_resume(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
+  CLI::App* promote =
+      command(*rollout, "promote", "Move to the next stage now, without bake or gate", selected,
+              [&a](Context& c) { return rollout_promote(c, a.id, a.full); });
+  promote->add_option("ID", a.id)->required();
+  promote->add_flag("--full", a.full, "move every remaining instance at once");
+  CLI::App* rollback =
+      command(*rollout, "rollback", "Send the moved instances back to the previous version",
+              selected, [&a](Context& c) { return rollout_rollback(c, a.id, a.reason); });
+  rollback->add_option("ID", a.id)->required();
+  rollback->add_option("--reason", a.reason, "why (recorded with the deployment)")->required();
+  command(*rollout, "abort", "End a rollout where it is: instances keep what they have", selected,
+          [&a](Context& c) { return rollout_abort(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
+  CLI::App* gate = command(*rollout, "gate", "List the gate's decisions, newest first", selected,
+                           [&a](Context& c) { return rollout_gate(c, a.id, a.limit); });
+  gate->add_option("ID", a.id)->required();
+  non_negative(gate->add_option("--limit", a.limit, "at most this many (server default 50)"));
+}
+
+void add_health_command(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* cmd = command(app, "health", "Show what a namespace's instances report", selected,
+                          [&a](Context& c) { return health(c, a.health); });
+  cmd->add_option("NS", a.health.ns, "TENANT/NAME")->required();
+  cmd->add_option("--window", a.health.window, "how far back, e.g. 5m (server default 5m)");
+  non_negative(cmd->add_option("--version", a.health.version, "only this version"));
+}
+
+void add_deployment_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   command(app, "deployments", "List deployments, newest first", selected, [&a](Context& c) {
     return deployments(c, a.filter);
   })->add_option("--namespace", a.filter, "only this TENANT/NAME");
@@ -264,8 +379,14 @@ std::unique_ptr<Api> make_http_api(const HttpOptions& options) {
   return std::make_unique<HttpClient>(options);
 }
 
+TerminalSize terminal_of(int fd) {
+  winsize size{};
+  if (::isatty(fd) != 1 || ::ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_col == 0) return {};
+  return {size.ws_row, size.ws_col};
+}
+
 int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err,
-        const ApiFactory& make_api) {
+        const ApiFactory& make_api, TerminalSize terminal) {
   CLI::App app("hotswapctl: manage hotswap tenants, namespaces, versions and deployments",
                "hotswapctl");
   app.footer(help_footer());
@@ -280,7 +401,10 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_namespace_commands(app, args, selected);
   add_draft_commands(app, args, selected);
   add_version_commands(app, args, selected);
-  add_rollout_commands(app, args, selected);
+  add_deploy_command(app, args, selected);
+  add_deployment_commands(app, args, selected);
+  add_rollout_group(app, args, selected);
+  add_health_command(app, args, selected);
 
   try {
     app.parse(argc, argv);
@@ -301,7 +425,8 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
                 global.output == "json" ? OutputFormat::kJson : OutputFormat::kTable,
                 global.url,
                 [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
-                [] { return std::chrono::steady_clock::now(); }};
+                [] { return std::chrono::steady_clock::now(); },
+                terminal};
     const Result result = selected(ctx);
     out.flush();
     if (result) return to_int(ExitCode::kOk);

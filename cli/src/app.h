@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 
+#include "commands.h"
 #include "http_client.h"
 
 namespace hotswap::cli {
@@ -21,8 +22,12 @@ std::unique_ptr<Api> make_http_api(const HttpOptions& options);
 // Parses `argv`, runs the chosen command and returns the process exit code
 // (exit_codes.h). Help goes to `out` (exit 0); parse errors and failures
 // are rendered to `err`. No request is made before the arguments parsed.
+// `terminal` describes `out` (not a terminal by default).
 int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err,
-        const ApiFactory& make_api);
+        const ApiFactory& make_api, TerminalSize terminal = {});
+
+// The terminal on file descriptor `fd`, or not a terminal.
+TerminalSize terminal_of(int fd);
 
 }  // namespace hotswap::cli
 

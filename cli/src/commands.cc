@@ -8,84 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "command_support.h"
+#include "deploy_body.h"
 #include "hotswap/str_cat.h"
 #include "render.h"
+#include "rollout_commands.h"
+#include "rollout_view.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
 namespace {
 
 using nlohmann::json;
-using Renderer = std::function<void(const json&, std::ostream&)>;
-
-constexpr std::string_view kApi = "/api/v1";
-
-std::string namespace_path(const NamespaceRef& ns) {
-  return str_cat(kApi, "/namespaces/", percent_encode(ns.tenant), '/', percent_encode(ns.name));
-}
-
-// "?a=1&b=2" from the parameters that are set; "" when none is.
-std::string query(
-    const std::vector<std::pair<std::string_view, std::optional<std::string>>>& params) {
-  std::string out;
-  for (const auto& [name, value] : params) {
-    if (!value) continue;
-    out += str_cat(out.empty() ? '?' : '&', name, '=', percent_encode(*value));
-  }
-  return out;
-}
-
-std::optional<std::string> optional_text(const std::optional<uint64_t>& number) {
-  if (!number) return std::nullopt;
-  return std::to_string(*number);
-}
-
-// One exchange: the parsed body (null for an empty one, e.g. 204), or a
-// Failure whose message starts with `what`.
-std::expected<json, Failure> call(Context& ctx, std::string_view method, const std::string& path,
-                                  const std::optional<json>& body, std::string_view what) {
-  const auto response =
-      ctx.api.request(method, path, body ? std::optional(body->dump()) : std::nullopt);
-  if (!response) return std::unexpected(failure_from_transport(response.error(), what, ctx.url));
-  if (exit_for_http_status(response->status) != ExitCode::kOk) {
-    return std::unexpected(failure_from_response(*response, what));
-  }
-  if (response->body.empty()) return json();
-  json parsed = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return std::unexpected(
-        make_failure(ExitCode::kInternal, str_cat(what, ": the response (HTTP ", response->status,
-                                                  ") is not JSON; is --url hotswap-control?")));
-  }
-  return parsed;
-}
-
-// Prints a successful response: as it came (json) or through `render`.
-void emit(Context& ctx, const json& body, const Renderer& render) {
-  if (ctx.format == OutputFormat::kJson) {
-    if (!body.is_null()) ctx.out << body.dump(2) << '\n';
-    return;
-  }
-  render(body, ctx.out);
-}
-
-// The common shape of a command: one request, its response printed.
-Result show(Context& ctx, std::string_view method, const std::string& path,
-            const std::optional<json>& body, std::string_view what, const Renderer& render) {
-  auto response = call(ctx, method, path, body, what);
-  if (!response) return std::unexpected(std::move(response.error()));
-  emit(ctx, *response, render);
-  return {};
-}
-
-// Runs `command` on the parsed namespace argument, or fails with a usage error.
-template <class Command>
-Result with_namespace(std::string_view arg, Command&& command) {
-  auto ns = parse_namespace(arg);
-  if (!ns) return std::unexpected(make_failure(ExitCode::kUsage, std::move(ns.error())));
-  return command(*ns);
-}
-
 // GET of a collection that takes an optional ?namespace= filter.
 Result list_filtered(Context& ctx, std::string_view collection,
                      const std::optional<std::string>& ns, const Renderer& render) {
@@ -96,14 +30,6 @@ Result list_filtered(Context& ctx, std::string_view collection,
   }
   return show(ctx, "GET", str_cat(kApi, '/', collection, query({{"namespace", ns}})), std::nullopt,
               str_cat("list ", collection), render);
-}
-
-// Adds `hint` to a failure with exit code `when` (the situation it explains).
-Result with_hint(Result result, ExitCode when, std::string hint) {
-  if (!result && result.error().code == when && result.error().hint.empty()) {
-    result.error().hint = std::move(hint);
-  }
-  return result;
 }
 
 std::string stale_parent_hint(const NamespaceRef& ns) {
@@ -149,12 +75,6 @@ std::expected<std::string, Failure> read_source(Context& ctx, const std::string&
   return text.str();
 }
 
-// "60s", or "1500ms" when not whole seconds.
-std::string duration_text(std::chrono::milliseconds duration) {
-  const auto ms = duration.count();
-  return ms % 1000 == 0 ? str_cat(ms / 1000, 's') : str_cat(ms, "ms");
-}
-
 // The targets that keep a deployment from succeeding, one line each.
 std::vector<std::string> unfinished_targets(const json& deployment) {
   std::vector<std::string> lines;
@@ -175,19 +95,20 @@ std::vector<std::string> unfinished_targets(const json& deployment) {
 Result wait_for(Context& ctx, json deployment, const DeployArgs& args) {
   const std::string id = text_of(deployment, "id");
   const std::string path = str_cat(kApi, "/deployments/", percent_encode(id));
-  const auto deadline = ctx.now() + args.wait_timeout;
+  const auto timeout = args.wait_timeout.value_or(kDeployWaitTimeout);
+  const auto deadline = ctx.now() + timeout;
   while (true) {
     const std::string state = text_of(deployment, "state");
-    const bool done = !state.empty() && state != "running" && state != "-";
+    const bool done = is_final_state(state);
     if (done || ctx.now() >= deadline) {
       emit(ctx, deployment, render_deployment);
       if (state == "succeeded") return {};
-      Failure failure = make_failure(ExitCode::kDeployFailed,
-                                     done ? str_cat("deployment ", id, ' ', state, " (",
-                                                    target_progress(deployment), " acked)")
-                                          : str_cat("deployment ", id, " still running after ",
-                                                    duration_text(args.wait_timeout), " (",
-                                                    target_progress(deployment), " acked)"));
+      Failure failure = make_failure(
+          ExitCode::kDeployFailed,
+          done
+              ? str_cat("deployment ", id, ' ', state, " (", target_progress(deployment), " acked)")
+              : str_cat("deployment ", id, " still running after ", duration_text(timeout), " (",
+                        target_progress(deployment), " acked)"));
       failure.details = unfinished_targets(deployment);
       if (!done) {
         failure.hint = str_cat("it goes on; follow it with 'hotswapctl deployment ", id, "'");
@@ -320,21 +241,22 @@ Result diff(Context& ctx, const std::string& arg, uint64_t from, uint64_t to) {
 
 Result deploy(Context& ctx, const DeployArgs& args) {
   return with_namespace(args.ns, [&](const NamespaceRef& ns) -> Result {
-    const auto selector = parse_selector(args.selector);
-    if (!selector) return std::unexpected(make_failure(ExitCode::kUsage, selector.error()));
-    json body = {{"namespace", ns.id()}, {"version", args.version}};
-    if (args.strategy) body["strategy"] = *args.strategy;
-    if (!selector->empty()) body["selector"] = *selector;
-    auto created = call(ctx, "POST", str_cat(kApi, "/deployments"), body,
+    auto body = deploy_body(ns, args);
+    if (!body) return std::unexpected(usage(std::move(body.error())));
+    auto created = call(ctx, "POST", str_cat(kApi, "/deployments"), *body,
                         str_cat("deploy ", ns.id(), " version ", args.version));
     if (!created) {
       return with_hint(std::unexpected(std::move(created.error())), ExitCode::kConflict,
-                       str_cat("a deployment of ", ns.id(), " may still be running; see ",
-                               "'hotswapctl deployments --namespace ", ns.id(), "'"));
+                       str_cat("a deployment of ", ns.id(), " may still be active; see ",
+                               "'hotswapctl deployments --namespace ", ns.id(),
+                               "', or supersede it with --replace"));
     }
     if (!args.wait) {
       emit(ctx, *created, render_deployment);
       return {};
+    }
+    if (member_or_null(*created, "rollout").is_object()) {
+      return wait_for_rollout(ctx, *created, args);
     }
     return wait_for(ctx, *std::move(created), args);
   });

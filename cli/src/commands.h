@@ -24,6 +24,14 @@ enum class OutputFormat {
   kJson,   // the server's response body, pretty-printed, for scripts
 };
 
+// The terminal standard output is, if it is one: its size in character
+// cells. Zero columns: not a terminal (a pipe, a file), so no ANSI codes.
+struct TerminalSize {
+  int rows = 0;
+  int columns = 0;
+  bool is_terminal() const { return columns > 0; }
+};
+
 // Everything a command may touch; tests substitute each part.
 struct Context {
   Api& api;
@@ -33,10 +41,13 @@ struct Context {
   std::string url;  // where `api` points, for messages
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<std::chrono::steady_clock::time_point()> now;
+  TerminalSize terminal{};  // of `out`
 };
 
-// `deploy --wait` polls this often.
+// `deploy --wait` polls a direct deployment this often ...
 inline constexpr std::chrono::milliseconds kDeployPollInterval{200};
+// ... and gives up on it after this long, unless told otherwise.
+inline constexpr std::chrono::milliseconds kDeployWaitTimeout{60000};
 
 // Deploying a version in the request that publishes it.
 struct PublishDeployArgs {
@@ -65,13 +76,41 @@ struct VersionsArgs {
   std::optional<uint64_t> before;
 };
 
+// A staged rollout's settings as typed on the command line; each one
+// absent leaves the server's default (docs/rest-api.md, "Deployments").
+struct RolloutArgs {
+  std::optional<std::string> preset;
+  std::optional<std::string> stages;    // "10,25,50,100"
+  std::optional<std::string> batch;     // "3" or "20%"
+  std::optional<std::string> order_by;  // "tier,region"
+  std::optional<std::string> bake;      // durations as the server reads them: "30s"
+  std::optional<std::string> max_hold;
+  std::optional<std::string> baseline_window;
+  std::optional<std::string> on_inconclusive;  // pause or rollback
+  std::optional<std::string> webhook;
+  // The gate's thresholds.
+  std::optional<std::string> alpha;                 // "0.05"
+  std::optional<std::string> max_error_increase;    // "5%" or "0.05"
+  std::optional<std::string> error_increase_floor;  // "0.1%" or "0.001"
+  std::optional<std::string> max_latency_ratio;     // "2" or "2x"
+  std::optional<std::string> latency_quantile;      // "p99", "99%" or "0.99"
+  std::optional<std::string> min_requests;          // "1000"
+};
+
 struct DeployArgs {
   std::string ns;
   uint64_t version = 0;
   std::optional<std::string> strategy;  // the server's default when absent
   std::string selector;                 // "k=v,..."; empty selects every instance
+  RolloutArgs rollout;
+  bool replace = false;                        // supersede the namespace's active deployment
+  std::optional<std::string> rollback_reason;  // this deployment is a rollback, for this reason
   bool wait = false;
-  std::chrono::milliseconds wait_timeout{60000};
+  // Direct: kDeployWaitTimeout when absent. Staged: no limit when absent
+  // (a rollout takes as long as its stages).
+  std::optional<std::chrono::milliseconds> wait_timeout;
+  // How often a staged deployment is polled while waiting.
+  std::chrono::milliseconds interval{500};
 };
 
 Result tenant_create(Context& ctx, const std::string& name);
@@ -99,9 +138,11 @@ Result versions(Context& ctx, const VersionsArgs& args);
 Result version_get(Context& ctx, const std::string& ns, uint64_t number);
 Result diff(Context& ctx, const std::string& ns, uint64_t from, uint64_t to);
 
-// Creates a deployment. With `wait`, polls it every kDeployPollInterval
-// until it succeeded (success), failed or outlived `wait_timeout` (both
-// ExitCode::kDeployFailed); the last state seen is printed either way.
+// Creates a deployment. With `wait`, polls it until it ended: success when
+// it succeeded, ExitCode::kDeployFailed when it ended otherwise or outlived
+// `wait_timeout`; the last state seen is printed either way. A direct one
+// is polled every kDeployPollInterval; a staged one every `interval`, its
+// progress shown as `rollout status --watch` shows it.
 Result deploy(Context& ctx, const DeployArgs& args);
 Result deployments(Context& ctx, const std::optional<std::string>& ns);
 Result deployment_get(Context& ctx, const std::string& id);

@@ -14,7 +14,7 @@ enum class ExitCode : int {
   kInvalid = 5,       // HTTP 400/413/415, or a value or file rejected locally
   kUnreachable = 6,   // no answer from control: refused, DNS, timeout
   kServerError = 7,   // HTTP 5xx
-  kDeployFailed = 8,  // deploy --wait: the deployment failed or timed out
+  kDeployFailed = 8,  // deploy --wait, rollout status --watch: it ended unsucceeded or timed out
 };
 
 constexpr int to_int(ExitCode code) {
@@ -43,7 +43,8 @@ inline constexpr const char* kExitCodeHelp =
     "  5  invalid input (HTTP 400/413/415, or a value or file rejected locally)\n"
     "  6  cannot reach hotswap-control (connection refused, DNS, timeout)\n"
     "  7  server error (HTTP 5xx)\n"
-    "  8  deployment failed or timed out (deploy --wait)\n";
+    "  8  deployment failed or timed out (deploy --wait; rollout status --watch: it did not\n"
+    "     succeed)\n";
 
 }  // namespace hotswap::cli
 

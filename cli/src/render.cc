@@ -22,20 +22,6 @@ Column member(std::string title, std::string name) {
   return {std::move(title), [name = std::move(name)](const json& j) { return text_of(j, name); }};
 }
 
-const json& member_or_null(const json& object, std::string_view name) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(name);
-  return it == object.end() ? kNull : *it;
-}
-
-// The array under `name` (empty when missing), so renderers can iterate.
-const json& array_of(const json& object, std::string_view name) {
-  static const json kEmpty = json::array();
-  const json& items = member_or_null(object, name);
-  return items.is_array() ? items : kEmpty;
-}
-
 void print_list(const json& items, const Columns& columns, std::ostream& out) {
   std::vector<std::string> header;
   for (const Column& column : columns) header.push_back(column.title);
@@ -99,7 +85,39 @@ const Columns& instance_namespace_columns() {
   return kColumns;
 }
 
+// A staged deployment's place in its rollout, from its "rollout" member.
+const Columns& rollout_fields() {
+  static const Columns kColumns = {
+      {"stage",
+       [](const json& d) {
+         const json& r = member_or_null(d, "rollout");
+         return str_cat(text_of(r, "stage"), " of ", text_of(r, "stages"), " (",
+                        text_of(r, "phase"), ')');
+       }},
+      {"previous",
+       [](const json& d) { return text_of(member_or_null(d, "rollout"), "previous_version"); }},
+      {"verdict", [](const json& d) {
+         const json& r = member_or_null(d, "rollout");
+         const std::string reason = text_of(r, "verdict_reason");
+         return reason == "-" || reason.empty() ? text_of(r, "verdict") : reason;
+       }}};
+  return kColumns;
+}
+
 }  // namespace
+
+const json& member_or_null(const json& object, std::string_view name) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  const auto it = object.find(name);
+  return it == object.end() ? kNull : *it;
+}
+
+const json& array_of(const json& object, std::string_view name) {
+  static const json kEmpty = json::array();
+  const json& items = member_or_null(object, name);
+  return items.is_array() ? items : kEmpty;
+}
 
 std::string text_of(const json& object, std::string_view name) {
   const json& value = member_or_null(object, name);
@@ -273,16 +291,26 @@ void render_deployment(const json& deployment, std::ostream& out) {
   if (reason.is_string() && !reason.get<std::string>().empty()) {
     fields.push_back(member("reason", "reason"));
   }
+  const json& rollout = member_or_null(deployment, "rollout");
+  if (rollout.is_object()) {
+    for (Column field : rollout_fields()) fields.push_back(std::move(field));
+  }
+  if (member_or_null(deployment, "rollback").is_object()) {
+    fields.push_back({"rollback of", [](const json& d) {
+                        return text_of(member_or_null(d, "rollback"), "reason");
+                      }});
+  }
   for (Column field : {Column{"acked", target_progress}, member("author", "author"),
                        member("created", "created_at"), member("updated", "updated_at")}) {
     fields.push_back(std::move(field));
   }
   print_object(deployment, fields, out);
   out << '\n';
-  print_list(array_of(deployment, "targets"),
-             {member("NODE", "node_id"), member("STATUS", "status"), member("DETAIL", "detail"),
-              member("UPDATED", "updated_at")},
-             out);
+  Columns targets = {member("NODE", "node_id"), member("STATUS", "status")};
+  if (rollout.is_object()) targets.push_back(member("STAGE", "stage"));
+  targets.push_back(member("DETAIL", "detail"));
+  targets.push_back(member("UPDATED", "updated_at"));
+  print_list(array_of(deployment, "targets"), targets, out);
 }
 
 void render_deployments(const json& body, std::ostream& out) {

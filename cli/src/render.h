@@ -16,6 +16,11 @@ namespace hotswap::cli {
 
 using nlohmann::json;
 
+// The member `name` of `object`; null when `object` is no object or lacks it.
+const json& member_or_null(const json& object, std::string_view name);
+// The array under `name`; an empty one when it is missing or no array.
+const json& array_of(const json& object, std::string_view name);
+
 // A member of `object` as cell text: strings as they are, numbers and
 // booleans as JSON, objects and arrays as compact JSON, missing or null as "-".
 std::string text_of(const json& object, std::string_view member);

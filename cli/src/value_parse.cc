@@ -244,4 +244,29 @@ std::expected<std::map<std::string, std::string>, std::string> parse_selector(
   return selector;
 }
 
+std::expected<std::chrono::milliseconds, std::string> parse_cli_duration(std::string_view flag,
+                                                                         std::string_view text) {
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+  std::string_view number = text;
+  double scale = 1000;  // a plain number is seconds
+  for (const auto& [unit, ms] : kUnits) {
+    // "ms" is tried before "s", so "500ms" is not read as 500m + "s".
+    if (number.ends_with(unit) && number.size() > unit.size()) {
+      number.remove_suffix(unit.size());
+      scale = ms;
+      break;
+    }
+  }
+  double value = 0;
+  const char* end = number.data() + number.size();
+  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+  if (number.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value <= 0) {
+    return std::unexpected(str_cat(flag, ' ', in_quotes(text),
+                                   " is not a duration (e.g. 500ms, 2s, 1m; a plain number is "
+                                   "seconds)"));
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(value * scale)));
+}
+
 }  // namespace hotswap::cli

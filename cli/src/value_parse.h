@@ -5,6 +5,7 @@
 #define HOTSWAP_CLI_SRC_VALUE_PARSE_H_
 
 #include <array>
+#include <chrono>
 #include <expected>
 #include <map>
 #include <string>
@@ -58,6 +59,12 @@ std::expected<nlohmann::json, std::vector<Problem>> parse_document(std::string_v
 // Parses a deployment selector "k=v,k2=v2" (an empty text selects all).
 std::expected<std::map<std::string, std::string>, std::string> parse_selector(
     std::string_view text);
+
+// A positive duration given to `flag`: "500ms", "2s", "1.5m", or a plain
+// number of seconds; rounded to whole milliseconds, at least 1. The error
+// names the flag and the value.
+std::expected<std::chrono::milliseconds, std::string> parse_cli_duration(std::string_view flag,
+                                                                         std::string_view text);
 
 }  // namespace hotswap::cli
 

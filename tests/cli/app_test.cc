@@ -90,6 +90,100 @@ TEST_F(AppTest, GlobalOptionsMayFollowTheSubcommand) {
   EXPECT_EQ(json::parse(out.str()), body);
 }
 
+TEST_F(AppTest, EveryCommandTakesGlobalOptionsAfterItsArguments) {
+  // As kubectl users type them: `-o json` last, short or long.
+  const std::vector<std::vector<const char*>> commands = {
+      {"tenant", "create", "acme"},
+      {"tenant", "list"},
+      {"ns", "create", "acme/web", "--description", "d"},
+      {"ns", "list", "acme"},
+      {"ns", "get", "acme/web"},
+      {"set", "acme/web", "k", "v"},
+      {"get", "acme/web", "k"},
+      {"unset", "acme/web", "k"},
+      {"publish", "acme/web", "-m", "x"},
+      {"versions", "acme/web"},
+      {"version", "acme/web", "1"},
+      {"diff", "acme/web", "1", "2"},
+      {"deploy", "acme/web", "2", "--strategy", "canary", "--stages", "50,100"},
+      {"deployments"},
+      {"deployment", "7"},
+      {"cancel", "7"},
+      {"instances"},
+      {"instance", "web-1"},
+      {"rollout", "status", "7"},
+      {"rollout", "pause", "7"},
+      {"rollout", "resume", "7"},
+      {"rollout", "promote", "7", "--full"},
+      {"rollout", "rollback", "7", "--reason", "r"},
+      {"rollout", "abort", "7"},
+      {"rollout", "gate", "7"},
+      {"health", "acme/web", "--window", "1m"},
+  };
+  for (const char* output : {"-o", "--output"}) {
+    for (std::vector<const char*> args : commands) {
+      args.insert(args.end(), {output, "json", "--url", "http://ctl:9", "--author", "ci"});
+      api = test::FakeApi();
+      api.reply(200, json{{"id", 7}, {"state", "running"}});
+      api.reply(200, json{{"decisions", json::array()}});
+      err.str("");
+      out.str("");
+      EXPECT_EQ(run_cli(args), 0) << args[0] << ' ' << args[1] << ": " << err.str();
+      EXPECT_EQ(made->base_url, "http://ctl:9");
+      EXPECT_EQ(made->author, "ci");
+      EXPECT_FALSE(api.calls.empty()) << args[0];
+      EXPECT_NE(out.str().find("\"id\": 7"), std::string::npos)
+          << args[0] << ' ' << args[1] << ": " << out.str();
+    }
+  }
+}
+
+TEST_F(AppTest, PublishWithShortOutputAfterTheMessage) {
+  api.reply(201, json{{"number", 1}});
+  EXPECT_EQ(run_cli({"publish", "acme/web", "-m", "x", "-o", "json"}), 0) << err.str();
+  EXPECT_EQ(json::parse(out.str()), json({{"number", 1}}));
+}
+
+TEST_F(AppTest, DeployCanaryFlagsBecomeTheRollout) {
+  api.reply(201, json{{"id", 7}, {"state", "running"}});
+  EXPECT_EQ(run_cli({"deploy",
+                     "acme/web",
+                     "3",
+                     "--strategy",
+                     "canary",
+                     "--stages",
+                     "10,25,50,100",
+                     "--bake",
+                     "30s",
+                     "--selector",
+                     "env=prod",
+                     "--max-error-increase",
+                     "5%",
+                     "--max-latency-ratio",
+                     "2",
+                     "--alpha",
+                     "0.05",
+                     "--on-inconclusive",
+                     "rollback",
+                     "--replace"}),
+            0)
+      << err.str();
+  EXPECT_EQ(api.calls[0].path, "/api/v1/deployments");
+  EXPECT_EQ(api.calls[0].json_body(), json::parse(R"({"namespace": "acme/web", "version": 3,
+      "strategy": "canary", "selector": {"env": "prod"}, "replace": true,
+      "rollout": {"stages": [10, 25, 50, 100], "bake": "30s", "on_inconclusive": "rollback",
+                  "thresholds": {"alpha": 0.05, "max_error_increase": 0.05,
+                                 "max_latency_ratio": 2.0}}})"));
+}
+
+TEST_F(AppTest, RolloutCommandsReachTheirRequests) {
+  api.reply(200, json{{"id", 7}}).reply(200, json{{"decisions", json::array()}});
+  EXPECT_EQ(run_cli({"rollout", "gate", "7", "--limit", "5"}), 0) << err.str();
+  EXPECT_EQ(api.calls[0].path, "/api/v1/deployments/7/gate?limit=5");
+  EXPECT_EQ(run_cli({"health", "acme/web", "--version", "3"}), 0) << err.str();
+  EXPECT_EQ(api.calls[1].path, "/api/v1/namespaces/acme/web/health?version=3");
+}
+
 TEST_F(AppTest, BadArgumentsExit2WithoutARequest) {
   const std::vector<std::vector<const char*>> cases = {
       {},
@@ -106,6 +200,18 @@ TEST_F(AppTest, BadArgumentsExit2WithoutARequest) {
       {"tenant", "bogus"},
       {"version", "acme/web", "-1"},  // CLI11 alone would wrap it to 2^64-1
       {"versions", "acme/web", "--limit", "1.5"},
+      {"deploy", "acme/web", "3", "--strategy", "blue"},
+      {"deploy", "acme/web", "3", "--strategy", "canary", "--stages", "10,x"},
+      {"deploy", "acme/web", "3", "--strategy", "canary", "--on-inconclusive", "wait"},
+      {"deploy", "acme/web", "3", "--bake", "30s"},  // no staged strategy
+      {"deploy", "acme/web", "3", "--wait", "--interval", "soon"},
+      {"rollout"},
+      {"rollout", "status"},
+      {"rollout", "status", "7", "--interval", "1s"},  // --interval needs --watch
+      {"rollout", "status", "7", "--watch", "--interval", "-1s"},
+      {"rollout", "rollback", "7"},  // --reason is required
+      {"rollout", "gate", "7", "--limit", "x"},
+      {"health", "acme"},
   };
   for (const auto& args : cases) {
     err.str("");

@@ -8,13 +8,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "fake_api.h"
+#include "command_fixture.h"
 
 namespace hotswap::cli {
 namespace {
 
 using nlohmann::json;
-using test::FakeApi;
 using namespace std::chrono_literals;
 
 // Deploy arguments; `change` adjusts the defaults.
@@ -27,27 +26,7 @@ DeployArgs deploy_args(std::string ns, uint64_t version,
   return args;
 }
 
-class CommandsTest : public ::testing::Test {
- protected:
-  Context context(OutputFormat format = OutputFormat::kTable) {
-    return Context{api,
-                   in,
-                   out,
-                   format,
-                   "http://control:7700",
-                   [this](std::chrono::milliseconds d) {
-                     sleeps.push_back(d);
-                     clock += d;
-                   },
-                   [this] { return clock; }};
-  }
-
-  FakeApi api;
-  std::istringstream in;
-  std::ostringstream out;
-  std::chrono::steady_clock::time_point clock{};
-  std::vector<std::chrono::milliseconds> sleeps;
-};
+using CommandsTest = test::CommandFixture;
 
 TEST_F(CommandsTest, TenantCreatePostsTheNameAndPrintsTheTenant) {
   api.reply(201, json{{"name", "acme"}, {"created_at", "t"}, {"namespaces", 0}});

@@ -61,6 +61,15 @@ void write_all(int fd, const std::string& data) {
 }  // namespace
 
 FakeHttpServer::FakeHttpServer(std::vector<Reply> replies) : replies_(std::move(replies)) {
+  start();
+}
+
+FakeHttpServer::FakeHttpServer(std::function<Reply(const Request&)> answer)
+    : answer_(std::move(answer)) {
+  start();
+}
+
+void FakeHttpServer::start() {
   listen_fd_ = bound_loopback_socket(&port_);
   if (::listen(listen_fd_, 16) != 0) throw std::runtime_error("listen failed");
   thread_ = std::thread([this] { serve(); });
@@ -125,7 +134,11 @@ void FakeHttpServer::handle(int fd) {
   Reply reply{500, R"({"error":{"code":"internal","message":"no scripted reply"}})"};
   {
     std::lock_guard lock(mu_);
-    if (requests_.size() < replies_.size()) reply = replies_[requests_.size()];
+    if (answer_) {
+      reply = answer_(request);
+    } else if (requests_.size() < replies_.size()) {
+      reply = replies_[requests_.size()];
+    }
     requests_.push_back(std::move(request));
   }
   if (reply.stall) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -34,6 +35,9 @@ class FakeHttpServer {
   };
 
   explicit FakeHttpServer(std::vector<Reply> replies);
+  // Answers each request with what `answer` returns for it (called on the
+  // server's thread, one request at a time).
+  explicit FakeHttpServer(std::function<Reply(const Request&)> answer);
   ~FakeHttpServer();  // stops the thread and closes every socket
   FakeHttpServer(const FakeHttpServer&) = delete;
   FakeHttpServer& operator=(const FakeHttpServer&) = delete;
@@ -45,12 +49,14 @@ class FakeHttpServer {
   std::vector<Request> requests() const;
 
  private:
+  void start();  // listens and starts the thread
   void serve();
   void handle(int fd);
   // Holds `fd` unanswered; whether the client closed it meanwhile.
   bool hold_until_hang_up(int fd);
 
   std::vector<Reply> replies_;
+  std::function<Reply(const Request&)> answer_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "hotswap/harness/cluster.h"
@@ -23,6 +24,7 @@ using namespace std::chrono_literals;
 struct CliRun {
   int code;
   std::string out;
+  std::string err;
 };
 
 class Cli : public ::testing::Test {
@@ -36,17 +38,35 @@ class Cli : public ::testing::Test {
     delete dir_;
   }
 
-  // Runs hotswapctl with `args`; stdout captured, stderr to the log.
+  // Runs hotswapctl with `args` (global options after them, as people
+  // type them); stdout and stderr captured.
   CliRun ctl(const std::string& args) {
-    const std::string command = std::string(HOTSWAPCTL_BIN) +
+    const std::string err_path = dir_->path() + "/ctl.err";
+    const std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
                                 " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
-                                " " + args;
+                                " 2>" + err_path;
     FILE* pipe = ::popen(command.c_str(), "r");
     std::string out;
     char buf[4096];
     while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
     const int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    std::ifstream err_file(err_path);
+    std::string err((std::istreambuf_iterator<char>(err_file)), {});
+    if (!err.empty()) std::fprintf(stderr, "hotswapctl %s: %s", args.c_str(), err.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+  }
+
+  // Starts a sidecar `node` subscribed to `ns` and waits until control
+  // lists it connected.
+  test::Process connected_sidecar(const std::string& node, const std::string& ns) {
+    test::SidecarConfig c{
+        control_->rpc_address(), node, {ns}, dir_->path() + "/cache-" + node, node, {}, {}};
+    test::Process sidecar = test::start_sidecar(c);
+    EXPECT_TRUE(test::eventually([&] {
+      const CliRun r = ctl("instance " + node + " -o json");
+      return r.code == 0 && json::parse(r.out)["status"] == "connected";
+    }));
+    return sidecar;
   }
 
   static test::TempDir* dir_;
@@ -134,6 +154,91 @@ TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
   ASSERT_EQ(cancelled.code, 0) << cancelled.out;
   EXPECT_EQ(json::parse(cancelled.out)["state"], "cancelled");
   EXPECT_EQ(ctl("deploy clideploy/web 1").code, 0) << "the rollback goes once it is cancelled";
+}
+
+// A canary through hotswapctl alone: held for evidence that never comes
+// (no instance reports health) and rolled back when its hold runs out, so
+// that deploy --wait exits 8; then one paused, resumed and promoted by hand,
+// followed with rollout status --watch until it succeeded.
+TEST_F(Cli, CanaryRolloutsDrivenAndFollowedFromTheCommandLine) {
+  ASSERT_EQ(ctl("tenant create clicanary").code, 0);
+  ASSERT_EQ(ctl("ns create clicanary/web").code, 0);
+  ASSERT_EQ(ctl("set clicanary/web k v1").code, 0);
+  ASSERT_EQ(ctl("publish clicanary/web -m first").code, 0);
+  // The sidecars' last versions outlive them by design: the test removes
+  // them on every way out, and any a run before left (a sidecar would
+  // adopt it).
+  struct Segments {
+    ~Segments() {
+      for (const char* node : {"canary-a", "canary-b"}) Writer::remove("clicanary/web", node);
+    }
+  } segments;
+  for (const char* node : {"canary-a", "canary-b"}) Writer::remove("clicanary/web", node);
+  test::Process a = connected_sidecar("canary-a", "clicanary/web");
+  test::Process b = connected_sidecar("canary-b", "clicanary/web");
+  ASSERT_EQ(ctl("deploy clicanary/web 1 --wait --wait-timeout 20").code, 0);
+  ASSERT_EQ(ctl("set clicanary/web k v2").code, 0);
+  ASSERT_EQ(ctl("publish clicanary/web -m second").code, 0);
+
+  const CliRun held =
+      ctl("deploy clicanary/web 2 --strategy canary --stages 50,100 --bake 1s --max-hold 1s "
+          "--on-inconclusive rollback --min-requests 10 --wait --wait-timeout 60 --interval 100ms "
+          "-o json");
+  if (held.code == 5 && held.err.find("direct deployments only") != std::string::npos) {
+    GTEST_SKIP() << "this hotswap-control carries out no staged rollouts: " << held.err;
+  }
+  ASSERT_EQ(held.code, 8) << held.out << held.err;
+  const json rolled_back = json::parse(held.out);
+  EXPECT_EQ(rolled_back["state"], "rolled-back");
+  EXPECT_EQ(rolled_back["strategy"], "canary");
+  EXPECT_EQ(rolled_back["rollout"]["plan"]["bake"], "1s");
+  EXPECT_EQ(rolled_back["rollout"]["plan"]["thresholds"]["min_requests"], 10);
+  EXPECT_NE(held.err.find("hotswapctl: deployment " + rolled_back["id"].dump() + " rolled-back"),
+            std::string::npos)
+      << held.err;
+  const CliRun gate = ctl("rollout gate " + rolled_back["id"].dump());
+  ASSERT_EQ(gate.code, 0) << gate.err;
+  EXPECT_NE(gate.out.find("insufficient"), std::string::npos) << gate.out;
+
+  const CliRun started =
+      ctl("deploy clicanary/web 2 --strategy canary --stages 50,100 "
+          "--bake 1h -o json");
+  ASSERT_EQ(started.code, 0) << started.err;
+  const std::string id = json::parse(started.out)["id"].dump();
+  EXPECT_EQ(json::parse(started.out)["rollout"]["stage"], 1);
+  EXPECT_EQ(ctl("deploy clicanary/web 2 --strategy canary").code, 4) << "one active deployment";
+  const CliRun paused = ctl("rollout pause " + id + " -o json");
+  ASSERT_EQ(paused.code, 0) << paused.err;
+  EXPECT_EQ(json::parse(paused.out)["state"], "paused");
+  const CliRun status = ctl("rollout status " + id);
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(status.out.rfind(
+                "deployment " + id + "  clicanary/web  version 2 (from 1)  canary  paused\n", 0),
+            0u)
+      << status.out;
+  EXPECT_NE(status.out.find("\nstage 1 of 2  [###############...............]  1 of 2 moved"),
+            std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("\ninstances  v2: 1, v1: 1  (acked 1, waiting 1)\n"), std::string::npos)
+      << status.out;
+  ASSERT_EQ(ctl("rollout resume " + id).code, 0);
+  ASSERT_EQ(ctl("rollout promote " + id + " --full").code, 0);
+  const CliRun watched = ctl("rollout status " + id + " --watch --interval 100ms");
+  ASSERT_EQ(watched.code, 0) << watched.out << watched.err;
+  EXPECT_EQ(watched.out.find('\x1b'), std::string::npos) << "no terminal: plain lines";
+  EXPECT_NE(watched.out.find("deployment " + id + " succeeded, stage 2/2; v2: 2, v1: 0 (acked 2)"),
+            std::string::npos)
+      << watched.out;
+  EXPECT_EQ(ctl("rollout pause " + id).code, 4) << "a finished rollout cannot pause";
+  for (const char* node : {"canary-a", "canary-b"}) {
+    const CliRun instance = ctl(std::string("instance ") + node + " -o json");
+    ASSERT_EQ(instance.code, 0);
+    EXPECT_EQ(json::parse(instance.out)["namespaces"][0]["applied_version"], 2) << node;
+  }
+  for (test::Process* sidecar : {&a, &b}) {
+    sidecar->signal(SIGKILL);
+    ASSERT_TRUE(sidecar->wait(10s));
+  }
 }
 
 }  // namespace
