@@ -57,6 +57,11 @@ struct Options {
   int health_interval_ms = 1000, rollout_interval_ms = 100, poll_ms = 25;
   std::vector<int> bad_stages = {10, 50, 100}, good_stages = {50, 100};
   std::string bad_bake = "10s", good_bake = "2s", good_max_hold = "30s";
+  // The least time between two releases. A recording thread keeps rows for
+  // 8 versions and re-keys one only after 30 s idle (docs/health-segment.md):
+  // faster, outcomes count as version 0 and the gate sees no new evidence.
+  // A version's row goes idle when the 7th one after it starts: 30 s / 7.
+  int release_gap_ms = 4500;
   int timeout_s = 60;
   std::string out;
 };
@@ -162,6 +167,14 @@ class Fleet {
       if (i["node_id"].get<std::string>().starts_with(prefix_) && pred(i)) ++n;
     }
     return n;
+  }
+
+  // Instances whose reports of `version` control holds (the last 10 s).
+  int instances_reporting(uint64_t version) {
+    const auto r = rest_->get("/api/v1/namespaces/" + ns_ +
+                              "/health?window=10s&version=" + std::to_string(version));
+    if (r.status != 200 || !r.body.contains("versions") || r.body["versions"].empty()) return 0;
+    return r.body["versions"][0].value("instances_reporting", 0);
   }
 
   int count_applied(uint64_t version) {
@@ -331,8 +344,19 @@ struct GoodRun {
   uint64_t version = 0;
   int64_t id = 0;
   std::string state, verdict_reason;
+  std::vector<std::string> verdicts;  // each change of stage, verdict or reason, in order
   double duration_s = 0;
 };
+
+// Appends the rollout's stage, verdict and reason to `seen` when they changed:
+// why a canary held longer than its bake shows in the results.
+void note_verdict(const json& deployment, std::vector<std::string>& seen) {
+  const json& rollout = deployment["rollout"];
+  if (!rollout.is_object()) return;
+  const std::string now = "stage " + std::to_string(rollout.value("stage", 0)) + ": " +
+                          rollout.value("verdict", "") + " " + rollout.value("verdict_reason", "");
+  if (seen.empty() || seen.back() != now) seen.push_back(now);
+}
 
 // Deploys a good version as a canary and waits for it to end.
 GoodRun good_canary(Fleet& fleet, const Options& o, uint64_t good, int build) {
@@ -344,6 +368,7 @@ GoodRun good_canary(Fleet& fleet, const Options& o, uint64_t good, int build) {
   json d;
   poll_until(fleet, o, "good canary v" + std::to_string(r.version), [&] {
     d = get_deployment(fleet, r.id);
+    note_verdict(d, r.verdicts);
     return settled(d["state"].get<std::string>());
   });
   r.duration_s = seconds_since(t0);
@@ -398,9 +423,20 @@ void run(Fleet& fleet, const Options& o, Results& res) {
   res.direct_s.push_back(direct(fleet, o, floor_version));
   good = floor_version;
   say("baseline: direct deploy -> applied everywhere " + fixed(res.direct_s.back(), 3) + " s");
-  // Let both cohorts report on the good version before the first canary.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2 * o.health_interval_ms));
+  // The gate needs the good version's reports from every instance before
+  // the first canary (its baseline).
+  poll_until(fleet, o, "reports of v" + std::to_string(good) + " from every instance",
+             [&] { return fleet.instances_reporting(good) == o.instances; });
+  auto last_release = Clock::now();
+  // Waits until --release-gap-ms passed since the previous release.
+  auto pace = [&] {
+    poll_until(fleet, o, "release gap", [&] {
+      return Clock::now() - last_release >= std::chrono::milliseconds(o.release_gap_ms);
+    });
+    last_release = Clock::now();
+  };
   for (int i = 0; i < o.bad && !g_interrupted; ++i) {
+    pace();
     res.bad.push_back(bad_canary(fleet, o, good, build++));
     const BadRun& r = res.bad.back();
     say("  bad canary " + std::to_string(i + 1) + "/" + std::to_string(o.bad) + " v" +
@@ -409,6 +445,7 @@ void run(Fleet& fleet, const Options& o, Results& res) {
         r.verdict_reason + ")");
   }
   for (int i = 0; i < o.good && !g_interrupted; ++i) {
+    pace();
     res.good.push_back(good_canary(fleet, o, good, build++));
     const GoodRun& r = res.good.back();
     if (r.state == "succeeded") good = r.version;
@@ -481,6 +518,7 @@ int report(const Options& o, const Results& res, const std::string& load_before)
                    {"health_interval_ms", o.health_interval_ms},
                    {"rollout_interval_ms", o.rollout_interval_ms},
                    {"poll_ms", o.poll_ms},
+                   {"release_gap_ms", o.release_gap_ms},
                    {"bad_plan", plan_json(o.bad_stages, o.bad_bake, "5m")},
                    {"good_plan", plan_json(o.good_stages, o.good_bake, o.good_max_hold)},
                    {"thresholds", "control's defaults (docs/gate.md)"},
@@ -504,7 +542,8 @@ int report(const Options& o, const Results& res, const std::string& load_before)
                     {"deployment", r.id},
                     {"state", r.state},
                     {"duration_s", round3(r.duration_s)},
-                    {"reason", r.verdict_reason}});
+                    {"reason", r.verdict_reason},
+                    {"verdicts", r.verdicts}});
   }
   file["direct_deploys_s"] = res.direct_s;
   file["bad"] = std::move(bad);
@@ -574,6 +613,9 @@ int main(int argc, char** argv) {
   app.add_option("--good-stages", o.good_stages, "good canaries' stages (percentages)");
   app.add_option("--good-bake", o.good_bake, "good canaries' bake per stage");
   app.add_option("--good-max-hold", o.good_max_hold, "good canaries' max_hold");
+  app.add_option("--release-gap-ms", o.release_gap_ms,
+                 "least time between two releases (SDK: 8 versions per thread in 30 s)")
+      ->check(CLI::Range(0, 600000));
   app.add_option("--timeout", o.timeout_s, "seconds any one wait may take")
       ->check(CLI::Range(1, 3600));
   app.add_option("--out", o.out, "write every run to this JSON file");
