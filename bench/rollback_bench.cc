@@ -57,11 +57,6 @@ struct Options {
   int health_interval_ms = 1000, rollout_interval_ms = 100, poll_ms = 25;
   std::vector<int> bad_stages = {10, 50, 100}, good_stages = {50, 100};
   std::string bad_bake = "10s", good_bake = "2s", good_max_hold = "30s";
-  // The least time between two releases. A recording thread keeps rows for
-  // 8 versions and re-keys one only after 30 s idle (docs/health-segment.md):
-  // faster, outcomes count as version 0 and the gate sees no new evidence.
-  // A version's row goes idle when the 7th one after it starts: 30 s / 7.
-  int release_gap_ms = 4500;
   int timeout_s = 60;
   std::string out;
 };
@@ -177,6 +172,12 @@ class Fleet {
     return r.body["versions"][0].value("instances_reporting", 0);
   }
 
+  // What control refused of the sidecars' reports (by reason), this run.
+  json rejected_reports() {
+    const auto r = rest_->get("/api/v1/namespaces/" + ns_ + "/health?window=1h");
+    return r.status == 200 ? r.body.value("rejected", json::object()) : json::object();
+  }
+
   int count_applied(uint64_t version) {
     return count([&](const json& i) {
       for (const json& n : i["namespaces"]) {
@@ -277,12 +278,24 @@ double unix_now() {
 
 // When the gate first decided `regression` for deployment `id`, in Unix
 // seconds (control's clock, the same machine's).
-std::optional<double> regression_at(Fleet& fleet, int64_t id) {
+// Adds each decision, oldest first, to `decisions` (when, verdict, each
+// cohort's requests), which shows what the gate waited for.
+std::optional<double> regression_at(Fleet& fleet, int64_t id, json& decisions) {
   const auto r = fleet.rest().get("/api/v1/deployments/" + std::to_string(id) + "/gate?limit=50");
   if (r.status != 200 || !r.body.contains("decisions")) return std::nullopt;
   std::optional<double> first;
+  decisions = json::array();
   for (const json& d : r.body["decisions"]) {  // newest first
     if (d.value("verdict", "") == "regression") first = unix_seconds(d.value("at", ""));
+    const json& detail = d.value("detail", json::object());
+    auto requests = [&](const char* cohort) {
+      return detail.contains(cohort) ? detail[cohort].value("requests", 0) : 0;
+    };
+    decisions.insert(decisions.begin(), json{{"at", d.value("at", "")},
+                                             {"stage", d.value("stage", 0)},
+                                             {"verdict", d.value("verdict", "")},
+                                             {"canary_requests", requests("canary")},
+                                             {"baseline_requests", requests("baseline")}});
   }
   return first;
 }
@@ -311,6 +324,7 @@ struct BadRun {
   std::string state, verdict_reason;
   double detect_s = 0, rollback_s = 0, total_s = 0;
   double gate_at_s = -1;  // the regression decision's `at` after the deploy, if readable
+  json decisions = json::array();
 };
 
 // Deploys a bad version as a canary; waits for rolled-back, then for every
@@ -330,7 +344,7 @@ BadRun bad_canary(Fleet& fleet, const Options& o, uint64_t good, int build) {
   r.detect_s = seconds_since(t0, detected);
   r.state = d["state"].get<std::string>();
   if (d["rollout"].is_object()) r.verdict_reason = d["rollout"].value("verdict_reason", "");
-  if (auto at = regression_at(fleet, r.id)) r.gate_at_s = *at - t0_unix;
+  if (auto at = regression_at(fleet, r.id, r.decisions)) r.gate_at_s = *at - t0_unix;
   restore_if_paused(fleet, o, r.id, r.state, good);
   poll_until(fleet, o, "every instance back on v" + std::to_string(good),
              [&] { return fleet.count_applied(good) == o.instances; });
@@ -407,6 +421,7 @@ struct Results {
   std::vector<GoodRun> good;
   std::vector<double> direct_s;
   uint64_t requests = 0, errors = 0;
+  json rejected;  // reports control refused, by reason
 };
 
 void run(Fleet& fleet, const Options& o, Results& res) {
@@ -427,25 +442,16 @@ void run(Fleet& fleet, const Options& o, Results& res) {
   // the first canary (its baseline).
   poll_until(fleet, o, "reports of v" + std::to_string(good) + " from every instance",
              [&] { return fleet.instances_reporting(good) == o.instances; });
-  auto last_release = Clock::now();
-  // Waits until --release-gap-ms passed since the previous release.
-  auto pace = [&] {
-    poll_until(fleet, o, "release gap", [&] {
-      return Clock::now() - last_release >= std::chrono::milliseconds(o.release_gap_ms);
-    });
-    last_release = Clock::now();
-  };
   for (int i = 0; i < o.bad && !g_interrupted; ++i) {
-    pace();
     res.bad.push_back(bad_canary(fleet, o, good, build++));
     const BadRun& r = res.bad.back();
+    say("    gate: " + r.decisions.dump());
     say("  bad canary " + std::to_string(i + 1) + "/" + std::to_string(o.bad) + " v" +
         std::to_string(r.version) + ": " + r.state + ", detect " + fixed(r.detect_s, 3) +
         " s, rollback " + fixed(r.rollback_s, 3) + " s, total " + fixed(r.total_s, 3) + " s (" +
         r.verdict_reason + ")");
   }
   for (int i = 0; i < o.good && !g_interrupted; ++i) {
-    pace();
     res.good.push_back(good_canary(fleet, o, good, build++));
     const GoodRun& r = res.good.back();
     if (r.state == "succeeded") good = r.version;
@@ -454,6 +460,7 @@ void run(Fleet& fleet, const Options& o, Results& res) {
         (r.state == "succeeded" ? "" : " (" + r.verdict_reason + ")"));
   }
   fleet.drain();
+  res.rejected = fleet.rejected_reports();
   res.requests = fleet.requests();
   res.errors = fleet.errors();
 }
@@ -518,12 +525,12 @@ int report(const Options& o, const Results& res, const std::string& load_before)
                    {"health_interval_ms", o.health_interval_ms},
                    {"rollout_interval_ms", o.rollout_interval_ms},
                    {"poll_ms", o.poll_ms},
-                   {"release_gap_ms", o.release_gap_ms},
                    {"bad_plan", plan_json(o.bad_stages, o.bad_bake, "5m")},
                    {"good_plan", plan_json(o.good_stages, o.good_bake, o.good_max_hold)},
                    {"thresholds", "control's defaults (docs/gate.md)"},
                    {"requests_reported_by_services", res.requests},
                    {"errors_reported_by_services", res.errors},
+                   {"reports_rejected_by_control", res.rejected},
                    {"load_average_before", load_before},
                    {"load_average_after", load_average()}};
   json bad = json::array(), good = json::array();
@@ -535,7 +542,8 @@ int report(const Options& o, const Results& res, const std::string& load_before)
                    {"rollback_s", round3(r.rollback_s)},
                    {"total_s", round3(r.total_s)},
                    {"gate_decision_s", round3(r.gate_at_s)},
-                   {"reason", r.verdict_reason}});
+                   {"reason", r.verdict_reason},
+                   {"decisions", r.decisions}});
   }
   for (const GoodRun& r : res.good) {
     good.push_back({{"version", r.version},
@@ -613,9 +621,6 @@ int main(int argc, char** argv) {
   app.add_option("--good-stages", o.good_stages, "good canaries' stages (percentages)");
   app.add_option("--good-bake", o.good_bake, "good canaries' bake per stage");
   app.add_option("--good-max-hold", o.good_max_hold, "good canaries' max_hold");
-  app.add_option("--release-gap-ms", o.release_gap_ms,
-                 "least time between two releases (SDK: 8 versions per thread in 30 s)")
-      ->check(CLI::Range(0, 600000));
   app.add_option("--timeout", o.timeout_s, "seconds any one wait may take")
       ->check(CLI::Range(1, 3600));
   app.add_option("--out", o.out, "write every run to this JSON file");
