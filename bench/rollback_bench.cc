@@ -288,8 +288,9 @@ std::optional<double> regression_at(Fleet& fleet, int64_t id, json& decisions) {
   for (const json& d : r.body["decisions"]) {  // newest first
     if (d.value("verdict", "") == "regression") first = unix_seconds(d.value("at", ""));
     const json& detail = d.value("detail", json::object());
-    auto requests = [&](const char* cohort) {
-      return detail.contains(cohort) ? detail[cohort].value("requests", 0) : 0;
+    auto requests = [&](const char* cohort) -> uint64_t {  // the engine's counts: ok, errors
+      if (!detail.contains(cohort) || !detail[cohort].is_object()) return 0;
+      return detail[cohort].value("ok", uint64_t{0}) + detail[cohort].value("errors", uint64_t{0});
     };
     decisions.insert(decisions.begin(), json{{"at", d.value("at", "")},
                                              {"stage", d.value("stage", 0)},
@@ -493,7 +494,7 @@ int report(const Options& o, const Results& res, const std::string& load_before)
   result["total_s"] = round3(median(total));
   result["total_max_s"] = round3(total.empty() ? 0 : *std::max_element(total.begin(), total.end()));
   result["gate_decision_s"] = round3(median(gate));
-  result["direct_deploy_s"] = round3(median(res.direct_s));
+  result["direct_deploy_s"] = round3(res.direct_s.empty() ? 0 : res.direct_s.back());
   result["bad_canaries"] = res.bad.size();
   result["bad_rolled_back"] = caught;
   result["good_canaries"] = res.good.size();
@@ -553,7 +554,7 @@ int report(const Options& o, const Results& res, const std::string& load_before)
                     {"reason", r.verdict_reason},
                     {"verdicts", r.verdicts}});
   }
-  file["direct_deploys_s"] = res.direct_s;
+  file["direct_deploys_s"] = res.direct_s;  // v1 before the services started, then the floor
   file["bad"] = std::move(bad);
   file["good"] = std::move(good);
   if (!o.out.empty()) {
