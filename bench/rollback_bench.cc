@@ -191,8 +191,14 @@ class Fleet {
     if (stopped_) return;
     stopped_ = true;
     for (auto& s : services_) s->signal(SIGTERM);
-    for (auto& s : services_) (void)s->wait(5s);
+    int unclean = 0;
+    for (auto& s : services_) {
+      const auto status = s->wait(5s);
+      unclean += !status || test::exit_code(*status) != 0;
+    }
     services_.clear();
+    if (unclean > 0)
+      say("warning: " + std::to_string(unclean) + " services did not exit 0 on SIGTERM");
     for (auto& s : sidecars_) s->signal(SIGTERM);
     for (auto& s : sidecars_) (void)s->wait(10s);
     sidecars_.clear();
