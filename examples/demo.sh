@@ -2,19 +2,24 @@
 # make demo: the whole system on this machine. hotswap-control on a
 # temporary data dir, one hotswap-sidecar, and an application
 # (hotswap-example-app) that prints its configuration on every change;
-# hotswapctl publishes and deploys versions 1, 2 and 3. Everything shuts
-# down cleanly; the script exits 0 only if the app saw all three versions.
+# hotswapctl publishes and deploys versions 1, 2 and 3. Then a fleet of four
+# sidecars, each with a service recording its requests' outcomes: a canary
+# of a version that fails requests is caught by the health gate and rolled
+# back in its first stage, and a good version promotes through every
+# stage. Everything shuts down cleanly; the script exits 0 only if all of
+# that happened.
 set -euo pipefail
 
 build=${1:-build}
 work=$(mktemp -d)
 scope="demo-$$"  # own shared-memory names: nothing else on the host is touched
 pids=()
+services=()
 
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work" "/dev/shm/hs@${scope}+"* 2>/dev/null || true
+  for pid in "${services[@]}" "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${services[@]}" "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work" "/dev/shm/hs@${scope}"* 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -93,9 +98,60 @@ ctl instances
 
 wait "$app"
 echo
-echo "demo: the app saw versions 1, 2 and 3; shutting down"
-# SIGTERM the sidecar, then control: each must exit 0.
-for pid in "${pids[1]}" "${pids[0]}"; do
+echo "demo: the app saw versions 1, 2 and 3"
+
+step "a fleet of four: three more sidecars, and a service on each recording its requests' outcomes"
+services=()
+for n in 1 2 3 4; do
+  node="demo-node"
+  node_scope="$scope"
+  if [ "$n" -gt 1 ]; then
+    node="demo-node-$n"
+    node_scope="$scope-$n"
+    "$build/sidecar/hotswap-sidecar" --control "$rpc" --node-id "$node" \
+      --namespaces demo/checkout --cache-dir "$work/cache-$n" --scope "$node_scope" \
+      --health-interval-ms 500 --log-level warn &
+    pids+=($!)
+  fi
+  "$build/examples/hotswap-example-service" demo/checkout --rps 500 --scope "$node_scope" \
+    >"$work/service-$n.out" &
+  services+=($!)
+done
+for n in 1 2 3 4; do await "$work/service-$n.out" "service: version 3"; done
+ctl instances
+
+step "version 4 fails a quarter of its requests: a canary catches it in its first stage"
+ctl set demo/checkout error_rate 0.25 --type double
+ctl publish demo/checkout -m "a bad change"
+set +e
+ctl deploy demo/checkout 4 --strategy canary --stages 25,50,100 --bake 4s --wait
+bad=$?
+set -e
+if [ "$bad" -ne 8 ]; then
+  echo "demo: the bad canary was not rolled back (exit $bad)" >&2
+  exit 1
+fi
+bad_id=$("$build/cli/hotswapctl" deployments --namespace demo/checkout -o json |
+  sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+ctl rollout status "$bad_id"
+ctl rollout gate "$bad_id" --limit 3
+
+step "version 5 is good: it promotes through every stage"
+ctl set demo/checkout error_rate 0 --type double
+ctl publish demo/checkout -m "the fix"
+ctl deploy demo/checkout 5 --strategy canary --stages 25,50,100 --bake 3s --wait
+good_id=$("$build/cli/hotswapctl" deployments --namespace demo/checkout -o json |
+  sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+ctl rollout gate "$good_id" --limit 3
+ctl health demo/checkout --window 1m
+
+echo
+echo "demo: the bad version was rolled back in its first stage, the good one released; shutting down"
+for pid in "${services[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+# SIGTERM the sidecars, then control: each must exit 0.
+for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+  pid=${pids[$i]}
+  [ "$pid" = "$app" ] && continue
   kill -TERM "$pid"
   if ! wait "$pid"; then
     echo "demo: a process did not shut down cleanly" >&2

@@ -239,8 +239,10 @@ void RolloutEngine::record(const Deployment& d, const Look& seen, int64_t now) {
   if (last.first == requests && last.second == verdict) return;
   json detail = seen.outcome.detail;
   detail["reason"] = seen.outcome.reason;
-  detail["canary"] = to_json(seen.canary);
-  detail["baseline"] = to_json(seen.baseline);
+  // The gate's own "canary" and "baseline" (rates, percentiles) stay; the
+  // counts it read go beside them, to check a decision against.
+  detail["canary_counts"] = to_json(seen.canary);
+  detail["baseline_counts"] = to_json(seen.baseline);
   auto stored = mutate(d.id, seen.stage, [&](Deployment& dd, RolloutState& s) -> Result<void> {
     auto appended = lift(
         store_.append_gate_decision(GateRecord{dd.id, 0, now, s.stage, verdict, detail.dump()}));
