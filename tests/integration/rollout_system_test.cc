@@ -278,7 +278,7 @@ TEST_F(RolloutSystem, RollingStopsAtTheFailingBatchAndRevertsTheBatchesThatMoved
   const int64_t id = create_ok(
       {{"version", bad},
        {"strategy", "rolling"},
-       {"rollout", {{"batch", 3}, {"order_by", {"zone"}}, {"bake", "1s"}, {"max_hold", "60s"}}}});
+       {"rollout", {{"batch", 3}, {"order_by", {"zone"}}, {"bake", "3s"}, {"max_hold", "60s"}}}});
   const json created = deployment(id);
   EXPECT_EQ(created["rollout"]["moved_by_stage"], json({3, 6, 9, 10})) << created.dump();
   const std::set<std::string> untouched{"n-1", "n-2", "n-3", "n-4"};
