@@ -30,6 +30,8 @@ struct HoldingSidecars::State {
   // First, so it goes last: everything below belongs to its event loop.
   kj::AsyncIoContext io = kj::setupAsyncIo();
   std::vector<uint64_t> versions;
+  std::vector<bool> stage_only;
+  std::vector<uint64_t> activations;
   std::deque<kj::Own<kj::PromiseFulfiller<void>>> held;
   size_t most_held = 0;
   std::vector<Node> nodes;
@@ -44,8 +46,12 @@ class Holder final : public wire::Sidecar::Server {
 
   kj::Promise<void> push(PushContext context) override;
 
-  kj::Promise<void> activate(ActivateContext) override {
-    return KJ_EXCEPTION(UNIMPLEMENTED, "not used by direct deployments");
+  // Answered at once: a flip moves no bytes, so there is nothing to hold.
+  kj::Promise<void> activate(ActivateContext context) override {
+    const uint64_t version = context.getParams().getVersion();
+    state_.activations.push_back(version);
+    context.getResults().initResult().initAck().setVersion(version);
+    return kj::READY_NOW;
   }
 
  private:
@@ -57,6 +63,7 @@ class Holder final : public wire::Sidecar::Server {
 kj::Promise<void> Holder::push(PushContext context) {
   const uint64_t version = context.getParams().getSnapshot().getVersion();
   state_.versions.push_back(version);
+  state_.stage_only.push_back(context.getParams().getSnapshot().getStageOnly());
   auto answer = kj::newPromiseAndFulfiller<void>();
   state_.held.push_back(kj::mv(answer.fulfiller));
   state_.most_held = std::max(state_.most_held, state_.held.size());
@@ -134,6 +141,12 @@ size_t HoldingSidecars::most_held() const {
 }
 std::vector<uint64_t> HoldingSidecars::versions() const {
   return state_->versions;
+}
+std::vector<bool> HoldingSidecars::stage_only() const {
+  return state_->stage_only;
+}
+std::vector<uint64_t> HoldingSidecars::activations() const {
+  return state_->activations;
 }
 
 }  // namespace hotswap::test

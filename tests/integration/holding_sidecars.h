@@ -1,6 +1,7 @@
 // Fake sidecars that attach to a real hotswap-control over TCP and hold
 // every push they are sent unanswered until the test releases it: what
-// they hold at once is what control has awaiting an answer. They run on
+// they hold at once is what control has awaiting an answer. Activations
+// (blue-green flips) are recorded and acknowledged at once. They run on
 // the test's own thread; their event loop turns only inside their calls.
 #ifndef HOTSWAP_TESTS_INTEGRATION_HOLDING_SIDECARS_H_
 #define HOTSWAP_TESTS_INTEGRATION_HOLDING_SIDECARS_H_
@@ -42,6 +43,12 @@ class HoldingSidecars {
   size_t most_held() const;
   // The version each push received carried, in arrival order.
   std::vector<uint64_t> versions() const;
+  // Whether each push received asked only to stage its version (inactive),
+  // in arrival order.
+  std::vector<bool> stage_only() const;
+  // The version of each activate call received (answered with an ACK at
+  // once), in arrival order.
+  std::vector<uint64_t> activations() const;
 
   struct State;  // the connections and what they were pushed (opaque)
 
