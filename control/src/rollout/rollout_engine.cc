@@ -136,7 +136,25 @@ void RolloutEngine::advance(const Deployment& d) {
     }
     return;
   }
+  keep_pre_change(d, *state, now);
   advance_moving(d, *state, now);
+}
+
+void RolloutEngine::keep_pre_change(const Deployment& d, RolloutState& state, int64_t now) {
+  // Windows ending before the change arrive within a report interval or
+  // two of it; then the sum no longer moves and is kept.
+  constexpr int64_t kSettleMs = 3000;
+  if (state.pre_change.requests() > 0 || now < state.changed_ms + kSettleMs) return;
+  const auto all = nodes_where(d, [](const DeploymentTarget&) { return true; });
+  HealthCounts before =
+      health_.totals(d.namespace_id, state.previous_version, all,
+                     state.changed_ms - state.spec.baseline_window_ms, state.changed_ms);
+  if (before.requests() == 0) return;  // nothing reported (or control restarted since)
+  auto kept = mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
+    s.pre_change = before;
+    return {};
+  });
+  if (kept) state.pre_change = std::move(before);
 }
 
 void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int64_t now) {
@@ -220,13 +238,14 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   }
   seen.canary.merge(health_.totals(d.namespace_id, c.canary.version, c.canary.nodes, from, now));
   const bool same_span = c.baseline.to_ms == now;
-  const HealthCounts baseline =
-      health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
-                     same_span ? from : c.baseline.from_ms, c.baseline.to_ms);
   if (same_span) {
-    seen.baseline.merge(baseline);
+    seen.baseline.merge(
+        health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes, from, now));
+  } else if (state.pre_change.requests() > 0) {
+    seen.baseline = state.pre_change;
   } else {
-    seen.baseline = baseline;
+    seen.baseline = health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
+                                   c.baseline.from_ms, c.baseline.to_ms);
   }
   seen.outcome = gate_.evaluate(seen.canary, seen.baseline, state.spec.thresholds, state.carry);
   return seen;
@@ -327,6 +346,7 @@ Result<void> RolloutEngine::flip(Deployment& d, RolloutState& state, int64_t now
   targets_moved_ = true;
   state.phase = RolloutPhase::flipped;
   state.stage_started_ms = state.changed_ms = now;
+  state.pre_change = {};
   spdlog::info("event=rollout_flipped id={} ns={} version={} instances={}", d.id,
                d.namespace_id.str(), d.version, nodes.size());
   return {};

@@ -99,6 +99,9 @@ class RolloutEngine {
 
   void advance(const Deployment& d);
   void advance_moving(const Deployment& d, RolloutState& state, int64_t now);
+  // Stores RolloutState::pre_change once the window before the change is
+  // complete.
+  void keep_pre_change(const Deployment& d, RolloutState& state, int64_t now);
   // Stores the change's result; `expected_stage` guards against a
   // deployment that moved meanwhile (-1: any stage).
   Result<Deployment> mutate(int64_t id, int expected_stage, const Change& change);

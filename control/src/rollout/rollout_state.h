@@ -44,6 +44,11 @@ struct RolloutState {
   HealthCounts canary_evidence;
   HealthCounts baseline_evidence;
   int64_t evidence_through_ms = 0;
+  // The health of the targets on the previous version over the window
+  // before the change, kept once its windows have all arrived: the
+  // baseline where no instance is left on that version, and what a
+  // restarted control (its windows gone) still has.
+  HealthCounts pre_change;
   // The latest gate decision's verdict and one-line reason.
   std::string verdict;
   std::string verdict_reason;
