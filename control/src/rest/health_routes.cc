@@ -13,7 +13,6 @@ namespace {
 constexpr int64_t kDefaultWindowMs = 5 * 60 * 1000;
 constexpr int64_t kMinWindowMs = 1000;
 
-// Milliseconds since the epoch as RFC 3339 with milliseconds.
 // The `window` query parameter in milliseconds: 1s up to the retention.
 Result<int64_t> window_of(const HttpRequest& req, std::chrono::milliseconds retention) {
   if (!req.has_param("window")) return std::min(kDefaultWindowMs, retention.count());

@@ -118,10 +118,10 @@ nlohmann::json rollout_json(const Deployment& d) {
   if (!state) return {{"error", state.error().message}};
   const RolloutSpec& spec = state->spec;
   nlohmann::json plan = {
-      {"bake", format_duration_ms(spec.bake_ms)},
-      {"max_hold", format_duration_ms(spec.max_hold_ms)},
+      {"bake", format_duration(spec.bake_ms * 1'000'000)},
+      {"max_hold", format_duration(spec.max_hold_ms * 1'000'000)},
       {"on_inconclusive", spec.on_inconclusive == OnInconclusive::pause ? "pause" : "rollback"},
-      {"baseline_window", format_duration_ms(spec.baseline_window_ms)},
+      {"baseline_window", format_duration(spec.baseline_window_ms * 1'000'000)},
       {"thresholds", spec.thresholds}};
   if (!spec.preset.empty()) plan["preset"] = spec.preset;
   if (!spec.stages.empty()) plan["stages"] = spec.stages;

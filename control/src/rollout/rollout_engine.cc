@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "domain/values.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -191,7 +192,7 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
   }
   if (in_stage < state.spec.bake_ms + state.spec.max_hold_ms) return;  // holds for evidence
   const std::string reason = "inconclusive: " + outcome.reason + " after " +
-                             format_duration_ms(in_stage) + " in stage " +
+                             format_duration(in_stage * 1'000'000) + " in stage " +
                              std::to_string(state.stage + 1);
   (void)mutate(d.id, state.stage, [&](Deployment& dd, RolloutState& s) -> Result<void> {
     if (s.spec.on_inconclusive == OnInconclusive::rollback) return roll_back(dd, s, reason, now);

@@ -1,10 +1,11 @@
 #include "rollout/rollout_spec.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <optional>
 #include <set>
+
+#include "domain/values.h"
 
 namespace hotswap::control {
 namespace {
@@ -123,7 +124,16 @@ Result<int64_t> parse_duration_field(const json& value, std::string_view field) 
   if (!value.is_string()) {
     return std::unexpected(field_error(field, "must be a duration such as \"30s\" or \"6m\""));
   }
-  return parse_duration_ms(value.get<std::string>(), "rollout." + std::string(field));
+  const std::string text = value.get<std::string>();
+  auto ns = parse_duration(text);  // the grammar of duration values and of ?window=
+  if (!ns) return std::unexpected(field_error(field, ns.error()));
+  if (*ns % 1'000'000 != 0) {
+    return std::unexpected(field_error(field, "'" + text + "' is not whole milliseconds"));
+  }
+  if (*ns / 1'000'000 > kMaxDurationMs) {
+    return std::unexpected(field_error(field, "'" + text + "' is longer than 7 days"));
+  }
+  return *ns / 1'000'000;
 }
 
 // Applies the fields of `request` onto `spec`; the first error wins.
@@ -282,57 +292,6 @@ Result<RolloutSpec> rollout_spec_from_json(const json& stored) {
     return std::unexpected(Error{
         ErrorCode::internal, "stored rollout spec does not read: " + std::string(e.what()), {}});
   }
-}
-
-Result<int64_t> parse_duration_ms(std::string_view text, std::string_view field) {
-  auto bad = [&] {
-    return std::unexpected(invalid_argument(
-        "field '" + std::string(field) + "': '" + std::string(text) +
-        "' is not a duration (a number with a unit: 500ms, 30s, 6m, 1h; or 1h30m)"));
-  };
-  if (text.empty()) return bad();
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t digits = i;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
-      ++digits;
-    }
-    if (digits == i || digits - i > 9) return bad();
-    const int64_t n = std::stoll(std::string(text.substr(i, digits - i)));
-    size_t unit_end = digits;
-    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) {
-      ++unit_end;
-    }
-    const std::string_view unit = text.substr(digits, unit_end - digits);
-    int64_t scale = 0;
-    if (unit == "ms") scale = 1;
-    if (unit == "s") scale = kSecond;
-    if (unit == "m") scale = kMinute;
-    if (unit == "h") scale = kHour;
-    if (scale == 0) return bad();
-    total += n * scale;
-    if (total > kMaxDurationMs) {
-      return std::unexpected(invalid_argument("field '" + std::string(field) + "': '" +
-                                              std::string(text) + "' is longer than 7 days"));
-    }
-    i = unit_end;
-  }
-  return total;
-}
-
-std::string format_duration_ms(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string out;
-  const std::pair<int64_t, const char*> units[] = {
-      {kHour, "h"}, {kMinute, "m"}, {kSecond, "s"}, {1, "ms"}};
-  for (const auto& [scale, name] : units) {
-    if (ms >= scale) {
-      out += std::to_string(ms / scale) + name;
-      ms %= scale;
-    }
-  }
-  return out;
 }
 
 }  // namespace hotswap::control

@@ -64,12 +64,6 @@ Result<Strategy> preset_strategy(std::string_view preset);
 nlohmann::json to_json(const RolloutSpec& spec);
 Result<RolloutSpec> rollout_spec_from_json(const nlohmann::json& stored);
 
-// "30s", "6m", "1h", "500ms", "1h30m" -> milliseconds; invalid_argument
-// naming `field` otherwise.
-Result<int64_t> parse_duration_ms(std::string_view text, std::string_view field);
-// The shortest such spelling of `ms` ("90s" -> "1m30s").
-std::string format_duration_ms(int64_t ms);
-
 }  // namespace hotswap::control
 
 #endif  // HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_SPEC_H_
