@@ -118,41 +118,49 @@ void rekey(HealthRow& row, uint64_t version) {
   row.seq.store(seq + 2, release);
 }
 
+// How long a row must go unwritten before it is re-keyed: kRowIdleMs,
+// shortened by tests.
+std::atomic<int64_t> row_idle_ms{health_layout::kRowIdleMs};
+
 // The row of `version` in the entry's slot: found, a free one, or one
-// idle for kRowIdleMs (its counts have been read by then). Null: every
-// row is busy, and the overflow row counts this outcome.
+// idle for row_idle_ms (its counts have been read by then). Null: every
+// row is busy, and the overflow row counts this outcome. A row's idle
+// clock starts when its thread moves to another row, the last moment it
+// could have been written: only its thread writes it, and only through
+// the row of its hint.
 [[gnu::noinline]] HealthRow* find_row(TlsEntry& e, uint64_t version) {
-  for (uint32_t i = 0; i < kRowsPerSlot; ++i) {
-    if (e.rows[i].version.load(std::memory_order_relaxed) == version) {
-      e.hint = i;
-      return &e.rows[i];
-    }
-  }
   RowIdle* idle = &e.owner->idle[size_t{e.slot} * kRowsPerSlot];
+  const int64_t now = steady_ms();
+  const auto total_of = [&](uint32_t i) {
+    return e.rows[i].ok.load(std::memory_order_relaxed) +
+           e.rows[i].errors.load(std::memory_order_relaxed);
+  };
+  idle[e.hint] = RowIdle{total_of(e.hint), now};
+  const auto take = [&](uint32_t i) {
+    idle[i] = RowIdle{};
+    e.hint = i;
+    return &e.rows[i];
+  };
+  for (uint32_t i = 0; i < kRowsPerSlot; ++i) {
+    if (e.rows[i].version.load(std::memory_order_relaxed) == version) return take(i);
+  }
   for (uint32_t i = 0; i < kRowsPerSlot; ++i) {
     if (e.rows[i].version.load(std::memory_order_relaxed) == 0) {
       rekey(e.rows[i], version);
-      idle[i] = RowIdle{};
-      e.hint = i;
-      return &e.rows[i];
+      return take(i);
     }
   }
-  const int64_t now = steady_ms();
-  int victim = -1;
+  const int64_t idle_ms = row_idle_ms.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < kRowsPerSlot; ++i) {
-    const uint64_t total = e.rows[i].ok.load(std::memory_order_relaxed) +
-                           e.rows[i].errors.load(std::memory_order_relaxed);
-    if (idle[i].since_ms < 0 || idle[i].total != total) {
-      idle[i] = RowIdle{total, now};
-    } else if (victim < 0 && now - idle[i].since_ms >= health_layout::kRowIdleMs) {
-      victim = static_cast<int>(i);
+    // Unknown (a slot handed on by an exited thread): from now on.
+    if (idle[i].since_ms < 0 || idle[i].total != total_of(i)) {
+      idle[i] = RowIdle{total_of(i), now};
+    } else if (now - idle[i].since_ms >= idle_ms) {
+      rekey(e.rows[i], version);
+      return take(i);
     }
   }
-  if (victim < 0) return nullptr;
-  rekey(e.rows[victim], version);
-  idle[victim] = RowIdle{};
-  e.hint = static_cast<uint32_t>(victim);
-  return &e.rows[victim];
+  return nullptr;
 }
 
 // Several threads may count here at once: read-modify-writes.
@@ -176,6 +184,10 @@ uint64_t active_version_of(ClientCore& core) {
 }
 
 }  // namespace
+
+void set_row_idle_for_testing(std::chrono::milliseconds idle) {
+  row_idle_ms.store(idle.count(), std::memory_order_relaxed);
+}
 
 void record_outcome(HealthState* state, uint64_t version, Outcome outcome, uint64_t latency_us,
                     uint32_t error_class) noexcept {

@@ -3,6 +3,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <set>
@@ -41,6 +42,9 @@ struct RowState {
   std::vector<uint32_t> latency;
 };
 
+// Reads of a row that keeps being written before its buckets are trimmed
+// to its counts (read_row).
+constexpr int kReadTries = 16;
 struct SegmentState {
   shm::Segment segment;
   std::vector<RowState> rows;  // [0] overflow, then slot * rows_per_slot + row
@@ -58,32 +62,49 @@ bool older_than(const std::string& name, int64_t seconds) {
   return ::time(nullptr) - st.st_mtime > seconds;
 }
 
-// Reads one row into `out` (differences since `prev`, which it updates).
-// Returns a description if the row is garbage (nothing is changed then).
 struct RowRead {
   bool changed = false;
   uint64_t version = 0;
   RowState now;
 };
 
-const char* read_row(const HealthRow& row, const RowState& prev, bool overflow, RowRead* out) {
+void load_counts(const HealthRow& row, RowState& into) {
   constexpr auto acquire = std::memory_order_acquire;
-  const uint64_t seq = row.seq.load(acquire);
-  if ((seq & 1) != 0) return nullptr;  // being re-keyed: next time
-  RowState& now = out->now;
-  now.seq = seq;
-  out->version = row.version.load(acquire);
-  now.ok = row.ok.load(acquire);
-  now.errors = row.errors.load(acquire);
-  for (uint32_t c = 0; c < kClassCount; ++c) now.classes[c] = row.class_errors[c].load(acquire);
-  const bool same_key = seq == prev.seq;
-  if (same_key && now.ok == prev.ok && now.errors == prev.errors && now.classes == prev.classes) {
-    return nullptr;
+  into.ok = row.ok.load(acquire);
+  into.errors = row.errors.load(acquire);
+  for (uint32_t c = 0; c < kClassCount; ++c) into.classes[c] = row.class_errors[c].load(acquire);
+}
+
+bool same_counts(const RowState& a, const RowState& b) {
+  return a.ok == b.ok && a.errors == b.errors && a.classes == b.classes;
+}
+
+uint32_t bucket_of(const RowState& s, uint32_t b) {
+  return s.latency.empty() ? 0 : s.latency[b];
+}
+
+// Outcomes in the buckets since `base` (differences modulo 2^32 each).
+uint64_t bucketed_since(const RowState& now, const RowState& base) {
+  uint64_t total = 0;
+  for (uint32_t b = 0; b < kLatencyBucketCount; ++b)
+    total += bucket_of(now, b) - bucket_of(base, b);
+  return total;
+}
+
+// Takes `excess` outcomes out of the highest buckets that gained since
+// `base`: outcomes bucketed but not yet counted when the counts were read
+// (or never: a writer killed between the two stores).
+void trim_buckets(RowState& now, const RowState& base, uint64_t excess) {
+  for (uint32_t b = kLatencyBucketCount; b-- > 0 && excess > 0;) {
+    const uint32_t gained = now.latency[b] - bucket_of(base, b);
+    const uint32_t taken = static_cast<uint32_t>(std::min<uint64_t>(gained, excess));
+    now.latency[b] -= taken;
+    excess -= taken;
   }
-  now.latency.resize(kLatencyBucketCount);
-  for (uint32_t b = 0; b < kLatencyBucketCount; ++b) now.latency[b] = row.latency[b].load(acquire);
-  if (row.seq.load(acquire) != seq) return nullptr;  // re-keyed meanwhile: next time
-  const RowState base = same_key ? prev : RowState{};
+}
+
+const char* check_counts(const RowState& now, const RowState& base, bool overflow,
+                         uint64_t version) {
   if (now.ok < base.ok || now.errors < base.errors) return "a counter went down";
   for (uint32_t c = 0; c < kClassCount; ++c) {
     if (now.classes[c] < base.classes[c]) return "an error class counter went down";
@@ -92,11 +113,45 @@ const char* read_row(const HealthRow& row, const RowState& prev, bool overflow, 
   if (now.ok - base.ok > kAbsurdDelta || now.errors - base.errors > kAbsurdDelta) {
     return "an absurd outcome count";
   }
-  if (!overflow && out->version == 0 && (now.ok != 0 || now.errors != 0)) {
+  if (!overflow && version == 0 && (now.ok != 0 || now.errors != 0)) {
     return "counts in a row without a version";
   }
-  out->changed = true;
   return nullptr;
+}
+
+// Reads one row into `out`: its counts, and latency buckets that agree
+// with them. The writer bumps a bucket, then the count with release, so
+// buckets read after the counts hold at least those outcomes, and perhaps
+// a few recorded meanwhile; the read is tried again while that happens,
+// and if it keeps happening the surplus is taken out of the buckets read
+// (trim_buckets), to be counted by the next read with its counts. Returns
+// a description if the row is garbage; nothing is changed then.
+const char* read_row(const HealthRow& row, const RowState& prev, bool overflow, RowRead* out) {
+  constexpr auto acquire = std::memory_order_acquire;
+  RowState& now = out->now;
+  for (int attempt = 1;; ++attempt) {
+    const uint64_t seq = row.seq.load(acquire);
+    if ((seq & 1) != 0) return nullptr;  // being re-keyed: next time
+    now.seq = seq;
+    out->version = row.version.load(acquire);
+    load_counts(row, now);
+    const bool same_key = seq == prev.seq;
+    if (same_key && same_counts(now, prev)) return nullptr;
+    now.latency.resize(kLatencyBucketCount);
+    for (uint32_t b = 0; b < kLatencyBucketCount; ++b)
+      now.latency[b] = row.latency[b].load(acquire);
+    if (row.seq.load(acquire) != seq) return nullptr;  // re-keyed meanwhile: next time
+    const RowState base = same_key ? prev : RowState{};
+    if (const char* why = check_counts(now, base, overflow, out->version)) return why;
+    const uint64_t counted = (now.ok - base.ok) + (now.errors - base.errors);
+    const uint64_t bucketed = bucketed_since(now, base);
+    if (bucketed < counted) return "fewer outcomes in the latency buckets than counted";
+    if (bucketed == counted || attempt == kReadTries) {
+      trim_buckets(now, base, bucketed - counted);
+      out->changed = true;
+      return nullptr;
+    }
+  }
 }
 
 // Adds the differences of a changed row to `into`.
@@ -111,8 +166,7 @@ void add_row(const RowRead& r, const RowState& prev, const SegmentState& seg,
     if (d != 0) counts.error_classes[seg.class_names[c]] += d;
   }
   for (uint32_t b = 0; b < kLatencyBucketCount; ++b) {
-    const uint32_t was = base.latency.empty() ? 0 : base.latency[b];
-    const uint32_t d = r.now.latency[b] - was;  // modulo 2^32
+    const uint32_t d = r.now.latency[b] - bucket_of(base, b);  // modulo 2^32
     if (d != 0) counts.latency.add(b, d);
   }
 }

@@ -5,6 +5,7 @@
 #ifndef HOTSWAP_CLIENT_SDK_SRC_HEALTH_STATE_H_
 #define HOTSWAP_CLIENT_SDK_SRC_HEALTH_STATE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <mutex>
@@ -43,6 +44,11 @@ struct HealthState {
 // The process's state for (`scope`, `ns`): created with its segment on
 // first use. Never destroyed.
 std::expected<HealthState*, Error> health_state_for(std::string_view ns, std::string_view scope);
+
+// Shortens (or restores) how long a thread's row must go unwritten before
+// the thread may give it to another version (health_layout::kRowIdleMs).
+// For tests of that hand-over; process-wide.
+void set_row_idle_for_testing(std::chrono::milliseconds idle);
 
 // The registry's generation: it grows in a forked child, where states of
 // an older generation belong to the parent.

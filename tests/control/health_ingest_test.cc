@@ -84,6 +84,15 @@ TEST_F(HealthIngestTest, AGoodReportIsStoredWholeAndItsSequenceAnswered) {
   EXPECT_TRUE(ingest_.rejected_of("n").empty());
 }
 
+// Version 0 is what an application recorded under no version (a thread's
+// rows all busy, no version active): kept as unattributed, never refused.
+TEST_F(HealthIngestTest, UnattributedOutcomesAreKeptUnderVersionZero) {
+  EXPECT_EQ(Send("n", 7, 1, {Good(0), Good(1)}), 1u);
+  EXPECT_EQ(Totals(0, {"n"}).requests(), 10u);
+  EXPECT_EQ(Totals(1, {"n"}).requests(), 10u);
+  EXPECT_TRUE(ingest_.rejected_of("n").empty());
+}
+
 struct Rule {
   const char* name;
   std::function<void(HealthReport&)> breaks;
@@ -103,7 +112,6 @@ TEST_F(HealthIngestTest, EachRuleRefusesTheReportThatBreaksItAndOnlyThatOne) {
        RejectReason::unknown_namespace, false},
       {"version not published", [](HealthReport& r) { r.version = 3; },
        RejectReason::unknown_version},
-      {"version 0", [](HealthReport& r) { r.version = 0; }, RejectReason::unknown_version},
       {"window ends at its start", [](HealthReport& r) { r.window_end_ms = r.window_start_ms; },
        RejectReason::bad_window},
       {"window ends before its start", [](HealthReport& r) { r.window_start_ms += 2000; },

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "health_layout.h"
+#include "health_state.h"
 #include "hotswap/client.hpp"
 #include "hotswap/harness/error_of.h"
 #include "hotswap/health.h"
@@ -246,6 +248,67 @@ TEST(Health, VersionsBeyondAThreadsRowsCountAsUnattributed) {
   for (uint64_t v = 1; v <= 8; ++v) EXPECT_EQ(got.at(v).ok, 5u) << v;
   EXPECT_EQ(got.at(0).ok, 10u);
   EXPECT_EQ(got.count(9), 0u);
+}
+
+TEST(Health, ARowIdleSinceItsThreadMovedOnIsGivenToTheNextVersionAtOnce) {
+  Fixture f;
+  constexpr auto kIdle = 300ms;
+  detail::set_row_idle_for_testing(kIdle);
+  auto scanner = HealthScanner::create(f.pub.ns()).value();
+  // Versions 1-7 were left long ago; version 8 is the row in use.
+  for (uint64_t v = 1; v <= 8; ++v) f.recorder->record_for(v, Outcome::ok, 1us);
+  OutcomesByVersion got = scanner.scan().counts;  // as a sidecar reads each interval
+  const auto left = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - left < kIdle + 50ms) {
+    f.recorder->record_for(8, Outcome::ok, 1us);  // the thread keeps working on version 8
+    std::this_thread::sleep_for(10ms);
+  }
+  // The idle time passed while the thread recorded elsewhere, so version 9
+  // takes a row at once rather than idling the overflow row for kIdle.
+  f.recorder->record_for(9, Outcome::error, 1us);
+  detail::set_row_idle_for_testing(std::chrono::milliseconds(health_layout::kRowIdleMs));
+  for (auto& [version, counts] : scanner.scan().counts) got[version].merge(counts);
+  EXPECT_EQ(got.count(0), 0u) << "counted as version 0";
+  ASSERT_EQ(got.count(9), 1u);
+  EXPECT_EQ(got.at(9).errors, 1u);
+  EXPECT_EQ(got.at(1).ok, 1u);
+  EXPECT_GT(got.at(8).ok, 1u);
+}
+
+TEST(Health, AHotWritersRowsAreReadWithBucketsMatchingTheirCounts) {
+  Fixture f;
+  auto scanner = HealthScanner::create(f.pub.ns()).value();
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> recorded{0};
+  std::thread writer([&] {
+    uint64_t n = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      f.recorder->record(n % 7 == 0 ? Outcome::error : Outcome::ok,
+                         std::chrono::microseconds(n % 5000));
+      ++n;
+    }
+    recorded = n;
+  });
+  uint64_t scans_with_counts = 0;
+  uint64_t counted = 0;
+  uint64_t mismatched = 0;  // reports whose latency total is not their count
+  const auto check = [&](const HealthScan& scan) {
+    for (const auto& [version, counts] : scan.counts) {
+      if (counts.latency.total() != counts.ok + counts.errors) ++mismatched;
+      counted += counts.ok + counts.errors;
+    }
+  };
+  while (scans_with_counts < 2000) {
+    const HealthScan scan = scanner.scan();
+    if (!scan.counts.empty()) ++scans_with_counts;
+    EXPECT_TRUE(scan.problems.empty()) << scan.problems.front();
+    check(scan);
+  }
+  stop = true;
+  writer.join();
+  check(scanner.scan());
+  EXPECT_EQ(mismatched, 0u) << "of " << scans_with_counts;
+  EXPECT_EQ(counted, recorded.load());
 }
 
 TEST(Health, ADeadProcessIsReportedOnceThenReclaimed) {

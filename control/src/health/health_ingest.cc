@@ -93,7 +93,9 @@ std::optional<Rejection> HealthIngest::check_source(const HealthReport& report,
   const auto latest = latest_version(*ns, report.version, looked_up, now_ms);
   if (!latest) return Rejection{RejectReason::unknown_namespace, "no namespace " + ns->str()};
   known = *ns;
-  if (report.version == 0 || report.version > *latest) {
+  // Version 0 is what the application recorded under no version: kept,
+  // shown as unattributed, never part of a cohort.
+  if (report.version > *latest) {
     return Rejection{RejectReason::unknown_version,
                      ns->str() + " has no version " + std::to_string(report.version)};
   }

@@ -77,6 +77,7 @@ nlohmann::json version_json(uint64_t version, const std::map<std::string, Health
   }
   nlohmann::json out = counts_json(total);
   out["version"] = version;
+  if (version == 0) out["unattributed"] = true;  // recorded under no version
   out["instances_reporting"] = nodes.size();
   out["latency_us"] = {{"p50", percentile(total, 0.5)},
                        {"p90", percentile(total, 0.9)},
