@@ -234,6 +234,8 @@ void add_rollout_options(CLI::App& cmd, RolloutArgs& r) {
   option("--max-latency-ratio", r.max_latency_ratio, "gate: canary/baseline latency, e.g. 2");
   option("--latency-quantile", r.latency_quantile, "gate: the latency compared, e.g. p99");
   option("--min-requests", r.min_requests, "gate: requests each side needs before a promotion");
+  option("--min-requests-per-instance", r.min_requests_per_instance,
+         "gate: requests every canary instance needs before a promotion (0: off)");
 }
 
 void add_deploy_command(CLI::App& app, CommandArgs& a, Action& selected) {

@@ -89,12 +89,13 @@ struct RolloutArgs {
   std::optional<std::string> on_inconclusive;  // pause or rollback
   std::optional<std::string> webhook;
   // The gate's thresholds.
-  std::optional<std::string> alpha;                 // "0.05"
-  std::optional<std::string> max_error_increase;    // "5%" or "0.05"
-  std::optional<std::string> error_increase_floor;  // "0.1%" or "0.001"
-  std::optional<std::string> max_latency_ratio;     // "2" or "2x"
-  std::optional<std::string> latency_quantile;      // "p99", "99%" or "0.99"
-  std::optional<std::string> min_requests;          // "1000"
+  std::optional<std::string> alpha;                      // "0.05"
+  std::optional<std::string> max_error_increase;         // "5%" or "0.05"
+  std::optional<std::string> error_increase_floor;       // "0.1%" or "0.001"
+  std::optional<std::string> max_latency_ratio;          // "2" or "2x"
+  std::optional<std::string> latency_quantile;           // "p99", "99%" or "0.99"
+  std::optional<std::string> min_requests;               // "1000"
+  std::optional<std::string> min_requests_per_instance;  // "10"
 };
 
 struct DeployArgs {

@@ -90,6 +90,15 @@ std::expected<double, std::string> quantile_of(std::string_view text) {
   return *value;
 }
 
+std::expected<uint64_t, std::string> count_of(std::string_view flag, const std::string& text) {
+  uint64_t n = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    return std::unexpected(bad(flag, text, "a count of requests"));
+  }
+  return n;
+}
+
 std::expected<json, std::string> thresholds_of(const RolloutArgs& r) {
   json t = json::object();
   const std::pair<const char*, const std::optional<std::string>*> shares[] = {
@@ -114,14 +123,18 @@ std::expected<json, std::string> thresholds_of(const RolloutArgs& r) {
     if (!q) return std::unexpected(q.error());
     t["latency_quantile"] = *q;
   }
-  if (r.min_requests) {
-    uint64_t n = 0;
-    const std::string& text = *r.min_requests;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      return std::unexpected(bad("--min-requests", text, "a count of requests"));
-    }
-    t["min_requests"] = n;
+  const struct {
+    const std::optional<std::string>& given;
+    const char* flag;
+    const char* field;
+  } counts[] = {
+      {r.min_requests, "--min-requests", "min_requests"},
+      {r.min_requests_per_instance, "--min-requests-per-instance", "min_requests_per_instance"}};
+  for (const auto& c : counts) {
+    if (!c.given) continue;
+    auto n = count_of(c.flag, *c.given);
+    if (!n) return std::unexpected(n.error());
+    t[c.field] = *n;
   }
   return t;
 }

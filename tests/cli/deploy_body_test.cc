@@ -45,6 +45,7 @@ TEST(DeployBody, EveryRolloutFlagInTheApisTypes) {
     a.rollout.max_latency_ratio = "1.5x";
     a.rollout.latency_quantile = "p95";
     a.rollout.min_requests = "500";
+    a.rollout.min_requests_per_instance = "0";
     a.replace = true;
   }));
   EXPECT_EQ(body, json::parse(R"({"namespace": "acme/web", "version": 3, "strategy": "canary",
@@ -52,7 +53,8 @@ TEST(DeployBody, EveryRolloutFlagInTheApisTypes) {
       "rollout": {"stages": [10, 25, 50.5, 100], "bake": "30s", "max_hold": "2m",
         "baseline_window": "10m", "on_inconclusive": "rollback", "webhook": "http://ci/promote",
         "thresholds": {"alpha": 0.01, "max_error_increase": 0.05, "error_increase_floor": 0.002,
-          "max_latency_ratio": 1.5, "latency_quantile": 0.95, "min_requests": 500}}})"));
+          "max_latency_ratio": 1.5, "latency_quantile": 0.95, "min_requests": 500,
+          "min_requests_per_instance": 0}}})"));
 }
 
 TEST(DeployBody, RollingBatchesAndLabelOrder) {

@@ -153,13 +153,14 @@ TEST(GateThresholdsTest, DefaultsAreValidAndRoundTrip) {
   EXPECT_TRUE(defaults.validate().has_value());
   EXPECT_EQ(to_json(defaults), nlohmann::json::parse(R"({"alpha":0.05,"max_error_increase":0.05,
               "error_increase_floor":0.001,"max_latency_ratio":2.0,"latency_quantile":0.99,
-              "min_requests":1000})"));
+              "min_requests":1000,"min_requests_per_instance":10})"));
   GateThresholds custom{.alpha = 0.01,
                         .max_error_increase = 0.1,
                         .error_increase_floor = 0,
                         .max_latency_ratio = 1.5,
                         .latency_quantile = 0.999,
-                        .min_requests = 10'000};
+                        .min_requests = 10'000,
+                        .min_requests_per_instance = 0};
   Result<GateThresholds> back = gate_thresholds_from_json(to_json(custom));
   ASSERT_TRUE(back.has_value()) << back.error().message;
   EXPECT_EQ(*back, custom);

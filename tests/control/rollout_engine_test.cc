@@ -61,6 +61,7 @@ class RolloutEngineTest : public ::testing::Test {
     s_.now = now_ms_ / 1000;
     std::vector<HealthWindows::Entry> entries;
     for (const std::string& node : nodes_) {
+      if (silent_.contains(node)) continue;
       const uint64_t version = applied(node);
       const double rate = version == v2_ ? v2_errors : v1_errors;
       HealthWindow w;
@@ -121,6 +122,7 @@ class RolloutEngineTest : public ::testing::Test {
   std::unique_ptr<RolloutEngine> engine_;
   NamespaceId web_ = Ns("acme/web");
   std::vector<std::string> nodes_;
+  std::set<std::string> silent_;  // nodes that report nothing
   uint64_t v1_ = 0, v2_ = 0;
 };
 
@@ -221,6 +223,34 @@ TEST_F(RolloutEngineTest, TooLittleTrafficHoldsThenPausesNeverPromotes) {
   must(engine_->resume(d.id, "ops"));
   EXPECT_EQ(get(d.id).state, DeploymentState::running);
   ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+}
+
+// The cohort has its requests from one instance; the other, silenced by
+// the new version, holds the stage until it reports its own.
+TEST_F(RolloutEngineTest, ACanaryInstanceThatReportsNothingHoldsTheStage) {
+  auto plan = canary_plan();
+  plan["stages"] = {20, 100};
+  auto d = deploy(Strategy::canary, plan);
+  const std::set<std::string> leaders = nodes_on(v2_);
+  ASSERT_EQ(leaders.size(), 2u);
+  const std::string quiet = *leaders.begin();
+  silent_.insert(quiet);
+  for (int i = 0; i < 15; ++i) {  // three times the bake
+    answer_all(v2_);
+    report(0.01, 0.01);
+    engine_->step();
+  }
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_EQ(state_of(d.id).verdict, "insufficient");
+  EXPECT_NE(state_of(d.id).verdict_reason.find("canary instance " + quiet + " reported 0"),
+            std::string::npos)
+      << state_of(d.id).verdict_reason;
+  auto decisions = must(engine_->gate_decisions(d.id, 1));
+  ASSERT_EQ(decisions.size(), 1u);
+  const auto detail = nlohmann::json::parse(decisions[0].detail);
+  EXPECT_EQ(detail["instances_short"], nlohmann::json({{quiet, 0}}));
+  silent_.clear();
+  ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
 }
 
 TEST_F(RolloutEngineTest, InconclusiveWithARollbackPolicyRollsBack) {

@@ -56,20 +56,22 @@ nlohmann::json to_json(const GateThresholds& t) {
           {"error_increase_floor", t.error_increase_floor},
           {"max_latency_ratio", t.max_latency_ratio},
           {"latency_quantile", t.latency_quantile},
-          {"min_requests", t.min_requests}};
+          {"min_requests", t.min_requests},
+          {"min_requests_per_instance", t.min_requests_per_instance}};
 }
 
 Result<GateThresholds> gate_thresholds_from_json(const nlohmann::json& json) {
   GateThresholds t;
   GateJsonReader reader(json, kWhat,
                         {"alpha", "max_error_increase", "error_increase_floor", "max_latency_ratio",
-                         "latency_quantile", "min_requests"});
+                         "latency_quantile", "min_requests", "min_requests_per_instance"});
   reader.number("alpha", t.alpha);
   reader.number("max_error_increase", t.max_error_increase);
   reader.number("error_increase_floor", t.error_increase_floor);
   reader.number("max_latency_ratio", t.max_latency_ratio);
   reader.number("latency_quantile", t.latency_quantile);
   reader.count("min_requests", t.min_requests);
+  reader.count("min_requests_per_instance", t.min_requests_per_instance);
   // A field that did not read keeps its (valid) default: each problem once.
   for (Problem& problem : problems_of(t)) reader.problem(problem.key, std::move(problem.message));
   if (Result<void> read = reader.finish(); !read) return std::unexpected(read.error());

@@ -35,6 +35,10 @@ struct GateThresholds {
   // Requests each cohort needs in a stage before it can promote (and
   // latencies: also kGateMinTailSamples beyond latency_quantile).
   uint64_t min_requests = 1000;
+  // Requests every canary instance needs in a stage before it can promote
+  // (0: none): an instance the new version silenced, or that barely
+  // served, holds the stage however much the others carried.
+  uint64_t min_requests_per_instance = 10;
 
   // Latency samples each cohort needs before the quantile ratio counts.
   uint64_t min_latency_samples() const;

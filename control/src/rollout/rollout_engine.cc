@@ -248,7 +248,16 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
     seen.baseline = health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
                                    c.baseline.from_ms, c.baseline.to_ms);
   }
-  seen.outcome = gate_.evaluate(seen.canary, seen.baseline, state.spec.thresholds, state.carry);
+  // Per instance over the stage's span (since a restart: the windows
+  // before it are gone, so an instance must report again; never less).
+  RequestsByInstance by_instance;
+  for (const std::string& node : c.canary.nodes) by_instance[node] = 0;
+  for (const auto& [node, counts] :
+       health_.per_node(d.namespace_id, c.canary.version, c.canary.nodes, c.canary.from_ms, now)) {
+    by_instance[node] = counts.requests();
+  }
+  seen.outcome =
+      gate_.evaluate(seen.canary, seen.baseline, by_instance, state.spec.thresholds, state.carry);
   return seen;
 }
 

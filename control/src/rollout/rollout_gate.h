@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,9 @@
 #include "health/health_counts.h"
 
 namespace hotswap::control {
+
+// Requests per instance id.
+using RequestsByInstance = std::map<std::string, uint64_t>;
 
 struct GateOutcome {
   GateVerdict verdict = GateVerdict::insufficient;
@@ -31,9 +35,11 @@ class RolloutGate {
   // The thresholds with defaults filled in; invalid_argument naming the
   // field ("rollout.thresholds.alpha") for one it cannot use.
   virtual Result<nlohmann::json> thresholds(const nlohmann::json& requested) const = 0;
-  // The stage's cumulative evidence so far; `carry` is what the stages
-  // before left (an empty object at the first).
+  // The stage's cumulative evidence so far, and the requests each canary
+  // instance reported in the stage (every one of them, 0 included);
+  // `carry` is what the stages before left (an empty object at the first).
   virtual GateOutcome evaluate(const HealthCounts& canary, const HealthCounts& baseline,
+                               const RequestsByInstance& canary_instances,
                                const nlohmann::json& thresholds,
                                const nlohmann::json& carry) const = 0;
 };
@@ -44,7 +50,7 @@ class StatisticalGate final : public RolloutGate {
  public:
   Result<nlohmann::json> thresholds(const nlohmann::json& requested) const override;
   GateOutcome evaluate(const HealthCounts& canary, const HealthCounts& baseline,
-                       const nlohmann::json& thresholds,
+                       const RequestsByInstance& canary_instances, const nlohmann::json& thresholds,
                        const nlohmann::json& carry) const override;
 };
 
