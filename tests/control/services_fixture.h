@@ -54,14 +54,17 @@ class Services {
     request.entries = entries;
     return must(catalog.publish(id, request)).number;
   }
-  // Registers a connected instance subscribed to `namespaces`.
+  // Registers a connected instance subscribed to `namespaces`, holding
+  // version `held` of each (0: none).
   void attach(const std::string& node_id, const std::vector<NamespaceId>& namespaces,
-              std::map<std::string, std::string> labels = {}) {
+              std::map<std::string, std::string> labels = {}, uint64_t held = 0) {
     Instance instance;
     instance.node_id = node_id;
     instance.host = node_id + ".local";
     instance.labels = std::move(labels);
-    for (const NamespaceId& n : namespaces) instance.namespaces.push_back({n, 0, 0, std::nullopt});
+    for (const NamespaceId& n : namespaces) {
+      instance.namespaces.push_back({n, 0, held, std::nullopt});
+    }
     must(fleet.attach(instance));
   }
   Result<Deployment> deploy(const NamespaceId& id, uint64_t version,

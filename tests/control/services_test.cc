@@ -239,6 +239,19 @@ TEST_F(ServicesTest, PublishAndDeployCommitTogether) {
   EXPECT_EQ(must(s_.catalog.get_namespace(web_)).latest_version, p.version.number);
 }
 
+// A sidecar that kept version 1 in shared memory attaches to a control that
+// never deployed it (a new store, or a version published and not deployed):
+// nothing is pushed for what it holds, so its report counts as applied.
+TEST_F(ServicesTest, AVersionAnInstanceHoldsUndesiredCountsAsApplied) {
+  const uint64_t v1 = s_.publish(web_, {{"a", 1}});
+  s_.attach("n-1", {web_}, {}, /*held=*/v1);
+  EXPECT_EQ(must(s_.store().get_instance("n-1")).subscription(web_)->applied_version, v1);
+  const Deployment d = must(s_.deploy(web_, v1));
+  EXPECT_EQ(d.state, DeploymentState::succeeded);
+  ASSERT_EQ(d.targets.size(), 1u);
+  EXPECT_EQ(d.targets[0].detail, "already applied");
+}
+
 TEST_F(ServicesTest, TargetsThatAppliedTheVersionAlreadyCountAsAcked) {
   const uint64_t v1 = s_.publish(web_, {{"a", 1}});
   const uint64_t v2 = s_.publish(web_, {{"a", 2}});

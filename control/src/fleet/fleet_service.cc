@@ -390,13 +390,16 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
         version != 0 ? snapshot(n.namespace_id, version) : nullptr,
         n.staged_version != 0 ? snapshot(n.namespace_id, n.staged_version) : nullptr};
     if (!wanted.empty()) desired.emplace(n.namespace_id, std::move(wanted));
-    if (version == 0) continue;
-    // It holds its desired version but its ACK was never recorded (control
-    // went down first): nothing will be pushed, so its report is the ACK.
+    // What it holds (its hash checked against the version's) is what it
+    // runs, whatever was recorded: an ACK lost when control went down
+    // first, or a version kept from shared memory while control desired
+    // nothing. Nothing is pushed for a version it holds, so its report is
+    // the answer; unrecorded, a later deployment of it would wait forever.
     const InstanceNamespace* reported = instance.subscription(n.namespace_id);
-    if (reported != nullptr && reported->applied_version == version &&
-        n.applied_version != version) {
-      already_applied.push_back({instance.node_id, n.namespace_id, version, true, {}});
+    if (reported != nullptr && reported->applied_version != 0 &&
+        reported->applied_version != n.applied_version) {
+      already_applied.push_back(
+          {instance.node_id, n.namespace_id, reported->applied_version, true, {}});
     }
   }
   record_results(already_applied);
