@@ -181,7 +181,16 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
   if (outcome.verdict == GateVerdict::healthy) {
     std::string why;
     if (!state.spec.webhook.empty() && !webhook_allows(d, state, why)) {
-      spdlog::warn("event=promotion_held id={} stage={} reason=\"{}\"", d.id, state.stage, why);
+      // Held until it answers 2xx, asked again each interval; the reason
+      // goes where status readers look.
+      const std::string held = outcome.reason + "; promotion held: " + why;
+      if (state.verdict_reason != held) {
+        spdlog::warn("event=promotion_held id={} stage={} reason=\"{}\"", d.id, state.stage, why);
+        (void)mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
+          s.verdict_reason = held;
+          return {};
+        });
+      }
       return;
     }
     (void)mutate(d.id, state.stage, [&](Deployment& dd, RolloutState& s) {
