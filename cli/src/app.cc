@@ -13,10 +13,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "audit_commands.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
-#include "audit_commands.h"
 #include "rollout_commands.h"
 #include "value_parse.h"
 
@@ -400,9 +400,8 @@ void add_audit_group(CLI::App& app, CommandArgs& a, Action& selected) {
   add_audit_filters(*list, a.audit.filter);
   non_negative(list->add_option("--after", a.audit.after, "the rows after this id (the cursor)"));
   non_negative(list->add_option("--limit", a.audit.limit, "rows at most (1-10000, default 100)"));
-  CLI::App* exp =
-      command(*audit, "export", "Print every matching event as CSV or JSON", selected,
-              [&a](Context& c) { return audit_export(c, a.audit.filter, a.format); });
+  CLI::App* exp = command(*audit, "export", "Print every matching event as CSV or JSON", selected,
+                          [&a](Context& c) { return audit_export(c, a.audit.filter, a.format); });
   add_audit_filters(*exp, a.audit.filter);
   exp->add_option("--format", a.format, "csv or json")->capture_default_str();
   command(*audit, "verify", "Check the hash chain; name the first broken row (exit 9)", selected,

@@ -19,8 +19,8 @@ const std::string kAuditPath = std::string(kApi) + "/audit";
 
 std::vector<std::pair<std::string_view, std::optional<std::string>>> params_of(
     const AuditFilterArgs& f) {
-  return {{"actor", f.actor}, {"action", f.action}, {"tenant", f.tenant},
-          {"namespace", f.ns}, {"since", f.since},  {"until", f.until}};
+  return {{"actor", f.actor},  {"action", f.action}, {"tenant", f.tenant},
+          {"namespace", f.ns}, {"since", f.since},   {"until", f.until}};
 }
 
 std::string target_text(const json& e) {
@@ -148,8 +148,8 @@ Result audit_verify(Context& ctx) {
   if (ok) return {};
   const json& broken = member_or_null(*body, "broken");
   return std::unexpected(make_failure(
-      ExitCode::kAuditBroken, str_cat("audit log broken at row ", text_of(broken, "id"), ": ",
-                                      text_of(broken, "reason"))));
+      ExitCode::kAuditBroken,
+      str_cat("audit log broken at row ", text_of(broken, "id"), ": ", text_of(broken, "reason"))));
 }
 
 }  // namespace hotswap::cli

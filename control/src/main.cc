@@ -128,7 +128,8 @@ void add_audit_flags(CLI::App& app, AuditLog::Options& audit) {
            if (!ns || *ns < 1'000'000'000) {
              throw CLI::ValidationError("--audit-retention",
                                         "must be a duration of at least 1s (e.g. 61362h, 7 "
-                                        "years), got '" + text + "'");
+                                        "years), got '" +
+                                            text + "'");
            }
            audit.retention = std::chrono::milliseconds(*ns / 1'000'000);
          },

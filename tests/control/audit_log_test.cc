@@ -5,6 +5,7 @@
 // verifiable, and the filters and cursor of queries.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -102,8 +103,8 @@ class AuditLogTest : public ::testing::Test {
   void SetUp() override {
     path_ = test_db_path("audit_");
     store_ = must(SqliteStore::open(path_));
-    log_ = std::make_unique<AuditLog>(*store_, [this] { return now_ms_; },
-                                      AuditLog::Options{std::chrono::milliseconds(10'000)});
+    log_ = std::make_unique<AuditLog>(
+        *store_, [this] { return now_ms_; }, AuditLog::Options{std::chrono::milliseconds(10'000)});
   }
   void TearDown() override {
     log_.reset();
@@ -217,20 +218,35 @@ TEST_F(AuditLogTest, FiltersAndCursor) {
   must(log_->append(event("deployment.create", "acme/web", "bob", 200)));
   must(log_->append(event("deployment.rollback", "beta/api", "alice", 300)));
   must(log_->append(event("version.publish", "beta/api", "bob", 400)));
-  auto ids = [&](AuditQuery q) {
+  // The ids of the rows a query, set up by `set`, returns.
+  auto ids = [&](const std::function<void(AuditQuery&)>& set) {
+    AuditQuery q;
+    set(q);
     std::vector<int64_t> out;
     for (const auto& e : must(log_->list(q))) out.push_back(e.id);
     return out;
   };
-  EXPECT_EQ(ids({.actor = "alice"}), (std::vector<int64_t>{1, 3}));
-  EXPECT_EQ(ids({.actor = "tok-bob"}), (std::vector<int64_t>{2, 4}));
-  EXPECT_EQ(ids({.action = "deployment."}), (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(ids({.action = "deployment"}), (std::vector<int64_t>{}));
-  EXPECT_EQ(ids({.tenant = "beta"}), (std::vector<int64_t>{3, 4}));
-  EXPECT_EQ(ids({.ns = "acme/web"}), (std::vector<int64_t>{1, 2}));
-  EXPECT_EQ(ids({.since_ms = 200, .until_ms = 400}), (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(ids({.after_id = 1, .limit = 2}), (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(ids({.actor = "bob", .after_id = 2}), (std::vector<int64_t>{4}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.actor = "alice"; }), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.actor = "tok-bob"; }), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.action = "deployment."; }), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.action = "deployment"; }), (std::vector<int64_t>{}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.tenant = "beta"; }), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(ids([](AuditQuery& q) { q.ns = "acme/web"; }), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(ids([](AuditQuery& q) {
+              q.since_ms = 200;
+              q.until_ms = 400;
+            }),
+            (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(ids([](AuditQuery& q) {
+              q.after_id = 1;
+              q.limit = 2;
+            }),
+            (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(ids([](AuditQuery& q) {
+              q.actor = "bob";
+              q.after_id = 2;
+            }),
+            (std::vector<int64_t>{4}));
 }
 
 }  // namespace

@@ -97,8 +97,8 @@ class AuditSystem : public ::testing::Test {
   }
 
   // One request with extra header lines, over a connection of its own.
-  test::RawResponse raw(const std::string& method, const std::string& path,
-                        const std::string& body, const std::string& headers) {
+  test::RawResponse raw(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& headers) {
     test::RawConnection c(control_->http_port());
     c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers +
            "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -139,7 +139,8 @@ TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
   mutate();
   const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   auto traced = raw("PUT", "/api/v1/namespaces/acme/web/draft/name", R"({"type": "string",
-      "value": "shop"})", "traceparent: " + trace + "\r\nX-Hotswap-Author: carol\r\n");
+      "value": "shop"})",
+                    "traceparent: " + trace + "\r\nX-Hotswap-Author: carol\r\n");
   ASSERT_EQ(traced.status, 200) << traced.body;
   EXPECT_EQ(traced.headers["x-hotswap-request-id"], trace);
   auto untraced = raw("DELETE", "/api/v1/namespaces/acme/web/draft/nope", "", "");
@@ -160,8 +161,8 @@ TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
                                                "draft.put", "draft.delete"}));
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i]["id"], i + 1);
-    EXPECT_TRUE(std::regex_match(all[i]["client"].get<std::string>(),
-                                 std::regex(R"(127\.0\.0\.1:\d+)")))
+    EXPECT_TRUE(
+        std::regex_match(all[i]["client"].get<std::string>(), std::regex(R"(127\.0\.0\.1:\d+)")))
         << all[i];
     EXPECT_EQ(all[i]["actor"]["role"], "unverified");
   }
@@ -259,8 +260,8 @@ TEST_F(AuditSystem, ARowChangedInTheFileIsNamedByVerify) {
     ASSERT_EQ(sqlite3_open((dir_.path() + "/control/control.db").c_str(), &db), SQLITE_OK);
     char* error = nullptr;
     // The file refuses the change itself...
-    EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3",
-                           nullptr, nullptr, &error),
+    EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3", nullptr,
+                           nullptr, &error),
               SQLITE_OK);
     sqlite3_free(error);
     // ...until its trigger is dropped, as whoever holds the file can.

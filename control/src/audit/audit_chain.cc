@@ -66,8 +66,8 @@ std::optional<AuditBreak> AuditChainCheck::feed(const AuditEvent& e) {
     broken = AuditBreak{e.id, "prev_hash " + e.prev_hash + " is not the hash of the row before (" +
                                   last_hash_ + ")"};
   } else if (const std::string computed = audit_hash(e); computed != e.hash) {
-    broken = AuditBreak{e.id, "hash " + e.hash + " does not match the row's contents (" +
-                                  computed + ")"};
+    broken = AuditBreak{e.id,
+                        "hash " + e.hash + " does not match the row's contents (" + computed + ")"};
   }
   last_id_ = e.id;
   last_hash_ = e.hash;

@@ -22,14 +22,14 @@ struct AuditEvent {
   int64_t id = 0;     // sequence, assigned by the store: 1, 2, 3... never reused
   int64_t at_ms = 0;  // milliseconds since the Unix epoch
   AuditActor actor;
-  std::string action;     // e.g. "version.publish", "deployment.rollback"
-  std::string tenant;     // empty when the action has none
-  std::string ns;         // "tenant/name"; empty when none
-  std::string object;     // the object's id within it: key, version, deployment id
-  int status = 0;         // the HTTP status answered (control's own actions: 200)
-  std::string detail;     // why it was refused, or what control decided
-  std::string client;     // "address:port" of the request; empty for control
-  std::string request_id; // the W3C traceparent sent, else one control made
+  std::string action;         // e.g. "version.publish", "deployment.rollback"
+  std::string tenant;         // empty when the action has none
+  std::string ns;             // "tenant/name"; empty when none
+  std::string object;         // the object's id within it: key, version, deployment id
+  int status = 0;             // the HTTP status answered (control's own actions: 200)
+  std::string detail;         // why it was refused, or what control decided
+  std::string client;         // "address:port" of the request; empty for control
+  std::string request_id;     // the W3C traceparent sent, else one control made
   std::string before_digest;  // hex SHA-256 of the object before; empty if none
   std::string after_digest;   // hex SHA-256 of the object after; empty if none
   std::string prev_hash;      // the previous row's hash (or the anchor)

@@ -78,7 +78,8 @@ Result<AuditQuery> query_of(const HttpRequest& req) {
   if (req.has_param("limit")) {
     auto limit = parse_count("limit", req.param("limit"), kMaxLimit);
     if (!limit) return std::unexpected(limit.error());
-    if (*limit == 0) return std::unexpected(invalid_argument("query parameter 'limit' must be at least 1"));
+    if (*limit == 0)
+      return std::unexpected(invalid_argument("query parameter 'limit' must be at least 1"));
     q.limit = static_cast<int>(*limit);
   }
   return q;
@@ -107,11 +108,25 @@ constexpr const char* kCsvHeader =
     "client,request_id,before_digest,after_digest,prev_hash,hash\r\n";
 
 void csv_row(std::string& out, const AuditEvent& e) {
-  const std::string fields[] = {std::to_string(e.id), rfc3339_ms(e.at_ms), std::to_string(e.at_ms),
-                                e.actor.token_id, e.actor.token_name, e.actor.role, e.action,
-                                e.tenant, e.ns, e.object, std::to_string(e.status),
-                                outcome(e.status), e.detail, e.client, e.request_id,
-                                e.before_digest, e.after_digest, e.prev_hash, e.hash};
+  const std::string fields[] = {std::to_string(e.id),
+                                rfc3339_ms(e.at_ms),
+                                std::to_string(e.at_ms),
+                                e.actor.token_id,
+                                e.actor.token_name,
+                                e.actor.role,
+                                e.action,
+                                e.tenant,
+                                e.ns,
+                                e.object,
+                                std::to_string(e.status),
+                                outcome(e.status),
+                                e.detail,
+                                e.client,
+                                e.request_id,
+                                e.before_digest,
+                                e.after_digest,
+                                e.prev_hash,
+                                e.hash};
   bool first = true;
   for (const std::string& f : fields) {
     if (!first) out += ',';
@@ -149,8 +164,8 @@ json to_json(const AuditEvent& e) {
 Result<void> audit_list(AuditLog& log, const HttpRequest& req, HttpResponse& res) {
   const std::string format = req.has_param("format") ? req.param("format") : "json";
   if (format != "json" && format != "csv") {
-    return std::unexpected(invalid_argument("query parameter 'format' must be json or csv, got '" +
-                                            format + "'"));
+    return std::unexpected(
+        invalid_argument("query parameter 'format' must be json or csv, got '" + format + "'"));
   }
   auto query = query_of(req);
   if (!query) return std::unexpected(query.error());

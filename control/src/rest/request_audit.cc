@@ -22,7 +22,8 @@ const std::regex kTenantNamespaces("/api/v1/tenants/([^/]+)/namespaces");
 const std::regex kNamespace(HOTSWAP_AUDIT_NS);
 const std::regex kDraftEntry(HOTSWAP_AUDIT_NS "/draft/(.+)");
 const std::regex kVersions(HOTSWAP_AUDIT_NS "/versions");
-const std::regex kDeploymentStep("/api/v1/deployments/([^/]+)/([a-z]+)");
+const std::regex kDeploymentStep(
+    "/api/v1/deployments/([^/]+)/(pause|resume|promote|rollback|abort|cancel)");
 #undef HOTSWAP_AUDIT_NS
 
 json parse_or_null(const std::string& text) {
@@ -147,8 +148,8 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
     }
   } else if (m == "POST" && p == "/api/v1/deployments") {
     const json body = parse_or_null(req.body);
-    event_.action = body.is_object() && body.contains("rollback") ? "deployment.rollback"
-                                                                   : "deployment.create";
+    event_.action =
+        body.is_object() && body.contains("rollback") ? "deployment.rollback" : "deployment.create";
     const std::string id = member(body, "namespace");
     if (!id.empty()) target_from_namespace(id);
   } else if (auto g = match(p, kDeploymentStep); g && m == "POST") {

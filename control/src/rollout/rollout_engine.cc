@@ -318,10 +318,18 @@ Result<void> RolloutEngine::audit_step(const Deployment& before, const RolloutSt
   std::string action;
   if (after.state != before.state) {
     switch (after.state) {
-      case DeploymentState::rolled_back: action = "deployment.rollback"; break;
-      case DeploymentState::succeeded: action = "deployment.succeed"; break;
-      case DeploymentState::paused: action = "deployment.pause"; break;
-      default: action = "deployment." + std::string(to_string(after.state)); break;
+      case DeploymentState::rolled_back:
+        action = "deployment.rollback";
+        break;
+      case DeploymentState::succeeded:
+        action = "deployment.succeed";
+        break;
+      case DeploymentState::paused:
+        action = "deployment.pause";
+        break;
+      default:
+        action = "deployment." + std::string(to_string(after.state));
+        break;
     }
   } else if (now.stage != was.stage) {
     action = "deployment.promote";
@@ -337,9 +345,9 @@ Result<void> RolloutEngine::audit_step(const Deployment& before, const RolloutSt
   e.ns = after.namespace_id.str();
   e.object = std::to_string(after.id);
   e.status = 200;
-  e.detail = after.reason.empty() ? "stage " + std::to_string(now.stage + 1) + " of " +
-                                        std::to_string(now.stages())
-                                  : after.reason;
+  e.detail = after.reason.empty()
+                 ? "stage " + std::to_string(now.stage + 1) + " of " + std::to_string(now.stages())
+                 : after.reason;
   e.request_id = "control";
   e.before_digest = sha256_hex(before.rollout);
   e.after_digest = sha256_hex(after.rollout);

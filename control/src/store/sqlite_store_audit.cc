@@ -43,8 +43,11 @@ AuditEvent read_event(Statement& row) {
 
 StoreResult<AuditAnchor> read_anchor(Db& db) {
   return db.prepare("SELECT anchor_id, anchor_hash FROM audit_state WHERE one = 1")
-      .one([](Statement& row) { return AuditAnchor{row.int64(0), row.text(1)}; },
-           "the audit log's anchor is missing");
+      .one(
+          [](Statement& row) {
+            return AuditAnchor{row.int64(0), row.text(1)};
+          },
+          "the audit log's anchor is missing");
 }
 
 // The id and hash the next row follows: the last row's, else the anchor's.
@@ -79,13 +82,13 @@ StoreResult<AuditEvent> SqliteStore::append_audit(const AuditEvent& event) {
 }
 
 StoreResult<std::vector<AuditEvent>> SqliteStore::list_audit(const AuditQuery& q) {
-  const std::string sql =
-      std::string("SELECT ") + kColumns +
-      " FROM audit_log WHERE id > ?1"
-      " AND (?2 = '' OR token_name = ?2 OR token_id = ?2)"
-      " AND (?3 = '' OR action = ?3 OR (substr(?3, -1) = '.' AND substr(action, 1, length(?3)) = ?3))"
-      " AND (?4 = '' OR tenant = ?4) AND (?5 = '' OR namespace = ?5)"
-      " AND at_ms >= ?6 AND at_ms < ?7 ORDER BY id LIMIT ?8";
+  const std::string sql = std::string("SELECT ") + kColumns +
+                          " FROM audit_log WHERE id > ?1"
+                          " AND (?2 = '' OR token_name = ?2 OR token_id = ?2)"
+                          " AND (?3 = '' OR action = ?3 OR (substr(?3, -1) = '.' AND "
+                          "substr(action, 1, length(?3)) = ?3))"
+                          " AND (?4 = '' OR tenant = ?4) AND (?5 = '' OR namespace = ?5)"
+                          " AND at_ms >= ?6 AND at_ms < ?7 ORDER BY id LIMIT ?8";
   const int64_t since = q.since_ms.value_or(std::numeric_limits<int64_t>::min());
   const int64_t until = q.until_ms.value_or(std::numeric_limits<int64_t>::max());
   return db_->read([&](Db& db) {
@@ -102,9 +105,9 @@ StoreResult<int64_t> SqliteStore::prune_audit(int64_t before_ms) {
   return db_->write([&](Db& db) -> StoreResult<int64_t> {
     // The first row not older than the cutoff ends the run pruned: rows
     // are pruned from the start only, so the rest still chains to the anchor.
-    auto stop = db.prepare("SELECT COALESCE(MIN(id), -1) FROM audit_log WHERE at_ms >= ?1",
-                           before_ms)
-                    .scalar();
+    auto stop =
+        db.prepare("SELECT COALESCE(MIN(id), -1) FROM audit_log WHERE at_ms >= ?1", before_ms)
+            .scalar();
     if (!stop) return std::unexpected(std::move(stop.error()));
     std::optional<AuditAnchor> anchor;
     {
@@ -119,9 +122,9 @@ StoreResult<int64_t> SqliteStore::prune_audit(int64_t before_ms) {
     HOTSWAP_RETURN_IF_ERROR(db.exec("UPDATE audit_state SET pruning = 1 WHERE one = 1"));
     auto deleted = db.exec("DELETE FROM audit_log WHERE id <= ?1", anchor->id);
     if (!deleted) return std::unexpected(std::move(deleted.error()));
-    HOTSWAP_RETURN_IF_ERROR(
-        db.exec("UPDATE audit_state SET pruning = 0, anchor_id = ?1, anchor_hash = ?2 WHERE one = 1",
-                anchor->id, anchor->hash));
+    HOTSWAP_RETURN_IF_ERROR(db.exec(
+        "UPDATE audit_state SET pruning = 0, anchor_id = ?1, anchor_hash = ?2 WHERE one = 1",
+        anchor->id, anchor->hash));
     return *deleted;
   });
 }
