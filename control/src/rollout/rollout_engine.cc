@@ -291,12 +291,16 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
       return std::unexpected(conflict("deployment " + std::to_string(id) + " moved meanwhile"));
     }
     targets_moved_ = false;
-    const Deployment before = *d;
+    // What the audit row compares; the targets are left out of the copy.
+    const DeploymentState was_state = d->state;
+    const std::string was_rollout = d->rollout;
     const RolloutState was = *state;
     if (auto changed = change(*d, *state); !changed) return changed;
     d->rollout = to_stored(*state);
     if (expected_stage >= 0) {
-      if (auto audited = audit_step(before, was, *d, *state); !audited) return audited;
+      if (auto audited = audit_step(was_state, was_rollout, was, *d, *state); !audited) {
+        return audited;
+      }
     }
     d->updated_at = clock_() / 1000;
     if (auto set = lift(store_.update_rollout(id, d->state, d->reason, d->rollout, d->updated_at));
@@ -312,11 +316,12 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
   return *result;
 }
 
-Result<void> RolloutEngine::audit_step(const Deployment& before, const RolloutState& was,
-                                       const Deployment& after, const RolloutState& now) {
+Result<void> RolloutEngine::audit_step(DeploymentState was_state, const std::string& was_rollout,
+                                       const RolloutState& was, const Deployment& after,
+                                       const RolloutState& now) {
   if (audit_ == nullptr) return {};
   std::string action;
-  if (after.state != before.state) {
+  if (after.state != was_state) {
     switch (after.state) {
       case DeploymentState::rolled_back:
         action = "deployment.rollback";
@@ -349,7 +354,7 @@ Result<void> RolloutEngine::audit_step(const Deployment& before, const RolloutSt
                  ? "stage " + std::to_string(now.stage + 1) + " of " + std::to_string(now.stages())
                  : after.reason;
   e.request_id = "control";
-  e.before_digest = sha256_hex(before.rollout);
+  e.before_digest = sha256_hex(was_rollout);
   e.after_digest = sha256_hex(after.rollout);
   e.at_ms = clock_();
   auto appended = audit_->append(std::move(e));

@@ -126,8 +126,9 @@ class RolloutEngine {
   void pushed(const Deployment& d);
   // Appends what an automatic step changed (nothing when it changed no
   // state, stage or phase), in the step's transaction.
-  Result<void> audit_step(const Deployment& before, const RolloutState& was,
-                          const Deployment& after, const RolloutState& now);
+  Result<void> audit_step(DeploymentState was_state, const std::string& was_rollout,
+                          const RolloutState& was, const Deployment& after,
+                          const RolloutState& now);
 
   Store& store_;
   const HealthSource& health_;
