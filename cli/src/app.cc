@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "audit_commands.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
@@ -112,6 +113,8 @@ struct CommandArgs {
   std::string reason;             // rollout rollback
   std::optional<uint64_t> limit;  // rollout gate
   HealthArgs health;
+  AuditListArgs audit;
+  std::string format = "csv";  // audit export
 };
 
 void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
@@ -381,6 +384,32 @@ std::unique_ptr<Api> make_http_api(const HttpOptions& options) {
   return std::make_unique<HttpClient>(options);
 }
 
+void add_audit_filters(CLI::App& cmd, AuditFilterArgs& f) {
+  cmd.add_option("--actor", f.actor, "token name or id (today: the X-Hotswap-Author name)");
+  cmd.add_option("--action", f.action,
+                 "an action such as version.publish, or a prefix ending in '.' (deployment.)");
+  cmd.add_option("--tenant", f.tenant, "rows of this tenant");
+  cmd.add_option("--namespace", f.ns, "rows of this namespace (TENANT/NAME)");
+  cmd.add_option("--since", f.since, "from this RFC 3339 UTC time on, e.g. 2026-12-02T15:00:00Z");
+  cmd.add_option("--until", f.until, "before this RFC 3339 UTC time");
+}
+
+// `audit list|export|verify`.
+void add_audit_group(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* audit = app.add_subcommand("audit", "Read and verify the audit log");
+  CLI::App* list = command(*audit, "list", "List audit events, oldest first", selected,
+                           [&a](Context& c) { return audit_list(c, a.audit); });
+  add_audit_filters(*list, a.audit.filter);
+  non_negative(list->add_option("--after", a.audit.after, "the rows after this id (the cursor)"));
+  non_negative(list->add_option("--limit", a.audit.limit, "rows at most (1-10000, default 100)"));
+  CLI::App* exp = command(*audit, "export", "Print every matching event as CSV or JSON", selected,
+                          [&a](Context& c) { return audit_export(c, a.audit.filter, a.format); });
+  add_audit_filters(*exp, a.audit.filter);
+  exp->add_option("--format", a.format, "csv or json")->capture_default_str();
+  command(*audit, "verify", "Check the hash chain; name the first broken row (exit 9)", selected,
+          [](Context& c) { return audit_verify(c); });
+}
+
 TerminalSize terminal_of(int fd) {
   winsize size{};
   if (::isatty(fd) != 1 || ::ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_col == 0) return {};
@@ -407,6 +436,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_deployment_commands(app, args, selected);
   add_rollout_group(app, args, selected);
   add_health_command(app, args, selected);
+  add_audit_group(app, args, selected);
 
   try {
     app.parse(argc, argv);

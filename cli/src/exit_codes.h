@@ -15,6 +15,7 @@ enum class ExitCode : int {
   kUnreachable = 6,   // no answer from control: refused, DNS, timeout
   kServerError = 7,   // HTTP 5xx
   kDeployFailed = 8,  // deploy --wait, rollout status --watch: it ended unsucceeded or timed out
+  kAuditBroken = 9,   // audit verify: a row of the audit log was changed or removed
 };
 
 constexpr int to_int(ExitCode code) {
@@ -44,7 +45,8 @@ inline constexpr const char* kExitCodeHelp =
     "  6  cannot reach hotswap-control (connection refused, DNS, timeout)\n"
     "  7  server error (HTTP 5xx)\n"
     "  8  deployment failed or timed out (deploy --wait; rollout status --watch: it did not\n"
-    "     succeed)\n";
+    "     succeed)\n"
+    "  9  audit verify: the audit log's chain is broken (the row is named)\n";
 
 }  // namespace hotswap::cli
 

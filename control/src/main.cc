@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
@@ -119,6 +120,23 @@ void add_health_flags(CLI::App& app, HealthWindows::Options& health) {
       ->capture_default_str();
 }
 
+void add_audit_flags(CLI::App& app, AuditLog::Options& audit) {
+  app.add_option_function<std::string>(
+         "--audit-retention",
+         [&audit](const std::string& text) {
+           const auto ns = hotswap::control::parse_duration(text);
+           if (!ns || *ns < 1'000'000'000) {
+             throw CLI::ValidationError("--audit-retention",
+                                        "must be a duration of at least 1s (e.g. 61362h, 7 "
+                                        "years), got '" +
+                                            text + "'");
+           }
+           audit.retention = std::chrono::milliseconds(*ns / 1'000'000);
+         },
+         "audit rows older than this are pruned from the start of the log")
+      ->default_str("61362h");
+}
+
 struct Flags {
   std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
   std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
@@ -132,6 +150,7 @@ struct Flags {
   size_t max_pushes_in_flight = 1024;
   int64_t rollout_interval_ms = 200;
   HealthWindows::Options health;
+  AuditLog::Options audit;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
 };
 
@@ -177,12 +196,14 @@ int run(const Flags& flags) {
   // Staged rollouts: the engine moves them stage by stage on its thread,
   // judged by the statistical gate over the health windows.
   StatisticalGate gate;
+  AuditLog audit(**store, system_now_ms, flags.audit);
   RolloutEngine rollouts(**store, health_windows, gate, system_now_ms,
                          {.interval = std::chrono::milliseconds(flags.rollout_interval_ms)});
   rollouts.set_push_trigger(&rpc);
+  rollouts.set_audit(&audit);
   fleet.set_rollouts(&gate, system_now_ms);
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, flags.http);
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -202,12 +223,18 @@ int run(const Flags& flags) {
                listener->getPort(), flags.data_dir);
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
+  // Retention prunes the audit log at start, then once a minute (every
+  // second when the retention itself is under a minute).
+  (void)audit.prune();
+  const int prune_every = flags.audit.retention < std::chrono::minutes(1) ? 1 : 60;
+  int tick = 0;
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&fleet, &health_windows, &health_ingest, expiry] {
+                     [&fleet, &health_windows, &health_ingest, &audit, &tick, expiry, prune_every] {
                        fleet.expire_instances(expiry);
                        fleet.fail_stalled_deployments();
                        health_windows.expire();
                        health_ingest.expire();
+                       if (++tick % prune_every == 0) (void)audit.prune();
                      });
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto served =
@@ -267,6 +294,7 @@ int main(int argc, char** argv) {
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   add_health_flags(app, flags.health);
+  add_audit_flags(app, flags.audit);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "audit/audit_log.h"
 #include "health/health_windows.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
@@ -185,6 +186,44 @@ TEST_F(RolloutEngineTest, AGoodCanaryPromotesThroughEveryStage) {
   // Once succeeded, the version is released: a new instance gets it.
   s_.attach("late", {web_});
   EXPECT_EQ(desired("late"), v2_);
+}
+
+// What the engine decides by itself is audited with actor `control`, in
+// the step's transaction; manual steps are not (the REST request is).
+TEST_F(RolloutEngineTest, TheEnginesOwnStepsAreAudited) {
+  AuditLog audit(
+      s_.store(), [this] { return now_ms_; }, AuditLog::Options{});
+  engine_->set_audit(&audit);
+  auto good = deploy(Strategy::canary, canary_plan());
+  must(engine_->pause(good.id, "erin"));
+  must(engine_->resume(good.id, "erin"));
+  ASSERT_TRUE(
+      run_until([&] { return get(good.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+  std::vector<std::string> actions;
+  for (const AuditEvent& e : must(audit.list({}))) {
+    actions.push_back(e.action);
+    EXPECT_EQ(e.actor.token_name, "control");
+    EXPECT_EQ(e.actor.role, "control");
+    EXPECT_EQ(e.ns, "acme/web");
+    EXPECT_EQ(e.tenant, "acme");
+    EXPECT_EQ(e.object, std::to_string(good.id));
+    EXPECT_EQ(e.status, 200);
+    EXPECT_NE(e.before_digest, e.after_digest);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"deployment.promote", "deployment.promote",
+                                               "deployment.succeed"}));
+  const auto v3 = s_.publish(web_, {{"fail", 2}});
+  v1_ = v2_;
+  v2_ = v3;
+  auto bad = deploy(Strategy::canary, canary_plan());
+  ASSERT_TRUE(
+      run_until([&] { return get(bad.id).state == DeploymentState::rolled_back; }, 0.01, 0.20, 20));
+  auto rows = must(audit.list({}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3].action, "deployment.rollback");
+  EXPECT_EQ(rows[3].object, std::to_string(bad.id));
+  EXPECT_EQ(rows[3].detail.rfind("gate: ", 0), 0u) << rows[3].detail;
+  EXPECT_FALSE(must(audit.verify()).broken);
 }
 
 TEST_F(RolloutEngineTest, ABadCanaryRollsBackInItsFirstStage) {

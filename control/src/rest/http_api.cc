@@ -9,10 +9,12 @@
 
 #include "domain/values.h"
 #include "hotswap/version.h"
+#include "rest/audit_routes.h"
 #include "rest/deploy_request.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
+#include "rest/request_audit.h"
 #include "rest/router.h"
 
 namespace hotswap::control {
@@ -167,11 +169,12 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       HttpServer::Options options)
+       AuditLog& audit, HttpServer::Options options)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
         health_(health),
+        audit_(audit),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -193,8 +196,37 @@ class HttpApi::Impl {
   void deployment_routes();
   void rollout_routes();
   void health_routes();
+  void audit_routes();
 
+  // Mutating requests are appended to the audit log once answered, with
+  // the request id echoed; the rest are served as they are.
   Response handle(Request& req) const {
+    if (!is_mutating(req.method)) return dispatch(req);
+    RequestAudit audited(req, [this](const std::string& target) { return read_object(target); });
+    Response res = dispatch(req);
+    res.headers.emplace_back(kRequestIdHeader, audited.request_id());
+    if (!audit_.append(audited.finish(res))) {
+      // The change (if any) is committed; its row is not. Say so rather
+      // than answer as if the trail were whole.
+      spdlog::error("event=audit_missing method={} path={} status={}", req.method, req.path,
+                    res.status);
+    }
+    return res;
+  }
+
+  // The body of a GET of `target` (path and query) when it answered 200.
+  std::optional<std::string> read_object(const std::string& target) const {
+    Request get;
+    get.method = "GET";
+    const auto q = target.find('?');
+    get.path = target.substr(0, q);
+    if (q != std::string::npos) get.query = target.substr(q + 1);
+    Response res = dispatch(get);
+    if (res.status != 200) return std::nullopt;
+    return std::move(res.body);
+  }
+
+  Response dispatch(Request& req) const {
     Response res;
     auto handler = router_.route(req);
     if (!handler) {
@@ -209,6 +241,7 @@ class HttpApi::Impl {
   FleetService& fleet_;
   RolloutEngine* rollouts_;
   HealthReaders health_;
+  AuditLog& audit_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -227,6 +260,7 @@ void HttpApi::Impl::routes() {
   deployment_routes();
   rollout_routes();
   health_routes();
+  audit_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -523,9 +557,18 @@ void HttpApi::Impl::health_routes() {
   });
 }
 
+void HttpApi::Impl::audit_routes() {
+  router_.get("/api/v1/audit", [this](const Request& req, Response& res) {
+    if (auto listed = audit_list(audit_, req, res); !listed) send_error(res, listed.error());
+  });
+  router_.get("/api/v1/audit/verify", [this](const Request&, Response& res) {
+    reply(res, audit_verify(audit_), 200, [](const nlohmann::json& body) { return body; });
+  });
+}
+
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, options)) {}
+                 RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

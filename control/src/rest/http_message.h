@@ -18,6 +18,8 @@ struct HttpRequest {
   // Header fields in arrival order, names as sent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The peer's "address:port" (set by the transport).
+  std::string client;
   // Set by the router: [0] the whole path, [i] the i-th group of the route's
   // pattern, percent-decoded.
   std::vector<std::string> matches;
@@ -36,6 +38,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type;  // empty with an empty body
   std::string body;
+  // Further header fields to send, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
   // Close the connection after this response (the request could not be
   // framed, so nothing after it on the connection can be trusted).
   bool close = false;

@@ -265,6 +265,11 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       request.headers.emplace_back(view(field.name_string()), view(field.value()));
     }
     request.body = std::move(message.body());
+    error_code peer_error;
+    const auto peer = socket_.remote_endpoint(peer_error);
+    if (!peer_error) {
+      request.client = peer.address().to_string() + ":" + std::to_string(peer.port());
+    }
     clear_deadline();
     asio::post(server_.pool_, [self = shared_from_this(), request = std::move(request)]() mutable {
       HttpResponse response = self->server_.handle(request);
@@ -299,6 +304,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (!response.content_type.empty()) {
       response_->set(http::field::content_type, response.content_type);
     }
+    for (const auto& [name, value] : response.headers) response_->set(name, value);
     keep_alive_ = keep_alive_ && !response.close;
     response_->keep_alive(keep_alive_);
     if (head_) {

@@ -309,8 +309,17 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
       return std::unexpected(conflict("deployment " + std::to_string(id) + " moved meanwhile"));
     }
     targets_moved_ = false;
+    // What the audit row compares; the targets are left out of the copy.
+    const DeploymentState was_state = d->state;
+    const std::string was_rollout = d->rollout;
+    const RolloutState was = *state;
     if (auto changed = change(*d, *state); !changed) return changed;
     d->rollout = to_stored(*state);
+    if (expected_stage >= 0) {
+      if (auto audited = audit_step(was_state, was_rollout, was, *d, *state); !audited) {
+        return audited;
+      }
+    }
     d->updated_at = clock_() / 1000;
     if (auto set = lift(store_.update_rollout(id, d->state, d->reason, d->rollout, d->updated_at));
         !set) {
@@ -323,6 +332,52 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
   if (!committed) return std::unexpected(committed.error());
   if (push) pushed(*result);
   return *result;
+}
+
+Result<void> RolloutEngine::audit_step(DeploymentState was_state, const std::string& was_rollout,
+                                       const RolloutState& was, const Deployment& after,
+                                       const RolloutState& now) {
+  if (audit_ == nullptr) return {};
+  std::string action;
+  if (after.state != was_state) {
+    switch (after.state) {
+      case DeploymentState::rolled_back:
+        action = "deployment.rollback";
+        break;
+      case DeploymentState::succeeded:
+        action = "deployment.succeed";
+        break;
+      case DeploymentState::paused:
+        action = "deployment.pause";
+        break;
+      default:
+        action = "deployment." + std::string(to_string(after.state));
+        break;
+    }
+  } else if (now.stage != was.stage) {
+    action = "deployment.promote";
+  } else if (now.phase != was.phase) {
+    action = "deployment.flip";
+  } else {
+    return {};
+  }
+  AuditEvent e;
+  e.actor = AuditLog::control_actor();
+  e.action = std::move(action);
+  e.tenant = std::string(after.namespace_id.tenant());
+  e.ns = after.namespace_id.str();
+  e.object = std::to_string(after.id);
+  e.status = 200;
+  e.detail = after.reason.empty()
+                 ? "stage " + std::to_string(now.stage + 1) + " of " + std::to_string(now.stages())
+                 : after.reason;
+  e.request_id = "control";
+  e.before_digest = sha256_hex(was_rollout);
+  e.after_digest = sha256_hex(after.rollout);
+  e.at_ms = clock_();
+  auto appended = audit_->append(std::move(e));
+  if (!appended) return std::unexpected(appended.error());
+  return {};
 }
 
 Result<void> RolloutEngine::next_stage(Deployment& d, RolloutState& state, int64_t now) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "domain/error.h"
 #include "domain/types.h"
 #include "fleet/push_source.h"
@@ -49,6 +50,10 @@ class RolloutEngine {
 
   // Not owned; may be null (no pushes). Set once before start().
   void set_push_trigger(PushTrigger* trigger) { trigger_ = trigger; }
+  // Not owned; may be null (nothing audited). What the engine decides by
+  // itself (promote, flip, pause, roll back, succeed) is appended with actor
+  // `control` in the step's own transaction. Set once before start().
+  void set_audit(AuditLog* audit) { audit_ = audit; }
   // Starts the thread that calls step() every interval; stop() ends it.
   void start();
   void stop();
@@ -119,6 +124,11 @@ class RolloutEngine {
   void record(const Deployment& d, const Look& look, int64_t now);
   bool webhook_allows(const Deployment& d, const RolloutState& state, std::string& why);
   void pushed(const Deployment& d);
+  // Appends what an automatic step changed (nothing when it changed no
+  // state, stage or phase), in the step's transaction.
+  Result<void> audit_step(DeploymentState was_state, const std::string& was_rollout,
+                          const RolloutState& was, const Deployment& after,
+                          const RolloutState& now);
 
   Store& store_;
   const HealthSource& health_;
@@ -126,6 +136,7 @@ class RolloutEngine {
   MsClock clock_;
   Options options_;
   PushTrigger* trigger_ = nullptr;
+  AuditLog* audit_ = nullptr;
 
   std::mutex mu_;  // one step at a time: the thread's and manual ones
   // Set by a change that gave targets another desired version: mutate()

@@ -173,6 +173,45 @@ CREATE TABLE gate_decisions (
   PRIMARY KEY (deployment_id, seq)
 ) STRICT;
 )sql"},
+    // The audit log (docs/audit.md): append-only and hash-chained. UPDATE is
+    // refused outright; DELETE only while the retention pruner holds
+    // audit_state.pruning, in the transaction that also moves the anchor.
+    {8, R"sql(
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  token_id TEXT NOT NULL,
+  token_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  object TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  client TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  before_digest TEXT NOT NULL,
+  after_digest TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_log_by_time ON audit_log(at_ms);
+CREATE TABLE audit_state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  anchor_id INTEGER NOT NULL,
+  anchor_hash TEXT NOT NULL,
+  pruning INTEGER NOT NULL
+) STRICT;
+INSERT INTO audit_state VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN (SELECT pruning FROM audit_state) = 0
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only retention prunes it'); END;
+CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state
+BEGIN SELECT RAISE(ABORT, 'the audit anchor cannot be deleted'); END;
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -113,6 +113,11 @@ class SqliteStore final : public Store {
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
 
+  StoreResult<AuditEvent> append_audit(const AuditEvent& event) override;
+  StoreResult<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;
+  StoreResult<AuditAnchor> audit_anchor() override;
+  StoreResult<int64_t> prune_audit(int64_t before_ms) override;
+
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
   // Runs `sql` (an UPDATE of one subscription: ?1 node, ?2 namespace, ?3

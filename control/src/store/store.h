@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/audit_event.h"
 #include "domain/types.h"
 
 namespace hotswap::control {
@@ -160,6 +161,19 @@ class Store {
   // direct one still running; 0 if none. A staged rollout's version is not
   // released until it succeeds.
   virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
+
+  // The audit log (docs/audit.md). append_audit numbers the event after the
+  // last row (or the anchor), chains it to that row's hash, and returns it
+  // as stored; inside atomically() it commits with the change it records.
+  virtual StoreResult<AuditEvent> append_audit(const AuditEvent& event) = 0;
+  // Rows matching `query`, ascending ids.
+  virtual StoreResult<std::vector<AuditEvent>> list_audit(const AuditQuery& query) = 0;
+  // Where the remaining chain starts.
+  virtual StoreResult<AuditAnchor> audit_anchor() = 0;
+  // Deletes the rows older than `before_ms` from the start of the log (the
+  // oldest first, stopping at the first younger row) and makes the last one
+  // deleted the anchor; returns how many went.
+  virtual StoreResult<int64_t> prune_audit(int64_t before_ms) = 0;
 };
 
 }  // namespace hotswap::control

@@ -1,0 +1,194 @@
+#include "rest/request_audit.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <random>
+#include <regex>
+
+#include "audit/audit_chain.h"
+#include "rest/url.h"
+
+namespace hotswap::control {
+namespace {
+
+using nlohmann::json;
+
+#define HOTSWAP_AUDIT_NS "/api/v1/namespaces/([^/]+)/([^/]+)"
+// The mutating routes of http_api.cc, compiled once.
+const std::regex kTenant("/api/v1/tenants/([^/]+)");
+const std::regex kTenantNamespaces("/api/v1/tenants/([^/]+)/namespaces");
+const std::regex kNamespace(HOTSWAP_AUDIT_NS);
+const std::regex kDraftEntry(HOTSWAP_AUDIT_NS "/draft/(.+)");
+const std::regex kVersions(HOTSWAP_AUDIT_NS "/versions");
+const std::regex kDeploymentStep(
+    "/api/v1/deployments/([^/]+)/(pause|resume|promote|rollback|abort|cancel)");
+#undef HOTSWAP_AUDIT_NS
+
+json parse_or_null(const std::string& text) {
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+// A string member of a JSON object; empty when absent or not a string.
+std::string member(const json& j, const char* name) {
+  if (!j.is_object()) return {};
+  auto it = j.find(name);
+  if (it == j.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_unsigned() || it->is_number_integer()) return it->dump();
+  return {};
+}
+
+bool is_hex(std::string_view s, size_t n) {
+  return s.size() == n && std::ranges::all_of(s, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// W3C Trace Context, version 00: "00-<32 hex>-<16 hex>-<2 hex>", trace and
+// parent ids not all zeros.
+bool valid_traceparent(std::string_view t) {
+  if (t.size() != 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return false;
+  const auto trace = t.substr(3, 32), parent = t.substr(36, 16);
+  return t.substr(0, 2) == "00" && is_hex(trace, 32) && is_hex(parent, 16) &&
+         is_hex(t.substr(53, 2), 2) && trace != std::string(32, '0') &&
+         parent != std::string(16, '0');
+}
+
+std::string random_hex(size_t n) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  while (out.size() < n) {
+    uint64_t bits = rng();
+    for (int i = 0; i < 16 && out.size() < n; ++i, bits >>= 4) out += kDigits[bits & 15];
+  }
+  return out;
+}
+
+// The decoded groups of `pattern` matched against the whole encoded path.
+std::optional<std::vector<std::string>> match(const std::string& path, const std::regex& pattern) {
+  std::smatch groups;
+  if (!std::regex_match(path, groups, pattern)) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& g : groups) out.push_back(percent_decode(g.str(), false).value_or(g.str()));
+  return out;
+}
+
+}  // namespace
+
+AuditActor actor_of(const HttpRequest& req) {
+  std::string author = req.header("X-Hotswap-Author");
+  if (author.empty()) author = "anonymous";
+  return {"", std::move(author), "unverified"};
+}
+
+std::string request_id_of(const HttpRequest& req) {
+  std::string sent = req.header("traceparent");
+  std::ranges::transform(sent, sent.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (valid_traceparent(sent)) return sent;
+  return "00-" + random_hex(32) + "-" + random_hex(16) + "-00";
+}
+
+bool is_mutating(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+RequestAudit::RequestAudit(const HttpRequest& req, const ReadObject& read) {
+  event_.actor = actor_of(req);
+  event_.client = req.client;
+  event_.request_id = request_id_of(req);
+  describe(req, read);
+  if (!before_body_.empty() && event_.before_digest.empty()) {
+    event_.before_digest = sha256_hex(before_body_);
+  }
+}
+
+void RequestAudit::target_from_namespace(std::string_view id) {
+  event_.ns = std::string(id);
+  event_.tenant = std::string(id.substr(0, id.find('/')));
+}
+
+// One branch per mutating route of http_api.cc; any other mutating request
+// (no such route) is recorded as "request.<method>" with its path.
+void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
+  const std::string& m = req.method;
+  const std::string& p = req.path;
+  auto before = [&](const std::string& path) { before_body_ = read(path).value_or(""); };
+  if (m == "POST" && p == "/api/v1/tenants") {
+    event_.action = "tenant.create";
+    event_.tenant = member(parse_or_null(req.body), "name");
+  } else if (auto g = match(p, kTenant); g && m == "DELETE") {
+    event_.action = "tenant.delete";
+    event_.tenant = (*g)[1];
+    before(p);
+  } else if (auto g = match(p, kTenantNamespaces); g && m == "POST") {
+    event_.action = "namespace.create";
+    event_.tenant = (*g)[1];
+    const std::string name = member(parse_or_null(req.body), "name");
+    if (!name.empty()) event_.ns = (*g)[1] + "/" + name;
+  } else if (auto g = match(p, kNamespace); g && m == "DELETE") {
+    event_.action = "namespace.delete";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+    before(p);
+  } else if (auto g = match(p, kDraftEntry); g && (m == "PUT" || m == "DELETE")) {
+    event_.action = m == "PUT" ? "draft.put" : "draft.delete";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+    event_.object = (*g)[3];
+    before(p);
+  } else if (auto g = match(p, kVersions); g && m == "POST") {
+    event_.action = "version.publish";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+    // Before: the content hash of the latest version, if any.
+    const json latest = parse_or_null(read(p + "?limit=1").value_or(""));
+    if (latest.is_object() && latest.contains("versions") && !latest["versions"].empty()) {
+      event_.before_digest = member(latest["versions"][0], "content_hash");
+    }
+  } else if (m == "POST" && p == "/api/v1/deployments") {
+    const json body = parse_or_null(req.body);
+    event_.action =
+        body.is_object() && body.contains("rollback") ? "deployment.rollback" : "deployment.create";
+    const std::string id = member(body, "namespace");
+    if (!id.empty()) target_from_namespace(id);
+  } else if (auto g = match(p, kDeploymentStep); g && m == "POST") {
+    event_.action = "deployment." + (*g)[2];
+    event_.object = (*g)[1];
+    before("/api/v1/deployments/" + (*g)[1]);
+    const std::string id = member(parse_or_null(before_body_), "namespace");
+    if (!id.empty()) target_from_namespace(id);
+  } else {
+    std::string method = m;
+    std::ranges::transform(method, method.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    event_.action = "request." + method;
+    event_.object = p;
+  }
+}
+
+AuditEvent RequestAudit::finish(const HttpResponse& res) {
+  AuditEvent e = event_;
+  e.status = res.status;
+  const json body = res.body.empty() ? json() : parse_or_null(res.body);
+  if (res.status >= 200 && res.status < 300) {
+    if (e.action == "version.publish") {
+      e.after_digest = member(body, "content_hash");
+      e.object = member(body, "number");
+      if (body.contains("deployment")) e.detail = "deployment " + member(body["deployment"], "id");
+    } else if (!res.body.empty()) {
+      e.after_digest = sha256_hex(res.body);
+    }
+    if (e.action == "tenant.create") e.tenant = member(body, "name");
+    if (e.action == "namespace.create") e.ns = member(body, "id");
+    if (e.action == "deployment.create" || e.action == "deployment.rollback") {
+      e.object = member(body, "id");
+    }
+  } else if (body.is_object() && body.contains("error")) {
+    e.detail = member(body["error"], "message");
+    if (e.detail.size() > 1024) e.detail.resize(1024);
+  }
+  return e;
+}
+
+}  // namespace hotswap::control

@@ -1,0 +1,56 @@
+// What the audit log records of one REST request: which action on which
+// object, by whom, from where, under which request id, and the object's
+// digests before and after. http_api.cc builds one around every mutating
+// request and appends it once the response is known (docs/audit.md).
+#ifndef HOTSWAP_CONTROL_REST_REQUEST_AUDIT_H_
+#define HOTSWAP_CONTROL_REST_REQUEST_AUDIT_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "audit/audit_event.h"
+#include "audit/audit_log.h"
+#include "rest/http_message.h"
+
+namespace hotswap::control {
+
+// Who made the request. The one place the API decides who acts: today the
+// unchecked X-Hotswap-Author header (role "unverified"), else "anonymous".
+AuditActor actor_of(const HttpRequest& req);
+
+// The request's W3C traceparent when it sent a valid one (lowercased),
+// else a new traceparent with a random trace id.
+std::string request_id_of(const HttpRequest& req);
+
+// POST, PUT, PATCH and DELETE: the methods the audit log records.
+bool is_mutating(std::string_view method);
+
+// The response header that carries the request id back.
+inline constexpr const char* kRequestIdHeader = "X-Hotswap-Request-Id";
+
+class RequestAudit {
+ public:
+  // A GET of an API path: the body when it answered 200.
+  using ReadObject = std::function<std::optional<std::string>(const std::string& path)>;
+
+  // Names the action and target of `req` and reads the object's state
+  // before the change through `read`.
+  RequestAudit(const HttpRequest& req, const ReadObject& read);
+
+  const std::string& request_id() const { return event_.request_id; }
+  // The event of the request answered with `res` (hash not yet set).
+  AuditEvent finish(const HttpResponse& res);
+
+ private:
+  void describe(const HttpRequest& req, const ReadObject& read);
+  void target_from_namespace(std::string_view id);
+
+  AuditEvent event_;
+  std::string before_body_;
+};
+
+}  // namespace hotswap::control
+
+#endif  // HOTSWAP_CONTROL_REST_REQUEST_AUDIT_H_

@@ -1,0 +1,312 @@
+// The audit trail end to end: a real hotswap-control, mutated over REST and
+// through hotswapctl. Every mutating request (refused ones too) leaves a row
+// with its actor, action, target, status, client, request id and digests;
+// queries filter and page; the CSV export parses; a row changed in the
+// SQLite file while control is down is named by `audit verify` (REST and
+// CLI, exit 9); pruning by age keeps the rest verifiable.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/raw_http.h"
+#include "hotswap/harness/temp_dir.h"
+
+namespace hotswap {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// RFC 4180 records: fields split on commas outside quotes, "" inside
+// quotes a quote, records ending in CRLF.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      record.push_back(std::move(field));
+      field.clear();
+      records.push_back(std::move(record));
+      record.clear();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  EXPECT_FALSE(quoted) << "unterminated quote";
+  EXPECT_TRUE(field.empty() && record.empty()) << "last record without CRLF";
+  return records;
+}
+
+class AuditSystem : public ::testing::Test {
+ protected:
+  void SetUp() override { start({}); }
+
+  void start(std::vector<std::string> extra) {
+    control_.reset();
+    control_ = std::make_unique<test::ControlProcess>(
+        test::ControlProcess::start(dir_.path() + "/control", std::move(extra)));
+    rest_ = std::make_unique<test::Rest>(control_->http_port());
+  }
+
+  CliRun ctl(const std::string& args) {
+    const std::string err_path = dir_.path() + "/ctl.err";
+    const std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
+                                " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
+                                " 2>" + err_path;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+    const int status = ::pclose(pipe);
+    std::ifstream err_file(err_path);
+    std::string err((std::istreambuf_iterator<char>(err_file)), {});
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+  }
+
+  // One request with extra header lines, over a connection of its own.
+  test::RawResponse raw(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& headers) {
+    test::RawConnection c(control_->http_port());
+    c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers +
+           "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body);
+    auto responses = test::parse_responses(c.receive(1, 10s));
+    EXPECT_EQ(responses.size(), 1u);
+    return responses.empty() ? test::RawResponse{} : responses[0];
+  }
+
+  json events(const std::string& query = "") {
+    auto r = rest_->get("/api/v1/audit" + query);
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.body["events"];
+  }
+
+  json verify() {
+    auto r = rest_->get("/api/v1/audit/verify");
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.body;
+  }
+
+  // A few mutations by alice through hotswapctl, one of them refused.
+  void mutate() {
+    ASSERT_EQ(ctl("tenant create acme --author alice").code, 0);
+    ASSERT_EQ(ctl("ns create acme/web --author alice").code, 0);
+    ASSERT_EQ(ctl("set acme/web limit 5 --type int64 --author alice").code, 0);
+    ASSERT_EQ(ctl("set acme/web limit 6 --type int64 --author alice").code, 0);
+    ASSERT_EQ(ctl("publish acme/web -m first --author alice").code, 0);
+    ASSERT_EQ(ctl("tenant create acme --author bob").code, 4);  // already exists
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::ControlProcess> control_;
+  std::unique_ptr<test::Rest> rest_;
+};
+
+TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
+  mutate();
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto traced = raw("PUT", "/api/v1/namespaces/acme/web/draft/name", R"({"type": "string",
+      "value": "shop"})",
+                    "traceparent: " + trace + "\r\nX-Hotswap-Author: carol\r\n");
+  ASSERT_EQ(traced.status, 200) << traced.body;
+  EXPECT_EQ(traced.headers["x-hotswap-request-id"], trace);
+  auto untraced = raw("DELETE", "/api/v1/namespaces/acme/web/draft/nope", "", "");
+  EXPECT_EQ(untraced.status, 404);
+  const std::string generated = untraced.headers["x-hotswap-request-id"];
+  EXPECT_TRUE(std::regex_match(generated, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00")))
+      << generated;
+  // Reads leave nothing.
+  rest_->get("/api/v1/tenants");
+  rest_->get("/api/v1/namespaces/acme/web/draft");
+
+  const json all = events();
+  ASSERT_EQ(all.size(), 8u) << all.dump(2);
+  std::vector<std::string> actions;
+  for (const json& e : all) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"tenant.create", "namespace.create", "draft.put",
+                                               "draft.put", "version.publish", "tenant.create",
+                                               "draft.put", "draft.delete"}));
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i]["id"], i + 1);
+    EXPECT_TRUE(
+        std::regex_match(all[i]["client"].get<std::string>(), std::regex(R"(127\.0\.0\.1:\d+)")))
+        << all[i];
+    EXPECT_EQ(all[i]["actor"]["role"], "unverified");
+  }
+  EXPECT_EQ(all[0]["actor"]["token_name"], "alice");
+  EXPECT_EQ(all[0]["tenant"], "acme");
+  EXPECT_EQ(all[0]["status"], 201);
+  EXPECT_EQ(all[1]["namespace"], "acme/web");
+  // The first put had nothing before it; the second replaced the first.
+  EXPECT_EQ(all[2]["object"], "limit");
+  EXPECT_EQ(all[2]["before_digest"], "");
+  EXPECT_EQ(all[3]["before_digest"], all[2]["after_digest"]);
+  EXPECT_NE(all[3]["after_digest"], all[2]["after_digest"]);
+  // The publish's digests are version content hashes.
+  auto version = rest_->get("/api/v1/namespaces/acme/web/versions/1");
+  EXPECT_EQ(all[4]["after_digest"], version.body["content_hash"]);
+  EXPECT_EQ(all[4]["before_digest"], "");
+  EXPECT_EQ(all[4]["object"], "1");
+  // The refused create: its status and why, and bob.
+  EXPECT_EQ(all[5]["status"], 409);
+  EXPECT_EQ(all[5]["outcome"], "refused");
+  EXPECT_EQ(all[5]["actor"]["token_name"], "bob");
+  EXPECT_NE(all[5]["detail"].get<std::string>().find("acme"), std::string::npos);
+  EXPECT_EQ(all[5]["after_digest"], "");
+  EXPECT_EQ(all[6]["request_id"], trace);
+  EXPECT_EQ(all[6]["actor"]["token_name"], "carol");
+  EXPECT_EQ(all[7]["request_id"], generated);
+  EXPECT_EQ(all[7]["actor"]["token_name"], "anonymous");
+  EXPECT_EQ(all[7]["status"], 404);
+  EXPECT_EQ(verify()["ok"], true);
+}
+
+TEST_F(AuditSystem, FiltersPagesAndCsvExport) {
+  mutate();
+  EXPECT_EQ(events("?actor=bob").size(), 1u);
+  EXPECT_EQ(events("?action=draft.put").size(), 2u);
+  EXPECT_EQ(events("?action=tenant.").size(), 2u);
+  EXPECT_EQ(events("?namespace=acme/web").size(), 4u);
+  EXPECT_EQ(events("?tenant=acme").size(), 6u);
+  EXPECT_EQ(events("?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00.5Z").size(), 6u);
+  EXPECT_EQ(events("?until=2000-01-01T00:00:00Z").size(), 0u);
+  auto bad = rest_->get("/api/v1/audit?since=yesterday");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.raw.find("'since'"), std::string::npos) << bad.raw;
+  EXPECT_EQ(rest_->get("/api/v1/audit?limit=0").status, 400);
+  EXPECT_EQ(rest_->get("/api/v1/audit?format=xml").status, 400);
+
+  // Pages of two, followed by their cursor, give every row once.
+  std::vector<int64_t> ids;
+  std::string after = "0";
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = rest_->get("/api/v1/audit?limit=2&after=" + after);
+    ASSERT_EQ(page.status, 200);
+    for (const json& e : page.body["events"]) ids.push_back(e["id"]);
+    if (page.body["next_after"].is_null()) break;
+    after = page.body["next_after"].dump();
+  }
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+
+  const json all = events();
+  auto csv = rest_->get("/api/v1/audit?format=csv");
+  ASSERT_EQ(csv.status, 200);
+  auto records = parse_csv(csv.raw);
+  ASSERT_EQ(records.size(), 7u);
+  ASSERT_EQ(records[0].size(), 19u);
+  EXPECT_EQ(records[0][0], "id");
+  EXPECT_EQ(records[0][18], "hash");
+  for (size_t i = 1; i < records.size(); ++i) {
+    ASSERT_EQ(records[i].size(), 19u);
+    EXPECT_EQ(records[i][0], all[i - 1]["id"].dump());
+    EXPECT_EQ(records[i][6], all[i - 1]["action"]);
+    EXPECT_EQ(records[i][12], all[i - 1]["detail"]);  // the refusal's message, quoted
+    EXPECT_EQ(records[i][18], all[i - 1]["hash"]);
+  }
+  // The CLI's export pages through the same rows.
+  const CliRun exported = ctl("audit export --format csv");
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_EQ(exported.out, csv.raw);
+  const CliRun as_json = ctl("audit export --format json --action draft.");
+  ASSERT_EQ(as_json.code, 0) << as_json.err;
+  EXPECT_EQ(json::parse(as_json.out).size(), 2u);
+  const CliRun listed = ctl("audit list --actor bob");
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("tenant.create"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("409"), std::string::npos) << listed.out;
+}
+
+TEST_F(AuditSystem, ARowChangedInTheFileIsNamedByVerify) {
+  mutate();
+  const CliRun ok = ctl("audit verify");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("ok: 6 rows"), std::string::npos) << ok.out;
+  control_->kill();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/control/control.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    // The file refuses the change itself...
+    EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3", nullptr,
+                           nullptr, &error),
+              SQLITE_OK);
+    sqlite3_free(error);
+    // ...until its trigger is dropped, as whoever holds the file can.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TRIGGER audit_log_no_update;"
+                           "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3",
+                           nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_close(db);
+  }
+  control_->restart();
+  const json v = verify();
+  EXPECT_EQ(v["ok"], false);
+  EXPECT_EQ(v["broken"]["id"], 3);
+  EXPECT_NE(v["broken"]["reason"].get<std::string>().find("does not match"), std::string::npos);
+  const CliRun broken = ctl("audit verify");
+  EXPECT_EQ(broken.code, 9);
+  EXPECT_NE(broken.err.find("audit log broken at row 3"), std::string::npos) << broken.err;
+}
+
+TEST_F(AuditSystem, PruningByAgeKeepsTheRestVerifiable) {
+  start({"--audit-retention", "3s"});
+  mutate();
+  // Every row ages out within seconds and retention prunes each second.
+  ASSERT_TRUE(test::eventually([&] { return events().empty(); }));
+  json v = verify();
+  EXPECT_EQ(v["ok"], true);
+  EXPECT_EQ(v["anchor"]["id"], 6);
+  ASSERT_EQ(ctl("set acme/web limit 7 --type int64 --author alice").code, 0);
+  const json after = events();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0]["id"], 7);
+  EXPECT_EQ(after[0]["prev_hash"], v["anchor"]["hash"]);
+  EXPECT_EQ(verify()["ok"], true);
+  EXPECT_EQ(ctl("audit verify").code, 0);
+}
+
+TEST_F(AuditSystem, RetentionFlagIsChecked) {
+  test::Process bad = test::Process::spawn(
+      {test::control_binary(), "--data-dir", dir_.path() + "/bad", "--audit-retention", "soon"});
+  const auto status = bad.wait(10s);
+  ASSERT_TRUE(status);
+  EXPECT_NE(test::exit_code(*status), 0);
+}
+
+}  // namespace
+}  // namespace hotswap
