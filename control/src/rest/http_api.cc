@@ -14,6 +14,7 @@
 #include "rest/json_body.h"
 #include "rest/render.h"
 #include "rest/router.h"
+#include "rest/schema_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -193,6 +194,7 @@ class HttpApi::Impl {
   void deployment_routes();
   void rollout_routes();
   void health_routes();
+  void schema_routes();
 
   Response handle(Request& req) const {
     Response res;
@@ -227,6 +229,7 @@ void HttpApi::Impl::routes() {
   deployment_routes();
   rollout_routes();
   health_routes();
+  schema_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -521,6 +524,45 @@ void HttpApi::Impl::health_routes() {
     reply(res, deployment_health(*rollouts_, health_, *id), 200,
           [](const nlohmann::json& body) { return body; });
   });
+}
+
+void HttpApi::Impl::schema_routes() {
+  const std::string ns = kNs;
+  auto as_is = [](const nlohmann::json& body) { return body; };
+  router_.get(ns + "/schema",
+              with_namespace([this, as_is](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, current_schema(catalog_, id), 200, as_is);
+              }));
+  router_.put(
+      ns + "/schema",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        auto body = body_of(req);
+        if (!body) return send_error(res, body.error());
+        reply(res, put_schema(catalog_, id, req, *body, author_of(req, std::nullopt)), 201, as_is);
+      }));
+  router_.del(ns + "/schema", with_namespace([this, as_is](const NamespaceId& id,
+                                                           const Request& req, Response& res) {
+                reply(res, delete_schema(catalog_, id, author_of(req, std::nullopt)), 200, as_is);
+              }));
+  router_.get(ns + "/schema/versions",
+              with_namespace([this, as_is](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, schema_versions(catalog_, id), 200, as_is);
+              }));
+  router_.get(
+      ns + "/schema/versions/([^/]+)",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        reply(res, schema_version(catalog_, id, req.match(3)), 200, as_is);
+      }));
+  router_.post(ns + "/validate", with_namespace([this, as_is](const NamespaceId& id,
+                                                              const Request& req, Response& res) {
+                 nlohmann::json body = nlohmann::json::object();
+                 if (!req.body.empty()) {
+                   auto parsed = body_of(req);
+                   if (!parsed) return send_error(res, parsed.error());
+                   body = std::move(*parsed);
+                 }
+                 reply(res, validate_document(catalog_, id, body), 200, as_is);
+               }));
 }
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,

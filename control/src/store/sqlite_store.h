@@ -113,6 +113,13 @@ class SqliteStore final : public Store {
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
 
+  StoreResult<SchemaRecord> append_schema(const NamespaceId& ns,
+                                          const std::optional<std::string>& schema,
+                                          std::string_view author, UnixTime now) override;
+  StoreResult<SchemaRecord> current_schema(const NamespaceId& ns) override;
+  StoreResult<std::vector<SchemaRecord>> list_schemas(const NamespaceId& ns) override;
+  StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) override;
+
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
   // Runs `sql` (an UPDATE of one subscription: ?1 node, ?2 namespace, ?3

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/schema_record.h"
 #include "domain/types.h"
 
 namespace hotswap::control {
@@ -46,6 +47,8 @@ struct NewVersion {
   std::optional<uint64_t> expected_parent;
   // Also replace the draft with `entries` (publishing a whole document).
   bool replace_draft = false;
+  // The schema version the entries were validated against (0: none).
+  uint64_t schema_version = 0;
 };
 
 class Store {
@@ -160,6 +163,18 @@ class Store {
   // direct one still running; 0 if none. A staged rollout's version is not
   // released until it succeeds.
   virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
+
+  // JSON Schemas. append_schema stores version latest + 1 of the
+  // namespace's schema (`schema` none: removed) and returns it.
+  virtual StoreResult<SchemaRecord> append_schema(const NamespaceId& ns,
+                                                  const std::optional<std::string>& schema,
+                                                  std::string_view author, UnixTime now) = 0;
+  // The latest schema version; version 0 when it never had one.
+  virtual StoreResult<SchemaRecord> current_schema(const NamespaceId& ns) = 0;
+  // Every schema version, newest first.
+  virtual StoreResult<std::vector<SchemaRecord>> list_schemas(const NamespaceId& ns) = 0;
+  // not_found for a version it does not have.
+  virtual StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) = 0;
 };
 
 }  // namespace hotswap::control
