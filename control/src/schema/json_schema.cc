@@ -21,9 +21,8 @@ using Adapter = valijson::adapters::NlohmannJsonAdapter;
 
 // What valijson says of a container whose member failed: the member's own
 // violation says more, at a more precise pointer.
-constexpr std::array<std::string_view, 7> kWrappers = {
+constexpr std::array<std::string_view, 6> kWrappers = {
     "Failed to validate against schema associated with property name",
-    "Object contains a property that could not be validated",
     "Failed to validate item #",
     "Failed to validate against schema associated with pattern",
     "Failed to validate against child schema #",
@@ -94,6 +93,16 @@ std::string message_of(const std::string& description, const nlohmann::json* nod
   return description;
 }
 
+// additionalProperties refusing a property names it (the first such):
+// the violation is at that property, "/name", rather than at its object.
+std::string unwanted_property(std::string_view message) {
+  constexpr std::string_view kUnwanted = "Object contains a property that could not be validated";
+  if (!message.starts_with(kUnwanted) || !message.ends_with("'.")) return "";
+  const size_t open = message.rfind(": '");
+  if (open == std::string_view::npos) return "";
+  return "/" + escape_segment(message.substr(open + 3, message.size() - open - 5));
+}
+
 std::vector<Violation> run(const valijson::Schema& schema, const nlohmann::json& document) {
   valijson::Validator validator;
   valijson::ValidationResults results;
@@ -112,6 +121,7 @@ std::vector<Violation> run(const valijson::Schema& schema, const nlohmann::json&
   for (const auto& e : errors) {
     if (is_wrapper(e.description) && explained(e)) continue;
     auto [pointer, node] = pointer_of(e.context, document);
+    pointer += unwanted_property(e.description);
     Violation v{std::move(pointer), message_of(e.description, node)};
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
   }

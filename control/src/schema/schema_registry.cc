@@ -34,6 +34,9 @@ Result<std::vector<Problem>> SchemaRegistry::violations_of_existing(const Namesp
   }
   auto draft = lift(store_.get_draft(id));
   if (!draft) return std::unexpected(draft.error());
+  // Nothing written to it yet: a schema set before the first entry (one
+  // that requires keys, say) is not refused over it.
+  if (draft->empty()) return all;
   auto problems = to_problems(schema.validate(entries_document(*draft)));
   prefix_all(problems, "draft");
   all.insert(all.end(), problems.begin(), problems.end());

@@ -53,7 +53,8 @@ class SchemaRegistry {
   // Stores `schema` as the namespace's next schema version, in one
   // transaction with the checks: invalid_argument when it is not a valid
   // draft-07 JSON Schema (JsonSchema::compile); not_found; conflict listing
-  // every violation of the latest version and of the draft (each message
+  // every violation of the latest version and of the draft (unless empty;
+  // each message
   // starting "version N: " or "draft: ") unless `force`, which stores it
   // anyway and returns them as warnings.
   Result<SchemaChange> set(const NamespaceId& id, const nlohmann::json& schema,
