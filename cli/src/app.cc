@@ -18,6 +18,7 @@
 #include "exit_codes.h"
 #include "hotswap/version.h"
 #include "rollout_commands.h"
+#include "schema_commands.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
@@ -115,6 +116,9 @@ struct CommandArgs {
   HealthArgs health;
   AuditListArgs audit;
   std::string format = "csv";  // audit export
+  SchemaSetArgs schema_set;
+  ValidateArgs validate;
+  std::optional<uint64_t> schema_version;  // schema get --version
 };
 
 void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
@@ -354,6 +358,38 @@ void add_deployment_commands(CLI::App& app, CommandArgs& a, Action& selected) {
       ->required();
 }
 
+// `schema set|get|versions|rm NS` and `validate NS -f FILE`.
+void add_schema_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* schema = app.add_subcommand("schema", "A namespace's JSON Schema (versioned)");
+  CLI::App* set = command(*schema, "set", "Set the schema (a new schema version)", selected,
+                          [&a](Context& c) { return schema_set(c, a.schema_set); });
+  set->add_option("NS", a.schema_set.ns, "TENANT/NAME")->required();
+  set->add_option("-f,--file", a.schema_set.file, "a JSON Schema, draft-07 ('-' for stdin)")
+      ->required();
+  set->add_flag("--force", a.schema_set.force,
+                "set it even though the latest version or the draft breaks it");
+  CLI::App* get = command(*schema, "get", "Show the current schema, or one version", selected,
+                          [&a](Context& c) { return schema_get(c, a.ns, a.schema_version); });
+  get->add_option("NS", a.ns, "TENANT/NAME")->required();
+  non_negative(get->add_option("--version", a.schema_version, "this schema version"));
+  command(*schema, "versions", "List schema versions, newest first", selected,
+          [&a](Context& c) { return schema_versions(c, a.ns); })
+      ->add_option("NS", a.ns, "TENANT/NAME")
+      ->required();
+  command(*schema, "rm", "Remove the schema (a new schema version without one)", selected,
+          [&a](Context& c) { return schema_remove(c, a.ns); })
+      ->add_option("NS", a.ns, "TENANT/NAME")
+      ->required();
+
+  CLI::App* check = command(app, "validate", "Check a document against the schema, publish nothing",
+                            selected, [&a](Context& c) { return validate(c, a.validate); });
+  check->add_option("NS", a.validate.ns, "TENANT/NAME")->required();
+  check->add_option("-f,--file", a.validate.file, "a document as apply takes it ('-' for stdin)")
+      ->required();
+  non_negative(check->add_option("--schema-version", a.validate.schema_version,
+                                 "against this schema version (default: the current one)"));
+}
+
 // The message for a parse that selected no command: `hotswapctl` alone or
 // a group such as `hotswapctl tenant`.
 std::string missing_command_message(const CLI::App& app) {
@@ -437,6 +473,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_rollout_group(app, args, selected);
   add_health_command(app, args, selected);
   add_audit_group(app, args, selected);
+  add_schema_commands(app, args, selected);
 
   try {
     app.parse(argc, argv);

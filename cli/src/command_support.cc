@@ -1,5 +1,9 @@
 #include "command_support.h"
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
 #include "hotswap/str_cat.h"
 
 namespace hotswap::cli {
@@ -73,6 +77,22 @@ Result with_hint(Result result, ExitCode when, std::string hint) {
 std::string duration_text(std::chrono::milliseconds duration) {
   const auto ms = duration.count();
   return ms % 1000 == 0 ? str_cat(ms / 1000, 's') : str_cat(ms, "ms");
+}
+
+std::string source_name(const std::string& file) {
+  return file == "-" ? std::string("stdin") : in_quotes(file);
+}
+
+std::expected<std::string, Failure> read_source(Context& ctx, const std::string& file) {
+  if (file == "-") return std::string(std::istreambuf_iterator<char>(ctx.in), {});
+  std::ifstream stream(file, std::ios::binary);
+  std::ostringstream text;
+  if (stream) text << stream.rdbuf();
+  if (!stream || stream.bad()) {
+    return std::unexpected(
+        make_failure(ExitCode::kUsage, str_cat("cannot read ", source_name(file))));
+  }
+  return text.str();
 }
 
 }  // namespace hotswap::cli

@@ -73,6 +73,12 @@ Result with_namespace(std::string_view arg, Command&& command) {
 // "60s", or "1500ms" when not whole seconds.
 std::string duration_text(std::chrono::milliseconds duration);
 
+// FILE as messages name it: "stdin" for "-", else quoted.
+std::string source_name(const std::string& file);
+// The text of FILE, or of Context::in for "-"; a usage failure naming it
+// when it cannot be read.
+std::expected<std::string, Failure> read_source(Context& ctx, const std::string& file);
+
 }  // namespace hotswap::cli
 
 #endif  // HOTSWAP_CLI_SRC_COMMAND_SUPPORT_H_

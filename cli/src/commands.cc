@@ -57,24 +57,6 @@ Result publish_version(Context& ctx, const NamespaceRef& ns, json body,
                          : result;
 }
 
-// FILE as messages name it.
-std::string source_name(const std::string& file) {
-  return file == "-" ? std::string("stdin") : in_quotes(file);
-}
-
-// The text of FILE, or of Context::in for "-".
-std::expected<std::string, Failure> read_source(Context& ctx, const std::string& file) {
-  if (file == "-") return std::string(std::istreambuf_iterator<char>(ctx.in), {});
-  std::ifstream stream(file, std::ios::binary);
-  std::ostringstream text;
-  if (stream) text << stream.rdbuf();
-  if (!stream || stream.bad()) {
-    return std::unexpected(
-        make_failure(ExitCode::kUsage, str_cat("cannot read ", source_name(file))));
-  }
-  return text.str();
-}
-
 // The targets that keep a deployment from succeeding, one line each.
 std::vector<std::string> unfinished_targets(const json& deployment) {
   std::vector<std::string> lines;

@@ -18,10 +18,16 @@ std::string string_member(const json& object, const char* name) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// "key: message", or "pointer: message" for a schema violation (which
+// has a JSON pointer; "(root)" for the document itself).
 std::string problem_line(const json& problem) {
   const std::string key = string_member(problem, "key");
   const std::string message =
       problem.is_object() ? string_member(problem, "message") : problem.dump();
+  if (problem.is_object() && problem.contains("pointer") && problem["pointer"].is_string()) {
+    const std::string pointer = problem["pointer"].get<std::string>();
+    return str_cat(pointer.empty() ? std::string("(root)") : pointer, ": ", message);
+  }
   return key.empty() ? message : str_cat(key, ": ", message);
 }
 

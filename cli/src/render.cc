@@ -324,4 +324,53 @@ void render_deployments(const json& body, std::ostream& out) {
              out);
 }
 
+namespace {
+
+// "/upstreams/1: message"; "(root)" for the document itself.
+std::string violation_line(const json& v) {
+  const json& pointer = member_or_null(v, "pointer");
+  const std::string where = pointer.is_string() && !pointer.get<std::string>().empty()
+                                ? pointer.get<std::string>()
+                                : "(root)";
+  return where + ": " + text_of(v, "message");
+}
+
+}  // namespace
+
+void render_schema(const json& schema, std::ostream& out) {
+  out << "namespace: " << text_of(schema, "namespace") << '\n'
+      << "schema version: " << text_of(schema, "version") << '\n'
+      << "author: " << text_of(schema, "author") << '\n'
+      << "created: " << text_of(schema, "created_at") << '\n';
+  const json& body = member_or_null(schema, "schema");
+  out << "schema: " << (body.is_null() ? std::string("none") : body.dump(2)) << '\n';
+  const json& warnings = array_of(schema, "warnings");
+  if (!warnings.empty()) {
+    out << "warnings (values that break it):\n";
+    for (const json& w : warnings) out << "  " << violation_line(w) << '\n';
+  }
+}
+
+void render_schema_versions(const json& body, std::ostream& out) {
+  auto state = [](const json& v) {
+    return member_or_null(v, "schema").is_null() ? std::string("removed") : std::string("set");
+  };
+  print_list(array_of(body, "versions"),
+             {member("VERSION", "version"),
+              {"SCHEMA", state},
+              member("AUTHOR", "author"),
+              member("CREATED", "created_at")},
+             out);
+}
+
+void render_validation(const json& outcome, std::ostream& out) {
+  const json& violations = array_of(outcome, "violations");
+  if (violations.empty()) {
+    out << "valid against schema version " << text_of(outcome, "schema_version") << " of "
+        << text_of(outcome, "namespace") << '\n';
+    return;
+  }
+  for (const json& v : violations) out << violation_line(v) << '\n';
+}
+
 }  // namespace hotswap::cli

@@ -55,6 +55,14 @@ void render_deployments(const json& body, std::ostream& out);  // {"deployments"
 // "acked/total" over a deployment's targets.
 std::string target_progress(const json& deployment);
 
+// A schema version: version, author, when, then the schema (or "none"),
+// and the warnings a forced set returned.
+void render_schema(const json& schema, std::ostream& out);
+void render_schema_versions(const json& body, std::ostream& out);  // {"versions": [...]}
+// A validation's outcome: "valid against schema version N", or each
+// violation as "POINTER: message", one per line.
+void render_validation(const json& outcome, std::ostream& out);
+
 }  // namespace hotswap::cli
 
 #endif  // HOTSWAP_CLI_SRC_RENDER_H_

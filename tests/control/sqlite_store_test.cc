@@ -135,6 +135,11 @@ class SqliteStoreTest : public ::testing::Test {
 
 // What migrations 5 and later added, taken away again (tests of older
 // files): the audit log (8), then migration 5's columns and table.
+// What migration 7 added (the schemas), taken away again.
+constexpr const char* kUndoSchema7 =
+    "DROP TABLE namespace_schemas;"
+    "ALTER TABLE versions DROP COLUMN schema_version;";
+
 constexpr const char* kUndoSchema5 =
     "DROP TABLE audit_log; DROP TABLE audit_state;"
     "ALTER TABLE deployments DROP COLUMN rollout;"
@@ -175,7 +180,8 @@ TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
            "CREATE TABLE old_draft AS SELECT * FROM draft_entries; DROP TABLE draft_entries;"
            "ALTER TABLE old_draft RENAME TO draft_entries;"
            "ALTER TABLE deployments DROP COLUMN reason;" +
-               std::string(kUndoSchema5) + "DELETE FROM schema_migrations WHERE version >= 2");
+               std::string(kUndoSchema5) + kUndoSchema7 +
+               "DELETE FROM schema_migrations WHERE version >= 2");
   ASSERT_EQ(RawCount(path_, "version_entries"), 4);
   Reopen();
   EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 1)).entries, Abc());
@@ -205,7 +211,7 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   store_.reset();
   // Back to the schema-3 layout.
   RawQuery(path_, "ALTER TABLE deployments DROP COLUMN reason;" + std::string(kUndoSchema5) +
-                      "DELETE FROM schema_migrations WHERE version >= 4");
+                      kUndoSchema7 + "DELETE FROM schema_migrations WHERE version >= 4");
   ASSERT_EQ(RawQuery(path_,
                      "SELECT COUNT(*) FROM pragma_table_info('deployments') "
                      "WHERE name = 'reason'"),

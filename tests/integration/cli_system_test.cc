@@ -241,5 +241,65 @@ TEST_F(Cli, CanaryRolloutsDrivenAndFollowedFromTheCommandLine) {
   }
 }
 
+TEST_F(Cli, SchemaSetValidateAndPublishRefusedWithOneLinePerViolation) {
+  ASSERT_EQ(ctl("tenant create schematest").code, 0);
+  ASSERT_EQ(ctl("ns create schematest/web").code, 0);
+  const std::string schema = dir_->path() + "/schema.json";
+  std::ofstream(schema) << R"({"type": "object", "required": ["limit"],
+      "properties": {"limit": {"type": "integer", "maximum": 100},
+                     "hosts": {"type": "array", "items": {"type": "string"}}}})";
+  const std::string bad_schema = dir_->path() + "/bad-schema.json";
+  std::ofstream(bad_schema) << R"({"properties": {"limit": {"type": "integr"}}})";
+  const CliRun refused = ctl("schema set schematest/web -f " + bad_schema);
+  EXPECT_EQ(refused.code, 5);
+  EXPECT_NE(refused.err.find("/properties/limit/type: "), std::string::npos) << refused.err;
+  ASSERT_EQ(ctl("schema set schematest/web -f " + schema).code, 0);
+
+  const std::string bad = dir_->path() + "/bad.json";
+  std::ofstream(bad) << R"({"limit": 500, "hosts": ["a", 2, true]})";
+  const CliRun invalid = ctl("validate schematest/web -f " + bad);
+  EXPECT_EQ(invalid.code, 5);
+  EXPECT_EQ(invalid.out,
+            "/hosts/1: value of type integer not permitted by 'type' constraint\n"
+            "/hosts/2: value of type boolean not permitted by 'type' constraint\n"
+            "/limit: Expected number less than or equal to 100.000000\n");
+  EXPECT_NE(invalid.err.find("breaks schema version 1 of schematest/web: 3 violations"),
+            std::string::npos)
+      << invalid.err;
+  const CliRun as_json = ctl("validate schematest/web -f " + bad + " -o json");
+  EXPECT_EQ(as_json.code, 5);
+  EXPECT_EQ(json::parse(as_json.out)["violations"].size(), 3u);
+
+  const CliRun publish = ctl("apply schematest/web -f " + bad + " -m bad");
+  EXPECT_EQ(publish.code, 5);
+  EXPECT_NE(publish.err.find("  /hosts/1: value of type integer"), std::string::npos)
+      << publish.err;
+  EXPECT_NE(publish.err.find("  /limit: Expected number"), std::string::npos) << publish.err;
+  EXPECT_EQ(json::parse(ctl("ns get schematest/web -o json").out)["latest_version"], 0);
+
+  const std::string good = dir_->path() + "/good.json";
+  std::ofstream(good) << R"({"limit": 50, "hosts": ["a"]})";
+  EXPECT_EQ(ctl("validate schematest/web -f " + good).code, 0);
+  ASSERT_EQ(ctl("apply schematest/web -f " + good + " -m good").code, 0);
+
+  // A stricter schema the latest version breaks: exit 4 until forced.
+  const std::string stricter = dir_->path() + "/stricter.json";
+  std::ofstream(stricter) << R"({"properties": {"limit": {"maximum": 10}}})";
+  const CliRun conflict = ctl("schema set schematest/web -f " + stricter);
+  EXPECT_EQ(conflict.code, 4);
+  EXPECT_NE(conflict.err.find("--force"), std::string::npos) << conflict.err;
+  const CliRun forced = ctl("schema set schematest/web -f " + stricter + " --force");
+  EXPECT_EQ(forced.code, 0);
+  EXPECT_NE(forced.out.find("schema version: 2"), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find("/limit: version 1: "), std::string::npos) << forced.out;
+
+  const CliRun versions = ctl("schema versions schematest/web");
+  ASSERT_EQ(versions.code, 0);
+  EXPECT_NE(versions.out.find("VERSION"), std::string::npos) << versions.out;
+  const json first = json::parse(ctl("schema get schematest/web --version 1 -o json").out);
+  EXPECT_EQ(first["schema"]["required"], json::array({"limit"}));
+  EXPECT_EQ(json::parse(ctl("schema get schematest/web -o json").out)["version"], 2);
+}
+
 }  // namespace
 }  // namespace hotswap

@@ -5,6 +5,7 @@
 #include "domain/names.h"
 #include "domain/values.h"
 #include "hotswap/protocol/content_hash.h"
+#include "schema/document.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -17,7 +18,10 @@ Result<void> check_tenant(std::string_view name) {
 }  // namespace
 
 CatalogService::CatalogService(Store& store, Clock clock, Options options)
-    : store_(store), clock_(std::move(clock)), recent_(options.snapshot_cache_bytes) {}
+    : store_(store),
+      clock_(std::move(clock)),
+      recent_(options.snapshot_cache_bytes),
+      schemas_(store) {}
 
 CatalogService::CatalogService(Store& store, Clock clock)
     : CatalogService(store, std::move(clock), Options{}) {}
@@ -148,12 +152,24 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
     if (!draft) return std::unexpected(draft.error());
     version.entries = std::move(*draft);
   }
+  auto schema_version = check_schema(id, version.entries);
+  if (!schema_version) return std::unexpected(schema_version.error());
+  version.schema_version = *schema_version;
   std::vector<SnapshotData::Entry> snapshot_entries = sdk_entries(version.entries);
   const ContentHash hash = protocol::content_hash(snapshot_entries);
   version.content_hash = protocol::to_hex(hash);
 
   VersionInfo published;
   auto committed = in_transaction(store_, [&]() -> Result<void> {
+    // Checked outside, so that validating holds no store lock; a schema
+    // set meanwhile may refuse what was checked.
+    auto schema = lift(store_.current_schema(id));
+    if (!schema) return std::unexpected(schema.error());
+    if ((schema->schema ? schema->version : 0) != version.schema_version) {
+      return std::unexpected(conflict("the schema of '" + id.str() + "' changed (now version " +
+                                      std::to_string(schema->version) +
+                                      ") while publishing; nothing was published, try again"));
+    }
     auto info = lift(store_.append_version(id, version, now()));
     if (!info) return std::unexpected(info.error());
     published = std::move(*info);
@@ -165,6 +181,19 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   recent_.put(id, std::make_shared<const SnapshotData>(
                       to_snapshot(std::move(snapshot_entries), published.number, hash)));
   return published;
+}
+
+Result<uint64_t> CatalogService::check_schema(const NamespaceId& id, const Entries& entries) {
+  auto active = schemas_.active(id);
+  if (!active) return std::unexpected(active.error());
+  if (!active->schema) return 0;
+  const auto violations = active->schema->validate(entries_document(entries));
+  if (violations.empty()) return active->version;
+  const size_t n = violations.size();
+  return std::unexpected(invalid_argument(
+      std::to_string(n) + " violation" + (n == 1 ? "" : "s") + " of schema version " +
+          std::to_string(active->version) + "; nothing was published",
+      to_problems(violations)));
 }
 
 Result<std::vector<VersionInfo>> CatalogService::list_versions(const NamespaceId& id,

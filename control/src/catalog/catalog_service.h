@@ -23,6 +23,7 @@
 #include "domain/namespace_id.h"
 #include "domain/types.h"
 #include "hotswap/snapshot_data.hpp"
+#include "schema/schema_registry.h"
 #include "store/store.h"
 
 namespace hotswap::control {
@@ -89,9 +90,11 @@ class CatalogService {
   // Runs inside the publish's transaction once the version is appended;
   // an error it returns undoes the publish.
   using AlsoInTransaction = std::function<Result<void>(const VersionInfo&)>;
-  // Validates every entry and the message before the store is touched
-  // (invalid_argument listing every bad entry in `problems`); conflict
-  // when expected_parent is not the latest version; not_found. The version
+  // Validates every entry and the message, then the document against the
+  // namespace's JSON Schema, before the store is touched (invalid_argument
+  // listing every bad entry, or every violation with its pointer, in
+  // `problems`); conflict when expected_parent is not the latest version,
+  // or when the schema changed meanwhile; not_found. The version
   // (and whatever `also` does) commits whole or not at all.
   Result<VersionInfo> publish(const NamespaceId& id, const PublishRequest& request,
                               const AlsoInTransaction& also = nullptr);
@@ -111,14 +114,24 @@ class CatalogService {
 
   UnixTime now() const { return clock_(); }
 
- private:
+  // A whole document ({key: {"type", "value"}}) as entries: invalid_argument
+  // listing every bad key and value.
   Result<Entries> parse_entries(const nlohmann::json& document);
+
+  // The namespaces' JSON Schemas, which publish validates against.
+  SchemaRegistry& schemas() { return schemas_; }
+
+ private:
+  // The current schema's version once `entries` satisfy it (0: no schema);
+  // invalid_argument listing every violation otherwise.
+  Result<uint64_t> check_schema(const NamespaceId& id, const Entries& entries);
 
   Store& store_;
   Clock clock_;
   // The snapshots of the latest publishes and pushes: a push right after a
   // publish, and a delta against a recent version, need no store read.
   RecentSnapshots recent_;
+  SchemaRegistry schemas_;
 };
 
 }  // namespace hotswap::control

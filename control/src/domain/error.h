@@ -6,8 +6,10 @@
 #define HOTSWAP_CONTROL_DOMAIN_ERROR_H_
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/spelling.h"
@@ -39,10 +41,15 @@ struct Spellings<ErrorCode> {
 };
 
 // One problem of a document rejected whole: the key (or field) and what
-// is wrong with it.
+// is wrong with it; for a schema violation also where, as a JSON pointer
+// into the document ("" for the whole document; none otherwise).
 struct Problem {
+  Problem(std::string key, std::string message, std::optional<std::string> pointer = std::nullopt)
+      : key(std::move(key)), message(std::move(message)), pointer(std::move(pointer)) {}
+
   std::string key;
   std::string message;
+  std::optional<std::string> pointer;
   friend bool operator==(const Problem&, const Problem&) = default;
 };
 

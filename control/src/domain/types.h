@@ -55,6 +55,8 @@ struct VersionInfo {
   uint64_t parent = 0;  // 0 for the first version
   UnixTime created_at = 0;
   int64_t entry_count = 0;
+  // The namespace's schema version that validated it; 0 when it had none.
+  uint64_t schema_version = 0;
 };
 
 struct Version {

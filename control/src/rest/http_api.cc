@@ -16,6 +16,7 @@
 #include "rest/render.h"
 #include "rest/request_audit.h"
 #include "rest/router.h"
+#include "rest/schema_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -197,6 +198,7 @@ class HttpApi::Impl {
   void rollout_routes();
   void health_routes();
   void audit_routes();
+  void schema_routes();
 
   // Mutating requests are appended to the audit log once answered, with
   // the request id echoed; the rest are served as they are.
@@ -261,6 +263,7 @@ void HttpApi::Impl::routes() {
   rollout_routes();
   health_routes();
   audit_routes();
+  schema_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -564,6 +567,45 @@ void HttpApi::Impl::audit_routes() {
   router_.get("/api/v1/audit/verify", [this](const Request&, Response& res) {
     reply(res, audit_verify(audit_), 200, [](const nlohmann::json& body) { return body; });
   });
+}
+
+void HttpApi::Impl::schema_routes() {
+  const std::string ns = kNs;
+  auto as_is = [](const nlohmann::json& body) { return body; };
+  router_.get(ns + "/schema",
+              with_namespace([this, as_is](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, current_schema(catalog_, id), 200, as_is);
+              }));
+  router_.put(
+      ns + "/schema",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        auto body = body_of(req);
+        if (!body) return send_error(res, body.error());
+        reply(res, put_schema(catalog_, id, req, *body, author_of(req, std::nullopt)), 201, as_is);
+      }));
+  router_.del(ns + "/schema", with_namespace([this, as_is](const NamespaceId& id,
+                                                           const Request& req, Response& res) {
+                reply(res, delete_schema(catalog_, id, author_of(req, std::nullopt)), 200, as_is);
+              }));
+  router_.get(ns + "/schema/versions",
+              with_namespace([this, as_is](const NamespaceId& id, const Request&, Response& res) {
+                reply(res, schema_versions(catalog_, id), 200, as_is);
+              }));
+  router_.get(
+      ns + "/schema/versions/([^/]+)",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        reply(res, schema_version(catalog_, id, req.match(3)), 200, as_is);
+      }));
+  router_.post(ns + "/validate", with_namespace([this, as_is](const NamespaceId& id,
+                                                              const Request& req, Response& res) {
+                 nlohmann::json body = nlohmann::json::object();
+                 if (!req.body.empty()) {
+                   auto parsed = body_of(req);
+                   if (!parsed) return send_error(res, parsed.error());
+                   body = std::move(*parsed);
+                 }
+                 reply(res, validate_document(catalog_, id, body), 200, as_is);
+               }));
 }
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,

@@ -58,7 +58,8 @@ nlohmann::json to_json(const VersionInfo& v) {
           {"message", v.message},
           {"parent", v.parent},
           {"created_at", rfc3339(v.created_at)},
-          {"entry_count", v.entry_count}};
+          {"entry_count", v.entry_count},
+          {"schema_version", v.schema_version}};
 }
 
 nlohmann::json to_json(const Published& p) {
@@ -179,8 +180,11 @@ nlohmann::json to_json(const Error& e) {
   nlohmann::json details = nlohmann::json::object();
   if (!e.problems.empty()) {
     nlohmann::json problems = nlohmann::json::array();
-    for (const Problem& p : e.problems)
-      problems.push_back({{"key", p.key}, {"message", p.message}});
+    for (const Problem& p : e.problems) {
+      nlohmann::json problem = {{"key", p.key}, {"message", p.message}};
+      if (p.pointer) problem["pointer"] = *p.pointer;
+      problems.push_back(std::move(problem));
+    }
     details["problems"] = std::move(problems);
   }
   return error_json(to_string(e.code), e.message, std::move(details));

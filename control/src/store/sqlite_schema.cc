@@ -173,6 +173,18 @@ CREATE TABLE gate_decisions (
   PRIMARY KEY (deployment_id, seq)
 ) STRICT;
 )sql"},
+    // A JSON Schema per namespace, versioned (a NULL schema: removed), and
+    // the schema version each version was validated against (0: none).
+    {7, R"sql(
+CREATE TABLE namespace_schemas (
+  namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  schema TEXT,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, version)
+) STRICT;
+ALTER TABLE versions ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 0;
     // The audit log (docs/audit.md): append-only and hash-chained. UPDATE is
     // refused outright; DELETE only while the retention pruner holds
     // audit_state.pruning, in the transaction that also moves the anchor.

@@ -56,8 +56,8 @@ Namespace read_namespace(Statement& row) {
 }
 
 constexpr std::string_view kSelectVersion =
-    "SELECT number, parent, content_hash, author, message, created_at, entry_count "
-    "FROM versions WHERE namespace_id = ?1 ";
+    "SELECT number, parent, content_hash, author, message, created_at, entry_count, "
+    "schema_version FROM versions WHERE namespace_id = ?1 ";
 
 VersionInfo read_version(Statement& row, const NamespaceId& id) {
   return VersionInfo{.namespace_id = id,
@@ -67,7 +67,8 @@ VersionInfo read_version(Statement& row, const NamespaceId& id) {
                      .message = row.text(4),
                      .parent = row.uint64(1),
                      .created_at = row.int64(5),
-                     .entry_count = row.int64(6)};
+                     .entry_count = row.int64(6),
+                     .schema_version = row.uint64(7)};
 }
 
 // The value of a stored entry; an error naming the key if its type is not
@@ -192,9 +193,10 @@ StoreResult<void> insert_version(Db& db, int64_t ns, const VersionInfo& info,
                                  const std::string& encoded_entries) {
   HOTSWAP_RETURN_IF_ERROR(
       db.exec("INSERT INTO versions (namespace_id, number, parent, content_hash, author, message, "
-              "created_at, entry_count, entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+              "created_at, entry_count, entries, schema_version) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
               ns, info.number, info.parent, info.content_hash, info.author, info.message,
-              info.created_at, info.entry_count, encoded_entries));
+              info.created_at, info.entry_count, encoded_entries, info.schema_version));
   return {};
 }
 
@@ -372,7 +374,8 @@ StoreResult<VersionInfo> SqliteStore::append_version(const NamespaceId& id,
                      .message = version.message,
                      .parent = parent,
                      .created_at = now,
-                     .entry_count = static_cast<int64_t>(version.entries.size())};
+                     .entry_count = static_cast<int64_t>(version.entries.size()),
+                     .schema_version = version.schema_version};
     const std::string encoded = encode_entries(version.entries);
     HOTSWAP_RETURN_IF_ERROR(insert_version(db, *ns, info, encoded));
     if (version.replace_draft) HOTSWAP_RETURN_IF_ERROR(replace_draft(db, *ns, version.entries));

@@ -117,6 +117,12 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;
   StoreResult<AuditAnchor> audit_anchor() override;
   StoreResult<int64_t> prune_audit(int64_t before_ms) override;
+  StoreResult<SchemaRecord> append_schema(const NamespaceId& ns,
+                                          const std::optional<std::string>& schema,
+                                          std::string_view author, UnixTime now) override;
+  StoreResult<SchemaRecord> current_schema(const NamespaceId& ns) override;
+  StoreResult<std::vector<SchemaRecord>> list_schemas(const NamespaceId& ns) override;
+  StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);

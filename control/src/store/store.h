@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audit/audit_event.h"
+#include "domain/schema_record.h"
 #include "domain/types.h"
 
 namespace hotswap::control {
@@ -47,6 +48,8 @@ struct NewVersion {
   std::optional<uint64_t> expected_parent;
   // Also replace the draft with `entries` (publishing a whole document).
   bool replace_draft = false;
+  // The schema version the entries were validated against (0: none).
+  uint64_t schema_version = 0;
 };
 
 class Store {
@@ -174,6 +177,17 @@ class Store {
   // oldest first, stopping at the first younger row) and makes the last one
   // deleted the anchor; returns how many went.
   virtual StoreResult<int64_t> prune_audit(int64_t before_ms) = 0;
+  // JSON Schemas. append_schema stores version latest + 1 of the
+  // namespace's schema (`schema` none: removed) and returns it.
+  virtual StoreResult<SchemaRecord> append_schema(const NamespaceId& ns,
+                                                  const std::optional<std::string>& schema,
+                                                  std::string_view author, UnixTime now) = 0;
+  // The latest schema version; version 0 when it never had one.
+  virtual StoreResult<SchemaRecord> current_schema(const NamespaceId& ns) = 0;
+  // Every schema version, newest first.
+  virtual StoreResult<std::vector<SchemaRecord>> list_schemas(const NamespaceId& ns) = 0;
+  // not_found for a version it does not have.
+  virtual StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) = 0;
 };
 
 }  // namespace hotswap::control
