@@ -17,7 +17,10 @@ Result<void> check_tenant(std::string_view name) {
 }  // namespace
 
 CatalogService::CatalogService(Store& store, Clock clock, Options options)
-    : store_(store), clock_(std::move(clock)), recent_(options.snapshot_cache_bytes) {}
+    : store_(store),
+      clock_(std::move(clock)),
+      secrets_enabled_(options.secrets_enabled),
+      recent_(options.snapshot_cache_bytes) {}
 
 CatalogService::CatalogService(Store& store, Clock clock)
     : CatalogService(store, std::move(clock), Options{}) {}
@@ -64,6 +67,12 @@ Result<void> CatalogService::delete_namespace(const NamespaceId& id) {
   return lift(store_.delete_namespace(id));
 }
 
+std::string CatalogService::check_secret(const TypedValue& value) const {
+  if (!value.secret || secrets_enabled_) return "";
+  return "a secret entry needs a master key: start control with --master-key-file or "
+         "HOTSWAP_MASTER_KEY";
+}
+
 // ---- draft ----
 
 Result<Entries> CatalogService::get_draft(const NamespaceId& id) {
@@ -87,6 +96,9 @@ Result<TypedValue> CatalogService::put_draft_entry(const NamespaceId& id, std::s
   auto value = parse_typed(typed);
   if (!value) {
     return std::unexpected(invalid_argument("key '" + std::string(key) + "': " + value.error()));
+  }
+  if (auto problem = check_secret(*value); !problem.empty()) {
+    return std::unexpected(invalid_argument("key '" + std::string(key) + "': " + problem));
   }
   if (auto put = lift(store_.put_draft_entry(id, key, *value)); !put) {
     return std::unexpected(put.error());
@@ -112,11 +124,12 @@ Result<Entries> CatalogService::parse_entries(const nlohmann::json& document) {
     std::string problem = check_key(key);
     if (problem.empty()) {
       auto value = parse_typed(typed);
-      if (value) {
+      if (value) problem = check_secret(*value);
+      if (value && problem.empty()) {
         entries.emplace(key, std::move(*value));
         continue;
       }
-      problem = value.error();
+      if (!value) problem = value.error();
     }
     problems.push_back({key, std::move(problem)});
   }

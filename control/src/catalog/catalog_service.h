@@ -52,6 +52,9 @@ class CatalogService {
     // those being pushed and the ones sidecars hold as delta bases. A
     // version beyond it is read back from the store when pushed.
     size_t snapshot_cache_bytes = size_t{64} << 20;
+    // Whether entries may be secret: a master key is configured and the
+    // store seals them. Without it a secret entry is invalid_argument.
+    bool secrets_enabled = false;
   };
 
   CatalogService(Store& store, Clock clock, Options options);
@@ -114,8 +117,12 @@ class CatalogService {
  private:
   Result<Entries> parse_entries(const nlohmann::json& document);
 
+  // invalid_argument when `value` is secret and secrets are not enabled.
+  std::string check_secret(const TypedValue& value) const;
+
   Store& store_;
   Clock clock_;
+  bool secrets_enabled_;
   // The snapshots of the latest publishes and pushes: a push right after a
   // publish, and a delta against a recent version, need no store read.
   RecentSnapshots recent_;

@@ -14,6 +14,7 @@
 #include "rest/json_body.h"
 #include "rest/render.h"
 #include "rest/router.h"
+#include "rest/secret_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -167,11 +168,12 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       HttpServer::Options options)
+       HttpServer::Options options, KeyRotation* keys)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
         health_(health),
+        keys_(keys),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -193,6 +195,7 @@ class HttpApi::Impl {
   void deployment_routes();
   void rollout_routes();
   void health_routes();
+  void secret_routes();
 
   Response handle(Request& req) const {
     Response res;
@@ -209,6 +212,7 @@ class HttpApi::Impl {
   FleetService& fleet_;
   RolloutEngine* rollouts_;
   HealthReaders health_;
+  KeyRotation* keys_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -227,6 +231,7 @@ void HttpApi::Impl::routes() {
   deployment_routes();
   rollout_routes();
   health_routes();
+  secret_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -523,9 +528,24 @@ void HttpApi::Impl::health_routes() {
   });
 }
 
+void HttpApi::Impl::secret_routes() {
+  auto as_is = [](const nlohmann::json& body) { return body; };
+  router_.get(
+      std::string(kNs) + "/versions/([^/]+)/entries/(.+)",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        reply(res, version_entry(catalog_, id, req.match(3), req.match(4), req), 200, as_is);
+      }));
+  router_.get("/api/v1/keys", [this, as_is](const Request&, Response& res) {
+    reply(res, key_status(keys_), 200, as_is);
+  });
+  router_.post("/api/v1/keys/rotate", [this, as_is](const Request&, Response& res) {
+    reply(res, rotate_keys(keys_), 202, as_is);
+  });
+}
+
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, options)) {}
+                 RolloutEngine* rollouts, HttpServer::Options options, KeyRotation* keys)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, options, keys)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

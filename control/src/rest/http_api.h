@@ -15,14 +15,16 @@
 #include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
+#include "secrets/key_rotation.h"
 
 namespace hotswap::control {
 
 class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
+  // `keys` may be null (no master key): key rotation answers 409.
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-          RolloutEngine* rollouts, HttpServer::Options options);
+          RolloutEngine* rollouts, HttpServer::Options options, KeyRotation* keys = nullptr);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.
