@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "domain/names.h"
 #include "domain/values.h"
 #include "hotswap/protocol/content_hash.h"
@@ -175,6 +177,7 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", id.str(), published.number,
                published.content_hash, published.author);
+  remember_secrets(id, published.number, version.entries);
   recent_.put(id, std::make_shared<const SnapshotData>(
                       to_snapshot(std::move(snapshot_entries), published.number, hash)));
   return published;
@@ -214,6 +217,26 @@ Result<Diff> CatalogService::diff(const NamespaceId& id, uint64_t from, uint64_t
     if (!after->entries.contains(key)) d.removed.emplace(key, value);
   }
   return d;
+}
+
+void CatalogService::remember_secrets(const NamespaceId& id, uint64_t version,
+                                      const Entries& entries) {
+  const bool any = std::any_of(entries.begin(), entries.end(),
+                               [](const auto& entry) { return entry.second.secret; });
+  std::lock_guard lock(secrets_mu_);
+  holds_secrets_[{id.str(), version}] = any;
+}
+
+bool CatalogService::holds_secrets(const NamespaceId& id, uint64_t version) {
+  {
+    std::lock_guard lock(secrets_mu_);
+    auto it = holds_secrets_.find({id.str(), version});
+    if (it != holds_secrets_.end()) return it->second;
+  }
+  auto v = get_version(id, version);
+  if (!v) return false;
+  remember_secrets(id, version, v->entries);
+  return holds_secrets(id, version);
 }
 
 Result<SnapshotPtr> CatalogService::snapshot(const NamespaceId& id, uint64_t version) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,6 +113,11 @@ class CatalogService {
   // not_found; internal if the stored hash is not 64 hex digits.
   Result<SnapshotPtr> snapshot(const NamespaceId& id, uint64_t version);
 
+  // Whether the version holds a secret entry (such a version reaches only
+  // subscriptions restricted to the application's group). False when it
+  // cannot be read.
+  bool holds_secrets(const NamespaceId& id, uint64_t version);
+
   UnixTime now() const { return clock_(); }
 
  private:
@@ -126,6 +132,10 @@ class CatalogService {
   // The snapshots of the latest publishes and pushes: a push right after a
   // publish, and a delta against a recent version, need no store read.
   RecentSnapshots recent_;
+  // holds_secrets' answers: versions are immutable, so they never change.
+  void remember_secrets(const NamespaceId& id, uint64_t version, const Entries& entries);
+  std::mutex secrets_mu_;
+  std::map<std::pair<std::string, uint64_t>, bool> holds_secrets_;
 };
 
 }  // namespace hotswap::control
