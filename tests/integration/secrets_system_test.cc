@@ -240,75 +240,63 @@ TEST(Secrets, RotationWhileReadingThenTheOldKeyRemoved) {
   rest.create_namespace("acme", "web");
   constexpr int kVersions = 40;
   for (int i = 1; i <= kVersions; ++i) {
-    auto r = rest.post("/api/v1/namespaces/acme/web/versions",
-                       {
-      {"message", "v"}, {
-        "entries", {
-          {
-            "token", {
-              {"type", "string"}, {"value", "t-" + std::to_string(i)}, {
-                "secret", true
-              }
-            }
-          }
-        }
-      }}
-  });
-  ASSERT_EQ(r.status, 201) << r.raw;
-}
-write_keys(keys, "k1 " + kKey1 + "\nk2 " + kKey2 + " primary\n");
-
-std::atomic<bool> done{false};
-std::atomic<int> reads{0}, wrong{0};
-std::thread reader([&] {
-  test::Rest own(control.port);
-  for (int i = 0; !done; i = (i + 1) % kVersions) {
-    auto r = own.get("/api/v1/namespaces/acme/web/versions/" + std::to_string(i + 1) +
-                     "/entries/token?reveal=true");
-    if (r.status != 200 || r.body["value"] != "t-" + std::to_string(i + 1)) ++wrong;
-    ++reads;
+    json token{{"type", "string"}, {"value", "t-" + std::to_string(i)}, {"secret", true}};
+    json body{{"message", "v"}, {"entries", {{"token", token}}}};
+    auto r = rest.post("/api/v1/namespaces/acme/web/versions", body);
+    ASSERT_EQ(r.status, 201) << r.raw;
   }
-});
-auto started = rest.post("/api/v1/keys/rotate", json::object());
-ASSERT_EQ(started.status, 202) << started.raw;
-EXPECT_EQ(started.body["primary"], "k2");
-EXPECT_EQ(started.body["to_reseal"], kVersions + 1);  // the draft's too
-auto again = ctl(control.port, "keys rotate");        // follows the running one or starts anew
-ASSERT_TRUE(test::eventually([&] {
-  return rest.get("/api/v1/keys").body["rotation"]["state"] == "succeeded";
-}));
-const int before = reads;
-ASSERT_TRUE(test::eventually([&] { return reads > before + 5; }));
-done = true;
-reader.join();
-EXPECT_EQ(wrong, 0);
-auto status = rest.get("/api/v1/keys");
-EXPECT_EQ(status.body["values_by_key"], json({{"k2", kVersions + 1}})) << status.raw;
+  write_keys(keys, "k1 " + kKey1 + "\nk2 " + kKey2 + " primary\n");
 
-// The old key may now leave the ring.
-stop(control.process);
-write_keys(keys, "k2 " + kKey2 + "\n");
-auto restarted = start_control(data, keys, log);
-test::Rest after(restarted.port);
-auto v7 = after.get("/api/v1/namespaces/acme/web/versions/7/entries/token?reveal=true");
-EXPECT_EQ(v7.body["value"], "t-7") << v7.raw;
-stop(restarted.process);
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, wrong{0};
+  std::thread reader([&] {
+    test::Rest own(control.port);
+    for (int i = 0; !done; i = (i + 1) % kVersions) {
+      auto r = own.get("/api/v1/namespaces/acme/web/versions/" + std::to_string(i + 1) +
+                       "/entries/token?reveal=true");
+      if (r.status != 200 || r.body["value"] != "t-" + std::to_string(i + 1)) ++wrong;
+      ++reads;
+    }
+  });
+  auto started = rest.post("/api/v1/keys/rotate", json::object());
+  ASSERT_EQ(started.status, 202) << started.raw;
+  EXPECT_EQ(started.body["primary"], "k2");
+  EXPECT_EQ(started.body["to_reseal"], kVersions + 1);  // the draft's too
+  auto again = ctl(control.port, "keys rotate");        // follows the running one or starts anew
+  ASSERT_TRUE(test::eventually(
+      [&] { return rest.get("/api/v1/keys").body["rotation"]["state"] == "succeeded"; }));
+  const int before = reads;
+  ASSERT_TRUE(test::eventually([&] { return reads > before + 5; }));
+  done = true;
+  reader.join();
+  EXPECT_EQ(wrong, 0);
+  auto status = rest.get("/api/v1/keys");
+  EXPECT_EQ(status.body["values_by_key"], json({{"k2", kVersions + 1}})) << status.raw;
 
-// Refusals at start: the key missing, other bytes under its id, a
-// readable file.
-write_keys(keys, "k1 " + kKey1 + "\n");
-EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r1.log"), 1);
-EXPECT_NE(slurp(tmp.path() + "/r1.log").find("'k2'"), std::string::npos)
-    << slurp(tmp.path() + "/r1.log");
-write_keys(keys, "k2 " + kKey1 + "\n");
-EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r2.log"), 1);
-EXPECT_NE(slurp(tmp.path() + "/r2.log").find("cannot open"), std::string::npos)
-    << slurp(tmp.path() + "/r2.log");
-write_keys(keys, "k2 " + kKey2 + "\n");
-::chmod(keys.c_str(), 0644);
-EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r3.log"), 1);
-EXPECT_NE(slurp(tmp.path() + "/r3.log").find("mode 0644"), std::string::npos)
-    << slurp(tmp.path() + "/r3.log");
+  // The old key may now leave the ring.
+  stop(control.process);
+  write_keys(keys, "k2 " + kKey2 + "\n");
+  auto restarted = start_control(data, keys, log);
+  test::Rest after(restarted.port);
+  auto v7 = after.get("/api/v1/namespaces/acme/web/versions/7/entries/token?reveal=true");
+  EXPECT_EQ(v7.body["value"], "t-7") << v7.raw;
+  stop(restarted.process);
+
+  // Refusals at start: the key missing, other bytes under its id, a
+  // readable file.
+  write_keys(keys, "k1 " + kKey1 + "\n");
+  EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r1.log"), 1);
+  EXPECT_NE(slurp(tmp.path() + "/r1.log").find("'k2'"), std::string::npos)
+      << slurp(tmp.path() + "/r1.log");
+  write_keys(keys, "k2 " + kKey1 + "\n");
+  EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r2.log"), 1);
+  EXPECT_NE(slurp(tmp.path() + "/r2.log").find("cannot open"), std::string::npos)
+      << slurp(tmp.path() + "/r2.log");
+  write_keys(keys, "k2 " + kKey2 + "\n");
+  ::chmod(keys.c_str(), 0644);
+  EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r3.log"), 1);
+  EXPECT_NE(slurp(tmp.path() + "/r3.log").find("mode 0644"), std::string::npos)
+      << slurp(tmp.path() + "/r3.log");
 }
 
 }  // namespace
