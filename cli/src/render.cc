@@ -222,8 +222,7 @@ void render_diff(const json& diff, std::ostream& out) {
       const bool retyped = text_of(old_value, "type") != text_of(new_value, "type");
       if (member_or_null(old_value, "masked").is_string() ||
           member_or_null(new_value, "masked").is_string()) {
-        lines[key] = str_cat("~ ", key, ": secret changed (", typed_text(old_value), " -> ",
-                             typed_text(new_value), ")");
+        lines[key] = str_cat("~ ", key, ": secret changed");
         continue;
       }
       auto show = [retyped](const json& v) { return retyped ? typed_text(v) : display_value(v); };
