@@ -133,8 +133,13 @@ class SqliteStoreTest : public ::testing::Test {
 
 // Schema.
 
-// What migration 5 added, taken away again (tests of older files).
+// What migrations 9 and 5 added, taken away again (tests of older files).
 constexpr const char* kUndoSchema5 =
+    "DROP INDEX draft_entries_by_secret_key;"
+    "DROP INDEX versions_by_secret_key;"
+    "ALTER TABLE draft_entries DROP COLUMN secret_key;"
+    "ALTER TABLE versions DROP COLUMN secret_key;"
+    "ALTER TABLE versions DROP COLUMN secrets;"
     "ALTER TABLE deployments DROP COLUMN rollout;"
     "ALTER TABLE deployment_targets DROP COLUMN stage;"
     "ALTER TABLE instance_namespaces DROP COLUMN staged_version;"
