@@ -19,6 +19,7 @@
 #include "hotswap/version.h"
 #include "rollout_commands.h"
 #include "schema_commands.h"
+#include "secret_commands.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
@@ -98,7 +99,9 @@ struct CommandArgs {
   std::string key;
   std::string value;
   std::string type = "string";
-  std::string id;  // a deployment or a node
+  bool secret = false;   // set --secret
+  bool no_wait = false;  // keys rotate --no-wait
+  std::string id;        // a deployment or a node
   std::optional<std::string> description;
   std::optional<std::string> filter;  // --namespace of the list commands
   uint64_t number = 0;                // a version; diff's A
@@ -146,14 +149,17 @@ void add_namespace_commands(CLI::App& app, CommandArgs& a, Action& selected) {
 }
 
 void add_draft_commands(CLI::App& app, CommandArgs& a, Action& selected) {
-  CLI::App* set = command(app, "set", "Set a draft entry", selected,
-                          [&a](Context& c) { return entry_set(c, a.ns, a.key, a.type, a.value); });
+  CLI::App* set = command(app, "set", "Set a draft entry", selected, [&a](Context& c) {
+    return entry_set(c, a.ns, a.key, a.type, a.value, a.secret);
+  });
   set->add_option("NS", a.ns, "TENANT/NAME")->required();
   set->add_option("KEY", a.key)->required();
   set->add_option("VALUE", a.value, "converted to --type before sending")->required();
   set->add_option("--type", a.type, "string, int64, double, bool, json or duration")
       ->check(CLI::IsMember(std::vector<std::string>(kValueTypes.begin(), kValueTypes.end())))
       ->capture_default_str();
+  set->add_flag("--secret", a.secret,
+                "a secret: sealed at rest, masked in every listing; VALUE - reads it from stdin");
 
   CLI::App* get = command(app, "get", "Show a draft entry", selected,
                           [&a](Context& c) { return entry_get(c, a.ns, a.key); });
@@ -163,6 +169,21 @@ void add_draft_commands(CLI::App& app, CommandArgs& a, Action& selected) {
     sub->add_option("NS", a.ns, "TENANT/NAME")->required();
     sub->add_option("KEY", a.key)->required();
   }
+}
+
+// `reveal NS VERSION KEY`, `keys status`, `keys rotate`.
+void add_secret_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* show = command(app, "reveal", "Show one entry of a version, a secret's value too",
+                           selected, [&a](Context& c) { return reveal(c, a.ns, a.number, a.key); });
+  show->add_option("NS", a.ns, "TENANT/NAME")->required();
+  non_negative(show->add_option("VERSION", a.number))->required();
+  show->add_option("KEY", a.key)->required();
+  CLI::App* keys = app.add_subcommand("keys", "Master keys of secret entries");
+  command(*keys, "status", "Key ids, the primary, secret values per key, the last rotation",
+          selected, [](Context& c) { return keys_status(c); });
+  command(*keys, "rotate", "Re-seal every secret under the primary key of the re-read ring",
+          selected, [&a](Context& c) { return keys_rotate(c, a.no_wait); })
+      ->add_flag("--no-wait", a.no_wait, "start it and return");
 }
 
 void add_publish_deploy_options(CLI::App& cmd, PublishDeployArgs& deploy) {
@@ -471,6 +492,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_deploy_command(app, args, selected);
   add_deployment_commands(app, args, selected);
   add_rollout_group(app, args, selected);
+  add_secret_commands(app, args, selected);
   add_health_command(app, args, selected);
   add_audit_group(app, args, selected);
   add_schema_commands(app, args, selected);

@@ -145,12 +145,25 @@ Result ns_get(Context& ctx, const std::string& arg) {
 }
 
 Result entry_set(Context& ctx, const std::string& arg, const std::string& key,
-                 const std::string& type, const std::string& value) {
+                 const std::string& type, const std::string& value, bool secret) {
   return with_namespace(arg, [&](const NamespaceRef& ns) -> Result {
-    auto typed_value = parse_cli_value(key, type, value);
-    if (!typed_value) return std::unexpected(invalid_input(std::move(typed_value.error()), {}));
-    return show(ctx, "PUT", namespace_path(ns) + "/draft/" + percent_encode(key),
-                json{{"type", type}, {"value", *typed_value}},
+    std::string text = value;
+    if (secret && value == "-") {
+      std::getline(ctx.in, text);
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+    }
+    auto typed_value = parse_cli_value(key, type, text);
+    if (!typed_value) {
+      if (secret) {
+        return std::unexpected(invalid_input(
+            str_cat("secret ", in_quotes(key), " is not a valid ", type, " (value not shown)"),
+            {}));
+      }
+      return std::unexpected(invalid_input(std::move(typed_value.error()), {}));
+    }
+    json body{{"type", type}, {"value", *typed_value}};
+    if (secret) body["secret"] = true;
+    return show(ctx, "PUT", namespace_path(ns) + "/draft/" + percent_encode(key), body,
                 str_cat("set ", key, " in ", ns.id()), render_entry);
   });
 }

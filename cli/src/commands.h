@@ -124,8 +124,11 @@ Result ns_get(Context& ctx, const std::string& ns);
 
 // Draft entries. `entry_set` converts `value` to `type` locally first
 // (exit 5 on a value that cannot be one).
+// `secret`: the entry is a secret (sealed at rest, masked when shown); a
+// `value` of "-" is then read from stdin (one line), keeping it out of the
+// process list and shell history.
 Result entry_set(Context& ctx, const std::string& ns, const std::string& key,
-                 const std::string& type, const std::string& value);
+                 const std::string& type, const std::string& value, bool secret = false);
 Result entry_get(Context& ctx, const std::string& ns, const std::string& key);
 Result entry_unset(Context& ctx, const std::string& ns, const std::string& key);
 

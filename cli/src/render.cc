@@ -128,6 +128,8 @@ std::string text_of(const json& object, std::string_view name) {
 
 std::string display_value(const json& typed) {
   const json& value = member_or_null(typed, "value");
+  // A secret as control masks it: its value never reaches the CLI.
+  if (member_or_null(typed, "masked").is_string()) return "*** (secret)";
   const json& text = member_or_null(typed, "text");
   if (text_of(typed, "type") == "duration") {
     if (text.is_string()) return text.get<std::string>();
@@ -218,6 +220,11 @@ void render_diff(const json& diff, std::ostream& out) {
       const json& old_value = member_or_null(change, "old");
       const json& new_value = member_or_null(change, "new");
       const bool retyped = text_of(old_value, "type") != text_of(new_value, "type");
+      if (member_or_null(old_value, "masked").is_string() ||
+          member_or_null(new_value, "masked").is_string()) {
+        lines[key] = str_cat("~ ", key, ": secret changed");
+        continue;
+      }
       auto show = [retyped](const json& v) { return retyped ? typed_text(v) : display_value(v); };
       lines[key] = str_cat("~ ", key, ": ", show(old_value), " -> ", show(new_value));
     }

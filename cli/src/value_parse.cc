@@ -87,7 +87,7 @@ constexpr std::string_view kPlainObjectHint =
 // Checks one {"type", "value"[, "text"]} entry of a typed document.
 std::optional<std::string> check_typed_entry(const json& entry) {
   for (const auto& [member, unused] : entry.items()) {
-    if (member != "type" && member != "value" && member != "text") {
+    if (member != "type" && member != "value" && member != "text" && member != "secret") {
       return str_cat("unknown member ", in_quotes(member),
                      " (a typed entry is {\"type\": T, \"value\": V})", kPlainObjectHint);
     }
@@ -98,9 +98,18 @@ std::optional<std::string> check_typed_entry(const json& entry) {
                    kPlainObjectHint);
   }
   const std::string type_name = type.get<std::string>();
+  const auto secret = entry.find("secret");
+  if (secret != entry.end() && !secret->is_boolean()) {
+    return str_cat("\"secret\" is ", secret->dump(), ", expected true or false");
+  }
+  const bool is_secret = secret != entry.end() && secret->get<bool>();
   const auto value = entry.find("value");
   if (value == entry.end())
     return str_cat("missing \"value\" (", expected_json_form(type_name), ")");
+  if (!matches_type(type_name, *value) && is_secret) {
+    return str_cat("\"value\" is not a valid ", type_name, " (secret, not shown; expected ",
+                   expected_json_form(type_name), ")");
+  }
   if (!matches_type(type_name, *value)) {
     return str_cat("\"value\" ", value->dump(), " is not a valid ", type_name, " (expected ",
                    expected_json_form(type_name), ")");
@@ -137,7 +146,9 @@ std::expected<std::string_view, std::string> infer_type(const json& value) {
 std::expected<json, std::string> to_entry(const json& value) {
   if (value.is_object() && value.contains("type")) {
     if (auto problem = check_typed_entry(value)) return std::unexpected(*std::move(problem));
-    return json{{"type", value.at("type")}, {"value", value.at("value")}};
+    json typed{{"type", value.at("type")}, {"value", value.at("value")}};
+    if (value.value("secret", false)) typed["secret"] = true;
+    return typed;
   }
   auto type = infer_type(value);
   if (!type) return std::unexpected(std::move(type.error()));

@@ -23,6 +23,8 @@
 #include "rollout/rollout_engine.h"
 #include "rollout/rollout_gate.h"
 #include "rpc/rpc_server.h"
+#include "secrets/key_rotation.h"
+#include "secrets/secret_box.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -152,7 +154,31 @@ struct Flags {
   HealthWindows::Options health;
   AuditLog::Options audit;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+  std::string master_key_file = env_or("HOTSWAP_MASTER_KEY_FILE", "");
 };
+
+// The master keys: from the key file, else from HOTSWAP_MASTER_KEY, else
+// none (null). The file is read again at each key rotation.
+std::expected<std::shared_ptr<secrets::SecretBox>, std::string> master_keys(const Flags& flags) {
+  const char* env = std::getenv("HOTSWAP_MASTER_KEY");
+  const bool has_env = env != nullptr && *env != '\0';
+  if (!flags.master_key_file.empty() && has_env) {
+    return std::unexpected(
+        "both --master-key-file and HOTSWAP_MASTER_KEY are set; give one of them");
+  }
+  if (!flags.master_key_file.empty()) {
+    const std::string path = flags.master_key_file;
+    return secrets::SecretBox::load([path] { return secrets::load_key_file(path); },
+                                    "master key file '" + path + "'");
+  }
+  if (has_env) {
+    const std::string value = env;
+    return secrets::SecretBox::load(
+        [value] { return secrets::parse_key_value(value, "HOTSWAP_MASTER_KEY"); },
+        "HOTSWAP_MASTER_KEY");
+  }
+  return nullptr;
+}
 
 int run(const Flags& flags) {
   std::string http_host, rpc_host;
@@ -168,13 +194,29 @@ int run(const Flags& flags) {
   kj::UnixEventPort::captureSignal(SIGINT);
   std::error_code ec;
   std::filesystem::create_directories(flags.data_dir, ec);
+  auto box = master_keys(flags);
+  if (!box) {
+    spdlog::error("event=master_key_failed error=\"{}\"", box.error());
+    return 1;
+  }
   auto store = SqliteStore::open(flags.data_dir + "/control.db");
   if (!store) {
     spdlog::error("event=store_failed error=\"{}\"", store.error().message);
     return 1;
   }
+  if (auto secrets = (*store)->use_secrets(*box); !secrets) {
+    spdlog::error("event=master_key_failed error=\"{}\"", secrets.error().message);
+    return 1;
+  }
+  if (*box != nullptr) {
+    spdlog::info("event=master_keys source=\"{}\" primary={} keys={}", (*box)->source(),
+                 (*box)->primary_id(), (*box)->key_ids().size());
+  }
+  KeyRotation key_rotation(**store, *box);
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
-  CatalogService catalog(**store, clock, {.snapshot_cache_bytes = flags.snapshot_cache_bytes});
+  CatalogService catalog(
+      **store, clock,
+      {.snapshot_cache_bytes = flags.snapshot_cache_bytes, .secrets_enabled = *box != nullptr});
   FleetService fleet(**store, catalog,
                      {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
                       .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s)},
@@ -203,7 +245,8 @@ int run(const Flags& flags) {
   rollouts.set_audit(&audit);
   fleet.set_rollouts(&gate, system_now_ms);
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, flags.http);
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, flags.http,
+              &key_rotation);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -295,6 +338,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   add_health_flags(app, flags.health);
   add_audit_flags(app, flags.audit);
+  app.add_option("--master-key-file", flags.master_key_file,
+                 "key ring for secret entries: `ID BASE64 [primary]` per line, mode 0600 "
+                 "(HOTSWAP_MASTER_KEY_FILE; or one key in HOTSWAP_MASTER_KEY=[ID:]BASE64)");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

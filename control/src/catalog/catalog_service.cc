@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "domain/names.h"
 #include "domain/values.h"
 #include "hotswap/protocol/content_hash.h"
@@ -20,6 +22,7 @@ Result<void> check_tenant(std::string_view name) {
 CatalogService::CatalogService(Store& store, Clock clock, Options options)
     : store_(store),
       clock_(std::move(clock)),
+      secrets_enabled_(options.secrets_enabled),
       recent_(options.snapshot_cache_bytes),
       schemas_(store) {}
 
@@ -68,6 +71,12 @@ Result<void> CatalogService::delete_namespace(const NamespaceId& id) {
   return lift(store_.delete_namespace(id));
 }
 
+std::string CatalogService::check_secret(const TypedValue& value) const {
+  if (!value.secret || secrets_enabled_) return "";
+  return "a secret entry needs a master key: start control with --master-key-file or "
+         "HOTSWAP_MASTER_KEY";
+}
+
 // ---- draft ----
 
 Result<Entries> CatalogService::get_draft(const NamespaceId& id) {
@@ -91,6 +100,9 @@ Result<TypedValue> CatalogService::put_draft_entry(const NamespaceId& id, std::s
   auto value = parse_typed(typed);
   if (!value) {
     return std::unexpected(invalid_argument("key '" + std::string(key) + "': " + value.error()));
+  }
+  if (auto problem = check_secret(*value); !problem.empty()) {
+    return std::unexpected(invalid_argument("key '" + std::string(key) + "': " + problem));
   }
   if (auto put = lift(store_.put_draft_entry(id, key, *value)); !put) {
     return std::unexpected(put.error());
@@ -116,11 +128,12 @@ Result<Entries> CatalogService::parse_entries(const nlohmann::json& document) {
     std::string problem = check_key(key);
     if (problem.empty()) {
       auto value = parse_typed(typed);
-      if (value) {
+      if (value) problem = check_secret(*value);
+      if (value && problem.empty()) {
         entries.emplace(key, std::move(*value));
         continue;
       }
-      problem = value.error();
+      if (!value) problem = value.error();
     }
     problems.push_back({key, std::move(problem)});
   }
@@ -178,6 +191,7 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", id.str(), published.number,
                published.content_hash, published.author);
+  remember_secrets(id, published.number, version.entries);
   recent_.put(id, std::make_shared<const SnapshotData>(
                       to_snapshot(std::move(snapshot_entries), published.number, hash)));
   return published;
@@ -230,6 +244,26 @@ Result<Diff> CatalogService::diff(const NamespaceId& id, uint64_t from, uint64_t
     if (!after->entries.contains(key)) d.removed.emplace(key, value);
   }
   return d;
+}
+
+void CatalogService::remember_secrets(const NamespaceId& id, uint64_t version,
+                                      const Entries& entries) {
+  const bool any = std::any_of(entries.begin(), entries.end(),
+                               [](const auto& entry) { return entry.second.secret; });
+  std::lock_guard lock(secrets_mu_);
+  holds_secrets_[{id.str(), version}] = any;
+}
+
+bool CatalogService::holds_secrets(const NamespaceId& id, uint64_t version) {
+  {
+    std::lock_guard lock(secrets_mu_);
+    auto it = holds_secrets_.find({id.str(), version});
+    if (it != holds_secrets_.end()) return it->second;
+  }
+  auto v = get_version(id, version);
+  if (!v) return false;
+  remember_secrets(id, version, v->entries);
+  return holds_secrets(id, version);
 }
 
 Result<SnapshotPtr> CatalogService::snapshot(const NamespaceId& id, uint64_t version) {

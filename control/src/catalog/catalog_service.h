@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,9 @@ class CatalogService {
     // those being pushed and the ones sidecars hold as delta bases. A
     // version beyond it is read back from the store when pushed.
     size_t snapshot_cache_bytes = size_t{64} << 20;
+    // Whether entries may be secret: a master key is configured and the
+    // store seals them. Without it a secret entry is invalid_argument.
+    bool secrets_enabled = false;
   };
 
   CatalogService(Store& store, Clock clock, Options options);
@@ -112,6 +116,11 @@ class CatalogService {
   // not_found; internal if the stored hash is not 64 hex digits.
   Result<SnapshotPtr> snapshot(const NamespaceId& id, uint64_t version);
 
+  // Whether the version holds a secret entry (such a version reaches only
+  // subscriptions restricted to the application's group). False when it
+  // cannot be read.
+  bool holds_secrets(const NamespaceId& id, uint64_t version);
+
   UnixTime now() const { return clock_(); }
 
   // A whole document ({key: {"type", "value"}}) as entries: invalid_argument
@@ -125,13 +134,20 @@ class CatalogService {
   // The current schema's version once `entries` satisfy it (0: no schema);
   // invalid_argument listing every violation otherwise.
   Result<uint64_t> check_schema(const NamespaceId& id, const Entries& entries);
+  // invalid_argument when `value` is secret and secrets are not enabled.
+  std::string check_secret(const TypedValue& value) const;
 
   Store& store_;
   Clock clock_;
+  bool secrets_enabled_;
   // The snapshots of the latest publishes and pushes: a push right after a
   // publish, and a delta against a recent version, need no store read.
   RecentSnapshots recent_;
   SchemaRegistry schemas_;
+  // holds_secrets' answers: versions are immutable, so they never change.
+  void remember_secrets(const NamespaceId& id, uint64_t version, const Entries& entries);
+  std::mutex secrets_mu_;
+  std::map<std::pair<std::string, uint64_t>, bool> holds_secrets_;
 };
 
 }  // namespace hotswap::control

@@ -37,9 +37,12 @@ struct Namespace {
 
 // A typed value as stored: its type and a canonical text form (decimal for
 // numbers, "true"/"false", compact JSON text, nanoseconds for durations).
+// A secret value is sealed at rest (secrets/) and masked wherever it is
+// rendered unless revealed on purpose; in memory it is plain text.
 struct TypedValue {
   ValueType type = ValueType::string;
   std::string text;
+  bool secret = false;
   friend bool operator==(const TypedValue&, const TypedValue&) = default;
 };
 

@@ -91,8 +91,12 @@ std::expected<std::string, std::string> canonical_text(ValueType type, const nlo
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
   if (!j.is_object()) return std::unexpected("expected an object {\"type\": ..., \"value\": ...}");
   for (const auto& [field, _] : j.items()) {
-    if (field != "type" && field != "value")
+    if (field != "type" && field != "value" && field != "secret")
       return std::unexpected("unknown field '" + field + "'");
+  }
+  const bool secret = j.contains("secret") && j["secret"].is_boolean() && j["secret"].get<bool>();
+  if (j.contains("secret") && !j["secret"].is_boolean()) {
+    return std::unexpected("field 'secret': expected true or false");
   }
   if (!j.contains("type") || !j["type"].is_string()) {
     return std::unexpected("field 'type' must be one of " + joined_spellings(kValueTypes));
@@ -105,11 +109,22 @@ std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
                            joined_spellings(kValueTypes));
   }
   auto text = canonical_text(*type, j["value"]);
+  if (!text && secret) {
+    return std::unexpected("field 'value': not a valid " + name +
+                           " (the value is secret and not shown)");
+  }
   if (!text) return std::unexpected(std::move(text.error()));
-  return TypedValue{*type, std::move(*text)};
+  return TypedValue{*type, std::move(*text), secret};
 }
 
 nlohmann::json typed_to_json(const TypedValue& v) {
+  if (v.secret) {
+    return {{"type", to_string(v.type)}, {"value", nullptr}, {"secret", true}, {"masked", "***"}};
+  }
+  return typed_to_json_revealed(v);
+}
+
+nlohmann::json typed_to_json_revealed(const TypedValue& v) {
   nlohmann::json out{{"type", to_string(v.type)}};
   switch (v.type) {
     case ValueType::string:
@@ -129,6 +144,7 @@ nlohmann::json typed_to_json(const TypedValue& v) {
       out["value"] = nlohmann::json::parse(v.text);  // stored as JSON text
       break;
   }
+  if (v.secret) out["secret"] = true;
   return out;
 }
 

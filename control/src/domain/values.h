@@ -24,10 +24,15 @@ inline constexpr ValueType kValueTypes[] = {ValueType::string,  ValueType::int64
 // The type spelled `name` as the SDK's to_string(ValueType) spells it.
 std::optional<ValueType> parse_value_type(std::string_view name);
 
-// Parses {"type": T, "value": V} (no other fields) into the canonical form.
+// Parses {"type": T, "value": V, "secret": B} ("secret" optional) into the
+// canonical form. Errors about a secret's value never quote the value.
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j);
-// The API form of a stored value: {"type", "value"} (+ "text" for durations).
+// The API form of a stored value: {"type", "value"} (+ "text" for durations);
+// a secret masked: {"type", "value": null, "secret": true, "masked": "***"}.
 nlohmann::json typed_to_json(const TypedValue& v);
+// The API form with a secret's value shown ({"type", "value", "secret":
+// true}): only for an explicit, permitted reveal.
+nlohmann::json typed_to_json_revealed(const TypedValue& v);
 
 // "250ms", "1.5s", "2m", "1h", "100ns", "3us" -> nanoseconds.
 std::expected<int64_t, std::string> parse_duration(std::string_view text);

@@ -378,7 +378,7 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
   auto registered = lift(store_.get_instance(instance.node_id));
   if (!registered) return std::unexpected(registered.error());
   std::map<NamespaceId, DesiredSnapshot> desired;
-  std::vector<PushResult> already_applied;
+  std::vector<PushResult> already_applied, refused;
   for (const InstanceNamespace& n : registered->namespaces) {
     uint64_t version = n.desired_version;
     if (version == 0) {
@@ -389,6 +389,7 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
     DesiredSnapshot wanted{
         version != 0 ? snapshot(n.namespace_id, version) : nullptr,
         n.staged_version != 0 ? snapshot(n.namespace_id, n.staged_version) : nullptr};
+    wanted = withhold_secrets(instance.node_id, n.namespace_id, std::move(wanted), refused);
     if (!wanted.empty()) desired.emplace(n.namespace_id, std::move(wanted));
     // What it holds (its hash checked against the version's) is what it
     // runs, whatever was recorded: an ACK lost when control went down
@@ -403,6 +404,7 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
     }
   }
   record_results(already_applied);
+  record_refusals(refused);
   return desired;
 }
 
@@ -417,10 +419,13 @@ Result<DesiredSnapshots> FleetService::desired(const NamespaceId& id) {
     if (fresh) it->second = snapshot(id, version);
     return it->second;
   };
+  std::vector<PushResult> refused;
   for (const auto& [node_id, versions] : *versions) {
     DesiredSnapshot wanted{snapshot_of(versions.active), snapshot_of(versions.staged)};
+    wanted = withhold_secrets(node_id, id, std::move(wanted), refused);
     if (!wanted.empty()) out.emplace(node_id, std::move(wanted));
   }
+  record_refusals(refused);
   return out;
 }
 
@@ -429,8 +434,41 @@ DesiredSnapshot FleetService::desired_of(std::string_view node_id, const Namespa
   if (!instance) return {};
   const InstanceNamespace* n = instance->subscription(id);
   if (n == nullptr) return {};
-  return {n->desired_version != 0 ? snapshot(id, n->desired_version) : nullptr,
-          n->staged_version != 0 ? snapshot(id, n->staged_version) : nullptr};
+  std::vector<PushResult> refused;
+  DesiredSnapshot wanted =
+      withhold_secrets(node_id, id,
+                       {n->desired_version != 0 ? snapshot(id, n->desired_version) : nullptr,
+                        n->staged_version != 0 ? snapshot(id, n->staged_version) : nullptr},
+                       refused);
+  record_refusals(refused);
+  return wanted;
+}
+
+DesiredSnapshot FleetService::withhold_secrets(std::string_view node_id, const NamespaceId& id,
+                                               DesiredSnapshot wanted,
+                                               std::vector<PushResult>& refused) {
+  auto withhold = [&](SnapshotPtr& snapshot, bool staged) {
+    if (!snapshot || !catalog_.holds_secrets(id, snapshot->version())) return;
+    refused.push_back({std::string(node_id), id, snapshot->version(), false,
+                       "not sent: version " + std::to_string(snapshot->version()) + " of '" +
+                           id.str() +
+                           "' holds secrets, which control sends only to subscriptions "
+                           "restricted to the application's group, and this one is not",
+                       staged});
+    snapshot = nullptr;
+  };
+  withhold(wanted.active, false);
+  withhold(wanted.staged, true);
+  return wanted;
+}
+
+void FleetService::record_refusals(const std::vector<PushResult>& refused) {
+  if (refused.empty()) return;
+  for (const PushResult& r : refused) {
+    spdlog::warn("event=secret_withheld node={} ns={} version={}", r.node_id, r.namespace_id.str(),
+                 r.version);
+  }
+  record_results(refused);
 }
 
 SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {

@@ -127,6 +127,13 @@ class FleetService final : public PushSource {
   Result<DesiredSnapshots> desired(const NamespaceId& id) override;
   DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) override;
   SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) override;
+  // `wanted` without a version that holds secrets: no subscription is
+  // restricted to an application's group yet, so none may receive one.
+  // Each withheld version is added to `refused` as a NACK with the reason.
+  DesiredSnapshot withhold_secrets(std::string_view node_id, const NamespaceId& id,
+                                   DesiredSnapshot wanted, std::vector<PushResult>& refused);
+  // Records `refused` (answers the sidecar never gave) and logs them.
+  void record_refusals(const std::vector<PushResult>& refused);
   void heartbeats(const std::vector<std::string>& node_ids) override;
   void disconnected(std::string_view node_id) override;
   void record_results(const std::vector<PushResult>& results) override;

@@ -17,6 +17,7 @@
 #include "rest/request_audit.h"
 #include "rest/router.h"
 #include "rest/schema_routes.h"
+#include "rest/secret_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -170,12 +171,13 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       AuditLog& audit, HttpServer::Options options)
+       AuditLog& audit, HttpServer::Options options, KeyRotation* keys)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
         health_(health),
         audit_(audit),
+        keys_(keys),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -199,6 +201,7 @@ class HttpApi::Impl {
   void health_routes();
   void audit_routes();
   void schema_routes();
+  void secret_routes();
 
   // Mutating requests are appended to the audit log once answered, with
   // the request id echoed; the rest are served as they are.
@@ -244,6 +247,7 @@ class HttpApi::Impl {
   RolloutEngine* rollouts_;
   HealthReaders health_;
   AuditLog& audit_;
+  KeyRotation* keys_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -264,6 +268,7 @@ void HttpApi::Impl::routes() {
   health_routes();
   audit_routes();
   schema_routes();
+  secret_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -608,9 +613,25 @@ void HttpApi::Impl::schema_routes() {
                }));
 }
 
+void HttpApi::Impl::secret_routes() {
+  auto as_is = [](const nlohmann::json& body) { return body; };
+  router_.get(
+      std::string(kNs) + "/versions/([^/]+)/entries/(.+)",
+      with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
+        reply(res, version_entry(catalog_, id, req.match(3), req.match(4), req), 200, as_is);
+      }));
+  router_.get("/api/v1/keys", [this, as_is](const Request&, Response& res) {
+    reply(res, key_status(keys_), 200, as_is);
+  });
+  router_.post("/api/v1/keys/rotate", [this, as_is](const Request&, Response& res) {
+    reply(res, rotate_keys(keys_), 202, as_is);
+  });
+}
+
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, options)) {}
+                 RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options,
+                 KeyRotation* keys)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, options, keys)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -16,6 +16,7 @@
 #include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
+#include "secrets/key_rotation.h"
 
 namespace hotswap::control {
 
@@ -23,9 +24,11 @@ class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
   // Every mutating request, refused ones too, is appended to `audit` once
-  // answered (docs/audit.md).
+  // answered (docs/audit.md). `keys` may be null (no master key): key
+  // rotation answers 409.
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-          RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options);
+          RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options,
+          KeyRotation* keys = nullptr);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

@@ -223,6 +223,17 @@ WHEN (SELECT pruning FROM audit_state) = 0
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only retention prunes it'); END;
 CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state
 BEGIN SELECT RAISE(ABORT, 'the audit anchor cannot be deleted'); END;
+    // Secret entries: sealed text, and the id of the master key it is
+    // sealed under (NULL for a plain value). A version's secrets are all
+    // under one key, so its row names it once and counts them; the partial
+    // indexes find what a key rotation has left to re-seal.
+    {9, R"sql(
+ALTER TABLE draft_entries ADD COLUMN secret_key TEXT;
+ALTER TABLE versions ADD COLUMN secret_key TEXT;
+ALTER TABLE versions ADD COLUMN secrets INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX draft_entries_by_secret_key ON draft_entries(secret_key)
+  WHERE secret_key IS NOT NULL;
+CREATE INDEX versions_by_secret_key ON versions(secret_key) WHERE secret_key IS NOT NULL;
 )sql"},
 };
 

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "domain/types.h"
+#include "secrets/secret_box.h"
+#include "store/secret_rows.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/store.h"
 
@@ -24,7 +26,7 @@ namespace sqlite {
 class Db;
 }  // namespace sqlite
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public SecretRows {
  public:
   // Opens the file at `path`, creating it if absent, and applies the schema
   // migrations it lacks. Fails with `internal`, naming the path and SQLite's
@@ -34,6 +36,16 @@ class SqliteStore final : public Store {
 
   // The schema version this build creates and accepts (the newest).
   static int64_t schema_version();
+
+  // Seals secret values under `box` from now on (null: none may be
+  // stored). Call once, before other threads use the store. Fails, naming
+  // the key ids, when the store holds secrets that `box` cannot open: a
+  // key id it lacks, or one whose bytes do not open a value under it.
+  StoreResult<void> use_secrets(std::shared_ptr<secrets::SecretBox> box);
+
+  // SecretRows (secret_rows.h).
+  StoreResult<std::map<std::string, int64_t>> secret_counts() override;
+  StoreResult<int64_t> reseal_batch(int max_rows) override;
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -134,6 +146,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<sqlite::Db> db_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
+  std::shared_ptr<secrets::SecretBox> box_;
 };
 
 }  // namespace hotswap::control
