@@ -13,15 +13,18 @@
 #include <filesystem>
 #include <thread>
 
+#include "approval/approval_service.h"
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
+#include "notify/webhooks.h"
 #include "rest/http_api.h"
 #include "rollout/rollout_engine.h"
 #include "rollout/rollout_gate.h"
 #include "rpc/rpc_server.h"
+#include "store/sqlite_approval_store.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -133,7 +136,27 @@ struct Flags {
   int64_t rollout_interval_ms = 200;
   HealthWindows::Options health;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+  WebhookOptions notify;
 };
+
+void add_notify_flags(CLI::App& app, WebhookOptions& notify) {
+  app.add_option("--notify-url", notify.urls,
+                 "URL to POST each event to (approvals, promotions, rollbacks, completions); "
+                 "repeatable")
+      ->envname("HOTSWAP_NOTIFY_URL");
+  app.add_option("--notify-secret", notify.secret,
+                 "HMAC-SHA256 key that signs notifications (prefer HOTSWAP_NOTIFY_SECRET: "
+                 "flags show in ps)")
+      ->envname("HOTSWAP_NOTIFY_SECRET");
+  app.add_option("--notify-max-attempts", notify.max_attempts,
+                 "attempts per notification and URL before it is given up")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  add_ms_option(app, "--notify-backoff-ms", notify.first_backoff,
+                "wait before the first retry of a notification; doubles per attempt");
+  add_ms_option(app, "--notify-max-backoff-ms", notify.max_backoff,
+                "longest wait between attempts of a notification");
+}
 
 int run(const Flags& flags) {
   std::string http_host, rpc_host;
@@ -182,7 +205,16 @@ int run(const Flags& flags) {
   rollouts.set_push_trigger(&rpc);
   fleet.set_rollouts(&gate, system_now_ms);
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, flags.http);
+  // Deployments of protected namespaces wait for approval; requests past
+  // their deadline expire in the sweep below.
+  SqliteApprovalStore approval_store(**store);
+  std::unique_ptr<Webhooks> webhooks;
+  if (!flags.notify.urls.empty()) webhooks = std::make_unique<Webhooks>(flags.notify);
+  ApprovalService approvals(**store, approval_store, fleet, clock, webhooks.get());
+  fleet.set_notifier(webhooks.get());
+  rollouts.set_notifier(webhooks.get());
+
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, &approvals, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -203,8 +235,9 @@ int run(const Flags& flags) {
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&fleet, &health_windows, &health_ingest, expiry] {
+                     [&fleet, &approvals, &health_windows, &health_ingest, expiry] {
                        fleet.expire_instances(expiry);
+                       approvals.expire_due();
                        fleet.fail_stalled_deployments();
                        health_windows.expire();
                        health_ingest.expire();
@@ -267,6 +300,7 @@ int main(int argc, char** argv) {
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   add_health_flags(app, flags.health);
+  add_notify_flags(app, flags.notify);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

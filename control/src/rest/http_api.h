@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "approval/approval_service.h"
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "rest/health_routes.h"
@@ -21,8 +22,9 @@ namespace hotswap::control {
 class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
+  // `approvals` may be null: no approval routes, no namespace settings.
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-          RolloutEngine* rollouts, HttpServer::Options options);
+          RolloutEngine* rollouts, ApprovalService* approvals, HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

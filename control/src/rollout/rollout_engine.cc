@@ -291,6 +291,7 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
       return std::unexpected(conflict("deployment " + std::to_string(id) + " moved meanwhile"));
     }
     targets_moved_ = false;
+    events_.clear();
     if (auto changed = change(*d, *state); !changed) return changed;
     d->rollout = to_stored(*state);
     d->updated_at = clock_() / 1000;
@@ -304,6 +305,10 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
   });
   if (!committed) return std::unexpected(committed.error());
   if (push) pushed(*result);
+  if (notifier_ != nullptr) {
+    for (const Event& e : events_) notifier_->notify(e);
+  }
+  events_.clear();
   return *result;
 }
 
@@ -329,6 +334,7 @@ Result<void> RolloutEngine::next_stage(Deployment& d, RolloutState& state, int64
   targets_moved_ = true;
   spdlog::info("event=rollout_promoted id={} ns={} version={} stage={}/{} moving={}", d.id,
                d.namespace_id.str(), d.version, state.stage + 1, state.stages(), moving.size());
+  events_.push_back(deployment_event("stage.promoted", d, state.stage + 1, ""));
   return {};
 }
 
@@ -371,6 +377,7 @@ Result<void> RolloutEngine::roll_back(Deployment& d, RolloutState& state, const 
   targets_moved_ = true;
   spdlog::warn("event=rollout_rolled_back id={} ns={} version={} to={} instances={} reason=\"{}\"",
                d.id, d.namespace_id.str(), d.version, state.previous_version, back.size(), reason);
+  events_.push_back(deployment_event("deployment.rolled_back", d, state.stage + 1, reason));
   return finish(d, state, DeploymentState::rolled_back, reason);
 }
 
@@ -380,6 +387,11 @@ Result<void> RolloutEngine::finish(Deployment& d, RolloutState&, DeploymentState
   d.reason = reason;
   spdlog::info("event=deployment_finished id={} state={} reason=\"{}\"", d.id, to_string(end),
                reason);
+  if (end != DeploymentState::rolled_back) {
+    events_.push_back(deployment_event(
+        end == DeploymentState::succeeded ? "deployment.completed" : "deployment.ended", d, 0,
+        reason));
+  }
   return {};
 }
 

@@ -173,6 +173,33 @@ CREATE TABLE gate_decisions (
   PRIMARY KEY (deployment_id, seq)
 ) STRICT;
 )sql"},
+    // Approvals (10; 6-9 are other features'): each namespace's settings
+    // and every request, with its decisions (JSON) and the deploy request
+    // it holds back (JSON), going with its deployment.
+    {10, R"sql(
+CREATE TABLE namespace_approval_settings (
+  namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE,
+  protected INTEGER NOT NULL,
+  levels INTEGER NOT NULL,
+  timeout_seconds INTEGER NOT NULL
+) STRICT;
+CREATE TABLE approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id INTEGER NOT NULL UNIQUE REFERENCES deployments(id) ON DELETE CASCADE,
+  namespace TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  requester TEXT NOT NULL,
+  levels INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  decided_at INTEGER NOT NULL,
+  decisions TEXT NOT NULL,
+  request TEXT NOT NULL
+) STRICT;
+CREATE INDEX approvals_by_state ON approvals(state, deadline);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

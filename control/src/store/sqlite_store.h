@@ -112,6 +112,12 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
+  StoreResult<Deployment> start_deployment(const Deployment& deployment) override;
+
+  // The connection, for stores of other parts kept in the same file
+  // (sqlite_approval_store.h), whose calls then join this one's
+  // transactions.
+  sqlite::Db& db() { return *db_; }
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
