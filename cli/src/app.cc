@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "audit_commands.h"
+#include "approval_commands.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
@@ -122,7 +123,39 @@ struct CommandArgs {
   SchemaSetArgs schema_set;
   ValidateArgs validate;
   std::optional<uint64_t> schema_version;  // schema get --version
+  ApprovalSettingsArgs settings;       // ns create, ns update
+  std::optional<std::string> state;    // approvals list
+  std::optional<std::string> comment;  // approvals approve
 };
+
+void add_settings_options(CLI::App& cmd, ApprovalSettingsArgs& s) {
+  cmd.add_option("--protected", s.is_protected,
+                 "true: deployments wait for approval (false: they start at once)");
+  cmd.add_option("--approval-levels", s.levels, "approvals needed, each by another person (1-3)");
+  cmd.add_option("--approval-timeout", s.timeout,
+                 "a request undecided this long expires, e.g. 72h (the default) or 30m");
+}
+
+void add_approval_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* approvals = app.add_subcommand("approvals", "Approve or reject waiting deployments");
+  command(*approvals, "list", "List approval requests, newest first", selected, [&a](Context& c) {
+    return approvals_list(c, a.state);
+  })->add_option("--state", a.state, "pending, approved, rejected, expired or cancelled");
+  command(*approvals, "get", "Show an approval request and its decisions", selected,
+          [&a](Context& c) { return approvals_get(c, a.id); })
+      ->add_option("ID", a.id)
+      ->required();
+  CLI::App* approve =
+      command(*approvals, "approve", "Approve the next level; the last one starts the deployment",
+              selected, [&a](Context& c) { return approvals_approve(c, a.id, a.comment); });
+  approve->add_option("ID", a.id)->required();
+  approve->add_option("--comment", a.comment, "recorded with the decision");
+  CLI::App* reject =
+      command(*approvals, "reject", "Reject: the deployment ends, nothing moves", selected,
+              [&a](Context& c) { return approvals_reject(c, a.id, a.reason); });
+  reject->add_option("ID", a.id)->required();
+  reject->add_option("--reason", a.reason, "why (recorded with the deployment)")->required();
+}
 
 void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* tenant = app.add_subcommand("tenant", "Tenants");  // alone: see run()
@@ -135,10 +168,17 @@ void add_tenant_commands(CLI::App& app, CommandArgs& a, Action& selected) {
 
 void add_namespace_commands(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* ns = app.add_subcommand("ns", "Namespaces");
-  CLI::App* create = command(*ns, "create", "Create a namespace", selected,
-                             [&a](Context& c) { return ns_create(c, a.ns, a.description); });
+  CLI::App* create = command(*ns, "create", "Create a namespace", selected, [&a](Context& c) {
+    if (a.settings.any()) return ns_create_with_settings(c, a.ns, a.description, a.settings);
+    return ns_create(c, a.ns, a.description);
+  });
   create->add_option("NS", a.ns, "TENANT/NAME")->required();
   create->add_option("--description", a.description, "free text");
+  add_settings_options(*create, a.settings);
+  CLI::App* update = command(*ns, "update", "Change a namespace's approval settings", selected,
+                             [&a](Context& c) { return ns_update(c, a.ns, a.settings); });
+  update->add_option("NS", a.ns, "TENANT/NAME")->required();
+  add_settings_options(*update, a.settings);
   command(*ns, "list", "List a tenant's namespaces", selected,
           [&a](Context& c) { return ns_list(c, a.name); })
       ->add_option("TENANT", a.name)
@@ -496,6 +536,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_health_command(app, args, selected);
   add_audit_group(app, args, selected);
   add_schema_commands(app, args, selected);
+  add_approval_commands(app, args, selected);
 
   try {
     app.parse(argc, argv);

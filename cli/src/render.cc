@@ -150,11 +150,16 @@ void render_tenants(const json& body, std::ostream& out) {
 }
 
 void render_namespace(const json& ns, std::ostream& out) {
-  print_object(ns,
-               {member("namespace", "id"), member("description", "description"),
-                member("latest version", "latest_version"),
-                member("draft entries", "draft_entries"), member("created", "created_at")},
-               out);
+  Columns fields = {member("namespace", "id"), member("description", "description"),
+                    member("latest version", "latest_version"),
+                    member("draft entries", "draft_entries"), member("created", "created_at")};
+  // Approval settings, from a control that has them.
+  if (ns.is_object() && ns.contains("protected")) {
+    fields.push_back(member("protected", "protected"));
+    fields.push_back(member("approval levels", "approval_levels"));
+    fields.push_back(member("approval timeout", "approval_timeout"));
+  }
+  print_object(ns, fields, out);
 }
 
 void render_namespaces(const json& body, std::ostream& out) {

@@ -210,7 +210,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 bool is_final_state(std::string_view state) {
   return !state.empty() && state != "-" && state != "running" && state != "paused" &&
-         state != "pending-approval";
+         state != "awaiting-approval";
 }
 
 std::string stage_bar(const json& d, int width) {

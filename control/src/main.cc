@@ -14,17 +14,20 @@
 #include <thread>
 
 #include "audit/audit_log.h"
+#include "approval/approval_service.h"
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
+#include "notify/webhooks.h"
 #include "rest/http_api.h"
 #include "rollout/rollout_engine.h"
 #include "rollout/rollout_gate.h"
 #include "rpc/rpc_server.h"
 #include "secrets/key_rotation.h"
 #include "secrets/secret_box.h"
+#include "store/sqlite_approval_store.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -155,6 +158,7 @@ struct Flags {
   AuditLog::Options audit;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
   std::string master_key_file = env_or("HOTSWAP_MASTER_KEY_FILE", "");
+  WebhookOptions notify;
 };
 
 // The master keys: from the key file, else from HOTSWAP_MASTER_KEY, else
@@ -178,6 +182,25 @@ std::expected<std::shared_ptr<secrets::SecretBox>, std::string> master_keys(cons
         "HOTSWAP_MASTER_KEY");
   }
   return nullptr;
+}
+
+void add_notify_flags(CLI::App& app, WebhookOptions& notify) {
+  app.add_option("--notify-url", notify.urls,
+                 "URL to POST each event to (approvals, promotions, rollbacks, completions); "
+                 "repeatable")
+      ->envname("HOTSWAP_NOTIFY_URL");
+  app.add_option("--notify-secret", notify.secret,
+                 "HMAC-SHA256 key that signs notifications (prefer HOTSWAP_NOTIFY_SECRET: "
+                 "flags show in ps)")
+      ->envname("HOTSWAP_NOTIFY_SECRET");
+  app.add_option("--notify-max-attempts", notify.max_attempts,
+                 "attempts per notification and URL before it is given up")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  add_ms_option(app, "--notify-backoff-ms", notify.first_backoff,
+                "wait before the first retry of a notification; doubles per attempt");
+  add_ms_option(app, "--notify-max-backoff-ms", notify.max_backoff,
+                "longest wait between attempts of a notification");
 }
 
 int run(const Flags& flags) {
@@ -245,8 +268,17 @@ int run(const Flags& flags) {
   rollouts.set_audit(&audit);
   fleet.set_rollouts(&gate, system_now_ms);
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, flags.http,
-              &key_rotation);
+  // Deployments of protected namespaces wait for approval; requests past
+  // their deadline expire in the sweep below.
+  SqliteApprovalStore approval_store(**store);
+  std::unique_ptr<Webhooks> webhooks;
+  if (!flags.notify.urls.empty()) webhooks = std::make_unique<Webhooks>(flags.notify);
+  ApprovalService approvals(**store, approval_store, fleet, clock, webhooks.get());
+  fleet.set_notifier(webhooks.get());
+  rollouts.set_notifier(webhooks.get());
+
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, &approvals,
+              flags.http, &key_rotation);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -272,8 +304,10 @@ int run(const Flags& flags) {
   const int prune_every = flags.audit.retention < std::chrono::minutes(1) ? 1 : 60;
   int tick = 0;
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&fleet, &health_windows, &health_ingest, &audit, &tick, expiry, prune_every] {
+                     [&fleet, &approvals, &health_windows, &health_ingest, &audit, &tick, expiry,
+                      prune_every] {
                        fleet.expire_instances(expiry);
+                       approvals.expire_due();
                        fleet.fail_stalled_deployments();
                        health_windows.expire();
                        health_ingest.expire();
@@ -341,6 +375,7 @@ int main(int argc, char** argv) {
   app.add_option("--master-key-file", flags.master_key_file,
                  "key ring for secret entries: `ID BASE64 [primary]` per line, mode 0600 "
                  "(HOTSWAP_MASTER_KEY_FILE; or one key in HOTSWAP_MASTER_KEY=[ID:]BASE64)");
+  add_notify_flags(app, flags.notify);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

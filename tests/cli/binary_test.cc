@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fake_http_server.h"
+#include "hotswap/harness/http_receiver.h"
 
 namespace hotswap::cli {
 namespace {
@@ -68,7 +68,8 @@ Outcome run_hotswapctl(const std::vector<std::string>& args) {
 }
 
 TEST(HotswapctlBinary, NothingListeningExits6WithTheHint) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(test::unused_loopback_port());
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(hotswap::test::unused_loopback_port());
   const Outcome outcome = run_hotswapctl({"--url", url, "tenant", "list"});
   EXPECT_EQ(outcome.exit_code, 6) << outcome.err;
   EXPECT_NE(outcome.err.find("hotswapctl: list tenants: cannot reach hotswap-control at " + url),
@@ -88,7 +89,7 @@ TEST(HotswapctlBinary, BadArgumentExits2) {
 }
 
 TEST(HotswapctlBinary, ServerProblemsExit5AndPrintEachOnItsOwnLine) {
-  test::FakeHttpServer server({{400, R"({"error": {"code": "invalid_argument",
+  hotswap::test::HttpReceiver server({{400, R"({"error": {"code": "invalid_argument",
       "message": "publish rejected", "details": {"problems": [
         {"key": "limit", "message": "expected int64"},
         {"key": "timeout", "message": "bad duration"}]}}})"}});
@@ -102,7 +103,7 @@ TEST(HotswapctlBinary, ServerProblemsExit5AndPrintEachOnItsOwnLine) {
 }
 
 TEST(HotswapctlBinary, JsonOutputIsTheResponseBody) {
-  test::FakeHttpServer server({{200, R"({"tenants":[{"name":"acme","namespaces":2}]})"}});
+  hotswap::test::HttpReceiver server({{200, R"({"tenants":[{"name":"acme","namespaces":2}]})"}});
   const Outcome outcome = run_hotswapctl(
       {"--url", server.url(), "--output", "json", "--author", "ci", "tenant", "list"});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;

@@ -4,17 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_http_server.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/http_receiver.h"
 
 namespace hotswap::cli {
 namespace {
 
-using test::FakeHttpServer;
+using hotswap::test::HttpReceiver;
 using namespace std::chrono_literals;
 
 TEST(HttpClient, SendsMethodPathHeadersAndBody) {
-  FakeHttpServer server({{200, R"({"key":"k"})"}});
+  hotswap::test::HttpReceiver server({{200, R"({"key":"k"})"}});
   HttpClient client({server.url(), "alice", 5000ms});
   const auto response =
       client.request("PUT", "/api/v1/namespaces/acme/web/draft/a%2Fb", std::string(R"({"v":1})"));
@@ -36,7 +36,7 @@ TEST(HttpClient, SendsMethodPathHeadersAndBody) {
 // for "100 Continue" unless told not to: the request then carries an
 // "Expect" header, which this server would never answer.
 TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
-  FakeHttpServer server({{201, "{}"}});
+  hotswap::test::HttpReceiver server({{201, "{}"}});
   HttpClient client({server.url(), "", 5000ms});
   const std::string body = "{\"pad\":\"" + std::string(2 << 20, 'x') + "\"}";
   const auto response = client.request("POST", "/api/v1/deployments", body);
@@ -49,7 +49,7 @@ TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
 }
 
 TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
-  FakeHttpServer server({{201, "{}"}, {404, R"({"error":{}})"}});
+  hotswap::test::HttpReceiver server({{201, "{}"}, {404, R"({"error":{}})"}});
   HttpClient client({server.url() + "/", "", 5000ms});  // a trailing '/' is dropped
   ASSERT_TRUE(client.request("POST", "/a", std::string("{}")).has_value());
   const auto response = client.request("GET", "/b", std::nullopt);
@@ -64,7 +64,8 @@ TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
 }
 
 TEST(HttpClient, RefusedConnectionIsUnreachable) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(test::unused_loopback_port());
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(hotswap::test::unused_loopback_port());
   HttpClient client({url, "", 5000ms});
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());
@@ -75,9 +76,9 @@ TEST(HttpClient, RefusedConnectionIsUnreachable) {
 // The server holds the request unanswered (for a minute at most): the
 // client gives up by itself, as a timeout, and closes the connection.
 TEST(HttpClient, SilentServerTimesOut) {
-  FakeHttpServer::Reply stall;
+  hotswap::test::HttpReceiver::Reply stall;
   stall.stall = true;
-  FakeHttpServer server({stall});
+  hotswap::test::HttpReceiver server({stall});
   HttpClient client({server.url(), "", 300ms});
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "fake_http_server.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/http_receiver.h"
 #include "hotswap/harness/process.h"
 #include "hotswap/harness/temp_dir.h"
 #include "rollout_samples.h"
@@ -90,20 +90,20 @@ class Tmux {
 class MovingControl {
  public:
   MovingControl()
-      : server_([this](const test::FakeHttpServer::Request& request) {
+      : server_([this](const hotswap::test::HttpReceiver::Request& request) {
           const int phase = phase_.load();
           if (request.target == "/api/v1/deployments/7") return reply(deployment(phase));
           if (request.target == "/api/v1/deployments/7/gate?limit=1") {
             return reply(test::decisions({decision(phase)}));
           }
-          return test::FakeHttpServer::Reply{404, R"({"error":{"code":"not_found"}})"};
+          return hotswap::test::HttpReceiver::Reply{404, R"({"error":{"code":"not_found"}})"};
         }) {}
 
   std::string url() const { return server_.url(); }
   void move_to(int phase) { phase_.store(phase); }
 
  private:
-  static test::FakeHttpServer::Reply reply(const json& body) { return {200, body.dump()}; }
+  static hotswap::test::HttpReceiver::Reply reply(const json& body) { return {200, body.dump()}; }
   static json deployment(int phase) {
     if (phase == 1) {
       return test::canary_deployment("running", 1, {"pending", "waiting", "waiting", "waiting"});
@@ -120,7 +120,7 @@ class MovingControl {
   }
 
   std::atomic<int> phase_{1};
-  test::FakeHttpServer server_;
+  hotswap::test::HttpReceiver server_;
 };
 
 TEST(WatchInATerminal, TheFrameIsRedrawnInPlaceUntilTheRolloutSucceeds) {

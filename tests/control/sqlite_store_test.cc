@@ -142,9 +142,11 @@ constexpr const char* kUndoSchema7 =
     "ALTER TABLE versions DROP COLUMN schema_version;";
 
 // What migrations 5 and later added but 7, taken away again (tests of older
-// files): the audit log (8), the secrets' columns (9), migration 5's.
+// files): the audit log (8), the secrets' columns (9), the approvals (10),
+// migration 5's.
 constexpr const char* kUndoSchema5 =
     "DROP TABLE audit_log; DROP TABLE audit_state;"
+    "DROP TABLE approvals; DROP TABLE namespace_approval_settings;"
     "DROP INDEX IF EXISTS draft_entries_by_secret_key;"
     "DROP INDEX IF EXISTS versions_by_secret_key;"
     "ALTER TABLE draft_entries DROP COLUMN secret_key;"

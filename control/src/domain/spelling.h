@@ -21,8 +21,13 @@ enum class Strategy { direct, canary, blue_green, rolling };
 // remaining targets gone), cancelled (aborted by hand; its targets keep what
 // they were given), rolled_back (its gate found a regression, or by hand:
 // the targets it moved went back to the previous version) or superseded (a
-// newer deployment of the namespace replaced it).
+// newer deployment of the namespace replaced it). A deployment of a
+// protected namespace starts awaiting approval (nothing moves) and goes
+// on running once approved, or ends rejected or expired (approval/).
 enum class DeploymentState {
+  awaiting_approval,
+  rejected,
+  expired,
   running,
   paused,
   succeeded,
@@ -58,9 +63,15 @@ struct Spellings<Strategy> {
 template <>
 struct Spellings<DeploymentState> {
   static constexpr std::pair<DeploymentState, std::string_view> all[] = {
-      {DeploymentState::running, "running"},      {DeploymentState::paused, "paused"},
-      {DeploymentState::succeeded, "succeeded"},  {DeploymentState::failed, "failed"},
-      {DeploymentState::cancelled, "cancelled"},  {DeploymentState::rolled_back, "rolled-back"},
+      {DeploymentState::awaiting_approval, "awaiting-approval"},
+      {DeploymentState::rejected, "rejected"},
+      {DeploymentState::expired, "expired"},
+      {DeploymentState::running, "running"},
+      {DeploymentState::paused, "paused"},
+      {DeploymentState::succeeded, "succeeded"},
+      {DeploymentState::failed, "failed"},
+      {DeploymentState::cancelled, "cancelled"},
+      {DeploymentState::rolled_back, "rolled-back"},
       {DeploymentState::superseded, "superseded"}};
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fleet/progress.h"
+#include "notify/deployment_event.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
 #include "store/results.h"
@@ -94,7 +95,7 @@ void FleetService::mark_all_disconnected() {
 
 // ---- deployments ----
 
-Result<Deployment> FleetService::plan(const DeployRequest& request) {
+Result<Deployment> FleetService::plan(const DeployRequest& request, int64_t starting) {
   const NamespaceId& id = request.namespace_id;
   auto ns = catalog_.get_namespace(id);
   if (!ns) return std::unexpected(ns.error());
@@ -105,7 +106,7 @@ Result<Deployment> FleetService::plan(const DeployRequest& request) {
   }
   auto running = lift(store_.running_deployment_of(id));
   if (!running) return std::unexpected(running.error());
-  if (*running) {
+  if (*running && **running != starting) {
     auto active = lift(store_.get_deployment(**running));
     if (!active) return std::unexpected(active.error());
     return std::unexpected(conflict(describe(*active) + " of '" + id.str() +
@@ -208,6 +209,9 @@ Result<void> FleetService::supersede_active(const DeployRequest& request) {
   auto set =
       lift(store_.set_deployment_state(**running, DeploymentState::superseded, reason, now()));
   if (!set) return set;
+  if (approvals_ != nullptr) {
+    if (auto ended = approvals_->withdrawn(**running, reason); !ended) return ended;
+  }
   spdlog::info("event=deployment_superseded id={} ns={} reason=\"{}\"", **running,
                request.namespace_id.str(), reason);
   return {};
@@ -220,30 +224,110 @@ Result<Deployment> FleetService::deploy_now(const DeployRequest& request) {
   }
   auto planned = plan(request);
   if (!planned) return planned;
+  auto waits =
+      approvals_ == nullptr ? Result<bool>(false) : approvals_->required(request.namespace_id);
+  if (!waits) return std::unexpected(waits.error());
+  if (*waits) return hold_for_approval(request, std::move(*planned));
   auto created = lift(store_.create_deployment(*planned));
   if (!created) return created;
+  if (auto given = give_first_stage(*created); !given) return std::unexpected(given.error());
+  return created;
+}
+
+Result<Deployment> FleetService::hold_for_approval(const DeployRequest& request, Deployment d) {
+  // Its targets and stages are chosen when it starts, from the fleet then.
+  d.state = DeploymentState::awaiting_approval;
+  d.targets.clear();
+  d.rollout = "{}";
+  d.reason.clear();
+  auto created = lift(store_.create_deployment(d));
+  if (!created) return created;
+  if (auto opened = approvals_->requested(*created, request.spec); !opened) {
+    return std::unexpected(opened.error());
+  }
+  return created;
+}
+
+Result<void> FleetService::give_first_stage(const Deployment& d) {
   // Direct moves every target; canary and rolling their first stage;
   // blue-green stages the version everywhere first.
   std::vector<std::string> target_ids;
-  for (const DeploymentTarget& target : created->targets) {
+  for (const DeploymentTarget& target : d.targets) {
     if (target.stage == 0) target_ids.push_back(target.node_id);
   }
-  auto set =
-      created->strategy == Strategy::blue_green
-          ? lift(store_.set_staged_each(target_ids, planned->namespace_id, planned->version))
-          : lift(store_.set_desired_each(target_ids, planned->namespace_id, planned->version));
+  auto set = d.strategy == Strategy::blue_green
+                 ? lift(store_.set_staged_each(target_ids, d.namespace_id, d.version))
+                 : lift(store_.set_desired_each(target_ids, d.namespace_id, d.version));
   if (!set) return std::unexpected(set.error());
   // An instance removed since planning: its target stays pending until
   // it re-attaches (the registry then sets its desired version).
   for (const auto& [node_id, error] : *set) {
     spdlog::warn("event=set_desired_skipped node={} error=\"{}\"", node_id, error.message);
   }
-  return created;
+  return {};
+}
+
+Result<Deployment> FleetService::start_approved(int64_t id, const DeploySpec& spec,
+                                                const std::function<Result<void>()>& also) {
+  std::optional<Deployment> started;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    if (auto done = also(); !done) return done;
+    auto waiting = lift(store_.get_deployment(id));
+    if (!waiting) return std::unexpected(waiting.error());
+    DeployRequest request{waiting->namespace_id, waiting->version, spec, waiting->author};
+    request.spec.replace = false;
+    auto planned = plan(request, id);
+    if (!planned) return std::unexpected(planned.error());
+    planned->id = id;
+    planned->created_at = waiting->created_at;
+    auto stored = lift(store_.start_deployment(*planned));
+    if (!stored) return std::unexpected(stored.error());
+    if (auto given = give_first_stage(*stored); !given) return given;
+    started = std::move(*stored);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  deployed(*started);
+  return *started;
+}
+
+Result<Deployment> FleetService::end_waiting(int64_t id, DeploymentState state,
+                                             const std::string& reason,
+                                             const std::function<Result<void>()>& also) {
+  std::optional<Deployment> ended;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    if (auto done = also(); !done) return done;
+    auto d = lift(store_.get_deployment(id));
+    if (!d) return std::unexpected(d.error());
+    if (d->state != DeploymentState::awaiting_approval) {
+      return std::unexpected(conflict("deployment " + std::to_string(id) + " is " +
+                                      std::string(to_string(d->state)) +
+                                      ", not awaiting approval"));
+    }
+    d->state = state;
+    d->reason = reason;
+    d->updated_at = now();
+    if (auto set = lift(store_.set_deployment_state(id, state, reason, d->updated_at)); !set) {
+      return set;
+    }
+    ended = std::move(*d);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  spdlog::info("event=deployment_{} id={} ns={} version={} reason=\"{}\"", to_string(state), id,
+               ended->namespace_id.str(), ended->version, ended->reason);
+  return *ended;
 }
 
 void FleetService::deployed(const Deployment& deployment) {
-  spdlog::info("event=deployment_created id={} ns={} version={} targets={}", deployment.id,
-               deployment.namespace_id.str(), deployment.version, deployment.targets.size());
+  spdlog::info(
+      "event=deployment_{} id={} ns={} version={} targets={}",
+      deployment.state == DeploymentState::awaiting_approval ? "awaiting_approval" : "started",
+      deployment.id, deployment.namespace_id.str(), deployment.version, deployment.targets.size());
+  if (deployment.state == DeploymentState::awaiting_approval) {
+    if (approvals_ != nullptr) approvals_->committed(deployment);
+    return;
+  }
   if (trigger_ != nullptr) trigger_->namespace_changed(deployment.namespace_id);
 }
 
@@ -295,7 +379,8 @@ Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view 
   auto committed = in_transaction(store_, [&]() -> Result<void> {
     auto d = lift(store_.get_deployment(id));
     if (!d) return std::unexpected(d.error());
-    if (!is_active(d->state)) {
+    const bool waiting = d->state == DeploymentState::awaiting_approval;
+    if (!is_active(d->state) && !waiting) {
       return std::unexpected(conflict("deployment " + std::to_string(id) + " is " +
                                       std::string(to_string(d->state)) +
                                       "; only an active deployment can be cancelled"));
@@ -306,6 +391,9 @@ Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view 
     if (auto set = lift(store_.set_deployment_state(id, d->state, d->reason, d->updated_at));
         !set) {
       return set;
+    }
+    if (waiting && approvals_ != nullptr) {
+      if (auto ended = approvals_->withdrawn(id, d->reason); !ended) return ended;
     }
     cancelled = std::move(*d);
     return {};
@@ -520,6 +608,12 @@ void FleetService::record_results(const std::vector<PushResult>& results) {
   }
   for (const auto& [id, state] : finished) {
     spdlog::info("event=deployment_finished id={} state={}", id, to_string(state));
+    if (notifier_ == nullptr) continue;
+    if (auto d = store_.get_deployment(id)) {
+      notifier_->notify(deployment_event(
+          state == DeploymentState::succeeded ? "deployment.completed" : "deployment.ended", *d, 0,
+          d->reason));
+    }
   }
 }
 

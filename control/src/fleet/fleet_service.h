@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,7 +21,9 @@
 #include "domain/error.h"
 #include "domain/namespace_id.h"
 #include "domain/types.h"
+#include "fleet/approval_hook.h"
 #include "fleet/push_source.h"
+#include "notify/notifier.h"
 #include "rollout/rollout_gate.h"
 #include "rollout/rollout_spec.h"
 #include "store/store.h"
@@ -85,6 +88,13 @@ class FleetService final : public PushSource {
     ms_clock_ = std::move(ms_clock);
   }
 
+  // Not owned; may be null (nothing waits for approval). Set once before
+  // serving.
+  void set_approvals(ApprovalHook* approvals) { approvals_ = approvals; }
+  // Not owned; may be null. Told when a deployment ends on its targets'
+  // answers. Set once before serving.
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+
   // Every instance, or those subscribed to `id` (not_found if it does not
   // exist).
   Result<std::vector<InstanceView>> list_instances(const std::optional<NamespaceId>& id);
@@ -97,8 +107,21 @@ class FleetService final : public PushSource {
   // it, unless the request replaces it. Targets: the subscribed instances
   // matching the selector (those that applied the version already count as
   // acked), staged (rollout/stage_plan.h); the deployment and the desired
-  // versions of its first stage commit together.
+  // versions of its first stage commit together. In a namespace that
+  // needs approval (set_approvals) it is stored `awaiting_approval`
+  // instead, without targets, and nothing moves until start_approved.
   Result<Deployment> create_deployment(const DeployRequest& request);
+  // Starts the deployment `id`, awaiting approval, as create_deployment
+  // would have started it (targets and stages from the fleet now), in one
+  // transaction with `also` (which records the approval). invalid_argument,
+  // not_found, conflict (it no longer awaits approval) as create_deployment.
+  Result<Deployment> start_approved(int64_t id, const DeploySpec& spec,
+                                    const std::function<Result<void>()>& also);
+  // Ends the deployment `id`, awaiting approval, in `state` (rejected,
+  // expired) for `reason`, in one transaction with `also`. conflict when it
+  // no longer awaits approval.
+  Result<Deployment> end_waiting(int64_t id, DeploymentState state, const std::string& reason,
+                                 const std::function<Result<void>()>& also);
   // Publishes and deploys the new version in one transaction: both commit
   // or neither does (the errors of publish and of create_deployment).
   Result<Published> publish_and_deploy(const NamespaceId& id, const PublishRequest& publish,
@@ -110,7 +133,7 @@ class FleetService final : public PushSource {
   // Ends a running deployment `cancelled`, its reason naming `by`; its
   // targets keep the desired version they were given (a rollback is a
   // deployment of the older version). not_found; conflict if it is not
-  // running.
+  // running, paused or awaiting approval (its request then ends too).
   Result<Deployment> cancel_deployment(int64_t id, std::string_view by);
 
   // Removes instances silent for longer than `expiry`.
@@ -142,8 +165,14 @@ class FleetService final : public PushSource {
 
  private:
   // A deployment of a namespace and version that exist, with a target per
-  // subscribed instance matching the selector; conflict if one runs.
-  Result<Deployment> plan(const DeployRequest& request);
+  // subscribed instance matching the selector; conflict if one is active
+  // other than `starting` (the waiting deployment being started).
+  Result<Deployment> plan(const DeployRequest& request, int64_t starting = 0);
+  // Stores `d` awaiting approval and opens its request.
+  Result<Deployment> hold_for_approval(const DeployRequest& request, Deployment d);
+  // Gives the targets of `d`'s first stage the version (staged for
+  // blue-green).
+  Result<void> give_first_stage(const Deployment& d);
   // Plans and stores a deployment and sets its targets' desired version;
   // meant to run inside a transaction.
   Result<Deployment> deploy_now(const DeployRequest& request);
@@ -166,6 +195,8 @@ class FleetService final : public PushSource {
   Options options_;
   Clock clock_;
   PushTrigger* trigger_ = nullptr;
+  ApprovalHook* approvals_ = nullptr;
+  Notifier* notifier_ = nullptr;
   const RolloutGate* gate_ = nullptr;
   std::function<int64_t()> ms_clock_;
   const UnixTime started_at_;

@@ -10,6 +10,7 @@
 #include "domain/values.h"
 #include "hotswap/version.h"
 #include "rest/audit_routes.h"
+#include "rest/approval_routes.h"
 #include "rest/deploy_request.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
@@ -89,6 +90,8 @@ Result<nlohmann::json> body_of(const Request& req) {
   return parse_object(req.body);
 }
 
+// Who is asking: the one place a request's identity is read (deployments'
+// authors, approvers and requesters alike).
 std::string author_of(const Request& req, const std::optional<std::string>& field) {
   if (field && !field->empty()) return *field;
   return req.header("X-Hotswap-Author");
@@ -171,10 +174,12 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       AuditLog& audit, HttpServer::Options options, KeyRotation* keys)
+       AuditLog& audit, ApprovalService* approvals, HttpServer::Options options,
+       KeyRotation* keys)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
+        approvals_(approvals),
         health_(health),
         audit_(audit),
         keys_(keys),
@@ -202,6 +207,11 @@ class HttpApi::Impl {
   void audit_routes();
   void schema_routes();
   void secret_routes();
+  void approval_routes();
+  // The namespace with its approval settings, or their error.
+  Result<nlohmann::json> namespace_json(const NamespaceId& id);
+  // Applies the settings fields of `body`, if any.
+  Result<void> apply_settings(const NamespaceId& id, const ApprovalSettingsPatch& patch);
 
   // Mutating requests are appended to the audit log once answered, with
   // the request id echoed; the rest are served as they are.
@@ -245,6 +255,7 @@ class HttpApi::Impl {
   CatalogService& catalog_;
   FleetService& fleet_;
   RolloutEngine* rollouts_;
+  ApprovalService* approvals_;
   HealthReaders health_;
   AuditLog& audit_;
   KeyRotation* keys_;
@@ -269,6 +280,7 @@ void HttpApi::Impl::routes() {
   audit_routes();
   schema_routes();
   secret_routes();
+  approval_routes();
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -292,13 +304,22 @@ void HttpApi::Impl::tenant_routes() {
   router_.post("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
-    Fields f(*body, {"name", "description"});
+    Fields f(*body, {"name", "description", "protected", "approval_levels", "approval_timeout"});
     auto name = f.string("name", true);
     auto description = f.string("description", false);
     if (f.error()) return send_error(res, *f.error());
     auto id = NamespaceId::of(req.match(1), *name);
     if (!id) return send_error(res, id.error());
-    reply(res, catalog_.create_namespace(*id, description.value_or("")), 201);
+    auto patch = read_settings_patch(*body);
+    if (!patch) return send_error(res, patch.error());
+    // Checked before the namespace exists: a bad setting creates nothing.
+    if (auto ok = approvals_ == nullptr ? Result<void>() : check_settings_patch(*patch); !ok) {
+      return send_error(res, ok.error());
+    }
+    auto created = catalog_.create_namespace(*id, description.value_or(""));
+    if (!created) return send_error(res, created.error());
+    if (auto set = apply_settings(*id, *patch); !set) return send_error(res, set.error());
+    reply(res, namespace_json(*id), 201, [](const nlohmann::json& j) { return j; });
   });
   router_.get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
     reply(res, catalog_.list_namespaces(req.match(1)), 200, list_of("namespaces"));
@@ -308,7 +329,19 @@ void HttpApi::Impl::tenant_routes() {
 void HttpApi::Impl::namespace_routes() {
   const std::string ns = kNs;
   router_.get(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
-                reply(res, catalog_.get_namespace(id));
+                reply(res, namespace_json(id), 200, [](const nlohmann::json& j) { return j; });
+              }));
+  router_.add("PATCH", ns,
+              with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+                auto body = body_of(req);
+                if (!body) return send_error(res, body.error());
+                Fields f(*body, {"protected", "approval_levels", "approval_timeout"});
+                if (f.error()) return send_error(res, *f.error());
+                auto patch = read_settings_patch(*body);
+                if (!patch) return send_error(res, patch.error());
+                if (auto set = apply_settings(id, *patch); !set)
+                  return send_error(res, set.error());
+                reply(res, namespace_json(id), 200, [](const nlohmann::json& j) { return j; });
               }));
   router_.del(ns, with_namespace([this](const NamespaceId& id, const Request&, Response& res) {
                 reply(res, catalog_.delete_namespace(id), 204);
@@ -628,10 +661,65 @@ void HttpApi::Impl::secret_routes() {
   });
 }
 
+Result<nlohmann::json> HttpApi::Impl::namespace_json(const NamespaceId& id) {
+  auto ns = catalog_.get_namespace(id);
+  if (!ns) return std::unexpected(ns.error());
+  nlohmann::json out = to_json(*ns);
+  if (approvals_ == nullptr) return out;
+  auto settings = approvals_->settings(id);
+  if (!settings) return std::unexpected(settings.error());
+  add_settings(out, *settings);
+  return out;
+}
+
+Result<void> HttpApi::Impl::apply_settings(const NamespaceId& id,
+                                           const ApprovalSettingsPatch& patch) {
+  if (!patch.is_protected && !patch.levels && !patch.timeout_seconds) return {};
+  if (approvals_ == nullptr) {
+    return std::unexpected(invalid_argument("field 'protected': this control has no approvals"));
+  }
+  auto set = approvals_->update_settings(id, patch);
+  if (!set) return std::unexpected(set.error());
+  return {};
+}
+
+void HttpApi::Impl::approval_routes() {
+  if (approvals_ == nullptr) return;
+  router_.get("/api/v1/approvals", [this](const Request& req, Response& res) {
+    reply(res, list_approvals(*approvals_, req), 200, [](const nlohmann::json& j) { return j; });
+  });
+  router_.get("/api/v1/approvals/([^/]+)", [this](const Request& req, Response& res) {
+    auto id = approval_id(req.match(1));
+    if (!id) return send_error(res, id.error());
+    reply(res, approvals_->get(*id), 200, [](const Approval& a) { return to_json(a); });
+  });
+  auto decide = [this](bool approve) {
+    return [this, approve](const Request& req, Response& res) {
+      auto id = approval_id(req.match(1));
+      if (!id) return send_error(res, id.error());
+      nlohmann::json body = nlohmann::json::object();
+      if (!req.body.empty()) {
+        auto parsed = body_of(req);
+        if (!parsed) return send_error(res, parsed.error());
+        body = std::move(*parsed);
+      }
+      std::optional<std::string> author;
+      if (auto it = body.find("author"); it != body.end() && it->is_string()) {
+        author = it->get<std::string>();
+      }
+      reply(res, decide_approval(*approvals_, *id, approve, body, author_of(req, author)), 200,
+            [](const nlohmann::json& j) { return j; });
+    };
+  };
+  router_.post("/api/v1/approvals/([^/]+)/approve", decide(true));
+  router_.post("/api/v1/approvals/([^/]+)/reject", decide(false));
+}
+
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, AuditLog& audit, HttpServer::Options options,
-                 KeyRotation* keys)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, options, keys)) {}
+                 RolloutEngine* rollouts, AuditLog& audit, ApprovalService* approvals,
+                 HttpServer::Options options, KeyRotation* keys)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, approvals, options,
+                                   keys)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

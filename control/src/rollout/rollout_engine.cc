@@ -313,6 +313,7 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
     const DeploymentState was_state = d->state;
     const std::string was_rollout = d->rollout;
     const RolloutState was = *state;
+    events_.clear();
     if (auto changed = change(*d, *state); !changed) return changed;
     d->rollout = to_stored(*state);
     if (expected_stage >= 0) {
@@ -331,6 +332,10 @@ Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const C
   });
   if (!committed) return std::unexpected(committed.error());
   if (push) pushed(*result);
+  if (notifier_ != nullptr) {
+    for (const Event& e : events_) notifier_->notify(e);
+  }
+  events_.clear();
   return *result;
 }
 
@@ -402,6 +407,7 @@ Result<void> RolloutEngine::next_stage(Deployment& d, RolloutState& state, int64
   targets_moved_ = true;
   spdlog::info("event=rollout_promoted id={} ns={} version={} stage={}/{} moving={}", d.id,
                d.namespace_id.str(), d.version, state.stage + 1, state.stages(), moving.size());
+  events_.push_back(deployment_event("stage.promoted", d, state.stage + 1, ""));
   return {};
 }
 
@@ -444,6 +450,7 @@ Result<void> RolloutEngine::roll_back(Deployment& d, RolloutState& state, const 
   targets_moved_ = true;
   spdlog::warn("event=rollout_rolled_back id={} ns={} version={} to={} instances={} reason=\"{}\"",
                d.id, d.namespace_id.str(), d.version, state.previous_version, back.size(), reason);
+  events_.push_back(deployment_event("deployment.rolled_back", d, state.stage + 1, reason));
   return finish(d, state, DeploymentState::rolled_back, reason);
 }
 
@@ -453,6 +460,11 @@ Result<void> RolloutEngine::finish(Deployment& d, RolloutState&, DeploymentState
   d.reason = reason;
   spdlog::info("event=deployment_finished id={} state={} reason=\"{}\"", d.id, to_string(end),
                reason);
+  if (end != DeploymentState::rolled_back) {
+    events_.push_back(deployment_event(
+        end == DeploymentState::succeeded ? "deployment.completed" : "deployment.ended", d, 0,
+        reason));
+  }
   return {};
 }
 

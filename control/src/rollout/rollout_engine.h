@@ -26,6 +26,8 @@
 #include "domain/types.h"
 #include "fleet/push_source.h"
 #include "health/health_source.h"
+#include "notify/deployment_event.h"
+#include "notify/notifier.h"
 #include "rollout/rollout_gate.h"
 #include "rollout/rollout_state.h"
 #include "store/store.h"
@@ -54,6 +56,9 @@ class RolloutEngine {
   // itself (promote, flip, pause, roll back, succeed) is appended with actor
   // `control` in the step's own transaction. Set once before start().
   void set_audit(AuditLog* audit) { audit_ = audit; }
+  // Not owned; may be null. Told of promotions, rollbacks and ends, after
+  // they committed. Set once before start().
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
   // Starts the thread that calls step() every interval; stop() ends it.
   void start();
   void stop();
@@ -142,6 +147,10 @@ class RolloutEngine {
   // Set by a change that gave targets another desired version: mutate()
   // then has the RPC side push.
   bool targets_moved_ = false;
+  // What a change did worth telling (promoted, rolled back, ended): sent
+  // by mutate() once it committed.
+  std::vector<Event> events_;
+  Notifier* notifier_ = nullptr;
   // Per deployment: the requests of its last stored decision, and its
   // verdict, so that a look with nothing new stores nothing.
   std::map<int64_t, std::pair<uint64_t, std::string>> last_recorded_;

@@ -185,6 +185,7 @@ CREATE TABLE namespace_schemas (
   PRIMARY KEY (namespace_id, version)
 ) STRICT;
 ALTER TABLE versions ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 0;
+)sql"},
     // The audit log (docs/audit.md): append-only and hash-chained. UPDATE is
     // refused outright; DELETE only while the retention pruner holds
     // audit_state.pruning, in the transaction that also moves the anchor.
@@ -223,6 +224,7 @@ WHEN (SELECT pruning FROM audit_state) = 0
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only retention prunes it'); END;
 CREATE TRIGGER audit_state_no_delete BEFORE DELETE ON audit_state
 BEGIN SELECT RAISE(ABORT, 'the audit anchor cannot be deleted'); END;
+)sql"},
     // Secret entries: sealed text, and the id of the master key it is
     // sealed under (NULL for a plain value). A version's secrets are all
     // under one key, so its row names it once and counts them; the partial
@@ -234,6 +236,33 @@ ALTER TABLE versions ADD COLUMN secrets INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX draft_entries_by_secret_key ON draft_entries(secret_key)
   WHERE secret_key IS NOT NULL;
 CREATE INDEX versions_by_secret_key ON versions(secret_key) WHERE secret_key IS NOT NULL;
+)sql"},
+    // Approvals (10; 6-9 are other features'): each namespace's settings
+    // and every request, with its decisions (JSON) and the deploy request
+    // it holds back (JSON), going with its deployment.
+    {10, R"sql(
+CREATE TABLE namespace_approval_settings (
+  namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE,
+  protected INTEGER NOT NULL,
+  levels INTEGER NOT NULL,
+  timeout_seconds INTEGER NOT NULL
+) STRICT;
+CREATE TABLE approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id INTEGER NOT NULL UNIQUE REFERENCES deployments(id) ON DELETE CASCADE,
+  namespace TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  requester TEXT NOT NULL,
+  levels INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  decided_at INTEGER NOT NULL,
+  decisions TEXT NOT NULL,
+  request TEXT NOT NULL
+) STRICT;
+CREATE INDEX approvals_by_state ON approvals(state, deadline);
 )sql"},
 };
 

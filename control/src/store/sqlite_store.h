@@ -124,6 +124,12 @@ class SqliteStore final : public Store, public SecretRows {
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
+  StoreResult<Deployment> start_deployment(const Deployment& deployment) override;
+
+  // The connection, for stores of other parts kept in the same file
+  // (sqlite_approval_store.h), whose calls then join this one's
+  // transactions.
+  sqlite::Db& db() { return *db_; }
 
   StoreResult<AuditEvent> append_audit(const AuditEvent& event) override;
   StoreResult<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;

@@ -192,6 +192,17 @@ StoreResult<Deployment> load_deployment(Db& db, int64_t id) {
   return std::move(found->front());
 }
 
+StoreResult<void> insert_targets(Db& db, int64_t id, const std::vector<DeploymentTarget>& targets) {
+  for (const DeploymentTarget& target : targets) {
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
+                "updated_at, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                id, target.node_id, to_string(target.status), target.detail, target.updated_at,
+                target.stage));
+  }
+  return {};
+}
+
 StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& deployment,
                                        const std::string& selector) {
   HOTSWAP_RETURN_IF_ERROR(db.exec(
@@ -201,13 +212,7 @@ StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& dep
       deployment.reason, deployment.author, deployment.created_at, deployment.updated_at,
       deployment.rollout));
   const int64_t id = db.last_insert_id();
-  for (const DeploymentTarget& target : deployment.targets) {
-    HOTSWAP_RETURN_IF_ERROR(
-        db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
-                "updated_at, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                id, target.node_id, to_string(target.status), target.detail, target.updated_at,
-                target.stage));
-  }
+  HOTSWAP_RETURN_IF_ERROR(insert_targets(db, id, deployment.targets));
   return id;
 }
 
@@ -509,13 +514,35 @@ StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
     auto ns = sqlite::namespace_key(db, namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto running = db.prepare(
-        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3) "
+        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3, ?4) "
         "ORDER BY id LIMIT 1",
-        *ns, to_string(DeploymentState::running), to_string(DeploymentState::paused));
+        *ns, to_string(DeploymentState::running), to_string(DeploymentState::paused),
+        to_string(DeploymentState::awaiting_approval));
     auto found = running.step();
     if (!found) return std::unexpected(std::move(found.error()));
     if (!*found) return std::nullopt;
     return running.int64(0);
+  });
+}
+
+StoreResult<Deployment> SqliteStore::start_deployment(const Deployment& deployment) {
+  return db_->write([&](Db& db) -> StoreResult<Deployment> {
+    auto stored = load_deployment(db, deployment.id);
+    if (!stored) return std::unexpected(std::move(stored.error()));
+    if (stored->state != DeploymentState::awaiting_approval) {
+      return fail(StoreErrorCode::conflict, "deployment " + std::to_string(deployment.id) + " is " +
+                                                std::string(to_string(stored->state)) +
+                                                ", not awaiting approval");
+    }
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("UPDATE deployments SET state = ?2, reason = ?3, rollout = ?4, updated_at = ?5 "
+                "WHERE id = ?1",
+                deployment.id, to_string(deployment.state), deployment.reason, deployment.rollout,
+                deployment.updated_at));
+    HOTSWAP_RETURN_IF_ERROR(
+        db.exec("DELETE FROM deployment_targets WHERE deployment_id = ?1", deployment.id));
+    HOTSWAP_RETURN_IF_ERROR(insert_targets(db, deployment.id, deployment.targets));
+    return load_deployment(db, deployment.id);
   });
 }
 

@@ -156,7 +156,8 @@ class Store {
   // Running deployments not updated since `cutoff` (updated_at <= cutoff),
   // oldest first: those that may have stalled.
   virtual StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) = 0;
-  // The id of the namespace's active (running or paused) deployment, if any.
+  // The id of the namespace's active (running, paused or awaiting
+  // approval) deployment, if any.
   virtual StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) = 0;
   // The version a namespace's instances should run when nothing more
@@ -188,6 +189,11 @@ class Store {
   virtual StoreResult<std::vector<SchemaRecord>> list_schemas(const NamespaceId& ns) = 0;
   // not_found for a version it does not have.
   virtual StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) = 0;
+  // Starts a deployment that was awaiting approval: its state, reason,
+  // rollout and updated_at become those of `deployment`, and its targets
+  // `deployment.targets`. not_found; conflict if it no longer awaits
+  // approval. Returns it as stored.
+  virtual StoreResult<Deployment> start_deployment(const Deployment& deployment) = 0;
 };
 
 }  // namespace hotswap::control

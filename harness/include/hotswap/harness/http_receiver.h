@@ -1,8 +1,9 @@
-// A scripted HTTP/1.1 server on 127.0.0.1 for the CLI's tests: answers
-// each request with the next scripted reply (then 500) and records what
-// it received. One connection per request (it sends Connection: close).
-#ifndef HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_
-#define HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_
+// A scripted HTTP/1.1 server on 127.0.0.1 for tests (control's answers to
+// the CLI, the receiver of control's notifications): answers each request
+// with the next scripted reply (then 500) and records what it received. One connection per request
+// (it sends Connection: close).
+#ifndef HOTSWAP_HARNESS_HTTP_RECEIVER_H_
+#define HOTSWAP_HARNESS_HTTP_RECEIVER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -13,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-namespace hotswap::cli::test {
+namespace hotswap::test {
 
-class FakeHttpServer {
+class HttpReceiver {
  public:
   struct Request {
     std::string method;
@@ -34,13 +35,13 @@ class FakeHttpServer {
     bool stall = false;
   };
 
-  explicit FakeHttpServer(std::vector<Reply> replies);
+  explicit HttpReceiver(std::vector<Reply> replies);
   // Answers each request with what `answer` returns for it (called on the
   // server's thread, one request at a time).
-  explicit FakeHttpServer(std::function<Reply(const Request&)> answer);
-  ~FakeHttpServer();  // stops the thread and closes every socket
-  FakeHttpServer(const FakeHttpServer&) = delete;
-  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+  explicit HttpReceiver(std::function<Reply(const Request&)> answer);
+  ~HttpReceiver();  // stops the thread and closes every socket
+  HttpReceiver(const HttpReceiver&) = delete;
+  HttpReceiver& operator=(const HttpReceiver&) = delete;
 
   uint16_t port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -68,6 +69,6 @@ class FakeHttpServer {
 // A loopback port nothing listens on (bound to port 0, read, closed).
 uint16_t unused_loopback_port();
 
-}  // namespace hotswap::cli::test
+}  // namespace hotswap::test
 
-#endif  // HOTSWAP_TESTS_CLI_FAKE_HTTP_SERVER_H_
+#endif  // HOTSWAP_HARNESS_HTTP_RECEIVER_H_

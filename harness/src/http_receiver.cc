@@ -1,4 +1,4 @@
-#include "fake_http_server.h"
+#include "hotswap/harness/http_receiver.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +12,7 @@
 #include <chrono>
 #include <stdexcept>
 
-namespace hotswap::cli::test {
+namespace hotswap::test {
 namespace {
 
 constexpr int kPollMs = 20;
@@ -60,33 +60,33 @@ void write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-FakeHttpServer::FakeHttpServer(std::vector<Reply> replies) : replies_(std::move(replies)) {
+HttpReceiver::HttpReceiver(std::vector<Reply> replies) : replies_(std::move(replies)) {
   start();
 }
 
-FakeHttpServer::FakeHttpServer(std::function<Reply(const Request&)> answer)
+HttpReceiver::HttpReceiver(std::function<Reply(const Request&)> answer)
     : answer_(std::move(answer)) {
   start();
 }
 
-void FakeHttpServer::start() {
+void HttpReceiver::start() {
   listen_fd_ = bound_loopback_socket(&port_);
   if (::listen(listen_fd_, 16) != 0) throw std::runtime_error("listen failed");
   thread_ = std::thread([this] { serve(); });
 }
 
-FakeHttpServer::~FakeHttpServer() {
+HttpReceiver::~HttpReceiver() {
   stop_.store(true);
   thread_.join();
   ::close(listen_fd_);
 }
 
-std::vector<FakeHttpServer::Request> FakeHttpServer::requests() const {
+std::vector<HttpReceiver::Request> HttpReceiver::requests() const {
   std::lock_guard lock(mu_);
   return requests_;
 }
 
-void FakeHttpServer::serve() {
+void HttpReceiver::serve() {
   while (wait_readable(listen_fd_, stop_)) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
@@ -95,7 +95,7 @@ void FakeHttpServer::serve() {
   }
 }
 
-void FakeHttpServer::handle(int fd) {
+void HttpReceiver::handle(int fd) {
   std::string data;
   size_t header_end = std::string::npos;
   size_t content_length = 0;
@@ -153,7 +153,7 @@ void FakeHttpServer::handle(int fd) {
                     reply.body);
 }
 
-bool FakeHttpServer::hold_until_hang_up(int fd) {
+bool HttpReceiver::hold_until_hang_up(int fd) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!wait_readable(fd, stop_)) return false;
@@ -170,4 +170,4 @@ uint16_t unused_loopback_port() {
   return port;
 }
 
-}  // namespace hotswap::cli::test
+}  // namespace hotswap::test

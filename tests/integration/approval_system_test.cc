@@ -1,0 +1,182 @@
+// Approvals end to end: a real control with a sidecar and a local HTTP
+// receiver of its notifications. A deployment of a protected namespace
+// waits as `awaiting-approval` and nothing reaches the sidecar until the
+// final approval; a rejection and an expiry never push; every
+// notification carries a valid signature, and one the receiver refused
+// (500) is delivered again.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+
+#include "hotswap/harness/cluster.h"
+#include "hotswap/harness/eventually.h"
+#include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/temp_dir.h"
+
+namespace hotswap {
+namespace {
+
+using nlohmann::json;
+using test::HttpReceiver;
+
+constexpr const char* kSecret = "approval-test-secret";
+constexpr const char* kNs = "acme/pay";
+
+// "sha256=" + hex(HMAC-SHA256(key, timestamp "." body)), computed here
+// rather than by control's code, as a receiver would.
+std::string expected_signature(const std::string& timestamp, const std::string& body) {
+  const std::string text = timestamp + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), kSecret, static_cast<int>(std::string(kSecret).size()),
+       reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac, &size);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256=";
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 15];
+  }
+  return out;
+}
+
+class Approvals : public ::testing::Test {
+ protected:
+  Approvals()
+      : receiver_([this](const HttpReceiver::Request&) {
+          // The first delivery is refused: it must come again.
+          return HttpReceiver::Reply{answered_++ == 0 ? 500 : 200, "{}"};
+        }),
+        control_(test::ControlProcess::start(
+            dir_.path() + "/control", {"--notify-url", receiver_.url() + "/hooks",
+                                       "--notify-secret", kSecret, "--notify-backoff-ms", "50"})),
+        rest_(control_.http_port()) {}
+
+  json instance_view() {
+    const test::HttpReply r = rest_.get("/api/v1/instances/node-1");
+    return r.status == 200 ? r.body["namespaces"][0] : json();
+  }
+  uint64_t applied() {
+    const json v = instance_view();
+    return v.is_object() ? v["applied_version"].get<uint64_t>() : 0;
+  }
+  uint64_t desired() { return instance_view()["desired_version"].get<uint64_t>(); }
+  json deploy(uint64_t version) {
+    const test::HttpReply r = rest_.post(
+        "/api/v1/deployments", {{"namespace", kNs}, {"version", version}, {"author", "bob"}});
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return r.body;
+  }
+  int64_t pending_approval() {
+    const test::HttpReply r = rest_.get("/api/v1/approvals?state=pending");
+    EXPECT_EQ(r.status, 200) << r.raw;
+    EXPECT_EQ(r.body["approvals"].size(), 1u) << r.raw;
+    return r.body["approvals"][0]["id"].get<int64_t>();
+  }
+  test::HttpReply decide(int64_t id, const std::string& action, const json& body) {
+    return rest_.post("/api/v1/approvals/" + std::to_string(id) + "/" + action, body);
+  }
+  std::string deployment_state(int64_t id) {
+    return rest_.get("/api/v1/deployments/" + std::to_string(id)).body["state"];
+  }
+  test::HttpReply patch(const json& body) {
+    return rest_.raw("PATCH", std::string("/api/v1/namespaces/") + kNs, body.dump());
+  }
+
+  test::TempDir dir_;
+  std::atomic<int> answered_{0};
+  HttpReceiver receiver_;
+  test::ControlProcess control_;
+  test::Rest rest_;
+};
+
+TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
+  rest_.create_namespace("acme", "pay");
+  test::Process sidecar = test::start_sidecar(
+      {control_.rpc_address(), "node-1", {kNs}, dir_.path() + "/cache", "", {}, {}});
+  ASSERT_TRUE(test::eventually([&] { return instance_view().is_object(); }));
+  const uint64_t v1 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 1}}}});
+  rest_.deploy(kNs, v1);
+  ASSERT_TRUE(test::eventually([&] { return applied() == v1; }));
+
+  const test::HttpReply bad = patch({{"approval_levels", 4}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.raw.find("approval_levels"), std::string::npos) << bad.raw;
+  const test::HttpReply set = patch({{"protected", true}, {"approval_levels", 2}});
+  ASSERT_EQ(set.status, 200) << set.raw;
+  EXPECT_EQ(set.body["protected"], true);
+  EXPECT_EQ(rest_.get(std::string("/api/v1/namespaces/") + kNs).body["approval_timeout"], "72h");
+
+  // Approved at both levels: only then does version 2 reach the sidecar.
+  const uint64_t v2 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 2}}}});
+  const json waiting = deploy(v2);
+  ASSERT_EQ(waiting["state"], "awaiting-approval") << waiting.dump();
+  const int64_t first = waiting["id"];
+  EXPECT_EQ(rest_.post("/api/v1/deployments", {{"namespace", kNs}, {"version", v2}}).status, 409);
+  const int64_t a = pending_approval();
+  EXPECT_EQ(decide(a, "approve", {{"author", "bob"}}).status, 409) << "the requester";
+  const test::HttpReply one = decide(a, "approve", {{"author", "alice"}, {"comment", "ok"}});
+  ASSERT_EQ(one.status, 200) << one.raw;
+  EXPECT_EQ(one.body["approved_levels"], 1);
+  EXPECT_EQ(decide(a, "approve", {{"author", "alice"}}).status, 409) << "the same person";
+  EXPECT_EQ(deployment_state(first), "awaiting-approval");
+  EXPECT_EQ(desired(), v1);
+  EXPECT_EQ(applied(), v1);
+  const test::HttpReply two = decide(a, "approve", {{"author", "carol"}});
+  ASSERT_EQ(two.status, 200) << two.raw;
+  EXPECT_EQ(two.body["state"], "approved");
+  ASSERT_TRUE(test::eventually([&] { return applied() == v2; }));
+  ASSERT_TRUE(test::eventually([&] { return deployment_state(first) == "succeeded"; }));
+
+  // Rejected: a reason is required, and nothing moves.
+  const uint64_t v3 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 3}}}});
+  const int64_t second = deploy(v3)["id"];
+  const int64_t b = pending_approval();
+  const test::HttpReply no_reason = decide(b, "reject", {{"author", "alice"}});
+  EXPECT_EQ(no_reason.status, 400);
+  EXPECT_NE(no_reason.raw.find("reason"), std::string::npos) << no_reason.raw;
+  ASSERT_EQ(decide(b, "reject", {{"author", "alice"}, {"reason", "freeze"}}).status, 200);
+  const json rejected = rest_.get("/api/v1/deployments/" + std::to_string(second)).body;
+  EXPECT_EQ(rejected["state"], "rejected");
+  EXPECT_EQ(rejected["reason"], "rejected by alice: freeze");
+
+  // Expired: a deadline of one second, enforced by control's own sweep.
+  ASSERT_EQ(patch({{"approval_timeout", "1s"}}).status, 200);
+  const int64_t third = deploy(v3)["id"];
+  ASSERT_TRUE(test::eventually([&] { return deployment_state(third) == "expired"; }));
+  EXPECT_EQ(rest_.get("/api/v1/approvals?state=expired").body["approvals"].size(), 1u);
+  EXPECT_EQ(desired(), v2);
+  EXPECT_EQ(applied(), v2);
+
+  // Notifications: each signed; the refused one delivered again.
+  std::multiset<std::string> types;
+  ASSERT_TRUE(test::eventually([&] {
+    types.clear();
+    for (const auto& r : receiver_.requests()) types.insert(json::parse(r.body)["type"]);
+    return types.count("approval.decided") >= 4 && types.count("approval.requested") >= 3 &&
+           types.count("deployment.completed") >= 2;
+  })) << receiver_.requests().size()
+      << " received";
+  const auto received = receiver_.requests();
+  std::set<std::string> ids;
+  for (const auto& r : received) {
+    EXPECT_EQ(r.target, "/hooks");
+    EXPECT_EQ(r.headers.at("x-hotswap-signature"),
+              expected_signature(r.headers.at("x-hotswap-timestamp"), r.body));
+    const json body = json::parse(r.body);
+    EXPECT_EQ(r.headers.at("x-hotswap-event"), body["type"]);
+    EXPECT_EQ(r.headers.at("x-hotswap-delivery"), body["id"]);
+    ids.insert(body["id"]);
+  }
+  EXPECT_EQ(ids.size() + 1, received.size()) << "one delivery, refused, came twice";
+  const std::string refused = json::parse(received[0].body)["id"];
+  int times = 0;
+  for (const auto& r : received) times += json::parse(r.body)["id"] == refused ? 1 : 0;
+  EXPECT_EQ(times, 2) << "the refused event was delivered again";
+}
+
+}  // namespace
+}  // namespace hotswap
