@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
 
 #include "audit/audit_log.h"
 #include "health/health_windows.h"
+#include "hotswap/harness/http_receiver.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
 #include "services_fixture.h"
@@ -290,6 +292,42 @@ TEST_F(RolloutEngineTest, ACanaryInstanceThatReportsNothingHoldsTheStage) {
   EXPECT_EQ(detail["instances_short"], nlohmann::json({{quiet, 0}}));
   silent_.clear();
   ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+}
+
+// The promotion webhook: a healthy stage holds while the receiver refuses,
+// saying why in the rollout's state, and promotes once it answers 2xx;
+// each ask carries the deployment and the stage it would leave.
+TEST_F(RolloutEngineTest, APromotionWaitsForItsWebhookToAnswer2xx) {
+  std::atomic<bool> allow{false};
+  test::HttpReceiver receiver([&](const test::HttpReceiver::Request&) {
+    return test::HttpReceiver::Reply{allow ? 200 : 503, "{}"};
+  });
+  auto plan = canary_plan();
+  plan["webhook"] = receiver.url() + "/promote";
+  auto d = deploy(Strategy::canary, plan);
+  for (int i = 0; i < 15; ++i) {  // three times the bake
+    answer_all(v2_);
+    report(0.01, 0.01);
+    engine_->step();
+  }
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_NE(state_of(d.id).verdict_reason.find("promotion held: webhook answered 503"),
+            std::string::npos)
+      << state_of(d.id).verdict_reason;
+  const auto asked = receiver.requests();
+  ASSERT_FALSE(asked.empty());
+  EXPECT_EQ(asked[0].method, "POST");
+  EXPECT_EQ(asked[0].target, "/promote");
+  EXPECT_EQ(asked[0].headers.at("content-type"), "application/json");
+  const auto body = nlohmann::json::parse(asked[0].body);
+  EXPECT_EQ(body["deployment"], d.id);
+  EXPECT_EQ(body["namespace"], "acme/web");
+  EXPECT_EQ(body["version"], v2_);
+  EXPECT_EQ(body["stage"], 1);
+  EXPECT_EQ(body["stages"], 3);
+  allow = true;
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+  EXPECT_EQ(nodes_on(v2_).size(), 5u);
 }
 
 TEST_F(RolloutEngineTest, InconclusiveWithARollbackPolicyRollsBack) {

@@ -4,6 +4,8 @@
 // final approval; a rejection and an expiry never push; every
 // notification carries a valid signature, and one the receiver refused
 // (500) is delivered again.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -95,8 +97,15 @@ class Approvals : public ::testing::Test {
 
 TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
   rest_.create_namespace("acme", "pay");
-  test::Process sidecar = test::start_sidecar(
-      {control_.rpc_address(), "node-1", {kNs}, dir_.path() + "/cache", "", {}, {}});
+  test::Process sidecar =
+      test::start_sidecar({control_.rpc_address(),
+                           "node-1",
+                           {kNs},
+                           dir_.path() + "/cache",
+                           // Its own shared-memory scope: segments other runs left cannot meet it.
+                           "approvals-" + std::to_string(::getpid()),
+                           {},
+                           {}});
   ASSERT_TRUE(test::eventually([&] { return instance_view().is_object(); }));
   const uint64_t v1 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 1}}}});
   rest_.deploy(kNs, v1);

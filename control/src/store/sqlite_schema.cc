@@ -237,7 +237,7 @@ CREATE INDEX draft_entries_by_secret_key ON draft_entries(secret_key)
   WHERE secret_key IS NOT NULL;
 CREATE INDEX versions_by_secret_key ON versions(secret_key) WHERE secret_key IS NOT NULL;
 )sql"},
-    // Approvals (10; 6-9 are other features'): each namespace's settings
+    // Approvals: each namespace's settings
     // and every request, with its decisions (JSON) and the deploy request
     // it holds back (JSON), going with its deployment.
     {10, R"sql(
