@@ -19,16 +19,24 @@ std::string_view view(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
 }
 
+// All of `s`, NUL bytes inside it included: a std::string converted to
+// capnp::Text implicitly ends at its first NUL (strlen), and a value cut
+// short no longer matches the content hash computed over the whole.
+capnp::Text::Reader text(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
+
 void write_entries(const std::vector<SnapshotData::Entry>& entries,
                    capnp::List<wire::Entry>::Builder out) {
   for (unsigned i = 0; i < entries.size(); ++i) {
-    out[i].setKey(entries[i].first);
+    out[i].setKey(text(entries[i].first));
     write_value(entries[i].second, out[i].initValue());
   }
 }
 
 void write_header(std::string_view ns, const SnapshotData& data, wire::Snapshot::Builder out) {
-  out.setNamespace(std::string(ns));
+  const std::string name(ns);
+  out.setNamespace(text(name));
   out.setVersion(data.version());
   out.setContentHash(kj::arrayPtr(data.content_hash().data(), data.content_hash().size()));
 }
@@ -100,8 +108,8 @@ void write_value(const Value& value, wire::Value::Builder out) {
         if constexpr (std::is_same_v<T, int64_t>) out.setInt64(v);
         if constexpr (std::is_same_v<T, double>) out.setFloat64(v);
         if constexpr (std::is_same_v<T, bool>) out.setBoolean(v);
-        if constexpr (std::is_same_v<T, std::string>) out.setString(v);
-        if constexpr (std::is_same_v<T, Json>) out.setJson(v.text);
+        if constexpr (std::is_same_v<T, std::string>) out.setString(text(v));
+        if constexpr (std::is_same_v<T, Json>) out.setJson(text(v.text));
         if constexpr (std::is_same_v<T, Duration>) out.setDurationNs(v.count());
       },
       value);
