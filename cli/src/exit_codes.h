@@ -15,6 +15,7 @@ enum class ExitCode : int {
   kUnreachable = 6,   // no answer from control: refused, DNS, timeout
   kServerError = 7,   // HTTP 5xx
   kDeployFailed = 8,  // deploy --wait, rollout status --watch: it ended unsucceeded or timed out
+  kDenied = 9,        // HTTP 401 (no valid token) or 403 (the token may not)
 };
 
 constexpr int to_int(ExitCode code) {
@@ -28,6 +29,7 @@ constexpr ExitCode exit_for_http_status(long status) {
   if (status == 400 || status == 413 || status == 415) return ExitCode::kInvalid;
   if (status == 404) return ExitCode::kNotFound;
   if (status == 409) return ExitCode::kConflict;
+  if (status == 401 || status == 403) return ExitCode::kDenied;
   if (status >= 500 && status < 600) return ExitCode::kServerError;
   return ExitCode::kInternal;
 }
@@ -44,7 +46,8 @@ inline constexpr const char* kExitCodeHelp =
     "  6  cannot reach hotswap-control (connection refused, DNS, timeout)\n"
     "  7  server error (HTTP 5xx)\n"
     "  8  deployment failed or timed out (deploy --wait; rollout status --watch: it did not\n"
-    "     succeed)\n";
+    "     succeed)\n"
+    "  9  not allowed: no valid token (HTTP 401) or the token's role may not (HTTP 403)\n";
 
 }  // namespace hotswap::cli
 

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "access/bootstrap.h"
+#include "access/token_registry.h"
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
@@ -135,6 +137,42 @@ struct Flags {
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
 };
 
+std::optional<std::string> env_secret(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// The tokens of the store at `path`, with the bootstrap ones made; a
+// random admin secret is printed once, on stdout. Null after logging why.
+std::optional<std::unique_ptr<TokenRegistry>> open_tokens(const std::string& path,
+                                                          const Clock& clock) {
+  auto store = TokenStore::open(path);
+  if (!store) {
+    spdlog::error("event=store_failed error=\"{}\"", store.error().message);
+    return std::nullopt;
+  }
+  auto tokens = TokenRegistry::open(std::move(*store), clock);
+  if (!tokens) {
+    spdlog::error("event=tokens_failed error=\"{}\"", tokens.error().message);
+    return std::nullopt;
+  }
+  auto shown = bootstrap_tokens(**tokens, {env_secret("HOTSWAP_BOOTSTRAP_TOKEN"),
+                                           env_secret("HOTSWAP_BOOTSTRAP_NODE_TOKEN")});
+  if (!shown) {
+    spdlog::error("event=bootstrap_failed error=\"{}\"", shown.error().message);
+    return std::nullopt;
+  }
+  if (*shown) {
+    std::printf(
+        "hotswap-control bootstrap admin token (shown once; create others with it, then revoke "
+        "it): %s\n",
+        (*shown)->c_str());
+    std::fflush(stdout);
+  }
+  return std::move(*tokens);
+}
+
 int run(const Flags& flags) {
   std::string http_host, rpc_host;
   int http_port = 0, rpc_port = 0;
@@ -155,6 +193,8 @@ int run(const Flags& flags) {
     return 1;
   }
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
+  auto tokens = open_tokens(flags.data_dir + "/control.db", clock);
+  if (!tokens) return 1;
   CatalogService catalog(**store, clock, {.snapshot_cache_bytes = flags.snapshot_cache_bytes});
   FleetService fleet(**store, catalog,
                      {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
@@ -169,7 +209,8 @@ int run(const Flags& flags) {
   auto io = kj::setupAsyncIo();
   RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
-                 .max_pushes_in_flight = flags.max_pushes_in_flight});
+                 .max_pushes_in_flight = flags.max_pushes_in_flight,
+                 .node_tokens = tokens->get()});
   fleet.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
@@ -182,7 +223,7 @@ int run(const Flags& flags) {
   rollouts.set_push_trigger(&rpc);
   fleet.set_rollouts(&gate, system_now_ms);
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, flags.http);
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, **tokens, flags.http);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -203,7 +244,8 @@ int run(const Flags& flags) {
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&fleet, &health_windows, &health_ingest, expiry] {
+                     [&fleet, &health_windows, &health_ingest, &tokens, expiry] {
+                       (*tokens)->flush_last_used();
                        fleet.expire_instances(expiry);
                        fleet.fail_stalled_deployments();
                        health_windows.expire();
@@ -241,6 +283,13 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   raise_descriptor_limit();
   CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
+  app.footer(
+      "Access: every REST call but /healthz needs 'Authorization: Bearer <token>', and sidecars\n"
+      "attach with a node token. On a store without API tokens control creates an admin token\n"
+      "for every tenant: HOTSWAP_BOOTSTRAP_TOKEN if set (16-256 characters of "
+      "[A-Za-z0-9._~+/=-]),\n"
+      "else a random one printed once on stdout. HOTSWAP_BOOTSTRAP_NODE_TOKEN, if set, is made a\n"
+      "node token for every tenant (for demos and tests).");
   Flags flags;
   app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
   app.add_option("--http-listen", flags.http_listen,

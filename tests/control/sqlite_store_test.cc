@@ -133,18 +133,19 @@ class SqliteStoreTest : public ::testing::Test {
 
 // Schema.
 
-// What migration 5 added, taken away again (tests of older files).
+// What migrations 5 and 6 added, taken away again (tests of older files).
 constexpr const char* kUndoSchema5 =
     "ALTER TABLE deployments DROP COLUMN rollout;"
     "ALTER TABLE deployment_targets DROP COLUMN stage;"
     "ALTER TABLE instance_namespaces DROP COLUMN staged_version;"
-    "DROP TABLE gate_decisions;";
+    "DROP TABLE gate_decisions;"
+    "DROP TABLE tokens;";
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   must(store_->create_tenant("acme", 100));
   Reopen();
   Reopen();
-  EXPECT_EQ(SqliteStore::schema_version(), 5);
+  EXPECT_EQ(SqliteStore::schema_version(), 6);
   EXPECT_EQ(RawCount(path_, "schema_migrations"), SqliteStore::schema_version());
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqliteStore::schema_version()));
@@ -209,7 +210,8 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
             "0");
   ASSERT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "3");
   Reopen();
-  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "5");
+  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
+            std::to_string(SqliteStore::schema_version()));
   EXPECT_EQ(RawQuery(path_,
                      "SELECT COUNT(*) FROM pragma_table_info('deployments') "
                      "WHERE name = 'reason'"),

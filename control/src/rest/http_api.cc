@@ -7,13 +7,16 @@
 #include <charconv>
 #include <limits>
 
+#include "domain/names.h"
 #include "domain/values.h"
 #include "hotswap/version.h"
+#include "rest/access_guard.h"
 #include "rest/deploy_request.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
 #include "rest/router.h"
+#include "rest/token_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -85,9 +88,23 @@ Result<nlohmann::json> body_of(const Request& req) {
   return parse_object(req.body);
 }
 
-std::string author_of(const Request& req, const std::optional<std::string>& field) {
-  if (field && !field->empty()) return *field;
-  return req.header("X-Hotswap-Author");
+// Who did it: the name of the request's token. An `author` field (and the
+// X-Hotswap-Author header older clients send) is still accepted, for
+// their sake, but no longer decides it: anyone could write any name.
+std::string author_of(const Request& req, const std::optional<std::string>&) {
+  return req.principal != nullptr ? req.principal->name : std::string();
+}
+
+// Of an instance, the subscriptions of tenants the request may see; none
+// when it has none of them (an instance without subscriptions only tokens
+// for every tenant see).
+std::optional<InstanceView> visible_part(const Request& req, InstanceView view) {
+  auto& subs = view.instance.namespaces;
+  const bool all = req.principal != nullptr && req.principal->all_tenants();
+  std::erase_if(subs,
+                [&](const InstanceNamespace& n) { return !sees(req, n.namespace_id.tenant()); });
+  if (subs.empty() && !all) return std::nullopt;
+  return view;
 }
 
 // A non-negative integer from a path or query parameter.
@@ -167,11 +184,13 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       HttpServer::Options options)
+       TokenRegistry& tokens, HttpServer::Options options)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
         health_(health),
+        tokens_(tokens),
+        guard_(tokens, fleet),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -193,15 +212,22 @@ class HttpApi::Impl {
   void deployment_routes();
   void rollout_routes();
   void health_routes();
+  void token_routes();
 
   Response handle(Request& req) const {
     Response res;
     auto handler = router_.route(req);
     if (!handler) {
       send_error(res, handler.error());
-    } else {
-      (**handler)(req, res);
+      return res;
     }
+    auto principal = guard_.admit(req);
+    if (!principal) {
+      send_error(res, principal.error());
+      return res;
+    }
+    if (*principal) req.principal = &**principal;
+    (**handler)(req, res);
     return res;
   }
 
@@ -209,6 +235,8 @@ class HttpApi::Impl {
   FleetService& fleet_;
   RolloutEngine* rollouts_;
   HealthReaders health_;
+  TokenRegistry& tokens_;
+  AccessGuard guard_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -227,6 +255,23 @@ void HttpApi::Impl::routes() {
   deployment_routes();
   rollout_routes();
   health_routes();
+  token_routes();
+}
+
+void HttpApi::Impl::token_routes() {
+  router_.post("/api/v1/tokens", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    reply(res, create_token(tokens_, *req.principal, *body), 201,
+          [](const nlohmann::json& j) { return j; });
+  });
+  router_.get("/api/v1/tokens", [this](const Request& req, Response& res) {
+    send(res, 200, list_tokens(tokens_, *req.principal));
+  });
+  router_.del("/api/v1/tokens/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, revoke_token(tokens_, *req.principal, req.match(1)), 200,
+          [](const nlohmann::json& j) { return j; });
+  });
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -238,8 +283,10 @@ void HttpApi::Impl::tenant_routes() {
     if (f.error()) return send_error(res, *f.error());
     reply(res, catalog_.create_tenant(*name), 201);
   });
-  router_.get("/api/v1/tenants", [this](const Request&, Response& res) {
-    reply(res, catalog_.list_tenants(), 200, list_of("tenants"));
+  router_.get("/api/v1/tenants", [this](const Request& req, Response& res) {
+    auto tenants = catalog_.list_tenants();
+    if (tenants) std::erase_if(*tenants, [&](const Tenant& t) { return !sees(req, t.name); });
+    reply(res, tenants, 200, list_of("tenants"));
   });
   router_.get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
     reply(res, catalog_.get_tenant(req.match(1)));
@@ -325,6 +372,11 @@ void HttpApi::Impl::version_routes() {
           return reply(res, catalog_.publish(id, publish), 201,
                        [](const VersionInfo& v) { return to_json(v); });
         }
+        // Publishing with "deploy" is a deployment too.
+        if (auto ok = AccessGuard::allow(*req.principal, {Action::deploy, id.tenant(), false});
+            !ok) {
+          return send_error(res, ok.error());
+        }
         Fields d(*deploy, {"strategy", "selector", "rollout", "replace", "rollback"}, "deploy.");
         auto spec = read_deploy_spec(d, *deploy, "deploy.");
         if (!spec) return send_error(res, spec.error());
@@ -370,10 +422,20 @@ void HttpApi::Impl::registry_routes() {
   router_.get("/api/v1/instances", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
-    reply(res, fleet_.list_instances(*id), 200, list_of("instances"));
+    auto all = fleet_.list_instances(*id);
+    if (!all) return send_error(res, all.error());
+    std::vector<InstanceView> shown;
+    for (InstanceView& view : *all) {
+      if (auto part = visible_part(req, std::move(view))) shown.push_back(std::move(*part));
+    }
+    send(res, 200, list_of("instances")(shown));
   });
   router_.get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, fleet_.get_instance(req.match(1)));
+    auto view = fleet_.get_instance(req.match(1));
+    if (!view) return send_error(res, view.error());
+    // The guard let it through: the request sees at least one of its tenants.
+    if (auto part = visible_part(req, std::move(*view))) return send(res, 200, to_json(*part));
+    send_error(res, not_found("instance " + control::quoted(req.match(1)) + " not found"));
   });
 }
 
@@ -400,7 +462,11 @@ void HttpApi::Impl::deployment_routes() {
   router_.get("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
-    reply(res, fleet_.list_deployments(*id), 200, list_of("deployments"));
+    auto all = fleet_.list_deployments(*id);
+    if (all) {
+      std::erase_if(*all, [&](const Deployment& d) { return !sees(req, d.namespace_id.tenant()); });
+    }
+    reply(res, all, 200, list_of("deployments"));
   });
   router_.get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = deployment_id(req.match(1));
@@ -524,8 +590,8 @@ void HttpApi::Impl::health_routes() {
 }
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, HttpServer::Options options)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, options)) {}
+                 RolloutEngine* rollouts, TokenRegistry& tokens, HttpServer::Options options)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, tokens, options)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

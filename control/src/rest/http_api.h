@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "access/token_registry.h"
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "rest/health_routes.h"
@@ -21,8 +22,10 @@ namespace hotswap::control {
 class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
+  // Every request but /healthz needs a token of `tokens` whose role and
+  // tenant allow it (rest/access_guard.h).
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-          RolloutEngine* rollouts, HttpServer::Options options);
+          RolloutEngine* rollouts, TokenRegistry& tokens, HttpServer::Options options);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

@@ -5,7 +5,7 @@
 namespace hotswap::control {
 
 void Router::add(std::string method, const std::string& pattern, Handler handler) {
-  routes_.push_back({std::move(method), std::regex(pattern), std::move(handler)});
+  routes_.push_back({std::move(method), pattern, std::regex(pattern), std::move(handler)});
 }
 
 Result<const Router::Handler*> Router::route(HttpRequest& request) const {
@@ -31,6 +31,7 @@ Result<const Router::Handler*> Router::route(HttpRequest& request) const {
           invalid_argument("malformed percent-encoding in the query '" + request.query + "'"));
     }
     request.params = std::move(*params);
+    request.route = route.text;
     return &route.handler;
   }
   return std::unexpected(not_found("no route for " + request.method + " " + request.path));
