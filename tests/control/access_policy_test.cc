@@ -22,8 +22,8 @@ TEST(AccessPolicy, RolesAllowWhatTheirNamesSay) {
   const std::pair<Action, std::string> expected[] = {
       // Which of viewer, developer, operator, admin may (v d o a).
       {Action::read, "vdoa"},
-      {Action::draft_write, "d..a"},
-      {Action::publish, "d..a"},
+      {Action::draft_write, ".d.a"},
+      {Action::publish, ".d.a"},
       {Action::deploy, ".doa"},
       {Action::deployment_control, "..oa"},
       {Action::namespace_create, "...a"},

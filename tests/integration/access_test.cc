@@ -187,6 +187,9 @@ test::SidecarConfig sidecar(const std::string& rpc, const std::string& node, con
   c.node_id = node;
   c.namespaces = {ns};
   c.cache_dir = cache;
+  // Shared memory of its own: a sidecar of an earlier test (or of
+  // another tenant here) must not hand it its versions.
+  c.scope = "access-" + std::to_string(std::hash<std::string>{}(cache) % 1000000007);
   c.token = token;
   return c;
 }
@@ -215,7 +218,13 @@ class AccessTest : public ::testing::Test {
     for (const char* t : {kOwn, kOther}) {
       ASSERT_TRUE(test::eventually(
           [&] { return admin_.get(kApi + "/instances/" + world_.node[t]).status == 200; }));
-      world_.deployment[t] = admin_.deploy(std::string(t) + "/web", 1);
+      const int64_t id = admin_.deploy(std::string(t) + "/web", 1);
+      world_.deployment[t] = id;
+      // Done, so that every manual step on it is a conflict, not a race.
+      ASSERT_TRUE(test::eventually([&] {
+        return admin_.get(kApi + "/deployments/" + std::to_string(id)).body.value("state", "") ==
+               "succeeded";
+      }));
     }
   }
 
