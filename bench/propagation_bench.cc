@@ -113,7 +113,9 @@ class Cluster {
       args.insert(args.end(),
                   {"--max-pushes-in-flight", std::to_string(options_.max_pushes_in_flight)});
     }
-    control_ = std::make_unique<Process>(Process::spawn(args));
+    control_ = std::make_unique<Process>(
+        Process::spawn(args, {{"HOTSWAP_BOOTSTRAP_TOKEN", test::kAdminToken},
+                              {"HOTSWAP_BOOTSTRAP_NODE_TOKEN", test::kNodeToken}}));
     auto ready = control_->read_line_containing("hotswap-control ready", 30s);
     if (!ready) throw std::runtime_error("hotswap-control did not start");
     int http = 0;

@@ -37,6 +37,12 @@ await() {
 step() { printf '\n== %s\n' "$*"; }
 
 step "start hotswap-control (data in a temporary directory)"
+# The admin token control creates on its first start, and a node token for
+# the sidecars; hotswapctl sends HOTSWAP_TOKEN, sidecars HOTSWAP_NODE_TOKEN.
+random_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+export HOTSWAP_BOOTSTRAP_TOKEN="hs_demo_admin_$(random_secret)"
+export HOTSWAP_BOOTSTRAP_NODE_TOKEN="hs_demo_node_$(random_secret)"
+export HOTSWAP_TOKEN="$HOTSWAP_BOOTSTRAP_TOKEN" HOTSWAP_NODE_TOKEN="$HOTSWAP_BOOTSTRAP_NODE_TOKEN"
 "$build/control/hotswap-control" --data-dir "$work/control" --http-listen 127.0.0.1:0 \
   --rpc-listen 127.0.0.1:0 --heartbeat-interval-ms 500 --log-level warn >"$work/control.out" &
 pids+=($!)

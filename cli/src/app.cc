@@ -13,14 +13,16 @@
 
 #include <CLI/CLI.hpp>
 
-#include "audit_commands.h"
 #include "approval_commands.h"
+#include "audit_commands.h"
+#include "cli_config.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
 #include "rollout_commands.h"
 #include "schema_commands.h"
 #include "secret_commands.h"
+#include "token_commands.h"
 #include "value_parse.h"
 
 namespace hotswap::cli {
@@ -34,7 +36,7 @@ constexpr const char* kUsageHint = "run 'hotswapctl --help' or 'hotswapctl COMMA
 struct GlobalArgs {
   std::string url = kDefaultUrl;
   std::string output = "table";
-  std::string author;
+  std::string token;
   double timeout_seconds = 10;
 };
 
@@ -43,15 +45,14 @@ std::chrono::milliseconds to_millis(double seconds) {
   return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000.0)));
 }
 
-std::string default_author() {
-  const char* user = std::getenv("USER");
-  return user != nullptr ? user : "";
-}
-
 std::string help_footer() {
   return std::string("\n") + kExitCodeHelp +
          "\nNS is TENANT/NAME. Errors go to stderr; --output json prints the server's response\n"
-         "body on stdout. Environment: HOTSWAP_URL, HOTSWAP_AUTHOR.";
+         "body on stdout. Environment: HOTSWAP_URL, HOTSWAP_TOKEN.\n"
+         "The token (sent as 'Authorization: Bearer'): --token, else HOTSWAP_TOKEN, else the\n"
+         "config file $XDG_CONFIG_HOME/hotswap/config (or ~/.config/hotswap/config): lines\n"
+         "'token = ...' and 'url = ...', '#' comments; refused unless only its owner may read it\n"
+         "(chmod 600). What you publish or deploy is recorded under the token's name.";
 }
 
 // Registers a subcommand whose parse selects `action` as the one to run.
@@ -77,7 +78,6 @@ CLI::Option* non_negative(CLI::Option* option) {
 }
 
 void add_global_options(CLI::App& app, GlobalArgs& args) {
-  args.author = default_author();
   app.add_option("--url", args.url, "hotswap-control's HTTP address")
       ->envname("HOTSWAP_URL")
       ->capture_default_str();
@@ -85,8 +85,8 @@ void add_global_options(CLI::App& app, GlobalArgs& args) {
                  "table (for people) or json (the response, for scripts)")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  app.add_option("--author", args.author, "sent as X-Hotswap-Author (default $USER)")
-      ->envname("HOTSWAP_AUTHOR");
+  app.add_option("--token", args.token, "API token (else HOTSWAP_TOKEN, else the config file)")
+      ->envname("HOTSWAP_TOKEN");
   app.add_option("--timeout", args.timeout_seconds, "seconds per request")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -123,9 +123,10 @@ struct CommandArgs {
   SchemaSetArgs schema_set;
   ValidateArgs validate;
   std::optional<uint64_t> schema_version;  // schema get --version
-  ApprovalSettingsArgs settings;       // ns create, ns update
-  std::optional<std::string> state;    // approvals list
-  std::optional<std::string> comment;  // approvals approve
+  ApprovalSettingsArgs settings;           // ns create, ns update
+  std::optional<std::string> state;        // approvals list
+  std::optional<std::string> comment;      // approvals approve
+  TokenArgs token;
 };
 
 void add_settings_options(CLI::App& cmd, ApprovalSettingsArgs& s) {
@@ -390,6 +391,26 @@ void add_rollout_group(CLI::App& app, CommandArgs& a, Action& selected) {
   non_negative(gate->add_option("--limit", a.limit, "at most this many (server default 50)"));
 }
 
+void add_token_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* token = app.add_subcommand("token", "API and node tokens");
+  CLI::App* create = command(*token, "create", "Create a token; its secret is printed once",
+                             selected, [&a](Context& c) { return token_create(c, a.token); });
+  create->add_option("NAME", a.token.name, "who holds it (the author of what it changes)")
+      ->required();
+  create->add_option("--role", a.token.role, "admin, operator, developer or viewer (API tokens)");
+  create->add_option("--tenant", a.token.tenant, "the one tenant it may act on (else all)");
+  create->add_flag("--node", a.token.node, "a node token, for sidecars (HOTSWAP_NODE_TOKEN)");
+  create->add_option("--tenants", a.token.tenants, "a node token's tenants (else all)")
+      ->delimiter(',');
+  create->add_option("--expires", a.token.expires, "lifetime, e.g. 30d or 12h (else none)");
+  command(*token, "list", "List tokens (never their secrets)", selected,
+          [](Context& c) { return token_list(c); });
+  command(*token, "revoke", "Revoke a token at once", selected,
+          [&a](Context& c) { return token_revoke(c, a.token.id); })
+      ->add_option("ID", a.token.id, "the token's id (token list)")
+      ->required();
+}
+
 void add_health_command(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* cmd = command(app, "health", "Show what a namespace's instances report", selected,
                           [&a](Context& c) { return health(c, a.health); });
@@ -482,7 +503,7 @@ std::unique_ptr<Api> make_http_api(const HttpOptions& options) {
 }
 
 void add_audit_filters(CLI::App& cmd, AuditFilterArgs& f) {
-  cmd.add_option("--actor", f.actor, "token name or id (today: the X-Hotswap-Author name)");
+  cmd.add_option("--actor", f.actor, "token name or id");
   cmd.add_option("--action", f.action,
                  "an action such as version.publish, or a prefix ending in '.' (deployment.)");
   cmd.add_option("--tenant", f.tenant, "rows of this tenant");
@@ -513,6 +534,24 @@ TerminalSize terminal_of(int fd) {
   return {size.ws_row, size.ws_col};
 }
 
+namespace {
+
+// What the config file adds to what flags and the environment left unset;
+// the error when it cannot be used.
+std::optional<std::string> apply_config(const CLI::App& app, GlobalArgs& global) {
+  const bool url_given = app.get_option("--url")->count() > 0;
+  if (!global.token.empty() && url_given) return std::nullopt;
+  const auto path = config_path();
+  if (!path) return std::nullopt;
+  auto config = read_config(*path);
+  if (!config) return config.error();
+  if (global.token.empty() && config->token) global.token = *config->token;
+  if (!url_given && config->url) global.url = *config->url;
+  return std::nullopt;
+}
+
+}  // namespace
+
 int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err,
         const ApiFactory& make_api, TerminalSize terminal) {
   CLI::App app("hotswapctl: manage hotswap tenants, namespaces, versions and deployments",
@@ -537,6 +576,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_audit_group(app, args, selected);
   add_schema_commands(app, args, selected);
   add_approval_commands(app, args, selected);
+  add_token_commands(app, args, selected);
 
   try {
     app.parse(argc, argv);
@@ -548,7 +588,11 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
     return to_int(ExitCode::kUsage);
   }
 
-  const HttpOptions http{global.url, global.author, to_millis(global.timeout_seconds)};
+  if (auto failed = apply_config(app, global)) {
+    err << "hotswapctl: " << *failed << '\n';
+    return to_int(ExitCode::kUsage);
+  }
+  const HttpOptions http{global.url, global.token, to_millis(global.timeout_seconds)};
   try {
     const std::unique_ptr<Api> api = make_api(http);
     Context ctx{*api,

@@ -36,6 +36,10 @@ std::string hint_for_status(long status) {
   if (status == 413)
     return "the body exceeds the server's limit (hotswap-control --max-body-bytes)";
   if (status >= 500) return "this is a server-side failure; see the hotswap-control log";
+  if (status == 401) {
+    return "give a token: --token, HOTSWAP_TOKEN, or 'token = ...' in the config file "
+           "(hotswapctl --help)";
+  }
   return "";
 }
 

@@ -16,6 +16,7 @@ enum class ExitCode : int {
   kServerError = 7,   // HTTP 5xx
   kDeployFailed = 8,  // deploy --wait, rollout status --watch: it ended unsucceeded or timed out
   kAuditBroken = 9,   // audit verify: a row of the audit log was changed or removed
+  kDenied = 10,       // HTTP 401 (no valid token) or 403 (the token may not)
 };
 
 constexpr int to_int(ExitCode code) {
@@ -29,6 +30,7 @@ constexpr ExitCode exit_for_http_status(long status) {
   if (status == 400 || status == 413 || status == 415) return ExitCode::kInvalid;
   if (status == 404) return ExitCode::kNotFound;
   if (status == 409) return ExitCode::kConflict;
+  if (status == 401 || status == 403) return ExitCode::kDenied;
   if (status >= 500 && status < 600) return ExitCode::kServerError;
   return ExitCode::kInternal;
 }
@@ -46,7 +48,8 @@ inline constexpr const char* kExitCodeHelp =
     "  7  server error (HTTP 5xx)\n"
     "  8  deployment failed or timed out (deploy --wait; rollout status --watch: it did not\n"
     "     succeed)\n"
-    "  9  audit verify: the audit log's chain is broken (the row is named)\n";
+    "  9  audit verify: the audit log's chain is broken (the row is named)\n"
+    "  10 not allowed: no valid token (HTTP 401) or the token's role may not (HTTP 403)\n";
 
 }  // namespace hotswap::cli
 

@@ -86,7 +86,7 @@ std::expected<Response, TransportError> HttpClient::request(
   // sending a large body (of 2 MiB, not of 64 KiB, with libcurl 7.88),
   // which servers need not implement.
   add_header("Expect:");
-  if (!options_.author.empty()) add_header("X-Hotswap-Author: " + options_.author);
+  if (!options_.token.empty()) add_header("Authorization: Bearer " + options_.token);
   if (body) add_header("Content-Type: application/json");
 
   const std::string url = options_.base_url + path;

@@ -42,7 +42,7 @@ class Api {
 
 struct HttpOptions {
   std::string base_url;                      // scheme://host:port, optionally with a path prefix
-  std::string author;                        // sent as X-Hotswap-Author unless empty
+  std::string token;                         // sent as Authorization: Bearer unless empty
   std::chrono::milliseconds timeout{10000};  // whole exchange, connect included
 };
 

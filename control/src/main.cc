@@ -13,8 +13,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "audit/audit_log.h"
+#include "access/bootstrap.h"
+#include "access/token_registry.h"
 #include "approval/approval_service.h"
+#include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
@@ -203,6 +205,42 @@ void add_notify_flags(CLI::App& app, WebhookOptions& notify) {
                 "longest wait between attempts of a notification");
 }
 
+std::optional<std::string> env_secret(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// The tokens of the store at `path`, with the bootstrap ones made; a
+// random admin secret is printed once, on stdout. Null after logging why.
+std::optional<std::unique_ptr<TokenRegistry>> open_tokens(const std::string& path,
+                                                          const Clock& clock) {
+  auto store = TokenStore::open(path);
+  if (!store) {
+    spdlog::error("event=store_failed error=\"{}\"", store.error().message);
+    return std::nullopt;
+  }
+  auto tokens = TokenRegistry::open(std::move(*store), clock);
+  if (!tokens) {
+    spdlog::error("event=tokens_failed error=\"{}\"", tokens.error().message);
+    return std::nullopt;
+  }
+  auto shown = bootstrap_tokens(**tokens, {env_secret("HOTSWAP_BOOTSTRAP_TOKEN"),
+                                           env_secret("HOTSWAP_BOOTSTRAP_NODE_TOKEN")});
+  if (!shown) {
+    spdlog::error("event=bootstrap_failed error=\"{}\"", shown.error().message);
+    return std::nullopt;
+  }
+  if (*shown) {
+    std::printf(
+        "hotswap-control bootstrap admin token (shown once; create others with it, then revoke "
+        "it): %s\n",
+        (*shown)->c_str());
+    std::fflush(stdout);
+  }
+  return std::move(*tokens);
+}
+
 int run(const Flags& flags) {
   std::string http_host, rpc_host;
   int http_port = 0, rpc_port = 0;
@@ -237,6 +275,8 @@ int run(const Flags& flags) {
   }
   KeyRotation key_rotation(**store, *box);
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
+  auto tokens = open_tokens(flags.data_dir + "/control.db", clock);
+  if (!tokens) return 1;
   CatalogService catalog(
       **store, clock,
       {.snapshot_cache_bytes = flags.snapshot_cache_bytes, .secrets_enabled = *box != nullptr});
@@ -253,7 +293,8 @@ int run(const Flags& flags) {
   auto io = kj::setupAsyncIo();
   RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
-                 .max_pushes_in_flight = flags.max_pushes_in_flight});
+                 .max_pushes_in_flight = flags.max_pushes_in_flight,
+                 .node_tokens = tokens->get()});
   fleet.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
@@ -277,8 +318,8 @@ int run(const Flags& flags) {
   fleet.set_notifier(webhooks.get());
   rollouts.set_notifier(webhooks.get());
 
-  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, audit, &approvals,
-              flags.http, &key_rotation);
+  HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, **tokens, audit,
+              &approvals, flags.http, &key_rotation);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -304,8 +345,9 @@ int run(const Flags& flags) {
   const int prune_every = flags.audit.retention < std::chrono::minutes(1) ? 1 : 60;
   int tick = 0;
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
-                     [&fleet, &approvals, &health_windows, &health_ingest, &audit, &tick, expiry,
-                      prune_every] {
+                     [&fleet, &approvals, &health_windows, &health_ingest, &audit, &tokens, &tick,
+                      expiry, prune_every] {
+                       (*tokens)->flush_last_used();
                        fleet.expire_instances(expiry);
                        approvals.expire_due();
                        fleet.fail_stalled_deployments();
@@ -345,6 +387,13 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   raise_descriptor_limit();
   CLI::App app{"hotswap-control: versioned configuration, pushed to every sidecar"};
+  app.footer(
+      "Access: every REST call but /healthz needs 'Authorization: Bearer <token>', and sidecars\n"
+      "attach with a node token. On a store without API tokens control creates an admin token\n"
+      "for every tenant: HOTSWAP_BOOTSTRAP_TOKEN if set (16-256 characters of "
+      "[A-Za-z0-9._~+/=-]),\n"
+      "else a random one printed once on stdout. HOTSWAP_BOOTSTRAP_NODE_TOKEN, if set, is made a\n"
+      "node token for every tenant (for demos and tests).");
   Flags flags;
   app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
   app.add_option("--http-listen", flags.http_listen,

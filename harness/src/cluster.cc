@@ -29,7 +29,8 @@ int free_port() {
 
 class Rest::Impl {
  public:
-  explicit Impl(int port) : client_("127.0.0.1", port) {
+  Impl(int port, const std::string& token) : client_("127.0.0.1", port) {
+    if (!token.empty()) client_.set_bearer_token_auth(token);
     client_.set_connection_timeout(5);
     client_.set_read_timeout(30);
     // One connection for all requests, as release tooling keeps one: a
@@ -59,7 +60,7 @@ class Rest::Impl {
   httplib::Client client_;
 };
 
-Rest::Rest(int port) : impl_(std::make_unique<Impl>(port)) {}
+Rest::Rest(int port, std::string token) : impl_(std::make_unique<Impl>(port, token)) {}
 Rest::~Rest() = default;
 HttpReply Rest::get(const std::string& path) {
   return impl_->send("GET", path, "", "");
@@ -109,6 +110,13 @@ int64_t Rest::deploy(const std::string& ns, uint64_t version) {
       .get<int64_t>();
 }
 
+std::string Rest::create_token(const std::string& name, const std::string& role,
+                               const std::string& tenant) {
+  nlohmann::json body{{"name", name}, {"role", role}};
+  if (!tenant.empty()) body["tenant"] = tenant;
+  return expect_2xx(post("/api/v1/tokens", body), "create token")["token"].get<std::string>();
+}
+
 std::string control_binary() {
   return HOTSWAP_CONTROL_BIN;
 }
@@ -139,7 +147,9 @@ void ControlProcess::launch() {
                                 "--log-level",
                                 "warn"};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
-  process_ = std::make_unique<Process>(Process::spawn(argv));
+  process_ = std::make_unique<Process>(Process::spawn(
+      argv,
+      {{"HOTSWAP_BOOTSTRAP_TOKEN", kAdminToken}, {"HOTSWAP_BOOTSTRAP_NODE_TOKEN", kNodeToken}}));
   if (!process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))) {
     throw std::runtime_error("hotswap-control did not start");
   }
@@ -165,7 +175,8 @@ Process start_sidecar(const SidecarConfig& config) {
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());
-  return Process::spawn(argv);
+  if (config.token.empty()) return Process::spawn(argv);
+  return Process::spawn(argv, {{"HOTSWAP_NODE_TOKEN", config.token}});
 }
 
 }  // namespace hotswap::test

@@ -18,7 +18,9 @@ class AppTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::unsetenv("HOTSWAP_URL");
-    ::unsetenv("HOTSWAP_AUTHOR");
+    ::unsetenv("HOTSWAP_TOKEN");
+    // No config file of the user running the tests.
+    ::setenv("XDG_CONFIG_HOME", "/nonexistent-hotswap-config", 1);
   }
 
   // Runs hotswapctl with `args`; the Api it makes is `api`.
@@ -60,27 +62,26 @@ TEST_F(AppTest, SetWithTypeSendsTheConvertedValue) {
 
 TEST_F(AppTest, GlobalOptionsReachTheHttpClient) {
   api.reply(200, json{{"tenants", json::array()}});
-  EXPECT_EQ(run_cli({"--url", "http://ctl:1", "--author", "ci-bot", "--timeout", "2.5", "tenant",
-                     "list"}),
+  EXPECT_EQ(run_cli({"--url", "http://ctl:1", "--token", "hs_ci_bot_token_0123", "--timeout", "2.5",
+                     "tenant", "list"}),
             0);
   ASSERT_TRUE(made.has_value());
   EXPECT_EQ(made->base_url, "http://ctl:1");
-  EXPECT_EQ(made->author, "ci-bot");
+  EXPECT_EQ(made->token, "hs_ci_bot_token_0123");
   EXPECT_EQ(made->timeout, std::chrono::milliseconds(2500));
 }
 
 TEST_F(AppTest, DefaultsAndEnvironment) {
   api.reply(200, json{{"tenants", json::array()}}).reply(200, json{{"tenants", json::array()}});
-  ::setenv("USER", "alice", 1);
   EXPECT_EQ(run_cli({"tenant", "list"}), 0);
   EXPECT_EQ(made->base_url, "http://127.0.0.1:7700");
-  EXPECT_EQ(made->author, "alice");
+  EXPECT_EQ(made->token, "");
   EXPECT_EQ(made->timeout, std::chrono::milliseconds(10000));
   ::setenv("HOTSWAP_URL", "http://from-env:7", 1);
-  ::setenv("HOTSWAP_AUTHOR", "bob", 1);
+  ::setenv("HOTSWAP_TOKEN", "hs_from_env_token_0123", 1);
   EXPECT_EQ(run_cli({"tenant", "list"}), 0);
   EXPECT_EQ(made->base_url, "http://from-env:7");
-  EXPECT_EQ(made->author, "bob");
+  EXPECT_EQ(made->token, "hs_from_env_token_0123");
 }
 
 TEST_F(AppTest, GlobalOptionsMayFollowTheSubcommand) {
@@ -122,7 +123,7 @@ TEST_F(AppTest, EveryCommandTakesGlobalOptionsAfterItsArguments) {
   };
   for (const char* output : {"-o", "--output"}) {
     for (std::vector<const char*> args : commands) {
-      args.insert(args.end(), {output, "json", "--url", "http://ctl:9", "--author", "ci"});
+      args.insert(args.end(), {output, "json", "--url", "http://ctl:9", "--token", "ci"});
       api = test::FakeApi();
       api.reply(200, json{{"id", 7}, {"state", "running"}});
       api.reply(200, json{{"decisions", json::array()}});
@@ -130,7 +131,7 @@ TEST_F(AppTest, EveryCommandTakesGlobalOptionsAfterItsArguments) {
       out.str("");
       EXPECT_EQ(run_cli(args), 0) << args[0] << ' ' << args[1] << ": " << err.str();
       EXPECT_EQ(made->base_url, "http://ctl:9");
-      EXPECT_EQ(made->author, "ci");
+      EXPECT_EQ(made->token, "ci");
       EXPECT_FALSE(api.calls.empty()) << args[0];
       EXPECT_NE(out.str().find("\"id\": 7"), std::string::npos)
           << args[0] << ' ' << args[1] << ": " << out.str();

@@ -105,7 +105,7 @@ TEST(HotswapctlBinary, ServerProblemsExit5AndPrintEachOnItsOwnLine) {
 TEST(HotswapctlBinary, JsonOutputIsTheResponseBody) {
   hotswap::test::HttpReceiver server({{200, R"({"tenants":[{"name":"acme","namespaces":2}]})"}});
   const Outcome outcome = run_hotswapctl(
-      {"--url", server.url(), "--output", "json", "--author", "ci", "tenant", "list"});
+      {"--url", server.url(), "--output", "json", "--token", "hs_ci_token", "tenant", "list"});
   EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
   EXPECT_EQ(outcome.out,
             "{\n  \"tenants\": [\n    {\n      \"name\": \"acme\",\n      \"namespaces\": 2\n"
@@ -113,7 +113,7 @@ TEST(HotswapctlBinary, JsonOutputIsTheResponseBody) {
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, "/api/v1/tenants");
-  EXPECT_EQ(requests[0].headers.at("x-hotswap-author"), "ci");
+  EXPECT_EQ(requests[0].headers.at("authorization"), "Bearer hs_ci_token");
 }
 
 }  // namespace

@@ -31,8 +31,8 @@ TEST(ExitCodes, MapHttpStatuses) {
       {200, ExitCode::kOk},          {201, ExitCode::kOk},       {204, ExitCode::kOk},
       {400, ExitCode::kInvalid},     {413, ExitCode::kInvalid},  {415, ExitCode::kInvalid},
       {404, ExitCode::kNotFound},    {409, ExitCode::kConflict}, {500, ExitCode::kServerError},
-      {503, ExitCode::kServerError}, {302, ExitCode::kInternal}, {401, ExitCode::kInternal},
-      {405, ExitCode::kInternal},    {0, ExitCode::kInternal}};
+      {503, ExitCode::kServerError}, {302, ExitCode::kInternal}, {401, ExitCode::kDenied},
+      {403, ExitCode::kDenied},      {405, ExitCode::kInternal}, {0, ExitCode::kInternal}};
   for (const auto& [status, code] : cases) {
     EXPECT_EQ(exit_for_http_status(status), code) << status;
   }

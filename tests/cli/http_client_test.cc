@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 TEST(HttpClient, SendsMethodPathHeadersAndBody) {
   hotswap::test::HttpReceiver server({{200, R"({"key":"k"})"}});
-  HttpClient client({server.url(), "alice", 5000ms});
+  HttpClient client({server.url(), "hs_alice_token", 5000ms});
   const auto response =
       client.request("PUT", "/api/v1/namespaces/acme/web/draft/a%2Fb", std::string(R"({"v":1})"));
   ASSERT_TRUE(response.has_value()) << response.error().message;
@@ -28,7 +28,7 @@ TEST(HttpClient, SendsMethodPathHeadersAndBody) {
   EXPECT_EQ(requests[0].target, "/api/v1/namespaces/acme/web/draft/a%2Fb");
   EXPECT_EQ(requests[0].body, R"({"v":1})");
   EXPECT_EQ(requests[0].headers.at("content-type"), "application/json");
-  EXPECT_EQ(requests[0].headers.at("x-hotswap-author"), "alice");
+  EXPECT_EQ(requests[0].headers.at("authorization"), "Bearer hs_alice_token");
   EXPECT_EQ(requests[0].headers.count("expect"), 0u);
 }
 
@@ -45,7 +45,7 @@ TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].body, body);
   EXPECT_EQ(requests[0].headers.count("expect"), 0u);
-  EXPECT_EQ(requests[0].headers.count("x-hotswap-author"), 0u);  // empty author: not sent
+  EXPECT_EQ(requests[0].headers.count("authorization"), 0u);  // empty token: not sent
 }
 
 TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {

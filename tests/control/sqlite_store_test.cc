@@ -133,10 +133,9 @@ class SqliteStoreTest : public ::testing::Test {
 
 // Schema.
 
-// The newest migration, and how many this build has: 1-5 and 7-10
-// (number 6 is reserved, for the access tokens' table).
+// The newest migration, and how many this build has (each once).
 constexpr int64_t kLatestMigration = 10;
-constexpr int64_t kMigrationCount = 9;
+constexpr int64_t kMigrationCount = 10;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -145,7 +144,7 @@ constexpr const char* kUndoSchema7 =
 
 // What migrations 5 and later added but 7, taken away again (tests of older
 // files): the audit log (8), the secrets' columns (9), the approvals (10),
-// migration 5's.
+// the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
     "DROP TABLE audit_log; DROP TABLE audit_state;"
     "DROP TABLE approvals; DROP TABLE namespace_approval_settings;"
@@ -157,7 +156,8 @@ constexpr const char* kUndoSchema5 =
     "ALTER TABLE deployments DROP COLUMN rollout;"
     "ALTER TABLE deployment_targets DROP COLUMN stage;"
     "ALTER TABLE instance_namespaces DROP COLUMN staged_version;"
-    "DROP TABLE gate_decisions;";
+    "DROP TABLE gate_decisions;"
+    "DROP TABLE tokens;";
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   must(store_->create_tenant("acme", 100));

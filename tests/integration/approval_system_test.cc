@@ -11,6 +11,8 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -66,9 +68,19 @@ class Approvals : public ::testing::Test {
     return v.is_object() ? v["applied_version"].get<uint64_t>() : 0;
   }
   uint64_t desired() { return instance_view()["desired_version"].get<uint64_t>(); }
+  // A client acting as `name`, a token of acme with `role` made on first use.
+  test::Rest& as(const std::string& name, const std::string& role = "operator") {
+    auto& client = people_[name];
+    if (!client) {
+      client = std::make_unique<test::Rest>(control_.http_port(),
+                                            rest_.create_token(name, role, "acme"));
+    }
+    return *client;
+  }
+  // Requested by bob.
   json deploy(uint64_t version) {
-    const test::HttpReply r = rest_.post(
-        "/api/v1/deployments", {{"namespace", kNs}, {"version", version}, {"author", "bob"}});
+    const test::HttpReply r =
+        as("bob").post("/api/v1/deployments", {{"namespace", kNs}, {"version", version}});
     EXPECT_EQ(r.status, 201) << r.raw;
     return r.body;
   }
@@ -78,8 +90,9 @@ class Approvals : public ::testing::Test {
     EXPECT_EQ(r.body["approvals"].size(), 1u) << r.raw;
     return r.body["approvals"][0]["id"].get<int64_t>();
   }
-  test::HttpReply decide(int64_t id, const std::string& action, const json& body) {
-    return rest_.post("/api/v1/approvals/" + std::to_string(id) + "/" + action, body);
+  test::HttpReply decide(const std::string& who, int64_t id, const std::string& action,
+                         const json& body = json::object()) {
+    return as(who).post("/api/v1/approvals/" + std::to_string(id) + "/" + action, body);
   }
   std::string deployment_state(int64_t id) {
     return rest_.get("/api/v1/deployments/" + std::to_string(id)).body["state"];
@@ -93,6 +106,7 @@ class Approvals : public ::testing::Test {
   HttpReceiver receiver_;
   test::ControlProcess control_;
   test::Rest rest_;
+  std::map<std::string, std::unique_ptr<test::Rest>> people_;
 };
 
 TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
@@ -121,20 +135,28 @@ TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
 
   // Approved at both levels: only then does version 2 reach the sidecar.
   const uint64_t v2 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 2}}}});
+  // A developer deploys to unprotected namespaces only.
+  const test::HttpReply by_developer =
+      as("dev", "developer").post("/api/v1/deployments", {{"namespace", kNs}, {"version", v2}});
+  EXPECT_EQ(by_developer.status, 403) << by_developer.raw;
   const json waiting = deploy(v2);
   ASSERT_EQ(waiting["state"], "awaiting-approval") << waiting.dump();
   const int64_t first = waiting["id"];
   EXPECT_EQ(rest_.post("/api/v1/deployments", {{"namespace", kNs}, {"version", v2}}).status, 409);
   const int64_t a = pending_approval();
-  EXPECT_EQ(decide(a, "approve", {{"author", "bob"}}).status, 409) << "the requester";
-  const test::HttpReply one = decide(a, "approve", {{"author", "alice"}, {"comment", "ok"}});
+  EXPECT_EQ(decide("bob", a, "approve").status, 409) << "the requester";
+  // A viewer sees the request, and may not decide it.
+  EXPECT_EQ(as("vic", "viewer").get("/api/v1/approvals?state=pending").body["approvals"].size(),
+            1u);
+  EXPECT_EQ(decide("vic", a, "approve").status, 403) << "a viewer";
+  const test::HttpReply one = decide("alice", a, "approve", {{"comment", "ok"}});
   ASSERT_EQ(one.status, 200) << one.raw;
   EXPECT_EQ(one.body["approved_levels"], 1);
-  EXPECT_EQ(decide(a, "approve", {{"author", "alice"}}).status, 409) << "the same person";
+  EXPECT_EQ(decide("alice", a, "approve").status, 409) << "the same person";
   EXPECT_EQ(deployment_state(first), "awaiting-approval");
   EXPECT_EQ(desired(), v1);
   EXPECT_EQ(applied(), v1);
-  const test::HttpReply two = decide(a, "approve", {{"author", "carol"}});
+  const test::HttpReply two = decide("carol", a, "approve");
   ASSERT_EQ(two.status, 200) << two.raw;
   EXPECT_EQ(two.body["state"], "approved");
   ASSERT_TRUE(test::eventually([&] { return applied() == v2; }));
@@ -144,10 +166,10 @@ TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
   const uint64_t v3 = rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 3}}}});
   const int64_t second = deploy(v3)["id"];
   const int64_t b = pending_approval();
-  const test::HttpReply no_reason = decide(b, "reject", {{"author", "alice"}});
+  const test::HttpReply no_reason = decide("alice", b, "reject");
   EXPECT_EQ(no_reason.status, 400);
   EXPECT_NE(no_reason.raw.find("reason"), std::string::npos) << no_reason.raw;
-  ASSERT_EQ(decide(b, "reject", {{"author", "alice"}, {"reason", "freeze"}}).status, 200);
+  ASSERT_EQ(decide("alice", b, "reject", {{"reason", "freeze"}}).status, 200);
   const json rejected = rest_.get("/api/v1/deployments/" + std::to_string(second)).body;
   EXPECT_EQ(rejected["state"], "rejected");
   EXPECT_EQ(rejected["reason"], "rejected by alice: freeze");

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -79,13 +80,20 @@ class AuditSystem : public ::testing::Test {
     control_ = std::make_unique<test::ControlProcess>(
         test::ControlProcess::start(dir_.path() + "/control", std::move(extra)));
     rest_ = std::make_unique<test::Rest>(control_->http_port());
+    if (tokens_.empty()) {
+      for (const char* name : {"alice", "bob", "carol"}) {
+        tokens_[name] = rest_->create_token(name, "admin");
+      }
+      base_ = all_events().back()["id"].get<int64_t>();
+    }
   }
 
-  CliRun ctl(const std::string& args) {
+  // hotswapctl with the token of `who`.
+  CliRun ctl(const std::string& args, const std::string& who = "alice") {
     const std::string err_path = dir_.path() + "/ctl.err";
     const std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
                                 " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
-                                " 2>" + err_path;
+                                " --token " + tokens_.at(who) + " 2>" + err_path;
     FILE* pipe = ::popen(command.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -108,7 +116,13 @@ class AuditSystem : public ::testing::Test {
     return responses.empty() ? test::RawResponse{} : responses[0];
   }
 
+  // The rows after those of the tokens' creation; `query` starts with '?'.
   json events(const std::string& query = "") {
+    const std::string more = query.empty() ? "" : "&" + query.substr(1);
+    return all_events("?after=" + std::to_string(base_) + more);
+  }
+
+  json all_events(const std::string& query = "") {
     auto r = rest_->get("/api/v1/audit" + query);
     EXPECT_EQ(r.status, 200) << r.raw;
     return r.body["events"];
@@ -122,15 +136,20 @@ class AuditSystem : public ::testing::Test {
 
   // A few mutations by alice through hotswapctl, one of them refused.
   void mutate() {
-    ASSERT_EQ(ctl("tenant create acme --author alice").code, 0);
-    ASSERT_EQ(ctl("ns create acme/web --author alice").code, 0);
-    ASSERT_EQ(ctl("set acme/web limit 5 --type int64 --author alice").code, 0);
-    ASSERT_EQ(ctl("set acme/web limit 6 --type int64 --author alice").code, 0);
-    ASSERT_EQ(ctl("publish acme/web -m first --author alice").code, 0);
-    ASSERT_EQ(ctl("tenant create acme --author bob").code, 4);  // already exists
+    ASSERT_EQ(ctl("tenant create acme").code, 0);
+    ASSERT_EQ(ctl("ns create acme/web").code, 0);
+    ASSERT_EQ(ctl("set acme/web limit 5 --type int64").code, 0);
+    ASSERT_EQ(ctl("set acme/web limit 6 --type int64").code, 0);
+    ASSERT_EQ(ctl("publish acme/web -m first").code, 0);
+    ASSERT_EQ(ctl("tenant create acme", "bob").code, 4);  // already exists
   }
 
+  // The id of the `n`th row after the tokens' creation (1-based).
+  int64_t row(int64_t n) const { return base_ + n; }
+
   test::TempDir dir_;
+  std::map<std::string, std::string> tokens_;  // by name: admins of every tenant
+  int64_t base_ = 0;
   std::unique_ptr<test::ControlProcess> control_;
   std::unique_ptr<test::Rest> rest_;
 };
@@ -138,13 +157,15 @@ class AuditSystem : public ::testing::Test {
 TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
   mutate();
   const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  auto traced = raw("PUT", "/api/v1/namespaces/acme/web/draft/name", R"({"type": "string",
+  auto traced =
+      raw("PUT", "/api/v1/namespaces/acme/web/draft/name", R"({"type": "string",
       "value": "shop"})",
-                    "traceparent: " + trace + "\r\nX-Hotswap-Author: carol\r\n");
+          "traceparent: " + trace + "\r\nAuthorization: Bearer " + tokens_.at("carol") + "\r\n");
   ASSERT_EQ(traced.status, 200) << traced.body;
   EXPECT_EQ(traced.headers["x-hotswap-request-id"], trace);
+  // Without a token: refused, and recorded as anonymous.
   auto untraced = raw("DELETE", "/api/v1/namespaces/acme/web/draft/nope", "", "");
-  EXPECT_EQ(untraced.status, 404);
+  EXPECT_EQ(untraced.status, 401);
   const std::string generated = untraced.headers["x-hotswap-request-id"];
   EXPECT_TRUE(std::regex_match(generated, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00")))
       << generated;
@@ -160,11 +181,13 @@ TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
                                                "draft.put", "version.publish", "tenant.create",
                                                "draft.put", "draft.delete"}));
   for (size_t i = 0; i < all.size(); ++i) {
-    EXPECT_EQ(all[i]["id"], i + 1);
+    EXPECT_EQ(all[i]["id"], row(static_cast<int64_t>(i) + 1));
     EXPECT_TRUE(
         std::regex_match(all[i]["client"].get<std::string>(), std::regex(R"(127\.0\.0\.1:\d+)")))
         << all[i];
-    EXPECT_EQ(all[i]["actor"]["role"], "unverified");
+    if (i < 7) {
+      EXPECT_EQ(all[i]["actor"]["role"], "admin") << all[i];
+    }
   }
   EXPECT_EQ(all[0]["actor"]["token_name"], "alice");
   EXPECT_EQ(all[0]["tenant"], "acme");
@@ -190,7 +213,8 @@ TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
   EXPECT_EQ(all[6]["actor"]["token_name"], "carol");
   EXPECT_EQ(all[7]["request_id"], generated);
   EXPECT_EQ(all[7]["actor"]["token_name"], "anonymous");
-  EXPECT_EQ(all[7]["status"], 404);
+  EXPECT_EQ(all[7]["actor"]["role"], "none");
+  EXPECT_EQ(all[7]["status"], 401);
   EXPECT_EQ(verify()["ok"], true);
 }
 
@@ -219,13 +243,15 @@ TEST_F(AuditSystem, FiltersPagesAndCsvExport) {
     if (page.body["next_after"].is_null()) break;
     after = page.body["next_after"].dump();
   }
-  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  std::vector<int64_t> expected_ids;
+  for (int64_t id = 1; id <= row(6); ++id) expected_ids.push_back(id);
+  EXPECT_EQ(ids, expected_ids);
 
-  const json all = events();
+  const json all = all_events();
   auto csv = rest_->get("/api/v1/audit?format=csv");
   ASSERT_EQ(csv.status, 200);
   auto records = parse_csv(csv.raw);
-  ASSERT_EQ(records.size(), 7u);
+  ASSERT_EQ(records.size(), all.size() + 1);
   ASSERT_EQ(records[0].size(), 19u);
   EXPECT_EQ(records[0][0], "id");
   EXPECT_EQ(records[0][18], "hash");
@@ -243,6 +269,8 @@ TEST_F(AuditSystem, FiltersPagesAndCsvExport) {
   const CliRun as_json = ctl("audit export --format json --action draft.");
   ASSERT_EQ(as_json.code, 0) << as_json.err;
   EXPECT_EQ(json::parse(as_json.out).size(), 2u);
+  // The tokens' creation is audited too, by the bootstrap admin.
+  EXPECT_EQ(all_events("?action=token.create").size(), 3u);
   const CliRun listed = ctl("audit list --actor bob");
   ASSERT_EQ(listed.code, 0) << listed.err;
   EXPECT_NE(listed.out.find("tenant.create"), std::string::npos) << listed.out;
@@ -253,22 +281,20 @@ TEST_F(AuditSystem, ARowChangedInTheFileIsNamedByVerify) {
   mutate();
   const CliRun ok = ctl("audit verify");
   EXPECT_EQ(ok.code, 0) << ok.err;
-  EXPECT_NE(ok.out.find("ok: 6 rows"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("ok: " + std::to_string(row(6)) + " rows"), std::string::npos) << ok.out;
   control_->kill();
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_.path() + "/control/control.db").c_str(), &db), SQLITE_OK);
     char* error = nullptr;
+    const std::string change =
+        "UPDATE audit_log SET token_name = 'mallory' WHERE id = " + std::to_string(row(3));
     // The file refuses the change itself...
-    EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3", nullptr,
-                           nullptr, &error),
-              SQLITE_OK);
+    EXPECT_NE(sqlite3_exec(db, change.c_str(), nullptr, nullptr, &error), SQLITE_OK);
     sqlite3_free(error);
     // ...until its trigger is dropped, as whoever holds the file can.
-    ASSERT_EQ(sqlite3_exec(db,
-                           "DROP TRIGGER audit_log_no_update;"
-                           "UPDATE audit_log SET token_name = 'mallory' WHERE id = 3",
-                           nullptr, nullptr, &error),
+    ASSERT_EQ(sqlite3_exec(db, ("DROP TRIGGER audit_log_no_update;" + change).c_str(), nullptr,
+                           nullptr, &error),
               SQLITE_OK)
         << (error ? error : "");
     sqlite3_close(db);
@@ -276,11 +302,12 @@ TEST_F(AuditSystem, ARowChangedInTheFileIsNamedByVerify) {
   control_->restart();
   const json v = verify();
   EXPECT_EQ(v["ok"], false);
-  EXPECT_EQ(v["broken"]["id"], 3);
+  EXPECT_EQ(v["broken"]["id"], row(3));
   EXPECT_NE(v["broken"]["reason"].get<std::string>().find("does not match"), std::string::npos);
   const CliRun broken = ctl("audit verify");
   EXPECT_EQ(broken.code, 9);
-  EXPECT_NE(broken.err.find("audit log broken at row 3"), std::string::npos) << broken.err;
+  EXPECT_NE(broken.err.find("audit log broken at row " + std::to_string(row(3))), std::string::npos)
+      << broken.err;
 }
 
 TEST_F(AuditSystem, PruningByAgeKeepsTheRestVerifiable) {
@@ -290,11 +317,11 @@ TEST_F(AuditSystem, PruningByAgeKeepsTheRestVerifiable) {
   ASSERT_TRUE(test::eventually([&] { return events().empty(); }));
   json v = verify();
   EXPECT_EQ(v["ok"], true);
-  EXPECT_EQ(v["anchor"]["id"], 6);
-  ASSERT_EQ(ctl("set acme/web limit 7 --type int64 --author alice").code, 0);
+  EXPECT_EQ(v["anchor"]["id"], row(6));
+  ASSERT_EQ(ctl("set acme/web limit 7 --type int64").code, 0);
   const json after = events();
   ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0]["id"], 7);
+  EXPECT_EQ(after[0]["id"], row(7));
   EXPECT_EQ(after[0]["prev_hash"], v["anchor"]["hash"]);
   EXPECT_EQ(verify()["ok"], true);
   EXPECT_EQ(ctl("audit verify").code, 0);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -39,10 +40,14 @@ class Cli : public ::testing::Test {
   }
 
   // Runs hotswapctl with `args` (global options after them, as people
-  // type them); stdout and stderr captured.
-  CliRun ctl(const std::string& args) {
+  // type them) and the admin token in HOTSWAP_TOKEN unless `env` sets
+  // variables of its own ("A=b C=d "); stdout and stderr captured. No
+  // config file of the user running the tests is read.
+  CliRun ctl(const std::string& args,
+             const std::string& env = std::string("HOTSWAP_TOKEN=") + test::kAdminToken + " ") {
     const std::string err_path = dir_->path() + "/ctl.err";
-    const std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
+    const std::string command = "env -u HOTSWAP_TOKEN XDG_CONFIG_HOME=" + dir_->path() +
+                                "/no-config " + env + std::string(HOTSWAPCTL_BIN) + " " + args +
                                 " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
                                 " 2>" + err_path;
     FILE* pipe = ::popen(command.c_str(), "r");
@@ -60,7 +65,8 @@ class Cli : public ::testing::Test {
   // lists it connected.
   test::Process connected_sidecar(const std::string& node, const std::string& ns) {
     test::SidecarConfig c{
-        control_->rpc_address(), node, {ns}, dir_->path() + "/cache-" + node, node, {}, {}};
+        control_->rpc_address(), node, {ns}, dir_->path() + "/cache-" + node, node, {}, {},
+        test::kNodeToken};
     test::Process sidecar = test::start_sidecar(c);
     EXPECT_TRUE(test::eventually([&] {
       const CliRun r = ctl("instance " + node + " -o json");
@@ -110,6 +116,59 @@ TEST_F(Cli, PublishesDiffsAndReportsWithScriptableExitCodes) {
       << nowhere.out;
 }
 
+TEST_F(Cli, TokensCreatedListedRevokedAndReadFromTheConfigFile) {
+  ASSERT_EQ(ctl("tenant create clitok").code, 0);
+  const CliRun made =
+      ctl("token create ci-dev --role developer --tenant clitok --expires 30d -o json");
+  ASSERT_EQ(made.code, 0) << made.err;
+  const json token = json::parse(made.out);
+  const std::string secret = token["token"];
+  EXPECT_EQ(token["role"], "developer");
+  EXPECT_EQ(token["tenants"], json::array({"clitok"}));
+  EXPECT_FALSE(token["expires_at"].is_null());
+  // Shown once: the table output of create prints it, list never does.
+  const CliRun table = ctl("token create ci-view --role viewer --tenant clitok");
+  ASSERT_EQ(table.code, 0);
+  EXPECT_NE(table.out.find("shown this once"), std::string::npos) << table.out;
+  const CliRun listed = ctl("token list");
+  ASSERT_EQ(listed.code, 0);
+  EXPECT_NE(listed.out.find("ci-dev"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find(secret), std::string::npos);
+
+  // The developer's token, from the environment: it may write its tenant's
+  // drafts, not create namespaces (403: exit 10); no token at all is 401.
+  const std::string as_dev = "HOTSWAP_TOKEN=" + secret + " ";
+  EXPECT_EQ(ctl("ns create clitok/web", as_dev).code, 10);
+  ASSERT_EQ(ctl("ns create clitok/web").code, 0);
+  EXPECT_EQ(ctl("set clitok/web k v", as_dev).code, 0);
+  const CliRun anonymous = ctl("tenant list", "");
+  EXPECT_EQ(anonymous.code, 10);
+  EXPECT_NE(anonymous.err.find("HOTSWAP_TOKEN"), std::string::npos) << anonymous.err;
+
+  // From the config file, refused while others may read it.
+  const std::string config_dir = dir_->path() + "/xdg";
+  std::filesystem::create_directories(config_dir + "/hotswap");
+  const std::string config = config_dir + "/hotswap/config";
+  std::ofstream(config) << "# hotswapctl\ntoken = " << secret << "\n";
+  std::filesystem::permissions(config, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write |
+                                           std::filesystem::perms::group_read);
+  const std::string from_file = "XDG_CONFIG_HOME=" + config_dir + " ";
+  const CliRun refused = ctl("publish clitok/web -m m", from_file);
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("chmod 600"), std::string::npos) << refused.err;
+  std::filesystem::permissions(
+      config, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const CliRun published = ctl("publish clitok/web -m m -o json", from_file);
+  ASSERT_EQ(published.code, 0) << published.err;
+  EXPECT_EQ(json::parse(published.out)["author"], "ci-dev");
+
+  // Revoked: refused from the next request on.
+  const CliRun revoked = ctl("token revoke " + std::to_string(token["id"].get<int64_t>()));
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  EXPECT_EQ(ctl("set clitok/web k w", as_dev).code, 10);
+}
+
 TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
   ASSERT_EQ(ctl("tenant create clideploy").code, 0);
   ASSERT_EQ(ctl("ns create clideploy/web").code, 0);
@@ -121,7 +180,8 @@ TEST_F(Cli, DeployWaitsForTheSidecarsAcknowledgement) {
                         dir_->path() + "/cache",
                         "cli-node",
                         {},
-                        {}};
+                        {},
+                        test::kNodeToken};
   test::Process sidecar = test::start_sidecar(c);
   ASSERT_TRUE(test::eventually([&] {
     const CliRun r = ctl("--output json instance cli-node");

@@ -34,14 +34,19 @@ using test::Rest;
 constexpr milliseconds kAnswer{10'000};
 
 // A request with a JSON body and a correct Content-Length.
+// The header line that admits a request (the bootstrap admin token).
+const std::string kAuthorization =
+    std::string("Authorization: Bearer ") + hotswap::test::kAdminToken + "\r\n";
+
 std::string post(const std::string& path, const std::string& body,
                  const std::string& extra_headers = "") {
   return "POST " + path + " HTTP/1.1\r\nHost: control\r\nContent-Type: application/json\r\n" +
-         extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+         kAuthorization + extra_headers + "Content-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 std::string get(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: control\r\n\r\n";
+  return "GET " + path + " HTTP/1.1\r\nHost: control\r\n" + kAuthorization + "\r\n";
 }
 
 class FrontDoor : public ::testing::Test {
@@ -236,9 +241,9 @@ TEST_F(FrontDoor, ExpectContinueGetsAnInterimResponseBeforeTheBody) {
   const std::string body = R"({"name":"patient"})";
   RawConnection connection(port());
   ASSERT_TRUE(connection.send(
-      "POST /api/v1/tenants HTTP/1.1\r\nHost: control\r\nContent-Type: application/json\r\n"
-      "Expect: 100-continue\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n"));
+      "POST /api/v1/tenants HTTP/1.1\r\nHost: control\r\nContent-Type: application/json\r\n" +
+      kAuthorization + "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n"));
   auto responses = parse_responses(connection.receive(1, kAnswer));
   ASSERT_EQ(responses.size(), 1u) << connection.received();
   EXPECT_EQ(responses[0].status, 100);

@@ -131,6 +131,7 @@ class Reporter {
                                                     capnp::rpc::twoparty::Side::CLIENT, nullptr);
     auto request = connection_->peer_bootstrap().castAs<wire::Control>().attachRequest();
     auto info = request.initNode();
+    info.setToken(test::kNodeToken);
     info.setNodeId(node_id_);
     info.setHost(node_id_ + ".test");
     auto subs = info.initNamespaces(static_cast<unsigned>(namespaces_.size()));

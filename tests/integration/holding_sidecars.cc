@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "hotswap.capnp.h"
+#include "hotswap/harness/cluster.h"
 #include "hotswap/harness/scale.h"
 #include "hotswap/protocol/rpc_connection.h"
 
@@ -84,6 +85,7 @@ HoldingSidecars::HoldingSidecars(const std::string& address,
           state_->wait(network_address->connect()), capnp::rpc::twoparty::Side::CLIENT, nullptr);
       auto request = node.connection->peer_bootstrap().castAs<wire::Control>().attachRequest();
       auto info = request.initNode();
+      info.setToken(test::kNodeToken);
       info.setNodeId(id);
       info.setHost(id + ".test");
       info.initNamespaces(1).set(0, ns);

@@ -59,7 +59,9 @@ LoggedControl start_control(const std::string& dir, const std::string& key_file,
                             const std::string& log) {
   const int port = test::free_port();
   const int rpc = test::free_port();
-  const std::string command = "exec '" + test::control_binary() + "' --data-dir '" + dir +
+  const std::string command = std::string("exec env HOTSWAP_BOOTSTRAP_TOKEN=") + test::kAdminToken +
+                              " HOTSWAP_BOOTSTRAP_NODE_TOKEN=" + test::kNodeToken + " '" +
+                              test::control_binary() + "' --data-dir '" + dir +
                               "' --http-listen 127.0.0.1:" + std::to_string(port) +
                               " --rpc-listen 127.0.0.1:" + std::to_string(rpc) +
                               " --heartbeat-interval-ms 300 --log-level debug --master-key-file '" +
@@ -94,7 +96,8 @@ struct CliRun {
 
 CliRun ctl(int port, const std::string& args, const std::string& input = "") {
   std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
-                        " --url http://127.0.0.1:" + std::to_string(port) + " 2>&1";
+                        " --url http://127.0.0.1:" + std::to_string(port) + " --token " +
+                        test::kAdminToken + " 2>&1";
   if (!input.empty()) command = "printf '%s\\n' '" + input + "' | " + command;
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
@@ -188,7 +191,8 @@ TEST(Secrets, ValueNeverInPlainTextOutsideAnExplicitReveal) {
   test::TempDir cache;
   auto sidecar = test::Process::spawn(
       {"/bin/sh", "-c",
-       "exec '" + test::sidecar_binary() + "' --control " + control.rpc +
+       std::string("exec env HOTSWAP_NODE_TOKEN=") + test::kNodeToken + " '" +
+           test::sidecar_binary() + "' --control " + control.rpc +
            " --node-id web-1 --namespaces acme/web --scope secrets-test --cache-dir '" +
            cache.path() + "' --log-level debug 2>>'" + logs + "/sidecar.log'"});
   ASSERT_TRUE(test::eventually([&] { return rest.get("/api/v1/instances/web-1").status == 200; }));

@@ -14,8 +14,8 @@ std::string name_of(const Approval& a) {
 // still open.
 Result<void> may_decide(const Approval& a, std::string_view by, UnixTime now) {
   if (by.empty()) {
-    return std::unexpected(invalid_argument(
-        "an approver must be named (the X-Hotswap-Author header or field 'author')"));
+    return std::unexpected(
+        invalid_argument("an approver must be named (the deciding token's name)"));
   }
   if (a.state != ApprovalState::pending) {
     return std::unexpected(

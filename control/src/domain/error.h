@@ -23,6 +23,8 @@ enum class ErrorCode {
   conflict,                // a precondition on the current state failed
   unsupported_media_type,  // a body in a format the operation does not take
   payload_too_large,       // a body over the configured limit
+  unauthenticated,         // no credential, or one that is malformed, unknown, revoked or expired
+  permission_denied,       // the credential's role may not do this
   internal,                // a bug or a storage failure; nothing was half-applied
 };
 
@@ -37,6 +39,8 @@ struct Spellings<ErrorCode> {
       {ErrorCode::conflict, "conflict"},
       {ErrorCode::unsupported_media_type, "unsupported_media_type"},
       {ErrorCode::payload_too_large, "payload_too_large"},
+      {ErrorCode::unauthenticated, "unauthenticated"},
+      {ErrorCode::permission_denied, "permission_denied"},
       {ErrorCode::internal, "internal"}};
 };
 

@@ -1,5 +1,7 @@
 #include "rest/approval_routes.h"
 
+#include "rest/access_guard.h"
+
 #include <charconv>
 #include <limits>
 
@@ -97,7 +99,9 @@ Result<nlohmann::json> list_approvals(ApprovalService& approvals, const HttpRequ
   auto all = approvals.list(state);
   if (!all) return std::unexpected(all.error());
   nlohmann::json out = nlohmann::json::array();
-  for (const Approval& a : *all) out.push_back(to_json(a));
+  for (const Approval& a : *all) {
+    if (sees(req, a.namespace_id.tenant())) out.push_back(to_json(a));
+  }
   return nlohmann::json{{"approvals", out}};
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "access/principal.h"
 #include "rest/render.h"
 
 namespace hotswap::control {
@@ -83,6 +84,18 @@ Result<AuditQuery> query_of(const HttpRequest& req) {
     q.limit = static_cast<int>(*limit);
   }
   return q;
+}
+
+// A token for one tenant reads that tenant's rows only; naming another
+// tenant is answered as if it did not exist.
+Result<void> scope_to_caller(AuditQuery& q, const HttpRequest& req) {
+  const Principal* p = req.principal;
+  if (p == nullptr || p->all_tenants()) return {};
+  if (!q.tenant.empty() && !p->covers(q.tenant)) {
+    return std::unexpected(not_found("tenant '" + q.tenant + "' not found"));
+  }
+  q.tenant = p->tenants.front();
+  return {};
 }
 
 const char* outcome(int status) {
@@ -169,6 +182,7 @@ Result<void> audit_list(AuditLog& log, const HttpRequest& req, HttpResponse& res
   }
   auto query = query_of(req);
   if (!query) return std::unexpected(query.error());
+  if (auto scoped = scope_to_caller(*query, req); !scoped) return std::unexpected(scoped.error());
   auto rows = log.list(*query);
   if (!rows) return std::unexpected(rows.error());
   std::optional<int64_t> next;

@@ -6,11 +6,14 @@
 #include <cctype>
 #include <charconv>
 #include <limits>
+#include <stdexcept>
 
+#include "domain/names.h"
 #include "domain/values.h"
 #include "hotswap/version.h"
-#include "rest/audit_routes.h"
+#include "rest/access_guard.h"
 #include "rest/approval_routes.h"
+#include "rest/audit_routes.h"
 #include "rest/deploy_request.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
@@ -19,6 +22,7 @@
 #include "rest/router.h"
 #include "rest/schema_routes.h"
 #include "rest/secret_routes.h"
+#include "rest/token_routes.h"
 
 namespace hotswap::control {
 namespace {
@@ -90,11 +94,23 @@ Result<nlohmann::json> body_of(const Request& req) {
   return parse_object(req.body);
 }
 
-// Who is asking: the one place a request's identity is read (deployments'
-// authors, approvers and requesters alike).
-std::string author_of(const Request& req, const std::optional<std::string>& field) {
-  if (field && !field->empty()) return *field;
-  return req.header("X-Hotswap-Author");
+// Who did it: the name of the request's token. An `author` field (and the
+// X-Hotswap-Author header older clients send) is still accepted, for
+// their sake, but no longer decides it: anyone could write any name.
+std::string author_of(const Request& req, const std::optional<std::string>&) {
+  return req.principal != nullptr ? req.principal->name : std::string();
+}
+
+// Of an instance, the subscriptions of tenants the request may see; none
+// when it has none of them (an instance without subscriptions only tokens
+// for every tenant see).
+std::optional<InstanceView> visible_part(const Request& req, InstanceView view) {
+  auto& subs = view.instance.namespaces;
+  const bool all = req.principal != nullptr && req.principal->all_tenants();
+  std::erase_if(subs,
+                [&](const InstanceNamespace& n) { return !sees(req, n.namespace_id.tenant()); });
+  if (subs.empty() && !all) return std::nullopt;
+  return view;
 }
 
 // A non-negative integer from a path or query parameter.
@@ -174,8 +190,8 @@ Response fault_page(HttpServer::Fault fault, std::string_view message) {
 class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
-       AuditLog& audit, ApprovalService* approvals, HttpServer::Options options,
-       KeyRotation* keys)
+       TokenRegistry& tokens, AuditLog& audit, ApprovalService* approvals,
+       HttpServer::Options options, KeyRotation* keys)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
@@ -183,6 +199,8 @@ class HttpApi::Impl {
         health_(health),
         audit_(audit),
         keys_(keys),
+        tokens_(tokens),
+        guard_(tokens, fleet, approvals),
         server_(
             options, [this](Request& req) { return handle(req); }, fault_page) {
     routes();
@@ -212,13 +230,33 @@ class HttpApi::Impl {
   Result<nlohmann::json> namespace_json(const NamespaceId& id);
   // Applies the settings fields of `body`, if any.
   Result<void> apply_settings(const NamespaceId& id, const ApprovalSettingsPatch& patch);
+  void token_routes();
 
-  // Mutating requests are appended to the audit log once answered, with
-  // the request id echoed; the rest are served as they are.
+  // Admits the request (token, role, tenant: rest/access_guard.h) and runs
+  // its route. Mutating requests, refused ones too, are appended to the
+  // audit log once answered, with the request id echoed.
   Response handle(Request& req) const {
-    if (!is_mutating(req.method)) return dispatch(req);
-    RequestAudit audited(req, [this](const std::string& target) { return read_object(target); });
-    Response res = dispatch(req);
+    auto handler = router_.route(req);
+    Result<std::optional<Principal>> principal =
+        handler ? guard_.admit(req) : std::unexpected(handler.error());
+    if (principal && *principal) req.principal = &**principal;
+    const auto run = [&] {
+      Response res;
+      if (principal) {
+        (**handler)(req, res);
+      } else {
+        send_error(res, principal.error());
+      }
+      return res;
+    };
+    if (!is_mutating(req.method)) return run();
+    // The object's state before is read only for an admitted request, as
+    // the principal that made it.
+    RequestAudit audited(req, [&](const std::string& target) -> std::optional<std::string> {
+      if (!principal) return std::nullopt;
+      return read_object(target, req.principal);
+    });
+    Response res = run();
     res.headers.emplace_back(kRequestIdHeader, audited.request_id());
     if (!audit_.append(audited.finish(res))) {
       // The change (if any) is committed; its row is not. Say so rather
@@ -229,27 +267,21 @@ class HttpApi::Impl {
     return res;
   }
 
-  // The body of a GET of `target` (path and query) when it answered 200.
-  std::optional<std::string> read_object(const std::string& target) const {
+  // The body of a GET of `target` (path and query) by `as` when it
+  // answered 200.
+  std::optional<std::string> read_object(const std::string& target, const Principal* as) const {
     Request get;
     get.method = "GET";
     const auto q = target.find('?');
     get.path = target.substr(0, q);
     if (q != std::string::npos) get.query = target.substr(q + 1);
-    Response res = dispatch(get);
+    get.principal = as;
+    auto handler = router_.route(get);
+    if (!handler) return std::nullopt;
+    Response res;
+    (**handler)(get, res);
     if (res.status != 200) return std::nullopt;
     return std::move(res.body);
-  }
-
-  Response dispatch(Request& req) const {
-    Response res;
-    auto handler = router_.route(req);
-    if (!handler) {
-      send_error(res, handler.error());
-    } else {
-      (**handler)(req, res);
-    }
-    return res;
   }
 
   CatalogService& catalog_;
@@ -259,6 +291,8 @@ class HttpApi::Impl {
   HealthReaders health_;
   AuditLog& audit_;
   KeyRotation* keys_;
+  TokenRegistry& tokens_;
+  AccessGuard guard_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
   HttpServer server_;
@@ -281,6 +315,30 @@ void HttpApi::Impl::routes() {
   schema_routes();
   secret_routes();
   approval_routes();
+  token_routes();
+  // Deny by default is a last resort: a route without its access rule is
+  // a fault of this build, refused at start rather than at its first call.
+  for (const auto& [method, pattern] : router_.routes()) {
+    if (!is_public_route(pattern) && route_access(method, pattern) == nullptr) {
+      throw std::logic_error("no access rule for " + method + " " + pattern);
+    }
+  }
+}
+
+void HttpApi::Impl::token_routes() {
+  router_.post("/api/v1/tokens", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    reply(res, create_token(tokens_, *req.principal, *body), 201,
+          [](const nlohmann::json& j) { return j; });
+  });
+  router_.get("/api/v1/tokens", [this](const Request& req, Response& res) {
+    send(res, 200, list_tokens(tokens_, *req.principal));
+  });
+  router_.del("/api/v1/tokens/([^/]+)", [this](const Request& req, Response& res) {
+    reply(res, revoke_token(tokens_, *req.principal, req.match(1)), 200,
+          [](const nlohmann::json& j) { return j; });
+  });
 }
 
 void HttpApi::Impl::tenant_routes() {
@@ -292,8 +350,10 @@ void HttpApi::Impl::tenant_routes() {
     if (f.error()) return send_error(res, *f.error());
     reply(res, catalog_.create_tenant(*name), 201);
   });
-  router_.get("/api/v1/tenants", [this](const Request&, Response& res) {
-    reply(res, catalog_.list_tenants(), 200, list_of("tenants"));
+  router_.get("/api/v1/tenants", [this](const Request& req, Response& res) {
+    auto tenants = catalog_.list_tenants();
+    if (tenants) std::erase_if(*tenants, [&](const Tenant& t) { return !sees(req, t.name); });
+    reply(res, tenants, 200, list_of("tenants"));
   });
   router_.get("/api/v1/tenants/([^/]+)", [this](const Request& req, Response& res) {
     reply(res, catalog_.get_tenant(req.match(1)));
@@ -400,6 +460,10 @@ void HttpApi::Impl::version_routes() {
           return reply(res, catalog_.publish(id, publish), 201,
                        [](const VersionInfo& v) { return to_json(v); });
         }
+        // Publishing with "deploy" is a deployment too.
+        if (auto ok = guard_.allow_deploy(*req.principal, id); !ok) {
+          return send_error(res, ok.error());
+        }
         Fields d(*deploy, {"strategy", "selector", "rollout", "replace", "rollback"}, "deploy.");
         auto spec = read_deploy_spec(d, *deploy, "deploy.");
         if (!spec) return send_error(res, spec.error());
@@ -445,10 +509,20 @@ void HttpApi::Impl::registry_routes() {
   router_.get("/api/v1/instances", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
-    reply(res, fleet_.list_instances(*id), 200, list_of("instances"));
+    auto all = fleet_.list_instances(*id);
+    if (!all) return send_error(res, all.error());
+    std::vector<InstanceView> shown;
+    for (InstanceView& view : *all) {
+      if (auto part = visible_part(req, std::move(view))) shown.push_back(std::move(*part));
+    }
+    send(res, 200, list_of("instances")(shown));
   });
   router_.get("/api/v1/instances/([^/]+)", [this](const Request& req, Response& res) {
-    reply(res, fleet_.get_instance(req.match(1)));
+    auto view = fleet_.get_instance(req.match(1));
+    if (!view) return send_error(res, view.error());
+    // The guard let it through: the request sees at least one of its tenants.
+    if (auto part = visible_part(req, std::move(*view))) return send(res, 200, to_json(*part));
+    send_error(res, not_found("instance " + control::quoted(req.match(1)) + " not found"));
   });
 }
 
@@ -475,7 +549,11 @@ void HttpApi::Impl::deployment_routes() {
   router_.get("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
     if (!id) return send_error(res, id.error());
-    reply(res, fleet_.list_deployments(*id), 200, list_of("deployments"));
+    auto all = fleet_.list_deployments(*id);
+    if (all) {
+      std::erase_if(*all, [&](const Deployment& d) { return !sees(req, d.namespace_id.tenant()); });
+    }
+    reply(res, all, 200, list_of("deployments"));
   });
   router_.get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = deployment_id(req.match(1));
@@ -716,10 +794,10 @@ void HttpApi::Impl::approval_routes() {
 }
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-                 RolloutEngine* rollouts, AuditLog& audit, ApprovalService* approvals,
-                 HttpServer::Options options, KeyRotation* keys)
-    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, audit, approvals, options,
-                                   keys)) {}
+                 RolloutEngine* rollouts, TokenRegistry& tokens, AuditLog& audit,
+                 ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys)
+    : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, tokens, audit, approvals,
+                                   options, keys)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -10,8 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "audit/audit_log.h"
+#include "access/token_registry.h"
 #include "approval/approval_service.h"
+#include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "rest/health_routes.h"
@@ -24,13 +25,14 @@ namespace hotswap::control {
 class HttpApi {
  public:
   // `rollouts` may be null: the rollout routes then answer 404 naming it.
-  // Every mutating request, refused ones too, is appended to `audit` once
-  // answered (docs/audit.md). `approvals` may be null: no approval routes,
-  // no namespace settings. `keys` may be null (no master key): key rotation
-  // answers 409.
+  // Every request but /healthz needs a token of `tokens` whose role and
+  // tenant allow it (rest/access_guard.h). Every mutating request, refused
+  // ones too, is appended to `audit` once answered (docs/audit.md).
+  // `approvals` may be null: no approval routes, no namespace settings.
+  // `keys` may be null (no master key): key rotation answers 409.
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
-          RolloutEngine* rollouts, AuditLog& audit, ApprovalService* approvals,
-          HttpServer::Options options, KeyRotation* keys = nullptr);
+          RolloutEngine* rollouts, TokenRegistry& tokens, AuditLog& audit,
+          ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys = nullptr);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

@@ -11,6 +11,8 @@
 
 namespace hotswap::control {
 
+struct Principal;
+
 struct HttpRequest {
   std::string method;  // as sent: "GET", "POST", ...
   std::string path;    // the target's path, still percent-encoded
@@ -25,6 +27,10 @@ struct HttpRequest {
   std::vector<std::string> matches;
   // Set by the router: the decoded query parameters in order.
   std::vector<std::pair<std::string, std::string>> params;
+  // Set by the router: the pattern of the route that matched, as added.
+  std::string route;
+  // Set once the request's token passed (rest/access_guard.h): who sent it.
+  const Principal* principal = nullptr;
 
   // The first field named `name` (case-insensitive); empty when absent.
   std::string header(std::string_view name) const;

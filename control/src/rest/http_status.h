@@ -10,6 +10,10 @@ constexpr int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::invalid_argument:
       return 400;
+    case ErrorCode::unauthenticated:
+      return 401;
+    case ErrorCode::permission_denied:
+      return 403;
     case ErrorCode::not_found:
       return 404;
     case ErrorCode::already_exists:

@@ -7,6 +7,7 @@
 #include <random>
 #include <regex>
 
+#include "access/principal.h"
 #include "audit/audit_chain.h"
 #include "rest/url.h"
 
@@ -24,6 +25,10 @@ const std::regex kDraftEntry(HOTSWAP_AUDIT_NS "/draft/(.+)");
 const std::regex kVersions(HOTSWAP_AUDIT_NS "/versions");
 const std::regex kDeploymentStep(
     "/api/v1/deployments/([^/]+)/(pause|resume|promote|rollback|abort|cancel)");
+const std::regex kSchema(HOTSWAP_AUDIT_NS "/schema");
+const std::regex kValidate(HOTSWAP_AUDIT_NS "/validate");
+const std::regex kApprovalDecision("/api/v1/approvals/([^/]+)/(approve|reject)");
+const std::regex kToken("/api/v1/tokens/([^/]+)");
 #undef HOTSWAP_AUDIT_NS
 
 json parse_or_null(const std::string& text) {
@@ -79,9 +84,10 @@ std::optional<std::vector<std::string>> match(const std::string& path, const std
 }  // namespace
 
 AuditActor actor_of(const HttpRequest& req) {
-  std::string author = req.header("X-Hotswap-Author");
-  if (author.empty()) author = "anonymous";
-  return {"", std::move(author), "unverified"};
+  const Principal* p = req.principal;
+  if (p == nullptr) return {"", "anonymous", "none"};
+  const std::string_view role = p->kind == TokenKind::node ? "node" : to_string(p->role);
+  return {std::to_string(p->token_id), p->name, std::string(role)};
 }
 
 std::string request_id_of(const HttpRequest& req) {
@@ -133,6 +139,31 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
     event_.action = "namespace.delete";
     target_from_namespace((*g)[1] + "/" + (*g)[2]);
     before(p);
+  } else if (auto g = match(p, kNamespace); g && m == "PATCH") {
+    event_.action = "namespace.configure";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+    before(p);
+  } else if (auto g = match(p, kSchema); g && (m == "PUT" || m == "DELETE")) {
+    event_.action = m == "PUT" ? "schema.put" : "schema.delete";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+    before(p);
+  } else if (auto g = match(p, kValidate); g && m == "POST") {
+    event_.action = "schema.validate";
+    target_from_namespace((*g)[1] + "/" + (*g)[2]);
+  } else if (auto g = match(p, kApprovalDecision); g && m == "POST") {
+    event_.action = "approval." + (*g)[2];
+    event_.object = (*g)[1];
+    before("/api/v1/approvals/" + (*g)[1]);
+    const std::string id = member(parse_or_null(before_body_), "namespace");
+    if (!id.empty()) target_from_namespace(id);
+  } else if (m == "POST" && p == "/api/v1/tokens") {
+    event_.action = "token.create";
+    event_.tenant = member(parse_or_null(req.body), "tenant");
+  } else if (auto g = match(p, kToken); g && m == "DELETE") {
+    event_.action = "token.revoke";
+    event_.object = (*g)[1];
+  } else if (m == "POST" && p == "/api/v1/keys/rotate") {
+    event_.action = "keys.rotate";
   } else if (auto g = match(p, kDraftEntry); g && (m == "PUT" || m == "DELETE")) {
     event_.action = m == "PUT" ? "draft.put" : "draft.delete";
     target_from_namespace((*g)[1] + "/" + (*g)[2]);
@@ -181,7 +212,8 @@ AuditEvent RequestAudit::finish(const HttpResponse& res) {
     }
     if (e.action == "tenant.create") e.tenant = member(body, "name");
     if (e.action == "namespace.create") e.ns = member(body, "id");
-    if (e.action == "deployment.create" || e.action == "deployment.rollback") {
+    if (e.action == "deployment.create" || e.action == "deployment.rollback" ||
+        e.action == "token.create") {
       e.object = member(body, "id");
     }
   } else if (body.is_object() && body.contains("error")) {

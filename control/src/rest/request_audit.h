@@ -16,8 +16,8 @@
 
 namespace hotswap::control {
 
-// Who made the request. The one place the API decides who acts: today the
-// unchecked X-Hotswap-Author header (role "unverified"), else "anonymous".
+// Who made the request: its admitted token (id, name, role), else
+// "anonymous" with role "none" (a request refused for want of a token).
 AuditActor actor_of(const HttpRequest& req);
 
 // The request's W3C traceparent when it sent a valid one (lowercased),

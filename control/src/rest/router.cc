@@ -5,7 +5,7 @@
 namespace hotswap::control {
 
 void Router::add(std::string method, const std::string& pattern, Handler handler) {
-  routes_.push_back({std::move(method), std::regex(pattern), std::move(handler)});
+  routes_.push_back({std::move(method), pattern, std::regex(pattern), std::move(handler)});
 }
 
 Result<const Router::Handler*> Router::route(HttpRequest& request) const {
@@ -31,9 +31,17 @@ Result<const Router::Handler*> Router::route(HttpRequest& request) const {
           invalid_argument("malformed percent-encoding in the query '" + request.query + "'"));
     }
     request.params = std::move(*params);
+    request.route = route.text;
     return &route.handler;
   }
   return std::unexpected(not_found("no route for " + request.method + " " + request.path));
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.emplace_back(r.method, r.text);
+  return out;
 }
 
 }  // namespace hotswap::control

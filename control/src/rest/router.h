@@ -8,6 +8,7 @@
 #include <functional>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/error.h"
@@ -28,13 +29,17 @@ class Router {
   void del(const std::string& pattern, Handler h) { add("DELETE", pattern, std::move(h)); }
 
   // The handler of the first route matching `request`, after filling its
-  // `matches` and `params`; not_found when no route matches, and
+  // `matches`, `params` and `route`; not_found when no route matches, and
   // invalid_argument for a malformed percent-encoding in what matched.
   Result<const Handler*> route(HttpRequest& request) const;
+
+  // Every route as (method, pattern), in the order added.
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct Route {
     std::string method;
+    std::string text;
     std::regex pattern;
     Handler handler;
   };

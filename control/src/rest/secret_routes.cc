@@ -1,5 +1,7 @@
 #include "rest/secret_routes.h"
 
+#include "rest/access_guard.h"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -42,10 +44,11 @@ nlohmann::json rotation_json(const RotationStatus& s) {
 
 }  // namespace
 
-Result<void> may_reveal_secret(const HttpRequest&, const NamespaceId&) {
-  // Permission to read a secret's value: granted to every caller until
-  // tokens and roles exist; the role check belongs here, and only here.
-  return {};
+Result<void> may_reveal_secret(const HttpRequest& req, const NamespaceId& id) {
+  if (req.principal == nullptr) {
+    return std::unexpected(Error{ErrorCode::unauthenticated, "no valid token", {}});
+  }
+  return AccessGuard::allow(*req.principal, {Action::secret_reveal, id.tenant(), false});
 }
 
 Result<nlohmann::json> version_entry(CatalogService& catalog, const NamespaceId& id,
@@ -70,7 +73,7 @@ Result<nlohmann::json> version_entry(CatalogService& catalog, const NamespaceId&
     }
     out = typed_to_json_revealed(value);
     spdlog::info("event=secret_revealed ns={} version={} key={} by=\"{}\"", id.str(), *n, key,
-                 req.header("X-Hotswap-Author"));
+                 req.principal->name);
   } else {
     out = typed_to_json(value);
   }

@@ -7,6 +7,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#include "access/node_access.h"
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
@@ -152,6 +153,17 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
     if (!instance) {
       spdlog::warn("event=attach_refused error=\"{}\"", instance.error().message);
       return rpc_exception("attach refused", instance.error());
+    }
+    if (const TokenRegistry* tokens = server_.options_.node_tokens) {
+      std::vector<NamespaceId> subscriptions;
+      for (const InstanceNamespace& n : instance->namespaces)
+        subscriptions.push_back(n.namespace_id);
+      auto admitted = admit_node(*tokens, text(node_info.getToken()), subscriptions);
+      if (!admitted) {
+        spdlog::warn("event=attach_refused node={} error=\"{}\"", instance->node_id,
+                     admitted.error().message);
+        return rpc_exception("attach refused", admitted.error());
+      }
     }
     auto node = std::make_shared<Node>();
     node->node_id = instance->node_id;

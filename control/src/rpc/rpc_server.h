@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "access/token_registry.h"
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
@@ -32,6 +33,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     // wait their turn. Bounded so that a deployment to thousands does not
     // wake them all at once (on shared hosts, a thundering herd).
     size_t max_pushes_in_flight = 1024;
+    // When set, a sidecar attaches only with a node token of these that
+    // covers every namespace it subscribes to (access/node_access.h);
+    // unset only where a test drives the RPC server alone.
+    const TokenRegistry* node_tokens = nullptr;
   };
 
   // Construct on the event loop's thread. Sessions' health reports go to

@@ -173,6 +173,24 @@ CREATE TABLE gate_decisions (
   PRIMARY KEY (deployment_id, seq)
 ) STRICT;
 )sql"},
+    // API and node tokens (access/token_store.h): the SHA-256 of the
+    // secret, never the secret; tenants comma-separated, '' for all;
+    // expires_at and last_used 0 for never.
+    {6, R"sql(
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  role TEXT NOT NULL,
+  tenants TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  last_used INTEGER NOT NULL DEFAULT 0
+) STRICT;
+)sql"},
     // A JSON Schema per namespace, versioned (a NULL schema: removed), and
     // the schema version each version was validated against (0: none).
     {7, R"sql(

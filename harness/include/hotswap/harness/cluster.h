@@ -23,6 +23,13 @@ namespace hotswap::test {
 // std::runtime_error if none can be bound.
 int free_port();
 
+// The secrets ControlProcess bootstraps control with
+// (HOTSWAP_BOOTSTRAP_TOKEN, HOTSWAP_BOOTSTRAP_NODE_TOKEN): an admin token
+// and a node token, both for every tenant. Rest sends the first by
+// default, start_sidecar the second.
+inline constexpr const char* kAdminToken = "hs_test_admin_000000000000000000000000";
+inline constexpr const char* kNodeToken = "hs_test_node_0000000000000000000000000";
+
 // One HTTP response as the test sees it.
 struct HttpReply {
   int status = 0;       // 0: no connection or no response
@@ -31,10 +38,11 @@ struct HttpReply {
 };
 
 // A client of control's REST API on 127.0.0.1:`port` (connect timeout 5 s,
-// read timeout 30 s). Requests never throw on HTTP errors: the status says.
+// read timeout 30 s) sending `Authorization: Bearer <token>` (none when
+// `token` is empty). Requests never throw on HTTP errors: the status says.
 class Rest {
  public:
-  explicit Rest(int port);
+  explicit Rest(int port, std::string token = kAdminToken);
   ~Rest();
   HttpReply get(const std::string& path);
   HttpReply del(const std::string& path);
@@ -53,6 +61,10 @@ class Rest {
   uint64_t publish(const std::string& ns, const nlohmann::json& entries);
   // Deploys (direct) and returns the deployment id.
   int64_t deploy(const std::string& ns, uint64_t version);
+  // Creates an API token named `name` with `role` for `tenant` (empty:
+  // every tenant) and returns its secret.
+  std::string create_token(const std::string& name, const std::string& role,
+                           const std::string& tenant = "");
 
  private:
   class Impl;
@@ -63,8 +75,10 @@ class Rest {
 // 300 ms heartbeat and warn-level logs. Running once start() returns.
 class ControlProcess {
  public:
-  // Starts control with `extra` appended to its arguments and waits (30 s
-  // at most) for its ready line; throws std::runtime_error if none comes.
+  // Starts control with `extra` appended to its arguments and the
+  // bootstrap tokens (kAdminToken, kNodeToken) in its environment, and
+  // waits (30 s at most) for its ready line; throws std::runtime_error if
+  // none comes.
   static ControlProcess start(const std::string& data_dir, std::vector<std::string> extra = {});
   // Starts it again with the same data dir, ports and arguments (killing
   // it first if it runs).
@@ -97,6 +111,7 @@ struct SidecarConfig {
   std::string scope;
   std::map<std::string, std::string> labels;
   std::vector<std::string> extra;  // appended as they are
+  std::string token = kNodeToken;  // HOTSWAP_NODE_TOKEN; empty: none
 };
 
 // Starts hotswap-sidecar with `config` and warn-level logs; returns at

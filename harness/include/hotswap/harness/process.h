@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hotswap::test {
@@ -21,10 +22,14 @@ std::string self_dir();
 // reaps it if it still runs, so a failing test leaves no process behind.
 class Process {
  public:
+  // Environment variables set (or replaced) for a child: (name, value).
+  using Environment = std::vector<std::pair<std::string, std::string>>;
+
   // Starts `argv[0]` (a path, not searched in PATH) with stdout captured
-  // through a pipe and stderr inherited. Throws std::runtime_error if the
-  // pipe or fork fails; an exec that fails shows as exit code 127.
-  static Process spawn(const std::vector<std::string>& argv);
+  // through a pipe and stderr inherited, in this process's environment
+  // plus `env`. Throws std::runtime_error if the pipe or fork fails; an
+  // exec that fails shows as exit code 127.
+  static Process spawn(const std::vector<std::string>& argv, const Environment& env = {});
 
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;
