@@ -18,6 +18,7 @@
 #include "health_monitor.h"
 #include "lkg_cache.h"
 #include "prober.h"
+#include "restriction.h"
 
 namespace {
 
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> probe_flags;
   uint64_t probe_interval_ms = 0;
   uint64_t probe_timeout_ms = 1000;
+  std::vector<std::string> restricted_flags = split(env_or("HOTSWAP_RESTRICTED", ""), ',');
   app.add_option("--control", link.control_address,
                  "control's RPC address host:port (HOTSWAP_CONTROL)");
   app.add_option("--node-id", link.node_id,
@@ -74,6 +76,9 @@ int main(int argc, char** argv) {
                  "write the cache at most this long after an ACK; releases within it are "
                  "written once (default 1000)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{3'600'000}));
+  app.add_option("--restricted", restricted_flags,
+                 "NS=GROUP (repeatable; HOTSWAP_RESTRICTED, comma-separated): NS's shared memory "
+                 "is readable by GROUP only (mode 0640), and control sends it secret entries");
   app.add_flag("--fresh-segments", fresh, "replace existing shared-memory segments at start");
   app.add_option("--scope", scope,
                  "separate shared-memory names, for several sidecars on one host (HOTSWAP_SCOPE)");
@@ -125,6 +130,14 @@ int main(int argc, char** argv) {
   options.fresh_segments = fresh;
   options.max_snapshot_bytes = max_snapshot_bytes;
   options.lkg_delay = std::chrono::milliseconds(cache_delay_ms);
+  for (const std::string& flag : restricted_flags) {
+    auto restriction = hotswap::sidecar::parse_restriction(flag, subscribed);
+    if (!restriction) {
+      spdlog::error("event=bad_flag flag=--restricted error=\"{}\"", restriction.error().message);
+      return 2;
+    }
+    options.restricted[restriction->ns] = restriction->group;
+  }
   auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache), options);
   if (!applier) {
     spdlog::error("event=start_failed error=\"{}\"", applier.error().message);
@@ -166,9 +179,11 @@ int main(int argc, char** argv) {
             .timeout = std::chrono::milliseconds(probe_timeout_ms),
             .scope = scope});
   }
-  spdlog::info("event=started node={} namespaces={} control={} health_interval_ms={} epoch={:016x}",
-               link.node_id, namespaces, link.control_address, health_interval_ms,
-               monitor->epoch());
+  spdlog::info(
+      "event=started node={} namespaces={} restricted_count={} control={} health_interval_ms={} "
+      "epoch={:016x}",
+      link.node_id, namespaces, restricted_flags.size(), link.control_address, health_interval_ms,
+      monitor->epoch());
   return hotswap::sidecar::run_control_link(
       link, *applier, {.monitor = &*monitor, .prober = prober.get(), .interval = interval});
 }
