@@ -14,27 +14,30 @@ std::string approval_path(std::string_view id) {
   return str_cat(kApi, "/approvals/", percent_encode(id));
 }
 
+// "deployment 17", or "schema v3" for a schema change.
+std::string subject_text(const json& a) {
+  if (text_of(a, "subject") == "schema") return str_cat("schema v", text_of(a, "version"));
+  return str_cat("deployment ", text_of(a, "deployment"));
+}
+
 std::string levels_text(const json& a) {
   return str_cat(text_of(a, "approved_levels"), "/", text_of(a, "levels"));
 }
 
 void render_approvals(const json& body, std::ostream& out) {
-  Table table(
-      {"ID", "DEPLOYMENT", "NAMESPACE", "VERSION", "STATE", "LEVELS", "REQUESTER", "DEADLINE"});
+  Table table({"ID", "FOR", "NAMESPACE", "STATE", "LEVELS", "REQUESTER", "DEADLINE"});
   for (const json& a : array_of(body, "approvals")) {
-    table.add_row({text_of(a, "id"), text_of(a, "deployment"), text_of(a, "namespace"),
-                   text_of(a, "version"), text_of(a, "state"), levels_text(a),
-                   text_of(a, "requester"), text_of(a, "deadline")});
+    table.add_row({text_of(a, "id"), subject_text(a), text_of(a, "namespace"), text_of(a, "state"),
+                   levels_text(a), text_of(a, "requester"), text_of(a, "deadline")});
   }
   table.print(out);
 }
 
 void render_approval(const json& a, std::ostream& out) {
-  Fields fields = {{"approval", text_of(a, "id")},         {"deployment", text_of(a, "deployment")},
-                   {"namespace", text_of(a, "namespace")}, {"version", text_of(a, "version")},
-                   {"state", text_of(a, "state")},         {"levels approved", levels_text(a)},
-                   {"requester", text_of(a, "requester")}, {"requested", text_of(a, "created_at")},
-                   {"deadline", text_of(a, "deadline")}};
+  Fields fields = {{"approval", text_of(a, "id")},          {"for", subject_text(a)},
+                   {"namespace", text_of(a, "namespace")},  {"state", text_of(a, "state")},
+                   {"levels approved", levels_text(a)},     {"requester", text_of(a, "requester")},
+                   {"requested", text_of(a, "created_at")}, {"deadline", text_of(a, "deadline")}};
   if (!text_of(a, "reason").empty() && text_of(a, "reason") != "-") {
     fields.emplace_back("reason", text_of(a, "reason"));
   }

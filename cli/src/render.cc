@@ -350,6 +350,13 @@ std::string violation_line(const json& v) {
 }  // namespace
 
 void render_schema(const json& schema, std::ostream& out) {
+  if (const json& held = member_or_null(schema, "approval"); held.is_object()) {
+    out << "schema change of " << text_of(held, "namespace") << " awaits approval "
+        << text_of(held, "id") << " (" << text_of(held, "levels")
+        << " level(s); `hotswapctl approvals approve " << text_of(held, "id") << "`), deadline "
+        << text_of(held, "deadline") << '\n';
+    return;
+  }
   out << "namespace: " << text_of(schema, "namespace") << '\n'
       << "schema version: " << text_of(schema, "version") << '\n'
       << "author: " << text_of(schema, "author") << '\n'

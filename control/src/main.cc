@@ -314,7 +314,8 @@ int run(const Flags& flags) {
   SqliteApprovalStore approval_store(**store);
   std::unique_ptr<Webhooks> webhooks;
   if (!flags.notify.urls.empty()) webhooks = std::make_unique<Webhooks>(flags.notify);
-  ApprovalService approvals(**store, approval_store, fleet, clock, webhooks.get());
+  ApprovalService approvals(**store, approval_store, fleet, catalog.schemas(), clock,
+                            webhooks.get());
   fleet.set_notifier(webhooks.get());
   rollouts.set_notifier(webhooks.get());
 

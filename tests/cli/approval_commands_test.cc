@@ -13,24 +13,21 @@ using nlohmann::json;
 
 class ApprovalCommandsTest : public CommandFixture {};
 
-const json kApproval = {{"id", 4},
-                        {"deployment", 17},
-                        {"namespace", "acme/pay"},
-                        {"version", 9},
-                        {"requester", "bob"},
-                        {"state", "pending"},
-                        {"levels", 2},
-                        {"approved_levels", 1},
-                        {"reason", ""},
-                        {"created_at", "t0"},
-                        {"deadline", "t1"},
-                        {"decided_at", nullptr},
-                        {"decisions",
-                         {{{"level", 1},
-                           {"by", "alice"},
-                           {"decision", "approved"},
-                           {"comment", "ok"},
-                           {"at", "t2"}}}}};
+const json kApproval = {
+    {"id", 4},
+    {"deployment", 17},
+    {"namespace", "acme/pay"},
+    {"version", 9},
+    {"requester", "bob"},
+    {"state", "pending"},
+    {"levels", 2},
+    {"approved_levels", 1},
+    {"reason", ""},
+    {"created_at", "t0"},
+    {"deadline", "t1"},
+    {"decided_at", nullptr},
+    {"decisions",
+     {{{"level", 1}, {"by", "alice"}, {"decision", "approved"}, {"comment", "ok"}, {"at", "t2"}}}}};
 
 TEST_F(ApprovalCommandsTest, ListFiltersByStateAndShowsLevels) {
   api.reply(200, json{{"approvals", {kApproval}}});
@@ -42,6 +39,19 @@ TEST_F(ApprovalCommandsTest, ListFiltersByStateAndShowsLevels) {
   EXPECT_NE(out.str().find("LEVELS"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("1/2"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("acme/pay"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("deployment 17"), std::string::npos) << out.str();
+}
+
+TEST_F(ApprovalCommandsTest, ASchemaChangeIsNamedWithTheSchemaVersionItWouldMake) {
+  json schema_change = kApproval;
+  schema_change["subject"] = "schema";
+  schema_change["deployment"] = nullptr;
+  schema_change["version"] = 3;
+  api.reply(200, json{{"approvals", {schema_change}}});
+  auto ctx = context();
+  ASSERT_TRUE(approvals_list(ctx, std::nullopt).has_value());
+  EXPECT_NE(out.str().find("schema v3"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("deployment"), std::string::npos) << out.str();
 }
 
 TEST_F(ApprovalCommandsTest, ApproveSendsTheCommentAndShowsTheDecisions) {

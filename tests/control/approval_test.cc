@@ -140,7 +140,8 @@ class ApprovalServiceTest : public ::testing::Test {
     s = std::make_unique<Services>();
     approval_store = std::make_unique<SqliteApprovalStore>(sqlite());
     approvals = std::make_unique<ApprovalService>(
-        s->store(), *approval_store, s->fleet, [this] { return s->now; }, &notifier);
+        s->store(), *approval_store, s->fleet, s->catalog.schemas(), [this] { return s->now; },
+        &notifier);
   }
   SqliteStore& sqlite() { return static_cast<SqliteStore&>(s->store()); }
 
@@ -259,7 +260,7 @@ TEST_F(ApprovalServiceTest, ExpiresAtTheDeadlineEvenAfterARestart) {
   FleetService fleet(*reopened, catalog, {}, [&] { return now + 1; });
   SqliteApprovalStore store(*reopened);
   ApprovalService service(
-      *reopened, store, fleet, [&] { return now + 1; }, nullptr);
+      *reopened, store, fleet, catalog.schemas(), [&] { return now + 1; }, nullptr);
   EXPECT_EQ(service.expire_due().size(), 1u);
   EXPECT_EQ(must(fleet.get_deployment(waiting.id)).state, DeploymentState::expired);
   EXPECT_EQ(must(service.list(ApprovalState::expired)).size(), 1u);

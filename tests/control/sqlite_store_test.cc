@@ -134,8 +134,8 @@ class SqliteStoreTest : public ::testing::Test {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 10;
-constexpr int64_t kMigrationCount = 10;
+constexpr int64_t kLatestMigration = 11;
+constexpr int64_t kMigrationCount = 11;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -249,6 +249,43 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   // And the column is written from then on.
   must(store_->set_deployment_state(running.id, DeploymentState::failed, "gone", 90));
   EXPECT_EQ(must(store_->get_deployment(running.id)).reason, "gone");
+}
+
+// A file of schema 10 (approvals of deployments only) keeps each request,
+// now of subject 'deployment', and takes requests without a deployment.
+TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeployments) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  auto waiting = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"}, 60)));
+  store_.reset();
+  RawQuery(path_,
+           "DROP TABLE approvals;"
+           "CREATE TABLE approvals (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+           "  deployment_id INTEGER NOT NULL UNIQUE REFERENCES deployments(id) ON DELETE CASCADE,"
+           "  namespace TEXT NOT NULL, version INTEGER NOT NULL, requester TEXT NOT NULL,"
+           "  levels INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
+           "  created_at INTEGER NOT NULL, deadline INTEGER NOT NULL,"
+           "  decided_at INTEGER NOT NULL, decisions TEXT NOT NULL, request TEXT NOT NULL) STRICT;"
+           "INSERT INTO approvals VALUES (5, " +
+               std::to_string(waiting.id) +
+               ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "DELETE FROM schema_migrations WHERE version >= 11");
+  Reopen();
+  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
+            std::to_string(SqliteStore::schema_version()));
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT subject || ' ' || deployment_id || ' ' || requester "
+                     "FROM approvals WHERE id = 5"),
+            "deployment " + std::to_string(waiting.id) + " bob");
+  RawQuery(path_,
+           "INSERT INTO approvals (subject, namespace, version, requester, levels, state, reason,"
+           " created_at, deadline, decided_at, decisions, request) VALUES ('schema', 'acme/web',"
+           " 1, 'bob', 1, 'pending', '', 70, 130, 0, '[]', '{}')");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT id || ' ' || (deployment_id IS NULL) FROM approvals "
+                     "WHERE subject = 'schema'"),
+            "6 1")
+      << "numbered after the migrated rows, with no deployment";
 }
 
 TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {

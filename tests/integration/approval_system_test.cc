@@ -209,5 +209,58 @@ TEST_F(Approvals, WaitsForEveryLevelRejectsAndExpiresWithoutPushing) {
   EXPECT_EQ(times, 2) << "the refused event was delivered again";
 }
 
+TEST_F(Approvals, ASchemaChangeOfAProtectedNamespaceWaitsForApproval) {
+  rest_.create_namespace("acme", "pay");
+  const std::string schema_path = std::string("/api/v1/namespaces/") + kNs + "/schema";
+  const json limit_is_small = {{"type", "object"},
+                               {"properties", {{"limit", {{"type", "integer"}, {"maximum", 10}}}}}};
+  rest_.publish(kNs, {{"limit", {{"type", "int64"}, {"value", 5}}}});
+  ASSERT_EQ(patch({{"protected", true}, {"approval_levels", 1}}).status, 200);
+
+  // Checked when asked: a schema the latest version breaks is refused at
+  // once, and nothing is held.
+  const json limit_is_tiny = {{"type", "object"},
+                              {"properties", {{"limit", {{"type", "integer"}, {"maximum", 1}}}}}};
+  const test::HttpReply broken = as("dev", "developer").put(schema_path, limit_is_tiny);
+  EXPECT_EQ(broken.status, 409) << broken.raw;
+  EXPECT_EQ(rest_.get("/api/v1/approvals?state=pending").body["approvals"].size(), 0u);
+
+  // Held: the schema stays as it was until the final approval.
+  const test::HttpReply held = as("dev", "developer").put(schema_path, limit_is_small);
+  ASSERT_EQ(held.status, 202) << held.raw;
+  EXPECT_EQ(held.body["approval"]["subject"], "schema") << held.raw;
+  EXPECT_TRUE(held.body["approval"]["deployment"].is_null()) << held.raw;
+  EXPECT_EQ(rest_.get(schema_path).body["version"], 0);
+  const int64_t a = pending_approval();
+  EXPECT_EQ(held.body["approval"]["id"], a);
+  EXPECT_EQ(decide("dev", a, "approve").status, 403) << "a developer does not approve";
+  const test::HttpReply approved = decide("alice", a, "approve");
+  ASSERT_EQ(approved.status, 200) << approved.raw;
+  const test::HttpReply now_set = rest_.get(schema_path);
+  EXPECT_EQ(now_set.body["version"], 1) << now_set.raw;
+  EXPECT_EQ(now_set.body["schema"], limit_is_small) << now_set.raw;
+  EXPECT_EQ(now_set.body["author"], "dev") << "the requester authors it";
+  // In force at once: a publish breaking it is refused.
+  EXPECT_EQ(rest_
+                .post(std::string("/api/v1/namespaces/") + kNs + "/versions",
+                      {{"message", "too big"},
+                       {"entries", {{"limit", {{"type", "int64"}, {"value", 50}}}}}})
+                .status,
+            400);
+
+  // A removal is a change too: rejected, the schema stays.
+  const test::HttpReply removal = as("dev", "developer").del(schema_path);
+  ASSERT_EQ(removal.status, 202) << removal.raw;
+  const int64_t b = pending_approval();
+  ASSERT_EQ(decide("alice", b, "reject", {{"reason", "keep it"}}).status, 200);
+  EXPECT_EQ(rest_.get(schema_path).body["version"], 1);
+  EXPECT_EQ(rest_.get("/api/v1/approvals/" + std::to_string(b)).body["state"], "rejected");
+
+  // Unprotected, a change applies at once.
+  ASSERT_EQ(patch({{"protected", false}}).status, 200);
+  EXPECT_EQ(as("dev", "developer").del(schema_path).status, 200);
+  EXPECT_TRUE(rest_.get(schema_path).body["schema"].is_null());
+}
+
 }  // namespace
 }  // namespace hotswap

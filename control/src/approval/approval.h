@@ -33,7 +33,17 @@ struct Spellings<ApprovalState> {
       {ApprovalState::cancelled, "cancelled"}};
 };
 
-// What a protected namespace asks of its deployments.
+// What a request holds back: a deployment, or a change of the namespace's
+// JSON Schema (a new schema, or its removal).
+enum class ApprovalSubject { deployment, schema };
+
+template <>
+struct Spellings<ApprovalSubject> {
+  static constexpr std::pair<ApprovalSubject, std::string_view> all[] = {
+      {ApprovalSubject::deployment, "deployment"}, {ApprovalSubject::schema, "schema"}};
+};
+
+// What a protected namespace asks of its deployments and schema changes.
 struct ApprovalSettings {
   bool is_protected = false;
   int levels = 1;                          // 1 to 3
@@ -55,9 +65,10 @@ struct ApprovalDecision {
 
 struct Approval {
   int64_t id = 0;
-  int64_t deployment_id = 0;
+  ApprovalSubject subject = ApprovalSubject::deployment;
+  int64_t deployment_id = 0;  // 0 for a schema change
   NamespaceId namespace_id;
-  uint64_t version = 0;
+  uint64_t version = 0;  // of the deployment; the schema version a change would make
   std::string requester;
   int levels = 1;
   ApprovalState state = ApprovalState::pending;

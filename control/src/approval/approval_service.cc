@@ -51,10 +51,11 @@ Result<void> check_settings_patch(const ApprovalSettingsPatch& p) {
 }
 
 ApprovalService::ApprovalService(Store& store, ApprovalStore& approvals, FleetService& fleet,
-                                 Clock clock, Notifier* notifier)
+                                 SchemaRegistry& schemas, Clock clock, Notifier* notifier)
     : store_(store),
       approvals_(approvals),
       fleet_(fleet),
+      schemas_(schemas),
       clock_(std::move(clock)),
       notifier_(notifier) {
   fleet_.set_approvals(this);
@@ -129,14 +130,23 @@ Result<Approval> ApprovalService::approve(int64_t id, std::string_view by,
   }
   auto request = lift(approvals_.request_of(id));
   if (!request) return std::unexpected(request.error());
-  auto waiting = fleet_.get_deployment(current->deployment_id);
-  if (!waiting) return std::unexpected(waiting.error());
-  auto spec = spec_from(*request, *waiting);
-  if (!spec) return std::unexpected(spec.error());
-  auto started = fleet_.start_approved(current->deployment_id, *spec,
-                                       [&] { return decide_stored(id, decide, decided); });
-  if (!started) return std::unexpected(started.error());
-  spdlog::info("event=approval_approved id={} deployment={} by={}", id, decided->deployment_id, by);
+  if (current->subject == ApprovalSubject::schema) {
+    auto applied = in_transaction(store_, [&]() -> Result<void> {
+      if (auto ok = decide_stored(id, decide, decided); !ok) return ok;
+      return apply_schema_change(*current, *request);
+    });
+    if (!applied) return std::unexpected(applied.error());
+  } else {
+    auto waiting = fleet_.get_deployment(current->deployment_id);
+    if (!waiting) return std::unexpected(waiting.error());
+    auto spec = spec_from(*request, *waiting);
+    if (!spec) return std::unexpected(spec.error());
+    auto started = fleet_.start_approved(current->deployment_id, *spec,
+                                         [&] { return decide_stored(id, decide, decided); });
+    if (!started) return std::unexpected(started.error());
+  }
+  spdlog::info("event=approval_approved id={} subject={} deployment={} by={}", id,
+               to_string(decided->subject), decided->deployment_id, by);
   announce("approval.decided", *decided, "decision", "approved");
   return *decided;
 }
@@ -149,11 +159,10 @@ Result<Approval> ApprovalService::reject(int64_t id, std::string_view by, std::s
   if (auto ok = control::reject(preview, by, reason, clock_()); !ok) {
     return std::unexpected(ok.error());
   }
-  auto ended =
-      fleet_.end_waiting(current->deployment_id, DeploymentState::rejected, preview.reason, [&] {
-        return decide_stored(
-            id, [&](Approval& a) { return control::reject(a, by, reason, clock_()); }, decided);
-      });
+  auto ended = end_request(*current, DeploymentState::rejected, preview.reason, [&] {
+    return decide_stored(
+        id, [&](Approval& a) { return control::reject(a, by, reason, clock_()); }, decided);
+  });
   if (!ended) return std::unexpected(ended.error());
   announce("approval.decided", *decided, "decision", "rejected");
   return *decided;
@@ -168,18 +177,17 @@ std::vector<int64_t> ApprovalService::expire_due() {
   }
   for (const Approval& a : *due) {
     std::optional<Approval> decided;
-    auto ended =
-        fleet_.end_waiting(a.deployment_id, DeploymentState::expired, "approval expired", [&] {
-          return decide_stored(
-              a.id,
-              [&](Approval& stored) -> Result<void> {
-                if (!control::expire(stored, clock_())) {
-                  return std::unexpected(conflict("approval no longer due"));
-                }
-                return {};
-              },
-              decided);
-        });
+    auto ended = end_request(a, DeploymentState::expired, "approval expired", [&] {
+      return decide_stored(
+          a.id,
+          [&](Approval& stored) -> Result<void> {
+            if (!control::expire(stored, clock_())) {
+              return std::unexpected(conflict("approval no longer due"));
+            }
+            return {};
+          },
+          decided);
+    });
     if (!ended) {
       spdlog::warn("event=approval_expiry_failed id={} error=\"{}\"", a.id, ended.error().message);
       continue;
@@ -215,6 +223,68 @@ Result<void> ApprovalService::requested(const Deployment& waiting, const DeployS
   return {};
 }
 
+Result<Approval> ApprovalService::hold_schema_change(const NamespaceId& id,
+                                                     const std::optional<nlohmann::json>& schema,
+                                                     bool force, std::string_view requester) {
+  Result<void> checked;
+  if (schema) {
+    if (auto warnings = schemas_.check(id, *schema, force); !warnings) {
+      checked = std::unexpected(warnings.error());
+    }
+  } else {
+    checked = schemas_.check_removal(id);
+  }
+  if (!checked) return std::unexpected(checked.error());
+  auto s = lift(approvals_.settings(id));
+  if (!s) return std::unexpected(s.error());
+  auto current = schemas_.current(id);
+  if (!current) return std::unexpected(current.error());
+  Approval a;
+  a.subject = ApprovalSubject::schema;
+  a.namespace_id = id;
+  a.version = current->version + 1;
+  a.requester = std::string(requester);
+  a.levels = s->levels;
+  a.created_at = clock_();
+  a.deadline = a.created_at + s->timeout_seconds;
+  const nlohmann::json request{{"schema", schema.value_or(nullptr)}, {"force", force}};
+  auto created = lift(approvals_.create(a, request.dump()));
+  if (!created) return std::unexpected(created.error());
+  spdlog::info("event=approval_requested id={} subject=schema ns={} schema_version={} levels={}",
+               created->id, id.str(), created->version, created->levels);
+  announce("approval.requested", *created);
+  return *created;
+}
+
+Result<void> ApprovalService::apply_schema_change(const Approval& a, const std::string& stored) {
+  const auto request = nlohmann::json::parse(stored, nullptr, false);
+  if (!request.is_object() || !request.contains("schema")) {
+    return std::unexpected(
+        Error{ErrorCode::internal,
+              "the stored schema change of approval " + std::to_string(a.id) + " does not read",
+              {}});
+  }
+  const nlohmann::json& schema = request["schema"];
+  if (schema.is_null()) {
+    auto removed = schemas_.remove(a.namespace_id, a.requester, clock_());
+    if (!removed) return std::unexpected(removed.error());
+    return {};
+  }
+  auto set =
+      schemas_.set(a.namespace_id, schema, a.requester, request.value("force", false), clock_());
+  if (!set) return std::unexpected(set.error());
+  return {};
+}
+
+Result<void> ApprovalService::end_request(const Approval& a, DeploymentState state,
+                                          std::string_view reason,
+                                          const std::function<Result<void>()>& decide) {
+  if (a.subject == ApprovalSubject::schema) return in_transaction(store_, decide);
+  auto ended = fleet_.end_waiting(a.deployment_id, state, std::string(reason), decide);
+  if (!ended) return std::unexpected(ended.error());
+  return {};
+}
+
 void ApprovalService::committed(const Deployment& waiting) {
   auto a = approvals_.of_deployment(waiting.id);
   if (a && *a) announce("approval.requested", **a);
@@ -232,6 +302,7 @@ void ApprovalService::announce(std::string_view type, const Approval& a,
   if (notifier_ == nullptr) return;
   Event e{std::string(type),
           {{"approval", a.id},
+           {"subject", to_string(a.subject)},
            {"deployment", a.deployment_id},
            {"namespace", a.namespace_id.str()},
            {"version", a.version},

@@ -19,6 +19,7 @@
 #include "fleet/approval_hook.h"
 #include "fleet/fleet_service.h"
 #include "notify/notifier.h"
+#include "schema/schema_registry.h"
 #include "store/store.h"
 
 namespace hotswap::control {
@@ -37,9 +38,10 @@ Result<void> check_settings_patch(const ApprovalSettingsPatch& p);
 
 class ApprovalService final : public ApprovalHook {
  public:
-  // `notifier` may be null. Registers itself with `fleet`.
-  ApprovalService(Store& store, ApprovalStore& approvals, FleetService& fleet, Clock clock,
-                  Notifier* notifier);
+  // `notifier` may be null. Registers itself with `fleet`. Schema changes
+  // are applied through `schemas` on their final approval.
+  ApprovalService(Store& store, ApprovalStore& approvals, FleetService& fleet,
+                  SchemaRegistry& schemas, Clock clock, Notifier* notifier);
 
   // not_found for an unknown namespace.
   Result<ApprovalSettings> settings(const NamespaceId& id);
@@ -56,6 +58,14 @@ class ApprovalService final : public ApprovalHook {
   // (FleetService::start_approved).
   Result<Approval> approve(int64_t id, std::string_view by, std::string_view comment);
   Result<Approval> reject(int64_t id, std::string_view by, std::string_view reason);
+  // Holds a change of a protected namespace's schema (`schema` empty: its
+  // removal) for approval, after checking it as SchemaRegistry::set or
+  // remove would (their errors; nothing is held then). The final approval
+  // applies it, checked again, authored by `requester`; a rejection or
+  // expiry leaves the schema as it is.
+  Result<Approval> hold_schema_change(const NamespaceId& id,
+                                      const std::optional<nlohmann::json>& schema, bool force,
+                                      std::string_view requester);
   // Ends every pending request past its deadline `expired`, with its
   // deployment; returns their ids.
   std::vector<int64_t> expire_due();
@@ -71,12 +81,19 @@ class ApprovalService final : public ApprovalHook {
   // caller's transaction; `out` gets it as decided.
   Result<void> decide_stored(int64_t id, const std::function<Result<void>(Approval&)>& decide,
                              std::optional<Approval>& out);
+  // Applies the schema change `a` holds (its stored request `stored`).
+  Result<void> apply_schema_change(const Approval& a, const std::string& stored);
+  // Ends `a` (not approved): its deployment as `state` for `reason`, with
+  // `decide` in the same commit; a schema change has only the decision.
+  Result<void> end_request(const Approval& a, DeploymentState state, std::string_view reason,
+                           const std::function<Result<void>()>& decide);
   void announce(std::string_view type, const Approval& a, const std::string& extra_key = {},
                 const std::string& extra = {});
 
   Store& store_;
   ApprovalStore& approvals_;
   FleetService& fleet_;
+  SchemaRegistry& schemas_;
   Clock clock_;
   Notifier* notifier_;
 };

@@ -70,7 +70,9 @@ nlohmann::json to_json(const Approval& a) {
     decisions.push_back(std::move(one));
   }
   nlohmann::json out{{"id", a.id},
-                     {"deployment", a.deployment_id},
+                     {"subject", to_string(a.subject)},
+                     {"deployment", a.deployment_id != 0 ? nlohmann::json(a.deployment_id)
+                                                         : nlohmann::json(nullptr)},
                      {"namespace", a.namespace_id.str()},
                      {"version", a.version},
                      {"requester", a.requester},

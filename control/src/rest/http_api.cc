@@ -224,6 +224,8 @@ class HttpApi::Impl {
   void health_routes();
   void audit_routes();
   void schema_routes();
+  // Whether a change of `id`'s schema waits for approval (it is protected).
+  Result<bool> schema_change_held(const NamespaceId& id);
   void secret_routes();
   void approval_routes();
   // The namespace with its approval settings, or their error.
@@ -697,11 +699,23 @@ void HttpApi::Impl::schema_routes() {
       with_namespace([this, as_is](const NamespaceId& id, const Request& req, Response& res) {
         auto body = body_of(req);
         if (!body) return send_error(res, body.error());
-        reply(res, put_schema(catalog_, id, req, *body, author_of(req, std::nullopt)), 201, as_is);
+        const std::string author = author_of(req, std::nullopt);
+        auto held = schema_change_held(id);
+        if (!held) return send_error(res, held.error());
+        if (*held)
+          return reply(res, hold_schema_change(*approvals_, id, req, *body, author), 202, as_is);
+        reply(res, put_schema(catalog_, id, req, *body, author), 201, as_is);
       }));
   router_.del(ns + "/schema", with_namespace([this, as_is](const NamespaceId& id,
                                                            const Request& req, Response& res) {
-                reply(res, delete_schema(catalog_, id, author_of(req, std::nullopt)), 200, as_is);
+                const std::string author = author_of(req, std::nullopt);
+                auto held = schema_change_held(id);
+                if (!held) return send_error(res, held.error());
+                if (*held) {
+                  return reply(res, hold_schema_change(*approvals_, id, req, std::nullopt, author),
+                               202, as_is);
+                }
+                reply(res, delete_schema(catalog_, id, author), 200, as_is);
               }));
   router_.get(ns + "/schema/versions",
               with_namespace([this, as_is](const NamespaceId& id, const Request&, Response& res) {
@@ -759,6 +773,11 @@ Result<void> HttpApi::Impl::apply_settings(const NamespaceId& id,
   auto set = approvals_->update_settings(id, patch);
   if (!set) return std::unexpected(set.error());
   return {};
+}
+
+Result<bool> HttpApi::Impl::schema_change_held(const NamespaceId& id) {
+  if (approvals_ == nullptr) return false;
+  return approvals_->required(id);
 }
 
 void HttpApi::Impl::approval_routes() {

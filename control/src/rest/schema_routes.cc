@@ -1,5 +1,7 @@
 #include "rest/schema_routes.h"
 
+#include "rest/approval_routes.h"
+
 #include <charconv>
 
 #include "rest/json_body.h"
@@ -71,6 +73,18 @@ Result<nlohmann::json> put_schema(CatalogService& catalog, const NamespaceId& id
   nlohmann::json out = record_json(change->record);
   out["warnings"] = problems_json(change->warnings);
   return out;
+}
+
+Result<nlohmann::json> hold_schema_change(ApprovalService& approvals, const NamespaceId& id,
+                                          const HttpRequest& req,
+                                          const std::optional<nlohmann::json>& schema,
+                                          const std::string& author) {
+  auto force = schema ? force_of(req) : Result<bool>(false);
+  if (!force) return std::unexpected(force.error());
+  auto held =
+      approvals.hold_schema_change(id, schema, *force, author.empty() ? "anonymous" : author);
+  if (!held) return std::unexpected(held.error());
+  return nlohmann::json{{"approval", to_json(*held)}};
 }
 
 Result<nlohmann::json> delete_schema(CatalogService& catalog, const NamespaceId& id,

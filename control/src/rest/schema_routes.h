@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "approval/approval_service.h"
 #include "catalog/catalog_service.h"
 #include "domain/error.h"
 #include "domain/namespace_id.h"
@@ -23,6 +24,13 @@ Result<nlohmann::json> put_schema(CatalogService& catalog, const NamespaceId& id
                                   const HttpRequest& req, const nlohmann::json& schema,
                                   const std::string& author);
 // DELETE .../schema: the new version, without a schema. not_found.
+// PUT (`schema` set) or DELETE of a protected namespace's schema, held for
+// approval (ApprovalService::hold_schema_change): {"approval": ...}.
+Result<nlohmann::json> hold_schema_change(ApprovalService& approvals, const NamespaceId& id,
+                                          const HttpRequest& req,
+                                          const std::optional<nlohmann::json>& schema,
+                                          const std::string& author);
+
 Result<nlohmann::json> delete_schema(CatalogService& catalog, const NamespaceId& id,
                                      const std::string& author);
 // GET .../schema: the current version (version 0, schema null: never had

@@ -49,15 +49,8 @@ Result<SchemaChange> SchemaRegistry::set(const NamespaceId& id, const nlohmann::
   if (!compiled_schema) return std::unexpected(compiled_schema.error());
   SchemaChange change;
   auto committed = in_transaction(store_, [&]() -> Result<void> {
-    auto existing = violations_of_existing(id, **compiled_schema);
+    auto existing = allowed_over_existing(id, **compiled_schema, force);
     if (!existing) return std::unexpected(existing.error());
-    if (!existing->empty() && !force) {
-      return std::unexpected(Error{
-          ErrorCode::conflict,
-          "the schema is violated by " + count(existing->size(), "value", "values") + " of '" +
-              id.str() + "' (listed); nothing was stored. Fix them first, or set it with force",
-          std::move(*existing)});
-    }
     auto record = lift(store_.append_schema(id, schema.dump(), author, now));
     if (!record) return std::unexpected(record.error());
     change = SchemaChange{std::move(*record), std::move(*existing)};
@@ -71,13 +64,40 @@ Result<SchemaChange> SchemaRegistry::set(const NamespaceId& id, const nlohmann::
   return change;
 }
 
+Result<std::vector<Problem>> SchemaRegistry::allowed_over_existing(const NamespaceId& id,
+                                                                   const JsonSchema& schema,
+                                                                   bool force) {
+  auto existing = violations_of_existing(id, schema);
+  if (!existing) return std::unexpected(existing.error());
+  if (!existing->empty() && !force) {
+    return std::unexpected(
+        Error{ErrorCode::conflict,
+              "the schema is violated by " + count(existing->size(), "value", "values") + " of '" +
+                  id.str() + "' (listed); nothing was stored. Fix them first, or set it with force",
+              std::move(*existing)});
+  }
+  return existing;
+}
+
+Result<std::vector<Problem>> SchemaRegistry::check(const NamespaceId& id,
+                                                   const nlohmann::json& schema, bool force) {
+  auto compiled_schema = JsonSchema::compile(schema);
+  if (!compiled_schema) return std::unexpected(compiled_schema.error());
+  return allowed_over_existing(id, **compiled_schema, force);
+}
+
+Result<void> SchemaRegistry::check_removal(const NamespaceId& id) {
+  auto current = lift(store_.current_schema(id));
+  if (!current) return std::unexpected(current.error());
+  if (!current->schema) return std::unexpected(not_found("'" + id.str() + "' has no schema"));
+  return {};
+}
+
 Result<SchemaRecord> SchemaRegistry::remove(const NamespaceId& id, std::string_view author,
                                             UnixTime now) {
   SchemaRecord removed;
   auto committed = in_transaction(store_, [&]() -> Result<void> {
-    auto current = lift(store_.current_schema(id));
-    if (!current) return std::unexpected(current.error());
-    if (!current->schema) return std::unexpected(not_found("'" + id.str() + "' has no schema"));
+    if (auto ok = check_removal(id); !ok) return ok;
     auto record = lift(store_.append_schema(id, std::nullopt, author, now));
     if (!record) return std::unexpected(record.error());
     removed = std::move(*record);

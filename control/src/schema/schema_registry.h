@@ -59,6 +59,12 @@ class SchemaRegistry {
   // anyway and returns them as warnings.
   Result<SchemaChange> set(const NamespaceId& id, const nlohmann::json& schema,
                            std::string_view author, bool force, UnixTime now);
+  // set()'s checks without storing: what set() would refuse with, or the
+  // warnings it would return.
+  Result<std::vector<Problem>> check(const NamespaceId& id, const nlohmann::json& schema,
+                                     bool force);
+  // remove()'s check without storing.
+  Result<void> check_removal(const NamespaceId& id);
   // Stores a version without a schema. not_found when the namespace has
   // no schema now (or does not exist).
   Result<SchemaRecord> remove(const NamespaceId& id, std::string_view author, UnixTime now);
@@ -81,6 +87,9 @@ class SchemaRegistry {
   Result<ActiveSchema> compiled(const SchemaRecord& record);
   Result<std::vector<Problem>> violations_of_existing(const NamespaceId& id,
                                                       const JsonSchema& schema);
+  // violations_of_existing, as a conflict listing them unless `force`.
+  Result<std::vector<Problem>> allowed_over_existing(const NamespaceId& id,
+                                                     const JsonSchema& schema, bool force);
 
   Store& store_;
   std::mutex mu_;

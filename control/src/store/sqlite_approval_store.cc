@@ -13,7 +13,7 @@ using sqlite::Statement;
 
 constexpr const char* kSelect =
     "SELECT id, deployment_id, namespace, version, requester, levels, state, reason, "
-    "created_at, deadline, decided_at, decisions FROM approvals ";
+    "created_at, deadline, decided_at, decisions, subject FROM approvals ";
 
 std::string decisions_json(const std::vector<ApprovalDecision>& decisions) {
   nlohmann::json out = nlohmann::json::array();
@@ -53,6 +53,7 @@ Approval read_approval(Statement& row) {
   a.deadline = row.int64(9);
   a.decided_at = row.int64(10);
   a.decisions = decisions_from(row.text(11));
+  a.subject = parse_as<ApprovalSubject>(row.text(12)).value_or(ApprovalSubject::deployment);
   return a;
 }
 
@@ -96,10 +97,11 @@ StoreResult<Approval> SqliteApprovalStore::create(const Approval& a, const std::
   return db_.write([&](Db& db) -> StoreResult<Approval> {
     HOTSWAP_RETURN_IF_ERROR(db.exec(
         "INSERT INTO approvals (deployment_id, namespace, version, requester, levels, state, "
-        "reason, created_at, deadline, decided_at, decisions, request) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "reason, created_at, deadline, decided_at, decisions, request, subject) "
+        "VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         a.deployment_id, a.namespace_id.str(), a.version, a.requester, a.levels, to_string(a.state),
-        a.reason, a.created_at, a.deadline, a.decided_at, decisions_json(a.decisions), request));
+        a.reason, a.created_at, a.deadline, a.decided_at, decisions_json(a.decisions), request,
+        to_string(a.subject)));
     const int64_t id = db.last_insert_id();
     return db.prepare(std::string(kSelect) + "WHERE id = ?1", id)
         .one(read_approval, approval_not_found(id));

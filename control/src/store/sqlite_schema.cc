@@ -282,6 +282,33 @@ CREATE TABLE approvals (
 ) STRICT;
 CREATE INDEX approvals_by_state ON approvals(state, deadline);
 )sql"},
+    // Approvals hold schema changes too: a subject, and no deployment for
+    // those (the table rebuilt, since a column cannot drop NOT NULL).
+    {11, R"sql(
+CREATE TABLE approvals_v11 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subject TEXT NOT NULL,
+  deployment_id INTEGER UNIQUE REFERENCES deployments(id) ON DELETE CASCADE,
+  namespace TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  requester TEXT NOT NULL,
+  levels INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  decided_at INTEGER NOT NULL,
+  decisions TEXT NOT NULL,
+  request TEXT NOT NULL
+) STRICT;
+INSERT INTO approvals_v11 (id, subject, deployment_id, namespace, version, requester, levels,
+                           state, reason, created_at, deadline, decided_at, decisions, request)
+  SELECT id, 'deployment', deployment_id, namespace, version, requester, levels, state, reason,
+         created_at, deadline, decided_at, decisions, request FROM approvals;
+DROP TABLE approvals;
+ALTER TABLE approvals_v11 RENAME TO approvals;
+CREATE INDEX approvals_by_state ON approvals(state, deadline);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =
