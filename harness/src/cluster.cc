@@ -184,6 +184,7 @@ Process start_sidecar(const SidecarConfig& config) {
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());
+  if (config.log_to_stdout) argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
   if (config.token.empty()) return Process::spawn(argv);
   return Process::spawn(argv, {{"HOTSWAP_NODE_TOKEN", config.token}});
 }

@@ -15,13 +15,14 @@ namespace hotswap::test {
 namespace {
 
 void openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{openssl_binary()};
+  // Its chatter (on stderr) joins stdout: shown only if the step fails.
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", openssl_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   Process p = Process::spawn(argv);
-  (void)p.read_all(std::chrono::seconds(30));
+  const std::string output = p.read_all(std::chrono::seconds(30));
   const auto status = p.wait(std::chrono::seconds(30));
   if (!status || exit_code(*status) != 0) {
-    throw std::runtime_error("openssl " + args.front() + " " + args.back() + " failed");
+    throw std::runtime_error("openssl " + args.front() + " " + args.back() + " failed: " + output);
   }
 }
 

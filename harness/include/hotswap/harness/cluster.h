@@ -122,6 +122,9 @@ struct SidecarConfig {
   std::map<std::string, std::string> labels;
   std::vector<std::string> extra;  // appended as they are
   std::string token = kNodeToken;  // HOTSWAP_NODE_TOKEN; empty: none
+  // The sidecar's log (stderr) joined to its stdout, for a test to read
+  // with Process::read_line_containing.
+  bool log_to_stdout = false;
 };
 
 // Starts hotswap-sidecar with `config` and warn-level logs; returns at
