@@ -127,10 +127,11 @@ std::expected<Response, TransportError> HttpClient::request(
   curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_cert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_cert.c_str());
-  if (!options_.client_cert.empty()) {
-    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.client_cert.c_str());
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.client_key.c_str());
+  if (!options_.tls.ca_cert.empty())
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls.ca_cert.c_str());
+  if (!options_.tls.client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.tls.client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.client_key.c_str());
   }
 
   const CURLcode code = curl_easy_perform(curl);

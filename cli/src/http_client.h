@@ -50,9 +50,12 @@ struct HttpOptions {
   // https: the PEM CA certificates control's certificate is verified
   // against (empty: the system's); a client certificate and key for a
   // control that requires one. Verification is never turned off.
-  std::string ca_cert;
-  std::string client_cert;
-  std::string client_key;
+  struct Tls {
+    std::string ca_cert;
+    std::string client_cert;
+    std::string client_key;
+  };
+  Tls tls;
 };
 
 // libcurl easy handle wrapper. Reuses one connection across requests (the
