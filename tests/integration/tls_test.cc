@@ -1,8 +1,13 @@
 // TLS on control's REST and RPC ports (docs/tls.md) with certificates made
 // when the test runs: real control, sidecars and hotswapctl processes on
 // loopback, an application reading through the SDK.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -35,6 +40,75 @@ struct CliRun {
   int code;
   std::string out;
   std::string err;
+};
+
+// A TLS client on a blocking socket (OpenSSL directly), for what HTTP
+// libraries do not do: hold a verified TLS connection open and send
+// nothing, or half a request.
+class TlsSocket {
+ public:
+  TlsSocket(int port, const std::string& ca_file) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set1_host(ssl_, "127.0.0.1");
+    set_timeout(10s);
+    handshaken_ = SSL_connect(ssl_) == 1;
+  }
+  ~TlsSocket() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  TlsSocket(const TlsSocket&) = delete;
+  TlsSocket& operator=(const TlsSocket&) = delete;
+
+  bool handshaken() const { return handshaken_; }
+  bool send(const std::string& bytes) {
+    return SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) ==
+           static_cast<int>(bytes.size());
+  }
+  // Reads until the peer closes (true) or `timeout` passes (false).
+  bool closed_by_peer(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      set_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now()) +
+                  1ms);
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) {
+        received_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      const int error = SSL_get_error(ssl_, n);
+      const bool timed_out = error == SSL_ERROR_WANT_READ ||
+                             (error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EINTR));
+      if (!timed_out) return true;
+    }
+    return false;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  void set_timeout(std::chrono::milliseconds t) {
+    timeval tv{static_cast<time_t>(t.count() / 1000),
+               static_cast<suseconds_t>(t.count() % 1000 * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  bool handshaken_ = false;
+  std::string received_;
 };
 
 int rpc_port(const ControlProcess& control) {
@@ -304,6 +378,29 @@ TEST_F(Tls, SilentConnectionsAreCutAtTheHandshakeDeadlineAndCountAgainstTheLimit
   // Control serves again once they are gone.
   Rest after(control_->http_port(), test::kAdminToken, RestTls{pki_->ca_cert, "", ""});
   EXPECT_TRUE(eventually([&] { return after.get("/healthz").status == 200; }));
+}
+
+TEST_F(Tls, HeaderAndIdleDeadlinesHoldOnTlsConnections) {
+  start_control({"--http-idle-timeout-ms", "1000", "--http-header-timeout-ms", "1000"});
+  // A verified TLS connection that never sends a request: the idle limit.
+  const auto start = std::chrono::steady_clock::now();
+  TlsSocket idle(control_->http_port(), pki_->ca_cert);
+  ASSERT_TRUE(idle.handshaken());
+  EXPECT_TRUE(idle.closed_by_peer(10s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 800ms);
+  EXPECT_EQ(idle.received(), "");
+  // Half a header: 408 at the header deadline, over TLS.
+  TlsSocket slow(control_->http_port(), pki_->ca_cert);
+  ASSERT_TRUE(slow.handshaken());
+  ASSERT_TRUE(slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  EXPECT_TRUE(slow.closed_by_peer(10s));
+  EXPECT_TRUE(slow.received().starts_with("HTTP/1.1 408")) << slow.received();
+  // A whole request on such a connection is answered.
+  TlsSocket whole(control_->http_port(), pki_->ca_cert);
+  ASSERT_TRUE(whole.handshaken());
+  ASSERT_TRUE(whole.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(whole.closed_by_peer(10s));
+  EXPECT_TRUE(whole.received().starts_with("HTTP/1.1 200")) << whole.received();
 }
 
 }  // namespace
