@@ -20,7 +20,7 @@ demo: build
 	@bash examples/demo.sh $(BUILD_DIR)
 
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
 # Repetitions run in random order across benchmarks, so that a slow spell
 # of the machine falls on all of them alike; then the bounds are checked

@@ -65,6 +65,8 @@ struct NodeInfo {
   held @4 :List(HeldVersion);  # last-known-good versions, to resume from
   token @5 :Text;              # node credential (checked once auth lands)
   agentVersion @6 :Text;
+  restricted @7 :List(Text);   # subscriptions whose shared memory only the
+                               # application's group reads: they get secrets
 }
 
 struct ApplyResult {

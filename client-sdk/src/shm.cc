@@ -157,6 +157,19 @@ std::expected<Segment, Error> Segment::create(const std::string& name, size_t si
   });
 }
 
+std::expected<void, Error> Segment::conform(const std::string& name, mode_t mode,
+                                            std::optional<gid_t> group) const {
+  if (group && ::fchown(fd(), static_cast<uid_t>(-1), *group) != 0) {
+    const int err = errno;
+    return std::unexpected(errno_error(err, str_cat("chown ", name, " to group ", *group)));
+  }
+  if (::fchmod(fd(), mode) != 0) {
+    const int err = errno;
+    return std::unexpected(errno_error(err, str_cat("chmod ", name)));
+  }
+  return {};
+}
+
 std::expected<Segment, Error> Segment::open_existing(const std::string& name,
                                                      boost::interprocess::mode_t mode) {
   return guarded(name, "open", [&]() -> std::expected<Segment, Error> {

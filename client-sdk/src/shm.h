@@ -77,6 +77,10 @@ class Segment {
   // unlinked or replaced by a rename).
   bool detached() const;
   int fd() const;
+  // Gives the segment `mode` and, when set, `group`: a re-opened segment
+  // made under other settings is brought to the ones in force.
+  std::expected<void, Error> conform(const std::string& name, mode_t mode,
+                                     std::optional<gid_t> group) const;
 
  private:
   Segment() = default;

@@ -61,6 +61,8 @@ class Writer::Impl {
         auto* head = static_cast<layout::HeadLayout*>(existing->data());
         if (layout::validate_head(existing->data(), existing->size()) == HOTSWAP_OK &&
             !layout::is_retired(head->active.load(std::memory_order_acquire))) {
+          auto conformed = existing->conform(names_.head(), options_.mode, options_.group);
+          if (!conformed) return std::unexpected(conformed.error());
           head_segment_.emplace(std::move(*existing));
           head_ = head;
           adopt_slots();

@@ -47,6 +47,11 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
     if (applier.states_.contains(ns)) continue;
     WriterOptions writer_options = options.writer;
     writer_options.replace = options.fresh_segments;
+    if (auto group = options.restricted.find(ns); group != options.restricted.end()) {
+      writer_options.mode = 0640;  // never readable by others: it may hold secrets
+      writer_options.group = group->second;
+      applier.restricted_.push_back(ns);
+    }
     auto writer = Writer::open(ns, writer_options);
     if (!writer) {
       return std::unexpected(

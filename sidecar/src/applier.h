@@ -49,6 +49,9 @@ class Applier {
     std::chrono::milliseconds lkg_delay{0};
     // Called on the saver thread before each last-known-good save (tests).
     LkgSaver::BeforeSave before_lkg_save;
+    // Namespaces whose segments only the application's group reads (mode
+    // 0640, that group), by namespace: control sends their secret entries.
+    std::map<std::string, gid_t> restricted;
   };
 
   // Opens a writer for each namespace and resumes from the version applied
@@ -82,6 +85,8 @@ class Applier {
 
   std::vector<Held> held() const;
   const std::vector<std::string>& namespaces() const { return order_; }
+  // The subscribed namespaces restricted to an application's group.
+  const std::vector<std::string>& restricted() const { return restricted_; }
 
  private:
   struct State {
@@ -104,6 +109,7 @@ class Applier {
   uint64_t max_snapshot_bytes_;
   std::map<std::string, State, std::less<>> states_;
   std::vector<std::string> order_;
+  std::vector<std::string> restricted_;
   // ACKed snapshots not yet handed to the saver, newest per namespace.
   std::map<std::string, std::shared_ptr<const SnapshotData>, std::less<>> unsaved_;
   std::unique_ptr<LkgSaver> saver_;  // null only in a moved-from applier

@@ -71,6 +71,10 @@ void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInf
   for (unsigned n = 0; n < applier.namespaces().size(); ++n) {
     namespaces.set(n, applier.namespaces()[n]);
   }
+  auto restricted = node.initRestricted(static_cast<unsigned>(applier.restricted().size()));
+  for (unsigned n = 0; n < applier.restricted().size(); ++n) {
+    restricted.set(n, applier.restricted()[n]);
+  }
   const auto held = applier.held();
   auto out = node.initHeld(static_cast<unsigned>(held.size()));
   for (unsigned h = 0; h < held.size(); ++h) {

@@ -20,6 +20,7 @@
 #include "hotswap/protocol/tls_files.h"
 #include "lkg_cache.h"
 #include "prober.h"
+#include "restriction.h"
 
 namespace {
 
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> probe_flags;
   uint64_t probe_interval_ms = 0;
   uint64_t probe_timeout_ms = 1000;
+  std::vector<std::string> restricted_flags = split(env_or("HOTSWAP_RESTRICTED", ""), ',');
   TlsFlags tls;
   app.add_option("--control", link.control_address,
                  "control's RPC address host:port (HOTSWAP_CONTROL)");
@@ -123,6 +125,9 @@ int main(int argc, char** argv) {
                  "write the cache at most this long after an ACK; releases within it are "
                  "written once (default 1000)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{3'600'000}));
+  app.add_option("--restricted", restricted_flags,
+                 "NS=GROUP (repeatable; HOTSWAP_RESTRICTED, comma-separated): NS's shared memory "
+                 "is readable by GROUP only (mode 0640), and control sends it secret entries");
   app.add_flag("--fresh-segments", fresh, "replace existing shared-memory segments at start");
   app.add_option("--scope", scope,
                  "separate shared-memory names, for several sidecars on one host (HOTSWAP_SCOPE)");
@@ -187,6 +192,14 @@ int main(int argc, char** argv) {
   options.fresh_segments = fresh;
   options.max_snapshot_bytes = max_snapshot_bytes;
   options.lkg_delay = std::chrono::milliseconds(cache_delay_ms);
+  for (const std::string& flag : restricted_flags) {
+    auto restriction = hotswap::sidecar::parse_restriction(flag, subscribed);
+    if (!restriction) {
+      spdlog::error("event=bad_flag flag=--restricted error=\"{}\"", restriction.error().message);
+      return 2;
+    }
+    options.restricted[restriction->ns] = restriction->group;
+  }
   auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache), options);
   if (!applier) {
     spdlog::error("event=start_failed error=\"{}\"", applier.error().message);
@@ -229,9 +242,9 @@ int main(int argc, char** argv) {
             .scope = scope});
   }
   spdlog::info(
-      "event=started node={} namespaces={} control={} tls={} health_interval_ms={} "
-      "epoch={:016x}",
-      link.node_id, namespaces, link.control_address,
+      "event=started node={} namespaces={} restricted_count={} control={} tls={} "
+      "health_interval_ms={} epoch={:016x}",
+      link.node_id, namespaces, restricted_flags.size(), link.control_address,
       link.tls ? "verify:" + link.tls_server_name : std::string("off"), health_interval_ms,
       monitor->epoch());
   return hotswap::sidecar::run_control_link(

@@ -442,7 +442,9 @@ TEST_F(AccessTest, AScopedAdminCreatesTokensOnlyWithinItsTenantAndRole) {
   auto node = scoped.post(kApi + "/tokens", {{"name", "n"}, {"kind", "node"}, {"tenants", {kOwn}}});
   EXPECT_EQ(node.status, 201) << node.raw;
   // Listing shows the tokens of its tenant only: not the bootstrap ones.
-  for (const json& t : scoped.get(kApi + "/tokens").body["tokens"]) {
+  const auto listed = scoped.get(kApi + "/tokens");
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  for (const json& t : listed.body["tokens"]) {
     EXPECT_EQ(t["tenants"], json::array({kOwn})) << t.dump();
   }
   EXPECT_EQ(admin_.post(kApi + "/tokens", {{"name", "x"}, {"role", "root"}}).status, 400);

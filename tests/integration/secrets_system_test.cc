@@ -2,10 +2,13 @@
 // hotswapctl and a real sidecar. A secret's value never appears in plain
 // text in the SQLite file and its WAL, control's or the sidecar's logs, any
 // API response or CLI output; rotation while reads go on; start-up refusals.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/process.h"
@@ -301,6 +305,139 @@ TEST(Secrets, RotationWhileReadingThenTheOldKeyRemoved) {
   EXPECT_EQ(refused_start(data, keys, tmp.path() + "/r3.log"), 1);
   EXPECT_NE(slurp(tmp.path() + "/r3.log").find("mode 0644"), std::string::npos)
       << slurp(tmp.path() + "/r3.log");
+}
+
+// A group this process may give its files: a supplementary one if it has
+// one (so the segments' group differs from the sidecar's own), else its own.
+gid_t group_for_the_app() {
+  std::vector<gid_t> groups(static_cast<size_t>(std::max(0, ::getgroups(0, nullptr))));
+  const int n = groups.empty() ? 0 : ::getgroups(static_cast<int>(groups.size()), groups.data());
+  for (int i = 0; i < n; ++i) {
+    if (groups[static_cast<size_t>(i)] != ::getegid()) return groups[static_cast<size_t>(i)];
+  }
+  return ::getegid();
+}
+
+std::string group_flag(gid_t gid) {
+  const ::group* g = ::getgrgid(gid);
+  return g != nullptr ? g->gr_name : std::to_string(gid);
+}
+
+test::Process start_sidecar(const std::string& rpc, const std::string& node,
+                            const std::string& scope, const std::string& cache,
+                            const std::string& log, const std::string& extra = "") {
+  return test::Process::spawn(
+      {"/bin/sh", "-c",
+       std::string("exec env HOTSWAP_NODE_TOKEN=") + test::kNodeToken + " '" +
+           test::sidecar_binary() + "' --control " + rpc + " --node-id " + node +
+           " --namespaces acme/web --scope " + scope + " --cache-dir '" + cache +
+           "' --fresh-segments --log-level debug " + extra + " 2>>'" + log + "'"});
+}
+
+// The shared-memory files of acme/web under `scope`.
+std::vector<std::filesystem::path> segments_of(const std::string& scope) {
+  std::vector<std::filesystem::path> found;
+  for (const auto& f : std::filesystem::directory_iterator("/dev/shm")) {
+    if (f.path().filename().string().starts_with("hs@" + scope + "+acme~web+")) {
+      found.push_back(f.path());
+    }
+  }
+  return found;
+}
+
+TEST(Secrets, DeliveredOnlyToASubscriptionRestrictedToTheApplicationsGroup) {
+  test::TempDir tmp;
+  const std::string data = tmp.path() + "/data", keys = tmp.path() + "/keys",
+                    logs = tmp.path() + "/logs", restricted_cache = tmp.path() + "/cache-r",
+                    open_cache = tmp.path() + "/cache-u";
+  for (const auto& d : {data, logs, restricted_cache, open_cache}) {
+    std::filesystem::create_directories(d);
+  }
+  write_keys(keys, "k1 " + kKey1 + "\n");
+  auto control = start_control(data, keys, logs + "/control.log");
+  test::Rest rest(control.port);
+  rest.create_namespace("acme", "web");
+  const std::string secret = random_secret("delivered");
+  auto v1 = rest.post("/api/v1/namespaces/acme/web/versions",
+                      {{"message", "one"},
+                       {"entries",
+                        {{"db_password", {{"type", "string"}, {"value", secret}, {"secret", true}}},
+                         {"limit", {{"type", "int64"}, {"value", 5}}}}}});
+  ASSERT_EQ(v1.status, 201) << v1.raw;
+
+  const gid_t group = group_for_the_app();
+  const std::string pid = std::to_string(::getpid());
+  const std::string restricted_scope = "restricted-" + pid, open_scope = "open-" + pid;
+  // A group that does not exist, or a namespace not subscribed, is refused
+  // at start with the flag named.
+  auto no_group = start_sidecar(control.rpc, "web-x", "x-" + pid, open_cache, logs + "/refused.log",
+                                "--restricted acme/web=no-such-group-hs");
+  auto refused = no_group.wait(30s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(test::exit_code(*refused), 2);
+  EXPECT_NE(slurp(logs + "/refused.log").find("no group named no-such-group-hs"), std::string::npos)
+      << slurp(logs + "/refused.log");
+
+  auto restricted =
+      start_sidecar(control.rpc, "web-r", restricted_scope, restricted_cache,
+                    logs + "/sidecar-r.log", "--restricted acme/web=" + group_flag(group));
+  auto open = start_sidecar(control.rpc, "web-u", open_scope, open_cache, logs + "/sidecar-u.log");
+  ASSERT_TRUE(test::eventually([&] {
+    return rest.get("/api/v1/instances/web-r").status == 200 &&
+           rest.get("/api/v1/instances/web-u").status == 200;
+  }));
+  auto deploy = rest.post("/api/v1/deployments", {{"namespace", "acme/web"}, {"version", 1}});
+  ASSERT_EQ(deploy.status, 201) << deploy.raw;
+
+  // The restricted subscription gets the version, and the app reads the
+  // secret through shared memory only its group may read.
+  ASSERT_TRUE(test::eventually([&] {
+    auto client = Client::open("acme/web", {.scope = restricted_scope});
+    return client && client->get<std::string>("db_password").value_or("") == secret;
+  })) << slurp(logs + "/sidecar-r.log");
+  auto r = rest.get("/api/v1/instances/web-r");
+  EXPECT_EQ(r.body["namespaces"][0]["applied_version"], 1) << r.raw;
+  const auto files = segments_of(restricted_scope);
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    struct stat st {};
+    ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0007, 0u) << f << " is readable by others";
+    const std::string name = f.filename().string();
+    if (name.ends_with("+head") || name.find("+v1+") != std::string::npos) {
+      EXPECT_EQ(st.st_mode & 0777, 0640u) << f;
+      EXPECT_EQ(st.st_gid, group) << f;
+    }
+  }
+
+  // The other is refused it, with the reason, and holds nothing.
+  ASSERT_TRUE(test::eventually([&] {
+    return rest.get("/api/v1/instances/web-u").body["namespaces"][0]["last_nack"].is_object();
+  }));
+  auto u = rest.get("/api/v1/instances/web-u");
+  EXPECT_NE(u.body["namespaces"][0]["last_nack"]["reason"].get<std::string>().find("holds secrets"),
+            std::string::npos)
+      << u.raw;
+  EXPECT_EQ(u.body["namespaces"][0]["applied_version"], 0) << u.raw;
+  auto unrestricted = Client::open("acme/web", {.scope = open_scope});
+  EXPECT_FALSE(unrestricted && unrestricted->get<std::string>("db_password").has_value());
+
+  // The restricted sidecar's disk copy is its own (0600); the unrestricted
+  // one's files and every log never hold the value.
+  stop(restricted);
+  stop(open);
+  bool cached = false;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(restricted_cache)) {
+    if (!f.is_regular_file()) continue;
+    struct stat st {};
+    ASSERT_EQ(::stat(f.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0077, 0u) << f.path();
+    cached = cached || slurp(f.path().string()).find(secret) != std::string::npos;
+  }
+  EXPECT_TRUE(cached) << "the restricted sidecar's cache holds the version";
+  stop(control.process);
+  EXPECT_EQ((all_files(open_cache) + all_files(logs) + all_files(data)).find(secret),
+            std::string::npos);
 }
 
 }  // namespace

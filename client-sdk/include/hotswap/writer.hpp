@@ -24,6 +24,7 @@ struct WriterOptions {
   // lets the owner write and the owner's group read.
   mode_t mode = 0640;
   // Group of every segment (the tenant's group); unchanged when empty.
+  // A head re-opened after a restart is given this mode and group too.
   std::optional<gid_t> group{};
   // How many versions stay resident (mapped-ready in shared memory), the
   // active one included, so that activate() can flip back without a

@@ -82,6 +82,10 @@ struct InstanceNamespace {
   std::optional<NackInfo> last_nack;
   // A version to hold resident but inactive (blue-green); 0 for none.
   uint64_t staged_version = 0;
+  // The sidecar keeps this namespace's shared memory readable by the
+  // application's group only, so it may receive secrets. Said by the
+  // sidecar on each attach; not stored.
+  bool restricted = false;
 };
 
 struct Instance {

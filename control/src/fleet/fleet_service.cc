@@ -465,6 +465,14 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
   }
   auto registered = lift(store_.get_instance(instance.node_id));
   if (!registered) return std::unexpected(registered.error());
+  {
+    std::set<NamespaceId> restricted;
+    for (const InstanceNamespace& n : instance.namespaces) {
+      if (n.restricted) restricted.insert(n.namespace_id);
+    }
+    std::lock_guard lock(restricted_mu_);
+    restricted_.insert_or_assign(instance.node_id, std::move(restricted));
+  }
   std::map<NamespaceId, DesiredSnapshot> desired;
   std::vector<PushResult> already_applied, refused;
   for (const InstanceNamespace& n : registered->namespaces) {
@@ -535,6 +543,7 @@ DesiredSnapshot FleetService::desired_of(std::string_view node_id, const Namespa
 DesiredSnapshot FleetService::withhold_secrets(std::string_view node_id, const NamespaceId& id,
                                                DesiredSnapshot wanted,
                                                std::vector<PushResult>& refused) {
+  if (restricted(node_id, id)) return wanted;
   auto withhold = [&](SnapshotPtr& snapshot, bool staged) {
     if (!snapshot || !catalog_.holds_secrets(id, snapshot->version())) return;
     refused.push_back({std::string(node_id), id, snapshot->version(), false,
@@ -548,6 +557,12 @@ DesiredSnapshot FleetService::withhold_secrets(std::string_view node_id, const N
   withhold(wanted.active, false);
   withhold(wanted.staged, true);
   return wanted;
+}
+
+bool FleetService::restricted(std::string_view node_id, const NamespaceId& id) {
+  std::lock_guard lock(restricted_mu_);
+  auto node = restricted_.find(node_id);
+  return node != restricted_.end() && node->second.contains(id);
 }
 
 void FleetService::record_refusals(const std::vector<PushResult>& refused) {

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -150,9 +152,10 @@ class FleetService final : public PushSource {
   Result<DesiredSnapshots> desired(const NamespaceId& id) override;
   DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) override;
   SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) override;
-  // `wanted` without a version that holds secrets: no subscription is
-  // restricted to an application's group yet, so none may receive one.
-  // Each withheld version is added to `refused` as a NACK with the reason.
+  // `wanted` without a version that holds secrets, unless the node said on
+  // attaching that its subscription to `id` is restricted to the
+  // application's group. Each withheld version is added to `refused` as a
+  // NACK with the reason.
   DesiredSnapshot withhold_secrets(std::string_view node_id, const NamespaceId& id,
                                    DesiredSnapshot wanted, std::vector<PushResult>& refused);
   // Records `refused` (answers the sidecar never gave) and logs them.
@@ -189,6 +192,8 @@ class FleetService final : public PushSource {
   StoreResult<void> record_and_advance(const std::vector<PushResult>& results,
                                        std::vector<std::pair<int64_t, DeploymentState>>& finished);
   InstanceStatus status_of(const Instance& instance) const;
+  // Whether `node_id` attached last with its subscription to `id` restricted.
+  bool restricted(std::string_view node_id, const NamespaceId& id);
 
   Store& store_;
   CatalogService& catalog_;
@@ -198,6 +203,10 @@ class FleetService final : public PushSource {
   ApprovalHook* approvals_ = nullptr;
   Notifier* notifier_ = nullptr;
   const RolloutGate* gate_ = nullptr;
+  // Restricted subscriptions by node, as each node said when it last
+  // attached (attach runs on the RPC thread, desired_of may not).
+  std::mutex restricted_mu_;
+  std::map<std::string, std::set<NamespaceId>, std::less<>> restricted_;
   std::function<int64_t()> ms_clock_;
   const UnixTime started_at_;
   UnixTime last_stall_check_ = 0;  // RPC loop thread only

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -92,6 +93,17 @@ Result<Instance> instance_of(wire::NodeInfo::Reader node) {
     auto parsed = namespace_of(ns);
     if (!parsed) return std::unexpected(parsed.error());
     instance.namespaces.push_back({std::move(*parsed), 0, 0, std::nullopt});
+  }
+  for (auto ns : node.getRestricted()) {
+    auto parsed = namespace_of(ns);
+    if (!parsed) return std::unexpected(parsed.error());
+    auto subscribed = std::find_if(instance.namespaces.begin(), instance.namespaces.end(),
+                                   [&](const auto& n) { return n.namespace_id == *parsed; });
+    if (subscribed == instance.namespaces.end()) {
+      return std::unexpected(
+          invalid_argument("restricted namespace " + parsed->str() + " is not subscribed"));
+    }
+    subscribed->restricted = true;
   }
   return instance;
 }
