@@ -16,6 +16,8 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
   curl
+  # tests: certificates made at run time (harness/src/test_pki.cc)
+  openssl
   # bench/vs_etcd.sh: the baseline, an etcd of its own on free ports (the
   # system service the server package may start is not used)
   etcd-server etcd-client

@@ -38,6 +38,9 @@ struct GlobalArgs {
   std::string output = "table";
   std::string token;
   double timeout_seconds = 10;
+  std::string ca_cert;
+  std::string client_cert;
+  std::string client_key;
 };
 
 // At least 1 ms: libcurl reads a timeout of 0 as "no timeout".
@@ -48,7 +51,7 @@ std::chrono::milliseconds to_millis(double seconds) {
 std::string help_footer() {
   return std::string("\n") + kExitCodeHelp +
          "\nNS is TENANT/NAME. Errors go to stderr; --output json prints the server's response\n"
-         "body on stdout. Environment: HOTSWAP_URL, HOTSWAP_TOKEN.\n"
+         "body on stdout. Environment: HOTSWAP_URL, HOTSWAP_TOKEN, HOTSWAP_CA_CERT.\n"
          "The token (sent as 'Authorization: Bearer'): --token, else HOTSWAP_TOKEN, else the\n"
          "config file $XDG_CONFIG_HOME/hotswap/config (or ~/.config/hotswap/config): lines\n"
          "'token = ...' and 'url = ...', '#' comments; refused unless only its owner may read it\n"
@@ -90,6 +93,15 @@ void add_global_options(CLI::App& app, GlobalArgs& args) {
   app.add_option("--timeout", args.timeout_seconds, "seconds per request")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--ca-cert", args.ca_cert,
+                 "https: PEM CA certificates to verify control's certificate with (default: "
+                 "the system's)")
+      ->envname("HOTSWAP_CA_CERT");
+  app.add_option("--client-cert", args.client_cert,
+                 "https: PEM client certificate, for a control that requires one")
+      ->envname("HOTSWAP_CLIENT_CERT");
+  app.add_option("--client-key", args.client_key, "https: PEM private key of --client-cert")
+      ->envname("HOTSWAP_CLIENT_KEY");
 }
 
 // The option and argument values of every subcommand. CLI11 fills only the
@@ -592,7 +604,12 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
     err << "hotswapctl: " << *failed << '\n';
     return to_int(ExitCode::kUsage);
   }
-  const HttpOptions http{global.url, global.token, to_millis(global.timeout_seconds)};
+  if (global.client_cert.empty() != global.client_key.empty()) {
+    err << "hotswapctl: --client-cert and --client-key go together\n" << kUsageHint;
+    return to_int(ExitCode::kUsage);
+  }
+  const HttpOptions http{global.url,     global.token,       to_millis(global.timeout_seconds),
+                         global.ca_cert, global.client_cert, global.client_key};
   try {
     const std::unique_ptr<Api> api = make_api(http);
     Context ctx{*api,

@@ -96,10 +96,11 @@ Failure failure_from_transport(const TransportError& error, std::string_view wha
   using Kind = TransportError::Kind;
   switch (error.kind) {
     case Kind::kBadUrl:
-      return Failure{ExitCode::kUsage,
-                     str_cat(what, ": cannot use URL ", in_quotes(url), ": ", error.message),
-                     {},
-                     "--url takes http://HOST:PORT, e.g. http://127.0.0.1:7700"};
+      return Failure{
+          ExitCode::kUsage,
+          str_cat(what, ": cannot use URL ", in_quotes(url), ": ", error.message),
+          {},
+          "--url takes http://HOST:PORT or https://HOST:PORT, e.g. http://127.0.0.1:7700"};
     case Kind::kInternal:
       return make_failure(ExitCode::kInternal, str_cat(what, ": ", error.message));
     case Kind::kTimeout:
@@ -108,6 +109,18 @@ Failure failure_from_transport(const TransportError& error, std::string_view wha
                      {},
                      str_cat("is hotswap-control running at ", url,
                              "? set --url or HOTSWAP_URL, or raise --timeout if it is slow")};
+    case Kind::kTls:
+      // No answer that can be trusted: as unreachable, with the reason.
+      return Failure{ExitCode::kUnreachable,
+                     str_cat(what, ": TLS with ", url, " failed: ", error.message),
+                     {},
+                     "give the CA that signed control's certificate with --ca-cert FILE or "
+                     "HOTSWAP_CA_CERT, and a URL whose host the certificate names"};
+    case Kind::kTlsFile:
+      return Failure{ExitCode::kUsage,
+                     str_cat(what, ": ", error.message),
+                     {},
+                     "--ca-cert, --client-cert and --client-key take readable PEM files"};
     case Kind::kUnreachable:
       break;
   }

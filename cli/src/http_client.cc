@@ -34,6 +34,17 @@ TransportError::Kind kind_of(CURLcode code) {
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return TransportError::Kind::kBadUrl;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return TransportError::Kind::kTls;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+      return TransportError::Kind::kTlsFile;
     case CURLE_FAILED_INIT:
     case CURLE_OUT_OF_MEMORY:
     case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -111,6 +122,17 @@ std::expected<Response, TransportError> HttpClient::request(
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response_body);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  // TLS 1.2 at least, the peer and its name always verified (libcurl's
+  // defaults, stated so a reset cannot lose them).
+  curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.tls.ca_cert.empty())
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls.ca_cert.c_str());
+  if (!options_.tls.client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.tls.client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.client_key.c_str());
+  }
 
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {

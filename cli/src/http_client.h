@@ -26,6 +26,9 @@ struct TransportError {
     kTimeout,      // no complete response within the timeout
     kBadUrl,       // the base URL cannot be used (malformed, not http/https)
     kInternal,     // libcurl itself failed (initialisation, memory)
+    kTls,          // the TLS handshake failed: control's certificate not trusted or not
+                   // for this host, or control refused ours
+    kTlsFile,      // a --ca-cert, --client-cert or --client-key file cannot be used
   };
   Kind kind = Kind::kInternal;
   std::string message;  // libcurl's description, for the user
@@ -44,6 +47,15 @@ struct HttpOptions {
   std::string base_url;                      // scheme://host:port, optionally with a path prefix
   std::string token;                         // sent as Authorization: Bearer unless empty
   std::chrono::milliseconds timeout{10000};  // whole exchange, connect included
+  // https: the PEM CA certificates control's certificate is verified
+  // against (empty: the system's); a client certificate and key for a
+  // control that requires one. Verification is never turned off.
+  struct Tls {
+    std::string ca_cert;
+    std::string client_cert;
+    std::string client_key;
+  };
+  Tls tls;
 };
 
 // libcurl easy handle wrapper. Reuses one connection across requests (the

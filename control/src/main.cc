@@ -22,6 +22,8 @@
 #include "fleet/fleet_service.h"
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
+#include "hotswap/protocol/kj_tls.h"
+#include "hotswap/protocol/tls_files.h"
 #include "notify/webhooks.h"
 #include "rest/http_api.h"
 #include "rollout/rollout_engine.h"
@@ -161,7 +163,45 @@ struct Flags {
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
   std::string master_key_file = env_or("HOTSWAP_MASTER_KEY_FILE", "");
   WebhookOptions notify;
+  std::string tls_cert = env_or("HOTSWAP_TLS_CERT", "");
+  std::string tls_key = env_or("HOTSWAP_TLS_KEY", "");
+  std::string tls_client_ca = env_or("HOTSWAP_TLS_CLIENT_CA", "");
+  std::chrono::milliseconds tls_handshake_timeout{10'000};
 };
+
+void add_tls_flags(CLI::App& app, Flags& flags) {
+  app.add_option("--tls-cert", flags.tls_cert,
+                 "PEM certificate chain (leaf first): TLS on the REST and RPC ports "
+                 "(HOTSWAP_TLS_CERT; with --tls-key)");
+  app.add_option("--tls-key", flags.tls_key,
+                 "PEM private key of --tls-cert, unencrypted (HOTSWAP_TLS_KEY)");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "PEM CA certificates: clients of both ports must present a certificate one of "
+                 "them signed (mutual TLS; HOTSWAP_TLS_CLIENT_CA)");
+  add_ms_option(app, "--tls-handshake-timeout-ms", flags.tls_handshake_timeout,
+                "a TLS connection whose handshake has not ended after this long is closed");
+}
+
+// The TLS files, read and checked; nullopt when TLS is off. Refuses a
+// half-given pair and a client CA without TLS.
+std::expected<std::optional<HttpServer::Options::Tls>, std::string> tls_files(const Flags& flags) {
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return std::unexpected("--tls-cert and --tls-key go together");
+  }
+  if (flags.tls_cert.empty()) {
+    if (!flags.tls_client_ca.empty()) return std::unexpected("--tls-client-ca needs --tls-cert");
+    return std::nullopt;
+  }
+  auto identity = hotswap::protocol::load_tls_identity(flags.tls_cert, flags.tls_key);
+  if (!identity) return std::unexpected(identity.error());
+  HttpServer::Options::Tls tls{std::move(identity->cert_pem), std::move(identity->key_pem), {}};
+  if (!flags.tls_client_ca.empty()) {
+    auto cas = hotswap::protocol::load_tls_ca(flags.tls_client_ca);
+    if (!cas) return std::unexpected(cas.error());
+    tls.client_ca_pems = std::move(*cas);
+  }
+  return tls;
+}
 
 // The master keys: from the key file, else from HOTSWAP_MASTER_KEY, else
 // none (null). The file is read again at each key rotation.
@@ -241,13 +281,30 @@ std::optional<std::unique_ptr<TokenRegistry>> open_tokens(const std::string& pat
   return std::move(*tokens);
 }
 
-int run(const Flags& flags) {
+int run(Flags flags) {
   std::string http_host, rpc_host;
   int http_port = 0, rpc_port = 0;
   if (!split_address(flags.http_listen, http_host, http_port) ||
       !split_address(flags.rpc_listen, rpc_host, rpc_port)) {
     spdlog::error("event=bad_flag error=\"listen addresses must be host:port\"");
     return 2;
+  }
+  auto tls = tls_files(flags);
+  if (!tls) {
+    spdlog::error("event=tls_failed error=\"{}\"", tls.error());
+    return 1;
+  }
+  std::unique_ptr<kj::TlsContext> rpc_tls;
+  if (*tls) {
+    auto made = hotswap::protocol::kj_tls_server({(*tls)->cert_pem, (*tls)->key_pem},
+                                                 (*tls)->client_ca_pems);
+    if (!made) {
+      spdlog::error("event=tls_failed error=\"{}\"", made.error());
+      return 1;
+    }
+    rpc_tls = std::move(*made);
+    flags.http.tls = **tls;
+    flags.http.handshake_timeout = flags.tls_handshake_timeout;
   }
   // Blocks the signals for the event loop to take, in this thread and so in
   // every thread started after it (the store's, the HTTP server's): first.
@@ -294,7 +351,9 @@ int run(const Flags& flags) {
   RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
                  .max_pushes_in_flight = flags.max_pushes_in_flight,
-                 .node_tokens = tokens->get()});
+                 .node_tokens = tokens->get(),
+                 .tls = rpc_tls.get(),
+                 .tls_handshake_timeout = flags.tls_handshake_timeout});
   fleet.set_push_trigger(&rpc);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
@@ -336,8 +395,9 @@ int run(const Flags& flags) {
   std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
               rpc_host.c_str(), listener->getPort());
   std::fflush(stdout);
-  spdlog::info("event=ready http={}:{} rpc={}:{} data_dir={}", http_host, *bound, rpc_host,
-               listener->getPort(), flags.data_dir);
+  spdlog::info("event=ready http={}:{} rpc={}:{} tls={} mutual_tls={} data_dir={}", http_host,
+               *bound, rpc_host, listener->getPort(), *tls ? "on" : "off",
+               *tls && !(*tls)->client_ca_pems.empty() ? "on" : "off", flags.data_dir);
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
   // Retention prunes the audit log at start, then once a minute (every
@@ -426,6 +486,7 @@ int main(int argc, char** argv) {
                  "key ring for secret entries: `ID BASE64 [primary]` per line, mode 0600 "
                  "(HOTSWAP_MASTER_KEY_FILE; or one key in HOTSWAP_MASTER_KEY=[ID:]BASE64)");
   add_notify_flags(app, flags.notify);
+  add_tls_flags(app, flags);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.

@@ -29,7 +29,14 @@ int free_port() {
 
 class Rest::Impl {
  public:
-  Impl(int port, const std::string& token) : client_("127.0.0.1", port) {
+  Impl(int port, const std::string& token) : client_("127.0.0.1", port) { configure(token); }
+  Impl(int port, const std::string& token, const RestTls& tls)
+      : client_("https://127.0.0.1:" + std::to_string(port), tls.client_cert, tls.client_key) {
+    client_.set_ca_cert_path(tls.ca_cert);
+    client_.enable_server_certificate_verification(true);
+    configure(token);
+  }
+  void configure(const std::string& token) {
     if (!token.empty()) client_.set_bearer_token_auth(token);
     client_.set_connection_timeout(5);
     client_.set_read_timeout(30);
@@ -61,6 +68,8 @@ class Rest::Impl {
 };
 
 Rest::Rest(int port, std::string token) : impl_(std::make_unique<Impl>(port, token)) {}
+Rest::Rest(int port, std::string token, const RestTls& tls)
+    : impl_(std::make_unique<Impl>(port, token, tls)) {}
 Rest::~Rest() = default;
 HttpReply Rest::get(const std::string& path) {
   return impl_->send("GET", path, "", "");
@@ -175,6 +184,7 @@ Process start_sidecar(const SidecarConfig& config) {
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());
+  if (config.log_to_stdout) argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
   if (config.token.empty()) return Process::spawn(argv);
   return Process::spawn(argv, {{"HOTSWAP_NODE_TOKEN", config.token}});
 }

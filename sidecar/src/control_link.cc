@@ -169,12 +169,25 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
 // reconnects); rejects when connecting, attaching or a heartbeat fails.
 kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Applier& applier,
                           const HealthLink& health, bool& attached) {
-  return io.provider->getNetwork()
-      .parseAddress(options.control_address, 7701)
-      .then([](kj::Own<kj::NetworkAddress> address) {
-        auto connected = address->connect();
-        return connected.attach(kj::mv(address));
-      })
+  auto connected =
+      io.provider->getNetwork()
+          .parseAddress(options.control_address, 7701)
+          .then([](kj::Own<kj::NetworkAddress> address) {
+            auto connected = address->connect();
+            return connected.attach(kj::mv(address));
+          })
+          .then([&options](
+                    kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+            if (!options.tls) return kj::mv(stream);
+            return options.tls->wrapClient(kj::mv(stream), options.tls_server_name);
+          });
+  auto too_late = io.provider->getTimer()
+                      .afterDelay(options.connect_timeout.count() * kj::MILLISECONDS)
+                      .then([]() -> kj::Own<kj::AsyncIoStream> {
+                        kj::throwFatalException(KJ_EXCEPTION(
+                            DISCONNECTED, "connecting (with the TLS handshake) took too long"));
+                      });
+  return connected.exclusiveJoin(kj::mv(too_late))
       .then([&io, &options, &applier, &health, &attached](kj::Own<kj::AsyncIoStream> stream) {
         auto connection = kj::heap<protocol::RpcConnection>(
             kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);

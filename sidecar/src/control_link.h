@@ -5,8 +5,11 @@
 #ifndef HOTSWAP_SIDECAR_CONTROL_LINK_H_
 #define HOTSWAP_SIDECAR_CONTROL_LINK_H_
 
+#include <kj/compat/tls.h>
+
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "applier.h"
@@ -23,6 +26,15 @@ struct LinkOptions {
   std::string token;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{10'000};
+  // TLS to control when set (protocol/kj_tls.h): every connection's
+  // handshake verifies control's certificate for `tls_server_name` (also
+  // sent as SNI) before anything else is sent on it.
+  std::shared_ptr<kj::TlsContext> tls;
+  std::string tls_server_name;
+  // Connecting, with the TLS handshake, ends within this or counts as a
+  // failed attempt (backoff, then again): a control that accepts and never
+  // answers cannot hold the sidecar.
+  std::chrono::milliseconds connect_timeout{10'000};
 };
 
 // Health reporting: every `interval` the monitor collects (with what the

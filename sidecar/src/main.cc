@@ -16,6 +16,8 @@
 #include "applier.h"
 #include "control_link.h"
 #include "health_monitor.h"
+#include "hotswap/protocol/kj_tls.h"
+#include "hotswap/protocol/tls_files.h"
 #include "lkg_cache.h"
 #include "prober.h"
 #include "restriction.h"
@@ -41,6 +43,52 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return parts;
 }
 
+// The host part of "host:port" or "[v6]:port".
+std::string host_of(const std::string& address) {
+  if (address.starts_with('[')) {
+    const auto end = address.find(']');
+    return end == std::string::npos ? address : address.substr(1, end - 1);
+  }
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+struct TlsFlags {
+  std::string ca = env_or("HOTSWAP_CONTROL_CA", "");
+  std::string server_name = env_or("HOTSWAP_CONTROL_SERVER_NAME", "");
+  std::string cert = env_or("HOTSWAP_TLS_CERT", "");
+  std::string key = env_or("HOTSWAP_TLS_KEY", "");
+};
+
+// TLS to control from the flags, into `link`; an error names the flag or
+// the file. Without --control-ca, plaintext (and no other TLS flag).
+std::expected<void, std::string> configure_tls(const TlsFlags& flags,
+                                               hotswap::sidecar::LinkOptions& link) {
+  if (flags.cert.empty() != flags.key.empty()) {
+    return std::unexpected("--tls-cert and --tls-key go together");
+  }
+  if (flags.ca.empty()) {
+    if (!flags.cert.empty() || !flags.server_name.empty()) {
+      return std::unexpected("--tls-cert and --control-server-name need --control-ca");
+    }
+    return {};
+  }
+  auto cas = hotswap::protocol::load_tls_ca(flags.ca);
+  if (!cas) return std::unexpected(cas.error());
+  std::optional<hotswap::protocol::TlsIdentity> identity;
+  if (!flags.cert.empty()) {
+    auto loaded = hotswap::protocol::load_tls_identity(flags.cert, flags.key);
+    if (!loaded) return std::unexpected(loaded.error());
+    identity = std::move(*loaded);
+  }
+  auto context = hotswap::protocol::kj_tls_client(*cas, identity);
+  if (!context) return std::unexpected(context.error());
+  link.tls = std::move(*context);
+  link.tls_server_name =
+      flags.server_name.empty() ? host_of(link.control_address) : flags.server_name;
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,6 +112,7 @@ int main(int argc, char** argv) {
   uint64_t probe_interval_ms = 0;
   uint64_t probe_timeout_ms = 1000;
   std::vector<std::string> restricted_flags = split(env_or("HOTSWAP_RESTRICTED", ""), ',');
+  TlsFlags tls;
   app.add_option("--control", link.control_address,
                  "control's RPC address host:port (HOTSWAP_CONTROL)");
   app.add_option("--node-id", link.node_id,
@@ -102,6 +151,15 @@ int main(int argc, char** argv) {
   app.add_option("--probe-timeout-ms", probe_timeout_ms,
                  "a probe unanswered this long is an error (default 1000)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{600'000}));
+  app.add_option("--control-ca", tls.ca,
+                 "PEM CA certificates that signed control's: TLS to control, its certificate "
+                 "verified (HOTSWAP_CONTROL_CA)");
+  app.add_option("--control-server-name", tls.server_name,
+                 "the name control's certificate must carry, sent as SNI (default: the host of "
+                 "--control; HOTSWAP_CONTROL_SERVER_NAME)");
+  app.add_option("--tls-cert", tls.cert,
+                 "PEM client certificate for a control that requires one (HOTSWAP_TLS_CERT)");
+  app.add_option("--tls-key", tls.key, "PEM private key of --tls-cert (HOTSWAP_TLS_KEY)");
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr: stdout carries only what scripts read.
@@ -114,6 +172,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     link.labels[label.substr(0, eq)] = label.substr(eq + 1);
+  }
+  if (auto configured = configure_tls(tls, link); !configured) {
+    spdlog::error("event=tls_failed error=\"{}\"", configured.error());
+    return 1;
   }
   const auto subscribed = split(namespaces, ',');
   if (subscribed.empty()) {
@@ -180,9 +242,10 @@ int main(int argc, char** argv) {
             .scope = scope});
   }
   spdlog::info(
-      "event=started node={} namespaces={} restricted_count={} control={} health_interval_ms={} "
-      "epoch={:016x}",
-      link.node_id, namespaces, restricted_flags.size(), link.control_address, health_interval_ms,
+      "event=started node={} namespaces={} restricted_count={} control={} tls={} "
+      "health_interval_ms={} epoch={:016x}",
+      link.node_id, namespaces, restricted_flags.size(), link.control_address,
+      link.tls ? "verify:" + link.tls_server_name : std::string("off"), health_interval_ms,
       monitor->epoch());
   return hotswap::sidecar::run_control_link(
       link, *applier, {.monitor = &*monitor, .prober = prober.get(), .interval = interval});

@@ -62,6 +62,23 @@ TEST(FailureFromTransport, KindsPickTheirExitCodes) {
   EXPECT_NE(timeout.hint.find("HOTSWAP_URL"), std::string::npos);
 }
 
+TEST(FailureFromTransport, TlsFailureIsExit6NamingTheReasonAndTheCaFlag) {
+  const Failure failure =
+      failure_from_transport({TransportError::Kind::kTls,
+                              "SSL certificate problem: unable to get local issuer certificate"},
+                             "list tenants", "https://127.0.0.1:9");
+  EXPECT_EQ(failure.code, ExitCode::kUnreachable);
+  EXPECT_EQ(failure.message,
+            "list tenants: TLS with https://127.0.0.1:9 failed: SSL certificate problem: unable "
+            "to get local issuer certificate");
+  EXPECT_NE(failure.hint.find("--ca-cert"), std::string::npos);
+  EXPECT_NE(failure.hint.find("HOTSWAP_CA_CERT"), std::string::npos);
+  const Failure bad_file = failure_from_transport(
+      {TransportError::Kind::kTlsFile, "error setting certificate file: ca.pem"}, "list tenants",
+      "https://127.0.0.1:9");
+  EXPECT_EQ(bad_file.code, ExitCode::kUsage);
+}
+
 TEST(FailureFromResponse, ShowsMessageAndEveryProblemOnItsOwnLine) {
   const Response response{400, R"({"error": {"code": "invalid_argument",
       "message": "publish rejected: 2 problems",

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 TEST(HttpClient, SendsMethodPathHeadersAndBody) {
   hotswap::test::HttpReceiver server({{200, R"({"key":"k"})"}});
-  HttpClient client({server.url(), "hs_alice_token", 5000ms});
+  HttpClient client({server.url(), "hs_alice_token", 5000ms, {}});
   const auto response =
       client.request("PUT", "/api/v1/namespaces/acme/web/draft/a%2Fb", std::string(R"({"v":1})"));
   ASSERT_TRUE(response.has_value()) << response.error().message;
@@ -37,7 +37,7 @@ TEST(HttpClient, SendsMethodPathHeadersAndBody) {
 // "Expect" header, which this server would never answer.
 TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
   hotswap::test::HttpReceiver server({{201, "{}"}});
-  HttpClient client({server.url(), "", 5000ms});
+  HttpClient client({server.url(), "", 5000ms, {}});
   const std::string body = "{\"pad\":\"" + std::string(2 << 20, 'x') + "\"}";
   const auto response = client.request("POST", "/api/v1/deployments", body);
   ASSERT_TRUE(response.has_value()) << response.error().message;
@@ -50,7 +50,7 @@ TEST(HttpClient, LargeBodiesAreSentWithoutWaitingFor100Continue) {
 
 TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
   hotswap::test::HttpReceiver server({{201, "{}"}, {404, R"({"error":{}})"}});
-  HttpClient client({server.url() + "/", "", 5000ms});  // a trailing '/' is dropped
+  HttpClient client({server.url() + "/", "", 5000ms, {}});  // a trailing '/' is dropped
   ASSERT_TRUE(client.request("POST", "/a", std::string("{}")).has_value());
   const auto response = client.request("GET", "/b", std::nullopt);
   ASSERT_TRUE(response.has_value());
@@ -66,7 +66,7 @@ TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
 TEST(HttpClient, RefusedConnectionIsUnreachable) {
   const std::string url =
       "http://127.0.0.1:" + std::to_string(hotswap::test::unused_loopback_port());
-  HttpClient client({url, "", 5000ms});
+  HttpClient client({url, "", 5000ms, {}});
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, TransportError::Kind::kUnreachable);
@@ -79,7 +79,7 @@ TEST(HttpClient, SilentServerTimesOut) {
   hotswap::test::HttpReceiver::Reply stall;
   stall.stall = true;
   hotswap::test::HttpReceiver server({stall});
-  HttpClient client({server.url(), "", 300ms});
+  HttpClient client({server.url(), "", 300ms, {}});
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, TransportError::Kind::kTimeout) << response.error().message;
@@ -90,7 +90,7 @@ TEST(HttpClient, SilentServerTimesOut) {
 }
 
 TEST(HttpClient, NonHttpUrlIsABadUrl) {
-  HttpClient client({"ftp://127.0.0.1:21", "", 1000ms});
+  HttpClient client({"ftp://127.0.0.1:21", "", 1000ms, {}});
   const auto response = client.request("GET", "/x", std::nullopt);
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, TransportError::Kind::kBadUrl);

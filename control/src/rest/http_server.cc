@@ -5,9 +5,11 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
@@ -20,6 +22,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 
 int http_status(HttpServer::Fault fault) {
   switch (fault) {
@@ -54,9 +57,11 @@ std::optional<HttpServer::Fault> fault_of(const error_code& ec) {
   if (ec == http::error::header_limit) return HttpServer::Fault::headers_too_large;
   if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
       ec == asio::error::eof || ec == asio::error::connection_reset ||
-      ec == asio::error::operation_aborted) {
+      ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated) {
     return std::nullopt;
   }
+  // A TLS record that does not decrypt: nothing can be answered on it.
+  if (ec.category() == asio::error::get_ssl_category()) return std::nullopt;
   return HttpServer::Fault::malformed;
 }
 
@@ -101,8 +106,11 @@ class HttpServer::Impl {
   size_t connections() const { return open_.load(std::memory_order_relaxed); }
 
  private:
+  template <class Stream>
   class Connection;
 
+  // The TLS context from options_.tls, or why OpenSSL refuses it.
+  std::expected<void, std::string> make_tls();
   void accept();
   // Answers 503 and closes, without reading the request: at the connection
   // limit, the cheapest answer is the best.
@@ -132,22 +140,45 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_{io_};
   asio::steady_timer accept_retry_{io_};
   asio::thread_pool pool_;
+  std::optional<asio::ssl::context> tls_;
 };
 
 // One client connection: reads a request, has it handled on the pool,
 // writes the response, and starts over. Owned by the handlers of its
-// pending operations; all its methods run on the I/O thread.
-class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+// pending operations; all its methods run on the I/O thread. `Stream` is a
+// tcp::socket, or a TLS stream over one, whose handshake comes first.
+template <class Stream>
+class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Connection(Impl& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), deadline_(server.io_) {
+  Connection(Impl& server, Stream stream)
+      : server_(server), socket_(std::move(stream)), deadline_(server.io_) {
     server_.open_.fetch_add(1, std::memory_order_relaxed);
   }
   ~Connection() { server_.open_.fetch_sub(1, std::memory_order_relaxed); }
 
-  void start() { await_request(); }
+  void start() {
+    if constexpr (kTls) {
+      // Every phase has a deadline, the handshake too: a client that
+      // connects and sends no ClientHello is closed after it.
+      set_deadline(server_.options_.handshake_timeout);
+      socket_.async_handshake(
+          asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+            if (ec) {
+              spdlog::debug("event=tls_handshake_failed error=\"{}\"", ec.message());
+              return self->close();
+            }
+            self->await_request();
+          });
+    } else {
+      await_request();
+    }
+  }
 
  private:
+  tcp::socket& tcp_socket() { return beast::get_lowest_layer(socket_); }
+
   // Cancels the socket's operations after `timeout` (they then complete
   // with operation_aborted and timed_out_ set). Replaces the previous
   // deadline: each phase of a connection has one.
@@ -155,11 +186,11 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     const uint64_t generation = ++deadline_generation_;
     timed_out_ = false;
     deadline_.expires_after(timeout);
-    deadline_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    deadline_.async_wait([self = this->shared_from_this(), generation](error_code ec) {
       if (ec || generation != self->deadline_generation_) return;
       self->timed_out_ = true;
       error_code ignored;
-      self->socket_.cancel(ignored);
+      self->tcp_socket().cancel(ignored);
     });
   }
   void clear_deadline() {
@@ -172,7 +203,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (buffer_.size() > 0) return start_header();
     set_deadline(server_.options_.idle_timeout);
     socket_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](error_code ec, size_t n) {
+                            [self = this->shared_from_this()](error_code ec, size_t n) {
                               if (ec) return self->close();
                               self->buffer_.commit(n);
                               self->start_header();
@@ -201,7 +232,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
         return fail(Fault::headers_too_large, block.problem);
     }
     socket_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](error_code ec, size_t n) {
+                            [self = this->shared_from_this()](error_code ec, size_t n) {
                               if (ec) return self->read_failed(ec);
                               self->buffer_.commit(n);
                               self->read_header();
@@ -235,7 +266,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     set_deadline(server_.options_.write_timeout);
     asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                      [self = shared_from_this()](error_code ec, size_t) {
+                      [self = this->shared_from_this()](error_code ec, size_t) {
                         if (ec) return self->close();
                         self->read_body();
                       });
@@ -244,7 +275,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void read_body() {
     set_deadline(server_.options_.body_timeout);
     http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, size_t) {
+                     [self = this->shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->read_failed(ec);
                        self->dispatch();
                      });
@@ -266,17 +297,18 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
     request.body = std::move(message.body());
     error_code peer_error;
-    const auto peer = socket_.remote_endpoint(peer_error);
+    const auto peer = tcp_socket().remote_endpoint(peer_error);
     if (!peer_error) {
       request.client = peer.address().to_string() + ":" + std::to_string(peer.port());
     }
     clear_deadline();
-    asio::post(server_.pool_, [self = shared_from_this(), request = std::move(request)]() mutable {
-      HttpResponse response = self->server_.handle(request);
-      asio::post(self->server_.io_, [self, response = std::move(response)]() mutable {
-        self->write(std::move(response));
-      });
-    });
+    asio::post(server_.pool_,
+               [self = this->shared_from_this(), request = std::move(request)]() mutable {
+                 HttpResponse response = self->server_.handle(request);
+                 asio::post(self->server_.io_, [self, response = std::move(response)]() mutable {
+                   self->write(std::move(response));
+                 });
+               });
   }
 
   void read_failed(const error_code& ec) {
@@ -314,27 +346,33 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       response_->prepare_payload();
     }
     set_deadline(server_.options_.write_timeout);
-    http::async_write(socket_, *response_, [self = shared_from_this()](error_code ec, size_t) {
-      if (ec) return self->close();
-      self->response_.reset();
-      self->head_ = false;
-      if (!self->keep_alive_) return self->linger();
-      self->await_request();
-    });
+    http::async_write(socket_, *response_,
+                      [self = this->shared_from_this()](error_code ec, size_t) {
+                        if (ec) return self->close();
+                        self->response_.reset();
+                        self->head_ = false;
+                        if (!self->keep_alive_) return self->linger();
+                        self->await_request();
+                      });
   }
 
   // Closes the sending side and drops what the client still sends, for a
   // bounded time, before closing.
   void linger() {
-    error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     set_deadline(kLingerTime);
-    drain();
+    if constexpr (kTls) {
+      // close_notify, then the peer's, within the same bound.
+      socket_.async_shutdown([self = this->shared_from_this()](error_code) { self->close(); });
+    } else {
+      error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
   }
   void drain() {
     buffer_.clear();
     socket_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](error_code ec, size_t) {
+                            [self = this->shared_from_this()](error_code ec, size_t) {
                               if (ec) return self->close();
                               self->drain();
                             });
@@ -343,11 +381,11 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void close() {
     clear_deadline();
     error_code ignored;
-    socket_.close(ignored);
+    tcp_socket().close(ignored);
   }
 
   Impl& server_;
-  tcp::socket socket_;
+  Stream socket_;
   asio::steady_timer deadline_;
   uint64_t deadline_generation_ = 0;
   bool timed_out_ = false;
@@ -359,7 +397,38 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool head_ = false;
 };
 
+std::expected<void, std::string> HttpServer::Impl::make_tls() {
+  const Options::Tls& files = *options_.tls;
+  tls_.emplace(asio::ssl::context::tls_server);
+  error_code ec;
+  // TLS 1.2 at least; compression off (CRIME).
+  tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
+                        asio::ssl::context::single_dh_use,
+                    ec);
+  if (!ec) tls_->use_certificate_chain(asio::buffer(files.cert_pem), ec);
+  if (ec) return std::unexpected("TLS certificate refused: " + ec.message());
+  tls_->use_private_key(asio::buffer(files.key_pem), asio::ssl::context::pem, ec);
+  if (ec) return std::unexpected("TLS key refused: " + ec.message());
+  if (SSL_CTX_check_private_key(tls_->native_handle()) != 1) {
+    return std::unexpected("the TLS key does not match the certificate");
+  }
+  if (!files.client_ca_pems.empty()) {
+    for (const std::string& ca : files.client_ca_pems) {
+      tls_->add_certificate_authority(asio::buffer(ca), ec);
+      if (ec) return std::unexpected("TLS client CA refused: " + ec.message());
+    }
+    tls_->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+    if (ec) return std::unexpected("TLS client verification: " + ec.message());
+  }
+  return {};
+}
+
 std::expected<int, std::string> HttpServer::Impl::bind(const std::string& host, int port) {
+  if (options_.tls) {
+    if (auto made = make_tls(); !made) return std::unexpected(made.error());
+  }
   error_code ec;
   const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return std::unexpected("cannot listen on " + host + ": not an IP address");
@@ -399,20 +468,26 @@ void HttpServer::Impl::accept() {
     socket.set_option(tcp::no_delay(true), ignored);
     if (open_.load(std::memory_order_relaxed) >= options_.max_connections) {
       refuse(std::move(socket));
+    } else if (tls_) {
+      std::make_shared<Connection<TlsStream>>(*this, TlsStream(std::move(socket), *tls_))->start();
     } else {
-      std::make_shared<Connection>(*this, std::move(socket))->start();
+      std::make_shared<Connection<tcp::socket>>(*this, std::move(socket))->start();
     }
     accept();
   });
 }
 
 void HttpServer::Impl::refuse(tcp::socket socket) {
+  error_code ignored;
+  if (tls_) {
+    socket.close(ignored);
+    return;
+  }
   const HttpResponse page = fault_response(Fault::overloaded, "too many connections");
   const std::string wire =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + page.content_type +
       "\r\nContent-Length: " + std::to_string(page.body.size()) + "\r\nConnection: close\r\n\r\n" +
       page.body;
-  error_code ignored;
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(wire), ignored);
   socket.shutdown(tcp::socket::shutdown_both, ignored);

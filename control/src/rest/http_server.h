@@ -17,8 +17,10 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rest/http_message.h"
 
@@ -46,6 +48,19 @@ class HttpServer {
     // connection.
     std::chrono::milliseconds write_timeout{30'000};
     size_t handler_threads = 4;
+    // TLS on every connection (docs/tls.md), 1.2 at least, when set. At
+    // max_connections a new connection is closed without an answer: a
+    // plaintext 503 would be garbage to a TLS client.
+    struct Tls {
+      std::string cert_pem;  // chain, leaf first
+      std::string key_pem;
+      // Not empty: a client must present a certificate one of these signed.
+      std::vector<std::string> client_ca_pems;
+    };
+    std::optional<Tls> tls;
+    // From a TLS connection's accept to the end of its handshake; a client
+    // that connects and sends nothing is closed after it.
+    std::chrono::milliseconds handshake_timeout{10'000};
   };
 
   // What the server answers by itself, before any handler runs.
@@ -68,7 +83,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds `host:port` (port 0: any free port) and returns the bound port.
+  // Binds `host:port` (port 0: any free port) and returns the bound port;
+  // with TLS, also checks that OpenSSL takes the certificate and key.
   std::expected<int, std::string> bind(const std::string& host, int port);
   // Serves on the calling thread until stop(); returns once no handler
   // runs any more. Call after bind().

@@ -242,9 +242,38 @@ kj::Promise<void> RpcServer::serve(kj::ConnectionReceiver& listener) {
 
 kj::Promise<void> RpcServer::accept_loop(kj::ConnectionReceiver& listener) {
   return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
-    accept(kj::mv(stream));
+    if (options_.tls != nullptr) {
+      accept_tls(kj::mv(stream));
+    } else {
+      accept(kj::mv(stream));
+    }
     return accept_loop(listener);
   });
+}
+
+void RpcServer::accept_tls(kj::Own<kj::AsyncIoStream> stream) {
+  ++handshakes_;
+  const auto timeout = options_.tls_handshake_timeout.count() * kj::MILLISECONDS;
+  // The deadline is ours rather than kj's acceptTimeout, which not every
+  // libkj-tls applies to wrapServer().
+  auto deadline = timer_.afterDelay(timeout).then([]() -> kj::Own<kj::AsyncIoStream> {
+    kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "the TLS handshake did not end in time"));
+  });
+  tasks_.add(options_.tls->wrapServer(kj::mv(stream))
+                 .exclusiveJoin(kj::mv(deadline))
+                 .then(
+                     [this](kj::Own<kj::AsyncIoStream> secured) {
+                       --handshakes_;
+                       accept(kj::mv(secured));
+                     },
+                     [this](kj::Exception&& e) {
+                       // A client that does not trust this certificate, one
+                       // without the certificate mutual TLS asks, plaintext,
+                       // or silence: that connection ends, nothing else.
+                       --handshakes_;
+                       spdlog::warn("event=tls_handshake_failed error=\"{}\"",
+                                    e.getDescription().cStr());
+                     }));
 }
 
 void RpcServer::accept(kj::Own<kj::AsyncIoStream> stream) {

@@ -8,6 +8,7 @@
 #define HOTSWAP_CONTROL_RPC_RPC_SERVER_H_
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +38,11 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     // covers every namespace it subscribes to (access/node_access.h);
     // unset only where a test drives the RPC server alone.
     const TokenRegistry* node_tokens = nullptr;
+    // When set, every accepted connection speaks TLS (protocol/kj_tls.h);
+    // one that has not finished its handshake within tls_handshake_timeout
+    // (a client that connects and sends nothing, or plaintext) is closed.
+    kj::TlsContext* tls = nullptr;
+    std::chrono::milliseconds tls_handshake_timeout{10'000};
   };
 
   // Construct on the event loop's thread. Sessions' health reports go to
@@ -49,8 +55,11 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // dropped.
   kj::Promise<void> serve(kj::ConnectionReceiver& listener);
   // Serves one sidecar's connection until it closes (what serve() does for
-  // each connection it accepts; tests hand in one end of a pipe).
+  // each connection it accepts, after the TLS handshake if TLS is on;
+  // tests hand in one end of a pipe).
   void accept(kj::Own<kj::AsyncIoStream> stream);
+  // Connections accepted whose TLS handshake has not ended yet.
+  size_t handshakes() const { return handshakes_; }
 
   // Thread-safe: runs a push round for the namespace on the loop.
   void namespace_changed(const NamespaceId& id) override;
@@ -71,6 +80,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   friend class SessionImpl;
 
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener);
+  // Runs the TLS handshake under its deadline, then accept().
+  void accept_tls(kj::Own<kj::AsyncIoStream> stream);
   void attached(std::shared_ptr<Node> node, const std::map<NamespaceId, DesiredSnapshot>& desired);
   void session_ended(const std::string& node_id, uint64_t session_id);
   // Brings one node toward `desired`: activates the version to run if the
@@ -124,6 +135,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     PushKind kind = PushKind::apply;
   };
   size_t pushes_in_flight_ = 0;
+  size_t handshakes_ = 0;
   std::deque<QueuedPush> queued_pushes_;
   // Nodes heard from since heartbeats were last recorded.
   std::set<std::string> heartbeats_;

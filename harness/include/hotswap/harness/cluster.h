@@ -37,12 +37,22 @@ struct HttpReply {
   std::string raw;      // the body as received
 };
 
+// HTTPS for Rest: control's certificate verified against `ca_cert` (PEM)
+// for the host 127.0.0.1; a client certificate when both others are set.
+struct RestTls {
+  std::string ca_cert;
+  std::string client_cert;
+  std::string client_key;
+};
+
 // A client of control's REST API on 127.0.0.1:`port` (connect timeout 5 s,
 // read timeout 30 s) sending `Authorization: Bearer <token>` (none when
-// `token` is empty). Requests never throw on HTTP errors: the status says.
+// `token` is empty). Requests never throw on HTTP errors: the status says
+// (0 also when the TLS handshake fails).
 class Rest {
  public:
   explicit Rest(int port, std::string token = kAdminToken);
+  Rest(int port, std::string token, const RestTls& tls);
   ~Rest();
   HttpReply get(const std::string& path);
   HttpReply del(const std::string& path);
@@ -112,6 +122,9 @@ struct SidecarConfig {
   std::map<std::string, std::string> labels;
   std::vector<std::string> extra;  // appended as they are
   std::string token = kNodeToken;  // HOTSWAP_NODE_TOKEN; empty: none
+  // The sidecar's log (stderr) joined to its stdout, for a test to read
+  // with Process::read_line_containing.
+  bool log_to_stdout = false;
 };
 
 // Starts hotswap-sidecar with `config` and warn-level logs; returns at
