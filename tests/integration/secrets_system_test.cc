@@ -395,8 +395,10 @@ TEST(Secrets, DeliveredOnlyToASubscriptionRestrictedToTheApplicationsGroup) {
     auto client = Client::open("acme/web", {.scope = restricted_scope});
     return client && client->get<std::string>("db_password").value_or("") == secret;
   })) << slurp(logs + "/sidecar-r.log");
-  auto r = rest.get("/api/v1/instances/web-r");
-  EXPECT_EQ(r.body["namespaces"][0]["applied_version"], 1) << r.raw;
+  // Its ACK reaches control just after the segment is live.
+  EXPECT_TRUE(test::eventually([&] {
+    return rest.get("/api/v1/instances/web-r").body["namespaces"][0]["applied_version"] == 1;
+  })) << rest.get("/api/v1/instances/web-r").raw;
   const auto files = segments_of(restricted_scope);
   ASSERT_FALSE(files.empty());
   for (const auto& f : files) {
