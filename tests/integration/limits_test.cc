@@ -70,7 +70,8 @@ class RateLimitTest : public ::testing::Test {
 };
 
 TEST_F(RateLimitTest, ABurstBeyondTheRateLimitGets429sAndSucceedsAfterTheWait) {
-  const std::string first = admin_.create_token("burst", "viewer");
+  admin_.create_namespace("acme", "web");
+  const std::string first = admin_.create_token("burst", "developer");
   const std::string second = admin_.create_token("calm", "viewer");
   Rest caller(control_.http_port(), first);
   int ok = 0;
@@ -103,10 +104,20 @@ TEST_F(RateLimitTest, ABurstBeyondTheRateLimitGets429sAndSucceedsAfterTheWait) {
   EXPECT_NE(cli.err.find("retry after "), std::string::npos) << cli.err;
   EXPECT_NE(cli.err.find(" s (Retry-After)"), std::string::npos) << cli.err;
   EXPECT_NE(cli.err.find("HTTP 429 rate_limited"), std::string::npos) << cli.err;
+  // A change refused so is audited under the token that asked.
+  const HttpReply put =
+      caller.put(kApi + "/namespaces/acme/web/draft/k", {{"type", "int64"}, {"value", 1}});
+  EXPECT_EQ(put.status, 429) << put.raw;
   // The advertised wait is enough: after it, the next request goes through.
   std::this_thread::sleep_for(std::chrono::seconds(wait_s));
   const HttpReply after = caller.get(kApi + "/tenants");
   EXPECT_EQ(after.status, 200) << after.raw;
+  const HttpReply audit = admin_.get(kApi + "/audit?action=draft.put");
+  ASSERT_EQ(audit.status, 200) << audit.raw;
+  ASSERT_EQ(audit.body["events"].size(), 1u) << audit.raw;
+  EXPECT_EQ(audit.body["events"][0]["status"], 429);
+  EXPECT_EQ(audit.body["events"][0]["actor"]["token_name"], "burst");
+  EXPECT_EQ(admin_.get(kApi + "/namespaces/acme/web/draft").body["entries"].size(), 0u);
 }
 
 // Requests without a valid token are limited by their client's address,

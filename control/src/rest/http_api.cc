@@ -307,17 +307,21 @@ class HttpApi::Impl {
     Result<std::optional<Principal>> principal =
         handler ? guard_.admit(req) : std::unexpected(handler.error());
     if (principal && *principal) req.principal = &**principal;
+    // After authentication, so that a token's calls count against it
+    // wherever they come from; before the handler, so that a refused call
+    // costs no work. The principal stays: the audit row names who was
+    // refused.
+    std::optional<Error> limited;
     if (limiter_ != nullptr) {
-      // After authentication, so that a token's calls count against it
-      // wherever they come from; before the handler, so that a refused
-      // call costs no work.
       if (auto decision = limiter_->admit(limit_key(req)); !decision.allowed) {
-        principal = std::unexpected(rate_limit_error(*limiter_, decision.retry_after_s));
+        limited = rate_limit_error(*limiter_, decision.retry_after_s);
       }
     }
     const auto run = [&] {
       Response res;
-      if (principal) {
+      if (limited) {
+        send_error(res, *limited);
+      } else if (principal) {
         (**handler)(req, res);
       } else {
         send_error(res, principal.error());
@@ -328,7 +332,7 @@ class HttpApi::Impl {
     // The object's state before is read only for an admitted request, as
     // the principal that made it.
     RequestAudit audited(req, [&](const std::string& target) -> std::optional<std::string> {
-      if (!principal) return std::nullopt;
+      if (!principal || limited) return std::nullopt;
       return read_object(target, req.principal);
     });
     Response res = run();
