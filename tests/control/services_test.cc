@@ -452,6 +452,14 @@ TEST(QuotaTest, DeploymentsPerHourSlideWithTheOldest) {
       << refused.error().message;
   EXPECT_EQ(refused.error().retry_after_s, 10000 + 3600 - 11000);
   EXPECT_EQ(must(s.fleet.list_deployments(web)).size(), 2u);
+  // A rollback is never held back by it, and counts.
+  DeployRequest rollback;
+  rollback.namespace_id = web;
+  rollback.version = 1;
+  rollback.spec.replace = true;
+  rollback.spec.rollback_reason = "incident";
+  must(s.fleet.create_deployment(rollback));
+  EXPECT_EQ(must(s.fleet.list_deployments(web)).size(), 3u);
   // Publishing with a deployment is refused whole: no version either.
   PublishRequest request;
   request.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 2}}}};
@@ -461,7 +469,11 @@ TEST(QuotaTest, DeploymentsPerHourSlideWithTheOldest) {
   EXPECT_EQ(must(s.catalog.get_namespace(web)).latest_version, 1u);
   s.now = 10000 + 3600 - 1;
   EXPECT_FALSE(deploy(web, 1));
+  // The first leaves the hour; the rollback (at 11000) and the second
+  // (10600) are still in it.
   s.now = 10000 + 3600;
+  EXPECT_FALSE(deploy(web, 1));
+  s.now = 10600 + 3600;
   must(deploy(web, 1));
   EXPECT_FALSE(deploy(web, 1));
 }
