@@ -288,7 +288,7 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   EXPECT_EQ(must(store_->get_deployment(running.id)).reason, "gone");
 }
 
-// A file of schema 10 (approvals of deployments only) keeps each request,
+// A file of schema 10 (approvals of deployments only; no quotas) keeps each request,
 // now of subject 'deployment', and takes requests without a deployment.
 TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeployments) {
   MakeWeb();
@@ -306,6 +306,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
                "DELETE FROM schema_migrations WHERE version >= 11");
   Reopen();
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
