@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "hotswap/version.h"
+#include "quota_commands.h"
 #include "rollout_commands.h"
 #include "schema_commands.h"
 #include "secret_commands.h"
@@ -139,6 +140,7 @@ struct CommandArgs {
   std::optional<std::string> state;        // approvals list
   std::optional<std::string> comment;      // approvals approve
   TokenArgs token;
+  QuotaArgs quota;
 };
 
 void add_settings_options(CLI::App& cmd, ApprovalSettingsArgs& s) {
@@ -423,6 +425,26 @@ void add_token_commands(CLI::App& app, CommandArgs& a, Action& selected) {
       ->required();
 }
 
+void add_quota_commands(CLI::App& app, CommandArgs& a, Action& selected) {
+  CLI::App* quota = app.add_subcommand("quota", "A tenant's quotas (docs/limits.md)");
+  command(*quota, "show", "Show a tenant's quotas", selected,
+          [&a](Context& c) { return quota_show(c, a.quota.tenant); })
+      ->add_option("TENANT", a.quota.tenant)
+      ->required();
+  CLI::App* set =
+      command(*quota, "set",
+              "Set a tenant's quotas (an admin for every tenant); a limit not given is unlimited",
+              selected, [&a](Context& c) { return quota_set(c, a.quota); });
+  set->add_option("TENANT", a.quota.tenant)->required();
+  set->add_option("--namespaces", a.quota.namespaces, "namespaces the tenant may hold");
+  set->add_option("--entries-per-version", a.quota.entries_per_version,
+                  "entries one published version may hold");
+  set->add_option("--bytes-per-version", a.quota.bytes_per_version,
+                  "bytes of keys and values one version may hold");
+  set->add_option("--deployments-per-hour", a.quota.deployments_per_hour,
+                  "deployments the tenant may start in any hour");
+}
+
 void add_health_command(CLI::App& app, CommandArgs& a, Action& selected) {
   CLI::App* cmd = command(app, "health", "Show what a namespace's instances report", selected,
                           [&a](Context& c) { return health(c, a.health); });
@@ -589,6 +611,7 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
   add_schema_commands(app, args, selected);
   add_approval_commands(app, args, selected);
   add_token_commands(app, args, selected);
+  add_quota_commands(app, args, selected);
 
   try {
     app.parse(argc, argv);

@@ -68,6 +68,11 @@ Failure invalid_input(std::string message, const std::vector<Problem>& problems)
 Failure failure_from_response(const Response& response, std::string_view what) {
   Failure failure = make_failure(exit_for_http_status(response.status), "");
   failure.hint = hint_for_status(response.status);
+  if (response.status == 429) {
+    failure.hint = response.retry_after.empty()
+                       ? "control asks to slow down; retry later"
+                       : str_cat("retry after ", response.retry_after, " s (Retry-After)");
+  }
   const json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   const json error = body.is_object() ? body.value("error", json()) : json();
   if (!error.is_object()) {

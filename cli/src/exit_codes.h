@@ -17,6 +17,7 @@ enum class ExitCode : int {
   kDeployFailed = 8,  // deploy --wait, rollout status --watch: it ended unsucceeded or timed out
   kAuditBroken = 9,   // audit verify: a row of the audit log was changed or removed
   kDenied = 10,       // HTTP 401 (no valid token) or 403 (the token may not)
+  kRateLimited = 11,  // HTTP 429: over the token's rate limit or a tenant's hourly quota
 };
 
 constexpr int to_int(ExitCode code) {
@@ -27,7 +28,8 @@ constexpr int to_int(ExitCode code) {
 // API never sends (3xx, other 4xx) are unexpected.
 constexpr ExitCode exit_for_http_status(long status) {
   if (status >= 200 && status < 300) return ExitCode::kOk;
-  if (status == 400 || status == 413 || status == 415) return ExitCode::kInvalid;
+  if (status == 400 || status == 413 || status == 415 || status == 422) return ExitCode::kInvalid;
+  if (status == 429) return ExitCode::kRateLimited;
   if (status == 404) return ExitCode::kNotFound;
   if (status == 409) return ExitCode::kConflict;
   if (status == 401 || status == 403) return ExitCode::kDenied;
@@ -43,13 +45,15 @@ inline constexpr const char* kExitCodeHelp =
     "  2  usage error (bad arguments)\n"
     "  3  not found (HTTP 404)\n"
     "  4  conflict or already exists (HTTP 409)\n"
-    "  5  invalid input (HTTP 400/413/415, or a value or file rejected locally)\n"
+    "  5  invalid input (HTTP 400/413/415, 422 over a tenant's quota, or a value or file\n"
+    "     rejected locally)\n"
     "  6  cannot reach hotswap-control (connection refused, DNS, timeout)\n"
     "  7  server error (HTTP 5xx)\n"
     "  8  deployment failed or timed out (deploy --wait; rollout status --watch: it did not\n"
     "     succeed)\n"
     "  9  audit verify: the audit log's chain is broken (the row is named)\n"
-    "  10 not allowed: no valid token (HTTP 401) or the token's role may not (HTTP 403)\n";
+    "  10 not allowed: no valid token (HTTP 401) or the token's role may not (HTTP 403)\n"
+    "  11 rate limited (HTTP 429): retry after the seconds printed (Retry-After)\n";
 
 }  // namespace hotswap::cli
 

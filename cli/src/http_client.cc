@@ -2,7 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <string_view>
 #include <utility>
 
 #include "hotswap/version.h"
@@ -21,6 +24,23 @@ struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// Keeps the value of a Retry-After header line (libcurl passes each line
+// of every response's header, the last response's last).
+size_t read_header(char* data, size_t size, size_t count, void* user) {
+  const std::string_view line(data, size * count);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size() &&
+      std::equal(kName.begin(), kName.end(), line.begin(),
+                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    std::string_view value = line.substr(kName.size());
+    const auto first = value.find_first_not_of(" \t");
+    const auto last = value.find_last_not_of(" \t\r\n");
+    *static_cast<std::string*>(user) =
+        first == std::string_view::npos ? "" : std::string(value.substr(first, last - first + 1));
+  }
+  return size * count;
+}
 
 size_t append_body(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
@@ -121,6 +141,9 @@ std::expected<Response, TransportError> HttpClient::request(
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response_body);
+  std::string retry_after;
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   // TLS 1.2 at least, the peer and its name always verified (libcurl's
   // defaults, stated so a reset cannot lose them).
@@ -142,6 +165,7 @@ std::expected<Response, TransportError> HttpClient::request(
   Response response;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   response.body = std::move(response_body);
+  response.retry_after = std::move(retry_after);
   return response;
 }
 

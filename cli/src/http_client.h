@@ -17,6 +17,8 @@ namespace hotswap::cli {
 struct Response {
   long status = 0;
   std::string body;
+  // The Retry-After header's value (a 429's seconds to wait); empty when absent.
+  std::string retry_after = {};
 };
 
 // A request that produced no HTTP response at all.

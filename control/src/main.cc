@@ -109,6 +109,22 @@ void add_http_flags(CLI::App& app, HttpServer::Options& http) {
       ->capture_default_str();
 }
 
+void add_rate_limit_flags(CLI::App& app, RateLimiter::Options& limit) {
+  app.add_option("--rate-limit-per-s", limit.rate.per_second,
+                 "REST requests per second per token (per client address without one); beyond "
+                 "the burst they get 429 with Retry-After; 0 turns the limit off")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--rate-burst", limit.rate.burst,
+                 "requests a token may send at once before --rate-limit-per-s applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--rate-limit-keys", limit.max_keys,
+                 "callers whose buckets are kept at most (idle ones are forgotten first)")
+      ->check(CLI::Range(size_t{16}, size_t{1} << 24))
+      ->capture_default_str();
+}
+
 void add_health_flags(CLI::App& app, HealthWindows::Options& health) {
   app.add_option_function<std::string>(
          "--health-retention",
@@ -156,6 +172,8 @@ struct Flags {
   int64_t deployment_timeout_s = 300;
   size_t snapshot_cache_bytes = size_t{64} << 20;
   HttpServer::Options http;
+  // Per caller; a rate of 0 turns the limit off (docs/limits.md).
+  RateLimiter::Options rate_limit{.rate = {.per_second = 2000, .burst = 4000}, .max_keys = 100000};
   size_t max_pushes_in_flight = 1024;
   int64_t rollout_interval_ms = 200;
   HealthWindows::Options health;
@@ -378,8 +396,12 @@ int run(Flags flags) {
   fleet.set_notifier(webhooks.get());
   rollouts.set_notifier(webhooks.get());
 
+  std::unique_ptr<RateLimiter> limiter;
+  if (flags.rate_limit.rate.per_second > 0) {
+    limiter = std::make_unique<RateLimiter>(flags.rate_limit);
+  }
   HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, **tokens, audit,
-              &approvals, flags.http, &key_rotation);
+              &approvals, flags.http, &key_rotation, limiter.get());
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -477,6 +499,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{0}, size_t{1} << 40))
       ->capture_default_str();
   add_http_flags(app, flags.http);
+  add_rate_limit_flags(app, flags.rate_limit);
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));

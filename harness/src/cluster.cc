@@ -59,6 +59,7 @@ class Rest::Impl {
     if (!r) return reply;
     reply.status = r->status;
     reply.raw = r->body;
+    reply.retry_after = r->get_header_value("Retry-After");
     reply.body = nlohmann::json::parse(r->body, nullptr, false);
     return reply;
   }

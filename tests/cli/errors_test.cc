@@ -24,15 +24,19 @@ TEST(ExitCodes, HaveTheDocumentedNumbers) {
   EXPECT_EQ(to_int(ExitCode::kUnreachable), 6);
   EXPECT_EQ(to_int(ExitCode::kServerError), 7);
   EXPECT_EQ(to_int(ExitCode::kDeployFailed), 8);
+  EXPECT_EQ(to_int(ExitCode::kAuditBroken), 9);
+  EXPECT_EQ(to_int(ExitCode::kDenied), 10);
+  EXPECT_EQ(to_int(ExitCode::kRateLimited), 11);
 }
 
 TEST(ExitCodes, MapHttpStatuses) {
   const std::vector<std::pair<long, ExitCode>> cases = {
-      {200, ExitCode::kOk},          {201, ExitCode::kOk},       {204, ExitCode::kOk},
-      {400, ExitCode::kInvalid},     {413, ExitCode::kInvalid},  {415, ExitCode::kInvalid},
-      {404, ExitCode::kNotFound},    {409, ExitCode::kConflict}, {500, ExitCode::kServerError},
-      {503, ExitCode::kServerError}, {302, ExitCode::kInternal}, {401, ExitCode::kDenied},
-      {403, ExitCode::kDenied},      {405, ExitCode::kInternal}, {0, ExitCode::kInternal}};
+      {200, ExitCode::kOk},          {201, ExitCode::kOk},         {204, ExitCode::kOk},
+      {400, ExitCode::kInvalid},     {413, ExitCode::kInvalid},    {415, ExitCode::kInvalid},
+      {404, ExitCode::kNotFound},    {409, ExitCode::kConflict},   {500, ExitCode::kServerError},
+      {503, ExitCode::kServerError}, {302, ExitCode::kInternal},   {401, ExitCode::kDenied},
+      {403, ExitCode::kDenied},      {405, ExitCode::kInternal},   {0, ExitCode::kInternal},
+      {422, ExitCode::kInvalid},     {429, ExitCode::kRateLimited}};
   for (const auto& [status, code] : cases) {
     EXPECT_EQ(exit_for_http_status(status), code) << status;
   }
@@ -91,6 +95,19 @@ TEST(FailureFromResponse, ShowsMessageAndEveryProblemOnItsOwnLine) {
             "invalid_argument)\n"
             "  limit: expected int64\n"
             "  timeout: bad duration \"5x\"\n");
+}
+
+TEST(FailureFromResponse, ATooManyRequestsSaysHowLongToWait) {
+  Response response{429, R"({"error": {"code": "rate_limited",
+      "message": "rate limit exceeded: 5 requests per second, burst 10; retry in 2 s",
+      "details": {}}})"};
+  response.retry_after = "2";
+  const Failure failure = failure_from_response(response, "list tenants");
+  EXPECT_EQ(failure.code, ExitCode::kRateLimited);
+  EXPECT_EQ(rendered(failure),
+            "hotswapctl: list tenants: rate limit exceeded: 5 requests per second, burst 10; "
+            "retry in 2 s (HTTP 429 rate_limited)\n"
+            "hint: retry after 2 s (Retry-After)\n");
 }
 
 TEST(FailureFromResponse, StatusPicksTheExitCode) {

@@ -51,6 +51,19 @@ TEST(AccessPolicy, AnotherTenantsThingIsNotFoundBeforeTheRoleIsLookedAt) {
   EXPECT_EQ(decide(&all, {Action::read, "beta", false}), Verdict::allow);
 }
 
+// A tenant's own admin would otherwise lift the quotas meant to bound it.
+TEST(AccessPolicy, QuotasAreSetOnlyByAnAdminForEveryTenant) {
+  const Principal all = api(Role::admin, {});
+  EXPECT_EQ(decide(&all, {Action::quota_admin, "acme", false}), Verdict::allow);
+  const Principal scoped = api(Role::admin);
+  EXPECT_EQ(decide(&scoped, {Action::quota_admin, "acme", false}), Verdict::forbidden);
+  EXPECT_EQ(decide(&scoped, {Action::quota_admin, "beta", false}), Verdict::not_found);
+  for (Role role : {Role::viewer, Role::developer, Role::operator_}) {
+    const Principal global = api(role, {});
+    EXPECT_EQ(decide(&global, {Action::quota_admin, "acme", false}), Verdict::forbidden);
+  }
+}
+
 TEST(AccessPolicy, TenantsAreMadeAndRemovedOnlyWithATokenForEveryTenant) {
   const Principal scoped = api(Role::admin);
   const Principal all = api(Role::admin, {});

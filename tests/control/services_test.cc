@@ -381,3 +381,102 @@ TEST_F(ServicesTest, InstancesOfAnUnknownNamespaceAreNotFound) {
 
 }  // namespace
 }  // namespace hotswap::control
+
+namespace hotswap::control {
+namespace {
+
+// Each quota refuses with its name and limit, and what it refuses leaves
+// nothing behind.
+TEST(QuotaTest, APublishOverAQuotaNamesItAndStoresNothing) {
+  Services s;
+  const NamespaceId web = Ns("acme/web");
+  s.create_namespace(web);
+  must(s.catalog.set_quotas("acme", {.entries_per_version = 2, .bytes_per_version = 12}));
+  PublishRequest request;
+  request.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 1}}},
+                                   {"b", {{"type", "int64"}, {"value", 2}}},
+                                   {"c", {{"type", "int64"}, {"value", 3}}}};
+  auto over = s.catalog.publish(web, request);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::quota_exceeded);
+  EXPECT_NE(over.error().message.find("quota entries_per_version exceeded: 3 > 2"),
+            std::string::npos)
+      << over.error().message;
+  // Two entries of 1 + 7 bytes each: 16 > 12.
+  request.entries = nlohmann::json{{"a", {{"type", "string"}, {"value", "1234567"}}},
+                                   {"b", {{"type", "string"}, {"value", "1234567"}}}};
+  over = s.catalog.publish(web, request);
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("quota bytes_per_version exceeded: 16 > 12"),
+            std::string::npos)
+      << over.error().message;
+  EXPECT_EQ(must(s.catalog.get_namespace(web)).latest_version, 0u);
+  EXPECT_TRUE(must(s.catalog.get_draft(web)).empty());  // the document did not become the draft
+  EXPECT_EQ(s.publish(web, {{"a", 1}, {"b", 2}}), 1u);  // within both
+
+  must(s.catalog.set_quotas("acme", {.namespaces = 1}));
+  auto more = s.catalog.create_namespace(Ns("acme/api"), "");
+  ASSERT_FALSE(more);
+  EXPECT_EQ(more.error().code, ErrorCode::quota_exceeded);
+  EXPECT_NE(more.error().message.find("quota namespaces exceeded: 2 > 1"), std::string::npos);
+  EXPECT_EQ(must(s.catalog.list_namespaces("acme")).size(), 1u);
+  EXPECT_EQ(s.catalog.set_quotas("acme", {.namespaces = -1}).error().code,
+            ErrorCode::invalid_argument);
+}
+
+// A sliding hour: the (limit+1)-th deployment within 3600 s is refused
+// with the seconds until the oldest leaves the window, then allowed.
+TEST(QuotaTest, DeploymentsPerHourSlideWithTheOldest) {
+  Services s;
+  const auto deploy = [&](const NamespaceId& id, uint64_t version) {
+    DeployRequest request;
+    request.namespace_id = id;
+    request.version = version;
+    request.spec.replace = true;
+    return s.fleet.create_deployment(request);
+  };
+  const NamespaceId web = Ns("acme/web");
+  s.create_namespace(web);
+  s.publish(web, {{"a", 1}});
+  must(s.catalog.set_quotas("acme", {.deployments_per_hour = 2}));
+  s.now = 10000;
+  must(deploy(web, 1));
+  s.now = 10600;
+  must(deploy(web, 1));
+  s.now = 11000;
+  auto refused = deploy(web, 1);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::rate_limited);
+  EXPECT_NE(refused.error().message.find("quota deployments_per_hour exceeded: 3 > 2"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(refused.error().retry_after_s, 10000 + 3600 - 11000);
+  EXPECT_EQ(must(s.fleet.list_deployments(web)).size(), 2u);
+  // A rollback is never held back by it, and counts.
+  DeployRequest rollback;
+  rollback.namespace_id = web;
+  rollback.version = 1;
+  rollback.spec.replace = true;
+  rollback.spec.rollback_reason = "incident";
+  must(s.fleet.create_deployment(rollback));
+  EXPECT_EQ(must(s.fleet.list_deployments(web)).size(), 3u);
+  // Publishing with a deployment is refused whole: no version either.
+  PublishRequest request;
+  request.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", 2}}}};
+  DeploySpec replacing;
+  replacing.replace = true;
+  EXPECT_FALSE(s.fleet.publish_and_deploy(web, request, replacing));
+  EXPECT_EQ(must(s.catalog.get_namespace(web)).latest_version, 1u);
+  s.now = 10000 + 3600 - 1;
+  EXPECT_FALSE(deploy(web, 1));
+  // The first leaves the hour; the rollback (at 11000) and the second
+  // (10600) are still in it.
+  s.now = 10000 + 3600;
+  EXPECT_FALSE(deploy(web, 1));
+  s.now = 10600 + 3600;
+  must(deploy(web, 1));
+  EXPECT_FALSE(deploy(web, 1));
+}
+
+}  // namespace
+}  // namespace hotswap::control

@@ -134,8 +134,8 @@ class SqliteStoreTest : public ::testing::Test {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 11;
-constexpr int64_t kMigrationCount = 11;
+constexpr int64_t kLatestMigration = 12;
+constexpr int64_t kMigrationCount = 12;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -143,9 +143,10 @@ constexpr const char* kUndoSchema7 =
     "ALTER TABLE versions DROP COLUMN schema_version;";
 
 // What migrations 5 and later added but 7, taken away again (tests of older
-// files): the audit log (8), the secrets' columns (9), the approvals (10),
-// the tokens (6), migration 5's.
+// files): the quotas (12), the audit log (8), the secrets' columns (9), the
+// approvals (10, 11), the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
+    "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
     "DROP TABLE audit_log; DROP TABLE audit_state;"
     "DROP TABLE approvals; DROP TABLE namespace_approval_settings;"
     "DROP INDEX IF EXISTS draft_entries_by_secret_key;"
@@ -211,6 +212,42 @@ TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
   EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
 }
 
+// Quotas: none until set, kept across a reopen, replaced whole, gone with
+// their tenant; the deployments of a window counted per tenant.
+TEST_F(SqliteStoreTest, QuotasAreKeptWithTheirTenant) {
+  MakeWeb();
+  EXPECT_EQ(must(store_->get_quotas("acme")), TenantQuotas{});
+  EXPECT_EQ(store_->get_quotas("nobody").error().code, StoreErrorCode::not_found);
+  EXPECT_EQ(store_->set_quotas("nobody", {}).error().code, StoreErrorCode::not_found);
+  const TenantQuotas set{.namespaces = 3,
+                         .entries_per_version = 1000,
+                         .bytes_per_version = std::nullopt,
+                         .deployments_per_hour = 0};
+  must(store_->set_quotas("acme", set));
+  Reopen();
+  EXPECT_EQ(must(store_->get_quotas("acme")), set);
+  must(store_->set_quotas("acme", TenantQuotas{.bytes_per_version = 10}));
+  EXPECT_EQ(must(store_->get_quotas("acme")), TenantQuotas{.bytes_per_version = 10});
+
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"}, 60)));
+  must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-2"}, 70)));
+  must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-3"}, 80)));
+  must(store_->create_tenant("beta", 100));
+  must(store_->create_namespace(Ns("beta/web"), "", 101));
+  must(store_->append_version(Ns("beta/web"), VersionOf(Abc()), 50));
+  must(store_->create_deployment(DeploymentOf("beta/web", 1, {"n-4"}, 75)));
+  const DeploymentWindow window = must(store_->deployments_since("acme", 70));
+  EXPECT_EQ(window.count, 2);
+  EXPECT_EQ(window.oldest, 70);
+  EXPECT_EQ(must(store_->deployments_since("acme", 81)).count, 0);
+
+  must(store_->delete_namespace(Ns("beta/web")));
+  must(store_->set_quotas("beta", TenantQuotas{.namespaces = 1}));
+  must(store_->delete_tenant("beta"));
+  EXPECT_EQ(RawQuery(path_, "SELECT COUNT(*) FROM tenant_quotas WHERE tenant = 'beta'"), "0");
+}
+
 // A file of schema 3 (deployments without a reason) gains the column, and
 // its deployments read back with an empty reason.
 TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
@@ -251,7 +288,7 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   EXPECT_EQ(must(store_->get_deployment(running.id)).reason, "gone");
 }
 
-// A file of schema 10 (approvals of deployments only) keeps each request,
+// A file of schema 10 (approvals of deployments only; no quotas) keeps each request,
 // now of subject 'deployment', and takes requests without a deployment.
 TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeployments) {
   MakeWeb();
@@ -269,6 +306,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
                "DELETE FROM schema_migrations WHERE version >= 11");
   Reopen();
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),

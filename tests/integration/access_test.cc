@@ -128,6 +128,13 @@ std::vector<Endpoint> endpoints() {
       {"list namespaces", "GET",
        [](World&, const std::string& t) { return kApi + "/tenants/" + t + "/namespaces"; }, none(),
        "vdoa", true, 200},
+      {"get quotas", "GET",
+       [](World&, const std::string& t) { return kApi + "/tenants/" + t + "/quotas"; }, none(),
+       "vdoa", true, 200},
+      // An admin for every tenant only: a tenant's own admin may not lift them.
+      {"set quotas", "PUT",
+       [](World&, const std::string& t) { return kApi + "/tenants/" + t + "/quotas"; },
+       fixed(R"({"namespaces":null})"), "", true, 200},
       {"get namespace", "GET", in_ns(""), none(), "vdoa", true, 200},
       {"delete namespace", "DELETE",
        [](World&, const std::string& t) { return kApi + "/namespaces/" + t + "/scratch"; }, none(),

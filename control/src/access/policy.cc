@@ -25,6 +25,7 @@ bool role_allows(Role role, Action action) {
     case Action::namespace_configure:
     case Action::token_admin:
     case Action::key_admin:
+    case Action::quota_admin:
       return role == Role::admin;
   }
   return false;
@@ -35,7 +36,8 @@ namespace {
 // Actions on what spans tenants: a token scoped to one may not do them.
 bool needs_all_tenants(Action action) {
   return action == Action::tenant_create || action == Action::tenant_delete ||
-         action == Action::audit_verify || action == Action::key_admin;
+         action == Action::audit_verify || action == Action::key_admin ||
+         action == Action::quota_admin;
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ enum class Action {
   audit_read,           // querying and exporting the audit log (its tenant's rows)
   audit_verify,         // checking the whole chain (a token for all tenants only)
   key_admin,            // the master keys' status and rotation (all tenants only)
+  quota_admin,          // setting a tenant's quotas (all tenants only)
 };
 
 template <>
@@ -62,7 +63,8 @@ struct Spellings<Action> {
       {Action::approve, "approve"},
       {Action::audit_read, "audit.read"},
       {Action::audit_verify, "audit.verify"},
-      {Action::key_admin, "key.admin"}};
+      {Action::key_admin, "key.admin"},
+      {Action::quota_admin, "quota.admin"}};
 };
 
 }  // namespace hotswap::control

@@ -55,7 +55,51 @@ Result<Namespace> CatalogService::create_namespace(const NamespaceId& id,
   if (description.size() > 1024) {
     return std::unexpected(invalid_argument("field 'description' is longer than 1024 characters"));
   }
-  return lift(store_.create_namespace(id, description, now()));
+  std::optional<Namespace> created;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    // In the insert's transaction: two creations at once cannot both fit
+    // the last place.
+    auto quotas = lift(store_.get_quotas(id.tenant()));
+    if (!quotas) return std::unexpected(quotas.error());
+    if (quotas->namespaces) {
+      auto tenant = lift(store_.get_tenant(id.tenant()));
+      if (!tenant) return std::unexpected(tenant.error());
+      if (auto ok = check_quota("namespaces", quotas->namespaces, tenant->namespace_count + 1);
+          !ok) {
+        return ok;
+      }
+    }
+    auto made = lift(store_.create_namespace(id, description, now()));
+    if (!made) return std::unexpected(made.error());
+    created = std::move(*made);
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
+  return std::move(*created);
+}
+
+Result<TenantQuotas> CatalogService::get_quotas(std::string_view tenant) {
+  if (auto ok = check_tenant(tenant); !ok) return std::unexpected(ok.error());
+  return lift(store_.get_quotas(tenant));
+}
+
+Result<TenantQuotas> CatalogService::set_quotas(std::string_view tenant,
+                                                const TenantQuotas& quotas) {
+  if (auto ok = check_tenant(tenant); !ok) return std::unexpected(ok.error());
+  for (const auto& [name, limit] :
+       {std::pair{"namespaces", quotas.namespaces},
+        std::pair{"entries_per_version", quotas.entries_per_version},
+        std::pair{"bytes_per_version", quotas.bytes_per_version},
+        std::pair{"deployments_per_hour", quotas.deployments_per_hour}}) {
+    if (limit && *limit < 0) {
+      return std::unexpected(invalid_argument(std::string("field '") + name +
+                                              "' must be a non-negative integer or null"));
+    }
+  }
+  if (auto set = lift(store_.set_quotas(tenant, quotas)); !set) {
+    return std::unexpected(set.error());
+  }
+  return quotas;
 }
 
 Result<std::vector<Namespace>> CatalogService::list_namespaces(std::string_view tenant) {
@@ -182,6 +226,19 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
       return std::unexpected(conflict("the schema of '" + id.str() + "' changed (now version " +
                                       std::to_string(schema->version) +
                                       ") while publishing; nothing was published, try again"));
+    }
+    // In the transaction, so that a limit lowered meanwhile holds.
+    auto quotas = lift(store_.get_quotas(id.tenant()));
+    if (!quotas) return std::unexpected(quotas.error());
+    if (auto ok = check_quota("entries_per_version", quotas->entries_per_version,
+                              static_cast<int64_t>(version.entries.size()));
+        !ok) {
+      return ok;
+    }
+    if (auto ok = check_quota("bytes_per_version", quotas->bytes_per_version,
+                              version_bytes(version.entries));
+        !ok) {
+      return ok;
     }
     auto info = lift(store_.append_version(id, version, now()));
     if (!info) return std::unexpected(info.error());

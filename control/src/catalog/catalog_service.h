@@ -22,6 +22,7 @@
 #include "catalog/recent_snapshots.h"
 #include "domain/error.h"
 #include "domain/namespace_id.h"
+#include "domain/quotas.h"
 #include "domain/types.h"
 #include "hotswap/snapshot_data.hpp"
 #include "schema/schema_registry.h"
@@ -71,8 +72,14 @@ class CatalogService {
   // invalid_argument; not_found; conflict while it has namespaces.
   Result<void> delete_tenant(std::string_view name);
 
+  // A tenant's quotas (domain/quotas.h); invalid_argument; not_found.
+  Result<TenantQuotas> get_quotas(std::string_view tenant);
+  // Replaces them: invalid_argument for a negative limit; not_found.
+  Result<TenantQuotas> set_quotas(std::string_view tenant, const TenantQuotas& quotas);
+
   // invalid_argument (description over 1024 bytes); not_found (tenant);
-  // already_exists.
+  // already_exists; quota_exceeded (namespaces), checked in the same
+  // transaction as the insert.
   Result<Namespace> create_namespace(const NamespaceId& id, std::string_view description);
   // invalid_argument for a bad tenant name; not_found.
   Result<std::vector<Namespace>> list_namespaces(std::string_view tenant);
@@ -97,7 +104,8 @@ class CatalogService {
   // Validates every entry and the message, then the document against the
   // namespace's JSON Schema, before the store is touched (invalid_argument
   // listing every bad entry, or every violation with its pointer, in
-  // `problems`); conflict when expected_parent is not the latest version,
+  // `problems`); quota_exceeded (entries_per_version, bytes_per_version,
+  // checked in the publish's transaction); conflict when expected_parent is not the latest version,
   // or when the schema changed meanwhile; not_found. The version
   // (and whatever `also` does) commits whole or not at all.
   Result<VersionInfo> publish(const NamespaceId& id, const PublishRequest& request,

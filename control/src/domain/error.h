@@ -5,6 +5,7 @@
 #ifndef HOTSWAP_CONTROL_DOMAIN_ERROR_H_
 #define HOTSWAP_CONTROL_DOMAIN_ERROR_H_
 
+#include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ enum class ErrorCode {
   payload_too_large,       // a body over the configured limit
   unauthenticated,         // no credential, or one that is malformed, unknown, revoked or expired
   permission_denied,       // the credential's role may not do this
+  rate_limited,            // too many requests or deployments for now; retry after a while
+  quota_exceeded,          // over a tenant's quota of size or count; nothing was changed
   internal,                // a bug or a storage failure; nothing was half-applied
 };
 
@@ -41,6 +44,8 @@ struct Spellings<ErrorCode> {
       {ErrorCode::payload_too_large, "payload_too_large"},
       {ErrorCode::unauthenticated, "unauthenticated"},
       {ErrorCode::permission_denied, "permission_denied"},
+      {ErrorCode::rate_limited, "rate_limited"},
+      {ErrorCode::quota_exceeded, "quota_exceeded"},
       {ErrorCode::internal, "internal"}};
 };
 
@@ -61,6 +66,8 @@ struct Error {
   ErrorCode code;
   std::string message;
   std::vector<Problem> problems;  // empty unless a document was rejected
+  // For rate_limited: whole seconds until a retry can succeed.
+  std::optional<int64_t> retry_after_s = std::nullopt;
 };
 
 template <class T>

@@ -218,6 +218,19 @@ Result<void> FleetService::supersede_active(const DeployRequest& request) {
 }
 
 Result<Deployment> FleetService::deploy_now(const DeployRequest& request) {
+  // First, inside the caller's transaction: a deployment over the tenant's
+  // hourly quota creates nothing, and one racing it counts. A rollback is
+  // never refused by it (it counts all the same): the quota bounds churn,
+  // not the way out of an incident.
+  auto quotas = lift(store_.get_quotas(request.namespace_id.tenant()));
+  if (!quotas) return std::unexpected(quotas.error());
+  if (quotas->deployments_per_hour && request.spec.rollback_reason.empty()) {
+    auto window = lift(store_.deployments_since(request.namespace_id.tenant(), now() - 3600 + 1));
+    if (!window) return std::unexpected(window.error());
+    if (auto ok = check_deployments_per_hour(quotas->deployments_per_hour, *window, now()); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
   if (request.spec.replace) {
     if (auto replaced = supersede_active(request); !replaced)
       return std::unexpected(replaced.error());

@@ -112,6 +112,8 @@ class FleetService final : public PushSource {
   // versions of its first stage commit together. In a namespace that
   // needs approval (set_approvals) it is stored `awaiting_approval`
   // instead, without targets, and nothing moves until start_approved.
+  // rate_limited (with retry_after_s) when the tenant's deployments_per_hour
+  // quota is used up, checked in the same transaction.
   Result<Deployment> create_deployment(const DeployRequest& request);
   // Starts the deployment `id`, awaiting approval, as create_deployment
   // would have started it (targets and stages from the fleet now), in one

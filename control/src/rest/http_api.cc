@@ -43,6 +43,70 @@ void send(Response& res, int status, const nlohmann::json& body) {
 
 void send_error(Response& res, const Error& e) {
   send(res, http_status(e.code), to_json(e));
+  if (e.retry_after_s) res.headers.emplace_back("Retry-After", std::to_string(*e.retry_after_s));
+}
+
+// The bucket a request takes from: its token's once admitted, else its
+// client's address (without the port: a client opens many connections).
+std::string limit_key(const Request& req) {
+  if (req.principal != nullptr) return "token:" + std::to_string(req.principal->token_id);
+  std::string_view client = req.client;
+  if (const auto colon = client.rfind(':'); colon != std::string_view::npos) {
+    client = client.substr(0, colon);
+  }
+  return "address:" + std::string(client);
+}
+
+// rate_limited naming the limit.
+Error rate_limit_error(const RateLimiter& limiter, int64_t retry_after_s) {
+  const BucketRate& rate = limiter.rate();
+  const auto number = [](double v) {
+    nlohmann::json j = v;
+    if (v == static_cast<double>(static_cast<int64_t>(v))) j = static_cast<int64_t>(v);
+    return j.dump();
+  };
+  Error e{ErrorCode::rate_limited,
+          "rate limit exceeded: " + number(rate.per_second) + " requests per second, burst " +
+              number(rate.burst) + "; retry in " + std::to_string(retry_after_s) + " s",
+          {}};
+  e.retry_after_s = retry_after_s;
+  return e;
+}
+
+// A tenant's quotas as the API shows them: each limit, null when unlimited.
+nlohmann::json quotas_json(std::string_view tenant, const TenantQuotas& q) {
+  const auto value = [](const std::optional<int64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  return {{"tenant", tenant},
+          {"namespaces", value(q.namespaces)},
+          {"entries_per_version", value(q.entries_per_version)},
+          {"bytes_per_version", value(q.bytes_per_version)},
+          {"deployments_per_hour", value(q.deployments_per_hour)}};
+}
+
+// The quotas of a PUT body: every field a non-negative integer or null
+// (unlimited); an absent field is unlimited too.
+Result<TenantQuotas> read_quotas(const nlohmann::json& body) {
+  static constexpr const char* kFields[] = {"namespaces", "entries_per_version",
+                                            "bytes_per_version", "deployments_per_hour"};
+  std::vector<std::string_view> known(std::begin(kFields), std::end(kFields));
+  Fields f(body, known);
+  if (f.error()) return std::unexpected(*f.error());
+  std::optional<int64_t> limits[4];
+  for (size_t i = 0; i < 4; ++i) {
+    auto it = body.find(kFields[i]);
+    if (it == body.end() || it->is_null()) continue;
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+      return std::unexpected(invalid_argument(std::string("field '") + kFields[i] +
+                                              "' must be a non-negative integer or null"));
+    }
+    limits[i] = it->get<int64_t>();
+  }
+  return TenantQuotas{.namespaces = limits[0],
+                      .entries_per_version = limits[1],
+                      .bytes_per_version = limits[2],
+                      .deployments_per_hour = limits[3]};
 }
 
 // Renders a Result: the value (via `render`) with `status`, or the error.
@@ -191,7 +255,7 @@ class HttpApi::Impl {
  public:
   Impl(CatalogService& catalog, FleetService& fleet, HealthReaders health, RolloutEngine* rollouts,
        TokenRegistry& tokens, AuditLog& audit, ApprovalService* approvals,
-       HttpServer::Options options, KeyRotation* keys)
+       HttpServer::Options options, KeyRotation* keys, RateLimiter* limiter)
       : catalog_(catalog),
         fleet_(fleet),
         rollouts_(rollouts),
@@ -199,6 +263,7 @@ class HttpApi::Impl {
         health_(health),
         audit_(audit),
         keys_(keys),
+        limiter_(limiter),
         tokens_(tokens),
         guard_(tokens, fleet, approvals),
         server_(
@@ -242,9 +307,21 @@ class HttpApi::Impl {
     Result<std::optional<Principal>> principal =
         handler ? guard_.admit(req) : std::unexpected(handler.error());
     if (principal && *principal) req.principal = &**principal;
+    // After authentication, so that a token's calls count against it
+    // wherever they come from; before the handler, so that a refused call
+    // costs no work. The principal stays: the audit row names who was
+    // refused.
+    std::optional<Error> limited;
+    if (limiter_ != nullptr) {
+      if (auto decision = limiter_->admit(limit_key(req)); !decision.allowed) {
+        limited = rate_limit_error(*limiter_, decision.retry_after_s);
+      }
+    }
     const auto run = [&] {
       Response res;
-      if (principal) {
+      if (limited) {
+        send_error(res, *limited);
+      } else if (principal) {
         (**handler)(req, res);
       } else {
         send_error(res, principal.error());
@@ -255,7 +332,7 @@ class HttpApi::Impl {
     // The object's state before is read only for an admitted request, as
     // the principal that made it.
     RequestAudit audited(req, [&](const std::string& target) -> std::optional<std::string> {
-      if (!principal) return std::nullopt;
+      if (!principal || limited) return std::nullopt;
       return read_object(target, req.principal);
     });
     Response res = run();
@@ -293,6 +370,7 @@ class HttpApi::Impl {
   HealthReaders health_;
   AuditLog& audit_;
   KeyRotation* keys_;
+  RateLimiter* limiter_;
   TokenRegistry& tokens_;
   AccessGuard guard_;
   Router router_;
@@ -385,6 +463,20 @@ void HttpApi::Impl::tenant_routes() {
   });
   router_.get("/api/v1/tenants/([^/]+)/namespaces", [this](const Request& req, Response& res) {
     reply(res, catalog_.list_namespaces(req.match(1)), 200, list_of("namespaces"));
+  });
+  router_.get("/api/v1/tenants/([^/]+)/quotas", [this](const Request& req, Response& res) {
+    const std::string tenant = req.match(1);
+    reply(res, catalog_.get_quotas(tenant), 200,
+          [&](const TenantQuotas& q) { return quotas_json(tenant, q); });
+  });
+  router_.put("/api/v1/tenants/([^/]+)/quotas", [this](const Request& req, Response& res) {
+    auto body = body_of(req);
+    if (!body) return send_error(res, body.error());
+    auto quotas = read_quotas(*body);
+    if (!quotas) return send_error(res, quotas.error());
+    const std::string tenant = req.match(1);
+    reply(res, catalog_.set_quotas(tenant, *quotas), 200,
+          [&](const TenantQuotas& q) { return quotas_json(tenant, q); });
   });
 }
 
@@ -814,9 +906,10 @@ void HttpApi::Impl::approval_routes() {
 
 HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
                  RolloutEngine* rollouts, TokenRegistry& tokens, AuditLog& audit,
-                 ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys)
+                 ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys,
+                 RateLimiter* limiter)
     : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, tokens, audit, approvals,
-                                   options, keys)) {}
+                                   options, keys, limiter)) {}
 HttpApi::~HttpApi() = default;
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);

@@ -15,6 +15,7 @@
 #include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
+#include "limits/rate_limiter.h"
 #include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
@@ -30,9 +31,13 @@ class HttpApi {
   // ones too, is appended to `audit` once answered (docs/audit.md).
   // `approvals` may be null: no approval routes, no namespace settings.
   // `keys` may be null (no master key): key rotation answers 409.
+  // `limiter` may be null (no rate limit): else every request takes a
+  // token of its caller's bucket once admitted, and one over the limit
+  // answers 429 with Retry-After before its handler runs (docs/limits.md).
   HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders health,
           RolloutEngine* rollouts, TokenRegistry& tokens, AuditLog& audit,
-          ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys = nullptr);
+          ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys = nullptr,
+          RateLimiter* limiter = nullptr);
   ~HttpApi();
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.

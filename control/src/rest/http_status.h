@@ -23,6 +23,10 @@ constexpr int http_status(ErrorCode code) {
       return 413;
     case ErrorCode::unsupported_media_type:
       return 415;
+    case ErrorCode::quota_exceeded:
+      return 422;
+    case ErrorCode::rate_limited:
+      return 429;
     case ErrorCode::internal:
       break;
   }

@@ -20,6 +20,7 @@ using nlohmann::json;
 // The mutating routes of http_api.cc, compiled once.
 const std::regex kTenant("/api/v1/tenants/([^/]+)");
 const std::regex kTenantNamespaces("/api/v1/tenants/([^/]+)/namespaces");
+const std::regex kTenantQuotas("/api/v1/tenants/([^/]+)/quotas");
 const std::regex kNamespace(HOTSWAP_AUDIT_NS);
 const std::regex kDraftEntry(HOTSWAP_AUDIT_NS "/draft/(.+)");
 const std::regex kVersions(HOTSWAP_AUDIT_NS "/versions");
@@ -135,6 +136,10 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
     event_.tenant = (*g)[1];
     const std::string name = member(parse_or_null(req.body), "name");
     if (!name.empty()) event_.ns = (*g)[1] + "/" + name;
+  } else if (auto g = match(p, kTenantQuotas); g && m == "PUT") {
+    event_.action = "tenant.quotas";
+    event_.tenant = (*g)[1];
+    before(p);
   } else if (auto g = match(p, kNamespace); g && m == "DELETE") {
     event_.action = "namespace.delete";
     target_from_namespace((*g)[1] + "/" + (*g)[2]);

@@ -19,6 +19,9 @@ constexpr RouteAccess kTable[] = {
     {"DELETE", "/api/v1/tenants/([^/]+)", tenant_delete, path},
     {"POST", "/api/v1/tenants/([^/]+)/namespaces", namespace_create, path},
     {"GET", "/api/v1/tenants/([^/]+)/namespaces", read, path},
+    // A tenant's own admin may read its quotas, not raise them.
+    {"GET", "/api/v1/tenants/([^/]+)/quotas", read, path},
+    {"PUT", "/api/v1/tenants/([^/]+)/quotas", quota_admin, path},
     {"GET", NS, read, path},
     {"DELETE", NS, namespace_delete, path},
     {"PATCH", NS, namespace_configure, path},

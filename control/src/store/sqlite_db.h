@@ -61,11 +61,18 @@ class Statement {
   ~Statement();
 
   // Binds parameter `index` (1-based): integers and bools as INTEGER,
-  // std::nullopt as NULL, anything convertible to string_view as TEXT.
+  // std::nullopt (or an empty std::optional<int64_t>) as NULL, anything convertible to string_view
+  // as TEXT.
   template <class T>
   void bind(int index, const T& value) {
     if constexpr (std::is_same_v<T, std::nullopt_t>) {
       bind_null(index);
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+      if (value) {
+        bind_int64(index, *value);
+      } else {
+        bind_null(index);
+      }
     } else if constexpr (std::is_integral_v<T>) {
       bind_int64(index, static_cast<int64_t>(value));
     } else {

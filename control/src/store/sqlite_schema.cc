@@ -309,6 +309,18 @@ DROP TABLE approvals;
 ALTER TABLE approvals_v11 RENAME TO approvals;
 CREATE INDEX approvals_by_state ON approvals(state, deadline);
 )sql"},
+    // Tenants' quotas (NULL: unlimited), going with their tenant; the
+    // index counts a tenant's deployments of the last hour by time.
+    {12, R"sql(
+CREATE TABLE tenant_quotas (
+  tenant TEXT PRIMARY KEY NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
+  namespaces INTEGER,
+  entries_per_version INTEGER,
+  bytes_per_version INTEGER,
+  deployments_per_hour INTEGER
+) STRICT;
+CREATE INDEX deployments_by_created ON deployments(created_at);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

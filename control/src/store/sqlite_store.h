@@ -66,6 +66,9 @@ class SqliteStore final : public Store, public SecretRows {
   StoreResult<std::vector<Tenant>> list_tenants() override;
   StoreResult<Tenant> get_tenant(std::string_view name) override;
   StoreResult<void> delete_tenant(std::string_view name) override;
+  StoreResult<TenantQuotas> get_quotas(std::string_view tenant) override;
+  StoreResult<void> set_quotas(std::string_view tenant, const TenantQuotas& quotas) override;
+  StoreResult<DeploymentWindow> deployments_since(std::string_view tenant, UnixTime since) override;
 
   StoreResult<Namespace> create_namespace(const NamespaceId& ns, std::string_view description,
                                           UnixTime now) override;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audit/audit_event.h"
+#include "domain/quotas.h"
 #include "domain/schema_record.h"
 #include "domain/types.h"
 
@@ -68,6 +69,13 @@ class Store {
   virtual StoreResult<Tenant> get_tenant(std::string_view name) = 0;
   // `conflict` while the tenant has namespaces.
   virtual StoreResult<void> delete_tenant(std::string_view name) = 0;
+  // A tenant's quotas (every limit none when never set); not_found.
+  virtual StoreResult<TenantQuotas> get_quotas(std::string_view tenant) = 0;
+  // Replaces a tenant's quotas; not_found. They go with the tenant.
+  virtual StoreResult<void> set_quotas(std::string_view tenant, const TenantQuotas& quotas) = 0;
+  // The tenant's deployments created at `since` or later (sliding windows).
+  virtual StoreResult<DeploymentWindow> deployments_since(std::string_view tenant,
+                                                          UnixTime since) = 0;
 
   // Namespaces, addressed by tenant and name.
   virtual StoreResult<Namespace> create_namespace(const NamespaceId& ns,

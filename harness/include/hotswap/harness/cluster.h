@@ -32,9 +32,10 @@ inline constexpr const char* kNodeToken = "hs_test_node_000000000000000000000000
 
 // One HTTP response as the test sees it.
 struct HttpReply {
-  int status = 0;       // 0: no connection or no response
-  nlohmann::json body;  // the parsed body; discarded (is_discarded()) if not JSON
-  std::string raw;      // the body as received
+  int status = 0;                // 0: no connection or no response
+  nlohmann::json body;           // the parsed body; discarded (is_discarded()) if not JSON
+  std::string raw;               // the body as received
+  std::string retry_after = {};  // the Retry-After header; empty when absent
 };
 
 // HTTPS for Rest: control's certificate verified against `ca_cert` (PEM)
