@@ -25,6 +25,7 @@ namespace hotswap {
 namespace {
 
 using nlohmann::json;
+using test::HttpReply;
 using namespace std::chrono_literals;
 
 struct CliRun {
@@ -216,6 +217,119 @@ TEST_F(AuditSystem, MutationsLeaveRowsWithTheirFields) {
   EXPECT_EQ(all[7]["actor"]["role"], "none");
   EXPECT_EQ(all[7]["status"], 401);
   EXPECT_EQ(verify()["ok"], true);
+}
+
+// Every mutating route is recorded under its action with its target,
+// whatever its outcome; a path no route serves is "request.<method>".
+TEST_F(AuditSystem, EveryMutatingRouteHasItsActionAndTarget) {
+  struct Step {
+    std::string method, path;
+    json body;
+    std::string action, tenant, ns, object;
+  };
+  const std::string ns = "/api/v1/namespaces/acme/web";
+  ASSERT_EQ(ctl("tenant create acme").code, 0);
+  ASSERT_EQ(ctl("ns create acme/web").code, 0);
+  const uint64_t v1 = rest_->publish("acme/web", {{"limit", {{"type", "int64"}, {"value", 1}}}});
+  const int64_t deployment = rest_->deploy("acme/web", v1);
+  const std::string d = std::to_string(deployment);
+  const json token = rest_->post("/api/v1/tokens", {{"name", "dave"}, {"role", "viewer"}}).body;
+  ASSERT_TRUE(token.contains("id")) << token.dump();
+  const std::string t = token["id"].dump();
+  base_ = all_events().back()["id"].get<int64_t>();
+
+  const json schema = {{"type", "object"}};
+  const std::vector<Step> steps = {
+      {"POST", "/api/v1/tenants", {{"name", "zeta"}}, "tenant.create", "zeta", "", ""},
+      {"POST",
+       "/api/v1/tenants/zeta/namespaces",
+       {{"name", "api"}},
+       "namespace.create",
+       "zeta",
+       "zeta/api",
+       ""},
+      {"PUT", "/api/v1/tenants/zeta/quotas", {{"namespaces", 5}}, "tenant.quotas", "zeta", "", ""},
+      {"PATCH", ns, {{"protected", false}}, "namespace.configure", "acme", "acme/web", ""},
+      {"PUT", ns + "/schema", schema, "schema.put", "acme", "acme/web", ""},
+      {"POST",
+       ns + "/validate",
+       {{"entries", json::object()}},
+       "schema.validate",
+       "acme",
+       "acme/web",
+       ""},
+      {"DELETE", ns + "/schema", nullptr, "schema.delete", "acme", "acme/web", ""},
+      {"PUT",
+       ns + "/draft/a%2Fb",
+       {{"type", "int64"}, {"value", 2}},
+       "draft.put",
+       "acme",
+       "acme/web",
+       "a/b"},
+      {"DELETE", ns + "/draft/a%2Fb", nullptr, "draft.delete", "acme", "acme/web", "a/b"},
+      {"POST", ns + "/versions", {{"message", "m"}}, "version.publish", "acme", "acme/web", "2"},
+      {"POST", "/api/v1/deployments/" + d + "/pause", json::object(), "deployment.pause", "acme",
+       "acme/web", d},
+      {"POST", "/api/v1/deployments/" + d + "/abort", json::object(), "deployment.abort", "acme",
+       "acme/web", d},
+      {"POST", "/api/v1/approvals/999/approve", json::object(), "approval.approve", "", "", "999"},
+      {"POST",
+       "/api/v1/approvals/999/reject",
+       {{"reason", "no"}},
+       "approval.reject",
+       "",
+       "",
+       "999"},
+      {"DELETE", "/api/v1/tokens/" + t, nullptr, "token.revoke", "", "", t},
+      {"POST", "/api/v1/keys/rotate", nullptr, "keys.rotate", "", "", ""},
+      {"DELETE", "/api/v1/namespaces/zeta/api", nullptr, "namespace.delete", "zeta", "zeta/api",
+       ""},
+      {"DELETE", "/api/v1/tenants/zeta", nullptr, "tenant.delete", "zeta", "", ""},
+      {"POST", "/api/v1/nowhere", json::object(), "request.post", "", "", "/api/v1/nowhere"},
+  };
+  for (const Step& step : steps) {
+    const std::string body = step.body.is_null() ? "" : step.body.dump();
+    const HttpReply reply = rest_->raw(step.method, step.path, body);
+    ASSERT_NE(reply.status, 0) << step.method << " " << step.path;
+  }
+  const json all = events();
+  ASSERT_EQ(all.size(), steps.size()) << all.dump(2);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    const std::string what = step.method + " " + step.path + ": " + all[i].dump();
+    EXPECT_EQ(all[i]["action"], step.action) << what;
+    EXPECT_EQ(all[i]["tenant"], step.tenant) << what;
+    EXPECT_EQ(all[i]["namespace"], step.ns) << what;
+    EXPECT_EQ(all[i]["object"], step.object) << what;
+  }
+}
+
+// A publish's before is the content hash of the version that was latest
+// before it: the parent of one that succeeded (with a deployment too), the
+// latest of one refused.
+TEST_F(AuditSystem, PublishRecordsTheLatestVersionAsBefore) {
+  mutate();
+  const std::string versions = "/api/v1/namespaces/acme/web/versions";
+  const json entries = {{"limit", {{"type", "int64"}, {"value", 7}}}};
+  auto second = rest_->post(versions, {{"entries", entries}, {"expected_parent", 1}});
+  ASSERT_EQ(second.status, 201) << second.raw;
+  auto third = rest_->post(versions, {{"entries", {{"limit", {{"type", "int64"}, {"value", 8}}}}},
+                                      {"deploy", {{"strategy", "direct"}}}});
+  ASSERT_EQ(third.status, 201) << third.raw;
+  auto stale = rest_->post(versions, {{"entries", entries}, {"expected_parent", 1}});
+  ASSERT_EQ(stale.status, 409) << stale.raw;
+
+  const json published = events("?action=version.publish");
+  ASSERT_EQ(published.size(), 4u) << published.dump(2);
+  const std::string first_hash = rest_->get(versions + "/1").body["content_hash"];
+  EXPECT_EQ(published[1]["before_digest"], first_hash);
+  EXPECT_EQ(published[1]["after_digest"], second.body["content_hash"]);
+  EXPECT_EQ(published[2]["before_digest"], second.body["content_hash"]);
+  EXPECT_EQ(published[2]["after_digest"], third.body["content_hash"]);
+  EXPECT_EQ(published[2]["detail"], "deployment " + third.body["deployment"]["id"].dump());
+  EXPECT_EQ(published[3]["status"], 409);
+  EXPECT_EQ(published[3]["before_digest"], third.body["content_hash"]);
+  EXPECT_EQ(published[3]["after_digest"], "");
 }
 
 TEST_F(AuditSystem, FiltersPagesAndCsvExport) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <random>
-#include <regex>
 
 #include "access/principal.h"
 #include "audit/audit_chain.h"
@@ -16,21 +15,10 @@ namespace {
 
 using nlohmann::json;
 
+// Route patterns of http_api.cc, as the router names the route it matched.
 #define HOTSWAP_AUDIT_NS "/api/v1/namespaces/([^/]+)/([^/]+)"
-// The mutating routes of http_api.cc, compiled once.
-const std::regex kTenant("/api/v1/tenants/([^/]+)");
-const std::regex kTenantNamespaces("/api/v1/tenants/([^/]+)/namespaces");
-const std::regex kTenantQuotas("/api/v1/tenants/([^/]+)/quotas");
-const std::regex kNamespace(HOTSWAP_AUDIT_NS);
-const std::regex kDraftEntry(HOTSWAP_AUDIT_NS "/draft/(.+)");
-const std::regex kVersions(HOTSWAP_AUDIT_NS "/versions");
-const std::regex kDeploymentStep(
-    "/api/v1/deployments/([^/]+)/(pause|resume|promote|rollback|abort|cancel)");
-const std::regex kSchema(HOTSWAP_AUDIT_NS "/schema");
-const std::regex kValidate(HOTSWAP_AUDIT_NS "/validate");
-const std::regex kApprovalDecision("/api/v1/approvals/([^/]+)/(approve|reject)");
-const std::regex kToken("/api/v1/tokens/([^/]+)");
-#undef HOTSWAP_AUDIT_NS
+constexpr std::string_view kApprovalPrefix = "/api/v1/approvals/([^/]+)/";
+constexpr std::string_view kDeploymentPrefix = "/api/v1/deployments/([^/]+)/";
 
 json parse_or_null(const std::string& text) {
   return json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -73,13 +61,20 @@ std::string random_hex(size_t n) {
   return out;
 }
 
-// The decoded groups of `pattern` matched against the whole encoded path.
-std::optional<std::vector<std::string>> match(const std::string& path, const std::regex& pattern) {
-  std::smatch groups;
-  if (!std::regex_match(path, groups, pattern)) return std::nullopt;
-  std::vector<std::string> out;
-  for (const auto& g : groups) out.push_back(percent_decode(g.str(), false).value_or(g.str()));
-  return out;
+// The content hash of the version that was latest before the publish:
+// the new version's parent when it was published, else (a refused
+// publish, which changed nothing) the latest now.
+std::string published_before(const RequestAudit::ReadObject& read, const std::string& versions_path,
+                             const json& response) {
+  const json parent = response.is_object() ? response.value("parent", json()) : json();
+  if (parent.is_number_unsigned() && parent.get<uint64_t>() > 0) {
+    const json v = parse_or_null(read(versions_path + "/" + parent.dump()).value_or(""));
+    return member(v, "content_hash");
+  }
+  if (response.is_object() && response.contains("number")) return {};  // the first version
+  const json latest = parse_or_null(read(versions_path + "?limit=1").value_or(""));
+  if (!latest.is_object() || !latest.contains("versions") || latest["versions"].empty()) return {};
+  return member(latest["versions"][0], "content_hash");
 }
 
 }  // namespace
@@ -118,80 +113,84 @@ void RequestAudit::target_from_namespace(std::string_view id) {
   event_.tenant = std::string(id.substr(0, id.find('/')));
 }
 
-// One branch per mutating route of http_api.cc; any other mutating request
-// (no such route) is recorded as "request.<method>" with its path.
+// One branch per mutating route of http_api.cc, told apart by the route
+// the router matched (string comparisons, no second regex match on the
+// request's path); any other mutating request (no such route, or a path
+// the router refused) is recorded as "request.<method>" with its path.
 void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
   const std::string& m = req.method;
-  const std::string& p = req.path;
-  auto before = [&](const std::string& path) { before_body_ = read(path).value_or(""); };
-  if (m == "POST" && p == "/api/v1/tenants") {
+  const std::string& r = req.route;
+  const std::vector<std::string>& g = req.matches;
+  const auto at = [&](std::string_view method, std::string_view route) {
+    return m == method && r == route;
+  };
+  const auto before = [&](const std::string& path) { before_body_ = read(path).value_or(""); };
+  const auto in_namespace = [&] { target_from_namespace(g[1] + "/" + g[2]); };
+  if (at("POST", "/api/v1/tenants")) {
     event_.action = "tenant.create";
     event_.tenant = member(parse_or_null(req.body), "name");
-  } else if (auto g = match(p, kTenant); g && m == "DELETE") {
+  } else if (at("DELETE", "/api/v1/tenants/([^/]+)")) {
     event_.action = "tenant.delete";
-    event_.tenant = (*g)[1];
-    before(p);
-  } else if (auto g = match(p, kTenantNamespaces); g && m == "POST") {
+    event_.tenant = g[1];
+    before(req.path);
+  } else if (at("POST", "/api/v1/tenants/([^/]+)/namespaces")) {
     event_.action = "namespace.create";
-    event_.tenant = (*g)[1];
+    event_.tenant = g[1];
     const std::string name = member(parse_or_null(req.body), "name");
-    if (!name.empty()) event_.ns = (*g)[1] + "/" + name;
-  } else if (auto g = match(p, kTenantQuotas); g && m == "PUT") {
+    if (!name.empty()) event_.ns = g[1] + "/" + name;
+  } else if (at("PUT", "/api/v1/tenants/([^/]+)/quotas")) {
     event_.action = "tenant.quotas";
-    event_.tenant = (*g)[1];
-    before(p);
-  } else if (auto g = match(p, kNamespace); g && m == "DELETE") {
-    event_.action = "namespace.delete";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-    before(p);
-  } else if (auto g = match(p, kNamespace); g && m == "PATCH") {
-    event_.action = "namespace.configure";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-    before(p);
-  } else if (auto g = match(p, kSchema); g && (m == "PUT" || m == "DELETE")) {
+    event_.tenant = g[1];
+    before(req.path);
+  } else if (at("DELETE", HOTSWAP_AUDIT_NS) || at("PATCH", HOTSWAP_AUDIT_NS)) {
+    event_.action = m == "DELETE" ? "namespace.delete" : "namespace.configure";
+    in_namespace();
+    before(req.path);
+  } else if (at("PUT", HOTSWAP_AUDIT_NS "/schema") || at("DELETE", HOTSWAP_AUDIT_NS "/schema")) {
     event_.action = m == "PUT" ? "schema.put" : "schema.delete";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-    before(p);
-  } else if (auto g = match(p, kValidate); g && m == "POST") {
+    in_namespace();
+    before(req.path);
+  } else if (at("POST", HOTSWAP_AUDIT_NS "/validate")) {
     event_.action = "schema.validate";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-  } else if (auto g = match(p, kApprovalDecision); g && m == "POST") {
-    event_.action = "approval." + (*g)[2];
-    event_.object = (*g)[1];
-    before("/api/v1/approvals/" + (*g)[1]);
+    in_namespace();
+  } else if (m == "POST" && r.starts_with(kApprovalPrefix)) {
+    event_.action = "approval." + r.substr(kApprovalPrefix.size());
+    event_.object = g[1];
+    before("/api/v1/approvals/" + g[1]);
     const std::string id = member(parse_or_null(before_body_), "namespace");
     if (!id.empty()) target_from_namespace(id);
-  } else if (m == "POST" && p == "/api/v1/tokens") {
+  } else if (at("POST", "/api/v1/tokens")) {
     event_.action = "token.create";
     event_.tenant = member(parse_or_null(req.body), "tenant");
-  } else if (auto g = match(p, kToken); g && m == "DELETE") {
+  } else if (at("DELETE", "/api/v1/tokens/([^/]+)")) {
     event_.action = "token.revoke";
-    event_.object = (*g)[1];
-  } else if (m == "POST" && p == "/api/v1/keys/rotate") {
+    event_.object = g[1];
+  } else if (at("POST", "/api/v1/keys/rotate")) {
     event_.action = "keys.rotate";
-  } else if (auto g = match(p, kDraftEntry); g && (m == "PUT" || m == "DELETE")) {
+  } else if (at("PUT", HOTSWAP_AUDIT_NS "/draft/(.+)") ||
+             at("DELETE", HOTSWAP_AUDIT_NS "/draft/(.+)")) {
     event_.action = m == "PUT" ? "draft.put" : "draft.delete";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-    event_.object = (*g)[3];
-    before(p);
-  } else if (auto g = match(p, kVersions); g && m == "POST") {
+    in_namespace();
+    event_.object = g[3];
+    before(req.path);
+  } else if (at("POST", HOTSWAP_AUDIT_NS "/versions")) {
     event_.action = "version.publish";
-    target_from_namespace((*g)[1] + "/" + (*g)[2]);
-    // Before: the content hash of the latest version, if any.
-    const json latest = parse_or_null(read(p + "?limit=1").value_or(""));
-    if (latest.is_object() && latest.contains("versions") && !latest["versions"].empty()) {
-      event_.before_digest = member(latest["versions"][0], "content_hash");
-    }
-  } else if (m == "POST" && p == "/api/v1/deployments") {
+    in_namespace();
+    // The state before is read once the response is known (finish), off
+    // the path from the request to the push: versions are immutable, so
+    // the new version's parent is what was latest before it.
+    read_after_ = read;
+    versions_path_ = req.path;
+  } else if (at("POST", "/api/v1/deployments")) {
     const json body = parse_or_null(req.body);
     event_.action =
         body.is_object() && body.contains("rollback") ? "deployment.rollback" : "deployment.create";
     const std::string id = member(body, "namespace");
     if (!id.empty()) target_from_namespace(id);
-  } else if (auto g = match(p, kDeploymentStep); g && m == "POST") {
-    event_.action = "deployment." + (*g)[2];
-    event_.object = (*g)[1];
-    before("/api/v1/deployments/" + (*g)[1]);
+  } else if (m == "POST" && r.starts_with(kDeploymentPrefix)) {
+    event_.action = "deployment." + r.substr(kDeploymentPrefix.size());
+    event_.object = g[1];
+    before("/api/v1/deployments/" + g[1]);
     const std::string id = member(parse_or_null(before_body_), "namespace");
     if (!id.empty()) target_from_namespace(id);
   } else {
@@ -199,14 +198,16 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
     std::ranges::transform(method, method.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     event_.action = "request." + method;
-    event_.object = p;
+    event_.object = req.path;
   }
 }
+#undef HOTSWAP_AUDIT_NS
 
 AuditEvent RequestAudit::finish(const HttpResponse& res) {
   AuditEvent e = event_;
   e.status = res.status;
   const json body = res.body.empty() ? json() : parse_or_null(res.body);
+  if (read_after_) e.before_digest = published_before(read_after_, versions_path_, body);
   if (res.status >= 200 && res.status < 300) {
     if (e.action == "version.publish") {
       e.after_digest = member(body, "content_hash");

@@ -35,8 +35,9 @@ class RequestAudit {
   // A GET of an API path: the body when it answered 200.
   using ReadObject = std::function<std::optional<std::string>(const std::string& path)>;
 
-  // Names the action and target of `req` and reads the object's state
-  // before the change through `read`.
+  // Names the action and target of `req` (as routed: its `route` and
+  // `matches`) and reads the object's state before the change through
+  // `read` (a publish's, in finish()).
   RequestAudit(const HttpRequest& req, const ReadObject& read);
 
   const std::string& request_id() const { return event_.request_id; }
@@ -49,6 +50,10 @@ class RequestAudit {
 
   AuditEvent event_;
   std::string before_body_;
+  // A publish's state before, read in finish(): the reader and the
+  // namespace's versions path.
+  ReadObject read_after_;
+  std::string versions_path_;
 };
 
 }  // namespace hotswap::control
