@@ -332,6 +332,40 @@ TEST_F(AuditSystem, PublishRecordsTheLatestVersionAsBefore) {
   EXPECT_EQ(published[3]["after_digest"], "");
 }
 
+// A publish and its row commit together: when the row cannot be stored
+// (a trigger added to the file refuses every new one), the publish is
+// undone whole, with and without a deployment, and the draft stays.
+TEST_F(AuditSystem, APublishWhoseRowCannotBeStoredIsUndone) {
+  mutate();
+  control_->kill();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/control/control.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log "
+                           "BEGIN SELECT RAISE(ABORT, 'audit log full'); END;",
+                           nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_close(db);
+  }
+  control_->restart();
+  const std::string versions = "/api/v1/namespaces/acme/web/versions";
+  const json entries = {{"limit", {{"type", "int64"}, {"value", 9}}}};
+  const HttpReply plain = rest_->post(versions, {{"entries", entries}});
+  EXPECT_EQ(plain.status, 500) << plain.raw;
+  const HttpReply deployed =
+      rest_->post(versions, {{"entries", entries}, {"deploy", {{"strategy", "direct"}}}});
+  EXPECT_EQ(deployed.status, 500) << deployed.raw;
+  const HttpReply listed = rest_->get(versions);
+  ASSERT_EQ(listed.status, 200) << listed.raw;
+  ASSERT_EQ(listed.body["versions"].size(), 1u) << listed.raw;
+  EXPECT_EQ(listed.body["versions"][0]["number"], 1);
+  EXPECT_EQ(rest_->get("/api/v1/deployments?namespace=acme/web").body["deployments"].size(), 0u);
+  EXPECT_EQ(rest_->get("/api/v1/namespaces/acme/web/draft/limit").body["value"], 6);
+}
+
 TEST_F(AuditSystem, FiltersPagesAndCsvExport) {
   mutate();
   EXPECT_EQ(events("?actor=bob").size(), 1u);

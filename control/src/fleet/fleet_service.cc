@@ -361,16 +361,17 @@ Result<Deployment> FleetService::create_deployment(const DeployRequest& request)
   return *created;
 }
 
-Result<Published> FleetService::publish_and_deploy(const NamespaceId& id,
-                                                   const PublishRequest& publish,
-                                                   const DeploySpec& spec) {
+Result<Published> FleetService::publish_and_deploy(
+    const NamespaceId& id, const PublishRequest& publish, const DeploySpec& spec,
+    const std::function<Result<void>(const Published&)>& also) {
   if (auto ok = check_spec(spec); !ok) return std::unexpected(ok.error());
   Published published;
   auto version = catalog_.publish(id, publish, [&](const VersionInfo& v) -> Result<void> {
     auto created = deploy_now(DeployRequest{id, v.number, spec, v.author});
     if (!created) return std::unexpected(created.error());
     published.deployment = std::move(*created);
-    return {};
+    published.version = v;
+    return also ? also(published) : Result<void>{};
   });
   if (!version) return std::unexpected(version.error());
   published.version = std::move(*version);

@@ -127,9 +127,11 @@ class FleetService final : public PushSource {
   Result<Deployment> end_waiting(int64_t id, DeploymentState state, const std::string& reason,
                                  const std::function<Result<void>()>& also);
   // Publishes and deploys the new version in one transaction: both commit
-  // or neither does (the errors of publish and of create_deployment).
-  Result<Published> publish_and_deploy(const NamespaceId& id, const PublishRequest& publish,
-                                       const DeploySpec& spec);
+  // or neither does (the errors of publish and of create_deployment), nor
+  // what `also` does in it once both are made.
+  Result<Published> publish_and_deploy(
+      const NamespaceId& id, const PublishRequest& publish, const DeploySpec& spec,
+      const std::function<Result<void>(const Published&)>& also = nullptr);
   // Newest first; of every namespace, or of `id` (not_found if unknown).
   Result<std::vector<Deployment>> list_deployments(const std::optional<NamespaceId>& id);
   // not_found.

@@ -335,8 +335,11 @@ class HttpApi::Impl {
       if (!principal || limited) return std::nullopt;
       return read_object(target, req.principal);
     });
+    req.audit = &audited;
     Response res = run();
+    req.audit = nullptr;
     res.headers.emplace_back(kRequestIdHeader, audited.request_id());
+    if (audited.appended_with_change(res.status)) return res;
     if (!audit_.append(audited.finish(res))) {
       // The change (if any) is committed; its row is not. Say so rather
       // than answer as if the trail were whole.
@@ -550,9 +553,23 @@ void HttpApi::Impl::version_routes() {
         if (f.error()) return send_error(res, *f.error());
         // Moved, not copied: a whole document can be large.
         if (has_entries) publish.entries = std::move((*body)["entries"]);
+        // The publish's audit row commits with it: one commit before the
+        // push, not a second one racing it (docs/audit.md). Its state
+        // before: the version below the new one, read in that transaction.
+        const auto audit_with = [&](const nlohmann::json& created,
+                                    const VersionInfo& v) -> Result<void> {
+          if (req.audit == nullptr) return {};
+          auto parent = catalog_.list_versions(id, v.number, 1);
+          if (!parent) return std::unexpected(parent.error());
+          return req.audit->append_with_change(audit_, 201, created,
+                                               parent->empty() ? "" : parent->front().content_hash);
+        };
         if (!deploy) {
-          return reply(res, catalog_.publish(id, publish), 201,
-                       [](const VersionInfo& v) { return to_json(v); });
+          return reply(
+              res,
+              catalog_.publish(id, publish,
+                               [&](const VersionInfo& v) { return audit_with(to_json(v), v); }),
+              201, [](const VersionInfo& v) { return to_json(v); });
         }
         // Publishing with "deploy" is a deployment too.
         if (auto ok = guard_.allow_deploy(*req.principal, id); !ok) {
@@ -561,7 +578,11 @@ void HttpApi::Impl::version_routes() {
         Fields d(*deploy, {"strategy", "selector", "rollout", "replace", "rollback"}, "deploy.");
         auto spec = read_deploy_spec(d, *deploy, "deploy.");
         if (!spec) return send_error(res, spec.error());
-        reply(res, fleet_.publish_and_deploy(id, publish, *spec), 201);
+        reply(res,
+              fleet_.publish_and_deploy(
+                  id, publish, *spec,
+                  [&](const Published& p) { return audit_with(to_json(p), p.version); }),
+              201);
       }));
   router_.get(ns + "/versions",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {

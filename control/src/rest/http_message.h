@@ -12,6 +12,7 @@
 namespace hotswap::control {
 
 struct Principal;
+class RequestAudit;
 
 struct HttpRequest {
   std::string method;  // as sent: "GET", "POST", ...
@@ -31,6 +32,9 @@ struct HttpRequest {
   std::string route;
   // Set once the request's token passed (rest/access_guard.h): who sent it.
   const Principal* principal = nullptr;
+  // Set for a mutating request (rest/request_audit.h): its audit row, for
+  // a handler that appends it inside the change's own transaction.
+  RequestAudit* audit = nullptr;
 
   // The first field named `name` (case-insensitive); empty when absent.
   std::string header(std::string_view name) const;

@@ -62,19 +62,17 @@ std::string random_hex(size_t n) {
 }
 
 // The content hash of the version that was latest before the publish:
-// the new version's parent when it was published, else (a refused
-// publish, which changed nothing) the latest now.
+// the one below the new version's number (versions are immutable and
+// numbered in order), else (a refused publish, which changed nothing) the
+// latest now. Read as a list of one: no entries are loaded.
 std::string published_before(const RequestAudit::ReadObject& read, const std::string& versions_path,
                              const json& response) {
-  const json parent = response.is_object() ? response.value("parent", json()) : json();
-  if (parent.is_number_unsigned() && parent.get<uint64_t>() > 0) {
-    const json v = parse_or_null(read(versions_path + "/" + parent.dump()).value_or(""));
-    return member(v, "content_hash");
-  }
-  if (response.is_object() && response.contains("number")) return {};  // the first version
-  const json latest = parse_or_null(read(versions_path + "?limit=1").value_or(""));
-  if (!latest.is_object() || !latest.contains("versions") || latest["versions"].empty()) return {};
-  return member(latest["versions"][0], "content_hash");
+  const json number = response.is_object() ? response.value("number", json()) : json();
+  const std::string query =
+      number.is_number_unsigned() ? "?limit=1&before=" + number.dump() : "?limit=1";
+  const json listed = parse_or_null(read(versions_path + query).value_or(""));
+  if (!listed.is_object() || !listed.contains("versions") || listed["versions"].empty()) return {};
+  return member(listed["versions"][0], "content_hash");
 }
 
 }  // namespace
@@ -203,18 +201,35 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
 }
 #undef HOTSWAP_AUDIT_NS
 
+Result<void> RequestAudit::append_with_change(AuditLog& log, int status, const json& body,
+                                              std::string before_digest) {
+  AuditEvent e = event_for(status, body, "");
+  e.before_digest = std::move(before_digest);
+  auto appended = log.append(std::move(e));
+  if (!appended) return std::unexpected(appended.error());
+  appended_status_ = status;
+  return {};
+}
+
 AuditEvent RequestAudit::finish(const HttpResponse& res) {
-  AuditEvent e = event_;
-  e.status = res.status;
   const json body = res.body.empty() ? json() : parse_or_null(res.body);
+  AuditEvent e = event_for(res.status, body, res.body);
   if (read_after_) e.before_digest = published_before(read_after_, versions_path_, body);
-  if (res.status >= 200 && res.status < 300) {
+  return e;
+}
+
+AuditEvent RequestAudit::event_for(int status, const json& body, const std::string& raw) const {
+  AuditEvent e = event_;
+  e.status = status;
+  if (status >= 200 && status < 300) {
     if (e.action == "version.publish") {
       e.after_digest = member(body, "content_hash");
       e.object = member(body, "number");
       if (body.contains("deployment")) e.detail = "deployment " + member(body["deployment"], "id");
-    } else if (!res.body.empty()) {
-      e.after_digest = sha256_hex(res.body);
+    } else if (!raw.empty()) {
+      e.after_digest = sha256_hex(raw);
+    } else if (!body.is_null()) {
+      e.after_digest = sha256_hex(body.dump());
     }
     if (e.action == "tenant.create") e.tenant = member(body, "name");
     if (e.action == "namespace.create") e.ns = member(body, "id");

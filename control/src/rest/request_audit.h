@@ -5,6 +5,8 @@
 #ifndef HOTSWAP_CONTROL_REST_REQUEST_AUDIT_H_
 #define HOTSWAP_CONTROL_REST_REQUEST_AUDIT_H_
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -41,11 +43,25 @@ class RequestAudit {
   RequestAudit(const HttpRequest& req, const ReadObject& read);
 
   const std::string& request_id() const { return event_.request_id; }
+  // Appends now, to `log`, the row this request has if answered `status`
+  // with `body`, the object's state before being `before_digest`: called
+  // by a handler inside its change's transaction (Store::atomically), so
+  // that the change and its row commit together or not at all, in one
+  // commit. An error undoes the change.
+  Result<void> append_with_change(AuditLog& log, int status, const nlohmann::json& body,
+                                  std::string before_digest);
+  // True when append_with_change stored the row of an answer `status`:
+  // the row is then committed (the change answered so only once it was)
+  // and nothing is left to append.
+  bool appended_with_change(int status) const { return appended_status_ == status; }
   // The event of the request answered with `res` (hash not yet set).
   AuditEvent finish(const HttpResponse& res);
 
  private:
   void describe(const HttpRequest& req, const ReadObject& read);
+  // The event of an answer `status` with `body` (`raw`: as sent, when it
+  // was), the digest before not yet set for a publish.
+  AuditEvent event_for(int status, const nlohmann::json& body, const std::string& raw) const;
   void target_from_namespace(std::string_view id);
 
   AuditEvent event_;
@@ -54,6 +70,7 @@ class RequestAudit {
   // namespace's versions path.
   ReadObject read_after_;
   std::string versions_path_;
+  int appended_status_ = 0;
 };
 
 }  // namespace hotswap::control
