@@ -9,12 +9,10 @@
 #include <ctime>
 #include <random>
 
+#include "notify/json_post.h"
+
 namespace hotswap::control {
 namespace {
-
-size_t discard(char*, size_t size, size_t count, void*) {
-  return size * count;
-}
 
 std::string hex(const unsigned char* bytes, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -147,42 +145,16 @@ void Webhooks::after_failure(Delivery d, const std::string& error) {
 }
 
 bool Webhooks::post(const Delivery& d, std::string& error) const {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    error = "cannot start a request";
-    return false;
-  }
   const std::string timestamp = std::to_string(std::time(nullptr));
-  std::vector<std::string> lines = {"Content-Type: application/json", "X-Hotswap-Event: " + d.type,
-                                    "X-Hotswap-Delivery: " + d.id,
-                                    "X-Hotswap-Timestamp: " + timestamp};
+  std::vector<std::string> headers = {"X-Hotswap-Event: " + d.type, "X-Hotswap-Delivery: " + d.id,
+                                      "X-Hotswap-Timestamp: " + timestamp};
   if (!options_.secret.empty()) {
-    lines.push_back("X-Hotswap-Signature: " +
-                    webhook_signature(options_.secret, timestamp, d.body));
+    headers.push_back("X-Hotswap-Signature: " +
+                      webhook_signature(options_.secret, timestamp, d.body));
   }
-  curl_slist* headers = nullptr;
-  for (const std::string& line : lines) headers = curl_slist_append(headers, line.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, d.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, d.body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(d.body.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-  const CURLcode sent = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (sent != CURLE_OK) {
-    error = curl_easy_strerror(sent);
-    return false;
-  }
-  if (status < 200 || status > 299) {
-    error = "answered " + std::to_string(status);
-    return false;
-  }
-  return true;
+  auto sent = post_json(d.url, d.body, headers, options_.timeout);
+  if (!sent) error = sent.error().message;
+  return sent.has_value();
 }
 
 }  // namespace hotswap::control

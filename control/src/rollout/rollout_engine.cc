@@ -1,11 +1,11 @@
 #include "rollout/rollout_engine.h"
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "domain/values.h"
+#include "notify/json_post.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -51,10 +51,6 @@ Error not_staged(const Deployment& d, std::string_view what) {
 Error wrong_state(const Deployment& d, std::string_view what) {
   return conflict("deployment " + std::to_string(d.id) + " is " + std::string(to_string(d.state)) +
                   "; it cannot be " + std::string(what));
-}
-
-size_t discard(char*, size_t size, size_t n, void*) {
-  return size * n;
 }
 
 std::string by_whom(std::string_view by) {
@@ -470,11 +466,6 @@ Result<void> RolloutEngine::finish(Deployment& d, RolloutState&, DeploymentState
 
 bool RolloutEngine::webhook_allows(const Deployment& d, const RolloutState& state,
                                    std::string& why) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    why = "webhook: cannot start a request";
-    return false;
-  }
   const std::string body = json{
       {"deployment", d.id},
       {"namespace", d.namespace_id.str()},
@@ -482,27 +473,12 @@ bool RolloutEngine::webhook_allows(const Deployment& d, const RolloutState& stat
       {"stage", state.stage + 1},
       {"stages",
        state.stages()}}.dump();
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, state.spec.webhook.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.webhook_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-  const CURLcode sent = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (sent != CURLE_OK) {
-    why = std::string("webhook: ") + curl_easy_strerror(sent);
-    return false;
+  auto sent = post_json(state.spec.webhook, body, {}, options_.webhook_timeout);
+  if (!sent) {
+    const PostFailure& f = sent.error();
+    why = f.status != 0 ? "webhook " + f.message : "webhook: " + f.message;
   }
-  if (status < 200 || status > 299) {
-    why = "webhook answered " + std::to_string(status);
-    return false;
-  }
-  return true;
+  return sent.has_value();
 }
 
 void RolloutEngine::pushed(const Deployment& d) {
