@@ -61,16 +61,12 @@ std::string random_hex(size_t n) {
   return out;
 }
 
-// The content hash of the version that was latest before the publish:
-// the one below the new version's number (versions are immutable and
-// numbered in order), else (a refused publish, which changed nothing) the
-// latest now. Read as a list of one: no entries are loaded.
-std::string published_before(const RequestAudit::ReadObject& read, const std::string& versions_path,
-                             const json& response) {
-  const json number = response.is_object() ? response.value("number", json()) : json();
-  const std::string query =
-      number.is_number_unsigned() ? "?limit=1&before=" + number.dump() : "?limit=1";
-  const json listed = parse_or_null(read(versions_path + query).value_or(""));
+// The content hash of the latest version, read as a list of one (no
+// entries loaded): a refused publish's state before, since it changed
+// nothing.
+std::string latest_version_hash(const RequestAudit::ReadObject& read,
+                                const std::string& versions_path) {
+  const json listed = parse_or_null(read(versions_path + "?limit=1").value_or(""));
   if (!listed.is_object() || !listed.contains("versions") || listed["versions"].empty()) return {};
   return member(listed["versions"][0], "content_hash");
 }
@@ -174,9 +170,9 @@ void RequestAudit::describe(const HttpRequest& req, const ReadObject& read) {
   } else if (at("POST", HOTSWAP_AUDIT_NS "/versions")) {
     event_.action = "version.publish";
     in_namespace();
-    // The state before is read once the response is known (finish), off
-    // the path from the request to the push: versions are immutable, so
-    // the new version's parent is what was latest before it.
+    // The state before: a publish that succeeds gives it with its row, in
+    // its transaction (append_with_change); a refused one's is read in
+    // finish(), off the path from the request to the push.
     read_after_ = read;
     versions_path_ = req.path;
   } else if (at("POST", "/api/v1/deployments")) {
@@ -214,7 +210,7 @@ Result<void> RequestAudit::append_with_change(AuditLog& log, int status, const j
 AuditEvent RequestAudit::finish(const HttpResponse& res) {
   const json body = res.body.empty() ? json() : parse_or_null(res.body);
   AuditEvent e = event_for(res.status, body, res.body);
-  if (read_after_) e.before_digest = published_before(read_after_, versions_path_, body);
+  if (read_after_) e.before_digest = latest_version_hash(read_after_, versions_path_);
   return e;
 }
 

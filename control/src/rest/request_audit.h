@@ -39,7 +39,7 @@ class RequestAudit {
 
   // Names the action and target of `req` (as routed: its `route` and
   // `matches`) and reads the object's state before the change through
-  // `read` (a publish's, in finish()).
+  // `read` (a refused publish's, in finish()).
   RequestAudit(const HttpRequest& req, const ReadObject& read);
 
   const std::string& request_id() const { return event_.request_id; }
@@ -66,8 +66,8 @@ class RequestAudit {
 
   AuditEvent event_;
   std::string before_body_;
-  // A publish's state before, read in finish(): the reader and the
-  // namespace's versions path.
+  // A refused publish's state before, read in finish(): the reader and
+  // the namespace's versions path.
   ReadObject read_after_;
   std::string versions_path_;
   int appended_status_ = 0;
