@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build demo test bench bench-propagation bench-rollback format clean
+.PHONY: deps configure build install demo test bench bench-propagation bench-rollback format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -15,6 +15,12 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Headers, libhotswap.so/.a, hotswap.pc, the CMake package and the binaries
+# under PREFIX (make install PREFIX=~/.local).
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 demo: build
 	@bash examples/demo.sh $(BUILD_DIR)

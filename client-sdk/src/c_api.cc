@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <string>
 
@@ -39,6 +40,17 @@ HOTSWAP_SAME_NUMBER(hotswap::ErrorCode::not_resident, HOTSWAP_ERR_NOT_RESIDENT);
 
 struct hotswap_client {
   hotswap::Client client;
+};
+
+struct hotswap_snapshot {
+  hotswap::SnapshotView view;
+  // The last entry read by index, so that reading in order steps once.
+  hotswap::SnapshotView::Iterator cursor;
+  size_t cursor_index;
+};
+
+struct hotswap_subscription {
+  hotswap::Subscription subscription;
 };
 
 struct hotswap_health {
@@ -150,13 +162,42 @@ const char* hotswap_last_error(void) {
   return last_error.c_str();
 }
 
+void hotswap_open_options_init(hotswap_open_options* options) {
+  if (options == nullptr) return;
+  const hotswap::ClientOptions defaults;
+  *options = hotswap_open_options{
+      .size = sizeof(hotswap_open_options),
+      .scope = nullptr,
+      .verify_checksum = defaults.verify_checksum ? 1 : 0,
+      .copy_up_to = defaults.copy_up_to,
+      .open_timeout_ms = defaults.open_timeout.count(),
+  };
+}
+
 hotswap_status hotswap_open(const char* ns, hotswap_client** out) {
+  return hotswap_open_with(ns, nullptr, out);
+}
+
+hotswap_status hotswap_open_with(const char* ns, const hotswap_open_options* options,
+                                 hotswap_client** out) {
   if (ns == nullptr || out == nullptr) {
     return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "ns and out must not be NULL");
   }
   *out = nullptr;
+  if (options != nullptr && options->size != sizeof(hotswap_open_options)) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT,
+                "options->size is not sizeof(hotswap_open_options): fill options with "
+                "hotswap_open_options_init");
+  }
   return guarded([&] {
-    auto client = hotswap::Client::open(ns);
+    hotswap::ClientOptions cpp;
+    if (options != nullptr) {
+      cpp.scope = options->scope != nullptr ? options->scope : "";
+      cpp.verify_checksum = options->verify_checksum != 0;
+      cpp.copy_up_to = options->copy_up_to;
+      cpp.open_timeout = std::chrono::milliseconds(options->open_timeout_ms);
+    }
+    auto client = hotswap::Client::open(ns, std::move(cpp));
     if (!client) return fail(client.error());
     *out = new hotswap_client{std::move(*client)};
     return HOTSWAP_OK;
@@ -272,6 +313,123 @@ hotswap_status hotswap_wait_for_change(hotswap_client* c, int64_t timeout_ms, ui
     *version = *v;
     return HOTSWAP_OK;
   });
+}
+
+// ---- snapshots ----
+
+namespace {
+
+hotswap_status fill_entry(const hotswap::SnapshotView::Entry& entry, hotswap_entry* out) {
+  auto value = entry.value();
+  if (!value) return fail(value.error());
+  const std::string_view key = entry.key();
+  *out = hotswap_entry{.key = key.data(),
+                       .key_len = key.size(),
+                       .type = static_cast<hotswap_type>(entry.type()),
+                       .int64_value = 0,
+                       .double_value = 0,
+                       .text = nullptr,
+                       .text_len = 0};
+  if (auto* i = std::get_if<int64_t>(&*value)) out->int64_value = *i;
+  if (auto* d = std::get_if<double>(&*value)) out->double_value = *d;
+  if (auto* b = std::get_if<bool>(&*value)) out->int64_value = *b ? 1 : 0;
+  if (auto* ns = std::get_if<hotswap::Duration>(&*value)) out->int64_value = ns->count();
+  if (entry.type() == hotswap::ValueType::string || entry.type() == hotswap::ValueType::json) {
+    // The bytes in the snapshot, not the copy in `value`.
+    auto text = entry.text();
+    if (!text) return fail(text.error());
+    out->text = text->data();
+    out->text_len = text->size();
+  }
+  return HOTSWAP_OK;
+}
+
+}  // namespace
+
+hotswap_status hotswap_snapshot_open(hotswap_client* c, hotswap_snapshot** out) {
+  if (c == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client and out must not be NULL");
+  }
+  *out = nullptr;
+  return guarded([&] {
+    auto view = c->client.snapshot();
+    if (!view) return fail(view.error());
+    auto begin = view->begin();
+    *out = new hotswap_snapshot{std::move(*view), begin, 0};
+    return HOTSWAP_OK;
+  });
+}
+
+void hotswap_snapshot_close(hotswap_snapshot* snapshot) {
+  delete snapshot;
+}
+
+hotswap_status hotswap_snapshot_version(const hotswap_snapshot* snapshot, uint64_t* version) {
+  if (snapshot == nullptr || version == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "snapshot and version must not be NULL");
+  }
+  *version = snapshot->view.version();
+  return HOTSWAP_OK;
+}
+
+hotswap_status hotswap_snapshot_size(const hotswap_snapshot* snapshot, size_t* count) {
+  if (snapshot == nullptr || count == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "snapshot and count must not be NULL");
+  }
+  *count = snapshot->view.size();
+  return HOTSWAP_OK;
+}
+
+hotswap_status hotswap_snapshot_entry(hotswap_snapshot* snapshot, size_t index,
+                                      hotswap_entry* out) {
+  if (snapshot == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "snapshot and out must not be NULL");
+  }
+  if (index >= snapshot->view.size()) {
+    return fail(HOTSWAP_ERR_NOT_FOUND, "index past the snapshot's last key");
+  }
+  return guarded([&] {
+    if (index < snapshot->cursor_index) {
+      snapshot->cursor = snapshot->view.begin();
+      snapshot->cursor_index = 0;
+    }
+    snapshot->cursor = std::next(snapshot->cursor,
+                                 static_cast<std::ptrdiff_t>(index - snapshot->cursor_index));
+    snapshot->cursor_index = index;
+    return fill_entry(*snapshot->cursor, out);
+  });
+}
+
+hotswap_status hotswap_snapshot_find(const hotswap_snapshot* snapshot, const char* key,
+                                     size_t key_len, hotswap_entry* out) {
+  if (snapshot == nullptr || (key == nullptr && key_len > 0) || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "snapshot, key and out must not be NULL");
+  }
+  return guarded([&] {
+    auto entry = snapshot->view.find(std::string_view(key, key_len));
+    if (!entry) return fail(entry.error());
+    return fill_entry(*entry, out);
+  });
+}
+
+// ---- change callbacks ----
+
+hotswap_status hotswap_on_change(hotswap_client* c, hotswap_change_callback callback,
+                                 void* user_data, hotswap_subscription** out) {
+  if (c == nullptr || callback == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, callback and out must not be NULL");
+  }
+  *out = nullptr;
+  return guarded([&] {
+    auto subscription =
+        c->client.on_change([callback, user_data](uint64_t version) { callback(version, user_data); });
+    *out = new hotswap_subscription{std::move(subscription)};
+    return HOTSWAP_OK;
+  });
+}
+
+void hotswap_subscription_close(hotswap_subscription* subscription) {
+  delete subscription;
 }
 
 // ---- health ----

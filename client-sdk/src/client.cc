@@ -131,9 +131,22 @@ Error resolution_error(const ClientCore& core, const Resolution& r, std::string_
 // ---- Client ----
 
 std::expected<Client, Error> Client::open(std::string_view ns, ClientOptions options) {
+  if (options.open_timeout.count() < 0) {
+    return std::unexpected(Error{ErrorCode::invalid_argument, "open_timeout must not be negative"});
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options.open_timeout;
   auto core = detail::ClientCore::open(ns, options);
+  if (!core && core.error().code == ErrorCode::no_segment && options.open_timeout.count() > 0) {
+    core = detail::ClientCore::open_when_published(ns, options, deadline);
+  }
   if (!core) return std::unexpected(core.error());
-  return Client(std::move(*core));
+  Client client(std::move(*core));
+  if (auto version = client.version(); options.open_timeout.count() > 0 && !version &&
+                                       version.error().code == ErrorCode::no_snapshot) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left.count() > 0) (void)client.wait_for_change(left);
+  }
+  return client;
 }
 
 Client::Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}

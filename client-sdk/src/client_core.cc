@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "futex.h"
+#include "segment_arrival.h"
 #include "hotswap/str_cat.h"
 
 namespace hotswap::detail {
@@ -20,24 +21,32 @@ Error head_error(hotswap_status status, const std::string& name) {
       str_cat("head segment ", name, " failed validation (", hotswap_status_string(status), ")")};
 }
 
+// The scope a client's segments are named in: the option, else
+// HOTSWAP_SCOPE, else none.
+std::string scope_of(const ClientOptions& options) {
+  if (!options.scope.empty()) return options.scope;
+  const char* env = std::getenv("HOTSWAP_SCOPE");
+  return env != nullptr ? env : "";
+}
+
+Error unpublished(std::string_view ns) {
+  return Error{ErrorCode::no_segment, str_cat("namespace '", ns,
+                                              "' has no shared-memory segment: is a sidecar "
+                                              "subscribed to it on this host?")};
+}
+
 }  // namespace
 
 thread_local ThreadCache thread_cache;
 
 std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_view ns,
                                                                    const ClientOptions& options) {
-  std::string scope = options.scope;
-  if (const char* env = std::getenv("HOTSWAP_SCOPE"); scope.empty() && env != nullptr) scope = env;
+  std::string scope = scope_of(options);
   auto names = shm::SegmentNames::for_namespace(ns, scope);
   if (!names) return std::unexpected(names.error());
   auto head = shm::Segment::open_read_only(names->head());
   if (!head) {
-    if (head.error().code == ErrorCode::no_segment) {
-      return std::unexpected(
-          Error{ErrorCode::no_segment, str_cat("namespace '", ns,
-                                               "' has no shared-memory segment: is a sidecar "
-                                               "subscribed to it on this host?")});
-    }
+    if (head.error().code == ErrorCode::no_segment) return std::unexpected(unpublished(ns));
     return std::unexpected(head.error());
   }
   if (auto status = layout::validate_head(head->data(), head->size()); status != HOTSWAP_OK) {
@@ -49,6 +58,25 @@ std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open(std::string_v
       std::shared_ptr<ClientCore>(new ClientCore(std::move(*names), resolved, std::move(*head)));
   core->wait_seen = core->token_now();
   return core;
+}
+
+std::expected<std::shared_ptr<ClientCore>, Error> ClientCore::open_when_published(
+    std::string_view ns, const ClientOptions& options,
+    std::chrono::steady_clock::time_point deadline) {
+  auto names = shm::SegmentNames::for_namespace(ns, scope_of(options));
+  if (!names) return std::unexpected(names.error());
+  while (true) {
+    auto arrived = shm::wait_for_segment(names->head(), deadline);
+    if (!arrived) return std::unexpected(arrived.error());
+    if (!*arrived) {
+      Error error = unpublished(ns);
+      error.message += str_cat(" (waited ", options.open_timeout.count(), " ms)");
+      return std::unexpected(std::move(error));
+    }
+    // A head that vanished again (its sidecar retiring it) is waited for anew.
+    auto core = open(ns, options);
+    if (core || core.error().code != ErrorCode::no_segment) return core;
+  }
 }
 
 ClientCore::ClientCore(shm::SegmentNames names, ClientOptions options, shm::Segment head)

@@ -49,6 +49,11 @@ class ClientCore {
  public:
   static std::expected<std::shared_ptr<ClientCore>, Error> open(std::string_view ns,
                                                                 const ClientOptions& options);
+  // As open, once the namespace's head segment exists: waits for it until
+  // `deadline` (no_segment after that).
+  static std::expected<std::shared_ptr<ClientCore>, Error> open_when_published(
+      std::string_view ns, const ClientOptions& options,
+      std::chrono::steady_clock::time_point deadline);
   ~ClientCore();
 
   const std::string& ns() const { return names_.ns(); }

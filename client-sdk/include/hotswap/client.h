@@ -50,8 +50,33 @@ const char* hotswap_status_string(hotswap_status status);
  * until the next call on this thread. */
 const char* hotswap_last_error(void);
 
-/* Opens the namespace `ns` (e.g. "acme/checkout-prod"). */
+/* How hotswap_open_with attaches to a namespace; mirrors the C++
+ * ClientOptions. Fill one with hotswap_open_options_init, then change the
+ * fields you need: `size` lets a later release add fields at the end and
+ * still read structs compiled against this header. */
+typedef struct hotswap_open_options {
+  size_t size;          /* sizeof(hotswap_open_options), set by _init */
+  const char* scope;    /* the sidecar's --scope (0-63 of [a-z0-9-]); NULL or "": the
+                           HOTSWAP_SCOPE environment variable if set, else no scope */
+  int verify_checksum;  /* nonzero (default): check each version's full data
+                           checksum when it is first read (about 7 ms per 64 MiB) */
+  size_t copy_up_to;    /* versions up to this many bytes (default 16 MiB) are copied
+                           into the process once; larger ones are mapped and shared */
+  int64_t open_timeout_ms; /* how long to wait for the namespace to be published: for
+                              its segment (HOTSWAP_ERR_NO_SEGMENT after that), then for a
+                              first version; 0 (default): fail at once */
+} hotswap_open_options;
+
+/* Sets every field to its default. */
+void hotswap_open_options_init(hotswap_open_options* options);
+
+/* Opens the namespace `ns` (e.g. "acme/checkout-prod") with default
+ * options: the scope comes from HOTSWAP_SCOPE when it is set. */
 hotswap_status hotswap_open(const char* ns, hotswap_client** out);
+/* Opens `ns` with `options` (NULL: the defaults). HOTSWAP_ERR_INVALID_ARGUMENT
+ * for a bad name or scope, a negative timeout or an unknown options size. */
+hotswap_status hotswap_open_with(const char* ns, const hotswap_open_options* options,
+                                 hotswap_client** out);
 void hotswap_close(hotswap_client* client);
 
 hotswap_status hotswap_get_int64(hotswap_client* client, const char* key, int64_t* out);
@@ -81,6 +106,51 @@ hotswap_status hotswap_version(hotswap_client* client, uint64_t* version);
  * passes. On success *version is the new active version. */
 hotswap_status hotswap_wait_for_change(hotswap_client* client, int64_t timeout_ms,
                                        uint64_t* version);
+
+/* ---- snapshots: one consistent version, its keys in order ---- */
+
+typedef struct hotswap_snapshot hotswap_snapshot;
+
+/* One key and its value. `key` and `text` point into the snapshot and stay
+ * valid while it is open; neither is NUL-terminated. */
+typedef struct hotswap_entry {
+  const char* key;
+  size_t key_len;
+  hotswap_type type;
+  int64_t int64_value; /* INT64, DURATION (nanoseconds), BOOL (0 or 1) */
+  double double_value; /* DOUBLE */
+  const char* text;    /* STRING, JSON */
+  size_t text_len;
+} hotswap_entry;
+
+/* The active version, held until hotswap_snapshot_close: later publishes do
+ * not change what it reads. HOTSWAP_ERR_NO_SNAPSHOT if none is active. */
+hotswap_status hotswap_snapshot_open(hotswap_client* client, hotswap_snapshot** out);
+void hotswap_snapshot_close(hotswap_snapshot* snapshot);
+hotswap_status hotswap_snapshot_version(const hotswap_snapshot* snapshot, uint64_t* version);
+/* The number of keys. */
+hotswap_status hotswap_snapshot_size(const hotswap_snapshot* snapshot, size_t* count);
+/* The entry at `index` in key order (bytewise); HOTSWAP_ERR_NOT_FOUND past
+ * the end. Reading the indexes in increasing order costs O(1) each. */
+hotswap_status hotswap_snapshot_entry(hotswap_snapshot* snapshot, size_t index,
+                                      hotswap_entry* out);
+/* The entry of `key` (key_len bytes); HOTSWAP_ERR_NOT_FOUND if absent. */
+hotswap_status hotswap_snapshot_find(const hotswap_snapshot* snapshot, const char* key,
+                                     size_t key_len, hotswap_entry* out);
+
+/* ---- change callbacks ---- */
+
+typedef struct hotswap_subscription hotswap_subscription;
+typedef void (*hotswap_change_callback)(uint64_t version, void* user_data);
+
+/* Calls `callback(version, user_data)` on a watcher thread of the SDK after
+ * each change of the active version, until hotswap_subscription_close. */
+hotswap_status hotswap_on_change(hotswap_client* client, hotswap_change_callback callback,
+                                 void* user_data, hotswap_subscription** out);
+/* Unregisters the callback; when it returns the callback is not running
+ * and will not run again (called from the callback itself, that call
+ * finishes first). May be called after hotswap_close of its client. */
+void hotswap_subscription_close(hotswap_subscription* subscription);
 
 #ifdef __cplusplus
 }

@@ -2,13 +2,15 @@
 #ifndef HOTSWAP_CLIENT_OPTIONS_HPP_
 #define HOTSWAP_CLIENT_OPTIONS_HPP_
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
 namespace hotswap {
 
 // Every field has a working default; Client::open checks `scope` and fails
-// with invalid_argument if it is not 0-63 of [a-z0-9-].
+// with invalid_argument if it is not 0-63 of [a-z0-9-], or if open_timeout
+// is negative. The C API's hotswap_open_options mirrors it.
 struct ClientOptions {
   // The sidecar's scope (WriterOptions::scope). Empty: the environment
   // variable HOTSWAP_SCOPE if set, else the default set of segments.
@@ -23,6 +25,12 @@ struct ClientOptions {
   // faster (no page-table walks), and cannot change under the reader;
   // mapping saves memory when many processes read a big namespace.
   size_t copy_up_to = size_t{16} << 20;
+  // How long open waits for the namespace to be published, for an app
+  // that starts beside its sidecar: for the segment to appear (no_segment
+  // once it passes) and then for a first version (past it, open succeeds
+  // and reads answer no_snapshot until one is active). Sleeps on inotify
+  // and the segment's futex; 0 fails at once.
+  std::chrono::milliseconds open_timeout{0};
 };
 
 }  // namespace hotswap
