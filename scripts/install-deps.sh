@@ -27,6 +27,11 @@ packages=(
   uidmap
   # tests/cli: hotswapctl's live status drawn in a real terminal
   tmux
+  # tests/install: the installed SDK built by clang as well as gcc
+  clang
+  # client-sdk/python: pip-installed into a virtual environment (setuptools
+  # is its build backend) and tested with pytest
+  python3 python3-venv python3-pip python3-setuptools python3-pytest
 )
 
 missing=()

@@ -1,0 +1,357 @@
+"""Client, Handle, Snapshot and Subscription over libhotswap's C API."""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterator, Optional, Type, Union
+
+from . import _native
+from ._native import Entry, KeyNotFound, Status, ValueType, check, lib
+
+#: A value as Python sees it: int (INT64), float (DOUBLE), bool (BOOL), str
+#: (STRING), the decoded document (JSON), datetime.timedelta (DURATION).
+Value = Any
+
+_STRING_BUFFER = 256
+_MISSING = object()
+
+
+def _duration(ns: int) -> datetime.timedelta:
+    return datetime.timedelta(microseconds=ns / 1000)
+
+
+def _entry_value(entry: Entry) -> Value:
+    kind = entry.type
+    if kind == ValueType.INT64:
+        return entry.int64_value
+    if kind == ValueType.DOUBLE:
+        return entry.double_value
+    if kind == ValueType.BOOL:
+        return bool(entry.int64_value)
+    if kind == ValueType.DURATION:
+        return _duration(entry.int64_value)
+    text = _native.text(entry.text, entry.text_len)
+    return json.loads(text) if kind == ValueType.JSON else text
+
+
+class Client:
+    """An open namespace: reads its active version from the shared memory a
+    sidecar on this host publishes, without a system call. Safe to use from
+    any number of threads. Close it (or use it as a context manager) to
+    release it at once; it is also released when collected.
+
+    `scope` is the sidecar's --scope (None: the HOTSWAP_SCOPE environment
+    variable, if set). `open_timeout` (seconds) waits for a sidecar that has
+    not published the namespace yet. Raises NotPublished if no sidecar
+    publishes it, HotswapError(INVALID_ARGUMENT) for a bad name or scope.
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        *,
+        scope: Optional[str] = None,
+        verify_checksum: bool = True,
+        copy_up_to: int = 16 << 20,
+        open_timeout: float = 0.0,
+    ) -> None:
+        self._ptr: Optional[int] = None
+        options = _native.OpenOptions()
+        lib.hotswap_open_options_init(ctypes.byref(options))
+        options.scope = scope.encode() if scope else None
+        options.verify_checksum = 1 if verify_checksum else 0
+        options.copy_up_to = copy_up_to
+        options.open_timeout_ms = int(open_timeout * 1000)
+        out = ctypes.c_void_p()
+        check(lib.hotswap_open_with(namespace.encode(), ctypes.byref(options), ctypes.byref(out)))
+        self._ptr = out.value
+        self.namespace = namespace
+
+    # ---- lifetime ----
+
+    def close(self) -> None:
+        """Releases the namespace. Handles, Snapshots and Subscriptions taken
+        from it keep working until they are closed. Closing twice does
+        nothing."""
+        if self._ptr is not None:
+            lib.hotswap_close(self._ptr)
+            self._ptr = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _open(self) -> int:
+        if self._ptr is None:
+            raise ValueError("the client is closed")
+        return self._ptr
+
+    # ---- typed reads of the active version ----
+
+    def get_int(self, key: str) -> int:
+        out = ctypes.c_int64()
+        check(lib.hotswap_get_int64(self._open(), key.encode(), ctypes.byref(out)))
+        return out.value
+
+    def get_float(self, key: str) -> float:
+        out = ctypes.c_double()
+        check(lib.hotswap_get_double(self._open(), key.encode(), ctypes.byref(out)))
+        return out.value
+
+    def get_bool(self, key: str) -> bool:
+        out = ctypes.c_int()
+        check(lib.hotswap_get_bool(self._open(), key.encode(), ctypes.byref(out)))
+        return bool(out.value)
+
+    def get_duration_ns(self, key: str) -> int:
+        out = ctypes.c_int64()
+        check(lib.hotswap_get_duration_ns(self._open(), key.encode(), ctypes.byref(out)))
+        return out.value
+
+    def get_duration(self, key: str) -> datetime.timedelta:
+        """A DURATION value (microsecond precision; get_duration_ns is exact)."""
+        return _duration(self.get_duration_ns(key))
+
+    def get_str(self, key: str) -> str:
+        """A STRING value (or the text of a JSON one)."""
+        ptr, encoded = self._open(), key.encode()
+        length = ctypes.c_size_t()
+        buf = ctypes.create_string_buffer(_STRING_BUFFER)
+        status = lib.hotswap_get_string(ptr, encoded, buf, _STRING_BUFFER, ctypes.byref(length))
+        while status == Status.BUFFER_TOO_SMALL:  # a longer value: once more, large enough
+            buf = ctypes.create_string_buffer(length.value + 1)
+            status = lib.hotswap_get_string(ptr, encoded, buf, len(buf), ctypes.byref(length))
+        check(status)
+        return buf.raw[: length.value].decode("utf-8")
+
+    def get_json(self, key: str) -> Any:
+        """A JSON value, decoded."""
+        return json.loads(self.get_str(key))
+
+    def get(self, key: str, default: Any = _MISSING) -> Value:
+        """The key's value whatever its type (see Value), or `default` if the
+        active version lacks it (KeyNotFound when no default is given)."""
+        with self.snapshot() as snap:
+            if default is _MISSING:
+                return snap[key]
+            return snap.get(key, default)
+
+    # ---- versions ----
+
+    @property
+    def version(self) -> int:
+        """The active version's number (NotPublished if none is active)."""
+        out = ctypes.c_uint64()
+        check(lib.hotswap_version(self._open(), ctypes.byref(out)))
+        return out.value
+
+    def wait_for_change(self, timeout: Optional[float] = None) -> Optional[int]:
+        """Blocks (in the kernel, the GIL released) until the active version
+        changes after the previous wait returned (or after open); the new
+        version, or None once `timeout` seconds pass (None: wait for ever)."""
+        out = ctypes.c_uint64()
+        ptr = self._open()
+        while True:
+            chunk_ms = 3_600_000 if timeout is None else max(0, int(timeout * 1000))
+            status = lib.hotswap_wait_for_change(ptr, chunk_ms, ctypes.byref(out))
+            if status == Status.TIMEOUT:
+                if timeout is None:
+                    continue
+                return None
+            check(status)
+            return out.value
+
+    # ---- handles, snapshots, callbacks ----
+
+    def handle(self, key: str, kind: Union[Type[int], Type[float], Type[bool], Type[datetime.timedelta]] = int) -> "Handle":
+        """A key resolved once and read again cheaply; follows new versions."""
+        return Handle(self, key, kind)
+
+    def snapshot(self) -> "Snapshot":
+        """The active version as a read-only Mapping that later publishes do
+        not change."""
+        return Snapshot(self)
+
+    def on_change(self, callback: Callable[[int], None]) -> "Subscription":
+        """Calls `callback(version)` on the SDK's watcher thread after each
+        change of the active version, until the Subscription is closed."""
+        return Subscription(self, callback)
+
+    def health(self) -> "HealthRecorder":
+        """The recorder of request outcomes for this namespace's rollouts."""
+        from .health import HealthRecorder
+
+        return HealthRecorder(self)
+
+
+_HANDLE_READERS: Dict[type, Any] = {
+    int: (ValueType.INT64, lib.hotswap_handle_int64, ctypes.c_int64, lambda v: v),
+    float: (ValueType.DOUBLE, lib.hotswap_handle_double, ctypes.c_double, lambda v: v),
+    bool: (ValueType.BOOL, lib.hotswap_handle_bool, ctypes.c_int, bool),
+    datetime.timedelta: (ValueType.DURATION, lib.hotswap_handle_duration_ns, ctypes.c_int64, _duration),
+}
+
+
+class Handle:
+    """One scalar key (int, float, bool or datetime.timedelta), resolved
+    once: get() reads it from the active version without looking the key
+    up again. Follows new versions; may outlive its Client."""
+
+    def __init__(self, client: Client, key: str, kind: type) -> None:
+        self._ptr: Optional[int] = None
+        if kind not in _HANDLE_READERS:
+            raise TypeError("handles read int, float, bool or datetime.timedelta keys")
+        value_type, self._read, out_type, self._convert = _HANDLE_READERS[kind]
+        self._out = out_type()
+        self._out_ref = ctypes.byref(self._out)
+        out = ctypes.c_void_p()
+        check(lib.hotswap_handle_open(client._open(), key.encode(), value_type, ctypes.byref(out)))
+        self._ptr = out.value
+        self.key = key
+
+    def get(self) -> Any:
+        status = self._read(self._ptr, self._out_ref)
+        if status:
+            raise _native.error(status)
+        return self._convert(self._out.value)
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            lib.hotswap_handle_close(self._ptr)
+            self._ptr = None
+
+    def __enter__(self) -> "Handle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class Snapshot(Mapping):
+    """One version, held: a read-only Mapping from key to Value, iterated in
+    key order (bytewise). Keeps the version readable until closed (or
+    collected), also after its Client is closed."""
+
+    def __init__(self, client: Client) -> None:
+        self._ptr: Optional[int] = None
+        out = ctypes.c_void_p()
+        check(lib.hotswap_snapshot_open(client._open(), ctypes.byref(out)))
+        self._ptr = out.value
+        version, size = ctypes.c_uint64(), ctypes.c_size_t()
+        check(lib.hotswap_snapshot_version(self._ptr, ctypes.byref(version)))
+        check(lib.hotswap_snapshot_size(self._ptr, ctypes.byref(size)))
+        self.version: int = version.value
+        self._size = size.value
+
+    def _live(self) -> int:
+        if self._ptr is None:
+            raise ValueError("the snapshot is closed")
+        return self._ptr
+
+    def __getitem__(self, key: str) -> Value:
+        entry = Entry()
+        encoded = key.encode()
+        check(lib.hotswap_snapshot_find(self._live(), encoded, len(encoded), ctypes.byref(entry)))
+        return _entry_value(entry)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            self[key]
+        except KeyNotFound:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[str]:
+        for _, key, _ in self._entries():
+            yield key
+
+    def items(self):  # type: ignore[override]
+        """(key, value) pairs in key order, each entry read once."""
+        return [(key, _entry_value(entry)) for _, key, entry in self._entries()]
+
+    def with_prefix(self, prefix: str) -> Dict[str, Value]:
+        """The keys starting with `prefix` and their values."""
+        return {key: value for key, value in self.items() if key.startswith(prefix)}
+
+    def _entries(self) -> Iterator[tuple]:
+        entry = Entry()
+        ptr = self._live()
+        for index in range(self._size):
+            check(lib.hotswap_snapshot_entry(ptr, index, ctypes.byref(entry)))
+            yield index, _native.text(entry.key, entry.key_len), entry
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            lib.hotswap_snapshot_close(self._ptr)
+            self._ptr = None
+
+    def __enter__(self) -> "Snapshot":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class Subscription:
+    """One on_change registration. close() unregisters it: when it returns
+    the callback is not running and will not run again. An exception the
+    callback raises is reported through sys.unraisablehook and does not
+    stop later calls."""
+
+    def __init__(self, client: Client, callback: Callable[[int], None]) -> None:
+        self._ptr: Optional[int] = None
+
+        def trampoline(version: int, _user_data: Optional[int]) -> None:
+            try:
+                callback(version)
+            except BaseException as e:  # noqa: B902 - must not unwind into C
+                sys.unraisablehook(_Unraisable(e, callback))  # type: ignore[arg-type]
+
+        # Kept referenced: the library calls it until close.
+        self._callback = _native.CHANGE_CALLBACK(trampoline)
+        out = ctypes.c_void_p()
+        check(lib.hotswap_on_change(client._open(), self._callback, None, ctypes.byref(out)))
+        self._ptr = out.value
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            lib.hotswap_subscription_close(self._ptr)
+            self._ptr = None
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _Unraisable:
+    def __init__(self, exc: BaseException, callback: object) -> None:
+        self.exc_type = type(exc)
+        self.exc_value = exc
+        self.exc_traceback = exc.__traceback__
+        self.err_msg = "Exception in hotswap on_change callback"
+        self.object = callback
