@@ -8,9 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <string>
-#include <thread>
 
 #include "hotswap/client.hpp"
 
@@ -57,20 +55,13 @@ int main(int argc, char** argv) {
     else if (flag == "--wait-seconds") wait_seconds = std::atoi(argv[i + 1]);
   }
   ::signal(SIGTERM, [](int) { stopping = 1; });
-  // The sidecar may still be starting: retry opening for a bounded time.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
-  std::optional<hotswap::Client> client;
-  while (!client) {
-    auto opened = hotswap::Client::open(ns);
-    if (opened && opened->version()) {
-      client.emplace(std::move(*opened));
-    } else if (std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "app: %s\n",
-                   opened ? opened->version().error().message.c_str() : opened.error().message.c_str());
-      return 1;
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  // The sidecar may still be starting: open waits for its first version.
+  auto client = hotswap::Client::open(
+      ns, {.open_timeout = std::chrono::seconds(wait_seconds)});
+  const auto first = client ? client->version() : std::unexpected(client.error());
+  if (!first) {
+    std::fprintf(stderr, "app: %s\n", first.error().message.c_str());
+    return 1;
   }
   while (!stopping) {
     auto view = client->snapshot();

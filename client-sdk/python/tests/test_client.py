@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -11,7 +12,8 @@ import time
 import pytest
 
 import hotswap
-from conftest import UNPUBLISHED, wait_until
+from cluster import wait_until
+from conftest import UNPUBLISHED
 
 ENTRIES = {
     "limit": {"type": "int64", "value": 100},
@@ -213,3 +215,20 @@ def test_package_version_matches_the_release():
     expected = os.environ.get("HOTSWAP_RELEASE")
     assert expected, "HOTSWAP_RELEASE names the release the build is"
     assert hotswap.__version__ == expected
+
+
+def test_the_example_program_prints_the_config_and_follows_a_change(cluster, published):
+    example = os.path.join(os.path.dirname(__file__), "../../../examples/python/print_config.py")
+    program = subprocess.Popen(
+        [sys.executable, example, cluster.namespace, "--scope", cluster.scope, "--follow", "1"],
+        stdout=subprocess.PIPE, text=True)
+    first = [program.stdout.readline() for _ in range(len(ENTRIES) + 1)]
+    assert first[0].startswith("version ")
+    assert "db.host = db1\n" in first
+    assert "enabled = True\n" in first
+    assert any(line.startswith("timeout = 0:00:0") for line in first)  # a timedelta
+    version = cluster.publish(dict(ENTRIES, banner={"type": "string", "value": "next"}))
+    out, _ = program.communicate(timeout=30)
+    assert program.returncode == 0
+    assert f"version {version}\n" in out
+    assert "banner = next\n" in out
