@@ -244,6 +244,20 @@ hotswap_status hotswap_get_string(hotswap_client* c, const char* key, char* buf,
   });
 }
 
+hotswap_status hotswap_get_type(hotswap_client* c, const char* key, hotswap_type* out) {
+  if (c == nullptr || key == nullptr || out == nullptr) {
+    return fail(HOTSWAP_ERR_INVALID_ARGUMENT, "client, key and out must not be NULL");
+  }
+  return guarded([&] {
+    auto view = c->client.snapshot();
+    if (!view) return fail(view.error());
+    auto entry = view->find(key);
+    if (!entry) return fail(entry.error());
+    *out = static_cast<hotswap_type>(entry->type());
+    return HOTSWAP_OK;
+  });
+}
+
 hotswap_status hotswap_handle_open(hotswap_client* c, const char* key, hotswap_type type,
                                    hotswap_handle** out) {
   if (c == nullptr || key == nullptr || out == nullptr) {

@@ -149,6 +149,13 @@ TEST(CApiSnapshot, IteratesInKeyOrderFindsAndOutlivesPublishes) {
   EXPECT_EQ(hotswap_snapshot_find(snap, "z.added", 7, &entry), HOTSWAP_ERR_NOT_FOUND);
   hotswap_snapshot_close(snap);
 
+  hotswap_type type{};
+  EXPECT_EQ(hotswap_get_type(c, "f.duration", &type), HOTSWAP_OK);
+  EXPECT_EQ(type, HOTSWAP_TYPE_DURATION);
+  EXPECT_EQ(hotswap_get_type(c, "c.json", &type), HOTSWAP_OK);
+  EXPECT_EQ(type, HOTSWAP_TYPE_JSON);
+  EXPECT_EQ(hotswap_get_type(c, "absent", &type), HOTSWAP_ERR_NOT_FOUND);
+
   ASSERT_EQ(hotswap_snapshot_open(c, &snap), HOTSWAP_OK);  // the new version
   ASSERT_EQ(hotswap_snapshot_find(snap, "z.added", 7, &entry), HOTSWAP_OK);
   hotswap_snapshot_close(snap);

@@ -88,6 +88,9 @@ hotswap_status hotswap_get_duration_ns(hotswap_client* client, const char* key, 
 hotswap_status hotswap_get_string(hotswap_client* client, const char* key, char* buf, size_t cap,
                                   size_t* len);
 
+/* The type of `key`'s value in the active version. */
+hotswap_status hotswap_get_type(hotswap_client* client, const char* key, hotswap_type* out);
+
 /* Handles resolve a key once and then read it in nanoseconds. `type` is one
  * of the scalar types (int64, double, bool, duration). */
 hotswap_status hotswap_handle_open(hotswap_client* client, const char* key, hotswap_type type,

@@ -21,6 +21,7 @@ ENTRIES = {
     "enabled": {"type": "bool", "value": True},
     "banner": {"type": "string", "value": "grüße"},
     "long": {"type": "string", "value": "x" * 5000},
+    "nul": {"type": "string", "value": "a\u0000b"},
     "db.host": {"type": "string", "value": "db1"},
     "db.port": {"type": "int64", "value": 5432},
     "rules": {"type": "json", "value": {"allow": ["a", "b"], "max": 3}},
@@ -61,6 +62,10 @@ def test_typed_getters_read_every_type(client):
     assert client.get_bool("enabled") is True
     assert client.get_str("banner") == "grüße"
     assert client.get_str("long") == "x" * 5000  # longer than the first buffer
+    assert client.get_str("nul") == "a\x00b"
+    assert client.get("nul") == "a\x00b"
+    assert client.get("rules") == {"allow": ["a", "b"], "max": 3}
+    assert client.get("timeout") == datetime.timedelta(milliseconds=250)
     assert client.get_json("rules") == {"allow": ["a", "b"], "max": 3}
     assert client.get_duration("timeout") == datetime.timedelta(milliseconds=250)
     assert client.get_duration_ns("timeout") == 250_000_000

@@ -138,6 +138,7 @@ def _load(path: str) -> ctypes.CDLL:
         "hotswap_get_bool": (ctypes.c_int, [vp, cp, P(ctypes.c_int)]),
         "hotswap_get_duration_ns": (ctypes.c_int, [vp, cp, P(i64)]),
         "hotswap_get_string": (ctypes.c_int, [vp, cp, ctypes.c_char_p, sz, P(sz)]),
+        "hotswap_get_type": (ctypes.c_int, [vp, cp, P(ctypes.c_int)]),
         "hotswap_handle_open": (ctypes.c_int, [vp, cp, ctypes.c_int, P(vp)]),
         "hotswap_handle_close": (None, [vp]),
         "hotswap_handle_int64": (ctypes.c_int, [vp, P(i64)]),
@@ -169,6 +170,17 @@ def _load(path: str) -> ctypes.CDLL:
 
 
 lib = _load(_find_library())
+
+#: The same library for the reads: called with the GIL held (no release and
+#: re-acquire around a call that takes nanoseconds and never blocks) and
+#: without argtypes (no per-argument conversion): callers pass c_void_p,
+#: bytes, c_size_t and byref() themselves. Measured in docs/benchmarks.md.
+fast = ctypes.PyDLL(lib._name)
+for _name in ("hotswap_get_int64", "hotswap_get_double", "hotswap_get_bool",
+              "hotswap_get_duration_ns", "hotswap_get_string", "hotswap_get_type", "hotswap_handle_int64",
+              "hotswap_handle_double", "hotswap_handle_bool", "hotswap_handle_duration_ns",
+              "hotswap_snapshot_find", "hotswap_snapshot_entry", "hotswap_health_record"):
+    getattr(fast, _name).restype = ctypes.c_int
 
 
 def error(status: int) -> HotswapError:

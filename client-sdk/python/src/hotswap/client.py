@@ -6,18 +6,37 @@ import ctypes
 import datetime
 import json
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterator, Optional, Type, Union
 
 from . import _native
-from ._native import Entry, KeyNotFound, Status, ValueType, check, lib
+from ._native import Entry, KeyNotFound, Status, ValueType, check, fast, lib
+
+_c_int64, _c_double, _c_int, _c_size_t, _byref = (
+    ctypes.c_int64, ctypes.c_double, ctypes.c_int, ctypes.c_size_t, ctypes.byref)
+_snapshot_find, _snapshot_entry = fast.hotswap_snapshot_find, fast.hotswap_snapshot_entry
+_get_int64, _get_double, _get_bool, _get_duration_ns, _get_string, _get_type = (
+    fast.hotswap_get_int64, fast.hotswap_get_double, fast.hotswap_get_bool,
+    fast.hotswap_get_duration_ns, fast.hotswap_get_string, fast.hotswap_get_type)
 
 #: A value as Python sees it: int (INT64), float (DOUBLE), bool (BOOL), str
 #: (STRING), the decoded document (JSON), datetime.timedelta (DURATION).
 Value = Any
 
-_STRING_BUFFER = 256
 _MISSING = object()
+_per_thread = threading.local()
+
+
+def _string_buffer(size: int) -> tuple:
+    """This thread's buffer for copying strings out, at least `size` bytes,
+    and its capacity as a c_size_t. Per thread, so no other thread writes it
+    between a copy and its read."""
+    held = getattr(_per_thread, "buf", None)
+    if held is None or len(held[0]) < size:
+        buf = ctypes.create_string_buffer(max(size, 4096))
+        held = _per_thread.buf = (buf, _c_size_t(len(buf)))
+    return held
 
 
 def _duration(ns: int) -> datetime.timedelta:
@@ -60,6 +79,7 @@ class Client:
         open_timeout: float = 0.0,
     ) -> None:
         self._ptr: Optional[int] = None
+        self._vp: Optional[ctypes.c_void_p] = None
         options = _native.OpenOptions()
         lib.hotswap_open_options_init(ctypes.byref(options))
         options.scope = scope.encode() if scope else None
@@ -69,6 +89,7 @@ class Client:
         out = ctypes.c_void_p()
         check(lib.hotswap_open_with(namespace.encode(), ctypes.byref(options), ctypes.byref(out)))
         self._ptr = out.value
+        self._vp = ctypes.c_void_p(self._ptr)
         self.namespace = namespace
 
     # ---- lifetime ----
@@ -78,6 +99,7 @@ class Client:
         from it keep working until they are closed. Closing twice does
         nothing."""
         if self._ptr is not None:
+            self._vp = None
             lib.hotswap_close(self._ptr)
             self._ptr = None
 
@@ -95,26 +117,39 @@ class Client:
             raise ValueError("the client is closed")
         return self._ptr
 
+    def _error(self, status: int) -> Exception:
+        if self._vp is None:
+            return ValueError("the client is closed")
+        return _native.error(status)
+
     # ---- typed reads of the active version ----
 
     def get_int(self, key: str) -> int:
-        out = ctypes.c_int64()
-        check(lib.hotswap_get_int64(self._open(), key.encode(), ctypes.byref(out)))
+        out = _c_int64()
+        status = _get_int64(self._vp, key.encode(), _byref(out))
+        if status:
+            raise self._error(status)
         return out.value
 
     def get_float(self, key: str) -> float:
-        out = ctypes.c_double()
-        check(lib.hotswap_get_double(self._open(), key.encode(), ctypes.byref(out)))
+        out = _c_double()
+        status = _get_double(self._vp, key.encode(), _byref(out))
+        if status:
+            raise self._error(status)
         return out.value
 
     def get_bool(self, key: str) -> bool:
-        out = ctypes.c_int()
-        check(lib.hotswap_get_bool(self._open(), key.encode(), ctypes.byref(out)))
+        out = _c_int()
+        status = _get_bool(self._vp, key.encode(), _byref(out))
+        if status:
+            raise self._error(status)
         return bool(out.value)
 
     def get_duration_ns(self, key: str) -> int:
-        out = ctypes.c_int64()
-        check(lib.hotswap_get_duration_ns(self._open(), key.encode(), ctypes.byref(out)))
+        out = _c_int64()
+        status = _get_duration_ns(self._vp, key.encode(), _byref(out))
+        if status:
+            raise self._error(status)
         return out.value
 
     def get_duration(self, key: str) -> datetime.timedelta:
@@ -123,15 +158,19 @@ class Client:
 
     def get_str(self, key: str) -> str:
         """A STRING value (or the text of a JSON one)."""
-        ptr, encoded = self._open(), key.encode()
-        length = ctypes.c_size_t()
-        buf = ctypes.create_string_buffer(_STRING_BUFFER)
-        status = lib.hotswap_get_string(ptr, encoded, buf, _STRING_BUFFER, ctypes.byref(length))
+        vp, encoded = self._vp, key.encode()
+        length = _c_size_t()
+        buf, cap = _string_buffer(0)
+        status = _get_string(vp, encoded, buf, cap, _byref(length))
         while status == Status.BUFFER_TOO_SMALL:  # a longer value: once more, large enough
-            buf = ctypes.create_string_buffer(length.value + 1)
-            status = lib.hotswap_get_string(ptr, encoded, buf, len(buf), ctypes.byref(length))
-        check(status)
-        return buf.raw[: length.value].decode("utf-8")
+            buf, cap = _string_buffer(length.value + 1)
+            status = _get_string(vp, encoded, buf, cap, _byref(length))
+        if status:
+            raise self._error(status)
+        text = buf.value  # up to the first NUL: the whole value unless it holds one
+        if len(text) != length.value:
+            text = ctypes.string_at(buf, length.value)
+        return text.decode("utf-8")
 
     def get_json(self, key: str) -> Any:
         """A JSON value, decoded."""
@@ -140,10 +179,18 @@ class Client:
     def get(self, key: str, default: Any = _MISSING) -> Value:
         """The key's value whatever its type (see Value), or `default` if the
         active version lacks it (KeyNotFound when no default is given)."""
-        with self.snapshot() as snap:
-            if default is _MISSING:
-                return snap[key]
-            return snap.get(key, default)
+        kind = _c_int()
+        status = _get_type(self._vp, key.encode(), _byref(kind))
+        if status == Status.NOT_FOUND and default is not _MISSING:
+            return default
+        if status:
+            raise self._error(status)
+        try:
+            return _TYPED_GETTERS[kind.value](self, key)
+        except (_native.TypeMismatch, KeyNotFound):
+            # A version with another type or without the key became active
+            # between the two reads: read again from the new one.
+            return self.get(key, default)
 
     # ---- versions ----
 
@@ -193,11 +240,20 @@ class Client:
         return HealthRecorder(self)
 
 
+_TYPED_GETTERS: Dict[int, Callable[[Client, str], Value]] = {
+    ValueType.INT64: Client.get_int,
+    ValueType.DOUBLE: Client.get_float,
+    ValueType.BOOL: Client.get_bool,
+    ValueType.STRING: Client.get_str,
+    ValueType.JSON: Client.get_json,
+    ValueType.DURATION: Client.get_duration,
+}
+
 _HANDLE_READERS: Dict[type, Any] = {
-    int: (ValueType.INT64, lib.hotswap_handle_int64, ctypes.c_int64, lambda v: v),
-    float: (ValueType.DOUBLE, lib.hotswap_handle_double, ctypes.c_double, lambda v: v),
-    bool: (ValueType.BOOL, lib.hotswap_handle_bool, ctypes.c_int, bool),
-    datetime.timedelta: (ValueType.DURATION, lib.hotswap_handle_duration_ns, ctypes.c_int64, _duration),
+    int: (ValueType.INT64, fast.hotswap_handle_int64, _c_int64, None),
+    float: (ValueType.DOUBLE, fast.hotswap_handle_double, _c_double, None),
+    bool: (ValueType.BOOL, fast.hotswap_handle_bool, _c_int, bool),
+    datetime.timedelta: (ValueType.DURATION, fast.hotswap_handle_duration_ns, _c_int64, _duration),
 }
 
 
@@ -210,22 +266,24 @@ class Handle:
         self._ptr: Optional[int] = None
         if kind not in _HANDLE_READERS:
             raise TypeError("handles read int, float, bool or datetime.timedelta keys")
-        value_type, self._read, out_type, self._convert = _HANDLE_READERS[kind]
-        self._out = out_type()
-        self._out_ref = ctypes.byref(self._out)
+        self._client = client
+        value_type, self._read, self._out_type, self._convert = _HANDLE_READERS[kind]
         out = ctypes.c_void_p()
         check(lib.hotswap_handle_open(client._open(), key.encode(), value_type, ctypes.byref(out)))
         self._ptr = out.value
+        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
         self.key = key
 
     def get(self) -> Any:
-        status = self._read(self._ptr, self._out_ref)
+        out = self._out_type()
+        status = self._read(self._vp, _byref(out))
         if status:
-            raise _native.error(status)
-        return self._convert(self._out.value)
+            raise ValueError("the handle is closed") if self._vp is None else _native.error(status)
+        return out.value if self._convert is None else self._convert(out.value)
 
     def close(self) -> None:
         if self._ptr is not None:
+            self._vp = None
             lib.hotswap_handle_close(self._ptr)
             self._ptr = None
 
@@ -249,6 +307,8 @@ class Snapshot(Mapping):
         out = ctypes.c_void_p()
         check(lib.hotswap_snapshot_open(client._open(), ctypes.byref(out)))
         self._ptr = out.value
+        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
+        self._client = client
         version, size = ctypes.c_uint64(), ctypes.c_size_t()
         check(lib.hotswap_snapshot_version(self._ptr, ctypes.byref(version)))
         check(lib.hotswap_snapshot_size(self._ptr, ctypes.byref(size)))
@@ -263,7 +323,9 @@ class Snapshot(Mapping):
     def __getitem__(self, key: str) -> Value:
         entry = Entry()
         encoded = key.encode()
-        check(lib.hotswap_snapshot_find(self._live(), encoded, len(encoded), ctypes.byref(entry)))
+        status = _snapshot_find(self._vp, encoded, _c_size_t(len(encoded)), _byref(entry))
+        if status:
+            raise ValueError("the snapshot is closed") if self._vp is None else _native.error(status)
         return _entry_value(entry)
 
     def __contains__(self, key: object) -> bool:
@@ -292,13 +354,15 @@ class Snapshot(Mapping):
 
     def _entries(self) -> Iterator[tuple]:
         entry = Entry()
-        ptr = self._live()
+        self._live()
+        vp, ref = self._vp, _byref(entry)
         for index in range(self._size):
-            check(lib.hotswap_snapshot_entry(ptr, index, ctypes.byref(entry)))
+            check(_snapshot_entry(vp, _c_size_t(index), ref))
             yield index, _native.text(entry.key, entry.key_len), entry
 
     def close(self) -> None:
         if self._ptr is not None:
+            self._vp = None
             lib.hotswap_snapshot_close(self._ptr)
             self._ptr = None
 
@@ -320,6 +384,7 @@ class Subscription:
 
     def __init__(self, client: Client, callback: Callable[[int], None]) -> None:
         self._ptr: Optional[int] = None
+        self._client = client  # its watcher thread makes the calls
 
         def trampoline(version: int, _user_data: Optional[int]) -> None:
             try:

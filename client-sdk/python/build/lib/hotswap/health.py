@@ -6,7 +6,9 @@ import ctypes
 from typing import Dict, Optional
 
 from . import _native
-from ._native import HealthScope, check, lib
+from ._native import HealthScope, check, fast, lib
+
+_record = fast.hotswap_health_record
 
 _OK, _ERROR = 0, 1
 
@@ -22,6 +24,7 @@ class HealthRecorder:
         out = ctypes.c_void_p()
         check(lib.hotswap_health_open(client._open(), ctypes.byref(out)))  # type: ignore[attr-defined]
         self._ptr = out.value
+        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
         self._classes: Dict[str, int] = {}
 
     def error_class(self, name: str) -> int:
@@ -37,11 +40,10 @@ class HealthRecorder:
     def record(self, ok: bool, latency: float, error_class: Optional[str] = None) -> None:
         """One outcome against the version active now; `latency` in seconds."""
         class_id = self.error_class(error_class) if error_class and not ok else 0
-        check(
-            lib.hotswap_health_record(
-                self._live(), _OK if ok else _ERROR, max(0, int(latency * 1_000_000)), class_id
-            )
-        )
+        status = _record(self._vp, _OK if ok else _ERROR,
+                         ctypes.c_uint64(max(0, int(latency * 1_000_000))), ctypes.c_uint32(class_id))
+        if status:
+            raise ValueError("the health recorder is closed") if self._vp is None else _native.error(status)
 
     def request(self) -> "Request":
         """A request in progress, as a context manager: it counts against the
@@ -57,6 +59,7 @@ class HealthRecorder:
 
     def close(self) -> None:
         if self._ptr is not None:
+            self._vp = None
             lib.hotswap_health_close(self._ptr)
             self._ptr = None
 
