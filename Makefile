@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build install demo test bench bench-propagation bench-rollback format clean
+.PHONY: deps configure build install demo test bench bench-python bench-propagation bench-rollback format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,6 +34,10 @@ test: build
 bench: build
 	@$(BUILD_DIR)/bench/hotswap-bench-read --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_display_aggregates_only=true --benchmark_out=$(BUILD_DIR)/bench-read.json --benchmark_out_format=json
 	@$(BUILD_DIR)/bench/hotswap-bench-bounds $(BUILD_DIR)/bench-read.json || [ $$? -eq 1 ]
+
+# Reads from Python (ctypes over libhotswap.so) beside a dict lookup.
+bench-python: build
+	@python3 bench/python_read.py $(BUILD_DIR) --rounds 15 --out $(BUILD_DIR)/bench-python-read.json
 
 bench-propagation: build
 	@$(BUILD_DIR)/bench/hotswap-bench-propagation --out $(BUILD_DIR)/bench-propagation-single.json
