@@ -21,19 +21,25 @@ void print(const hotswap::SnapshotView& view) {
   for (auto entry : view) {
     std::string text;
     switch (entry.type()) {
-      case hotswap::ValueType::int64: text = std::to_string(*entry.get<int64_t>()); break;
-      case hotswap::ValueType::float64: text = std::to_string(*entry.get<double>()); break;
-      case hotswap::ValueType::boolean: text = *entry.get<bool>() ? "true" : "false"; break;
+      case hotswap::ValueType::int64:
+        text = std::to_string(*entry.get<int64_t>());
+        break;
+      case hotswap::ValueType::float64:
+        text = std::to_string(*entry.get<double>());
+        break;
+      case hotswap::ValueType::boolean:
+        text = *entry.get<bool>() ? "true" : "false";
+        break;
       case hotswap::ValueType::duration:
         text = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   *entry.get<hotswap::Duration>())
                                   .count()) +
                "ms";
         break;
-      default: text = "\"" + std::string(*entry.text()) + "\"";
+      default:
+        text = "\"" + std::string(*entry.text()) + "\"";
     }
-    std::printf(" %.*s=%s", static_cast<int>(entry.key().size()), entry.key().data(),
-                text.c_str());
+    std::printf(" %.*s=%s", static_cast<int>(entry.key().size()), entry.key().data(), text.c_str());
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -51,13 +57,14 @@ int main(int argc, char** argv) {
   int wait_seconds = 30;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--until-version") until = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--wait-seconds") wait_seconds = std::atoi(argv[i + 1]);
+    if (flag == "--until-version")
+      until = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--wait-seconds")
+      wait_seconds = std::atoi(argv[i + 1]);
   }
   ::signal(SIGTERM, [](int) { stopping = 1; });
   // The sidecar may still be starting: open waits for its first version.
-  auto client = hotswap::Client::open(
-      ns, {.open_timeout = std::chrono::seconds(wait_seconds)});
+  auto client = hotswap::Client::open(ns, {.open_timeout = std::chrono::seconds(wait_seconds)});
   const auto first = client ? client->version() : std::unexpected(client.error());
   if (!first) {
     std::fprintf(stderr, "app: %s\n", first.error().message.c_str());

@@ -407,8 +407,8 @@ hotswap_status hotswap_snapshot_entry(hotswap_snapshot* snapshot, size_t index,
       snapshot->cursor = snapshot->view.begin();
       snapshot->cursor_index = 0;
     }
-    snapshot->cursor = std::next(snapshot->cursor,
-                                 static_cast<std::ptrdiff_t>(index - snapshot->cursor_index));
+    snapshot->cursor =
+        std::next(snapshot->cursor, static_cast<std::ptrdiff_t>(index - snapshot->cursor_index));
     snapshot->cursor_index = index;
     return fill_entry(*snapshot->cursor, out);
   });
@@ -435,8 +435,8 @@ hotswap_status hotswap_on_change(hotswap_client* c, hotswap_change_callback call
   }
   *out = nullptr;
   return guarded([&] {
-    auto subscription =
-        c->client.on_change([callback, user_data](uint64_t version) { callback(version, user_data); });
+    auto subscription = c->client.on_change(
+        [callback, user_data](uint64_t version) { callback(version, user_data); });
     *out = new hotswap_subscription{std::move(subscription)};
     return HOTSWAP_OK;
   });

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "futex.h"
-#include "segment_arrival.h"
 #include "hotswap/str_cat.h"
+#include "segment_arrival.h"
 
 namespace hotswap::detail {
 namespace {

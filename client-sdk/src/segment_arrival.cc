@@ -16,7 +16,7 @@ namespace hotswap::shm {
 namespace {
 
 bool exists(const std::string& name) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(str_cat(kShmDir, "/", name).c_str(), &st) == 0;
 }
 
@@ -46,8 +46,8 @@ std::expected<bool, Error> wait_for_segment(const std::string& name,
   }
   alignas(inotify_event) std::array<char, 4096> buf;
   while (!exists(name)) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd pfd{inotify.fd(), POLLIN, 0};
     const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));

@@ -38,11 +38,21 @@ int main(int argc, char** argv) {
     printf("%.*s = ", (int)e.key_len, e.key);
     switch (e.type) {
       case HOTSWAP_TYPE_STRING:
-      case HOTSWAP_TYPE_JSON: printf("%.*s\n", (int)e.text_len, e.text); break;
-      case HOTSWAP_TYPE_DOUBLE: printf("%g\n", e.double_value); break;
-      case HOTSWAP_TYPE_BOOL: printf("%s\n", e.int64_value ? "true" : "false"); break;
-      case HOTSWAP_TYPE_DURATION: printf("%" PRId64 "ns\n", e.int64_value); break;
-      default: printf("%" PRId64 "\n", e.int64_value); break;
+      case HOTSWAP_TYPE_JSON:
+        printf("%.*s\n", (int)e.text_len, e.text);
+        break;
+      case HOTSWAP_TYPE_DOUBLE:
+        printf("%g\n", e.double_value);
+        break;
+      case HOTSWAP_TYPE_BOOL:
+        printf("%s\n", e.int64_value ? "true" : "false");
+        break;
+      case HOTSWAP_TYPE_DURATION:
+        printf("%" PRId64 "ns\n", e.int64_value);
+        break;
+      default:
+        printf("%" PRId64 "\n", e.int64_value);
+        break;
     }
   }
   hotswap_snapshot_close(snapshot);

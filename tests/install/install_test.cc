@@ -43,8 +43,8 @@ class Installed : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    const ShellRun install = sh("cmake --install " + std::string(HOTSWAP_BUILD_DIR) + " --prefix " +
-                           prefix());
+    const ShellRun install =
+        sh("cmake --install " + std::string(HOTSWAP_BUILD_DIR) + " --prefix " + prefix());
     ASSERT_EQ(install.code, 0) << install.out;
 
     control_ = new test::ControlProcess(test::ControlProcess::start(dir_->path() + "/control"));
@@ -83,8 +83,7 @@ class Installed : public ::testing::Test {
   }
   // `pkg-config ARGS` against the installed prefix only, as shell text.
   static std::string pkg_config(const std::string& args) {
-    return "$(PKG_CONFIG_PATH=" + pkgconfig_dir() + " PKG_CONFIG_LIBDIR= pkg-config " + args +
-           ")";
+    return "$(PKG_CONFIG_PATH=" + pkgconfig_dir() + " PKG_CONFIG_LIBDIR= pkg-config " + args + ")";
   }
 
   // Builds examples/c/print_config.c with `compile` into `name`, runs it
@@ -100,7 +99,9 @@ class Installed : public ::testing::Test {
     EXPECT_NE(run.out.find("limit = 42\n"), std::string::npos) << run.out;
   }
 
-  static std::string c_source() { return std::string(HOTSWAP_SOURCE_DIR) + "/examples/c/print_config.c"; }
+  static std::string c_source() {
+    return std::string(HOTSWAP_SOURCE_DIR) + "/examples/c/print_config.c";
+  }
 
   static test::TempDir* dir_;
   static test::ControlProcess* control_;
@@ -118,10 +119,10 @@ TEST_F(Installed, PutsHeadersLibrariesPackagesAndBinariesInPlace) {
     EXPECT_TRUE(std::filesystem::exists(prefix() + path)) << path;
   }
   const std::string lib = pkgconfig_dir() + "/..";
-  for (const char* path : {"/libhotswap.so", "/libhotswap.so.0.1", "/libhotswap.a",
-                           "/pkgconfig/hotswap.pc", "/pkgconfig/hotswap-static.pc",
-                           "/cmake/hotswap/hotswapConfig.cmake",
-                           "/cmake/hotswap/hotswapConfigVersion.cmake"}) {
+  for (const char* path :
+       {"/libhotswap.so", "/libhotswap.so.0.1", "/libhotswap.a", "/pkgconfig/hotswap.pc",
+        "/pkgconfig/hotswap-static.pc", "/cmake/hotswap/hotswapConfig.cmake",
+        "/cmake/hotswap/hotswapConfigVersion.cmake"}) {
     EXPECT_TRUE(std::filesystem::exists(lib + path)) << path;
   }
   const ShellRun version = sh(prefix() + "/bin/hotswapctl --version");
@@ -140,8 +141,8 @@ TEST_F(Installed, SharedLibraryHasASonameAndExportsOnlyThePublicApi) {
   EXPECT_NE(exports.out.find(" hotswap::Client::get<long>("), std::string::npos);
   // The internal layers stay inside: no function of layout::, shm:: or
   // health_layout:: is exported, nor anything of Boost.
-  for (const char* internal : {"\nhotswap::layout::", "\nhotswap::shm::",
-                               "\nhotswap::health_layout::", "boost::"}) {
+  for (const char* internal :
+       {"\nhotswap::layout::", "\nhotswap::shm::", "\nhotswap::health_layout::", "boost::"}) {
     EXPECT_EQ(exports.out.find(internal), std::string::npos) << internal;
   }
 }
@@ -165,10 +166,10 @@ TEST_F(Installed, StaticArchiveLinksWithGccClangAndClangxx) {
   build_and_run_c("c_clang_static", "clang -std=c11 " + c_source() + " " +
                                         pkg_config("--cflags --libs hotswap-static"));
   const std::string object = dir_->path() + "/print_config.o";
-  ASSERT_EQ(sh("clang -std=c11 -c " + c_source() + " " + pkg_config("--cflags hotswap") + " -o " +
-               object)
-                .code,
-            0);
+  ASSERT_EQ(
+      sh("clang -std=c11 -c " + c_source() + " " + pkg_config("--cflags hotswap") + " -o " + object)
+          .code,
+      0);
   build_and_run_c("c_clangxx_static", "clang++ " + object + " " +
                                           pkg_config("--variable=libdir hotswap") +
                                           "/libhotswap.a -lpthread -lrt");
@@ -176,9 +177,9 @@ TEST_F(Installed, StaticArchiveLinksWithGccClangAndClangxx) {
 
 TEST_F(Installed, CxxProgramWithFindPackageReadsTheSidecarsValues) {
   const std::string build = dir_->path() + "/cpp-build";
-  const ShellRun configure = sh("cmake -S " + std::string(HOTSWAP_SOURCE_DIR) +
-                           "/tests/install/cpp_app -B " + build + " -DCMAKE_CXX_COMPILER=g++" +
-                           " -DCMAKE_PREFIX_PATH=" + prefix());
+  const ShellRun configure =
+      sh("cmake -S " + std::string(HOTSWAP_SOURCE_DIR) + "/tests/install/cpp_app -B " + build +
+         " -DCMAKE_CXX_COMPILER=g++" + " -DCMAKE_PREFIX_PATH=" + prefix());
   ASSERT_EQ(configure.code, 0) << configure.out;
   const ShellRun make = sh("cmake --build " + build + " -j 2");
   ASSERT_EQ(make.code, 0) << make.out;

@@ -81,8 +81,7 @@ TEST(CApiOpen, NamesTheScopeAndRejectsBadOptions) {
   auto unsized = options_with_scope("c-sidecar");
   unsized.size = 8;
   EXPECT_EQ(hotswap_open_with(ns.c_str(), &unsized, &none), HOTSWAP_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(hotswap_last_error()).find("hotswap_open_options_init"),
-            std::string::npos);
+  EXPECT_NE(std::string(hotswap_last_error()).find("hotswap_open_options_init"), std::string::npos);
   EXPECT_EQ(none, nullptr);
 }
 

@@ -15,12 +15,12 @@ extern "C" {
 
 typedef enum hotswap_status {
   HOTSWAP_OK = 0,
-  HOTSWAP_ERR_NOT_FOUND = 1,            /* no such key in the active snapshot */
-  HOTSWAP_ERR_TYPE_MISMATCH = 2,        /* the key holds another type */
-  HOTSWAP_ERR_NO_SEGMENT = 3,           /* no sidecar has published this namespace */
-  HOTSWAP_ERR_NO_SNAPSHOT = 4,          /* the namespace exists but nothing is active */
-  HOTSWAP_ERR_INCOMPATIBLE_LAYOUT = 5,  /* written by an unknown layout version */
-  HOTSWAP_ERR_CORRUPT = 6,              /* checksum, size or offset check failed */
+  HOTSWAP_ERR_NOT_FOUND = 1,           /* no such key in the active snapshot */
+  HOTSWAP_ERR_TYPE_MISMATCH = 2,       /* the key holds another type */
+  HOTSWAP_ERR_NO_SEGMENT = 3,          /* no sidecar has published this namespace */
+  HOTSWAP_ERR_NO_SNAPSHOT = 4,         /* the namespace exists but nothing is active */
+  HOTSWAP_ERR_INCOMPATIBLE_LAYOUT = 5, /* written by an unknown layout version */
+  HOTSWAP_ERR_CORRUPT = 6,             /* checksum, size or offset check failed */
   HOTSWAP_ERR_PERMISSION_DENIED = 7,
   HOTSWAP_ERR_TIMEOUT = 8,
   HOTSWAP_ERR_INVALID_ARGUMENT = 9,
@@ -55,13 +55,13 @@ const char* hotswap_last_error(void);
  * fields you need: `size` lets a later release add fields at the end and
  * still read structs compiled against this header. */
 typedef struct hotswap_open_options {
-  size_t size;          /* sizeof(hotswap_open_options), set by _init */
-  const char* scope;    /* the sidecar's --scope (0-63 of [a-z0-9-]); NULL or "": the
-                           HOTSWAP_SCOPE environment variable if set, else no scope */
-  int verify_checksum;  /* nonzero (default): check each version's full data
-                           checksum when it is first read (about 7 ms per 64 MiB) */
-  size_t copy_up_to;    /* versions up to this many bytes (default 16 MiB) are copied
-                           into the process once; larger ones are mapped and shared */
+  size_t size;             /* sizeof(hotswap_open_options), set by _init */
+  const char* scope;       /* the sidecar's --scope (0-63 of [a-z0-9-]); NULL or "": the
+                              HOTSWAP_SCOPE environment variable if set, else no scope */
+  int verify_checksum;     /* nonzero (default): check each version's full data
+                              checksum when it is first read (about 7 ms per 64 MiB) */
+  size_t copy_up_to;       /* versions up to this many bytes (default 16 MiB) are copied
+                              into the process once; larger ones are mapped and shared */
   int64_t open_timeout_ms; /* how long to wait for the namespace to be published: for
                               its segment (HOTSWAP_ERR_NO_SEGMENT after that), then for a
                               first version; 0 (default): fail at once */
@@ -135,8 +135,7 @@ hotswap_status hotswap_snapshot_version(const hotswap_snapshot* snapshot, uint64
 hotswap_status hotswap_snapshot_size(const hotswap_snapshot* snapshot, size_t* count);
 /* The entry at `index` in key order (bytewise); HOTSWAP_ERR_NOT_FOUND past
  * the end. Reading the indexes in increasing order costs O(1) each. */
-hotswap_status hotswap_snapshot_entry(hotswap_snapshot* snapshot, size_t index,
-                                      hotswap_entry* out);
+hotswap_status hotswap_snapshot_entry(hotswap_snapshot* snapshot, size_t index, hotswap_entry* out);
 /* The entry of `key` (key_len bytes); HOTSWAP_ERR_NOT_FOUND if absent. */
 hotswap_status hotswap_snapshot_find(const hotswap_snapshot* snapshot, const char* key,
                                      size_t key_len, hotswap_entry* out);

@@ -1,15 +1,15 @@
 // Reads one string and one integer key through the installed C++ API:
 //   read_shared NAMESPACE SCOPE
-#include <hotswap/client.hpp>
 #include <hotswap/version.h>
+#include <hotswap/client.hpp>
 
 #include <chrono>
 #include <cstdio>
 
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
-  auto client = hotswap::Client::open(
-      argv[1], {.scope = argv[2], .open_timeout = std::chrono::seconds(10)});
+  auto client =
+      hotswap::Client::open(argv[1], {.scope = argv[2], .open_timeout = std::chrono::seconds(10)});
   if (!client) {
     std::fprintf(stderr, "%s\n", client.error().message.c_str());
     return 1;
