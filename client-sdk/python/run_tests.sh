@@ -16,7 +16,11 @@ venv=$(mktemp -d "${TMPDIR:-/tmp}/hotswap-python-XXXXXX")
 trap 'rm -rf "$venv"' EXIT
 # pytest and setuptools (the build backend) come from the system's packages.
 "$python" -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install --quiet --no-index --no-build-isolation --no-cache-dir "$here" >/dev/null
+# pip builds in the directory it is given: a copy, so the source tree
+# gains no build/ or egg-info of a previous run.
+cp -r "$here" "$venv/source"
+rm -rf "$venv/source/build" "$venv/source/src/"*.egg-info
+"$venv/bin/pip" install --quiet --no-index --no-build-isolation --no-cache-dir "$venv/source" >/dev/null
 cd "$venv"  # not the source tree: the installed package is imported
 HOTSWAP_LIBRARY="$build/client-sdk/dist/libhotswap.so" HOTSWAP_BUILD_DIR="$build" \
   HOTSWAP_RELEASE="$release" \
