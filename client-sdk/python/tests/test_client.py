@@ -167,7 +167,7 @@ def test_handles_and_snapshots_outlive_their_client(cluster, published):
     c.close()
     assert handle.get() == 5432
     assert snap["db.host"] == "db1"
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(ValueError, match="Client is closed"):
         c.get_int("limit")
 
 

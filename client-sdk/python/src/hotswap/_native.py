@@ -7,7 +7,9 @@ import ctypes
 import ctypes.util
 import enum
 import os
-from typing import Optional
+from typing import Callable, Optional, TypeVar
+
+_Self = TypeVar("_Self", bound="Owned")
 
 #: The soname this package is written against (include/hotswap/client.h).
 SONAME = "libhotswap.so.0.1"
@@ -181,6 +183,42 @@ for _name in ("hotswap_get_int64", "hotswap_get_double", "hotswap_get_bool",
               "hotswap_handle_double", "hotswap_handle_bool", "hotswap_handle_duration_ns",
               "hotswap_snapshot_find", "hotswap_snapshot_entry", "hotswap_health_record"):
     getattr(fast, _name).restype = ctypes.c_int
+
+
+class Owned:
+    """Owns one object of the library: `_ptr` (an int, for the slow calls)
+    and `_vp` (the same as c_void_p, for the fast ones, None once closed).
+    close() releases it once through the class's `_release`; so do leaving
+    a `with` block and garbage collection."""
+
+    _release: Callable[[int], None]
+    _ptr: Optional[int] = None
+    _vp: Optional[ctypes.c_void_p] = None
+
+    def _adopt(self, out: ctypes.c_void_p) -> None:
+        self._ptr = out.value
+        self._vp = ctypes.c_void_p(self._ptr)
+
+    def _closed_error(self, status: int) -> Exception:
+        """The exception for a failed fast call: ValueError once closed (the
+        library saw NULL), else the call's own."""
+        if self._vp is None:
+            return ValueError(f"the {type(self).__name__} is closed")
+        return error(status)
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            ptr, self._ptr, self._vp = self._ptr, None, None
+            self._release(ptr)
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def error(status: int) -> HotswapError:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterator, Optional, Type, Union
 
 from . import _native
-from ._native import Entry, KeyNotFound, Status, ValueType, check, fast, lib
+from ._native import Entry, KeyNotFound, Owned, Status, ValueType, check, fast, lib
 
 _c_int64, _c_double, _c_int, _c_size_t, _byref = (
     ctypes.c_int64, ctypes.c_double, ctypes.c_int, ctypes.c_size_t, ctypes.byref)
@@ -57,11 +57,12 @@ def _entry_value(entry: Entry) -> Value:
     return json.loads(text) if kind == ValueType.JSON else text
 
 
-class Client:
+class Client(Owned):
     """An open namespace: reads its active version from the shared memory a
     sidecar on this host publishes, without a system call. Safe to use from
     any number of threads. Close it (or use it as a context manager) to
-    release it at once; it is also released when collected.
+    release it at once; it is also released when collected. Handles and
+    Snapshots taken from it keep working after it is closed.
 
     `scope` is the sidecar's --scope (None: the HOTSWAP_SCOPE environment
     variable, if set). `open_timeout` (seconds) waits for a sidecar that has
@@ -78,8 +79,6 @@ class Client:
         copy_up_to: int = 16 << 20,
         open_timeout: float = 0.0,
     ) -> None:
-        self._ptr: Optional[int] = None
-        self._vp: Optional[ctypes.c_void_p] = None
         options = _native.OpenOptions()
         lib.hotswap_open_options_init(ctypes.byref(options))
         options.scope = scope.encode() if scope else None
@@ -88,39 +87,15 @@ class Client:
         options.open_timeout_ms = int(open_timeout * 1000)
         out = ctypes.c_void_p()
         check(lib.hotswap_open_with(namespace.encode(), ctypes.byref(options), ctypes.byref(out)))
-        self._ptr = out.value
-        self._vp = ctypes.c_void_p(self._ptr)
+        self._adopt(out)
         self.namespace = namespace
 
-    # ---- lifetime ----
-
-    def close(self) -> None:
-        """Releases the namespace. Handles, Snapshots and Subscriptions taken
-        from it keep working until they are closed. Closing twice does
-        nothing."""
-        if self._ptr is not None:
-            self._vp = None
-            lib.hotswap_close(self._ptr)
-            self._ptr = None
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+    _release = lib.hotswap_close
 
     def _open(self) -> int:
         if self._ptr is None:
-            raise ValueError("the client is closed")
+            raise ValueError("the Client is closed")
         return self._ptr
-
-    def _error(self, status: int) -> Exception:
-        if self._vp is None:
-            return ValueError("the client is closed")
-        return _native.error(status)
 
     # ---- typed reads of the active version ----
 
@@ -128,28 +103,28 @@ class Client:
         out = _c_int64()
         status = _get_int64(self._vp, key.encode(), _byref(out))
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         return out.value
 
     def get_float(self, key: str) -> float:
         out = _c_double()
         status = _get_double(self._vp, key.encode(), _byref(out))
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         return out.value
 
     def get_bool(self, key: str) -> bool:
         out = _c_int()
         status = _get_bool(self._vp, key.encode(), _byref(out))
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         return bool(out.value)
 
     def get_duration_ns(self, key: str) -> int:
         out = _c_int64()
         status = _get_duration_ns(self._vp, key.encode(), _byref(out))
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         return out.value
 
     def get_duration(self, key: str) -> datetime.timedelta:
@@ -166,7 +141,7 @@ class Client:
             buf, cap = _string_buffer(length.value + 1)
             status = _get_string(vp, encoded, buf, cap, _byref(length))
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         text = buf.value  # up to the first NUL: the whole value unless it holds one
         if len(text) != length.value:
             text = ctypes.string_at(buf, length.value)
@@ -184,7 +159,7 @@ class Client:
         if status == Status.NOT_FOUND and default is not _MISSING:
             return default
         if status:
-            raise self._error(status)
+            raise self._closed_error(status)
         try:
             return _TYPED_GETTERS[kind.value](self, key)
         except (_native.TypeMismatch, KeyNotFound):
@@ -257,58 +232,41 @@ _HANDLE_READERS: Dict[type, Any] = {
 }
 
 
-class Handle:
+class Handle(Owned):
     """One scalar key (int, float, bool or datetime.timedelta), resolved
     once: get() reads it from the active version without looking the key
     up again. Follows new versions; may outlive its Client."""
 
+    _release = lib.hotswap_handle_close
+
     def __init__(self, client: Client, key: str, kind: type) -> None:
-        self._ptr: Optional[int] = None
         if kind not in _HANDLE_READERS:
             raise TypeError("handles read int, float, bool or datetime.timedelta keys")
-        self._client = client
         value_type, self._read, self._out_type, self._convert = _HANDLE_READERS[kind]
         out = ctypes.c_void_p()
         check(lib.hotswap_handle_open(client._open(), key.encode(), value_type, ctypes.byref(out)))
-        self._ptr = out.value
-        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
+        self._adopt(out)
         self.key = key
 
     def get(self) -> Any:
         out = self._out_type()
         status = self._read(self._vp, _byref(out))
         if status:
-            raise ValueError("the handle is closed") if self._vp is None else _native.error(status)
+            raise self._closed_error(status)
         return out.value if self._convert is None else self._convert(out.value)
 
-    def close(self) -> None:
-        if self._ptr is not None:
-            self._vp = None
-            lib.hotswap_handle_close(self._ptr)
-            self._ptr = None
 
-    def __enter__(self) -> "Handle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-
-class Snapshot(Mapping):
+class Snapshot(Owned, Mapping):
     """One version, held: a read-only Mapping from key to Value, iterated in
     key order (bytewise). Keeps the version readable until closed (or
     collected), also after its Client is closed."""
 
+    _release = lib.hotswap_snapshot_close
+
     def __init__(self, client: Client) -> None:
-        self._ptr: Optional[int] = None
         out = ctypes.c_void_p()
         check(lib.hotswap_snapshot_open(client._open(), ctypes.byref(out)))
-        self._ptr = out.value
-        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
-        self._client = client
+        self._adopt(out)
         version, size = ctypes.c_uint64(), ctypes.c_size_t()
         check(lib.hotswap_snapshot_version(self._ptr, ctypes.byref(version)))
         check(lib.hotswap_snapshot_size(self._ptr, ctypes.byref(size)))
@@ -317,7 +275,7 @@ class Snapshot(Mapping):
 
     def _live(self) -> int:
         if self._ptr is None:
-            raise ValueError("the snapshot is closed")
+            raise ValueError("the Snapshot is closed")
         return self._ptr
 
     def __getitem__(self, key: str) -> Value:
@@ -325,7 +283,7 @@ class Snapshot(Mapping):
         encoded = key.encode()
         status = _snapshot_find(self._vp, encoded, _c_size_t(len(encoded)), _byref(entry))
         if status:
-            raise ValueError("the snapshot is closed") if self._vp is None else _native.error(status)
+            raise self._closed_error(status)
         return _entry_value(entry)
 
     def __contains__(self, key: object) -> bool:
@@ -360,31 +318,18 @@ class Snapshot(Mapping):
             check(_snapshot_entry(vp, _c_size_t(index), ref))
             yield index, _native.text(entry.key, entry.key_len), entry
 
-    def close(self) -> None:
-        if self._ptr is not None:
-            self._vp = None
-            lib.hotswap_snapshot_close(self._ptr)
-            self._ptr = None
 
-    def __enter__(self) -> "Snapshot":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-
-class Subscription:
+class Subscription(Owned):
     """One on_change registration. close() unregisters it: when it returns
     the callback is not running and will not run again. An exception the
     callback raises is reported through sys.unraisablehook and does not
-    stop later calls."""
+    stop later calls. Calls stop when its Client is closed (the Client's
+    watcher thread makes them); it keeps the Client from being collected."""
+
+    _release = lib.hotswap_subscription_close
 
     def __init__(self, client: Client, callback: Callable[[int], None]) -> None:
-        self._ptr: Optional[int] = None
-        self._client = client  # its watcher thread makes the calls
+        self._client = client
 
         def trampoline(version: int, _user_data: Optional[int]) -> None:
             try:
@@ -396,21 +341,7 @@ class Subscription:
         self._callback = _native.CHANGE_CALLBACK(trampoline)
         out = ctypes.c_void_p()
         check(lib.hotswap_on_change(client._open(), self._callback, None, ctypes.byref(out)))
-        self._ptr = out.value
-
-    def close(self) -> None:
-        if self._ptr is not None:
-            lib.hotswap_subscription_close(self._ptr)
-            self._ptr = None
-
-    def __enter__(self) -> "Subscription":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+        self._adopt(out)
 
 
 class _Unraisable:

@@ -5,26 +5,25 @@ from __future__ import annotations
 import ctypes
 from typing import Dict, Optional
 
-from . import _native
-from ._native import HealthScope, check, fast, lib
+from ._native import HealthScope, Owned, check, fast, lib
 
 _record = fast.hotswap_health_record
 
 _OK, _ERROR = 0, 1
 
 
-class HealthRecorder:
+class HealthRecorder(Owned):
     """Counts each request's outcome and latency against the version it
     read, in this process's health segment, which the sidecar reports to
     control for canary gates. Recording takes no lock and makes no system
     call. Made by Client.health()."""
 
+    _release = lib.hotswap_health_close
+
     def __init__(self, client: "object") -> None:
-        self._ptr: Optional[int] = None
         out = ctypes.c_void_p()
         check(lib.hotswap_health_open(client._open(), ctypes.byref(out)))  # type: ignore[attr-defined]
-        self._ptr = out.value
-        self._vp: Optional[ctypes.c_void_p] = ctypes.c_void_p(self._ptr)
+        self._adopt(out)
         self._classes: Dict[str, int] = {}
 
     def error_class(self, name: str) -> int:
@@ -43,7 +42,7 @@ class HealthRecorder:
         status = _record(self._vp, _OK if ok else _ERROR,
                          ctypes.c_uint64(max(0, int(latency * 1_000_000))), ctypes.c_uint32(class_id))
         if status:
-            raise ValueError("the health recorder is closed") if self._vp is None else _native.error(status)
+            raise self._closed_error(status)
 
     def request(self) -> "Request":
         """A request in progress, as a context manager: it counts against the
@@ -54,23 +53,8 @@ class HealthRecorder:
 
     def _live(self) -> int:
         if self._ptr is None:
-            raise ValueError("the health recorder is closed")
+            raise ValueError("the HealthRecorder is closed")
         return self._ptr
-
-    def close(self) -> None:
-        if self._ptr is not None:
-            self._vp = None
-            lib.hotswap_health_close(self._ptr)
-            self._ptr = None
-
-    def __enter__(self) -> "HealthRecorder":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
 
 class Request:
