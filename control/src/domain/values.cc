@@ -40,17 +40,6 @@ std::expected<int64_t, std::string> parse_duration(std::string_view text) {
 
 // The largest unit that divides exactly: 1500000000 -> "1500ms", exact and
 // parseable back.
-std::string format_duration(int64_t ns) {
-  static constexpr std::pair<const char*, int64_t> kUnits[] = {
-      {"h", 3'600'000'000'000}, {"m", 60'000'000'000}, {"s", 1'000'000'000},
-      {"ms", 1'000'000},        {"us", 1'000},         {"ns", 1}};
-  if (ns == 0) return "0s";
-  for (const auto& [unit, scale] : kUnits) {
-    if (ns % scale == 0) return std::to_string(ns / scale) + unit;
-  }
-  return std::to_string(ns) + "ns";
-}
-
 namespace {
 
 // The canonical text of `v` as a value of `type`, or what is wrong.

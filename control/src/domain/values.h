@@ -36,8 +36,10 @@ nlohmann::json typed_to_json_revealed(const TypedValue& v);
 
 // "250ms", "1.5s", "2m", "1h", "100ns", "3us" -> nanoseconds.
 std::expected<int64_t, std::string> parse_duration(std::string_view text);
-// 1500000000 -> "1.5s"
-std::string format_duration(int64_t ns);
+// 1500000000 -> "1500ms" (hotswap::format_duration on nanoseconds).
+inline std::string format_duration(int64_t ns) {
+  return hotswap::format_duration(Duration(ns));
+}
 
 // The SDK value of a stored value (stored values are canonical: no error).
 Value to_value(const TypedValue& v);

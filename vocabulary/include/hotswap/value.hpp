@@ -45,6 +45,16 @@ using Value = std::variant<int64_t, double, bool, std::string, Json, Duration>;
 // The stored type of a Value. Total: every alternative has a type.
 ValueType type_of(const Value& value);
 
+// A duration in the largest unit that shows it whole: "250ms", "2s",
+// "90s", "1h", "1500us", "0s".
+std::string format_duration(Duration duration);
+
+// A value as people and templates read it: an integer in decimal, a
+// double in the shortest text that reads back the same ("0.1", "1e+100"),
+// true or false, a string or JSON text as stored, a duration as
+// format_duration.
+std::string value_text(const Value& value);
+
 // Maps the C++ types get<T> accepts onto stored types.
 template <class T>
 struct value_traits;
