@@ -39,7 +39,7 @@ def main() -> int:
     os.environ.setdefault("HOTSWAP_LIBRARY", f"{build}/client-sdk/dist/libhotswap.so")
     sys.path[:0] = [os.path.join(sdk, "src"), os.path.join(sdk, "tests")]
     import hotswap
-    from cluster import Control, start_sidecar, stop, wait_until
+    from cluster import Control, remove_scope_segments, start_sidecar, stop, wait_until
 
     entries = {f"key.{i:03d}": {"type": "int64", "value": i} for i in range(97)}
     entries.update({"limit": {"type": "int64", "value": 100},
@@ -83,6 +83,7 @@ def main() -> int:
             if sidecar is not None:
                 stop(sidecar)
             stop(control.process)
+            remove_scope_segments(scope)
 
     medians = {name: statistics.median(values) for name, values in rounds.items()}
     baseline = medians["dict_lookup"]

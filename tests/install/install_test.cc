@@ -14,6 +14,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/scope_segments.h"
 #include "hotswap/harness/temp_dir.h"
 
 namespace hotswap {
@@ -22,7 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kNamespace = "apps/installed";
-constexpr const char* kScope = "install-test";
+// Of this process: another run's segments are never read (and removed after).
+const std::string kScope = test::process_scope("install");
 
 struct ShellRun {
   int code;
@@ -70,6 +72,7 @@ class Installed : public ::testing::Test {
     delete sidecar_;
     delete control_;
     delete dir_;
+    test::remove_scope_segments(kScope);
   }
 
   static std::string prefix() { return dir_->path() + "/prefix"; }

@@ -136,14 +136,14 @@ TEST(OutputFile, ReplacesOnlyOnChangeKeepingModeAndNoTemporaryBehind) {
   const std::string path = dir.path() + "/out.conf";
   ASSERT_EQ(replace_if_changed(path, "one\n").value_or(false), true);
   ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
-  struct stat before{};
+  struct stat before {};
   ASSERT_EQ(::stat(path.c_str(), &before), 0);
   EXPECT_EQ(replace_if_changed(path, "one\n").value_or(true), false);
-  struct stat same{};
+  struct stat same {};
   ASSERT_EQ(::stat(path.c_str(), &same), 0);
   EXPECT_EQ(same.st_ino, before.st_ino);  // not rewritten
   EXPECT_EQ(replace_if_changed(path, "two\n").value_or(false), true);
-  struct stat after{};
+  struct stat after {};
   ASSERT_EQ(::stat(path.c_str(), &after), 0);
   EXPECT_NE(after.st_ino, before.st_ino);  // a new file renamed into place
   EXPECT_EQ(after.st_mode & 07777, 0640u);

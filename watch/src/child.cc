@@ -108,8 +108,8 @@ int Child::stop(std::chrono::milliseconds grace) {
   pollfd pfd{pid_fd_, POLLIN, 0};
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (pid_fd_ >= 0) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
     if (ready > 0 || (ready < 0 && errno != EINTR)) break;

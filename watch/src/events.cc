@@ -54,8 +54,8 @@ Event Events::wait(std::chrono::milliseconds timeout) {
   while (true) {
     int wait_ms = -1;
     if (timeout.count() >= 0) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       wait_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
     }
     const int ready = ::poll(fds, 2, wait_ms);

@@ -32,7 +32,8 @@ constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 int run_exec(const Source& source, const ExecJob& job) {
   auto client = open_source(source);
   if (!client) return kExitUnavailable;
-  auto events = Events::open(*client, {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD});
+  auto events =
+      Events::open(*client, {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD});
   if (!events) {
     report(events.error());
     return kExitError;
@@ -65,8 +66,8 @@ int run_exec(const Source& source, const ExecJob& job) {
       continue;
     }
     const int code = child->stop(job.kill_timeout);
-    report("restarting " + job.argv[0] + " with the new values (it exited " +
-           std::to_string(code) + ")");
+    report("restarting " + job.argv[0] + " with the new values (it exited " + std::to_string(code) +
+           ")");
     auto restarted = Child::spawn(job.argv, environment_with(*vars));
     if (!restarted) {
       report(restarted.error());

@@ -80,10 +80,13 @@ int main(int argc, char** argv) {
   run->add_option("namespace", source.ns, "tenant/name")->required();
   run->add_option("--prefix", exec.prefix, "only keys with it, without it in the name");
   run->add_option("--env-prefix", exec.env_prefix, "put before every variable's name");
-  auto* sig = run->add_option("--signal", reload_signal, "send this signal on a change (HUP, USR1...)")
-                  ->check(CLI::IsMember({"HUP", "SIGHUP", "USR1", "SIGUSR1", "USR2", "SIGUSR2"}));
-  run->add_flag("--restart", restart, "restart the program on a change (the default)")->excludes(sig);
-  run->add_option("--kill-timeout", kill_timeout_s, "seconds between SIGTERM and SIGKILL on restart")
+  auto* sig =
+      run->add_option("--signal", reload_signal, "send this signal on a change (HUP, USR1...)")
+          ->check(CLI::IsMember({"HUP", "SIGHUP", "USR1", "SIGUSR1", "USR2", "SIGUSR2"}));
+  run->add_flag("--restart", restart, "restart the program on a change (the default)")
+      ->excludes(sig);
+  run->add_option("--kill-timeout", kill_timeout_s,
+                  "seconds between SIGTERM and SIGKILL on restart")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   run->add_flag("--once", once, "run the program with the current values; no watching");
@@ -95,7 +98,8 @@ int main(int argc, char** argv) {
   if (dump->parsed()) return run_dump(source, prefix, format);
   if (rend->parsed()) {
     if (render.templates.size() != render.outputs.size()) {
-      std::fprintf(stderr, "hotswap-watch: %zu --template but %zu --out: give one --out per template\n",
+      std::fprintf(stderr,
+                   "hotswap-watch: %zu --template but %zu --out: give one --out per template\n",
                    render.templates.size(), render.outputs.size());
       return 2;
     }

@@ -64,7 +64,7 @@ class TempFile {
 std::expected<bool, std::string> replace_if_changed(const std::string& path,
                                                     std::string_view content) {
   if (holds(path, content)) return false;
-  struct stat old{};
+  struct stat old {};
   const bool existed = ::stat(path.c_str(), &old) == 0;
   TempFile temp(path);
   if (temp.fd() < 0) return std::unexpected(failure("creating a file beside", path));

@@ -53,7 +53,8 @@ Outcome render_all(const Client& client, const std::vector<Template>& templates,
   for (size_t i = 0; i < templates.size(); ++i) {
     auto text = templates[i].render(data);
     if (!text) {
-      report(text.error().to_string() + " (" + version + "); " + job.outputs[i] + " left as it was");
+      report(text.error().to_string() + " (" + version + "); " + job.outputs[i] +
+             " left as it was");
       outcome.failed = true;
       continue;
     }
@@ -103,7 +104,8 @@ int run_render(const Source& source, const RenderJob& job) {
   }
   bool pending = render_all(*client, *templates, job).changed;
   while (true) {
-    const auto timeout = pending && !job.command.empty() ? job.debounce : std::chrono::milliseconds(-1);
+    const auto timeout =
+        pending && !job.command.empty() ? job.debounce : std::chrono::milliseconds(-1);
     const Event event = events->wait(timeout);
     if (event.kind == Event::Kind::signal && event.signal != SIGHUP) return 0;
     if (event.kind == Event::Kind::signal) {  // SIGHUP: the templates again

@@ -10,7 +10,8 @@ void report(std::string_view message) {
 }
 
 std::optional<Client> open_source(const Source& source) {
-  auto client = Client::open(source.ns, {.scope = source.scope, .open_timeout = source.open_timeout});
+  auto client =
+      Client::open(source.ns, {.scope = source.scope, .open_timeout = source.open_timeout});
   if (!client) {
     report(client.error().message);
     return std::nullopt;

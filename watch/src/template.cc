@@ -198,13 +198,15 @@ constexpr std::string_view kFields[] = {"key", "name", "value"};
 
 class Parser {
  public:
-  Parser(std::string name, std::vector<Item> items) : name_(std::move(name)), items_(std::move(items)) {}
+  Parser(std::string name, std::vector<Item> items)
+      : name_(std::move(name)), items_(std::move(items)) {}
 
   std::expected<std::vector<TemplateNode>, TemplateError> parse() {
     std::vector<TemplateNode> nodes;
     auto end = block(nodes);
     if (!end) return std::unexpected(end.error());
-    if (*end != nullptr) return fail((*end)->pos, "'" + (*end)->tokens[0].text + "' without an 'if' or 'range'");
+    if (*end != nullptr)
+      return fail((*end)->pos, "'" + (*end)->tokens[0].text + "' without an 'if' or 'range'");
     return nodes;
   }
 
@@ -228,7 +230,8 @@ class Parser {
       }
       const Action& a = item.action;
       if (is(a, "else") || is(a, "end")) {
-        if (a.tokens.size() > 1) return fail(a.tokens[1].pos, "'" + a.tokens[0].text + "' takes nothing after it");
+        if (a.tokens.size() > 1)
+          return fail(a.tokens[1].pos, "'" + a.tokens[0].text + "' takes nothing after it");
         return &a;
       }
       auto node = is(a, "if") ? if_block(a) : is(a, "range") ? range_block(a) : output(a);
@@ -279,7 +282,8 @@ class Parser {
         return Term{Term::Kind::literal, t.text, t.pos};
       case Token::Kind::field:
         if (std::find(std::begin(kFields), std::end(kFields), t.text) == std::end(kFields)) {
-          return fail(t.pos, "unknown field '." + t.text + "' (a range gives .key, .name and .value)");
+          return fail(t.pos,
+                      "unknown field '." + t.text + "' (a range gives .key, .name and .value)");
         }
         if (range_depth_ == 0) return fail(t.pos, "'." + t.text + "' outside a 'range'");
         return Term{Term::Kind::field, t.text, t.pos};
@@ -311,7 +315,8 @@ class Parser {
       }
       const Token& name = tokens[i++];
       if (std::find(std::begin(kFilters), std::end(kFilters), name.text) == std::end(kFilters)) {
-        return fail(name.pos, "unknown filter '" + name.text + "' (default, json, shell, upper, lower)");
+        return fail(name.pos,
+                    "unknown filter '" + name.text + "' (default, json, shell, upper, lower)");
       }
       Filter filter{name.text, std::nullopt, name.pos};
       if (name.text == "default") {
@@ -345,7 +350,8 @@ class Renderer {
  public:
   Renderer(const std::string& name, const TemplateData& data) : name_(name), data_(data) {}
 
-  std::expected<void, TemplateError> nodes(const std::vector<TemplateNode>& list, std::string& out) {
+  std::expected<void, TemplateError> nodes(const std::vector<TemplateNode>& list,
+                                           std::string& out) {
     for (const TemplateNode& node : list) {
       auto done = one(node, out);
       if (!done) return done;
@@ -397,10 +403,14 @@ class Renderer {
     return std::visit(
         [](const auto& x) {
           using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, std::string>) return !x.empty();
-          else if constexpr (std::is_same_v<T, Json>) return !x.text.empty();
-          else if constexpr (std::is_same_v<T, Duration>) return x.count() != 0;
-          else return x != T{};
+          if constexpr (std::is_same_v<T, std::string>)
+            return !x.empty();
+          else if constexpr (std::is_same_v<T, Json>)
+            return !x.text.empty();
+          else if constexpr (std::is_same_v<T, Duration>)
+            return x.count() != 0;
+          else
+            return x != T{};
         },
         *v);
   }
@@ -437,16 +447,20 @@ class Renderer {
         continue;
       }
       if (!value) return fail(source->pos, absent(*source));
-      if (f.name == "json") value = Value{json_text(*value)};
-      else if (f.name == "shell") value = Value{shell_quote(value_text(*value))};
-      else value = Value{change_case(value_text(*value), f.name == "upper")};
+      if (f.name == "json")
+        value = Value{json_text(*value)};
+      else if (f.name == "shell")
+        value = Value{shell_quote(value_text(*value))};
+      else
+        value = Value{change_case(value_text(*value), f.name == "upper")};
     }
     return value;
   }
 
   static std::string change_case(std::string s, bool upper) {
-    for (char& c : s) c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
-                                                  : std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+      c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
+                                  : std::tolower(static_cast<unsigned char>(c)));
     return s;
   }
 
@@ -458,7 +472,8 @@ class Renderer {
 }  // namespace
 
 Template::Template(std::string name, std::vector<TemplateNode> nodes)
-    : name_(std::move(name)), nodes_(std::make_unique<std::vector<TemplateNode>>(std::move(nodes))) {}
+    : name_(std::move(name)),
+      nodes_(std::make_unique<std::vector<TemplateNode>>(std::move(nodes))) {}
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 Template::~Template() = default;

@@ -92,3 +92,14 @@ def start_sidecar(build: str, control: Control, namespaces, cache_dir: str, scop
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(10)
+
+
+def remove_scope_segments(scope: str) -> None:
+    """Unlinks the shared memory a sidecar of `scope` left (a sidecar keeps
+    its segments when it stops: they are the node's last-known-good state)."""
+    for name in os.listdir("/dev/shm"):
+        if name.startswith(f"hs@{scope}+"):
+            try:
+                os.unlink(f"/dev/shm/{name}")
+            except FileNotFoundError:
+                pass

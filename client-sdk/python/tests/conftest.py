@@ -11,7 +11,7 @@ from typing import Dict, Iterator
 
 import pytest
 
-from cluster import Control, start_sidecar, stop
+from cluster import Control, remove_scope_segments, start_sidecar, stop
 
 NAMESPACE = "py/app"
 UNPUBLISHED = "py/never-deployed"
@@ -44,3 +44,4 @@ def cluster() -> Iterator[Cluster]:
             if sidecar is not None:
                 stop(sidecar)
             stop(control.process)
+            remove_scope_segments(scope)
