@@ -118,7 +118,8 @@ test::Process* Installed::sidecar_ = nullptr;
 TEST_F(Installed, PutsHeadersLibrariesPackagesAndBinariesInPlace) {
   for (const char* path : {"/include/hotswap/client.h", "/include/hotswap/client.hpp",
                            "/include/hotswap/version.h", "/include/hotswap/error.hpp",
-                           "/bin/hotswap-control", "/bin/hotswap-sidecar", "/bin/hotswapctl"}) {
+                           "/bin/hotswap-control", "/bin/hotswap-sidecar", "/bin/hotswapctl",
+                           "/bin/hotswap-watch"}) {
     EXPECT_TRUE(std::filesystem::exists(prefix() + path)) << path;
   }
   const std::string lib = pkgconfig_dir() + "/..";
