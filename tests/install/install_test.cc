@@ -116,10 +116,10 @@ test::ControlProcess* Installed::control_ = nullptr;
 test::Process* Installed::sidecar_ = nullptr;
 
 TEST_F(Installed, PutsHeadersLibrariesPackagesAndBinariesInPlace) {
-  for (const char* path : {"/include/hotswap/client.h", "/include/hotswap/client.hpp",
-                           "/include/hotswap/version.h", "/include/hotswap/error.hpp",
-                           "/bin/hotswap-control", "/bin/hotswap-sidecar", "/bin/hotswapctl",
-                           "/bin/hotswap-watch"}) {
+  for (const char* path :
+       {"/include/hotswap/client.h", "/include/hotswap/client.hpp", "/include/hotswap/version.h",
+        "/include/hotswap/error.hpp", "/bin/hotswap-control", "/bin/hotswap-sidecar",
+        "/bin/hotswapctl", "/bin/hotswap-watch"}) {
     EXPECT_TRUE(std::filesystem::exists(prefix() + path)) << path;
   }
   const std::string lib = pkgconfig_dir() + "/..";
@@ -149,6 +149,21 @@ TEST_F(Installed, SharedLibraryHasASonameAndExportsOnlyThePublicApi) {
        {"\nhotswap::layout::", "\nhotswap::shm::", "\nhotswap::health_layout::", "boost::"}) {
     EXPECT_EQ(exports.out.find(internal), std::string::npos) << internal;
   }
+}
+
+TEST_F(Installed, TheReadBenchmarkBuildsAgainstTheInstalledLibraries) {
+  // bench/read_bench.cc uses only public headers and much of the C++ API
+  // (the writer, snapshot building, handles, views, health): every symbol
+  // it needs must be exported (a && member once was not).
+  const std::string source = std::string(HOTSWAP_SOURCE_DIR) + "/bench/read_bench.cc";
+  const ShellRun shared =
+      sh("g++ -std=c++23 -O1 " + source + " " + pkg_config("--cflags --libs hotswap") +
+         " -lbenchmark -lpthread -o " + dir_->path() + "/read_bench_shared");
+  EXPECT_EQ(shared.code, 0) << shared.out;
+  const ShellRun fixed =
+      sh("g++ -std=c++23 -O1 " + source + " " + pkg_config("--cflags --libs hotswap-static") +
+         " -lbenchmark -lpthread -o " + dir_->path() + "/read_bench_static");
+  EXPECT_EQ(fixed.code, 0) << fixed.out;
 }
 
 TEST_F(Installed, CProgramBuiltByGccWithPkgConfigReadsTheSidecarsValues) {
