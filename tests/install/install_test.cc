@@ -5,6 +5,7 @@
 // static), each reading what a real sidecar published.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,8 +15,8 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
-#include "hotswap/harness/scope_segments.h"
 #include "hotswap/harness/temp_dir.h"
+#include "hotswap/writer.hpp"
 
 namespace hotswap {
 namespace {
@@ -24,7 +25,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kNamespace = "apps/installed";
 // Of this process: another run's segments are never read (and removed after).
-const std::string kScope = test::process_scope("install");
+const std::string kScope = "install-" + std::to_string(::getpid());
 
 struct ShellRun {
   int code;
@@ -72,7 +73,9 @@ class Installed : public ::testing::Test {
     delete sidecar_;
     delete control_;
     delete dir_;
-    test::remove_scope_segments(kScope);
+    // Sidecars leave their versions in shared memory by design.
+    auto removed = Writer::remove(kNamespace, kScope);
+    EXPECT_TRUE(removed.has_value()) << removed.error().message;
   }
 
   static std::string prefix() { return dir_->path() + "/prefix"; }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,8 +16,8 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
-#include "hotswap/harness/scope_segments.h"
 #include "hotswap/harness/temp_dir.h"
+#include "hotswap/writer.hpp"
 
 namespace hotswap {
 namespace {
@@ -27,7 +28,7 @@ using nlohmann::json;
 constexpr const char* kNs = "apps/watched";
 // Of this process: a test run before in another process left its
 // segments under its own scope, never read here (and removed after).
-const std::string kScope = test::process_scope("watch");
+const std::string kScope = "watch-" + std::to_string(::getpid());
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -60,7 +61,9 @@ class Watch : public ::testing::Test {
     delete sidecar_;
     delete control_;
     delete dir_;
-    test::remove_scope_segments(kScope);
+    // Sidecars leave their versions in shared memory by design.
+    auto removed = Writer::remove(kNs, kScope);
+    EXPECT_TRUE(removed.has_value()) << removed.error().message;
   }
 
   // Publishes and deploys `entries`; returns once a reader of the
