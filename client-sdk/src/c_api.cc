@@ -334,8 +334,6 @@ hotswap_status hotswap_wait_for_change(hotswap_client* c, int64_t timeout_ms, ui
 namespace {
 
 hotswap_status fill_entry(const hotswap::SnapshotView::Entry& entry, hotswap_entry* out) {
-  auto value = entry.value();
-  if (!value) return fail(value.error());
   const std::string_view key = entry.key();
   *out = hotswap_entry{.key = key.data(),
                        .key_len = key.size(),
@@ -344,17 +342,20 @@ hotswap_status fill_entry(const hotswap::SnapshotView::Entry& entry, hotswap_ent
                        .double_value = 0,
                        .text = nullptr,
                        .text_len = 0};
-  if (auto* i = std::get_if<int64_t>(&*value)) out->int64_value = *i;
-  if (auto* d = std::get_if<double>(&*value)) out->double_value = *d;
-  if (auto* b = std::get_if<bool>(&*value)) out->int64_value = *b ? 1 : 0;
-  if (auto* ns = std::get_if<hotswap::Duration>(&*value)) out->int64_value = ns->count();
   if (entry.type() == hotswap::ValueType::string || entry.type() == hotswap::ValueType::json) {
-    // The bytes in the snapshot, not the copy in `value`.
+    // The bytes in the snapshot, never copied.
     auto text = entry.text();
     if (!text) return fail(text.error());
     out->text = text->data();
     out->text_len = text->size();
+    return HOTSWAP_OK;
   }
+  auto value = entry.value();
+  if (!value) return fail(value.error());
+  if (auto* i = std::get_if<int64_t>(&*value)) out->int64_value = *i;
+  if (auto* d = std::get_if<double>(&*value)) out->double_value = *d;
+  if (auto* b = std::get_if<bool>(&*value)) out->int64_value = *b ? 1 : 0;
+  if (auto* ns = std::get_if<hotswap::Duration>(&*value)) out->int64_value = ns->count();
   return HOTSWAP_OK;
 }
 
