@@ -29,6 +29,9 @@ packages=(
   tmux
   # tests/install: the installed SDK built by clang as well as gcc
   clang
+  # tests/console: the web console tested in a real browser, headless
+  # (playwright-core drives it; it downloads no browser of its own)
+  chromium
   # client-sdk/python: pip-installed into a virtual environment (setuptools
   # is its build backend) and tested with pytest
   python3 python3-venv python3-pip python3-setuptools python3-pytest

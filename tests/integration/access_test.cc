@@ -176,6 +176,8 @@ std::vector<Endpoint> endpoints() {
       {"get deployment", "GET", of_deployment(""), none(), "vdoa", true, 200},
       {"deployment gate", "GET", of_deployment("/gate"), none(), "vdoa", true, 200},
       {"deployment health", "GET", of_deployment("/health"), none(), "vdoa", true, 200},
+      {"deployment health series", "GET", of_deployment("/health/series?step=2s"), none(), "vdoa",
+       true, 200},
       {"pause", "POST", of_deployment("/pause"), none(), "oa", true, 409},
       {"resume", "POST", of_deployment("/resume"), none(), "oa", true, 409},
       {"promote", "POST", of_deployment("/promote"), none(), "oa", true, 409},

@@ -14,7 +14,9 @@
 #include "rest/access_guard.h"
 #include "rest/approval_routes.h"
 #include "rest/audit_routes.h"
+#include "rest/console_routes.h"
 #include "rest/deploy_request.h"
+#include "rest/deployment_series.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
 #include "rest/render.h"
@@ -399,6 +401,7 @@ void HttpApi::Impl::routes() {
   secret_routes();
   approval_routes();
   token_routes();
+  add_console_routes(router_);
   // Deny by default is a last resort: a route without its access rule is
   // a fault of this build, refused at start rather than at its first call.
   for (const auto& [method, pattern] : router_.routes()) {
@@ -789,6 +792,16 @@ void HttpApi::Impl::health_routes() {
     reply(res, deployment_health(*rollouts_, health_, *id), 200,
           [](const nlohmann::json& body) { return body; });
   });
+  router_.get("/api/v1/deployments/([^/]+)/health/series",
+              [this](const Request& req, Response& res) {
+                auto id = deployment_id(req.match(1));
+                if (!id) return send_error(res, id.error());
+                if (rollouts_ == nullptr) {
+                  return send_error(res, not_found("no staged rollouts here"));
+                }
+                reply(res, deployment_health_series(*rollouts_, health_.windows, *id, req), 200,
+                      [](const nlohmann::json& body) { return body; });
+              });
 }
 
 void HttpApi::Impl::audit_routes() {

@@ -58,6 +58,7 @@ constexpr RouteAccess kTable[] = {
     {"POST", DEPLOYMENT "/abort", deployment_control, deployment},
     {"GET", DEPLOYMENT "/gate", read, deployment},
     {"GET", DEPLOYMENT "/health", read, deployment},
+    {"GET", DEPLOYMENT "/health/series", read, deployment},
     // Creating and listing check the tenants of the tokens they make or show.
     {"POST", "/api/v1/tokens", token_admin, none},
     {"GET", "/api/v1/tokens", token_admin, none},
@@ -73,6 +74,14 @@ constexpr RouteAccess kTable[] = {
     {"POST", "/api/v1/keys/rotate", key_admin, none},
 };
 
+// Each holds nothing of a tenant (PublicKind says why).
+constexpr PublicRoute kPublic[] = {
+    {"GET", "/healthz", PublicKind::liveness},
+    {"GET", "/api/v1/healthz", PublicKind::liveness},
+    {"GET", "/", PublicKind::static_asset},
+    {"GET", "/console/(.+)", PublicKind::static_asset},
+};
+
 #undef NS
 #undef DEPLOYMENT
 
@@ -80,6 +89,10 @@ constexpr RouteAccess kTable[] = {
 
 std::span<const RouteAccess> route_access_table() {
   return kTable;
+}
+
+std::span<const PublicRoute> public_route_table() {
+  return kPublic;
 }
 
 const RouteAccess* route_access(std::string_view method, std::string_view pattern) {
@@ -91,7 +104,10 @@ const RouteAccess* route_access(std::string_view method, std::string_view patter
 }
 
 bool is_public_route(std::string_view pattern) {
-  return pattern == "/healthz" || pattern == "/api/v1/healthz";
+  for (const PublicRoute& row : kPublic) {
+    if (row.pattern == pattern) return true;
+  }
+  return false;
 }
 
 }  // namespace hotswap::control

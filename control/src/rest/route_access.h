@@ -1,7 +1,8 @@
 // The one table from REST endpoints to what access they need: the action
 // the policy (access/policy.h) judges and where the tenant acted on is
-// found. Every route but /healthz has a row; a route without one is
-// refused (access_guard.h), so a new endpoint cannot be open by omission.
+// found. Every route has a row, or a public one (no token; each says why);
+// a route without either is refused (access_guard.h), so a new endpoint
+// cannot be open by omission.
 #ifndef HOTSWAP_CONTROL_REST_ROUTE_ACCESS_H_
 #define HOTSWAP_CONTROL_REST_ROUTE_ACCESS_H_
 
@@ -32,8 +33,27 @@ struct RouteAccess {
   TenantFrom tenant;
 };
 
+// Why a route may be called without a token: what it serves holds no
+// data of any tenant.
+enum class PublicKind {
+  liveness,      // /healthz: that control answers, and its release
+  static_asset,  // the console's page and files (rest/console_routes.h): the
+                 // same bytes for every caller; the page reads every datum
+                 // through the API with the user's own token
+};
+
+// A route that needs no token: the guard admits it without one, so it has
+// no RouteAccess row.
+struct PublicRoute {
+  std::string_view method;
+  std::string_view pattern;  // exactly as the route was added
+  PublicKind kind;
+};
+
 // Every row.
 std::span<const RouteAccess> route_access_table();
+// Every public route.
+std::span<const PublicRoute> public_route_table();
 // The row of (method, pattern); null when there is none. HEAD reads GET's.
 const RouteAccess* route_access(std::string_view method, std::string_view pattern);
 // The routes that need no token.
