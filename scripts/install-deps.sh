@@ -13,6 +13,9 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   capnproto libcapnp-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev
+  # promtool (in prometheus) checks and unit-tests the alert rules in
+  # tests/packaging
+  prometheus
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
   curl
