@@ -79,6 +79,9 @@ struct ApplyResult {
       reason @2 :Text;
     }
   }
+  # The W3C traceparent of the push or activate answered, echoed: one id
+  # from the REST call that caused the change to every node's answer.
+  traceparent @3 :Text;
 }
 
 # Outcomes applications recorded, per (namespace, version they read),
@@ -115,10 +118,12 @@ struct ErrorClassCount {
 }
 
 # Implemented by the sidecar; control holds it for the session.
+# `traceparent` (W3C Trace Context) names the change that caused the call:
+# the sidecar logs it with what it does and echoes it in its answer.
 interface Sidecar {
-  push @0 (snapshot :Snapshot) -> (result :ApplyResult);
+  push @0 (snapshot :Snapshot, traceparent :Text) -> (result :ApplyResult);
   # Make a resident version active (blue-green flip, rollback).
-  activate @1 (namespace :Text, version :UInt64) -> (result :ApplyResult);
+  activate @1 (namespace :Text, version :UInt64, traceparent :Text) -> (result :ApplyResult);
 }
 
 # Returned by attach; dropping it (or the connection) ends the session.

@@ -13,9 +13,10 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   capnproto libcapnp-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev
-  # promtool (in prometheus) checks and unit-tests the alert rules in
-  # tests/packaging
-  prometheus
+  # /metrics of control and the sidecar (telemetry/); promtool (in
+  # prometheus) checks their scrapes in tests/integration, and checks and
+  # unit-tests the alert rules in tests/packaging
+  prometheus-cpp-dev prometheus
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
   curl

@@ -18,6 +18,7 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "hotswap/version.h"
 #include "quota_commands.h"
 #include "rollout_commands.h"
@@ -631,8 +632,14 @@ int run(int argc, const char* const* argv, std::istream& in, std::ostream& out, 
     err << "hotswapctl: --client-cert and --client-key go together\n" << kUsageHint;
     return to_int(ExitCode::kUsage);
   }
-  const HttpOptions http{global.url,     global.token,       to_millis(global.timeout_seconds),
-                         global.ca_cert, global.client_cert, global.client_key};
+  // A trace started by the caller's tooling (TRACEPARENT, as other
+  // command-line tools take it) goes on; else this invocation starts one.
+  const char* inherited = std::getenv("TRACEPARENT");
+  const HttpOptions http{global.url,
+                         global.token,
+                         to_millis(global.timeout_seconds),
+                         {global.ca_cert, global.client_cert, global.client_key},
+                         telemetry::traceparent_or_new(inherited != nullptr ? inherited : "")};
   try {
     const std::unique_ptr<Api> api = make_api(http);
     Context ctx{*api,

@@ -118,6 +118,7 @@ std::expected<Response, TransportError> HttpClient::request(
   // which servers need not implement.
   add_header("Expect:");
   if (!options_.token.empty()) add_header("Authorization: Bearer " + options_.token);
+  if (!options_.traceparent.empty()) add_header("traceparent: " + options_.traceparent);
   if (body) add_header("Content-Type: application/json");
 
   const std::string url = options_.base_url + path;

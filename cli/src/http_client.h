@@ -58,6 +58,10 @@ struct HttpOptions {
     std::string client_key;
   };
   Tls tls;
+  // Sent as `traceparent` (W3C Trace Context) on every request unless
+  // empty: one invocation's calls are one trace, which control carries to
+  // every node its change reaches (docs/metrics.md).
+  std::string traceparent = {};
 };
 
 // libcurl easy handle wrapper. Reuses one connection across requests (the

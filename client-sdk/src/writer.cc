@@ -169,6 +169,13 @@ class Writer::Impl {
     return versions;
   }
 
+  uint64_t resident_bytes() const {
+    uint64_t bytes = head_segment_ ? head_segment_->size() : 0;
+    for (uint32_t slot : order_)
+      bytes += head_->slots[slot].file_size.load(std::memory_order_relaxed);
+    return bytes;
+  }
+
  private:
   std::expected<void, Error> create_head() {
     const std::string temp = names_.temp_head(random_u64());
@@ -396,6 +403,10 @@ std::expected<std::optional<SnapshotData>, Error> Writer::active_snapshot() cons
 }
 std::vector<uint64_t> Writer::resident_versions() const {
   return impl_->resident_versions();
+}
+
+uint64_t Writer::resident_bytes() const {
+  return impl_->resident_bytes();
 }
 
 }  // namespace hotswap

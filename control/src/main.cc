@@ -2,7 +2,6 @@
 // the REST API for release tooling, and the RPC port sidecars attach to.
 #include <malloc.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -24,6 +23,8 @@
 #include "health/health_windows.h"
 #include "hotswap/protocol/kj_tls.h"
 #include "hotswap/protocol/tls_files.h"
+#include "hotswap/telemetry/log_format.h"
+#include "metrics/control_metrics.h"
 #include "notify/webhooks.h"
 #include "rest/http_api.h"
 #include "rollout/rollout_engine.h"
@@ -179,6 +180,7 @@ struct Flags {
   HealthWindows::Options health;
   AuditLog::Options audit;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+  std::string log_format = env_or("HOTSWAP_LOG_FORMAT", "text");
   std::string master_key_file = env_or("HOTSWAP_MASTER_KEY_FILE", "");
   WebhookOptions notify;
   std::string tls_cert = env_or("HOTSWAP_TLS_CERT", "");
@@ -373,6 +375,8 @@ int run(Flags flags) {
                  .tls = rpc_tls.get(),
                  .tls_handshake_timeout = flags.tls_handshake_timeout});
   fleet.set_push_trigger(&rpc);
+  ControlMetrics metrics(**store, fleet, clock);
+  rpc.set_metrics(&metrics);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();
 
@@ -402,6 +406,8 @@ int run(Flags flags) {
   }
   HttpApi api(catalog, fleet, {health_windows, health_ingest}, &rollouts, **tokens, audit,
               &approvals, flags.http, &key_rotation, limiter.get());
+  metrics.watch(&rollouts, &health_ingest);
+  api.set_metrics(&metrics);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
     spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
@@ -511,9 +517,14 @@ int main(int argc, char** argv) {
   add_notify_flags(app, flags.notify);
   add_tls_flags(app, flags);
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
+  app.add_option("--log-format", flags.log_format,
+                 "text (key=value) or json, one object per line (HOTSWAP_LOG_FORMAT)");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr: stdout carries only what scripts read.
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("hotswap"));
-  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  if (auto logging = hotswap::telemetry::configure_logging(flags.log_level, flags.log_format);
+      !logging) {
+    std::fprintf(stderr, "hotswap-control: %s\n", logging.error().c_str());
+    return 2;
+  }
   return run(flags);
 }

@@ -181,7 +181,7 @@ Process start_sidecar(const SidecarConfig& config) {
   for (const auto& [k, v] : config.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
   std::vector<std::string> argv{sidecar_binary(), "--control",    config.control, "--node-id",
                                 config.node_id,   "--namespaces", namespaces,     "--cache-dir",
-                                config.cache_dir, "--log-level",  "warn"};
+                                config.cache_dir, "--log-level",  config.log_level};
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());

@@ -174,4 +174,9 @@ std::vector<Held> Applier::held() const {
   return held;
 }
 
+uint64_t Applier::resident_bytes(std::string_view ns) const {
+  auto it = states_.find(ns);
+  return it == states_.end() ? 0 : it->second.writer.resident_bytes();
+}
+
 }  // namespace hotswap::sidecar

@@ -84,6 +84,9 @@ class Applier {
   void flush_saves();
 
   std::vector<Held> held() const;
+  // Bytes of shared memory `ns` holds (its head and resident versions); 0
+  // for a namespace not subscribed.
+  uint64_t resident_bytes(std::string_view ns) const;
   const std::vector<std::string>& namespaces() const { return order_; }
   // The subscribed namespaces restricted to an application's group.
   const std::vector<std::string>& restricted() const { return restricted_; }

@@ -8,6 +8,7 @@
 
 #include "health_wire.h"
 #include "hotswap/protocol/rpc_connection.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "hotswap/version.h"
 
 namespace hotswap::sidecar {
@@ -17,14 +18,17 @@ namespace {
 // zeroes) a default-sized first segment for every answer.
 constexpr capnp::MessageSize kAnswerSize{16, 0};
 
-// Serves control's calls on behalf of the applier.
+// Serves control's calls on behalf of the applier. Each call runs under
+// the trace control sent (its log lines carry it), which the answer echoes.
 class SidecarImpl final : public wire::Sidecar::Server {
  public:
-  explicit SidecarImpl(Applier& applier) : applier_(applier) {}
+  SidecarImpl(Applier& applier, SidecarMetrics* metrics) : applier_(applier), metrics_(metrics) {}
 
   kj::Promise<void> push(PushContext context) override {
-    write(applier_.apply(context.getParams().getSnapshot()),
-          context.getResults(kAnswerSize).initResult());
+    auto params = context.getParams();
+    answer(
+        text(params.getTraceparent()), [&] { return applier_.apply(params.getSnapshot()); },
+        context.getResults(kAnswerSize).initResult());
     // The last-known-good save waits until the loop has nothing else to do:
     // by then this ACK (and any other ready one) has been written to
     // control. The applier outlives the loop, and its destructor saves
@@ -37,13 +41,21 @@ class SidecarImpl final : public wire::Sidecar::Server {
 
   kj::Promise<void> activate(ActivateContext context) override {
     auto params = context.getParams();
-    write(applier_.activate(params.getNamespace(), params.getVersion()),
-          context.getResults(kAnswerSize).initResult());
+    answer(
+        text(params.getTraceparent()),
+        [&] { return applier_.activate(params.getNamespace(), params.getVersion()); },
+        context.getResults(kAnswerSize).initResult());
     return kj::READY_NOW;
   }
 
  private:
-  static void write(const ApplyOutcome& outcome, wire::ApplyResult::Builder out) {
+  static std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+  template <class Apply>
+  void answer(const std::string& traceparent, Apply&& apply, wire::ApplyResult::Builder out) {
+    telemetry::TraceScope trace(telemetry::valid_traceparent(traceparent) ? traceparent : "");
+    const auto started = std::chrono::steady_clock::now();
+    const ApplyOutcome outcome = apply();
     if (outcome.ok) {
       out.initAck().setVersion(outcome.version);
     } else {
@@ -51,8 +63,17 @@ class SidecarImpl final : public wire::Sidecar::Server {
       nack.setVersion(outcome.version);
       nack.setReason(outcome.reason);
     }
+    out.setTraceparent(telemetry::current_traceparent());
+    if (metrics_ != nullptr) {
+      metrics_->applied(
+          outcome,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      metrics_->holds(applier_);
+    }
   }
+
   Applier& applier_;
+  SidecarMetrics* metrics_;
 };
 
 void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInfo::Builder node) {
@@ -140,9 +161,11 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
   fill_health_reports(next, request.initReports(static_cast<unsigned>(next.reports.size())));
   return request.send()
       .then(
-          [&monitor, sequence, warned](capnp::Response<wire::Session::ReportHealthResults> r) {
+          [&monitor, &health, sequence,
+           warned](capnp::Response<wire::Session::ReportHealthResults> r) {
             const uint64_t accepted = r.getAcceptedThrough();
             monitor.acknowledge(accepted);
+            if (health.metrics != nullptr) health.metrics->health_report(true);
             if (accepted >= sequence) return true;
             if (!warned) {
               spdlog::warn("event=health_not_accepted sequence={} accepted_through={} backlog={}",
@@ -150,7 +173,8 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
             }
             return false;
           },
-          [sequence, warned](kj::Exception&& e) {
+          [&health, sequence, warned](kj::Exception&& e) {
+            if (health.metrics != nullptr) health.metrics->health_report(false);
             if (e.getType() == kj::Exception::Type::DISCONNECTED)
               kj::throwFatalException(kj::mv(e));
             if (!warned) {
@@ -194,13 +218,14 @@ kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Ap
         auto control = connection->peer_bootstrap().castAs<wire::Control>();
         auto request = control.attachRequest();
         fill_node(options, applier, request.initNode());
-        request.setSidecar(kj::heap<SidecarImpl>(applier));
+        request.setSidecar(kj::heap<SidecarImpl>(applier, options.metrics));
         auto disconnected = connection->on_disconnect();
         return request.send()
             .then([&io, &options, &health,
                    &attached](capnp::Response<wire::Control::AttachResults> r) {
               const uint32_t interval = std::max<uint32_t>(r.getHeartbeatIntervalMs(), 100);
               attached = true;
+              if (options.metrics != nullptr) options.metrics->attached();
               spdlog::info("event=attached control={} node={} heartbeat_ms={}",
                            options.control_address, options.node_id, interval);
               auto beating = heartbeats(io.provider->getTimer(), r.getSession(), interval);
@@ -253,6 +278,7 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
       spdlog::warn("event=connect_failed control={} error=\"{}\"", options.control_address,
                    e.getDescription().cStr());
     }
+    if (attached && options.metrics != nullptr) options.metrics->detached();
     if (stopping) break;
     if (attached) backoff = options.initial_backoff;
     const auto delay = jittered(backoff);

@@ -15,6 +15,7 @@
 #include "applier.h"
 #include "health_monitor.h"
 #include "prober.h"
+#include "sidecar_metrics.h"
 
 namespace hotswap::sidecar {
 
@@ -35,6 +36,9 @@ struct LinkOptions {
   // failed attempt (backoff, then again): a control that accepts and never
   // answers cannot hold the sidecar.
   std::chrono::milliseconds connect_timeout{10'000};
+  // Not owned; may be null. Attaches, applies and health reports are
+  // counted into it, and what the node holds after each apply.
+  SidecarMetrics* metrics = nullptr;
 };
 
 // Health reporting: every `interval` the monitor collects (with what the
@@ -46,6 +50,8 @@ struct HealthLink {
   HealthMonitor* monitor = nullptr;
   Prober* prober = nullptr;
   std::chrono::milliseconds interval{1000};
+  // Not owned; may be null. Counts the calls sent and failed.
+  SidecarMetrics* metrics = nullptr;
 };
 
 // Returns when a termination signal arrives (0) or on a fatal error (1).

@@ -2,7 +2,6 @@
 // last-known-good snapshot from its disk cache at once, then attaches to
 // control and applies what control pushes into shared memory.
 #include <curl/curl.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -18,7 +17,9 @@
 #include "health_monitor.h"
 #include "hotswap/protocol/kj_tls.h"
 #include "hotswap/protocol/tls_files.h"
+#include "hotswap/telemetry/log_format.h"
 #include "lkg_cache.h"
+#include "metrics_endpoint.h"
 #include "prober.h"
 #include "restriction.h"
 
@@ -106,6 +107,8 @@ int main(int argc, char** argv) {
   uint64_t max_snapshot_bytes = uint64_t{80} << 20;
   uint64_t cache_delay_ms = 1000;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
+  std::string log_format = env_or("HOTSWAP_LOG_FORMAT", "text");
+  std::string metrics_listen = env_or("HOTSWAP_METRICS_LISTEN", "");
   uint64_t health_interval_ms = 1000;
   uint64_t health_backlog_ms = 600'000;
   std::vector<std::string> probe_flags;
@@ -134,6 +137,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-snapshot-bytes", max_snapshot_bytes,
                  "refuse snapshots whose keys and values exceed this");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
+  app.add_option("--log-format", log_format,
+                 "text (key=value) or json, one object per line (HOTSWAP_LOG_FORMAT)");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "host:port serving /metrics (Prometheus), /healthz and /readyz (off when "
+                 "empty; HOTSWAP_METRICS_LISTEN)");
   app.add_option("--health-interval-ms", health_interval_ms,
                  "read applications' health segments and report to control this often "
                  "(default 1000)")
@@ -163,8 +171,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr: stdout carries only what scripts read.
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("hotswap"));
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (auto logging = hotswap::telemetry::configure_logging(log_level, log_format); !logging) {
+    std::fprintf(stderr, "hotswap-sidecar: %s\n", logging.error().c_str());
+    return 2;
+  }
   for (const std::string& label : split(labels, ',')) {
     const auto eq = label.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -241,12 +251,28 @@ int main(int argc, char** argv) {
             .timeout = std::chrono::milliseconds(probe_timeout_ms),
             .scope = scope});
   }
+  hotswap::sidecar::SidecarMetrics metrics;
+  metrics.holds(*applier);
+  link.metrics = &metrics;
+  std::unique_ptr<hotswap::sidecar::MetricsEndpoint> endpoint;
+  if (!metrics_listen.empty()) {
+    auto started = hotswap::sidecar::MetricsEndpoint::start(metrics_listen, metrics);
+    if (!started) {
+      spdlog::error("event=metrics_listen_failed error=\"{}\"", started.error());
+      return 1;
+    }
+    endpoint = std::move(*started);
+  }
   spdlog::info(
       "event=started node={} namespaces={} restricted_count={} control={} tls={} "
-      "health_interval_ms={} epoch={:016x}",
+      "health_interval_ms={} epoch={:016x} metrics={}",
       link.node_id, namespaces, restricted_flags.size(), link.control_address,
       link.tls ? "verify:" + link.tls_server_name : std::string("off"), health_interval_ms,
-      monitor->epoch());
+      monitor->epoch(),
+      endpoint ? metrics_listen.substr(0, metrics_listen.rfind(':') + 1) +
+                     std::to_string(endpoint->port())
+               : std::string("off"));
   return hotswap::sidecar::run_control_link(
-      link, *applier, {.monitor = &*monitor, .prober = prober.get(), .interval = interval});
+      link, *applier,
+      {.monitor = &*monitor, .prober = prober.get(), .interval = interval, .metrics = &metrics});
 }

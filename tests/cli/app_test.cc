@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 
 #include "fake_api.h"
@@ -69,6 +70,22 @@ TEST_F(AppTest, GlobalOptionsReachTheHttpClient) {
   EXPECT_EQ(made->base_url, "http://ctl:1");
   EXPECT_EQ(made->token, "hs_ci_bot_token_0123");
   EXPECT_EQ(made->timeout, std::chrono::milliseconds(2500));
+}
+
+TEST_F(AppTest, EachRunIsOneTraceOrContinuesTheCallersOne) {
+  api.reply(200, json{{"tenants", json::array()}}).reply(200, json{{"tenants", json::array()}});
+  ::unsetenv("TRACEPARENT");
+  EXPECT_EQ(run_cli({"tenant", "list"}), 0);
+  const std::string first = made->traceparent;
+  EXPECT_TRUE(std::regex_match(first, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00"))) << first;
+  EXPECT_EQ(run_cli({"tenant", "list"}), 0);
+  EXPECT_NE(made->traceparent, first) << "a new run is a new trace";
+  const std::string callers = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  ::setenv("TRACEPARENT", callers.c_str(), 1);
+  api.reply(200, json{{"tenants", json::array()}});
+  EXPECT_EQ(run_cli({"tenant", "list"}), 0);
+  ::unsetenv("TRACEPARENT");
+  EXPECT_EQ(made->traceparent, callers);
 }
 
 TEST_F(AppTest, DefaultsAndEnvironment) {

@@ -134,8 +134,8 @@ class SqliteStoreTest : public ::testing::Test {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 12;
-constexpr int64_t kMigrationCount = 12;
+constexpr int64_t kLatestMigration = 13;
+constexpr int64_t kMigrationCount = 13;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -143,9 +143,11 @@ constexpr const char* kUndoSchema7 =
     "ALTER TABLE versions DROP COLUMN schema_version;";
 
 // What migrations 5 and later added but 7, taken away again (tests of older
-// files): the quotas (12), the audit log (8), the secrets' columns (9), the
+// files): the deployments' index by update (13), the quotas (12), the audit
+// log (8), the secrets' columns (9), the
 // approvals (10, 11), the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
+    "DROP INDEX deployments_by_update;"
     "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
     "DROP TABLE audit_log; DROP TABLE audit_state;"
     "DROP TABLE approvals; DROP TABLE namespace_approval_settings;"
@@ -306,6 +308,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "DROP INDEX deployments_by_update;"
                "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
                "DELETE FROM schema_migrations WHERE version >= 11");
   Reopen();

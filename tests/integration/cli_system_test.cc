@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <regex>
 #include <string>
 
 #include "hotswap/harness/cluster.h"
@@ -359,6 +361,24 @@ TEST_F(Cli, SchemaSetValidateAndPublishRefusedWithOneLinePerViolation) {
   const json first = json::parse(ctl("schema get schematest/web --version 1 -o json").out);
   EXPECT_EQ(first["schema"]["required"], json::array({"limit"}));
   EXPECT_EQ(json::parse(ctl("schema get schematest/web -o json").out)["version"], 2);
+}
+
+TEST_F(Cli, OneInvocationIsOneTraceWhichTheAuditRowsKeep) {
+  const std::string trace = "00-5c1b2e6a7d9f40a1b2c3d4e5f6a7b8c9-1a2b3c4d5e6f7a8b-01";
+  ASSERT_EQ(ctl("tenant create tracetest", std::string("HOTSWAP_TOKEN=") + test::kAdminToken +
+                                               " TRACEPARENT=" + trace + " ")
+                .code,
+            0);
+  ASSERT_EQ(ctl("tenant create traceless").code, 0);
+  test::Rest rest(control_->http_port());
+  auto created = rest.get("/api/v1/audit?action=tenant.create");
+  ASSERT_EQ(created.status, 200) << created.raw;
+  std::map<std::string, std::string> id_of;
+  for (const json& e : created.body["events"]) id_of[e["tenant"]] = e["request_id"];
+  EXPECT_EQ(id_of["tracetest"], trace) << created.raw;
+  EXPECT_TRUE(
+      std::regex_match(id_of["traceless"], std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00")))
+      << created.raw;
 }
 
 }  // namespace

@@ -75,6 +75,9 @@ class Writer {
   std::expected<std::optional<SnapshotData>, Error> active_snapshot() const;
   // Resident versions, most recently published or activated first.
   std::vector<uint64_t> resident_versions() const;
+  // Bytes of shared memory this namespace holds: the head segment and
+  // every resident version's segment.
+  uint64_t resident_bytes() const;
 
   // Removes every segment of a namespace that has no live writer. Readers
   // keep what they have mapped.

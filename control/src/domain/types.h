@@ -135,6 +135,15 @@ struct Deployment {
   std::string rollout = "{}";
 };
 
+// A deployment without its targets or plan: what the metrics count.
+struct DeploymentSummary {
+  int64_t id = 0;
+  Strategy strategy = Strategy::direct;
+  DeploymentState state = DeploymentState::running;
+  UnixTime created_at = 0;
+  UnixTime updated_at = 0;  // when it ended, for one that ended
+};
+
 // One decision of a rollout's health gate, as stored: when, at which stage,
 // the verdict, and every number it rested on (JSON, rollout/).
 struct GateRecord {

@@ -29,6 +29,8 @@ struct PushResult {
   std::string reason;
   // The answer to a stage-only push: the version is resident, not active.
   bool staged = false;
+  // The W3C traceparent the push carried (the change that caused it).
+  std::string traceparent{};
 };
 
 // What one node should hold of a namespace, ready to push: the snapshot of

@@ -76,6 +76,7 @@ uint64_t HealthIngest::report(const std::string& node_id,
     }
     accepted.push_back({*known, report.version, node_id, HealthWindow::of(report)});
   }
+  totals_.accepted += accepted.size();
   windows_.add(std::move(accepted));
   return call.sequence;
 }
@@ -125,6 +126,7 @@ std::optional<uint64_t> HealthIngest::latest_version(const NamespaceId& ns, uint
 
 void HealthIngest::count(const std::string& node_id, const std::optional<NamespaceId>& ns,
                          const Rejection& rejection, uint64_t reports, int64_t now_ms) {
+  totals_.rejected += reports;
   Counted& counted = by_node_[node_id];
   RejectionCount& total = counted.reasons[rejection.reason];
   total.count += reports;
@@ -152,6 +154,11 @@ std::map<RejectReason, RejectionCount> HealthIngest::rejected_of(const std::stri
   std::lock_guard lock(mutex_);
   auto it = by_node_.find(node_id);
   return it == by_node_.end() ? std::map<RejectReason, RejectionCount>{} : it->second.reasons;
+}
+
+HealthIngest::Totals HealthIngest::totals() const {
+  std::lock_guard lock(mutex_);
+  return totals_;
 }
 
 uint64_t HealthIngest::resends() const {

@@ -50,6 +50,13 @@ class HealthIngest final : public HealthSink {
   std::map<RejectReason, RejectionCount> rejected_of(const std::string& node_id) const;
   // Calls answered as resends so far.
   uint64_t resends() const;
+  // Reports (one window of one namespace each) taken and refused so far,
+  // whatever became of them after.
+  struct Totals {
+    uint64_t accepted = 0;
+    uint64_t rejected = 0;
+  };
+  Totals totals() const;
   // Forgets what is older than the windows' retention: the sequences of
   // nodes not heard from since, and their refusal counts.
   void expire();
@@ -102,6 +109,7 @@ class HealthIngest final : public HealthSink {
   std::map<std::string, Counted> by_node_;
   std::map<NamespaceId, Rejections> by_namespace_;
   uint64_t resends_ = 0;
+  Totals totals_;
 };
 
 }  // namespace hotswap::control

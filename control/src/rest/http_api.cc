@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <limits>
@@ -10,6 +11,8 @@
 
 #include "domain/names.h"
 #include "domain/values.h"
+#include "hotswap/telemetry/prometheus_text.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "hotswap/version.h"
 #include "rest/access_guard.h"
 #include "rest/approval_routes.h"
@@ -279,6 +282,7 @@ class HttpApi::Impl {
   void serve() { server_.serve(); }
   void stop() { server_.stop(); }
   size_t connections() const { return server_.connections(); }
+  void set_metrics(ControlMetrics* metrics) { metrics_ = metrics; }
 
  private:
   void routes();
@@ -301,10 +305,24 @@ class HttpApi::Impl {
   Result<void> apply_settings(const NamespaceId& id, const ApprovalSettingsPatch& patch);
   void token_routes();
 
+  // Serves `req` and observes how long it took under its route.
+  Response handle(Request& req) const {
+    const auto started = std::chrono::steady_clock::now();
+    Response res = admit_and_run(req);
+    if (metrics_ != nullptr) {
+      metrics_->request_served(
+          req.method, req.route, res.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return res;
+  }
+
   // Admits the request (token, role, tenant: rest/access_guard.h) and runs
   // its route. Mutating requests, refused ones too, are appended to the
-  // audit log once answered, with the request id echoed.
-  Response handle(Request& req) const {
+  // audit log once answered, with the request id echoed; while one runs,
+  // its request id is the thread's trace (log lines carry it, and pushes
+  // it causes take it to the sidecars).
+  Response admit_and_run(Request& req) const {
     auto handler = router_.route(req);
     Result<std::optional<Principal>> principal =
         handler ? guard_.admit(req) : std::unexpected(handler.error());
@@ -338,7 +356,11 @@ class HttpApi::Impl {
       return read_object(target, req.principal);
     });
     req.audit = &audited;
-    Response res = run();
+    Response res;
+    {
+      telemetry::TraceScope trace(audited.request_id());
+      res = run();
+    }
     req.audit = nullptr;
     res.headers.emplace_back(kRequestIdHeader, audited.request_id());
     if (audited.appended_with_change(res.status)) return res;
@@ -377,6 +399,7 @@ class HttpApi::Impl {
   KeyRotation* keys_;
   RateLimiter* limiter_;
   TokenRegistry& tokens_;
+  ControlMetrics* metrics_ = nullptr;
   AccessGuard guard_;
   Router router_;
   // Last: it calls into the members above until it is destroyed.
@@ -389,6 +412,15 @@ void HttpApi::Impl::routes() {
   };
   router_.get("/healthz", health);
   router_.get("/api/v1/healthz", health);
+  router_.get("/metrics", [this](const Request&, Response& res) {
+    if (metrics_ == nullptr) {
+      send_error(res, not_found("metrics are not kept by this server"));
+      return;
+    }
+    res.status = 200;
+    res.content_type = telemetry::kPrometheusContentType;
+    res.body = metrics_->scrape();
+  });
   tenant_routes();
   namespace_routes();
   version_routes();
@@ -945,6 +977,9 @@ HttpApi::HttpApi(CatalogService& catalog, FleetService& fleet, HealthReaders hea
     : impl_(std::make_unique<Impl>(catalog, fleet, health, rollouts, tokens, audit, approvals,
                                    options, keys, limiter)) {}
 HttpApi::~HttpApi() = default;
+void HttpApi::set_metrics(ControlMetrics* metrics) {
+  impl_->set_metrics(metrics);
+}
 std::expected<int, std::string> HttpApi::bind(const std::string& host, int port) {
   return impl_->bind(host, port);
 }

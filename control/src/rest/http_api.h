@@ -16,6 +16,7 @@
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "limits/rate_limiter.h"
+#include "metrics/control_metrics.h"
 #include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
@@ -39,6 +40,11 @@ class HttpApi {
           ApprovalService* approvals, HttpServer::Options options, KeyRotation* keys = nullptr,
           RateLimiter* limiter = nullptr);
   ~HttpApi();
+
+  // Not owned; may be null (`/metrics` answers 404). Every request's
+  // duration is observed into it, and `/metrics` serves its scrape. Set
+  // once before serve().
+  void set_metrics(ControlMetrics* metrics);
 
   // Binds `host:port` (port 0: any free port) and returns the bound port.
   std::expected<int, std::string> bind(const std::string& host, int port);

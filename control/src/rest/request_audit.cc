@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <random>
 
 #include "access/principal.h"
 #include "audit/audit_chain.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "rest/url.h"
 
 namespace hotswap::control {
@@ -34,33 +34,6 @@ std::string member(const json& j, const char* name) {
   return {};
 }
 
-bool is_hex(std::string_view s, size_t n) {
-  return s.size() == n && std::ranges::all_of(s, [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-// W3C Trace Context, version 00: "00-<32 hex>-<16 hex>-<2 hex>", trace and
-// parent ids not all zeros.
-bool valid_traceparent(std::string_view t) {
-  if (t.size() != 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return false;
-  const auto trace = t.substr(3, 32), parent = t.substr(36, 16);
-  return t.substr(0, 2) == "00" && is_hex(trace, 32) && is_hex(parent, 16) &&
-         is_hex(t.substr(53, 2), 2) && trace != std::string(32, '0') &&
-         parent != std::string(16, '0');
-}
-
-std::string random_hex(size_t n) {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  while (out.size() < n) {
-    uint64_t bits = rng();
-    for (int i = 0; i < 16 && out.size() < n; ++i, bits >>= 4) out += kDigits[bits & 15];
-  }
-  return out;
-}
-
 // The content hash of the latest version, read as a list of one (no
 // entries loaded): a refused publish's state before, since it changed
 // nothing.
@@ -81,11 +54,7 @@ AuditActor actor_of(const HttpRequest& req) {
 }
 
 std::string request_id_of(const HttpRequest& req) {
-  std::string sent = req.header("traceparent");
-  std::ranges::transform(sent, sent.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (valid_traceparent(sent)) return sent;
-  return "00-" + random_hex(32) + "-" + random_hex(16) + "-00";
+  return telemetry::traceparent_or_new(req.header("traceparent"));
 }
 
 bool is_mutating(std::string_view method) {

@@ -78,6 +78,7 @@ constexpr RouteAccess kTable[] = {
 constexpr PublicRoute kPublic[] = {
     {"GET", "/healthz", PublicKind::liveness},
     {"GET", "/api/v1/healthz", PublicKind::liveness},
+    {"GET", "/metrics", PublicKind::metrics},
     {"GET", "/", PublicKind::static_asset},
     {"GET", "/console/(.+)", PublicKind::static_asset},
 };

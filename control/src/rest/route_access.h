@@ -37,6 +37,8 @@ struct RouteAccess {
 // data of any tenant.
 enum class PublicKind {
   liveness,      // /healthz: that control answers, and its release
+  metrics,       // /metrics: counts, durations and namespace names, never a
+                 // value or a key (docs/metrics.md); scrapers hold no token
   static_asset,  // the console's page and files (rest/console_routes.h): the
                  // same bytes for every caller; the page reads every datum
                  // through the API with the user's own token

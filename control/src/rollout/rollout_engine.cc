@@ -263,6 +263,8 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   }
   seen.outcome =
       gate_.evaluate(seen.canary, seen.baseline, by_instance, state.spec.thresholds, state.carry);
+  evaluations_.at(static_cast<size_t>(seen.outcome.verdict))
+      .fetch_add(1, std::memory_order_relaxed);
   return seen;
 }
 
@@ -557,6 +559,10 @@ Result<std::vector<GateRecord>> RolloutEngine::gate_decisions(int64_t id, int li
   auto d = lift(store_.get_deployment(id));
   if (!d) return std::unexpected(d.error());
   return lift(store_.list_gate_decisions(id, limit));
+}
+
+uint64_t RolloutEngine::gate_evaluations(GateVerdict verdict) const {
+  return evaluations_.at(static_cast<size_t>(verdict)).load(std::memory_order_relaxed);
 }
 
 }  // namespace hotswap::control

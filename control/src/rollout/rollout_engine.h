@@ -10,6 +10,8 @@
 #ifndef HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_ENGINE_H_
 #define HOTSWAP_CONTROL_ROLLOUT_ROLLOUT_ENGINE_H_
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -80,6 +82,10 @@ class RolloutEngine {
   // Newest first, at most `limit`.
   Result<std::vector<GateRecord>> gate_decisions(int64_t id, int limit);
 
+  // Gate evaluations so far that gave `verdict` (stored or not: a decision
+  // that repeats the last one's numbers is evaluated, not stored again).
+  uint64_t gate_evaluations(GateVerdict verdict) const;
+
   // Whose health the gate compares, over which span.
   struct Cohort {
     uint64_t version = 0;
@@ -138,6 +144,8 @@ class RolloutEngine {
   Store& store_;
   const HealthSource& health_;
   const RolloutGate& gate_;
+  // By GateVerdict's value.
+  std::array<std::atomic<uint64_t>, std::size(Spellings<GateVerdict>::all)> evaluations_{};
   MsClock clock_;
   Options options_;
   PushTrigger* trigger_ = nullptr;

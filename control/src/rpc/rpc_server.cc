@@ -12,6 +12,7 @@
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "rpc/health_decode.h"
 
 namespace hotswap::control {
@@ -29,6 +30,11 @@ struct RpcServer::Node {
   std::map<NamespaceId, uint64_t> also_resident;
   std::set<NamespaceId> in_flight;  // namespaces with a push outstanding
   std::set<NamespaceId> dirty;      // namespaces to look at again after that push
+  // Per namespace: the traceparent of the latest change that asked for a
+  // push, which the next push carries; and when the outstanding push was
+  // decided (its answer's latency is measured from then).
+  std::map<NamespaceId, std::string> trace;
+  std::map<NamespaceId, std::chrono::steady_clock::time_point> decided_at;
 };
 
 namespace {
@@ -289,7 +295,8 @@ void RpcServer::taskFailed(kj::Exception&& exception) {
 
 void RpcServer::attached(std::shared_ptr<Node> node,
                          const std::map<NamespaceId, DesiredSnapshot>& desired) {
-  nodes_[node->node_id] = node;  // a reconnect replaces the old session's node
+  auto [it, added] = nodes_.insert_or_assign(node->node_id, node);  // a reconnect replaces
+  if (added && metrics_ != nullptr) metrics_->sidecars_attached(+1);
   for (const auto& [ns, snapshot] : desired) converge_node(node, ns, snapshot);
 }
 
@@ -297,25 +304,28 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
   auto it = nodes_.find(node_id);
   if (it == nodes_.end() || it->second->session_id != session_id) return;  // already replaced
   nodes_.erase(it);
+  if (metrics_ != nullptr) metrics_->sidecars_attached(-1);
   fleet_.disconnected(node_id);
   spdlog::info("event=detached node={} session={}", node_id, session_id);
 }
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
   char call;  // its address names this call for ThreadSanitizer
-  executor_.executeSync([this, &id, &call] {
-    converge(id);
+  const std::string& trace = telemetry::current_traceparent();
+  executor_.executeSync([this, &id, &trace, &call] {
+    converge(id, trace);
     loop_done_with(&call);
   });
   caller_resumes_after(&call);
 }
 
-void RpcServer::converge(const NamespaceId& id) {
+void RpcServer::converge(const NamespaceId& id, const std::string& traceparent) {
   auto desired = fleet_.desired(id);
   if (!desired) return;
   for (auto& [node_id, node] : nodes_) {
     auto it = desired->find(node_id);
     if (it != desired->end() && node->subscriptions.contains(id)) {
+      node->trace[id] = traceparent;
       converge_node(node, id, it->second);
     }
   }
@@ -369,8 +379,14 @@ void RpcServer::record_answers() {
   for (const auto& [node, result] : answers) results.push_back(result);
   fleet_.record_results(results);
   spdlog::debug("event=answers_recorded count={}", results.size());
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& [node, r] : answers) {
+    telemetry::TraceScope trace(r.traceparent);
     node->in_flight.erase(r.namespace_id);
+    if (auto decided = node->decided_at.find(r.namespace_id);
+        metrics_ != nullptr && decided != node->decided_at.end()) {
+      metrics_->push_answered(r.ok, std::chrono::duration<double>(now - decided->second).count());
+    }
     if (r.ok && r.staged) {
       node->also_resident[r.namespace_id] = r.version;
     } else if (r.ok) {
@@ -391,6 +407,7 @@ void RpcServer::record_answers() {
 void RpcServer::push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target,
                      PushKind kind) {
   node->in_flight.insert(id);
+  node->decided_at[id] = std::chrono::steady_clock::now();
   if (!push_slot_free()) {
     queued_pushes_.push_back({std::move(node), id, std::move(target), kind});
     return;
@@ -434,37 +451,50 @@ void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
   }
   const bool stage_only = kind == PushKind::stage;
   snapshot.setStageOnly(stage_only);
+  std::string trace = telemetry::traceparent_or_new(node->trace[id]);
+  request.setTraceparent(trace);
+  telemetry::TraceScope scope(trace);
   spdlog::debug("event=push node={} ns={} version={} delta_from={} staged={}", node->node_id,
                 id.str(), target->version(), base ? held : 0, stage_only);
-  await_answer(std::move(node), id, target->version(), stage_only, request.send());
+  await_answer(std::move(node), id, target->version(), stage_only, std::move(trace),
+               request.send());
 }
 
 void RpcServer::send_activate(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version) {
   auto request = node->sidecar.activateRequest();
   request.setNamespace(id.str());
   request.setVersion(version);
+  std::string trace = telemetry::traceparent_or_new(node->trace[id]);
+  request.setTraceparent(trace);
+  telemetry::TraceScope scope(trace);
   spdlog::debug("event=activate node={} ns={} version={}", node->node_id, id.str(), version);
-  await_answer(std::move(node), id, version, false, request.send());
+  await_answer(std::move(node), id, version, false, std::move(trace), request.send());
 }
 
 template <class Response>
 void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
-                             bool staged, capnp::RemotePromise<Response> sent) {
+                             bool staged, std::string traceparent,
+                             capnp::RemotePromise<Response> sent) {
   ++pushes_in_flight_;
-  auto done = [this, node, id, version, staged](bool ok, std::string reason) {
-    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason), staged});
+  // The sidecar echoes the traceparent (an older one answers without).
+  auto done = [this, node, id, version, staged, traceparent](bool ok, std::string reason,
+                                                             const std::string& echoed) {
+    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason), staged,
+                              telemetry::valid_traceparent(echoed) ? echoed : traceparent});
   };
   tasks_.add(sent.then([this, done](capnp::Response<Response> response) {
                    push_done();
                    auto result = response.getResult();
+                   const std::string echoed = text(result.getTraceparent());
                    if (result.isAck()) {
-                     done(true, "");
+                     done(true, "", echoed);
                    } else {
-                     done(false, text(result.getNack().getReason()));
+                     done(false, text(result.getNack().getReason()), echoed);
                    }
                  })
-                 .catch_([this, node, id](kj::Exception&& e) {
+                 .catch_([this, node, id, traceparent](kj::Exception&& e) {
                    // The connection went away; the next attach pushes again.
+                   telemetry::TraceScope trace(traceparent);
                    push_done();
                    node->in_flight.erase(id);
                    spdlog::warn("event=push_failed node={} ns={} error=\"{}\"", node->node_id,

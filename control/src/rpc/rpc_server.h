@@ -23,6 +23,7 @@
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
+#include "metrics/control_metrics.h"
 
 namespace hotswap::control {
 
@@ -61,12 +62,19 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Connections accepted whose TLS handshake has not ended yet.
   size_t handshakes() const { return handshakes_; }
 
-  // Thread-safe: runs a push round for the namespace on the loop.
+  // Not owned; may be null. Pushes' answers and sessions are counted into
+  // it. Set once, before serving.
+  void set_metrics(ControlMetrics* metrics) { metrics_ = metrics; }
+
+  // Thread-safe: runs a push round for the namespace on the loop. The
+  // calling thread's trace (telemetry/trace_context.h) goes with the
+  // pushes it causes.
   void namespace_changed(const NamespaceId& id) override;
 
   // Loop thread only: pushes every attached subscriber of `id` whose held
-  // version is not its desired one.
-  void converge(const NamespaceId& id);
+  // version is not its desired one, carrying `traceparent` (empty: a new
+  // one per push).
+  void converge(const NamespaceId& id, const std::string& traceparent = "");
   // Loop thread only: pushes waiting for a free slot (max_pushes_in_flight).
   size_t queued_pushes() const { return queued_pushes_.size(); }
   size_t pushes_in_flight() const { return pushes_in_flight_; }
@@ -102,7 +110,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Counts the call in flight and records its answer (answered()).
   template <class Response>
   void await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
-                    bool staged, capnp::RemotePromise<Response> sent);
+                    bool staged, std::string traceparent, capnp::RemotePromise<Response> sent);
   // A push was answered or failed: sends the next queued ones.
   void push_done();
   // Whether another push may go out now (a limit of 0 counts as 1).
@@ -134,6 +142,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     SnapshotPtr target;
     PushKind kind = PushKind::apply;
   };
+  ControlMetrics* metrics_ = nullptr;
   size_t pushes_in_flight_ = 0;
   size_t handshakes_ = 0;
   std::deque<QueuedPush> queued_pushes_;

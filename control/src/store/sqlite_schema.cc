@@ -321,6 +321,11 @@ CREATE TABLE tenant_quotas (
 ) STRICT;
 CREATE INDEX deployments_by_created ON deployments(created_at);
 )sql"},
+    // The metrics' census of deployments (metrics/control_metrics.h): the
+    // ended ones by when they ended (the active ones by deployments_by_state).
+    {13, R"sql(
+CREATE INDEX deployments_by_update ON deployments(updated_at);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable =

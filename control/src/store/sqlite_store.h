@@ -124,6 +124,8 @@ class SqliteStore final : public Store, public SecretRows {
                                                            int limit) override;
   StoreResult<std::vector<Deployment>> running_deployments() override;
   StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) override;
+  StoreResult<std::vector<DeploymentSummary>> deployment_summaries(
+      UnixTime ended_since) override;
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;

@@ -508,6 +508,33 @@ StoreResult<std::vector<Deployment>> SqliteStore::running_deployments_idle_since
   });
 }
 
+StoreResult<std::vector<DeploymentSummary>> SqliteStore::deployment_summaries(
+    UnixTime ended_since) {
+  return db_->read([&](Db& db) -> StoreResult<std::vector<DeploymentSummary>> {
+    std::vector<DeploymentSummary> out;
+    // Two indexed lookups (by state, by updated_at) rather than a scan.
+    HOTSWAP_RETURN_IF_ERROR(
+        db.prepare("SELECT id, strategy, state, created_at, updated_at FROM deployments "
+                   "WHERE state IN (?1, ?2, ?3) UNION "
+                   "SELECT id, strategy, state, created_at, updated_at FROM deployments "
+                   "WHERE updated_at >= ?4 ORDER BY id",
+                   to_string(DeploymentState::running), to_string(DeploymentState::paused),
+                   to_string(DeploymentState::awaiting_approval), ended_since)
+            .each([&](Statement& row) -> StoreResult<void> {
+              const auto strategy = parse_as<Strategy>(row.text(1));
+              const auto state = parse_as<DeploymentState>(row.text(2));
+              if (!strategy || !state) {
+                return fail(StoreErrorCode::internal, "deployment " + std::to_string(row.int64(0)) +
+                                                          " has strategy '" + row.text(1) +
+                                                          "' and state '" + row.text(2) + "'");
+              }
+              out.push_back({row.int64(0), *strategy, *state, row.int64(3), row.int64(4)});
+              return {};
+            }));
+    return out;
+  });
+}
+
 StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
     const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::optional<int64_t>> {

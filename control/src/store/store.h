@@ -164,6 +164,10 @@ class Store {
   // Running deployments not updated since `cutoff` (updated_at <= cutoff),
   // oldest first: those that may have stalled.
   virtual StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) = 0;
+  // Every active deployment (running, paused, awaiting approval) and every
+  // ended one last updated at or after `ended_since`, by id.
+  virtual StoreResult<std::vector<DeploymentSummary>> deployment_summaries(
+      UnixTime ended_since) = 0;
   // The id of the namespace's active (running, paused or awaiting
   // approval) deployment, if any.
   virtual StoreResult<std::optional<int64_t>> running_deployment_of(

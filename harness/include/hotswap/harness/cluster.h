@@ -126,10 +126,11 @@ struct SidecarConfig {
   // The sidecar's log (stderr) joined to its stdout, for a test to read
   // with Process::read_line_containing.
   bool log_to_stdout = false;
+  std::string log_level = "warn";
 };
 
-// Starts hotswap-sidecar with `config` and warn-level logs; returns at
-// once, without waiting for it to connect.
+// Starts hotswap-sidecar with `config`; returns at once, without waiting
+// for it to connect.
 Process start_sidecar(const SidecarConfig& config);
 
 // Absolute paths of the built hotswap-control and hotswap-sidecar.

@@ -1,0 +1,75 @@
+#include "sidecar_metrics.h"
+
+#include "hotswap/telemetry/prometheus_text.h"
+
+namespace hotswap::sidecar {
+namespace {
+
+template <class T>
+prometheus::Family<T>& family(prometheus::detail::Builder<T> builder, prometheus::Registry& r,
+                              const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(r);
+}
+
+}  // namespace
+
+SidecarMetrics::SidecarMetrics()
+    : connected_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_connected",
+                        "1 while attached to control, else 0")
+                     .Add({})),
+      reconnects_(family(prometheus::BuildCounter(), registry_, "hotswap_sidecar_reconnects_total",
+                         "Attaches to control after the first")
+                      .Add({})),
+      apply_seconds_(family(prometheus::BuildHistogram(), registry_,
+                            "hotswap_sidecar_apply_duration_seconds",
+                            "A push received to its answer (the version published or refused)")
+                         .Add({}, telemetry::latency_buckets())),
+      applies_(family(prometheus::BuildCounter(), registry_, "hotswap_sidecar_applies_total",
+                      "Pushes and activations applied (ok) or refused (nack)")),
+      versions_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_applied_version",
+                       "The version of each namespace that applications read")),
+      segment_bytes_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_segment_bytes",
+                            "Shared memory each namespace holds: head and resident versions")),
+      health_reports_(family(prometheus::BuildCounter(), registry_,
+                             "hotswap_sidecar_health_reports_total",
+                             "Health report calls to control, sent or failed")) {
+  telemetry::add_build_info(registry_, "sidecar");
+  for (const char* result : {"ok", "nack"}) applies_.Add({{"result", result}});
+  for (const char* result : {"sent", "failed"}) health_reports_.Add({{"result", result}});
+}
+
+void SidecarMetrics::attached() {
+  connected_.Set(1);
+  if (attached_before_) reconnects_.Increment();
+  attached_before_ = true;
+}
+
+void SidecarMetrics::detached() {
+  connected_.Set(0);
+}
+
+void SidecarMetrics::applied(const ApplyOutcome& outcome, double seconds) {
+  applies_.Add({{"result", outcome.ok ? "ok" : "nack"}}).Increment();
+  apply_seconds_.Observe(seconds);
+}
+
+void SidecarMetrics::holds(const Applier& applier) {
+  const auto held = applier.held();
+  for (const Held& h : held) {
+    versions_.Add({{"namespace", h.ns}}).Set(static_cast<double>(h.version));
+  }
+  for (const std::string& ns : applier.namespaces()) {
+    segment_bytes_.Add({{"namespace", ns}}).Set(static_cast<double>(applier.resident_bytes(ns)));
+  }
+  ready_.store(held.size() == applier.namespaces().size(), std::memory_order_release);
+}
+
+void SidecarMetrics::health_report(bool sent) {
+  health_reports_.Add({{"result", sent ? "sent" : "failed"}}).Increment();
+}
+
+std::string SidecarMetrics::scrape() const {
+  return telemetry::prometheus_text(registry_);
+}
+
+}  // namespace hotswap::sidecar
