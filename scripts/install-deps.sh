@@ -22,6 +22,9 @@ packages=(
   curl
   # tests: certificates made at run time (harness/src/test_pki.cc)
   openssl
+  # docs/operations.md: the sqlite3 shell backs up and checks control's
+  # store; tests/docs runs that procedure
+  sqlite3
   # bench/vs_etcd.sh: the baseline, an etcd of its own on free ports (the
   # system service the server package may start is not used)
   etcd-server etcd-client
