@@ -366,6 +366,9 @@ int run(Flags flags) {
   // rollout engine reads.
   HealthWindows health_windows(flags.health, system_now_ms);
   HealthIngest health_ingest(catalog, health_windows);
+  // Before the RPC server: its sessions, ending as it is destroyed, still
+  // count themselves out.
+  ControlMetrics metrics(**store, fleet, clock);
 
   auto io = kj::setupAsyncIo();
   RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
@@ -375,7 +378,6 @@ int run(Flags flags) {
                  .tls = rpc_tls.get(),
                  .tls_handshake_timeout = flags.tls_handshake_timeout});
   fleet.set_push_trigger(&rpc);
-  ControlMetrics metrics(**store, fleet, clock);
   rpc.set_metrics(&metrics);
   auto address = io.provider->getNetwork().parseAddress(rpc_host, rpc_port).wait(io.waitScope);
   auto listener = address->listen();

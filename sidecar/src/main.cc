@@ -192,6 +192,19 @@ int main(int argc, char** argv) {
     spdlog::error("event=bad_flag flag=--namespaces error=\"subscribe to at least one namespace\"");
     return 2;
   }
+  // Bound before anything touches shared memory: a port that cannot be
+  // used is refused with nothing published. Not ready until the applier
+  // has started and holds every namespace.
+  hotswap::sidecar::SidecarMetrics metrics;
+  std::unique_ptr<hotswap::sidecar::MetricsEndpoint> endpoint;
+  if (!metrics_listen.empty()) {
+    auto started = hotswap::sidecar::MetricsEndpoint::start(metrics_listen, metrics);
+    if (!started) {
+      spdlog::error("event=metrics_listen_failed error=\"{}\"", started.error());
+      return 1;
+    }
+    endpoint = std::move(*started);
+  }
   auto cache = hotswap::sidecar::LkgCache::open(cache_dir);
   if (!cache) {
     spdlog::error("event=cache_failed error=\"{}\"", cache.error().message);
@@ -251,18 +264,8 @@ int main(int argc, char** argv) {
             .timeout = std::chrono::milliseconds(probe_timeout_ms),
             .scope = scope});
   }
-  hotswap::sidecar::SidecarMetrics metrics;
   metrics.holds(*applier);
   link.metrics = &metrics;
-  std::unique_ptr<hotswap::sidecar::MetricsEndpoint> endpoint;
-  if (!metrics_listen.empty()) {
-    auto started = hotswap::sidecar::MetricsEndpoint::start(metrics_listen, metrics);
-    if (!started) {
-      spdlog::error("event=metrics_listen_failed error=\"{}\"", started.error());
-      return 1;
-    }
-    endpoint = std::move(*started);
-  }
   spdlog::info(
       "event=started node={} namespaces={} restricted_count={} control={} tls={} "
       "health_interval_ms={} epoch={:016x} metrics={}",

@@ -3,36 +3,33 @@
 #include "hotswap/telemetry/prometheus_text.h"
 
 namespace hotswap::sidecar {
-namespace {
-
-template <class T>
-prometheus::Family<T>& family(prometheus::detail::Builder<T> builder, prometheus::Registry& r,
-                              const char* name, const char* help) {
-  return builder.Name(name).Help(help).Register(r);
-}
-
-}  // namespace
 
 SidecarMetrics::SidecarMetrics()
-    : connected_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_connected",
-                        "1 while attached to control, else 0")
+    : connected_(telemetry::register_family(prometheus::BuildGauge(), registry_,
+                                            "hotswap_sidecar_connected",
+                                            "1 while attached to control, else 0")
                      .Add({})),
-      reconnects_(family(prometheus::BuildCounter(), registry_, "hotswap_sidecar_reconnects_total",
-                         "Attaches to control after the first")
+      reconnects_(telemetry::register_family(prometheus::BuildCounter(), registry_,
+                                             "hotswap_sidecar_reconnects_total",
+                                             "Attaches to control after the first")
                       .Add({})),
-      apply_seconds_(family(prometheus::BuildHistogram(), registry_,
-                            "hotswap_sidecar_apply_duration_seconds",
-                            "A push received to its answer (the version published or refused)")
+      apply_seconds_(telemetry::register_family(
+                         prometheus::BuildHistogram(), registry_,
+                         "hotswap_sidecar_apply_duration_seconds",
+                         "A push received to its answer (the version published or refused)")
                          .Add({}, telemetry::latency_buckets())),
-      applies_(family(prometheus::BuildCounter(), registry_, "hotswap_sidecar_applies_total",
-                      "Pushes and activations applied (ok) or refused (nack)")),
-      versions_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_applied_version",
-                       "The version of each namespace that applications read")),
-      segment_bytes_(family(prometheus::BuildGauge(), registry_, "hotswap_sidecar_segment_bytes",
-                            "Shared memory each namespace holds: head and resident versions")),
-      health_reports_(family(prometheus::BuildCounter(), registry_,
-                             "hotswap_sidecar_health_reports_total",
-                             "Health report calls to control, sent or failed")) {
+      applies_(telemetry::register_family(prometheus::BuildCounter(), registry_,
+                                          "hotswap_sidecar_applies_total",
+                                          "Pushes and activations applied (ok) or refused (nack)")),
+      versions_(telemetry::register_family(prometheus::BuildGauge(), registry_,
+                                           "hotswap_sidecar_applied_version",
+                                           "The version of each namespace that applications read")),
+      segment_bytes_(telemetry::register_family(
+          prometheus::BuildGauge(), registry_, "hotswap_sidecar_segment_bytes",
+          "Shared memory each namespace holds: head and resident versions")),
+      health_reports_(telemetry::register_family(
+          prometheus::BuildCounter(), registry_, "hotswap_sidecar_health_reports_total",
+          "Health report calls to control, sent or failed")) {
   telemetry::add_build_info(registry_, "sidecar");
   for (const char* result : {"ok", "nack"}) applies_.Add({{"result", result}});
   for (const char* result : {"sent", "failed"}) health_reports_.Add({{"result", result}});

@@ -26,42 +26,60 @@ size_t key_length(std::string_view s) {
 }
 
 // Where the quoted value that starts after `open` ends: the first quote
-// followed by the end or by " key=". Values are written unescaped, so a
-// quote inside one is taken as text unless what follows looks like a field.
+// not escaped by a backslash and followed by the end or by " key=". Values
+// that escape_quoted() wrote are exact; one written raw is taken as text up to a
+// quote where something that looks like a field follows.
 size_t closing_quote(std::string_view s, size_t open) {
-  for (size_t q = s.find('"', open + 1); q != std::string_view::npos; q = s.find('"', q + 1)) {
+  for (size_t q = open + 1; q < s.size(); ++q) {
+    if (s[q] == '\\') {
+      ++q;
+      continue;
+    }
+    if (s[q] != '"') continue;
     if (q + 1 == s.size()) return q;
     if (s[q + 1] == ' ' && key_length(s.substr(q + 2)) > 0) return q;
   }
   return std::string_view::npos;
 }
 
-// One field of a message, and whether its value was quoted (a quoted
-// value stays a string in JSON: "5" from error="5" is text).
-struct Field {
-  std::string key;
-  std::string value;
-  bool quoted = false;
-};
+// `raw` with escape_quoted()'s escapes undone.
+std::string unescape(std::string_view raw) {
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out += raw[i];
+      continue;
+    }
+    const char next = raw[++i];
+    out += next == 'n' ? '\n' : next == 'r' ? '\r' : next;
+  }
+  return out;
+}
 
-std::vector<Field> parse_fields(std::string_view message) {
-  const std::vector<Field> whole = {{"msg", std::string(message), true}};
-  std::vector<Field> fields;
+// Names a line carries of its own: a message's field of one of these names
+// is kept as "field.<name>", so no message can pose as the line's time,
+// level or trace.
+bool is_reserved(std::string_view key) {
+  return key == "ts" || key == "level" || key == "logger" || key == "trace_id" || key == "msg";
+}
+
+std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view message) {
+  const std::vector<std::pair<std::string, std::string>> whole = {{"msg", std::string(message)}};
+  std::vector<std::pair<std::string, std::string>> fields;
   size_t at = 0;
   while (at < message.size()) {
     const size_t key = key_length(message.substr(at));
     if (key == 0) return whole;
-    Field f{std::string(message.substr(at, key)), "", false};
+    std::pair<std::string, std::string> f{std::string(message.substr(at, key)), ""};
     at += key + 1;
     if (at < message.size() && message[at] == '"') {
       const size_t close = closing_quote(message, at);
       if (close == std::string_view::npos) return whole;
-      f.value = message.substr(at + 1, close - at - 1);
-      f.quoted = true;
+      f.second = unescape(message.substr(at + 1, close - at - 1));
       at = close + 1;
     } else {
       const size_t end = std::min(message.find(' ', at), message.size());
-      f.value = message.substr(at, end - at);
+      f.second = message.substr(at, end - at);
       at = end;
     }
     fields.push_back(std::move(f));
@@ -72,16 +90,6 @@ std::vector<Field> parse_fields(std::string_view message) {
   }
   if (fields.empty()) return whole;
   return fields;
-}
-
-nlohmann::json typed(const std::string& value, bool quoted) {
-  if (quoted || value.empty()) return value;
-  if (value == "true") return true;
-  if (value == "false") return false;
-  const bool digits = std::ranges::all_of(value.substr(value[0] == '-' ? 1 : 0),
-                                          [](char c) { return c >= '0' && c <= '9'; });
-  if (digits && value.size() < 19 && value != "-") return std::stoll(value);
-  return value;
 }
 
 std::string_view level_name(spdlog::level::level_enum level) {
@@ -109,15 +117,24 @@ class TextFormatter final : public spdlog::formatter {
     spdlog::memory_buf_t line;
     pattern_.format(msg, line);
     std::string_view text(line.data(), line.size());
-    const std::string_view trace = trace_id_of(current_traceparent());
-    if (trace.empty()) {
-      dest.append(text.data(), text.data() + text.size());
-      return;
-    }
     while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-    dest.append(text.data(), text.data() + text.size());
-    const std::string suffix = " trace_id=" + std::string(trace) + "\n";
-    dest.append(suffix.data(), suffix.data() + suffix.size());
+    // One event, one line: a line break inside a message (an error's
+    // text) is written escaped, so it cannot start a line of its own.
+    std::string out;
+    out.reserve(text.size() + 48);
+    for (char c : text) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else {
+        out += c;
+      }
+    }
+    const std::string_view trace = trace_id_of(current_traceparent());
+    if (!trace.empty()) out += " trace_id=" + std::string(trace);
+    out += '\n';
+    dest.append(out.data(), out.data() + out.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<TextFormatter>();
@@ -135,9 +152,10 @@ class JsonFormatter final : public spdlog::formatter {
     line["level"] = level_name(msg.level);
     line["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    for (const Field& f : parse_fields(text)) {
-      // A field may not overwrite the line's own ts, level or logger.
-      line[line.contains(f.key) ? "field." + f.key : f.key] = typed(f.value, f.quoted);
+    // Every value a string: a key keeps one type across lines, which log
+    // stores that map fields by their first value need.
+    for (auto& [key, value] : parse_fields(text)) {
+      line[is_reserved(key) || line.contains(key) ? "field." + key : key] = std::move(value);
     }
     const std::string_view trace = trace_id_of(current_traceparent());
     if (!trace.empty()) line["trace_id"] = std::string(trace);
@@ -159,8 +177,22 @@ std::expected<LogFormat, std::string> parse_log_format(std::string_view name) {
 }
 
 std::vector<std::pair<std::string, std::string>> message_fields(std::string_view message) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (auto& f : parse_fields(message)) out.emplace_back(std::move(f.key), std::move(f.value));
+  return parse_fields(message);
+}
+
+std::string escape_quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
   return out;
 }
 
@@ -179,6 +211,7 @@ std::expected<void, std::string> configure_logging(std::string_view level,
     return std::unexpected("log level '" + std::string(level) +
                            "' is not one of trace, debug, info, warn, error, critical, off");
   }
+  spdlog::drop("hotswap");  // configured before: replaced
   auto logger = spdlog::stderr_logger_mt("hotswap");
   logger->set_formatter(make_log_formatter(*parsed));
   spdlog::set_default_logger(std::move(logger));

@@ -33,7 +33,8 @@ class ControlMetricsTest : public ::testing::Test {
     s_.attach("n-1", {web_});
   }
   ControlMetrics make() {
-    return ControlMetrics(s_.store(), s_.fleet, [this] { return s_.now; });
+    return ControlMetrics(
+        s_.store(), s_.fleet, [this] { return s_.now; }, std::chrono::milliseconds(0));
   }
   Services s_;
   NamespaceId web_ = Ns("acme/web");
@@ -87,8 +88,9 @@ TEST_F(ControlMetricsTest, OutcomesAreCountedAsTheyEndedWhateverEndedThem) {
   const std::string scrape = metrics.scrape();
   EXPECT_EQ(sample(scrape, kDirectCancelled), 1) << scrape;
   EXPECT_EQ(sample(scrape, kDirectSucceeded), 0);
-  EXPECT_EQ(sample(scrape, "hotswap_control_deployments_total{outcome=\"rolled-back\","
-                           "strategy=\"canary\"}"),
+  EXPECT_EQ(sample(scrape,
+                   "hotswap_control_deployments_total{outcome=\"rolled-back\","
+                   "strategy=\"canary\"}"),
             0)
       << "every outcome's series exists from the start";
 }
@@ -102,15 +104,31 @@ TEST_F(ControlMetricsTest, PushAnswersAndSessionsAreObserved) {
   metrics.sidecars_attached(+1);
   metrics.sidecars_attached(-1);
   metrics.request_served("GET", "/api/v1/deployments/([0-9]+)", 404, 0.001);
+  // Methods a client makes up share one label value.
+  for (int i = 0; i < 50; ++i) metrics.request_served("FOO" + std::to_string(i), "", 404, 0.001);
   const std::string scrape = metrics.scrape();
   EXPECT_EQ(sample(scrape, "hotswap_control_push_results_total{result=\"ack\"}"), 2);
   EXPECT_EQ(sample(scrape, "hotswap_control_push_results_total{result=\"nack\"}"), 1);
   EXPECT_EQ(sample(scrape, "hotswap_control_push_ack_seconds_count"), 3);
   EXPECT_EQ(sample(scrape, "hotswap_control_push_ack_seconds_bucket{le=\"0.0025\"}"), 1);
   EXPECT_EQ(sample(scrape, "hotswap_control_sidecars_attached"), 1);
-  EXPECT_EQ(sample(scrape, "hotswap_control_http_request_duration_seconds_count{method=\"GET\","
-                           "route=\"/api/v1/deployments/{param}\",status=\"404\"}"),
+  EXPECT_EQ(sample(scrape,
+                   "hotswap_control_http_request_duration_seconds_count{method=\"GET\","
+                   "route=\"/api/v1/deployments/{param}\",status=\"404\"}"),
             1);
+  EXPECT_EQ(sample(scrape,
+                   "hotswap_control_http_request_duration_seconds_count{method=\"other\","
+                   "route=\"unmatched\",status=\"404\"}"),
+            50);
+  EXPECT_EQ(scrape.find("FOO"), std::string::npos);
+}
+
+TEST_F(ControlMetricsTest, TheCensusIsTakenAtMostOncePerInterval) {
+  ControlMetrics metrics(
+      s_.store(), s_.fleet, [this] { return s_.now; }, std::chrono::hours(1));
+  EXPECT_EQ(sample(metrics.scrape(), kRunning), 0);
+  must(s_.deploy(web_, s_.publish(web_, {{"a", 1}})));
+  EXPECT_EQ(sample(metrics.scrape(), kRunning), 0) << "the census of an hour ago stands";
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
-#include <set>
 
 #include "fleet/fleet_service.h"
 #include "hotswap/telemetry/prometheus_text.h"
@@ -21,12 +21,6 @@ constexpr std::array kActiveStates = {DeploymentState::running, DeploymentState:
 
 bool is_ended(DeploymentState s) {
   return std::ranges::find(kActiveStates, s) == kActiveStates.end();
-}
-
-template <class T>
-prometheus::Family<T>& family(prometheus::detail::Builder<T> builder, prometheus::Registry& r,
-                              const char* name, const char* help) {
-  return builder.Name(name).Help(help).Register(r);
 }
 
 }  // namespace
@@ -50,39 +44,46 @@ std::string route_label(std::string_view pattern) {
   return out;
 }
 
-ControlMetrics::ControlMetrics(Store& store, FleetService& fleet, Clock clock)
+ControlMetrics::ControlMetrics(Store& store, FleetService& fleet, Clock clock,
+                               std::chrono::milliseconds census_interval)
     : store_(store),
       fleet_(fleet),
       clock_(std::move(clock)),
       started_at_(clock_()),
-      deployments_(family(prometheus::BuildCounter(), registry_,
-                          "hotswap_control_deployments_total",
-                          "Deployments that ended, by strategy and outcome")),
-      deployment_seconds_(family(prometheus::BuildHistogram(), registry_,
-                                 "hotswap_control_deployment_duration_seconds",
-                                 "From a deployment's creation to its end")),
-      active_(family(prometheus::BuildGauge(), registry_, "hotswap_control_deployments_active",
-                     "Deployments not ended, by state")),
-      verdicts_(family(prometheus::BuildCounter(), registry_, "hotswap_control_gate_verdicts_total",
-                       "Gate evaluations of staged rollouts, by verdict")),
-      push_ack_seconds_(family(prometheus::BuildHistogram(), registry_,
-                               "hotswap_control_push_ack_seconds",
-                               "From control deciding to push a version to a node to its answer")
+      deployments_(telemetry::register_family(prometheus::BuildCounter(), registry_,
+                                              "hotswap_control_deployments_total",
+                                              "Deployments that ended, by strategy and outcome")),
+      deployment_seconds_(telemetry::register_family(prometheus::BuildHistogram(), registry_,
+                                                     "hotswap_control_deployment_duration_seconds",
+                                                     "From a deployment's creation to its end")),
+      active_(telemetry::register_family(prometheus::BuildGauge(), registry_,
+                                         "hotswap_control_deployments_active",
+                                         "Deployments not ended, by state")),
+      verdicts_(telemetry::register_family(prometheus::BuildCounter(), registry_,
+                                           "hotswap_control_gate_verdicts_total",
+                                           "Gate evaluations of staged rollouts, by verdict")),
+      push_ack_seconds_(telemetry::register_family(
+                            prometheus::BuildHistogram(), registry_,
+                            "hotswap_control_push_ack_seconds",
+                            "From control deciding to push a version to a node to its answer")
                             .Add({}, telemetry::latency_buckets())),
-      push_results_(family(prometheus::BuildCounter(), registry_,
-                           "hotswap_control_push_results_total",
-                           "Sidecars' answers to pushes, ack or nack")),
-      instances_(family(prometheus::BuildGauge(), registry_, "hotswap_control_instances",
-                        "Instances in the registry, by status")),
-      attached_(family(prometheus::BuildGauge(), registry_, "hotswap_control_sidecars_attached",
-                       "RPC sessions of sidecars open now")
+      push_results_(telemetry::register_family(prometheus::BuildCounter(), registry_,
+                                               "hotswap_control_push_results_total",
+                                               "Sidecars' answers to pushes, ack or nack")),
+      instances_(telemetry::register_family(prometheus::BuildGauge(), registry_,
+                                            "hotswap_control_instances",
+                                            "Instances in the registry, by status")),
+      attached_(telemetry::register_family(prometheus::BuildGauge(), registry_,
+                                           "hotswap_control_sidecars_attached",
+                                           "RPC sessions of sidecars open now")
                     .Add({})),
-      health_reports_(family(prometheus::BuildCounter(), registry_,
-                             "hotswap_control_health_reports_total",
-                             "Health reports (one window of one namespace) received, by result")),
-      request_seconds_(family(prometheus::BuildHistogram(), registry_,
-                              "hotswap_control_http_request_duration_seconds",
-                              "REST requests, by method, route and status")),
+      health_reports_(telemetry::register_family(
+          prometheus::BuildCounter(), registry_, "hotswap_control_health_reports_total",
+          "Health reports (one window of one namespace) received, by result")),
+      request_seconds_(telemetry::register_family(prometheus::BuildHistogram(), registry_,
+                                                  "hotswap_control_http_request_duration_seconds",
+                                                  "REST requests, by method, route and status")),
+      census_interval_(census_interval),
       census_since_(started_at_) {
   telemetry::add_build_info(registry_, "control");
   // Series that exist from the start, so that rate() and alerts see a
@@ -107,8 +108,11 @@ ControlMetrics::ControlMetrics(Store& store, FleetService& fleet, Clock clock)
 
 void ControlMetrics::request_served(std::string_view method, std::string_view route, int status,
                                     double seconds) {
+  static constexpr std::array<std::string_view, 7> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                               "PATCH", "DELETE", "OPTIONS"};
+  const bool usual = std::ranges::find(kMethods, method) != kMethods.end();
   request_seconds_
-      .Add({{"method", std::string(method)},
+      .Add({{"method", usual ? std::string(method) : std::string("other")},
             {"route", route.empty() ? std::string("unmatched") : route_label(route)},
             {"status", std::to_string(status)}},
            telemetry::latency_buckets())
@@ -137,6 +141,9 @@ std::string ControlMetrics::scrape() {
 
 void ControlMetrics::take_census() {
   std::lock_guard lock(census_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (last_census_ && now - *last_census_ < census_interval_) return;
+  last_census_ = now;
   count_deployments(clock_());
   count_instances();
   count_pulled();
@@ -152,8 +159,12 @@ void ControlMetrics::count_deployments(UnixTime now) {
   for (const DeploymentSummary& d : *rows) {
     if (!is_ended(d.state)) {
       ++active[d.state];
-    } else if (d.updated_at >= started_at_ && counted_.emplace(d.id, d.updated_at).second) {
-      count_ended(d);
+    } else if (d.updated_at >= started_at_) {
+      // Kept by its latest end time, so it is forgotten only once the
+      // census can no longer read it again.
+      auto [seen, first] = counted_.try_emplace(d.id, d.updated_at);
+      seen->second = std::max(seen->second, d.updated_at);
+      if (first) count_ended(d);
     }
   }
   for (DeploymentState s : kActiveStates) {

@@ -14,10 +14,12 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,12 +38,18 @@ class ControlMetrics {
  public:
   using Clock = std::function<UnixTime()>;
   // Deployments that ended before `clock()` now are not counted: a
-  // counter starts at zero with its process, as Prometheus expects.
-  ControlMetrics(Store& store, FleetService& fleet, Clock clock);
+  // counter starts at zero with its process, as Prometheus expects. The
+  // store's census is taken at most once per `census_interval`: scrapes
+  // need no token, and many at once must not hold the REST handlers on
+  // the store.
+  ControlMetrics(Store& store, FleetService& fleet, Clock clock,
+                 std::chrono::milliseconds census_interval = std::chrono::seconds(1));
 
   // A REST request answered: `route` is the matched route's pattern (or
-  // empty when none matched), `seconds` from its header read to its
-  // response ready.
+  // empty when none matched), `seconds` from its handler's start to its
+  // response ready. A method outside HTTP's usual ones is labelled
+  // `other`: clients choose methods, and each label value is a series
+  // kept for the life of the process.
   void request_served(std::string_view method, std::string_view route, int status, double seconds);
   // A sidecar's answer to a push: ACK or NACK, `seconds` after control
   // decided to push.
@@ -81,7 +89,9 @@ class ControlMetrics {
   prometheus::Family<prometheus::Counter>& health_reports_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
 
+  const std::chrono::milliseconds census_interval_;
   std::mutex census_mu_;  // one census at a time
+  std::optional<std::chrono::steady_clock::time_point> last_census_;
   // Ended deployments counted, by id, with when they ended; forgotten
   // once older than the window the census reads again.
   std::map<int64_t, UnixTime> counted_;

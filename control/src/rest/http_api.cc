@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <stdexcept>
 
@@ -14,6 +14,7 @@
 #include "hotswap/telemetry/prometheus_text.h"
 #include "hotswap/telemetry/trace_context.h"
 #include "hotswap/version.h"
+#include "metrics/control_metrics.h"
 #include "rest/access_guard.h"
 #include "rest/approval_routes.h"
 #include "rest/audit_routes.h"
@@ -305,16 +306,24 @@ class HttpApi::Impl {
   Result<void> apply_settings(const NamespaceId& id, const ApprovalSettingsPatch& patch);
   void token_routes();
 
-  // Serves `req` and observes how long it took under its route.
+  // Serves `req` and observes how long it took under its route; a handler
+  // that throws is observed as the 500 the server answers for it.
   Response handle(Request& req) const {
     const auto started = std::chrono::steady_clock::now();
-    Response res = admit_and_run(req);
-    if (metrics_ != nullptr) {
+    const auto observe = [&](int status) {
+      if (metrics_ == nullptr) return;
       metrics_->request_served(
-          req.method, req.route, res.status,
+          req.method, req.route, status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    };
+    try {
+      Response res = admit_and_run(req);
+      observe(res.status);
+      return res;
+    } catch (...) {
+      observe(http_status(HttpServer::Fault::internal));
+      throw;
     }
-    return res;
   }
 
   // Admits the request (token, role, tenant: rest/access_guard.h) and runs

@@ -16,13 +16,14 @@
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
 #include "limits/rate_limiter.h"
-#include "metrics/control_metrics.h"
 #include "rest/health_routes.h"
 #include "rest/http_server.h"
 #include "rollout/rollout_engine.h"
 #include "secrets/key_rotation.h"
 
 namespace hotswap::control {
+
+class ControlMetrics;
 
 class HttpApi {
  public:

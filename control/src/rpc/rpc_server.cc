@@ -12,7 +12,9 @@
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
+#include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/trace_context.h"
+#include "metrics/control_metrics.h"
 #include "rpc/health_decode.h"
 
 namespace hotswap::control {
@@ -169,7 +171,9 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
     auto node_info = params.getNode();
     auto instance = instance_of(node_info);
     if (!instance) {
-      spdlog::warn("event=attach_refused error=\"{}\"", instance.error().message);
+      // Before any token: the message quotes what the peer sent.
+      spdlog::warn("event=attach_refused error=\"{}\"",
+                   telemetry::escape_quoted(instance.error().message));
       return rpc_exception("attach refused", instance.error());
     }
     if (const TokenRegistry* tokens = server_.options_.node_tokens) {
@@ -179,7 +183,7 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
       auto admitted = admit_node(*tokens, text(node_info.getToken()), subscriptions);
       if (!admitted) {
         spdlog::warn("event=attach_refused node={} error=\"{}\"", instance->node_id,
-                     admitted.error().message);
+                     telemetry::escape_quoted(admitted.error().message));
         return rpc_exception("attach refused", admitted.error());
       }
     }
@@ -311,8 +315,7 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
   char call;  // its address names this call for ThreadSanitizer
-  const std::string& trace = telemetry::current_traceparent();
-  executor_.executeSync([this, &id, &trace, &call] {
+  executor_.executeSync([this, &id, trace = telemetry::current_traceparent(), &call] {
     converge(id, trace);
     loop_done_with(&call);
   });
@@ -368,6 +371,14 @@ void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
     // sockets) become one commit rather than one each.
     tasks_.add(kj::evalLast([this] { record_answers(); }));
   }
+  // Timed on arrival: the batch's commit (record_answers) is the store's
+  // latency, not the node's.
+  if (auto decided = node->decided_at.find(result.namespace_id);
+      metrics_ != nullptr && decided != node->decided_at.end()) {
+    metrics_->push_answered(
+        result.ok,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - decided->second).count());
+  }
   answers_.emplace_back(std::move(node), std::move(result));
 }
 
@@ -379,14 +390,9 @@ void RpcServer::record_answers() {
   for (const auto& [node, result] : answers) results.push_back(result);
   fleet_.record_results(results);
   spdlog::debug("event=answers_recorded count={}", results.size());
-  const auto now = std::chrono::steady_clock::now();
   for (const auto& [node, r] : answers) {
     telemetry::TraceScope trace(r.traceparent);
     node->in_flight.erase(r.namespace_id);
-    if (auto decided = node->decided_at.find(r.namespace_id);
-        metrics_ != nullptr && decided != node->decided_at.end()) {
-      metrics_->push_answered(r.ok, std::chrono::duration<double>(now - decided->second).count());
-    }
     if (r.ok && r.staged) {
       node->also_resident[r.namespace_id] = r.version;
     } else if (r.ok) {
@@ -476,11 +482,16 @@ void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, 
                              bool staged, std::string traceparent,
                              capnp::RemotePromise<Response> sent) {
   ++pushes_in_flight_;
-  // The sidecar echoes the traceparent (an older one answers without).
+  // The answer is recorded under the traceparent control sent, whatever
+  // the sidecar echoes (an older one echoes nothing; none chooses it).
   auto done = [this, node, id, version, staged, traceparent](bool ok, std::string reason,
                                                              const std::string& echoed) {
-    answered(node, PushResult{node->node_id, id, version, ok, std::move(reason), staged,
-                              telemetry::valid_traceparent(echoed) ? echoed : traceparent});
+    if (!echoed.empty() && echoed != traceparent) {
+      spdlog::warn("event=trace_echo_differs node={} ns={} sent={} echoed=\"{}\"", node->node_id,
+                   id.str(), traceparent, echoed);
+    }
+    answered(node,
+             PushResult{node->node_id, id, version, ok, std::move(reason), staged, traceparent});
   };
   tasks_.add(sent.then([this, done](capnp::Response<Response> response) {
                    push_done();

@@ -23,9 +23,10 @@
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
-#include "metrics/control_metrics.h"
 
 namespace hotswap::control {
+
+class ControlMetrics;
 
 class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
  public:

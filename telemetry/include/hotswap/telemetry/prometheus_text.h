@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hotswap::telemetry {
 
@@ -25,6 +26,15 @@ const std::vector<double>& latency_buckets();
 
 // Bucket bounds, in seconds, for deployments: 1 s to 24 h.
 const std::vector<double>& deployment_buckets();
+
+// A family named `name` with `help`, from one of prometheus-cpp's builders
+// (BuildCounter(), BuildGauge(), BuildHistogram()), registered in
+// `registry`, which owns it.
+template <class Builder>
+auto& register_family(Builder builder, prometheus::Registry& registry, const char* name,
+                      const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
 
 // `build_info` {version, component} = 1 in `registry`.
 void add_build_info(prometheus::Registry& registry, std::string_view component);
