@@ -14,6 +14,7 @@
 #include "audit/audit_log.h"
 #include "health/health_windows.h"
 #include "hotswap/harness/http_receiver.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
 #include "services_fixture.h"
@@ -188,6 +189,30 @@ TEST_F(RolloutEngineTest, AGoodCanaryPromotesThroughEveryStage) {
   // Once succeeded, the version is released: a new instance gets it.
   s_.attach("late", {web_});
   EXPECT_EQ(desired("late"), v2_);
+}
+
+// The pushes of every stage run under the trace of the request that
+// created the deployment, stored with it.
+TEST_F(RolloutEngineTest, EveryStagesPushCarriesTheTraceOfTheRequest) {
+  struct Recorder final : PushTrigger {
+    void namespace_changed(const NamespaceId&) override {
+      traces.push_back(telemetry::current_traceparent());
+    }
+    std::vector<std::string> traces;
+  } recorder;
+  engine_->set_push_trigger(&recorder);
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  Deployment d;
+  {
+    telemetry::TraceScope request(trace);
+    d = deploy(Strategy::canary, canary_plan());
+  }
+  EXPECT_EQ(state_of(d.id).traceparent, trace);
+  ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+  ASSERT_GE(recorder.traces.size(), 2u) << "a push for each stage after the first";
+  for (const std::string& t : recorder.traces) EXPECT_EQ(t, trace);
+  EXPECT_EQ(telemetry::current_traceparent(), "") << "no step leaves its trace behind";
+  engine_->set_push_trigger(nullptr);
 }
 
 // What the engine decides by itself is audited with actor `control`, in

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fleet/progress.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "notify/deployment_event.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
@@ -194,6 +195,7 @@ Result<void> FleetService::plan_rollout(const DeployRequest& request,
   state.phase = d.strategy == Strategy::blue_green ? RolloutPhase::staging : RolloutPhase::moving;
   state.is_rollback = !request.spec.rollback_reason.empty();
   state.rollback_reason = request.spec.rollback_reason;
+  state.traceparent = telemetry::current_traceparent();
   d.rollout = to_stored(state);
   d.state = DeploymentState::running;
   return {};

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "domain/values.h"
+#include "hotswap/telemetry/trace_context.h"
 #include "notify/json_post.h"
 #include "store/results.h"
 
@@ -113,6 +114,7 @@ void RolloutEngine::advance(const Deployment& d) {
     spdlog::error("event=rollout_unreadable id={} error=\"{}\"", d.id, state.error().message);
     return;
   }
+  telemetry::TraceScope trace(state->traceparent);
   const int64_t now = clock_();
   if (const DeploymentTarget* t = refused(d, *state)) {
     const std::string reason = "instance " + t->node_id + " refused version " +

@@ -73,7 +73,8 @@ std::string to_stored(const RolloutState& s) {
             {"verdict", s.verdict},
             {"verdict_reason", s.verdict_reason},
             {"is_rollback", s.is_rollback},
-            {"rollback_reason", s.rollback_reason}};
+            {"rollback_reason", s.rollback_reason},
+            {"traceparent", s.traceparent}};
   return j.dump();
 }
 
@@ -100,6 +101,7 @@ Result<RolloutState> rollout_state_from(const std::string& stored) {
     s.verdict_reason = j.value("verdict_reason", "");
     s.is_rollback = j.value("is_rollback", false);
     s.rollback_reason = j.value("rollback_reason", "");
+    s.traceparent = j.value("traceparent", "");
     if (s.moved_by_stage.empty()) throw std::out_of_range("no stages");
     return s;
   } catch (const std::exception& e) {

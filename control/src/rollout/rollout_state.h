@@ -55,6 +55,10 @@ struct RolloutState {
   // This deployment rolls the namespace back to an earlier version.
   bool is_rollback = false;
   std::string rollback_reason;
+  // The W3C traceparent of the request that created the deployment: the
+  // engine's steps run under it, so the pushes of every stage, and the
+  // sidecars' log lines about them, carry that request's trace id.
+  std::string traceparent;
 
   int stages() const { return static_cast<int>(moved_by_stage.size()); }
   bool last_stage() const { return stage + 1 >= stages(); }
