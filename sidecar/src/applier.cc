@@ -174,6 +174,12 @@ std::vector<Held> Applier::held() const {
   return held;
 }
 
+std::optional<uint64_t> Applier::active_version(std::string_view ns) const {
+  auto it = states_.find(ns);
+  if (it == states_.end()) return std::nullopt;
+  return it->second.writer.active_version();
+}
+
 uint64_t Applier::resident_bytes(std::string_view ns) const {
   auto it = states_.find(ns);
   return it == states_.end() ? 0 : it->second.writer.resident_bytes();

@@ -87,6 +87,9 @@ class Applier {
   // Bytes of shared memory `ns` holds (its head and resident versions); 0
   // for a namespace not subscribed.
   uint64_t resident_bytes(std::string_view ns) const;
+  // The version applications read of `ns` now, as its segment says
+  // (whether or not its content is held here); none before the first.
+  std::optional<uint64_t> active_version(std::string_view ns) const;
   const std::vector<std::string>& namespaces() const { return order_; }
   // The subscribed namespaces restricted to an application's group.
   const std::vector<std::string>& restricted() const { return restricted_; }

@@ -51,14 +51,16 @@ void SidecarMetrics::applied(const ApplyOutcome& outcome, double seconds) {
 }
 
 void SidecarMetrics::holds(const Applier& applier) {
-  const auto held = applier.held();
-  for (const Held& h : held) {
-    versions_.Add({{"namespace", h.ns}}).Set(static_cast<double>(h.version));
-  }
+  bool every_one = true;
   for (const std::string& ns : applier.namespaces()) {
+    // The segment's own word: a version activated without its content
+    // held here is still the one applications read.
+    const std::optional<uint64_t> active = applier.active_version(ns);
+    if (active) versions_.Add({{"namespace", ns}}).Set(static_cast<double>(*active));
+    every_one = every_one && active.has_value();
     segment_bytes_.Add({{"namespace", ns}}).Set(static_cast<double>(applier.resident_bytes(ns)));
   }
-  ready_.store(held.size() == applier.namespaces().size(), std::memory_order_release);
+  ready_.store(every_one, std::memory_order_release);
 }
 
 void SidecarMetrics::health_report(bool sent) {
