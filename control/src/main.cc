@@ -277,18 +277,21 @@ std::optional<std::unique_ptr<TokenRegistry>> open_tokens(const std::string& pat
                                                           const Clock& clock) {
   auto store = TokenStore::open(path);
   if (!store) {
-    spdlog::error("event=store_failed error=\"{}\"", store.error().message);
+    spdlog::error("event=store_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(store.error().message));
     return std::nullopt;
   }
   auto tokens = TokenRegistry::open(std::move(*store), clock);
   if (!tokens) {
-    spdlog::error("event=tokens_failed error=\"{}\"", tokens.error().message);
+    spdlog::error("event=tokens_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(tokens.error().message));
     return std::nullopt;
   }
   auto shown = bootstrap_tokens(**tokens, {env_secret("HOTSWAP_BOOTSTRAP_TOKEN"),
                                            env_secret("HOTSWAP_BOOTSTRAP_NODE_TOKEN")});
   if (!shown) {
-    spdlog::error("event=bootstrap_failed error=\"{}\"", shown.error().message);
+    spdlog::error("event=bootstrap_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(shown.error().message));
     return std::nullopt;
   }
   if (*shown) {
@@ -311,7 +314,7 @@ int run(Flags flags) {
   }
   auto tls = tls_files(flags);
   if (!tls) {
-    spdlog::error("event=tls_failed error=\"{}\"", tls.error());
+    spdlog::error("event=tls_failed error=\"{}\"", hotswap::telemetry::escape_quoted(tls.error()));
     return 1;
   }
   std::unique_ptr<kj::TlsContext> rpc_tls;
@@ -319,7 +322,8 @@ int run(Flags flags) {
     auto made = hotswap::protocol::kj_tls_server({(*tls)->cert_pem, (*tls)->key_pem},
                                                  (*tls)->client_ca_pems);
     if (!made) {
-      spdlog::error("event=tls_failed error=\"{}\"", made.error());
+      spdlog::error("event=tls_failed error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(made.error()));
       return 1;
     }
     rpc_tls = std::move(*made);
@@ -334,21 +338,25 @@ int run(Flags flags) {
   std::filesystem::create_directories(flags.data_dir, ec);
   auto box = master_keys(flags);
   if (!box) {
-    spdlog::error("event=master_key_failed error=\"{}\"", box.error());
+    spdlog::error("event=master_key_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(box.error()));
     return 1;
   }
   auto store = SqliteStore::open(flags.data_dir + "/control.db");
   if (!store) {
-    spdlog::error("event=store_failed error=\"{}\"", store.error().message);
+    spdlog::error("event=store_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(store.error().message));
     return 1;
   }
   if (auto secrets = (*store)->use_secrets(*box); !secrets) {
-    spdlog::error("event=master_key_failed error=\"{}\"", secrets.error().message);
+    spdlog::error("event=master_key_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(secrets.error().message));
     return 1;
   }
   if (*box != nullptr) {
-    spdlog::info("event=master_keys source=\"{}\" primary={} keys={}", (*box)->source(),
-                 (*box)->primary_id(), (*box)->key_ids().size());
+    spdlog::info("event=master_keys source=\"{}\" primary={} keys={}",
+                 hotswap::telemetry::escape_quoted((*box)->source()), (*box)->primary_id(),
+                 (*box)->key_ids().size());
   }
   KeyRotation key_rotation(**store, *box);
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
@@ -412,7 +420,8 @@ int run(Flags flags) {
   api.set_metrics(&metrics);
   auto bound = api.bind(http_host, http_port);
   if (!bound) {
-    spdlog::error("event=http_listen_failed error=\"{}\"", bound.error());
+    spdlog::error("event=http_listen_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(bound.error()));
     return 1;
   }
   auto http_done = kj::newPromiseAndCrossThreadFulfiller<void>();

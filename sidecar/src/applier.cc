@@ -4,6 +4,7 @@
 
 #include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/wire_codec.h"
+#include "hotswap/telemetry/log_format.h"
 
 namespace hotswap::sidecar {
 namespace {
@@ -24,7 +25,8 @@ uint64_t payload_bytes(const SnapshotData& data) {
 std::optional<SnapshotData> verified_active(const std::string& ns, const Writer& writer) {
   auto active = writer.active_snapshot();
   if (!active) {
-    spdlog::warn("event=shm_unverified ns={} error=\"{}\"", ns, active.error().message);
+    spdlog::warn("event=shm_unverified ns={} error=\"{}\"", ns,
+                 telemetry::escape_quoted(active.error().message));
     return std::nullopt;
   }
   if (!active->has_value()) return std::nullopt;
@@ -70,7 +72,9 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
 
 bool Applier::resume(const std::string& ns, State& state) const {
   auto lkg = cache_.load(ns);
-  if (!lkg) spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns, lkg.error().message);
+  if (!lkg)
+    spdlog::warn("event=lkg_unusable ns={} error=\"{}\"", ns,
+                 telemetry::escape_quoted(lkg.error().message));
   std::optional<SnapshotData> cached = lkg ? std::move(*lkg) : std::nullopt;
   if (auto live = verified_active(ns, state.writer)) {
     // Applied after anything on disk (the cache is written from it, later):
@@ -84,7 +88,8 @@ bool Applier::resume(const std::string& ns, State& state) const {
   }
   if (!cached) return false;
   if (auto published = state.writer.publish(*cached); !published) {
-    spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns, published.error().message);
+    spdlog::warn("event=lkg_publish_failed ns={} error=\"{}\"", ns,
+                 telemetry::escape_quoted(published.error().message));
     return false;
   }
   spdlog::info("event=lkg_served ns={} version={}", ns, cached->version());
@@ -107,7 +112,8 @@ void Applier::flush_saves() {
 }
 
 ApplyOutcome Applier::refuse(const std::string& ns, uint64_t version, std::string reason) const {
-  spdlog::warn("event=nack ns={} version={} reason=\"{}\"", ns, version, reason);
+  spdlog::warn("event=nack ns={} version={} reason=\"{}\"", ns, version,
+               telemetry::escape_quoted(reason));
   return ApplyOutcome{false, version, std::move(reason)};
 }
 

@@ -8,6 +8,7 @@
 
 #include "health_wire.h"
 #include "hotswap/protocol/rpc_connection.h"
+#include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/trace_context.h"
 #include "hotswap/version.h"
 
@@ -34,7 +35,8 @@ class SidecarImpl final : public wire::Sidecar::Server {
     // control. The applier outlives the loop, and its destructor saves
     // whatever a dropped callback left behind.
     kj::evalLast([&applier = applier_] { applier.save_acked(); }).detach([](kj::Exception&& e) {
-      spdlog::error("event=lkg_schedule_failed error=\"{}\"", e.getDescription().cStr());
+      spdlog::error("event=lkg_schedule_failed error=\"{}\"",
+                    telemetry::escape_quoted(e.getDescription().cStr()));
     });
     return kj::READY_NOW;
   }
@@ -179,7 +181,7 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
               kj::throwFatalException(kj::mv(e));
             if (!warned) {
               spdlog::warn("event=health_report_failed sequence={} error=\"{}\"", sequence,
-                           e.getDescription().cStr());
+                           telemetry::escape_quoted(e.getDescription().cStr()));
             }
             return false;
           })
@@ -263,7 +265,8 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
   if (health.monitor != nullptr) {
     collecting =
         collect_health(io.provider->getTimer(), health).eagerlyEvaluate([](kj::Exception&& e) {
-          spdlog::error("event=health_collect_failed error=\"{}\"", e.getDescription().cStr());
+          spdlog::error("event=health_collect_failed error=\"{}\"",
+                        telemetry::escape_quoted(e.getDescription().cStr()));
         });
   }
   auto backoff = options.initial_backoff;
@@ -276,7 +279,7 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
       if (!stopping) spdlog::warn("event=disconnected control={}", options.control_address);
     } catch (const kj::Exception& e) {
       spdlog::warn("event=connect_failed control={} error=\"{}\"", options.control_address,
-                   e.getDescription().cStr());
+                   telemetry::escape_quoted(e.getDescription().cStr()));
     }
     if (attached && options.metrics != nullptr) options.metrics->detached();
     if (stopping) break;

@@ -1,4 +1,5 @@
 #include "health_monitor.h"
+#include "hotswap/telemetry/log_format.h"
 
 #include <spdlog/spdlog.h>
 
@@ -43,7 +44,8 @@ void HealthMonitor::collect(int64_t now_unix_ms, const HealthByKey& probes) {
   for (HealthScanner& scanner : scanners_) {
     HealthScan scan = scanner.scan();
     for (const std::string& problem : scan.problems) {
-      spdlog::warn("event=health_segment_skipped ns={} error=\"{}\"", scanner.ns(), problem);
+      spdlog::warn("event=health_segment_skipped ns={} error=\"{}\"", scanner.ns(),
+                   telemetry::escape_quoted(problem));
     }
     skipped_ += scan.skipped;
     reclaimed_ += scan.reclaimed;

@@ -178,13 +178,15 @@ int main(int argc, char** argv) {
   for (const std::string& label : split(labels, ',')) {
     const auto eq = label.find('=');
     if (eq == std::string::npos || eq == 0) {
-      spdlog::error("event=bad_flag flag=--labels value=\"{}\" expected=k=v", label);
+      spdlog::error("event=bad_flag flag=--labels value=\"{}\" expected=k=v",
+                    hotswap::telemetry::escape_quoted(label));
       return 2;
     }
     link.labels[label.substr(0, eq)] = label.substr(eq + 1);
   }
   if (auto configured = configure_tls(tls, link); !configured) {
-    spdlog::error("event=tls_failed error=\"{}\"", configured.error());
+    spdlog::error("event=tls_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(configured.error()));
     return 1;
   }
   const auto subscribed = split(namespaces, ',');
@@ -200,14 +202,16 @@ int main(int argc, char** argv) {
   if (!metrics_listen.empty()) {
     auto started = hotswap::sidecar::MetricsEndpoint::start(metrics_listen, metrics);
     if (!started) {
-      spdlog::error("event=metrics_listen_failed error=\"{}\"", started.error());
+      spdlog::error("event=metrics_listen_failed error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(started.error()));
       return 1;
     }
     endpoint = std::move(*started);
   }
   auto cache = hotswap::sidecar::LkgCache::open(cache_dir);
   if (!cache) {
-    spdlog::error("event=cache_failed error=\"{}\"", cache.error().message);
+    spdlog::error("event=cache_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(cache.error().message));
     return 1;
   }
   hotswap::sidecar::Applier::Options options;
@@ -218,14 +222,16 @@ int main(int argc, char** argv) {
   for (const std::string& flag : restricted_flags) {
     auto restriction = hotswap::sidecar::parse_restriction(flag, subscribed);
     if (!restriction) {
-      spdlog::error("event=bad_flag flag=--restricted error=\"{}\"", restriction.error().message);
+      spdlog::error("event=bad_flag flag=--restricted error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(restriction.error().message));
       return 2;
     }
     options.restricted[restriction->ns] = restriction->group;
   }
   auto applier = hotswap::sidecar::Applier::start(subscribed, std::move(*cache), options);
   if (!applier) {
-    spdlog::error("event=start_failed error=\"{}\"", applier.error().message);
+    spdlog::error("event=start_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(applier.error().message));
     return 1;
   }
   std::vector<hotswap::sidecar::ProbeTarget> probes;
@@ -237,7 +243,8 @@ int main(int argc, char** argv) {
           "--probe '" + flag + "': namespace " + target->ns + " is not in --namespaces"});
     }
     if (!target) {
-      spdlog::error("event=bad_flag flag=--probe error=\"{}\"", target.error().message);
+      spdlog::error("event=bad_flag flag=--probe error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(target.error().message));
       return 2;
     }
     probes.push_back(std::move(*target));
@@ -250,7 +257,8 @@ int main(int argc, char** argv) {
           std::chrono::system_clock::now().time_since_epoch())
           .count());
   if (!monitor) {
-    spdlog::error("event=start_failed error=\"{}\"", monitor.error().message);
+    spdlog::error("event=start_failed error=\"{}\"",
+                  hotswap::telemetry::escape_quoted(monitor.error().message));
     return 1;
   }
   std::unique_ptr<hotswap::sidecar::Prober> prober;

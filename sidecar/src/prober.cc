@@ -7,6 +7,7 @@
 
 #include "hotswap/client.hpp"
 #include "hotswap/str_cat.h"
+#include "hotswap/telemetry/log_format.h"
 
 namespace hotswap::sidecar {
 namespace {
@@ -109,7 +110,7 @@ void Prober::run(const ProbeTarget& target) {
       const bool ok = status && *status >= 200 && *status < 300;
       if (!ok) {
         spdlog::debug("event=probe_error ns={} version={} url={} status={} error=\"{}\"", target.ns,
-                      *version, target.url, status.value_or(0), error);
+                      *version, target.url, status.value_or(0), telemetry::escape_quoted(error));
       }
       count(target.ns, *version, ok, static_cast<uint64_t>(us));
     } else {

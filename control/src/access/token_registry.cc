@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "domain/names.h"
+#include "hotswap/telemetry/log_format.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -213,7 +214,8 @@ void TokenRegistry::flush_last_used() {
   if (used.empty()) return;
   // Not retried: last_used is a hint, and the next use sets it again.
   if (auto done = store_->touch(used); !done) {
-    spdlog::warn("event=token_last_used_failed error=\"{}\"", done.error().message);
+    spdlog::warn("event=token_last_used_failed error=\"{}\"",
+                 telemetry::escape_quoted(done.error().message));
   }
 }
 

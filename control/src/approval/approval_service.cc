@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hotswap/telemetry/log_format.h"
 #include "rollout/rollout_spec.h"
 #include "store/results.h"
 
@@ -172,7 +173,8 @@ std::vector<int64_t> ApprovalService::expire_due() {
   std::vector<int64_t> expired;
   auto due = approvals_.due(clock_());
   if (!due) {
-    spdlog::warn("event=approval_sweep_failed error=\"{}\"", due.error().message);
+    spdlog::warn("event=approval_sweep_failed error=\"{}\"",
+                 telemetry::escape_quoted(due.error().message));
     return expired;
   }
   for (const Approval& a : *due) {
@@ -189,7 +191,8 @@ std::vector<int64_t> ApprovalService::expire_due() {
           decided);
     });
     if (!ended) {
-      spdlog::warn("event=approval_expiry_failed id={} error=\"{}\"", a.id, ended.error().message);
+      spdlog::warn("event=approval_expiry_failed id={} error=\"{}\"", a.id,
+                   telemetry::escape_quoted(ended.error().message));
       continue;
     }
     expired.push_back(a.id);

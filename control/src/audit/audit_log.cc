@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hotswap/telemetry/log_format.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -15,7 +16,7 @@ Result<AuditEvent> AuditLog::append(AuditEvent event) {
   auto stored = lift(store_.append_audit(event));
   if (!stored) {
     spdlog::error("event=audit_append_failed action={} error=\"{}\"", event.action,
-                  stored.error().message);
+                  telemetry::escape_quoted(stored.error().message));
   }
   return stored;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fleet/progress.h"
+#include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/trace_context.h"
 #include "notify/deployment_event.h"
 #include "rollout/rollout_state.h"
@@ -215,7 +216,7 @@ Result<void> FleetService::supersede_active(const DeployRequest& request) {
     if (auto ended = approvals_->withdrawn(**running, reason); !ended) return ended;
   }
   spdlog::info("event=deployment_superseded id={} ns={} reason=\"{}\"", **running,
-               request.namespace_id.str(), reason);
+               request.namespace_id.str(), telemetry::escape_quoted(reason));
   return {};
 }
 
@@ -277,7 +278,8 @@ Result<void> FleetService::give_first_stage(const Deployment& d) {
   // An instance removed since planning: its target stays pending until
   // it re-attaches (the registry then sets its desired version).
   for (const auto& [node_id, error] : *set) {
-    spdlog::warn("event=set_desired_skipped node={} error=\"{}\"", node_id, error.message);
+    spdlog::warn("event=set_desired_skipped node={} error=\"{}\"", node_id,
+                 telemetry::escape_quoted(error.message));
   }
   return {};
 }
@@ -330,7 +332,7 @@ Result<Deployment> FleetService::end_waiting(int64_t id, DeploymentState state,
   });
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=deployment_{} id={} ns={} version={} reason=\"{}\"", to_string(state), id,
-               ended->namespace_id.str(), ended->version, ended->reason);
+               ended->namespace_id.str(), ended->version, telemetry::escape_quoted(ended->reason));
   return *ended;
 }
 
@@ -416,7 +418,8 @@ Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view 
   });
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=deployment_cancelled id={} ns={} version={} reason=\"{}\"", id,
-               cancelled->namespace_id.str(), cancelled->version, cancelled->reason);
+               cancelled->namespace_id.str(), cancelled->version,
+               telemetry::escape_quoted(cancelled->reason));
   return *cancelled;
 }
 
@@ -461,13 +464,14 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
       auto set = store_.set_deployment_state(d->id, DeploymentState::failed, reason, at);
       if (!set) return set;
       spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d->id,
-                   d->namespace_id.str(), d->version, reason);
+                   d->namespace_id.str(), d->version, telemetry::escape_quoted(reason));
       failed.push_back(d->id);
     }
     return {};
   });
   if (!committed) {
-    spdlog::error("event=stalled_check_failed error=\"{}\"", committed.error().message);
+    spdlog::error("event=stalled_check_failed error=\"{}\"",
+                  telemetry::escape_quoted(committed.error().message));
     failed.clear();  // rolled back
   }
   return failed;
@@ -594,7 +598,7 @@ SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {
   auto found = catalog_.snapshot(id, version);
   if (!found) {
     spdlog::warn("event=snapshot_missing ns={} version={} error=\"{}\"", id.str(), version,
-                 found.error().message);
+                 telemetry::escape_quoted(found.error().message));
     return nullptr;
   }
   return *found;
@@ -608,7 +612,7 @@ void FleetService::heartbeats(const std::vector<std::string>& node_ids) {
   });
   if (!recorded) {
     spdlog::warn("event=heartbeats_not_recorded count={} error=\"{}\"", node_ids.size(),
-                 recorded.error().message);
+                 telemetry::escape_quoted(recorded.error().message));
   }
 }
 
@@ -622,7 +626,7 @@ void FleetService::record_results(const std::vector<PushResult>& results) {
   auto committed = store_.atomically([&] { return record_and_advance(results, finished); });
   if (!committed) {
     spdlog::error("event=record_results_failed results={} error=\"{}\"", results.size(),
-                  committed.error().message);
+                  telemetry::escape_quoted(committed.error().message));
     finished.clear();  // rolled back
     // One at a time, so that whatever failed cannot take the others with it.
     for (size_t i = 0; results.size() > 1 && i < results.size(); ++i) {
@@ -631,7 +635,8 @@ void FleetService::record_results(const std::vector<PushResult>& results) {
       auto one = store_.atomically([&] { return record_and_advance({r}, one_finished); });
       if (!one) {
         spdlog::error("event=record_result_failed node={} ns={} version={} error=\"{}\"", r.node_id,
-                      r.namespace_id.str(), r.version, one.error().message);
+                      r.namespace_id.str(), r.version,
+                      telemetry::escape_quoted(one.error().message));
         continue;
       }
       finished.insert(finished.end(), one_finished.begin(), one_finished.end());

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "health/report_checks.h"
+#include "hotswap/telemetry/log_format.h"
 
 namespace hotswap::control {
 namespace {
@@ -117,7 +118,7 @@ std::optional<uint64_t> HealthIngest::latest_version(const NamespaceId& ns, uint
       latest.version = std::nullopt;
     } else {
       spdlog::warn("event=health_catalogue_failed ns={} error=\"{}\"", ns.str(),
-                   found.error().message);  // keep what was known
+                   telemetry::escape_quoted(found.error().message));  // keep what was known
     }
     latest.checked_at_ms = now_ms;
   }

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "fleet/fleet_service.h"
+#include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/prometheus_text.h"
 
 namespace hotswap::control {
@@ -152,7 +153,8 @@ void ControlMetrics::take_census() {
 void ControlMetrics::count_deployments(UnixTime now) {
   auto rows = store_.deployment_summaries(census_since_);
   if (!rows) {
-    spdlog::warn("event=metrics_census_failed what=deployments error=\"{}\"", rows.error().message);
+    spdlog::warn("event=metrics_census_failed what=deployments error=\"{}\"",
+                 telemetry::escape_quoted(rows.error().message));
     return;
   }
   std::map<DeploymentState, int64_t> active;
@@ -178,7 +180,7 @@ void ControlMetrics::count_instances() {
   auto instances = fleet_.list_instances(std::nullopt);
   if (!instances) {
     spdlog::warn("event=metrics_census_failed what=instances error=\"{}\"",
-                 instances.error().message);
+                 telemetry::escape_quoted(instances.error().message));
     return;
   }
   std::map<InstanceStatus, int64_t> by_status;

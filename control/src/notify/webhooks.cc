@@ -9,6 +9,7 @@
 #include <ctime>
 #include <random>
 
+#include "hotswap/telemetry/log_format.h"
 #include "notify/json_post.h"
 
 namespace hotswap::control {
@@ -133,13 +134,13 @@ void Webhooks::after_failure(Delivery d, const std::string& error) {
   if (d.attempt >= options_.max_attempts) {
     ++stats_.given_up;
     spdlog::error("event=webhook_given_up url={} type={} id={} attempts={} error=\"{}\"", d.url,
-                  d.type, d.id, d.attempt, error);
+                  d.type, d.id, d.attempt, telemetry::escape_quoted(error));
     return;
   }
   auto backoff = options_.first_backoff * (int64_t{1} << std::min(d.attempt - 1, 20));
   backoff = std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
   spdlog::warn("event=webhook_failed url={} type={} id={} attempt={} retry_in_ms={} error=\"{}\"",
-               d.url, d.type, d.id, d.attempt, backoff.count(), error);
+               d.url, d.type, d.id, d.attempt, backoff.count(), telemetry::escape_quoted(error));
   d.due = std::chrono::steady_clock::now() + backoff;
   queue_.push_back(std::move(d));
 }

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "hotswap/telemetry/log_format.h"
 #include "rest/header_block.h"
 
 namespace hotswap::control {
@@ -163,14 +164,15 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       // Every phase has a deadline, the handshake too: a client that
       // connects and sends no ClientHello is closed after it.
       set_deadline(server_.options_.handshake_timeout);
-      socket_.async_handshake(
-          asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
-            if (ec) {
-              spdlog::debug("event=tls_handshake_failed error=\"{}\"", ec.message());
-              return self->close();
-            }
-            self->await_request();
-          });
+      socket_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) {
+                                  spdlog::debug("event=tls_handshake_failed error=\"{}\"",
+                                                telemetry::escape_quoted(ec.message()));
+                                  return self->close();
+                                }
+                                self->await_request();
+                              });
     } else {
       await_request();
     }
@@ -457,7 +459,7 @@ void HttpServer::Impl::accept() {
     if (ec) {
       // Out of descriptors, most likely: connections wait in the backlog
       // until some close, rather than the loop spinning on the error.
-      spdlog::warn("event=http_accept_failed error=\"{}\"", ec.message());
+      spdlog::warn("event=http_accept_failed error=\"{}\"", telemetry::escape_quoted(ec.message()));
       accept_retry_.expires_after(std::chrono::milliseconds(100));
       accept_retry_.async_wait([this](error_code) { accept(); });
       return;
@@ -498,7 +500,7 @@ HttpResponse HttpServer::Impl::handle(HttpRequest& request) {
   try {
     return handler_(request);
   } catch (const std::exception& e) {
-    spdlog::error("event=http_handler_failed error=\"{}\"", e.what());
+    spdlog::error("event=http_handler_failed error=\"{}\"", telemetry::escape_quoted(e.what()));
     return internal_error(std::string("internal error: ") + e.what());
   } catch (...) {
     spdlog::error("event=http_handler_failed error=unknown");

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "domain/values.h"
+#include "hotswap/telemetry/log_format.h"
 
 namespace hotswap::control {
 namespace {
@@ -73,7 +74,7 @@ Result<nlohmann::json> version_entry(CatalogService& catalog, const NamespaceId&
     }
     out = typed_to_json_revealed(value);
     spdlog::info("event=secret_revealed ns={} version={} key={} by=\"{}\"", id.str(), *n, key,
-                 req.principal->name);
+                 telemetry::escape_quoted(req.principal->name));
   } else {
     out = typed_to_json(value);
   }

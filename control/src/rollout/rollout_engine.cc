@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "domain/values.h"
+#include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/trace_context.h"
 #include "notify/json_post.h"
 #include "store/results.h"
@@ -99,7 +100,8 @@ void RolloutEngine::stop() {
 void RolloutEngine::step() {
   auto active = store_.running_deployments();
   if (!active) {
-    spdlog::error("event=rollout_step_failed error=\"{}\"", active.error().message);
+    spdlog::error("event=rollout_step_failed error=\"{}\"",
+                  telemetry::escape_quoted(active.error().message));
     return;
   }
   std::lock_guard lock(mu_);
@@ -111,7 +113,8 @@ void RolloutEngine::step() {
 void RolloutEngine::advance(const Deployment& d) {
   auto state = rollout_state_from(d.rollout);
   if (!state) {
-    spdlog::error("event=rollout_unreadable id={} error=\"{}\"", d.id, state.error().message);
+    spdlog::error("event=rollout_unreadable id={} error=\"{}\"", d.id,
+                  telemetry::escape_quoted(state.error().message));
     return;
   }
   telemetry::TraceScope trace(state->traceparent);
@@ -183,7 +186,8 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
       // goes where status readers look.
       const std::string held = outcome.reason + "; promotion held: " + why;
       if (state.verdict_reason != held) {
-        spdlog::warn("event=promotion_held id={} stage={} reason=\"{}\"", d.id, state.stage, why);
+        spdlog::warn("event=promotion_held id={} stage={} reason=\"{}\"", d.id, state.stage,
+                     telemetry::escape_quoted(why));
         (void)mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
           s.verdict_reason = held;
           return {};
@@ -449,7 +453,8 @@ Result<void> RolloutEngine::roll_back(Deployment& d, RolloutState& state, const 
   if (!set) return std::unexpected(set.error());
   targets_moved_ = true;
   spdlog::warn("event=rollout_rolled_back id={} ns={} version={} to={} instances={} reason=\"{}\"",
-               d.id, d.namespace_id.str(), d.version, state.previous_version, back.size(), reason);
+               d.id, d.namespace_id.str(), d.version, state.previous_version, back.size(),
+               telemetry::escape_quoted(reason));
   events_.push_back(deployment_event("deployment.rolled_back", d, state.stage + 1, reason));
   return finish(d, state, DeploymentState::rolled_back, reason);
 }
@@ -459,7 +464,7 @@ Result<void> RolloutEngine::finish(Deployment& d, RolloutState&, DeploymentState
   d.state = end;
   d.reason = reason;
   spdlog::info("event=deployment_finished id={} state={} reason=\"{}\"", d.id, to_string(end),
-               reason);
+               telemetry::escape_quoted(reason));
   if (end != DeploymentState::rolled_back) {
     events_.push_back(deployment_event(
         end == DeploymentState::succeeded ? "deployment.completed" : "deployment.ended", d, 0,

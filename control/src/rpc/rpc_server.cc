@@ -282,7 +282,7 @@ void RpcServer::accept_tls(kj::Own<kj::AsyncIoStream> stream) {
                        // or silence: that connection ends, nothing else.
                        --handshakes_;
                        spdlog::warn("event=tls_handshake_failed error=\"{}\"",
-                                    e.getDescription().cStr());
+                                    telemetry::escape_quoted(e.getDescription().cStr()));
                      }));
 }
 
@@ -294,7 +294,8 @@ void RpcServer::accept(kj::Own<kj::AsyncIoStream> stream) {
 }
 
 void RpcServer::taskFailed(kj::Exception&& exception) {
-  spdlog::warn("event=rpc_task_failed error=\"{}\"", exception.getDescription().cStr());
+  spdlog::warn("event=rpc_task_failed error=\"{}\"",
+               telemetry::escape_quoted(exception.getDescription().cStr()));
 }
 
 void RpcServer::attached(std::shared_ptr<Node> node,
@@ -401,7 +402,7 @@ void RpcServer::record_answers() {
       held = r.version;
     }
     spdlog::info("event={} node={} ns={} version={} reason=\"{}\"", r.ok ? "ack" : "nack",
-                 r.node_id, r.namespace_id.str(), r.version, r.reason);
+                 r.node_id, r.namespace_id.str(), r.version, telemetry::escape_quoted(r.reason));
     // Still the node's current session, and something changed meanwhile.
     if (node->dirty.erase(r.namespace_id) > 0 && nodes_.contains(r.node_id) &&
         nodes_.at(r.node_id) == node) {
@@ -488,7 +489,7 @@ void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, 
                                                              const std::string& echoed) {
     if (!echoed.empty() && echoed != traceparent) {
       spdlog::warn("event=trace_echo_differs node={} ns={} sent={} echoed=\"{}\"", node->node_id,
-                   id.str(), traceparent, echoed);
+                   id.str(), traceparent, telemetry::escape_quoted(echoed));
     }
     answered(node,
              PushResult{node->node_id, id, version, ok, std::move(reason), staged, traceparent});
@@ -509,7 +510,7 @@ void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, 
                    push_done();
                    node->in_flight.erase(id);
                    spdlog::warn("event=push_failed node={} ns={} error=\"{}\"", node->node_id,
-                                id.str(), e.getDescription().cStr());
+                                id.str(), telemetry::escape_quoted(e.getDescription().cStr()));
                  }));
 }
 

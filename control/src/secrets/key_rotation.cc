@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "hotswap/telemetry/log_format.h"
 #include "store/results.h"
 
 namespace hotswap::control {
@@ -85,7 +86,7 @@ void KeyRotation::finish(std::string error) {
                  status_.resealed);
   } else {
     spdlog::error("event=key_rotation state=failed primary={} resealed={} error=\"{}\"",
-                  status_.primary, status_.resealed, status_.error);
+                  status_.primary, status_.resealed, telemetry::escape_quoted(status_.error));
   }
 }
 

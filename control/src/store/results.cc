@@ -1,4 +1,5 @@
 #include "store/results.h"
+#include "hotswap/telemetry/log_format.h"
 
 #include <spdlog/spdlog.h>
 
@@ -17,7 +18,7 @@ Error from_store(const StoreError& e) {
     case StoreErrorCode::internal:
       break;
   }
-  spdlog::error("event=store_error error=\"{}\"", e.message);
+  spdlog::error("event=store_error error=\"{}\"", telemetry::escape_quoted(e.message));
   return Error{ErrorCode::internal, "storage failure: " + e.message, {}};
 }
 

@@ -1,4 +1,5 @@
 #include "store/sqlite_checkpointer.h"
+#include "hotswap/telemetry/log_format.h"
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -61,7 +62,8 @@ void Checkpointer::checkpoint() {
   const int rc = sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                                            &backfilled);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-    spdlog::warn("event=checkpoint_failed error=\"{}\"", sqlite3_errmsg(handle_));
+    spdlog::warn("event=checkpoint_failed error=\"{}\"",
+                 telemetry::escape_quoted(sqlite3_errmsg(handle_)));
   }
 }
 
