@@ -189,9 +189,12 @@ TEST_F(Watch, ABrokenRenderKeepsTheOldFileUntilTheValuesAllowIt) {
 TEST_F(Watch, ExecRestartsTheProgramWithTheNewEnvironment) {
   publish({{"app.limit", entry("int64", 100)}, {"other", entry("int64", 1)}});
   const std::string seen = path("exec.log");
-  // The program records its LIMIT and pid, then waits to be stopped.
-  test::Process watcher = watch({"exec", kNs, "--prefix", "app.", "--", "/bin/sh", "-c",
-                                 "echo \"$LIMIT $$\" >> " + seen + "; exec sleep 1000"});
+  // The program records its LIMIT and pid, then waits to be stopped. Its
+  // output goes nowhere: one left behind by a failed run must not hold
+  // the test's output open.
+  test::Process watcher =
+      watch({"exec", kNs, "--prefix", "app.", "--", "/bin/sh", "-c",
+             "echo \"$LIMIT $$\" >> " + seen + "; exec sleep 1000 >/dev/null 2>&1"});
   ASSERT_TRUE(test::eventually([&] { return read_file(seen).starts_with("100 "); }));
   const std::string first = read_file(seen);
   publish({{"app.limit", entry("int64", 200)}, {"other", entry("int64", 1)}});
@@ -219,7 +222,8 @@ TEST_F(Watch, ExecSignalsInsteadOfRestartingAndOnceReturnsTheCode) {
       watch({"exec", kNs, "--signal", "HUP", "--", "/bin/sh", "-c",
              "trap 'echo hup >> " + seen +
                  "' HUP; trap 'kill $sleeper; exit 0' TERM; echo \"start " + "$LEVEL\" >> " + seen +
-                 "; sleep 1000 & sleeper=$!; while kill -0 $sleeper; do wait $sleeper; done"});
+                 "; sleep 1000 >/dev/null 2>&1 & sleeper=$!; while kill -0 $sleeper; do wait "
+                 "$sleeper; done"});
   ASSERT_TRUE(test::eventually([&] { return read_file(seen) == "start info\n"; }));
   publish({{"level", entry("string", "debug")}});
   ASSERT_TRUE(test::eventually([&] { return read_file(seen) == "start info\nhup\n"; }))

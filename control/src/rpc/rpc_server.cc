@@ -316,7 +316,11 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
   char call;  // its address names this call for ThreadSanitizer
-  executor_.executeSync([this, &id, trace = telemetry::current_traceparent(), &call] {
+  // A copy on this stack: the loop reads it by reference while this thread
+  // waits. Captured by value, the lambda would free it inside
+  // executeSync, before the hand-back ThreadSanitizer is told of.
+  const std::string trace = telemetry::current_traceparent();
+  executor_.executeSync([this, &id, &trace, &call] {
     converge(id, trace);
     loop_done_with(&call);
   });
