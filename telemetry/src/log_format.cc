@@ -56,6 +56,22 @@ std::string unescape(std::string_view raw) {
   return out;
 }
 
+// Appends `text` with line breaks written as \n and \r (one event, one
+// line) and, when `quotes`, quotes and backslashes escaped as well (a
+// quoted value that cannot end early); unescape() undoes both.
+void append_escaped(std::string& out, std::string_view text, bool quotes) {
+  for (char c : text) {
+    if (quotes && (c == '"' || c == '\\')) out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+}
+
 // Names a line carries of its own: a message's field of one of these names
 // is kept as "field.<name>", so no message can pose as the line's time,
 // level or trace.
@@ -122,15 +138,7 @@ class TextFormatter final : public spdlog::formatter {
     // text) is written escaped, so it cannot start a line of its own.
     std::string out;
     out.reserve(text.size() + 48);
-    for (char c : text) {
-      if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else {
-        out += c;
-      }
-    }
+    append_escaped(out, text, /*quotes=*/false);
     const std::string_view trace = trace_id_of(current_traceparent());
     if (!trace.empty()) out += " trace_id=" + std::string(trace);
     out += '\n';
@@ -183,16 +191,7 @@ std::vector<std::pair<std::string, std::string>> message_fields(std::string_view
 std::string escape_quoted(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else {
-      out += c;
-    }
-  }
+  append_escaped(out, text, /*quotes=*/true);
   return out;
 }
 
