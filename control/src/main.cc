@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <kj/async-unix.h>
 #include <CLI/CLI.hpp>
@@ -26,6 +27,7 @@
 #include "hotswap/telemetry/log_format.h"
 #include "metrics/control_metrics.h"
 #include "notify/webhooks.h"
+#include "replica/replication.h"
 #include "rest/http_api.h"
 #include "rollout/rollout_engine.h"
 #include "rollout/rollout_gate.h"
@@ -34,6 +36,7 @@
 #include "secrets/secret_box.h"
 #include "store/postgres_connection.h"
 #include "store/sql_approval_store.h"
+#include "store/sql_db.h"
 #include "store/sql_store.h"
 
 namespace {
@@ -164,11 +167,22 @@ void add_audit_flags(CLI::App& app, AuditLog::Options& audit) {
       ->default_str("61362h");
 }
 
+// This host's name ("localhost" when it has none).
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
 struct Flags {
   std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
   // Where the durable state lives: "sqlite:PATH" or a postgres:// URL;
   // empty for the SQLite file in the data directory.
   std::string store = env_or("HOTSWAP_STORE", "");
+  // This replica's name among those sharing a PostgreSQL store (default:
+  // host:pid).
+  std::string replica_id = env_or("HOTSWAP_REPLICA_ID", "");
+  int64_t leader_lease_interval_ms = 500;
   std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
   std::string rpc_listen = env_or("HOTSWAP_RPC_LISTEN", "127.0.0.1:7701");
   int64_t heartbeat_ms = 5000;
@@ -354,6 +368,11 @@ int run(Flags flags) {
                   hotswap::telemetry::escape_quoted(store.error().message));
     return 1;
   }
+  const bool replicated = sql::is_postgres_location(store_location);
+  if (replicated) {
+    if (flags.replica_id.empty()) flags.replica_id = host_name() + ":" + std::to_string(::getpid());
+    (*store)->set_replica(flags.replica_id);
+  }
   if (auto secrets = (*store)->use_secrets(*box); !secrets) {
     spdlog::error("event=master_key_failed error=\"{}\"",
                   hotswap::telemetry::escape_quoted(secrets.error().message));
@@ -435,6 +454,19 @@ int run(Flags flags) {
     api.serve();
     done->fulfill();
   });
+  // Replicas on PostgreSQL: the others' changes heard, the engine and the
+  // sweeps that must run once only on the leader.
+  std::unique_ptr<Replication> replication;
+  if (replicated) {
+    replication = std::make_unique<Replication>(
+        Replication::Options{
+            .conninfo = store_location,
+            .replica = flags.replica_id,
+            .lease_interval = std::chrono::milliseconds(flags.leader_lease_interval_ms)},
+        **store, rpc, **tokens);
+    rollouts.set_step_runner(
+        [&replication](const std::function<void()>& step) { replication->as_leader(step); });
+  }
   rollouts.start();
   // One line for scripts and tests that start control on port 0.
   std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
@@ -453,14 +485,17 @@ int run(Flags flags) {
   int tick = 0;
   auto sweep = every(io.provider->getTimer(), std::chrono::seconds(1),
                      [&fleet, &approvals, &health_windows, &health_ingest, &audit, &tokens, &tick,
-                      expiry, prune_every] {
+                      &replication, expiry, prune_every] {
                        (*tokens)->flush_last_used();
-                       fleet.expire_instances(expiry);
-                       approvals.expire_due();
-                       fleet.fail_stalled_deployments();
                        health_windows.expire();
                        health_ingest.expire();
-                       if (++tick % prune_every == 0) (void)audit.prune();
+                       ++tick;
+                       run_as_leader(replication.get(), [&] {
+                         fleet.expire_instances(expiry);
+                         approvals.expire_due();
+                         fleet.fail_stalled_deployments();
+                         if (tick % prune_every == 0) (void)audit.prune();
+                       });
                      });
   auto stop = io.unixEventPort.onSignal(SIGTERM).exclusiveJoin(io.unixEventPort.onSignal(SIGINT));
   auto served =
@@ -481,6 +516,15 @@ int run(Flags flags) {
   });
   engine_done.promise.wait(io.waitScope);
   engine.join();
+  // The listener may be handing a push round to the loop: it stops while
+  // the loop turns.
+  auto replication_done = kj::newPromiseAndCrossThreadFulfiller<void>();
+  std::thread replication_stop([&replication, done = replication_done.fulfiller.get()] {
+    replication.reset();
+    done->fulfill();
+  });
+  replication_done.promise.wait(io.waitScope);
+  replication_stop.join();
   return 0;
 }
 
@@ -507,6 +551,13 @@ int main(int argc, char** argv) {
   app.add_option("--store", flags.store,
                  "the store: sqlite:PATH, or postgres://user@host:port/db shared by every "
                  "replica (HOTSWAP_STORE; default: the SQLite file in --data-dir)");
+  app.add_option("--replica-id", flags.replica_id,
+                 "this replica's name among those sharing a PostgreSQL store "
+                 "(HOTSWAP_REPLICA_ID; default host:pid)");
+  app.add_option("--leader-lease-interval-ms", flags.leader_lease_interval_ms,
+                 "replicas: how often a follower tries to take the leader lease and the "
+                 "leader checks it still holds it")
+      ->check(CLI::Range(int64_t{50}, int64_t{60000}));
   app.add_option("--http-listen", flags.http_listen,
                  "REST address host:port (HOTSWAP_HTTP_LISTEN)");
   app.add_option("--rpc-listen", flags.rpc_listen,

@@ -5,10 +5,13 @@
 #include "store/sql_store.h"
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/postgres_server.h"
+#include "store/postgres_connection.h"
 #include "store/sql_connection.h"
 #include "store_test_support.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -185,7 +188,7 @@ class SqliteStoreTest : public StoreFixture {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 14;
+constexpr int64_t kLatestMigration = 15;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -194,9 +197,10 @@ constexpr const char* kUndoSchema7 =
 
 // What migrations 5 and later added but 7, taken away again (tests of older
 // files): the deployments' index by update (13), the quotas (12), the audit
-// log (8), the secrets' columns (9), the
+// log (8), the secrets' columns (9), the instances' replica (15), the
 // approvals (10, 11), the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
+    "ALTER TABLE instances DROP COLUMN replica;"
     "DROP INDEX deployments_by_update;"
     "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
     "DROP TABLE audit_log; DROP TABLE audit_state;"
@@ -218,7 +222,7 @@ TEST_P(SqlStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   Reopen();
   EXPECT_EQ(SqlStore::schema_version(), kLatestMigration);
   // Each once; PostgreSQL's begin at 13, created whole.
-  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 2 : kLatestMigration);
+  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 3 : kLatestMigration);
   EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqlStore::schema_version()));
   if (engine() == sql::Engine::sqlite) {
@@ -361,6 +365,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "ALTER TABLE instances DROP COLUMN replica;"
                "DROP INDEX deployments_by_update;"
                "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
                "DELETE FROM schema_migrations WHERE version >= 11");
@@ -1265,6 +1270,150 @@ TEST_P(SqlStoreTest, OtherThreadsWaitForAnAtomicBody) {
   body.join();
   reader.join();
   EXPECT_EQ(seen, 1u);
+}
+
+}  // namespace
+}  // namespace hotswap::control
+
+namespace hotswap::control {
+namespace {
+
+// Replicas sharing one database: an instance is disconnected only by the
+// replica it is attached to, so a replica that sees a sidecar go after it
+// has moved to another leaves it connected.
+TEST_P(SqlStoreTest, OnlyTheReplicaAnInstanceIsAttachedToDisconnectsIt) {
+  store_->set_replica("replica-a");
+  auto other = Open();
+  other->set_replica("replica-b");
+  must(store_->register_instance(InstanceOf("n-1", {"acme/web"}), 10));
+  must(other->register_instance(InstanceOf("n-1", {"acme/web"}), 11));  // moved to b
+  must(store_->set_connected("n-1", false));                            // a saw it go: late
+  EXPECT_TRUE(must(store_->get_instance("n-1")).connected);
+  must(other->set_connected("n-1", false));
+  EXPECT_FALSE(must(store_->get_instance("n-1")).connected);
+  EXPECT_TRUE(IsError(store_->set_connected("ghost", false), StoreErrorCode::not_found, "ghost"));
+}
+
+// What only PostgreSQL has: notifications to the other replicas, fenced
+// writes of the leader, a server that restarts under the store.
+class PostgresOnly : public StoreFixture {
+ protected:
+  sql::Engine engine() const override { return sql::Engine::postgres; }
+};
+
+// A libpq session of the test's own.
+class RawSession {
+ public:
+  explicit RawSession(const std::string& url) : connection_(PQconnectdb(url.c_str())) {
+    EXPECT_EQ(PQstatus(connection_), CONNECTION_OK) << PQerrorMessage(connection_);
+  }
+  ~RawSession() { PQfinish(connection_); }
+  std::string run(const std::string& sql) {
+    PGresult* result = PQexec(connection_, sql.c_str());
+    std::string value;
+    if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0)
+      value = PQgetvalue(result, 0, 0);
+    EXPECT_TRUE(PQresultStatus(result) == PGRES_TUPLES_OK ||
+                PQresultStatus(result) == PGRES_COMMAND_OK)
+        << sql << ": " << PQresultErrorMessage(result);
+    PQclear(result);
+    return value;
+  }
+  // The notifications received so far, as "channel:payload".
+  std::vector<std::string> notifications() {
+    PQconsumeInput(connection_);
+    std::vector<std::string> seen;
+    while (PGnotify* n = PQnotifies(connection_)) {
+      seen.push_back(std::string(n->relname) + ":" + n->extra);
+      PQfreemem(n);
+    }
+    return seen;
+  }
+  int pid() const { return PQbackendPID(connection_); }
+
+ private:
+  PGconn* connection_;
+};
+
+TEST_F(PostgresOnly, DesiredVersionsThatChangeAreAnnouncedOnceByTheCommit) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
+  for (const char* node : {"n-1", "n-2", "n-3"})
+    must(store_->register_instance(InstanceOf(node, {"acme/web", "acme/api"}), 10));
+  RawSession listener(location_);
+  listener.run("LISTEN hotswap_desired");
+  // A transaction that fails announces nothing.
+  auto failed = store_->atomically([&]() -> StoreResult<void> {
+    must(store_->set_desired_each({"n-1", "n-2"}, Ns("acme/web"), 1));
+    return std::unexpected(StoreError{StoreErrorCode::conflict, "changed my mind"});
+  });
+  ASSERT_FALSE(failed);
+  must(store_->set_desired_each({"n-1", "n-2", "n-3"}, Ns("acme/web"), 1));
+  must(store_->set_desired("n-1", Ns("acme/api"), 0));  // unchanged: nothing to say
+  std::vector<std::string> seen;
+  ASSERT_TRUE(test::eventually([&] {
+    for (auto& n : listener.notifications()) seen.push_back(n);
+    return !seen.empty();
+  }));
+  // Three rows, one commit, one notification; and no more arrive.
+  must(store_->set_staged_each({"n-2"}, Ns("acme/web"), 1));  // a marker after the others
+  ASSERT_TRUE(test::eventually([&] {
+    for (auto& n : listener.notifications()) seen.push_back(n);
+    return seen.size() >= 2;
+  }));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"hotswap_desired:acme/web", "hotswap_desired:acme/web"}));
+}
+
+TEST_F(PostgresOnly, TokensCreatedOrRevokedAreAnnounced) {
+  RawSession listener(location_);
+  listener.run("LISTEN hotswap_tokens");
+  Raw("INSERT INTO tokens (name, kind, role, tenants, hash, created_at, created_by) "
+      "VALUES ('t', 'api', 'admin', '', 'h1', 1, 'me')");
+  Raw("UPDATE tokens SET last_used = 5");  // not a change the others need
+  Raw("UPDATE tokens SET revoked = 1");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(test::eventually([&] {
+    for (auto& n : listener.notifications()) seen.push_back(n);
+    return seen.size() >= 2;
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"hotswap_tokens:1", "hotswap_tokens:1"}));
+}
+
+// A fenced thread's writes commit only while the lease's session holds the
+// lease; reads are not fenced.
+TEST_F(PostgresOnly, FencedWritesCommitOnlyWhileTheLeaseIsHeld) {
+  RawSession lease(location_);
+  lease.run("SELECT pg_advisory_lock(" + std::to_string(sql::kLeaderLockKey) + ")");
+  {
+    sql::Fence fence(lease.pid());
+    must(store_->create_tenant("acme", 1));
+  }
+  lease.run("SELECT pg_advisory_unlock(" + std::to_string(sql::kLeaderLockKey) + ")");
+  {
+    sql::Fence fence(lease.pid());
+    EXPECT_TRUE(IsError(store_->create_tenant("beta", 1), StoreErrorCode::conflict,
+                        "no longer holds the leader lease"));
+    EXPECT_EQ(must(store_->list_tenants()).size(), 1u);
+  }
+  {
+    sql::Fence fence(0);
+    EXPECT_TRUE(IsError(store_->create_tenant("beta", 1), StoreErrorCode::conflict, "lease"));
+  }
+  must(store_->create_tenant("beta", 1));  // unfenced
+  EXPECT_EQ(Count("tenants"), 2);
+}
+
+// A fast shutdown of the server fails the calls made while it is down,
+// naming PostgreSQL, and the store reconnects by itself once it is back.
+TEST_F(PostgresOnly, TheStoreReconnectsAfterTheServerRestarts) {
+  must(store_->create_tenant("acme", 1));
+  Postgres().stop(SIGINT);
+  auto down = store_->create_tenant("beta", 2);
+  EXPECT_TRUE(IsError(down, StoreErrorCode::internal, "PostgreSQL"));
+  Postgres().start();
+  must(store_->create_tenant("gamma", 3));
+  EXPECT_EQ(Raw("SELECT string_agg(name, ',' ORDER BY name) FROM tenants"), "acme,gamma");
 }
 
 }  // namespace

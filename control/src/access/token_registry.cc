@@ -67,6 +67,24 @@ Result<std::unique_ptr<TokenRegistry>> TokenRegistry::open(std::unique_ptr<Token
   return registry;
 }
 
+Result<void> TokenRegistry::reload() {
+  auto loaded = store_->load();
+  if (!loaded) return std::unexpected(from_store(loaded.error()));
+  std::unique_lock lock(mu_);
+  for (auto& [info, hash] : *loaded) {
+    auto it = by_id_.find(info.id);
+    if (it == by_id_.end()) {
+      add(std::move(info), hash);
+      continue;
+    }
+    // Tokens change only by revocation (and expiry set at creation); the
+    // last use this replica saw stays its own until flushed.
+    it->second->info.revoked = info.revoked;
+    it->second->info.expires_at = info.expires_at;
+  }
+  return {};
+}
+
 void TokenRegistry::add(TokenInfo info, const TokenHash& hash) {
   auto entry = std::make_unique<Entry>();
   entry->last_used = info.last_used.value_or(0);

@@ -70,6 +70,10 @@ class TokenRegistry {
   // Whether a token with this secret exists.
   bool knows(std::string_view secret) const;
 
+  // Reads the store again, taking tokens created and revoked elsewhere
+  // (another replica sharing it): effective for every later request.
+  Result<void> reload();
+
   // Writes the last_used times that changed since the last call.
   void flush_last_used();
 

@@ -81,7 +81,11 @@ void RolloutEngine::start() {
     std::unique_lock lock(thread_mu_);
     while (!stopping_) {
       lock.unlock();
-      step();
+      if (step_runner_) {
+        step_runner_([this] { step(); });
+      } else {
+        step();
+      }
       lock.lock();
       wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
     }

@@ -61,6 +61,11 @@ class RolloutEngine {
   // Not owned; may be null. Told of promotions, rollbacks and ends, after
   // they committed. Set once before start().
   void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  // Wraps each periodic step: the runner calls it, or not (a replica that
+  // does not lead), in whatever context it needs (a fenced lease). Unset:
+  // every step runs. Set once before start().
+  using StepRunner = std::function<void(const std::function<void()>& step)>;
+  void set_step_runner(StepRunner runner) { step_runner_ = std::move(runner); }
   // Starts the thread that calls step() every interval; stop() ends it.
   void start();
   void stop();
@@ -148,6 +153,7 @@ class RolloutEngine {
   std::array<std::atomic<uint64_t>, std::size(Spellings<GateVerdict>::all)> evaluations_{};
   MsClock clock_;
   Options options_;
+  StepRunner step_runner_;
   PushTrigger* trigger_ = nullptr;
   AuditLog* audit_ = nullptr;
 

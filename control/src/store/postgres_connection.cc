@@ -32,7 +32,17 @@ bool succeeded(const PGresult* result) {
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
 }
 
+// The lease session a fenced thread's writes require (Fence); -1: none.
+thread_local int fenced_by = -1;
+
 }  // namespace
+
+Fence::Fence(int lease_pid) {
+  fenced_by = lease_pid;
+}
+Fence::~Fence() {
+  fenced_by = -1;
+}
 
 // The whole result of one statement, run when made (libpq returns every
 // row at once); next() walks it.
@@ -182,7 +192,17 @@ StoreResult<void> PostgresConnection::begin(bool write) {
   static const std::string begin_write =
       "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
       std::to_string(kWriteLockKey) + ")";
-  return exec_script(begin_write);
+  HOTSWAP_RETURN_IF_ERROR(exec_script(begin_write));
+  if (fenced_by < 0) return {};
+  auto held =
+      run("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+          "pid = ?1 AND ((classid::bigint << 32) | objid::bigint) = ?2",
+          {int64_t{fenced_by}, kLeaderLockKey});
+  auto row = held->next();
+  if (row && *row && held->int64(0) == 1) return {};
+  rollback();
+  return std::unexpected(
+      StoreError{StoreErrorCode::conflict, "this replica no longer holds the leader lease"});
 }
 
 void PostgresConnection::rollback() {

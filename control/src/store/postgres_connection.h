@@ -23,6 +23,22 @@ namespace hotswap::control::sql {
 // writers do on one file.
 inline constexpr int64_t kWriteLockKey = 0x686f747377617001;  // "hotswap" 1
 
+// The advisory lock key of the leader lease (replica/leader_lease.h).
+inline constexpr int64_t kLeaderLockKey = 0x686f747377617002;  // "hotswap" 2
+
+// While one lives on a thread, that thread's write transactions on
+// PostgreSQL commit only if the session with server process id
+// `lease_pid` still holds the leader lease, checked after the write lock
+// is taken (so no other leader can have taken over meanwhile); with a
+// `lease_pid` of 0 they all fail. Fences do not nest.
+class Fence {
+ public:
+  explicit Fence(int lease_pid);
+  ~Fence();
+  Fence(const Fence&) = delete;
+  Fence& operator=(const Fence&) = delete;
+};
+
 // `sql` with every ?N placeholder outside quotes spelled $N.
 std::string postgres_placeholders(std::string_view sql);
 

@@ -345,6 +345,26 @@ CREATE TRIGGER instance_namespaces_desired AFTER UPDATE ON instance_namespaces F
         OLD.staged_version IS DISTINCT FROM NEW.staged_version)
   EXECUTE FUNCTION hotswap_desired_changed();
 )sql"},
+    // The replica an instance is attached to, so that one replica's
+    // disconnect (or restart) never marks an instance another replica now
+    // serves; on PostgreSQL, tokens created or revoked on one replica are
+    // announced to the others, which keep them in memory.
+    {15, R"sql(
+ALTER TABLE instances ADD COLUMN replica TEXT NOT NULL DEFAULT '';
+)sql",
+     R"sql(
+ALTER TABLE instances ADD COLUMN replica TEXT NOT NULL DEFAULT '';
+CREATE FUNCTION hotswap_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('hotswap_tokens', NEW.id::text);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tokens_created AFTER INSERT ON tokens FOR EACH ROW
+  EXECUTE FUNCTION hotswap_tokens_changed();
+CREATE TRIGGER tokens_revoked AFTER UPDATE ON tokens FOR EACH ROW
+  WHEN (OLD.revoked IS DISTINCT FROM NEW.revoked OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
+  EXECUTE FUNCTION hotswap_tokens_changed();
+)sql"},
 };
 
 // The schema of migration 13 in PostgreSQL's dialect: integers are BIGINT,

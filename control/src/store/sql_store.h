@@ -46,6 +46,12 @@ class SqlStore final : public Store, public SecretRows {
   // key id it lacks, or one whose bytes do not open a value under it.
   StoreResult<void> use_secrets(std::shared_ptr<secrets::SecretBox> box);
 
+  // Names this replica (sharing a PostgreSQL store with others): an
+  // instance registered here is attached to it, and only it marks the
+  // instance disconnected (set_connected false). Call once, before other
+  // threads use the store; "" (the default) for a single replica.
+  void set_replica(std::string replica) { replica_ = std::move(replica); }
+
   // SecretRows (secret_rows.h).
   StoreResult<std::map<std::string, int64_t>> secret_counts() override;
   StoreResult<int64_t> reseal_batch(int max_rows) override;
@@ -160,6 +166,7 @@ class SqlStore final : public Store, public SecretRows {
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::shared_ptr<secrets::SecretBox> box_;
+  std::string replica_;
 };
 
 }  // namespace hotswap::control

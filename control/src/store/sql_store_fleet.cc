@@ -229,10 +229,11 @@ StoreResult<void> SqlStore::register_instance(const Instance& instance, UnixTime
   for (const InstanceNamespace& ns : instance.namespaces) subscribed.insert(ns.namespace_id.str());
   return db_->write([&](Db& db) -> StoreResult<void> {
     HOTSWAP_RETURN_IF_ERROR(db.exec(
-        "INSERT INTO instances (node_id, host, labels, connected, registered_at, last_heartbeat) "
-        "VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, "
-        "labels = excluded.labels, connected = 1, last_heartbeat = excluded.last_heartbeat",
-        instance.node_id, instance.host, *labels, now));
+        "INSERT INTO instances (node_id, host, labels, connected, registered_at, last_heartbeat, "
+        "replica) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5) ON CONFLICT (node_id) DO UPDATE SET "
+        "host = excluded.host, labels = excluded.labels, connected = 1, "
+        "last_heartbeat = excluded.last_heartbeat, replica = excluded.replica",
+        instance.node_id, instance.host, *labels, now, replica_));
     auto current = db.prepare("SELECT namespace_id FROM instance_namespaces WHERE node_id = ?1",
                               instance.node_id)
                        .all([](Statement& row) { return row.text(0); });
@@ -263,9 +264,16 @@ StoreResult<void> SqlStore::heartbeat(std::string_view node_id, UnixTime now) {
 }
 
 StoreResult<void> SqlStore::set_connected(std::string_view node_id, bool connected) {
-  return db_->write([&](Db& db) {
+  return db_->write([&](Db& db) -> StoreResult<void> {
+    // Disconnected only by the replica it is attached to: it may have
+    // moved to another before this one saw it go.
+    auto changed = db.exec(
+        "UPDATE instances SET connected = ?2 WHERE node_id = ?1 AND (?2 = 1 OR replica = ?3)",
+        node_id, connected, replica_);
+    if (!changed) return std::unexpected(std::move(changed.error()));
+    if (*changed > 0) return {};
     return sql::require_change(
-        db.exec("UPDATE instances SET connected = ?2 WHERE node_id = ?1", node_id, connected),
+        db.prepare("SELECT COUNT(*) FROM instances WHERE node_id = ?1", node_id).scalar(),
         instance_not_found(node_id));
   });
 }

@@ -1,0 +1,161 @@
+// Control replicas sharing one PostgreSQL (a real server the test starts):
+// each pushes to its own sidecars what any replica changed (LISTEN/NOTIFY),
+// tokens made or revoked on one hold on all, and the rollout engine runs
+// on the one leader, another replica taking over a rollout where a killed
+// leader left it.
+#include <signal.h>
+
+#include <chrono>
+#include <optional>
+
+#include "hotswap/harness/postgres_server.h"
+#include "store/postgres_connection.h"
+#include "system_fixture.h"
+
+namespace hotswap {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Replicas : public System {
+ protected:
+  void SetUp() override {
+    url_ = postgres_.create_database("replicas");
+    control_ = start_replica("a");  // the fixture's control: replica a
+    a_ = control_.get();
+    b_ = start_replica("b");
+    rest_ = std::make_unique<Rest>(a_->http_port());
+    rest_b_ = std::make_unique<Rest>(b_->http_port());
+    tenant_ = unique_tenant();
+    ns_ = tenant_ + "/web";
+    rest_->create_namespace(tenant_, "web");
+  }
+
+  // The replicas go before their database.
+  void TearDown() override {
+    System::TearDown();
+    b_.reset();
+    control_.reset();
+  }
+
+  std::unique_ptr<ControlProcess> start_replica(const std::string& name) {
+    return std::make_unique<ControlProcess>(
+        ControlProcess::start(data_.path() + "/control-" + name,
+                              {"--store", url_, "--replica-id", name, "--rollout-interval-ms",
+                               "100", "--leader-lease-interval-ms", "200"}));
+  }
+
+  // A sidecar `node` attached to `replica`.
+  Process& sidecar_of(ControlProcess& replica, const std::string& node) {
+    SidecarConfig c = sidecar_config(node);
+    c.control = replica.rpc_address();
+    published_.emplace_back(ns_, node);
+    sidecars_.push_back(std::make_unique<Process>(test::start_sidecar(c)));
+    return *sidecars_.back();
+  }
+
+  // The replica holding the leader lease, from PostgreSQL itself (the
+  // lease's session is named after its replica); "" when none.
+  std::string leader() {
+    return postgres_.query(
+        "replicas",
+        "SELECT substr(a.application_name, 15) FROM pg_locks l JOIN pg_stat_activity a "
+        "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
+        "((l.classid::bigint << 32) | l.objid::bigint) = " +
+            std::to_string(control::sql::kLeaderLockKey));
+  }
+
+  json deployment(int64_t id, Rest& rest) {
+    return rest.get("/api/v1/deployments/" + std::to_string(id)).body;
+  }
+
+  test::PostgresServer postgres_;
+  std::string url_;
+  ControlProcess* a_ = nullptr;
+  std::unique_ptr<ControlProcess> b_;
+  std::unique_ptr<Rest> rest_b_;
+};
+
+TEST_F(Replicas, EachReplicaPushesWhatAnyReplicaChanged) {
+  sidecar_of(*a_, "on-a");
+  sidecar_of(*b_, "on-b");
+  ASSERT_TRUE(eventually([&] { return connected("on-a") && connected("on-b"); }));
+  // Published and deployed through a; b hears of it and pushes to its own.
+  const uint64_t v1 = rest_->publish(ns_, {{"x", int_entry(1)}});
+  rest_->deploy(ns_, v1);
+  EXPECT_TRUE(eventually([&] { return applied("on-a", ns_) == v1 && applied("on-b", ns_) == v1; }));
+  // And the other way round.
+  const uint64_t v2 = rest_b_->publish(ns_, {{"x", int_entry(2)}});
+  rest_b_->deploy(ns_, v2);
+  EXPECT_TRUE(eventually([&] { return applied("on-a", ns_) == v2 && applied("on-b", ns_) == v2; }));
+  const json d = rest_->get("/api/v1/deployments?namespace=" + ns_).body;
+  EXPECT_TRUE(eventually([&] {
+    const json list = rest_->get("/api/v1/deployments?namespace=" + ns_).body;
+    return list.dump().find("succeeded") != std::string::npos;
+  })) << d.dump();
+}
+
+TEST_F(Replicas, TokensMadeOrRevokedOnOneReplicaHoldOnAll) {
+  const std::string secret = rest_->create_token("ci", "admin");
+  Rest on_b(b_->http_port(), secret);
+  EXPECT_TRUE(eventually([&] { return on_b.get("/api/v1/tenants").status == 200; }));
+  const json tokens = rest_b_->get("/api/v1/tokens").body;
+  int64_t id = 0;
+  for (const auto& t : tokens["tokens"])
+    if (t["name"] == "ci") id = t["id"].get<int64_t>();
+  ASSERT_NE(id, 0) << tokens.dump();
+  ASSERT_EQ(rest_b_->raw("DELETE", "/api/v1/tokens/" + std::to_string(id), "").status, 200);
+  Rest on_a(a_->http_port(), secret);
+  EXPECT_TRUE(eventually([&] { return on_a.get("/api/v1/tenants").status == 401; }));
+}
+
+// The leader is killed while a canary bakes; the other replica takes the
+// lease within the bound and the rollout goes on from its stage to its end
+// (here: no health reports, so it holds, then rolls back as its plan says),
+// every instance told to go back.
+TEST_F(Replicas, AnotherReplicaTakesOverTheRolloutsOfAKilledLeader) {
+  ASSERT_TRUE(eventually([&] { return leader() == "a"; }, 10s)) << "leader: " << leader();
+  for (const char* node : {"n-1", "n-2", "n-3", "n-4"}) sidecar_of(*b_, node);
+  ASSERT_TRUE(eventually([&] {
+    for (const char* node : {"n-1", "n-2", "n-3", "n-4"})
+      if (!connected(node)) return false;
+    return true;
+  }));
+  const uint64_t v1 = rest_->publish(ns_, {{"x", int_entry(1)}});
+  rest_->deploy(ns_, v1);
+  ASSERT_TRUE(eventually([&] { return applied("n-4", ns_) == v1; }));
+  const uint64_t v2 = rest_->publish(ns_, {{"x", int_entry(2)}});
+  const json plan = {
+      {"stages", {50, 100}}, {"bake", "1s"}, {"max_hold", "3s"}, {"on_inconclusive", "rollback"}};
+  const test::HttpReply created =
+      rest_->post("/api/v1/deployments",
+                  {{"namespace", ns_}, {"version", v2}, {"strategy", "canary"}, {"rollout", plan}});
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const int64_t id = created.body["id"].get<int64_t>();
+  // The leader has judged the stage at least once: it is mid-rollout.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const json decisions =
+            rest_b_->get("/api/v1/deployments/" + std::to_string(id) + "/gate").body;
+        return decisions.dump().find("inconclusive") != std::string::npos ||
+               decisions.dump().find("insufficient") != std::string::npos;
+      },
+      10s));
+  a_->kill();
+  const auto killed = std::chrono::steady_clock::now();
+  rest_ = std::make_unique<Rest>(b_->http_port());  // what the fixture asks from now on
+  ASSERT_TRUE(eventually([&] { return leader() == "b"; }, 5s)) << "leader: " << leader();
+  const auto took = std::chrono::steady_clock::now() - killed;
+  std::printf(
+      "lease taken over in %lld ms\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  ASSERT_TRUE(
+      eventually([&] { return deployment(id, *rest_b_).value("state", "") != "running"; }, 30s));
+  const json ended = deployment(id, *rest_b_);
+  EXPECT_EQ(ended["state"], "rolled-back") << ended.dump();
+  for (const char* node : {"n-1", "n-2", "n-3", "n-4"})
+    EXPECT_TRUE(eventually([&] { return applied(node, ns_) == v1; })) << node;
+}
+
+}  // namespace
+}  // namespace hotswap
