@@ -5,8 +5,13 @@
 // leader left it.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include "hotswap/harness/postgres_server.h"
 #include "store/postgres_connection.h"
@@ -155,6 +160,67 @@ TEST_F(Replicas, AnotherReplicaTakesOverTheRolloutsOfAKilledLeader) {
   EXPECT_EQ(ended["state"], "rolled-back") << ended.dump();
   for (const char* node : {"n-1", "n-2", "n-3", "n-4"})
     EXPECT_TRUE(eventually([&] { return applied(node, ns_) == v1; })) << node;
+}
+
+// PostgreSQL stops (fast shutdown: what runs is rolled back) and starts
+// again while both replicas take publishes: every publish answered 2xx is
+// there afterwards, whole; every other one is absent; and deploying goes
+// on after, to a sidecar attached all along.
+TEST_F(Replicas, PublishesAcrossAPostgresRestartAreWholeOrAbsent) {
+  sidecar_of(*b_, "on-b");
+  ASSERT_TRUE(eventually([&] { return connected("on-b"); }));
+  std::mutex mu;                      // guards the two below
+  std::map<uint64_t, int> published;  // version -> i
+  std::set<int> refused;
+  std::atomic<bool> restarted{false};
+  std::thread publisher([&] {
+    Rest on_a(a_->http_port()), on_b(b_->http_port());
+    int after_restart = 0;
+    // Until 20 went through after the restart (a minute at most); fewer
+    // than a page of versions in all.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (int i = 1; after_restart < 20 && std::chrono::steady_clock::now() < deadline; ++i) {
+      Rest& rest = i % 2 == 0 ? on_a : on_b;
+      const test::HttpReply r =
+          rest.post("/api/v1/namespaces/" + ns_ + "/versions",
+                    {{"message", "p" + std::to_string(i)}, {"entries", {{"i", int_entry(i)}}}});
+      std::lock_guard lock(mu);
+      if (r.status == 201) {
+        published[r.body["number"].get<uint64_t>()] = i;
+        if (restarted) ++after_restart;
+      } else {
+        refused.insert(i);
+      }
+    }
+  });
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return published.size() >= 20;
+      },
+      30s));
+  postgres_.stop(SIGINT);
+  postgres_.start();
+  restarted = true;
+  publisher.join();
+  ASSERT_FALSE(refused.empty()) << "no publish met the stopped server";
+  ASSERT_GE(published.size(), 40u);
+  std::map<std::string, uint64_t> stored;  // message -> number
+  const json versions = rest_b_->get("/api/v1/namespaces/" + ns_ + "/versions?limit=1000").body;
+  ASSERT_TRUE(versions.contains("versions")) << versions.dump();
+  for (const auto& v : versions["versions"])
+    stored[v["message"].get<std::string>()] = v["number"].get<uint64_t>();
+  EXPECT_EQ(stored.size(), published.size()) << "versions that no 2xx answered are stored";
+  for (const auto& [number, i] : published) {
+    EXPECT_EQ(stored["p" + std::to_string(i)], number) << "publish " << i;
+    const json got =
+        rest_b_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(number)).body;
+    EXPECT_EQ(got["entries"]["i"]["value"], i) << got.dump();
+  }
+  for (int i : refused) EXPECT_FALSE(stored.contains("p" + std::to_string(i))) << i;
+  const uint64_t last = published.rbegin()->first;
+  rest_->deploy(ns_, last);
+  EXPECT_TRUE(eventually([&] { return applied("on-b", ns_) == last; }));
 }
 
 }  // namespace
