@@ -56,7 +56,9 @@ constexpr auto kHeartbeatBatch = 500 * kj::MILLISECONDS;
 // it: a loop already awake takes a call without the eventfd wake-up
 // ThreadSanitizer sees, e.g. a REST handler's while the replicas'
 // listener calls too.
+#if defined(__SANITIZE_THREAD__)
 char hand_over;  // one address for every hand-over
+#endif
 void caller_hands_over() {
 #if defined(__SANITIZE_THREAD__)
   __tsan_release(&hand_over);
