@@ -58,6 +58,16 @@ RedisClient::~RedisClient() {
   if (context_ != nullptr) redisFree(context_);
 }
 
+void RedisClient::renew_unless(uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (generation == generation_) return;
+  generation_ = generation;
+  if (context_ != nullptr) {
+    redisFree(context_);
+    context_ = nullptr;
+  }
+}
+
 bool RedisClient::connected() const {
   std::lock_guard lock(mu_);
   return context_ != nullptr;

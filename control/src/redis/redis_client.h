@@ -47,6 +47,11 @@ class RedisClient {
   std::expected<std::vector<RedisReply>, RedisError> pipeline(
       const std::vector<RedisArgs>& commands);
 
+  // Closes the connection unless it was made at `generation` (a count the
+  // caller keeps, such as RedisWatch's outages): a connection from before
+  // an outage goes without costing a failed call.
+  void renew_unless(uint64_t generation);
+
   // Whether a connection is open now (it may still be found lost by the
   // next call).
   bool connected() const;
@@ -68,6 +73,7 @@ class RedisClient {
   mutable std::mutex mu_;
   redisContext* context_ = nullptr;
   Clock::time_point last_attempt_{};
+  uint64_t generation_ = 0;
   std::string last_error_;
 };
 

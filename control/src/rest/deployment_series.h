@@ -24,9 +24,8 @@ namespace hotswap::control {
 // health retention allows) to now, or, for a deployment that ended, to a
 // minute after its end; at most the latest 1,440 buckets. not_found;
 // invalid_argument naming `step`.
-Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts,
-                                                const HealthStore& windows, int64_t id,
-                                                const HttpRequest& req);
+Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts, const HealthStore& windows,
+                                                int64_t id, const HttpRequest& req);
 
 }  // namespace hotswap::control
 
