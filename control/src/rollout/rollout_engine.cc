@@ -144,24 +144,34 @@ void RolloutEngine::advance(const Deployment& d) {
 
 void RolloutEngine::keep_pre_change(const Deployment& d, RolloutState& state, int64_t now) {
   // Windows ending before the change arrive within a report interval or
-  // two of it; then the sum no longer moves and is kept.
+  // two of it; then the sum no longer moves and is kept for good. Until
+  // then what has arrived is kept as it grows: should the health windows
+  // be lost meanwhile, the baseline is not lost with them.
   constexpr int64_t kSettleMs = 3000;
-  if (state.pre_change.requests() > 0 || now < state.changed_ms + kSettleMs) return;
+  if (state.pre_change_final) return;
   // Not while the windows are unavailable or rebuilding after an outage
   // (what was lost in it stays lost: the sum is what is held after).
-  const int64_t from = state.changed_ms - state.spec.baseline_window_ms;
   const HealthAvailability health = health_.availability();
   if (!health_hold(health, now).empty()) return;
   const auto all = nodes_where(d, [](const DeploymentTarget&) { return true; });
   HealthCounts before =
-      health_.totals(d.namespace_id, state.previous_version, all, from, state.changed_ms);
+      health_.totals(d.namespace_id, state.previous_version, all,
+                     state.changed_ms - state.spec.baseline_window_ms, state.changed_ms);
   if (health_.availability().outages != health.outages) return;  // read across an outage
-  if (before.requests() == 0) return;  // nothing reported (or control restarted since)
+  // Final once settled, unless nothing is held (nothing reported, or
+  // control restarted since, or the windows were lost): tried again then.
+  const bool final = now >= state.changed_ms + kSettleMs && before.requests() > 0;
+  const bool grew = before.requests() > state.pre_change.requests();
+  if (!final && !grew) return;
   auto kept = mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
-    s.pre_change = before;
+    if (grew) s.pre_change = before;
+    s.pre_change_final = final;
     return {};
   });
-  if (kept) state.pre_change = std::move(before);
+  if (kept) {
+    if (grew) state.pre_change = std::move(before);
+    state.pre_change_final = final;
+  }
 }
 
 void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int64_t now) {
@@ -277,11 +287,14 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   if (same_span) {
     seen.baseline.merge(
         health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes, from, now));
-  } else if (state.pre_change.requests() > 0) {
+  } else if (state.pre_change_final) {
     seen.baseline = state.pre_change;
   } else {
+    // Not final yet: what the windows hold now, or what was kept of them
+    // if more (the windows lost since).
     seen.baseline = health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
                                    c.baseline.from_ms, c.baseline.to_ms);
+    if (seen.baseline.requests() < state.pre_change.requests()) seen.baseline = state.pre_change;
   }
   // Per instance over the stage's span (since a restart: the windows
   // before it are gone, so an instance must report again; never less).
