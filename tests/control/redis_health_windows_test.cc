@@ -287,5 +287,60 @@ TEST_F(RedisHealthWindowsTest, WritersOfTwoReplicasAndReadersOnThreads) {
   EXPECT_EQ(b->per_node(web_, 1, nodes, 0, kNow).size(), size_t{kWriters});
 }
 
+// What a call costs in Redis beside memory, and what the gate's reads cost
+// over a fleet: printed for docs/operations.md, checked equal.
+TEST_F(RedisHealthWindowsTest, CostOfWritesAndOfTheGatesReadsOverAThousandNodes) {
+  using Clock = std::chrono::steady_clock;
+  auto redis = Open();
+  HealthWindows memory({}, [this] { return now_.load(); });
+  constexpr int kNodes = 1000, kSeconds = 60;
+  std::vector<std::string> nodes;
+  for (int n = 0; n < kNodes; ++n) nodes.push_back("node-" + std::to_string(n));
+  Clock::duration in_redis{}, in_memory{};
+  for (int t = 1; t <= kSeconds; ++t) {
+    for (int n = 0; n < kNodes; ++n) {
+      // One call per node per second, a window of 20 latency buckets.
+      HealthWindow w = window_of(kNow - (kSeconds - t) * 1000, 100, 1, 40);
+      w.latency.clear();
+      for (uint16_t b = 0; b < 20; ++b) w.latency.push_back({static_cast<uint16_t>(40 + b), 5});
+      std::vector<HealthEntry> call{{web_, 1, nodes[static_cast<size_t>(n)], w}};
+      const HealthCallId id{nodes[static_cast<size_t>(n)], 1, static_cast<uint64_t>(t)};
+      auto started = Clock::now();
+      ASSERT_TRUE(redis->add_call(id, call));
+      in_redis += Clock::now() - started;
+      started = Clock::now();
+      (void)memory.add_call(id, std::move(call));
+      in_memory += Clock::now() - started;
+    }
+  }
+  const auto us = [](Clock::duration d) {
+    return std::chrono::duration<double, std::micro>(d).count();
+  };
+  const double calls = kNodes * kSeconds;
+  std::printf("add_call: redis %.1f us, memory %.2f us (mean of %.0f calls)\n",
+              us(in_redis) / calls, us(in_memory) / calls, calls);
+  const auto time = [&](const char* what, auto&& read) {
+    const auto started = Clock::now();
+    read();
+    std::printf("%s: %.2f ms\n", what, us(Clock::now() - started) / 1000);
+  };
+  HealthCounts a, b;
+  time("totals redis, 1000 nodes, last minute",
+       [&] { a = redis->totals(web_, 1, nodes, kNow - 60'000, kNow); });
+  time("totals memory, 1000 nodes, last minute",
+       [&] { b = memory.totals(web_, 1, nodes, kNow - 60'000, kNow); });
+  expect_same(a, b, "totals");
+  EXPECT_EQ(a.requests(), uint64_t{kNodes} * kSeconds * 101);
+  time("totals redis, 1000 nodes, last 5 s",
+       [&] { a = redis->totals(web_, 1, nodes, kNow - 5000, kNow); });
+  std::map<std::string, HealthCounts> per;
+  time("per_node redis, 1000 nodes, last minute",
+       [&] { per = redis->per_node(web_, 1, nodes, kNow - 60'000, kNow); });
+  EXPECT_EQ(per.size(), size_t{kNodes});
+  std::map<uint64_t, std::vector<std::string>> who;
+  time("reporters redis, last minute", [&] { who = redis->reporters(web_, kNow - 60'000, kNow); });
+  EXPECT_EQ(who.at(1).size(), size_t{kNodes});
+}
+
 }  // namespace
 }  // namespace hotswap::control

@@ -45,7 +45,11 @@ RedisHealthWindows::RedisHealthWindows(const RedisAddress& address, Options opti
       now_(std::move(now)),
       watch_(address, options_.client, options_.probe_interval, now_, "health windows"),
       writer_(address, options_.client),
-      reader_(address, options_.client) {}
+      reader_(address, [this] {
+        RedisClient::Options read = options_.client;
+        read.command_timeout = options_.read_timeout;
+        return read;
+      }()) {}
 
 std::string RedisHealthWindows::series_key(const NamespaceId& ns, uint64_t version,
                                            const std::string& node) const {
