@@ -14,7 +14,7 @@
 #include "audit/audit_log.h"
 #include "catalog/catalog_service.h"
 #include "hotswap/harness/temp_dir.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace {
 
@@ -22,14 +22,14 @@ using namespace hotswap::control;
 
 struct Fixture {
   hotswap::test::TempDir dir;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqlStore> store;
   std::unique_ptr<CatalogService> catalog;
   std::unique_ptr<AuditLog> audit;
   NamespaceId ns = *NamespaceId::parse("acme/web");
   uint64_t round = 0;
 
   Fixture() {
-    store = std::move(*SqliteStore::open(dir.path() + "/control.db"));
+    store = std::move(*SqlStore::open(dir.path() + "/control.db"));
     catalog = std::make_unique<CatalogService>(*store, [] { return UnixTime{1}; });
     audit = std::make_unique<AuditLog>(
         *store, [] { return int64_t{1}; }, AuditLog::Options{});

@@ -12,7 +12,7 @@
 #include "hotswap/harness/temp_dir.h"
 #include "schema/document.h"
 #include "schema/json_schema.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 namespace {
@@ -46,7 +46,7 @@ json schema(int n) {
 void publish_loop(benchmark::State& state, bool with_schema) {
   const int n = static_cast<int>(state.range(0));
   test::TempDir dir;
-  auto store = SqliteStore::open(dir.path() + "/control.db");
+  auto store = SqlStore::open(dir.path() + "/control.db");
   if (!store) return state.SkipWithError(store.error().message.c_str());
   UnixTime now = 1000;
   CatalogService catalog(**store, [&now] { return now; });

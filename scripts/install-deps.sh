@@ -19,6 +19,9 @@ packages=(
   prometheus-cpp-dev prometheus
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
+  # tests: a PostgreSQL server of the tests' own (initdb at run time) for
+  # the PostgreSQL store and replicas
+  postgresql
   curl
   # tests: certificates made at run time (harness/src/test_pki.cc)
   openssl

@@ -33,8 +33,9 @@
 #include "rpc/rpc_server.h"
 #include "secrets/key_rotation.h"
 #include "secrets/secret_box.h"
-#include "store/sqlite_approval_store.h"
-#include "store/sqlite_store.h"
+#include "store/postgres_connection.h"
+#include "store/sql_approval_store.h"
+#include "store/sql_store.h"
 
 namespace {
 
@@ -166,6 +167,9 @@ void add_audit_flags(CLI::App& app, AuditLog::Options& audit) {
 
 struct Flags {
   std::string data_dir = env_or("HOTSWAP_DATA_DIR", "hotswap-data");
+  // Where the durable state lives: "sqlite:PATH" or a postgres:// URL;
+  // empty for the SQLite file in the data directory.
+  std::string store = env_or("HOTSWAP_STORE", "");
   std::string http_listen = env_or("HOTSWAP_HTTP_LISTEN", "127.0.0.1:7700");
   std::string rpc_listen = env_or("HOTSWAP_RPC_LISTEN", "127.0.0.1:7701");
   int64_t heartbeat_ms = 5000;
@@ -356,7 +360,9 @@ int run(Flags flags) {
                   hotswap::telemetry::escape_quoted(box.error()));
     return 1;
   }
-  auto store = SqliteStore::open(flags.data_dir + "/control.db");
+  const std::string store_location =
+      flags.store.empty() ? "sqlite:" + flags.data_dir + "/control.db" : flags.store;
+  auto store = SqlStore::open(store_location);
   if (!store) {
     spdlog::error("event=store_failed error=\"{}\"",
                   hotswap::telemetry::escape_quoted(store.error().message));
@@ -374,7 +380,7 @@ int run(Flags flags) {
   }
   KeyRotation key_rotation(**store, *box);
   const Clock clock = [] { return static_cast<UnixTime>(std::time(nullptr)); };
-  auto tokens = open_tokens(flags.data_dir + "/control.db", clock);
+  auto tokens = open_tokens(store_location, clock);
   if (!tokens) return 1;
   CatalogService catalog(
       **store, clock,
@@ -428,7 +434,7 @@ int run(Flags flags) {
 
   // Deployments of protected namespaces wait for approval; requests past
   // their deadline expire in the sweep below.
-  SqliteApprovalStore approval_store(**store);
+  SqlApprovalStore approval_store(**store);
   std::unique_ptr<Webhooks> webhooks;
   if (!flags.notify.urls.empty()) webhooks = std::make_unique<Webhooks>(flags.notify);
   ApprovalService approvals(**store, approval_store, fleet, catalog.schemas(), clock,
@@ -460,9 +466,10 @@ int run(Flags flags) {
   std::printf("hotswap-control ready http=%s:%d rpc=%s:%u\n", http_host.c_str(), *bound,
               rpc_host.c_str(), listener->getPort());
   std::fflush(stdout);
-  spdlog::info("event=ready http={}:{} rpc={}:{} tls={} mutual_tls={} data_dir={}", http_host,
+  spdlog::info("event=ready http={}:{} rpc={}:{} tls={} mutual_tls={} store=\"{}\"", http_host,
                *bound, rpc_host, listener->getPort(), *tls ? "on" : "off",
-               *tls && !(*tls)->client_ca_pems.empty() ? "on" : "off", flags.data_dir);
+               *tls && !(*tls)->client_ca_pems.empty() ? "on" : "off",
+               hotswap::telemetry::escape_quoted(sql::redact_conninfo(store_location)));
 
   const auto expiry = std::chrono::seconds(flags.instance_expiry_s);
   // Retention prunes the audit log at start, then once a minute (every
@@ -521,7 +528,11 @@ int main(int argc, char** argv) {
       "else a random one printed once on stdout. HOTSWAP_BOOTSTRAP_NODE_TOKEN, if set, is made a\n"
       "node token for every tenant (for demos and tests).");
   Flags flags;
-  app.add_option("--data-dir", flags.data_dir, "directory of the SQLite store (HOTSWAP_DATA_DIR)");
+  app.add_option("--data-dir", flags.data_dir,
+                 "directory of the embedded SQLite store (HOTSWAP_DATA_DIR)");
+  app.add_option("--store", flags.store,
+                 "the store: sqlite:PATH, or postgres://user@host:port/db shared by every "
+                 "replica (HOTSWAP_STORE; default: the SQLite file in --data-dir)");
   app.add_option("--http-listen", flags.http_listen,
                  "REST address host:port (HOTSWAP_HTTP_LISTEN)");
   app.add_option("--rpc-listen", flags.rpc_listen,

@@ -13,7 +13,7 @@
 #include "approval/approval.h"
 #include "approval/approval_service.h"
 #include "services_fixture.h"
-#include "store/sqlite_approval_store.h"
+#include "store/sql_approval_store.h"
 
 namespace hotswap::control {
 namespace {
@@ -138,12 +138,12 @@ class ApprovalServiceTest : public ::testing::Test {
     approvals.reset();
     approval_store.reset();
     s = std::make_unique<Services>();
-    approval_store = std::make_unique<SqliteApprovalStore>(sqlite());
+    approval_store = std::make_unique<SqlApprovalStore>(sqlite());
     approvals = std::make_unique<ApprovalService>(
         s->store(), *approval_store, s->fleet, s->catalog.schemas(), [this] { return s->now; },
         &notifier);
   }
-  SqliteStore& sqlite() { return static_cast<SqliteStore&>(s->store()); }
+  SqlStore& sqlite() { return static_cast<SqlStore&>(s->store()); }
 
   // acme/web protected with `levels`, one published version running on
   // node-1, and version 2 published.
@@ -168,7 +168,7 @@ class ApprovalServiceTest : public ::testing::Test {
   const NamespaceId web = Ns("acme/web");
   RecordingNotifier notifier;
   std::unique_ptr<Services> s;
-  std::unique_ptr<SqliteApprovalStore> approval_store;
+  std::unique_ptr<SqlApprovalStore> approval_store;
   std::unique_ptr<ApprovalService> approvals;
 };
 
@@ -255,10 +255,10 @@ TEST_F(ApprovalServiceTest, ExpiresAtTheDeadlineEvenAfterARestart) {
   const UnixTime now = s->now;
   approvals.reset();
   approval_store.reset();
-  auto reopened = must(SqliteStore::open(path));
+  auto reopened = must(SqlStore::open(path));
   CatalogService catalog(*reopened, [&] { return now + 1; });
   FleetService fleet(*reopened, catalog, {}, [&] { return now + 1; });
-  SqliteApprovalStore store(*reopened);
+  SqlApprovalStore store(*reopened);
   ApprovalService service(
       *reopened, store, fleet, catalog.schemas(), [&] { return now + 1; }, nullptr);
   EXPECT_EQ(service.expire_due().size(), 1u);

@@ -13,7 +13,7 @@
 
 #include "audit/audit_chain.h"
 #include "audit/audit_log.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 #include "store_test_support.h"
 
 namespace hotswap::control {
@@ -102,7 +102,7 @@ class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = test_db_path("audit_");
-    store_ = must(SqliteStore::open(path_));
+    store_ = must(SqlStore::open(path_));
     log_ = std::make_unique<AuditLog>(
         *store_, [this] { return now_ms_; }, AuditLog::Options{std::chrono::milliseconds(10'000)});
   }
@@ -114,7 +114,7 @@ class AuditLogTest : public ::testing::Test {
 
   std::string path_;
   int64_t now_ms_ = 1'000'000;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
   std::unique_ptr<AuditLog> log_;
 };
 

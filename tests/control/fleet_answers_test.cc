@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 #include "store_test_support.h"
 
 namespace hotswap::control {
@@ -88,7 +88,7 @@ class RpcAnswersTest : public ::testing::Test {
     service_.reset();
     catalog_.reset();
     store_.reset();
-    store_ = must(SqliteStore::open(path_));
+    store_ = must(SqlStore::open(path_));
     const Clock clock = [] { return UnixTime{200}; };
     catalog_ = std::make_unique<CatalogService>(*store_, clock);
     service_ = std::make_unique<FleetService>(*store_, *catalog_, FleetService::Options{}, clock);
@@ -111,7 +111,7 @@ class RpcAnswersTest : public ::testing::Test {
 
   const NamespaceId web_ = NamespaceId::parse("acme/web").value();
   std::string path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
   std::unique_ptr<CatalogService> catalog_;
   std::unique_ptr<FleetService> service_;
   int64_t deployment_id_ = 0;

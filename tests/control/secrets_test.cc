@@ -10,7 +10,7 @@
 #include "secrets/aes_gcm.h"
 #include "secrets/key_ring.h"
 #include "secrets/secret_box.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 #include <sqlite3.h>
 
@@ -164,7 +164,7 @@ TEST(SqliteSecrets, SealedAtRestMovedRowsRefusedWrongRingRefusedAtStart) {
   const std::string path = dir.path() + "/control.db";
   const NamespaceId ns = NamespaceId::trusted("acme", "web");
   {
-    auto store = SqliteStore::open(path);
+    auto store = SqlStore::open(path);
     ASSERT_TRUE(store);
     ASSERT_TRUE((*store)->use_secrets(box_of("k1 " + kKeyA + "\n")));
     ASSERT_TRUE((*store)->create_tenant("acme", 1));
@@ -182,7 +182,7 @@ TEST(SqliteSecrets, SealedAtRestMovedRowsRefusedWrongRingRefusedAtStart) {
            "UPDATE draft_entries SET text = (SELECT text FROM draft_entries WHERE key = 'a') "
            "WHERE key = 'b'");
   {
-    auto store = SqliteStore::open(path);
+    auto store = SqlStore::open(path);
     ASSERT_TRUE(store);
     ASSERT_TRUE((*store)->use_secrets(box_of("k1 " + kKeyA + "\n")));
     auto draft = (*store)->get_draft(ns);
@@ -191,7 +191,7 @@ TEST(SqliteSecrets, SealedAtRestMovedRowsRefusedWrongRingRefusedAtStart) {
     EXPECT_EQ(draft.error().message.find("alpha-plain"), std::string::npos);
   }
   exec_sql(path, "DELETE FROM draft_entries WHERE key = 'b'");
-  auto store = SqliteStore::open(path);
+  auto store = SqlStore::open(path);
   ASSERT_TRUE(store);
   auto none = (*store)->use_secrets(nullptr);
   ASSERT_FALSE(none);
@@ -207,7 +207,7 @@ TEST(SqliteSecrets, SealedAtRestMovedRowsRefusedWrongRingRefusedAtStart) {
 TEST(SqliteSecrets, ResealMovesEveryValueToThePrimaryInBatches) {
   test::TempDir dir;
   const NamespaceId ns = NamespaceId::trusted("acme", "web");
-  auto store = SqliteStore::open(dir.path() + "/control.db");
+  auto store = SqlStore::open(dir.path() + "/control.db");
   ASSERT_TRUE(store);
   std::string ring = "k1 " + kKeyA + "\n";
   auto box = *SecretBox::load([&ring] { return parse_key_file(ring, "f"); }, "f");

@@ -14,7 +14,7 @@
 
 #include "catalog/catalog_service.h"
 #include "fleet/fleet_service.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 #include "store_test_support.h"
 
 namespace hotswap::control {
@@ -27,7 +27,7 @@ class Services {
  public:
   explicit Services(FleetService::Options options = {})
       : path_(test_db_path("hotswap_services_")),
-        store_(must(SqliteStore::open(path_))),
+        store_(must(SqlStore::open(path_))),
         catalog(*store_, [this] { return now; }),
         fleet(*store_, catalog, options, [this] { return now; }) {}
   ~Services() {
@@ -81,7 +81,7 @@ class Services {
 
  private:
   std::string path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
 
  public:
   CatalogService catalog;

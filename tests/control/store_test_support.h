@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <expected>
 #include <filesystem>
@@ -25,9 +26,10 @@ namespace hotswap::control {
 // Unique per test, process and call: "<tmp>/<prefix><test>_<pid>_<n>.db".
 inline std::string test_db_path(std::string_view prefix) {
   static std::atomic<int> counter{0};
-  return ::testing::TempDir() + std::string(prefix) +
-         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-         std::to_string(getpid()) + "_" + std::to_string(counter++) + ".db";
+  std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(test.begin(), test.end(), '/', '_');  // a parameterized test's "Name/0"
+  return ::testing::TempDir() + std::string(prefix) + test + "_" + std::to_string(getpid()) + "_" +
+         std::to_string(counter++) + ".db";
 }
 
 inline void remove_db_files(const std::string& path) {

@@ -1,11 +1,11 @@
 #include "access/token_store.h"
 
-#include "store/sqlite_db.h"
+#include "store/sql_db.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::Statement;
+using sql::Db;
+using sql::Statement;
 
 namespace {
 
@@ -75,21 +75,21 @@ StoreResult<int64_t> TokenStore::insert(const TokenInfo& t, const TokenHash& has
   return db_->write([&](Db& db) -> StoreResult<int64_t> {
     auto same = db.prepare("SELECT COUNT(*) FROM tokens WHERE hash = ?1", hash_hex(hash)).scalar();
     if (!same) return std::unexpected(std::move(same.error()));
-    if (*same > 0) return sqlite::fail(StoreErrorCode::already_exists, "this token exists");
-    auto statement = db.prepare(
-        "INSERT INTO tokens (name, kind, role, tenants, hash, created_at, expires_at, created_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        t.name, to_string(t.kind), to_string(t.role), join(t.tenants), hash_hex(hash), t.created_at,
-        t.expires_at.value_or(0), t.created_by);
-    HOTSWAP_RETURN_IF_ERROR(statement.run());
-    return db.last_insert_id();
+    if (*same > 0) return sql::fail(StoreErrorCode::already_exists, "this token exists");
+    return db
+        .prepare(
+            "INSERT INTO tokens (name, kind, role, tenants, hash, created_at, expires_at, "
+            "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            t.name, to_string(t.kind), to_string(t.role), join(t.tenants), hash_hex(hash),
+            t.created_at, t.expires_at.value_or(0), t.created_by)
+        .scalar();
   });
 }
 
 StoreResult<void> TokenStore::revoke(int64_t id) {
   return db_->write([&](Db& db) {
-    return sqlite::require_change(db.exec("UPDATE tokens SET revoked = 1 WHERE id = ?1", id),
-                                  "token " + std::to_string(id) + " not found");
+    return sql::require_change(db.exec("UPDATE tokens SET revoked = 1 WHERE id = ?1", id),
+                               "token " + std::to_string(id) + " not found");
   });
 }
 

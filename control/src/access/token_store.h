@@ -15,13 +15,14 @@
 
 namespace hotswap::control {
 
-namespace sqlite {
+namespace sql {
 class Db;
-}  // namespace sqlite
+}  // namespace sql
 
 class TokenStore {
  public:
-  // Opens the file SqliteStore::open has created and migrated.
+  // Opens the database SqlStore::open has created and migrated (a file or
+  // a postgres:// URL: sql_db.h).
   static StoreResult<std::unique_ptr<TokenStore>> open(const std::string& path);
   ~TokenStore();
 
@@ -36,8 +37,8 @@ class TokenStore {
   StoreResult<void> touch(const std::vector<std::pair<int64_t, UnixTime>>& used);
 
  private:
-  explicit TokenStore(std::unique_ptr<sqlite::Db> db);
-  std::unique_ptr<sqlite::Db> db_;
+  explicit TokenStore(std::unique_ptr<sql::Db> db);
+  std::unique_ptr<sql::Db> db_;
 };
 
 }  // namespace hotswap::control

@@ -1,17 +1,17 @@
-// ApprovalStore on the SQLite file of a SqliteStore (its connection, so
+// ApprovalStore on the SQLite file of a SqlStore (its connection, so
 // that approval calls join the store's transactions).
-#ifndef HOTSWAP_CONTROL_STORE_SQLITE_APPROVAL_STORE_H_
-#define HOTSWAP_CONTROL_STORE_SQLITE_APPROVAL_STORE_H_
+#ifndef HOTSWAP_CONTROL_STORE_SQL_APPROVAL_STORE_H_
+#define HOTSWAP_CONTROL_STORE_SQL_APPROVAL_STORE_H_
 
 #include "approval/approval_store.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-class SqliteApprovalStore final : public ApprovalStore {
+class SqlApprovalStore final : public ApprovalStore {
  public:
   // `store` must outlive this.
-  explicit SqliteApprovalStore(SqliteStore& store) : db_(store.db()) {}
+  explicit SqlApprovalStore(SqlStore& store) : db_(store.db()) {}
 
   StoreResult<ApprovalSettings> settings(const NamespaceId& ns) override;
   StoreResult<void> put_settings(const NamespaceId& ns, const ApprovalSettings& s) override;
@@ -24,9 +24,9 @@ class SqliteApprovalStore final : public ApprovalStore {
   StoreResult<std::vector<Approval>> due(UnixTime now) override;
 
  private:
-  sqlite::Db& db_;
+  sql::Db& db_;
 };
 
 }  // namespace hotswap::control
 
-#endif  // HOTSWAP_CONTROL_STORE_SQLITE_APPROVAL_STORE_H_
+#endif  // HOTSWAP_CONTROL_STORE_SQL_APPROVAL_STORE_H_

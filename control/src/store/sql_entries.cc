@@ -1,4 +1,4 @@
-#include "store/sqlite_entries.h"
+#include "store/sql_entries.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 
 #include "domain/values.h"
 
-namespace hotswap::control::sqlite {
+namespace hotswap::control::sql {
 
 using secrets::SecretBox;
 
@@ -147,4 +147,4 @@ StoreResult<Entries> decode_entries(Db& db, const SecretBox* box, const Namespac
   return entries;
 }
 
-}  // namespace hotswap::control::sqlite
+}  // namespace hotswap::control::sql

@@ -5,15 +5,15 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_entries.h"
-#include "store/sqlite_store.h"
+#include "store/sql_db.h"
+#include "store/sql_entries.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::in_quotes;
-using sqlite::Statement;
+using sql::Db;
+using sql::in_quotes;
+using sql::Statement;
 
 namespace {
 
@@ -82,19 +82,19 @@ StoreResult<void> check_opens(Db& db, const secrets::SecretBox* box, const std::
   auto drafts = draft_secrets(db, "=", key_id, 1);
   if (!drafts) return std::unexpected(std::move(drafts.error()));
   for (const DraftSecret& d : *drafts) {
-    HOTSWAP_RETURN_IF_ERROR(sqlite::read_value(db, box, {d.id.str(), 0, d.key}, d.text, key_id));
+    HOTSWAP_RETURN_IF_ERROR(sql::read_value(db, box, {d.id.str(), 0, d.key}, d.text, key_id));
   }
   auto versions = version_secrets(db, "=", key_id, 1);
   if (!versions) return std::unexpected(std::move(versions.error()));
   for (const VersionSecrets& v : *versions) {
-    HOTSWAP_RETURN_IF_ERROR(sqlite::decode_entries(db, box, v.id, v.number, v.entries, key_id));
+    HOTSWAP_RETURN_IF_ERROR(sql::decode_entries(db, box, v.id, v.number, v.entries, key_id));
   }
   return {};
 }
 
 }  // namespace
 
-StoreResult<void> SqliteStore::use_secrets(std::shared_ptr<secrets::SecretBox> box) {
+StoreResult<void> SqlStore::use_secrets(std::shared_ptr<secrets::SecretBox> box) {
   HOTSWAP_RETURN_IF_ERROR(db_->read([&](Db& db) -> StoreResult<void> {
     auto by_key = counts(db);
     if (!by_key) return std::unexpected(std::move(by_key.error()));
@@ -120,13 +120,13 @@ StoreResult<void> SqliteStore::use_secrets(std::shared_ptr<secrets::SecretBox> b
   return {};
 }
 
-StoreResult<std::map<std::string, int64_t>> SqliteStore::secret_counts() {
+StoreResult<std::map<std::string, int64_t>> SqlStore::secret_counts() {
   return db_->read([](Db& db) { return counts(db); });
 }
 
-StoreResult<int64_t> SqliteStore::reseal_batch(int max_rows) {
+StoreResult<int64_t> SqlStore::reseal_batch(int max_rows) {
   if (box_ == nullptr) {
-    return sqlite::fail(StoreErrorCode::conflict, "control has no master key to re-seal under");
+    return sql::fail(StoreErrorCode::conflict, "control has no master key to re-seal under");
   }
   return db_->write([&](Db& db) -> StoreResult<int64_t> {
     const std::string primary = box_->primary_id();
@@ -134,12 +134,12 @@ StoreResult<int64_t> SqliteStore::reseal_batch(int max_rows) {
     auto drafts = draft_secrets(db, "!=", primary, max_rows);
     if (!drafts) return std::unexpected(std::move(drafts.error()));
     for (DraftSecret& d : *drafts) {
-      auto plain = sqlite::read_value(db, box_.get(), {d.id.str(), 0, d.key}, d.text, d.key_id);
+      auto plain = sql::read_value(db, box_.get(), {d.id.str(), 0, d.key}, d.text, d.key_id);
       if (!plain) return std::unexpected(std::move(plain.error()));
-      auto typed = sqlite::stored_value(db, d.key, d.type, std::move(*plain));
+      auto typed = sql::stored_value(db, d.key, d.type, std::move(*plain));
       if (!typed) return std::unexpected(std::move(typed.error()));
       typed->secret = true;
-      auto stored = sqlite::store_value(db, box_.get(), {d.id.str(), 0, d.key}, *typed);
+      auto stored = sql::store_value(db, box_.get(), {d.id.str(), 0, d.key}, *typed);
       if (!stored) return std::unexpected(std::move(stored.error()));
       HOTSWAP_RETURN_IF_ERROR(
           db.exec("UPDATE draft_entries SET text = ?3, secret_key = ?4 WHERE namespace_id = ?1 AND "
@@ -151,9 +151,9 @@ StoreResult<int64_t> SqliteStore::reseal_batch(int max_rows) {
     auto versions = version_secrets(db, "!=", primary, room);
     if (!versions) return std::unexpected(std::move(versions.error()));
     for (VersionSecrets& v : *versions) {
-      auto entries = sqlite::decode_entries(db, box_.get(), v.id, v.number, v.entries, v.key_id);
+      auto entries = sql::decode_entries(db, box_.get(), v.id, v.number, v.entries, v.key_id);
       if (!entries) return std::unexpected(std::move(entries.error()));
-      auto encoded = sqlite::encode_entries(db, box_.get(), v.id, v.number, *entries);
+      auto encoded = sql::encode_entries(db, box_.get(), v.id, v.number, *entries);
       if (!encoded) return std::unexpected(std::move(encoded.error()));
       HOTSWAP_RETURN_IF_ERROR(
           db.exec("UPDATE versions SET entries = ?3, secret_key = ?4 WHERE namespace_id = ?1 AND "

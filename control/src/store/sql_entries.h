@@ -2,8 +2,8 @@
 // entries as one JSON document. Secret values are sealed (secrets/) bound
 // to their namespace, version (0: the draft) and key, under the ring's
 // primary key, whose id the row names; read back they open to plain text.
-#ifndef HOTSWAP_CONTROL_STORE_SQLITE_ENTRIES_H_
-#define HOTSWAP_CONTROL_STORE_SQLITE_ENTRIES_H_
+#ifndef HOTSWAP_CONTROL_STORE_SQL_ENTRIES_H_
+#define HOTSWAP_CONTROL_STORE_SQL_ENTRIES_H_
 
 #include <cstdint>
 #include <string>
@@ -11,10 +11,10 @@
 
 #include "domain/types.h"
 #include "secrets/secret_box.h"
-#include "store/sqlite_db.h"
+#include "store/sql_db.h"
 #include "store/store.h"
 
-namespace hotswap::control::sqlite {
+namespace hotswap::control::sql {
 
 // A value as a row stores it: plain text, or sealed text and the id of
 // the key it is under ("" for a plain value).
@@ -57,6 +57,6 @@ StoreResult<Entries> decode_entries(Db& db, const secrets::SecretBox* box, const
                                     uint64_t number, const std::string& text,
                                     std::string_view key_id);
 
-}  // namespace hotswap::control::sqlite
+}  // namespace hotswap::control::sql
 
-#endif  // HOTSWAP_CONTROL_STORE_SQLITE_ENTRIES_H_
+#endif  // HOTSWAP_CONTROL_STORE_SQL_ENTRIES_H_

@@ -1,6 +1,6 @@
 // Tenants, namespaces, drafts and versions. Instances and deployments are in
-// sqlite_store_fleet.cc.
-#include "store/sqlite_store.h"
+// sql_store_fleet.cc.
+#include "store/sql_store.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -11,19 +11,19 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/values.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_entries.h"
-#include "store/sqlite_schema.h"
+#include "store/sql_db.h"
+#include "store/sql_entries.h"
+#include "store/sql_schema.h"
 
 namespace hotswap::control {
 
 using secrets::SecretBox;
-using sqlite::Db;
-using sqlite::fail;
-using sqlite::in_quotes;
-using sqlite::namespace_key;
-using sqlite::Statement;
-using sqlite::stored_value;
+using sql::Db;
+using sql::fail;
+using sql::in_quotes;
+using sql::namespace_key;
+using sql::Statement;
+using sql::stored_value;
 
 namespace {
 
@@ -76,7 +76,7 @@ VersionInfo read_version(Statement& row, const NamespaceId& id) {
 
 StoreResult<void> put_entry(Db& db, const SecretBox* box, const NamespaceId& id, int64_t ns,
                             std::string_view key, const TypedValue& value) {
-  auto stored = sqlite::store_value(db, box, {id.str(), 0, key}, value);
+  auto stored = sql::store_value(db, box, {id.str(), 0, key}, value);
   if (!stored) return std::unexpected(std::move(stored.error()));
   HOTSWAP_RETURN_IF_ERROR(
       db.exec("INSERT INTO draft_entries (namespace_id, key, type, text, secret_key) "
@@ -97,7 +97,7 @@ StoreResult<Entries> read_draft(Db& db, const SecretBox* box, const NamespaceId&
           .each([&](Statement& row) -> StoreResult<void> {
             const std::string key = row.text(0);
             const std::string key_id = row.text(3);
-            auto text = sqlite::read_value(db, box, {where, 0, key}, row.text(2), key_id);
+            auto text = sql::read_value(db, box, {where, 0, key}, row.text(2), key_id);
             if (!text) return std::unexpected(std::move(text.error()));
             auto value = stored_value(db, key, row.text(1), std::move(*text));
             if (!value) return std::unexpected(std::move(value.error()));
@@ -133,47 +133,47 @@ StoreResult<void> replace_draft(Db& db, const SecretBox* box, const NamespaceId&
 }
 
 StoreResult<void> insert_version(Db& db, int64_t ns, const VersionInfo& info,
-                                 const sqlite::EncodedEntries& encoded) {
-  HOTSWAP_RETURN_IF_ERROR(
-      db.exec("INSERT INTO versions (namespace_id, number, parent, content_hash, author, message, "
-              "created_at, entry_count, entries, secret_key, secrets, schema_version) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12)",
-              ns, info.number, info.parent, info.content_hash, info.author, info.message,
-              info.created_at, info.entry_count, encoded.text, encoded.key_id, encoded.secrets,
-              info.schema_version));
+                                 const sql::EncodedEntries& encoded) {
+  HOTSWAP_RETURN_IF_ERROR(db.exec(
+      "INSERT INTO versions (namespace_id, number, parent, content_hash, author, message, "
+      "created_at, entry_count, entries, secret_key, secrets, schema_version) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULLIF(?10, ''), ?11, ?12)",
+      ns, info.number, info.parent, info.content_hash, info.author, info.message, info.created_at,
+      info.entry_count, encoded.text, encoded.key_id, encoded.secrets, info.schema_version));
   return {};
 }
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::Db> db,
-                         std::unique_ptr<sqlite::Checkpointer> checkpointer)
+SqlStore::SqlStore(std::unique_ptr<sql::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer)
     : db_(std::move(db)), checkpointer_(std::move(checkpointer)) {}
 
-SqliteStore::~SqliteStore() = default;
+SqlStore::~SqlStore() = default;
 
-StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
-  auto db = Db::open(path);
+StoreResult<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& location) {
+  auto db = Db::open(location);
   if (!db) return std::unexpected(std::move(db.error()));
-  HOTSWAP_RETURN_IF_ERROR(sqlite::migrate(**db));
-  auto checkpointer = sqlite::Checkpointer::start(path, kCheckpointInterval);
+  HOTSWAP_RETURN_IF_ERROR(sql::migrate(**db));
+  if ((*db)->engine() == sql::Engine::postgres)
+    return std::unique_ptr<SqlStore>(new SqlStore(std::move(*db), nullptr));
+  auto checkpointer = sqlite::Checkpointer::start(sql::sqlite_path(location), kCheckpointInterval);
   if (!checkpointer) return std::unexpected(std::move(checkpointer.error()));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db), std::move(*checkpointer)));
+  return std::unique_ptr<SqlStore>(new SqlStore(std::move(*db), std::move(*checkpointer)));
 }
 
-int64_t SqliteStore::schema_version() {
-  return sqlite::latest_schema_version();
+int64_t SqlStore::schema_version() {
+  return sql::latest_schema_version();
 }
 
 // Tenants.
 
-StoreResult<void> SqliteStore::atomically(const std::function<StoreResult<void>()>& body) {
+StoreResult<void> SqlStore::atomically(const std::function<StoreResult<void>()>& body) {
   // The calls `body` makes open their transactions inside this one (as
   // savepoints), on this thread, which holds the connection meanwhile.
   return db_->write([&](Db&) { return body(); });
 }
 
-StoreResult<Tenant> SqliteStore::create_tenant(std::string_view name, UnixTime now) {
+StoreResult<Tenant> SqlStore::create_tenant(std::string_view name, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<Tenant> {
     auto inserted = db.exec(
         "INSERT INTO tenants (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
@@ -186,17 +186,17 @@ StoreResult<Tenant> SqliteStore::create_tenant(std::string_view name, UnixTime n
   });
 }
 
-StoreResult<std::vector<Tenant>> SqliteStore::list_tenants() {
+StoreResult<std::vector<Tenant>> SqlStore::list_tenants() {
   return db_->read([](Db& db) {
     return db.prepare(std::string(kSelectTenant) + "ORDER BY t.name").all(read_tenant);
   });
 }
 
-StoreResult<Tenant> SqliteStore::get_tenant(std::string_view name) {
+StoreResult<Tenant> SqlStore::get_tenant(std::string_view name) {
   return db_->read([&](Db& db) { return find_tenant(db, name); });
 }
 
-StoreResult<void> SqliteStore::delete_tenant(std::string_view name) {
+StoreResult<void> SqlStore::delete_tenant(std::string_view name) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto tenant = find_tenant(db, name);
     if (!tenant) return std::unexpected(std::move(tenant.error()));
@@ -212,8 +212,8 @@ StoreResult<void> SqliteStore::delete_tenant(std::string_view name) {
 
 // Namespaces.
 
-StoreResult<Namespace> SqliteStore::create_namespace(const NamespaceId& ns,
-                                                     std::string_view description, UnixTime now) {
+StoreResult<Namespace> SqlStore::create_namespace(const NamespaceId& ns,
+                                                  std::string_view description, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<Namespace> {
     HOTSWAP_RETURN_IF_ERROR(find_tenant(db, ns.tenant()));
     auto inserted = db.exec(
@@ -233,7 +233,7 @@ StoreResult<Namespace> SqliteStore::create_namespace(const NamespaceId& ns,
   });
 }
 
-StoreResult<std::vector<Namespace>> SqliteStore::list_namespaces(std::string_view tenant) {
+StoreResult<std::vector<Namespace>> SqlStore::list_namespaces(std::string_view tenant) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<Namespace>> {
     HOTSWAP_RETURN_IF_ERROR(find_tenant(db, tenant));
     return db.prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 ORDER BY n.name", tenant)
@@ -241,16 +241,16 @@ StoreResult<std::vector<Namespace>> SqliteStore::list_namespaces(std::string_vie
   });
 }
 
-StoreResult<Namespace> SqliteStore::get_namespace(const NamespaceId& ns) {
+StoreResult<Namespace> SqlStore::get_namespace(const NamespaceId& ns) {
   return db_->read([&](Db& db) {
     return db
         .prepare(std::string(kSelectNamespace) + "WHERE n.tenant = ?1 AND n.name = ?2", ns.tenant(),
                  ns.name())
-        .one(read_namespace, sqlite::namespace_not_found(ns));
+        .one(read_namespace, sql::namespace_not_found(ns));
   });
 }
 
-StoreResult<void> SqliteStore::delete_namespace(const NamespaceId& id) {
+StoreResult<void> SqlStore::delete_namespace(const NamespaceId& id) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -266,7 +266,7 @@ StoreResult<void> SqliteStore::delete_namespace(const NamespaceId& id) {
 
 // Draft.
 
-StoreResult<Entries> SqliteStore::get_draft(const NamespaceId& id) {
+StoreResult<Entries> SqlStore::get_draft(const NamespaceId& id) {
   return db_->read([&](Db& db) -> StoreResult<Entries> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -274,8 +274,8 @@ StoreResult<Entries> SqliteStore::get_draft(const NamespaceId& id) {
   });
 }
 
-StoreResult<void> SqliteStore::put_draft_entry(const NamespaceId& id, std::string_view key,
-                                               const TypedValue& value) {
+StoreResult<void> SqlStore::put_draft_entry(const NamespaceId& id, std::string_view key,
+                                            const TypedValue& value) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -283,11 +283,11 @@ StoreResult<void> SqliteStore::put_draft_entry(const NamespaceId& id, std::strin
   });
 }
 
-StoreResult<void> SqliteStore::delete_draft_entry(const NamespaceId& id, std::string_view key) {
+StoreResult<void> SqlStore::delete_draft_entry(const NamespaceId& id, std::string_view key) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", *ns, key),
         "key " + in_quotes(key) + " not in the draft of " + in_quotes(id.str()));
   });
@@ -295,8 +295,8 @@ StoreResult<void> SqliteStore::delete_draft_entry(const NamespaceId& id, std::st
 
 // Versions.
 
-StoreResult<VersionInfo> SqliteStore::append_version(const NamespaceId& id,
-                                                     const NewVersion& version, UnixTime now) {
+StoreResult<VersionInfo> SqlStore::append_version(const NamespaceId& id, const NewVersion& version,
+                                                  UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<VersionInfo> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -320,7 +320,7 @@ StoreResult<VersionInfo> SqliteStore::append_version(const NamespaceId& id,
                      .created_at = now,
                      .entry_count = static_cast<int64_t>(version.entries.size()),
                      .schema_version = version.schema_version};
-    auto encoded = sqlite::encode_entries(db, box_.get(), id, info.number, version.entries);
+    auto encoded = sql::encode_entries(db, box_.get(), id, info.number, version.entries);
     if (!encoded) return std::unexpected(std::move(encoded.error()));
     HOTSWAP_RETURN_IF_ERROR(insert_version(db, *ns, info, *encoded));
     if (version.replace_draft) {
@@ -330,11 +330,13 @@ StoreResult<VersionInfo> SqliteStore::append_version(const NamespaceId& id,
   });
 }
 
-StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(const NamespaceId& id,
-                                                                 uint64_t before, int limit) {
+StoreResult<std::vector<VersionInfo>> SqlStore::list_versions(const NamespaceId& id,
+                                                              uint64_t before, int limit) {
   constexpr auto kMaxNumber = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   const uint64_t below = before == 0 || before > kMaxNumber ? kMaxNumber : before;
-  const int64_t max_rows = limit > 0 ? limit : -1;  // SQLite: a negative LIMIT is none
+  // No limit: as many rows as there can be (a negative LIMIT is none to
+  // SQLite, an error to PostgreSQL).
+  const int64_t max_rows = limit > 0 ? limit : std::numeric_limits<int64_t>::max();
   return db_->read([&](Db& db) -> StoreResult<std::vector<VersionInfo>> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -345,22 +347,22 @@ StoreResult<std::vector<VersionInfo>> SqliteStore::list_versions(const Namespace
   });
 }
 
-StoreResult<Version> SqliteStore::get_version(const NamespaceId& id, uint64_t number) {
+StoreResult<Version> SqlStore::get_version(const NamespaceId& id, uint64_t number) {
   return db_->read([&](Db& db) -> StoreResult<Version> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto info = db.prepare(std::string(kSelectVersion) + "AND number = ?2", *ns, number)
                     .one([&](Statement& row) { return read_version(row, id); },
-                         sqlite::version_not_found(id, number));
+                         sql::version_not_found(id, number));
     if (!info) return std::unexpected(std::move(info.error()));
     auto row = db.prepare(
                      "SELECT entries, COALESCE(secret_key, '') FROM versions "
                      "WHERE namespace_id = ?1 AND number = ?2",
                      *ns, number)
                    .one([](Statement& r) { return std::make_pair(r.text(0), r.text(1)); },
-                        sqlite::version_not_found(id, number));
+                        sql::version_not_found(id, number));
     if (!row) return std::unexpected(std::move(row.error()));
-    auto entries = sqlite::decode_entries(db, box_.get(), id, number, row->first, row->second);
+    auto entries = sql::decode_entries(db, box_.get(), id, number, row->first, row->second);
     if (!entries) return std::unexpected(std::move(entries.error()));
     return Version{std::move(*info), std::move(*entries)};
   });

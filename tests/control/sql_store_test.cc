@@ -1,8 +1,11 @@
-// The SQLite store against a real file: schema migrations, every Store
+// The SQL store on both engines, each for real (a SQLite file; a
+// PostgreSQL server the test starts): schema migrations, every Store
 // operation and its errors, rollback of failed writes, durability across a
 // re-open, and concurrent writers.
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/postgres_server.h"
+#include "store/sql_connection.h"
 #include "store_test_support.h"
 
 #include <gtest/gtest.h>
@@ -101,20 +104,51 @@ std::vector<uint64_t> Numbers(const std::vector<VersionInfo>& versions) {
   return numbers;
 }
 
-class SqliteStoreTest : public ::testing::Test {
+// The PostgreSQL server of this process, started when a test first needs
+// it; every test has a database of its own on it.
+test::PostgresServer& Postgres() {
+  static test::PostgresServer server;  // stopped as the process exits
+  return server;
+}
+
+// A store of the engine the test runs on, opened on a database of its own:
+// a fresh SQLite file, or a fresh database of the process's PostgreSQL.
+class StoreFixture : public ::testing::Test {
  protected:
+  virtual sql::Engine engine() const = 0;
+
   void SetUp() override {
-    path_ = test_db_path("hotswap_store_");
-    remove_db_files(path_);
+    if (engine() == sql::Engine::postgres) {
+      location_ = Postgres().create_database();
+      database_ = location_.substr(location_.rfind('/') + 1);
+    } else {
+      path_ = test_db_path("hotswap_store_");
+      remove_db_files(path_);
+      location_ = path_;
+    }
     store_ = Open();
   }
 
   void TearDown() override {
     store_.reset();
-    remove_db_files(path_);
+    if (!path_.empty()) remove_db_files(path_);
   }
 
-  std::unique_ptr<SqliteStore> Open() { return must(SqliteStore::open(path_)); }
+  std::unique_ptr<SqlStore> Open() { return must(SqlStore::open(location_)); }
+
+  // `sql` through a connection of its own, independent of the store: the
+  // first column of its first row ("" when none).
+  std::string Raw(const std::string& sql) {
+    if (engine() == sql::Engine::postgres) return Postgres().query(database_, sql);
+    return RawQuery(path_, sql);
+  }
+  int64_t Count(const std::string& table) {
+    return std::stoll(Raw("SELECT COUNT(*) FROM " + table));
+  }
+  // `sqlite` or `postgres`, for the engine the test runs on.
+  const char* Dialect(const char* sqlite, const char* postgres) const {
+    return engine() == sql::Engine::postgres ? postgres : sqlite;
+  }
 
   void Reopen() {
     store_.reset();
@@ -127,15 +161,31 @@ class SqliteStoreTest : public ::testing::Test {
     must(store_->create_namespace(Ns("acme/web"), "the web tier", 101));
   }
 
-  std::string path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::string location_;  // what the store was opened with
+  std::string path_;      // the SQLite file, if that is the engine
+  std::string database_;  // the PostgreSQL database, if that is the engine
+  std::unique_ptr<SqlStore> store_;
+};
+
+// Every test of the Store contract runs on both engines.
+class SqlStoreTest : public StoreFixture, public ::testing::WithParamInterface<sql::Engine> {
+ protected:
+  sql::Engine engine() const override { return GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqlStoreTest, ::testing::Values(sql::Engine::sqlite));
+INSTANTIATE_TEST_SUITE_P(Postgres, SqlStoreTest, ::testing::Values(sql::Engine::postgres));
+
+// What only a SQLite file has: older schemas in the field, the WAL, a file
+// that is not a database.
+class SqliteStoreTest : public StoreFixture {
+ protected:
+  sql::Engine engine() const override { return sql::Engine::sqlite; }
 };
 
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 13;
-constexpr int64_t kMigrationCount = 13;
+constexpr int64_t kLatestMigration = 14;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -162,15 +212,18 @@ constexpr const char* kUndoSchema5 =
     "DROP TABLE gate_decisions;"
     "DROP TABLE tokens;";
 
-TEST_F(SqliteStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
+TEST_P(SqlStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   must(store_->create_tenant("acme", 100));
   Reopen();
   Reopen();
-  EXPECT_EQ(SqliteStore::schema_version(), kLatestMigration);
-  EXPECT_EQ(RawCount(path_, "schema_migrations"), kMigrationCount);  // each once
-  EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
-            std::to_string(SqliteStore::schema_version()));
-  EXPECT_EQ(RawQuery(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(SqlStore::schema_version(), kLatestMigration);
+  // Each once; PostgreSQL's begin at 13, created whole.
+  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 2 : kLatestMigration);
+  EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"),
+            std::to_string(SqlStore::schema_version()));
+  if (engine() == sql::Engine::sqlite) {
+    EXPECT_EQ(Raw("PRAGMA journal_mode"), "wal");
+  }
   EXPECT_EQ(must(store_->get_tenant("acme")).created_at, 100);
 }
 
@@ -216,7 +269,7 @@ TEST_F(SqliteStoreTest, AFileOfAnOlderSchemaIsMigratedKeepingItsData) {
 
 // Quotas: none until set, kept across a reopen, replaced whole, gone with
 // their tenant; the deployments of a window counted per tenant.
-TEST_F(SqliteStoreTest, QuotasAreKeptWithTheirTenant) {
+TEST_P(SqlStoreTest, QuotasAreKeptWithTheirTenant) {
   MakeWeb();
   EXPECT_EQ(must(store_->get_quotas("acme")), TenantQuotas{});
   EXPECT_EQ(store_->get_quotas("nobody").error().code, StoreErrorCode::not_found);
@@ -247,7 +300,7 @@ TEST_F(SqliteStoreTest, QuotasAreKeptWithTheirTenant) {
   must(store_->delete_namespace(Ns("beta/web")));
   must(store_->set_quotas("beta", TenantQuotas{.namespaces = 1}));
   must(store_->delete_tenant("beta"));
-  EXPECT_EQ(RawQuery(path_, "SELECT COUNT(*) FROM tenant_quotas WHERE tenant = 'beta'"), "0");
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM tenant_quotas WHERE tenant = 'beta'"), "0");
 }
 
 // A file of schema 3 (deployments without a reason) gains the column, and
@@ -269,7 +322,7 @@ TEST_F(SqliteStoreTest, AFileOfSchema3IsMigratedAndItsDeploymentsHaveNoReason) {
   ASSERT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"), "3");
   Reopen();
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
-            std::to_string(SqliteStore::schema_version()));
+            std::to_string(SqlStore::schema_version()));
   EXPECT_EQ(RawQuery(path_,
                      "SELECT COUNT(*) FROM pragma_table_info('deployments') "
                      "WHERE name = 'reason'"),
@@ -313,7 +366,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
                "DELETE FROM schema_migrations WHERE version >= 11");
   Reopen();
   EXPECT_EQ(RawQuery(path_, "SELECT MAX(version) FROM schema_migrations"),
-            std::to_string(SqliteStore::schema_version()));
+            std::to_string(SqlStore::schema_version()));
   EXPECT_EQ(RawQuery(path_,
                      "SELECT subject || ' ' || deployment_id || ' ' || requester "
                      "FROM approvals WHERE id = 5"),
@@ -329,30 +382,30 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
       << "numbered after the migrated rows, with no deployment";
 }
 
-TEST_F(SqliteStoreTest, FileWithNewerSchemaIsRefused) {
+TEST_P(SqlStoreTest, FileWithNewerSchemaIsRefused) {
   store_.reset();
-  const int64_t applied = RawCount(path_, "schema_migrations");
-  const std::string newer = std::to_string(SqliteStore::schema_version() + 1);
-  RawQuery(path_, "INSERT INTO schema_migrations VALUES (" + newer + ", 0)");
-  auto opened = SqliteStore::open(path_);
+  const int64_t applied = Count("schema_migrations");
+  const std::string newer = std::to_string(SqlStore::schema_version() + 1);
+  Raw("INSERT INTO schema_migrations VALUES (" + newer + ", 0)");
+  auto opened = SqlStore::open(location_);
   EXPECT_TRUE(IsError(opened, StoreErrorCode::internal, "schema version " + newer));
-  EXPECT_TRUE(IsError(opened, StoreErrorCode::internal, path_));
+  EXPECT_TRUE(IsError(opened, StoreErrorCode::internal, location_));
   // Nothing was applied to it on the way.
-  EXPECT_EQ(RawCount(path_, "schema_migrations"), applied + 1);
+  EXPECT_EQ(Count("schema_migrations"), applied + 1);
 }
 
 TEST_F(SqliteStoreTest, FileThatIsNotADatabaseIsRefused) {
   store_.reset();
   remove_db_files(path_);
   std::ofstream(path_) << std::string(4096, 'x');
-  EXPECT_TRUE(IsError(SqliteStore::open(path_), StoreErrorCode::internal, path_));
+  EXPECT_TRUE(IsError(SqlStore::open(path_), StoreErrorCode::internal, path_));
   const std::string missing_dir = path_ + ".nodir/store.db";
-  EXPECT_TRUE(IsError(SqliteStore::open(missing_dir), StoreErrorCode::internal, missing_dir));
+  EXPECT_TRUE(IsError(SqlStore::open(missing_dir), StoreErrorCode::internal, missing_dir));
 }
 
 // Tenants and namespaces.
 
-TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
+TEST_P(SqlStoreTest, TenantsCreateListGetDelete) {
   EXPECT_EQ(must(store_->create_tenant("zeta", 5)).name, "zeta");
   must(store_->create_tenant("acme", 7));
   EXPECT_TRUE(IsError(store_->create_tenant("acme", 9), StoreErrorCode::already_exists,
@@ -382,7 +435,7 @@ TEST_F(SqliteStoreTest, TenantsCreateListGetDelete) {
   EXPECT_EQ(must(store_->list_tenants()).size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, NamespacesCreateListGet) {
+TEST_P(SqlStoreTest, NamespacesCreateListGet) {
   EXPECT_TRUE(IsError(store_->create_namespace(Ns("acme/web"), "", 1), StoreErrorCode::not_found,
                       "tenant 'acme' not found"));
   must(store_->create_tenant("acme", 1));
@@ -423,7 +476,7 @@ TEST_F(SqliteStoreTest, NamespacesCreateListGet) {
 
 // Draft.
 
-TEST_F(SqliteStoreTest, DraftPutGetDelete) {
+TEST_P(SqlStoreTest, DraftPutGetDelete) {
   MakeWeb();
   EXPECT_TRUE(must(store_->get_draft(Ns("acme/web"))).empty());
   must(store_->put_draft_entry(Ns("acme/web"), "a.b", {ValueType::int64, "5"}));
@@ -448,7 +501,7 @@ TEST_F(SqliteStoreTest, DraftPutGetDelete) {
 
 // Versions.
 
-TEST_F(SqliteStoreTest, AppendVersionNumbersFromLatestAndChecksExpectedParent) {
+TEST_P(SqlStoreTest, AppendVersionNumbersFromLatestAndChecksExpectedParent) {
   MakeWeb();
   auto first = must(store_->append_version(Ns("acme/web"), VersionOf(Abc(), 0), 50));
   EXPECT_EQ(first.namespace_id.str(), "acme/web");
@@ -499,15 +552,19 @@ TEST_F(SqliteStoreTest, TheDatabaseFileCatchesUpWithTheWalInTheBackground) {
       << "database file still " << file_size() << " bytes (was " << before << ")";
 }
 
-TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
+TEST_P(SqlStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
   must(store_->put_draft_entry(Ns("acme/web"), "kept", {ValueType::int64, "1"}));
   // Make the draft's third entry fail, after the version row and two
   // draft rows were written.
-  RawQuery(path_,
-           "CREATE TRIGGER boom BEFORE INSERT ON draft_entries WHEN NEW.key = 'boom' "
-           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  Raw(
+      Dialect("CREATE TRIGGER boom BEFORE INSERT ON draft_entries WHEN NEW.key = 'boom' "
+              "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+              "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ "
+              "BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+              "CREATE TRIGGER boom BEFORE INSERT ON draft_entries FOR EACH ROW "
+              "WHEN (NEW.key = 'boom') EXECUTE FUNCTION boom()"));
   Entries entries{{"a", {ValueType::int64, "1"}},
                   {"b", {ValueType::int64, "2"}},
                   {"boom", {ValueType::int64, "3"}}};
@@ -517,14 +574,14 @@ TEST_F(SqliteStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 1u);
   Entries draft{{"kept", {ValueType::int64, "1"}}};
   EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), draft);
-  EXPECT_EQ(RawCount(path_, "versions"), 1);
-  EXPECT_EQ(RawCount(path_, "draft_entries"), 1);
+  EXPECT_EQ(Count("versions"), 1);
+  EXPECT_EQ(Count("draft_entries"), 1);
   // And the connection is usable afterwards.
-  RawQuery(path_, "DROP TRIGGER boom");
+  Raw(Dialect("DROP TRIGGER boom", "DROP TRIGGER boom ON draft_entries"));
   EXPECT_EQ(must(store_->append_version(Ns("acme/web"), VersionOf(entries, 1), 52)).number, 2u);
 }
 
-TEST_F(SqliteStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
+TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   MakeWeb();
   must(store_->put_draft_entry(Ns("acme/web"), "old", {ValueType::int64, "1"}));
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
@@ -537,17 +594,23 @@ TEST_F(SqliteStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).draft_entries, 2);
 }
 
-TEST_F(SqliteStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
+TEST_P(SqlStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
   MakeWeb();
   Entries first{{"a", {ValueType::int64, "1"}},
                 {"b", {ValueType::int64, "2"}},
                 {"c", {ValueType::int64, "3"}}};
   must(store_->append_version(Ns("acme/web"), VersionOf(first, std::nullopt, true), 50));
-  RawQuery(path_, "CREATE TABLE draft_writes (what TEXT)");
+  Raw("CREATE TABLE draft_writes (what TEXT)");
+  if (engine() == sql::Engine::postgres) {
+    Raw("CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN INSERT INTO draft_writes VALUES (TG_OP); RETURN NULL; END $$; "
+        "CREATE TRIGGER log_writes AFTER INSERT OR UPDATE OR DELETE ON draft_entries "
+        "FOR EACH ROW EXECUTE FUNCTION log_write()");
+  }
   for (const char* event : {"INSERT", "UPDATE", "DELETE"}) {
-    RawQuery(path_, std::string("CREATE TRIGGER log_") + event + " AFTER " + event +
-                        " ON draft_entries BEGIN INSERT INTO draft_writes VALUES ('" + event +
-                        "'); END");
+    if (engine() == sql::Engine::postgres) break;
+    Raw(std::string("CREATE TRIGGER log_") + event + " AFTER " + event +
+        " ON draft_entries BEGIN INSERT INTO draft_writes VALUES ('" + event + "'); END");
   }
   // b changes, c goes, d comes, a stays.
   Entries second{{"a", {ValueType::int64, "1"}},
@@ -555,10 +618,10 @@ TEST_F(SqliteStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
                  {"d", {ValueType::string, "x"}}};
   must(store_->append_version(Ns("acme/web"), VersionOf(second, std::nullopt, true), 51));
   EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), second);
-  EXPECT_EQ(RawCount(path_, "draft_writes"), 3);
+  EXPECT_EQ(Count("draft_writes"), 3);
 }
 
-TEST_F(SqliteStoreTest, ListVersionsPagesNewestFirst) {
+TEST_P(SqlStoreTest, ListVersionsPagesNewestFirst) {
   MakeWeb();
   for (int i = 0; i < 5; ++i) must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), i));
   using N = std::vector<uint64_t>;
@@ -578,7 +641,7 @@ TEST_F(SqliteStoreTest, ListVersionsPagesNewestFirst) {
                       "acme/nope"));
 }
 
-TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
+TEST_P(SqlStoreTest, GetVersionReturnsItsOwnEntries) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
   Entries second{{"a", {ValueType::int64, "2"}},
@@ -599,7 +662,7 @@ TEST_F(SqliteStoreTest, GetVersionReturnsItsOwnEntries) {
 
 // Keys and texts with every character JSON must escape, and some it need
 // not, survive the stored form of a version and of the draft alike.
-TEST_F(SqliteStoreTest, EntriesWithCharactersJsonEscapesRoundTrip) {
+TEST_P(SqlStoreTest, EntriesWithCharactersJsonEscapesRoundTrip) {
   MakeWeb();
   const std::string awkward = "\"quoted\" back\\slash \x01\x1f tab\t caf\xc3\xa9 \xe2\x82\xac /";
   Entries entries{{"k\"ey\\" + std::string("\n"), {ValueType::string, awkward}},
@@ -609,7 +672,7 @@ TEST_F(SqliteStoreTest, EntriesWithCharactersJsonEscapesRoundTrip) {
   EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), entries);
 }
 
-TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
+TEST_P(SqlStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
   MakeWeb();
   must(store_->create_namespace(Ns("acme/api"), "", 1));
   must(store_->put_draft_entry(Ns("acme/web"), "k", {ValueType::int64, "1"}));
@@ -631,9 +694,9 @@ TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
   EXPECT_EQ(must(store_->list_deployments(std::nullopt)).size(), 1u);
   EXPECT_EQ(must(store_->get_deployment(kept.id)).targets.size(), 1u);
   // Only the other namespace's rows remain.
-  EXPECT_EQ(RawCount(path_, "versions"), 1);
-  EXPECT_EQ(RawCount(path_, "draft_entries"), 0);
-  EXPECT_EQ(RawCount(path_, "deployment_targets"), 1);
+  EXPECT_EQ(Count("versions"), 1);
+  EXPECT_EQ(Count("draft_entries"), 0);
+  EXPECT_EQ(Count("deployment_targets"), 1);
 
   // A namespace re-created under the name starts empty, and deployment ids
   // are never reused.
@@ -648,7 +711,7 @@ TEST_F(SqliteStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
 
 // Instances.
 
-TEST_F(SqliteStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
+TEST_P(SqlStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web", "acme/api"}), 100));
   auto node = must(store_->get_instance("node-1"));
   EXPECT_EQ(node.host, "node-1.local");
@@ -693,7 +756,7 @@ TEST_F(SqliteStoreTest, RegisterKeepsStateOfStillSubscribedNamespaces) {
                       "instance 'node-1' does not subscribe to 'acme/api'"));
 }
 
-TEST_F(SqliteStoreTest, ListInstancesIsOrderedByNodeId) {
+TEST_P(SqlStoreTest, ListInstancesIsOrderedByNodeId) {
   must(store_->register_instance(InstanceOf("node-2", {"b/x"}), 1));
   must(store_->register_instance(InstanceOf("node-3", {}), 1));
   must(store_->register_instance(InstanceOf("node-1", {"b/y", "a/z"}), 1));
@@ -710,7 +773,7 @@ TEST_F(SqliteStoreTest, ListInstancesIsOrderedByNodeId) {
   EXPECT_TRUE(instances[2].namespaces.empty());
 }
 
-TEST_F(SqliteStoreTest, AckClearsNackAndNackKeepsApplied) {
+TEST_P(SqlStoreTest, AckClearsNackAndNackKeepsApplied) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 1));
   must(store_->record_ack("node-1", Ns("acme/web"), 4));
   must(store_->record_nack("node-1", Ns("acme/web"), {5, "type mismatch on 'a'", 77}));
@@ -727,7 +790,7 @@ TEST_F(SqliteStoreTest, AckClearsNackAndNackKeepsApplied) {
   EXPECT_FALSE(ns.last_nack.has_value());
 }
 
-TEST_F(SqliteStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
+TEST_P(SqlStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
   const auto missing = "instance 'ghost' not found";
   EXPECT_TRUE(IsError(store_->get_instance("ghost"), StoreErrorCode::not_found, missing));
   EXPECT_TRUE(IsError(store_->heartbeat("ghost", 1), StoreErrorCode::not_found, missing));
@@ -744,7 +807,7 @@ TEST_F(SqliteStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
   EXPECT_EQ(must(store_->get_instance("node-1")).namespaces.at(0).applied_version, 0u);
 }
 
-TEST_F(SqliteStoreTest, HeartbeatAndConnected) {
+TEST_P(SqlStoreTest, HeartbeatAndConnected) {
   must(store_->register_instance(InstanceOf("node-1", {}), 10));
   must(store_->heartbeat("node-1", 25));
   must(store_->set_connected("node-1", false));
@@ -754,7 +817,7 @@ TEST_F(SqliteStoreTest, HeartbeatAndConnected) {
   EXPECT_EQ(node.registered_at, 10);
 }
 
-TEST_F(SqliteStoreTest, RemoveInstancesBeforeCutoff) {
+TEST_P(SqlStoreTest, RemoveInstancesBeforeCutoff) {
   must(store_->register_instance(InstanceOf("node-c", {"a/b"}), 300));
   must(store_->register_instance(InstanceOf("node-b", {"a/b"}), 100));
   must(store_->register_instance(InstanceOf("node-a", {"a/b", "a/c"}), 200));
@@ -765,13 +828,13 @@ TEST_F(SqliteStoreTest, RemoveInstancesBeforeCutoff) {
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].node_id, "node-c");
   EXPECT_EQ(left[1].node_id, "node-d");  // exactly at the cutoff: kept
-  EXPECT_EQ(RawCount(path_, "instance_namespaces"), 1);
+  EXPECT_EQ(Count("instance_namespaces"), 1);
   EXPECT_TRUE(must(store_->remove_instances_before(250)).empty());
 }
 
 // Deployments.
 
-TEST_F(SqliteStoreTest, DeploymentsCreateGetList) {
+TEST_P(SqlStoreTest, DeploymentsCreateGetList) {
   MakeWeb();
   must(store_->create_namespace(Ns("acme/api"), "", 1));
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
@@ -815,17 +878,17 @@ TEST_F(SqliteStoreTest, DeploymentsCreateGetList) {
                       "deployment 12345 not found"));
 }
 
-TEST_F(SqliteStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
+TEST_P(SqlStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
   MakeWeb();
   EXPECT_TRUE(IsError(store_->create_deployment(DeploymentOf("acme/nope", 1, {})),
                       StoreErrorCode::not_found, "namespace 'acme/nope' not found"));
   EXPECT_TRUE(IsError(store_->create_deployment(DeploymentOf("acme/web", 7, {"n-1"})),
                       StoreErrorCode::not_found, "version 7 of 'acme/web' not found"));
   EXPECT_TRUE(must(store_->list_deployments(std::nullopt)).empty());
-  EXPECT_EQ(RawCount(path_, "deployment_targets"), 0);
+  EXPECT_EQ(Count("deployment_targets"), 0);
 }
 
-TEST_F(SqliteStoreTest, UpdateTargetAndState) {
+TEST_P(SqlStoreTest, UpdateTargetAndState) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
@@ -853,7 +916,7 @@ TEST_F(SqliteStoreTest, UpdateTargetAndState) {
                       StoreErrorCode::not_found, "not found"));
 }
 
-TEST_F(SqliteStoreTest, RunningDeploymentOfIsThatOfItsNamespaceOnly) {
+TEST_P(SqlStoreTest, RunningDeploymentOfIsThatOfItsNamespaceOnly) {
   MakeWeb();
   must(store_->create_namespace(Ns("acme/api"), "", 1));
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
@@ -880,7 +943,7 @@ TEST_F(SqliteStoreTest, RunningDeploymentOfIsThatOfItsNamespaceOnly) {
                       "namespace 'nope/web' not found"));
 }
 
-TEST_F(SqliteStoreTest, SetDeploymentStateStoresItsReason) {
+TEST_P(SqlStoreTest, SetDeploymentStateStoresItsReason) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"}, 500)));
@@ -895,8 +958,8 @@ TEST_F(SqliteStoreTest, SetDeploymentStateStoresItsReason) {
   EXPECT_EQ(got.reason, why);
   EXPECT_EQ(got.updated_at, 510);
   const std::string where = " FROM deployments WHERE id = " + std::to_string(d.id);
-  EXPECT_EQ(RawQuery(path_, "SELECT state" + where), "failed");
-  EXPECT_EQ(RawQuery(path_, "SELECT reason" + where), why);
+  EXPECT_EQ(Raw("SELECT state" + where), "failed");
+  EXPECT_EQ(Raw("SELECT reason" + where), why);
 
   auto listed = must(store_->list_deployments(Ns("acme/web")));
   ASSERT_EQ(listed.size(), 2u);
@@ -913,8 +976,7 @@ TEST_F(SqliteStoreTest, SetDeploymentStateStoresItsReason) {
   ASSERT_EQ(running.size(), 1u);
   EXPECT_EQ(running[0].id, other.id);
   EXPECT_EQ(running[0].reason, "waiting on n-2");
-  EXPECT_EQ(RawQuery(path_, "SELECT state FROM deployments WHERE id = " + std::to_string(other.id)),
-            "running");
+  EXPECT_EQ(Raw("SELECT state FROM deployments WHERE id = " + std::to_string(other.id)), "running");
 
   // An empty reason replaces the old one; everything survives a re-open.
   must(store_->set_deployment_state(other.id, DeploymentState::succeeded, "", 620));
@@ -926,12 +988,12 @@ TEST_F(SqliteStoreTest, SetDeploymentStateStoresItsReason) {
                       StoreErrorCode::not_found, "deployment " + std::to_string(d.id + 100)));
 }
 
-TEST_F(SqliteStoreTest, AStoredSpellingUnknownToThisBuildIsAnInternalError) {
+TEST_P(SqlStoreTest, AStoredSpellingUnknownToThisBuildIsAnInternalError) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
   const std::string id = std::to_string(d.id);
-  RawQuery(path_, "UPDATE deployments SET state = 'dormant' WHERE id = " + id);
+  Raw("UPDATE deployments SET state = 'dormant' WHERE id = " + id);
   auto got = store_->get_deployment(d.id);
   EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "'dormant'"));
   EXPECT_TRUE(IsError(got, StoreErrorCode::internal, "state of deployment " + id));
@@ -943,20 +1005,20 @@ TEST_F(SqliteStoreTest, AStoredSpellingUnknownToThisBuildIsAnInternalError) {
   EXPECT_TRUE(must(store_->running_deployments()).empty());
 
   // The same for a target's status.
-  RawQuery(path_, "UPDATE deployments SET state = 'running' WHERE id = " + id);
-  RawQuery(path_, "UPDATE deployment_targets SET status = 'lost' WHERE deployment_id = " + id);
+  Raw("UPDATE deployments SET state = 'running' WHERE id = " + id);
+  Raw("UPDATE deployment_targets SET status = 'lost' WHERE deployment_id = " + id);
   auto target = store_->get_deployment(d.id);
   EXPECT_TRUE(IsError(target, StoreErrorCode::internal, "'lost'"));
   EXPECT_TRUE(IsError(target, StoreErrorCode::internal, "deployment " + id));
   EXPECT_TRUE(IsError(store_->running_deployments(), StoreErrorCode::internal, "'lost'"));
 
-  RawQuery(path_, "UPDATE deployment_targets SET status = 'acked' WHERE deployment_id = " + id);
+  Raw("UPDATE deployment_targets SET status = 'acked' WHERE deployment_id = " + id);
   auto repaired = must(store_->get_deployment(d.id));
   EXPECT_EQ(repaired.state, DeploymentState::running);
   EXPECT_EQ(repaired.targets.at(0).status, TargetStatus::acked);
 }
 
-TEST_F(SqliteStoreTest, RunningDeploymentsOldestFirst) {
+TEST_P(SqlStoreTest, RunningDeploymentsOldestFirst) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto a = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1"})));
@@ -970,7 +1032,7 @@ TEST_F(SqliteStoreTest, RunningDeploymentsOldestFirst) {
   EXPECT_EQ(running[1].id, c.id);
 }
 
-TEST_F(SqliteStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
+TEST_P(SqlStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
   MakeWeb();
   for (int i = 0; i < 3; ++i) must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), i));
   EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 0u);
@@ -996,7 +1058,7 @@ TEST_F(SqliteStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
 
 // Durability and concurrency.
 
-TEST_F(SqliteStoreTest, EverythingSurvivesReopen) {
+TEST_P(SqlStoreTest, EverythingSurvivesReopen) {
   MakeWeb();
   must(store_->put_draft_entry(Ns("acme/web"), "k", {ValueType::string, "v"}));
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
@@ -1016,7 +1078,7 @@ TEST_F(SqliteStoreTest, EverythingSurvivesReopen) {
   EXPECT_EQ(must(store_->get_deployment(d.id)).targets.at(0).node_id, "node-1");
 }
 
-TEST_F(SqliteStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
+TEST_P(SqlStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
   MakeWeb();
   constexpr int kThreads = 4;
   constexpr int kAppends = 50;
@@ -1053,12 +1115,12 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsGetConsecutiveNumbers) {
   for (const auto& v : versions) EXPECT_EQ(v.parent, v.number - 1);
 }
 
-TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
+TEST_P(SqlStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
   MakeWeb();
   auto second = Open();
   constexpr int kAppends = 40;
   std::atomic<int> errors{0};
-  auto append = [&](SqliteStore* store) {
+  auto append = [&](SqlStore* store) {
     for (int i = 0; i < kAppends; ++i) {
       if (!store->append_version(Ns("acme/web"), VersionOf(Abc()), i)) ++errors;
     }
@@ -1069,8 +1131,7 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
   b.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(must(second->get_namespace(Ns("acme/web"))).latest_version, 2u * kAppends);
-  EXPECT_EQ(RawQuery(path_, "SELECT COUNT(DISTINCT number) FROM versions"),
-            std::to_string(2 * kAppends));
+  EXPECT_EQ(Raw("SELECT COUNT(DISTINCT number) FROM versions"), std::to_string(2 * kAppends));
 }
 
 }  // namespace
@@ -1079,7 +1140,7 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileSerializeTheirWrites) {
 namespace hotswap::control {
 namespace {
 
-TEST_F(SqliteStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
+TEST_P(SqlStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
   MakeWeb();
   for (const char* node : {"a", "b", "c"}) {
     Instance i;
@@ -1102,7 +1163,7 @@ TEST_F(SqliteStoreTest, DesiredVersionsListsTheSubscribersThatHaveOne) {
   EXPECT_TRUE(must(store_->desired_versions(Ns("acme/nope"))).empty());
 }
 
-TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
+TEST_P(SqlStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 10));
   must(store_->register_instance(InstanceOf("node-3", {"acme/api"}), 10));
@@ -1119,7 +1180,7 @@ TEST_F(SqliteStoreTest, SetDesiredEachSetsAllInOneGoAndReportsUnknownNodes) {
 
 // Several calls as one transaction.
 
-TEST_F(SqliteStoreTest, AtomicallyCommitsEveryCallTogether) {
+TEST_P(SqlStoreTest, AtomicallyCommitsEveryCallTogether) {
   MakeWeb();
   must(store_->atomically([&]() -> StoreResult<void> {
     auto version = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50);
@@ -1140,7 +1201,7 @@ TEST_F(SqliteStoreTest, AtomicallyCommitsEveryCallTogether) {
   EXPECT_EQ(must(store_->list_deployments(Ns("acme/web"))).size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
+TEST_P(SqlStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
   MakeWeb();
   const auto failed = store_->atomically([&]() -> StoreResult<void> {
     must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
@@ -1161,10 +1222,10 @@ TEST_F(SqliteStoreTest, AtomicallyUndoesEveryCallWhenOneFails) {
   EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 0u);
   EXPECT_TRUE(must(store_->get_draft(Ns("acme/web"))).empty());
   EXPECT_TRUE(must(store_->list_deployments(Ns("acme/web"))).empty());
-  EXPECT_EQ(RawCount(path_, "versions"), 0);
+  EXPECT_EQ(Count("versions"), 0);
 }
 
-TEST_F(SqliteStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {
+TEST_P(SqlStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {
   MakeWeb();
   must(store_->atomically([&]() -> StoreResult<void> {
     must(store_->put_draft_entry(Ns("acme/web"), "kept", {ValueType::int64, "1"}));
@@ -1178,7 +1239,7 @@ TEST_F(SqliteStoreTest, AFailedCallInsideAtomicallyUndoesOnlyItself) {
   EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 0u);
 }
 
-TEST_F(SqliteStoreTest, OtherThreadsWaitForAnAtomicBody) {
+TEST_P(SqlStoreTest, OtherThreadsWaitForAnAtomicBody) {
   MakeWeb();
   std::atomic<bool> inside{false};
   std::atomic<bool> release{false};

@@ -1,10 +1,12 @@
-// The embedded store: one SQLite file, for a single control replica. The
-// file is in WAL mode with synchronous=FULL, so a call that returned success
-// survives a crash or power loss. Calls from several threads are serialized
-// on one connection; several processes may open the same file (writes wait
-// up to 5 s for each other's lock).
-#ifndef HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
-#define HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
+// The store on SQL: the embedded SQLite file of a single control replica
+// (WAL, synchronous=FULL: a call that returned success survives a crash or
+// power loss; several processes may open one file, writers waiting up to
+// 5 s for each other's lock), or a PostgreSQL database every replica
+// shares (writers of all replicas take turns on an advisory lock). One
+// logical schema and the same statements on both (sql_connection.h).
+// Calls from several threads are serialized on one connection.
+#ifndef HOTSWAP_CONTROL_STORE_SQL_STORE_H_
+#define HOTSWAP_CONTROL_STORE_SQL_STORE_H_
 
 #include <cstdint>
 #include <map>
@@ -22,17 +24,18 @@
 
 namespace hotswap::control {
 
-namespace sqlite {
+namespace sql {
 class Db;
-}  // namespace sqlite
+}  // namespace sql
 
-class SqliteStore final : public Store, public SecretRows {
+class SqlStore final : public Store, public SecretRows {
  public:
-  // Opens the file at `path`, creating it if absent, and applies the schema
-  // migrations it lacks. Fails with `internal`, naming the path and SQLite's
-  // message, when the file cannot be opened, is not a database, or was
-  // written by a build with a newer schema.
-  static StoreResult<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  // Opens `location` (sql_db.h: a SQLite file, created if absent, or a
+  // postgres:// URL) and applies the schema migrations it lacks. Fails with
+  // `internal`, naming the file or server and the engine's message, when it
+  // cannot be opened or reached, is not a database, or was written by a
+  // build with a newer schema.
+  static StoreResult<std::unique_ptr<SqlStore>> open(const std::string& location);
 
   // The schema version this build creates and accepts (the newest).
   static int64_t schema_version();
@@ -47,9 +50,9 @@ class SqliteStore final : public Store, public SecretRows {
   StoreResult<std::map<std::string, int64_t>> secret_counts() override;
   StoreResult<int64_t> reseal_batch(int max_rows) override;
 
-  ~SqliteStore() override;
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqlStore() override;
+  SqlStore(const SqlStore&) = delete;
+  SqlStore& operator=(const SqlStore&) = delete;
 
   // The Store contract (store.h), with these choices where it is silent:
   // - A subscription may name a namespace that does not exist (yet); the
@@ -124,17 +127,16 @@ class SqliteStore final : public Store, public SecretRows {
                                                            int limit) override;
   StoreResult<std::vector<Deployment>> running_deployments() override;
   StoreResult<std::vector<Deployment>> running_deployments_idle_since(UnixTime cutoff) override;
-  StoreResult<std::vector<DeploymentSummary>> deployment_summaries(
-      UnixTime ended_since) override;
+  StoreResult<std::vector<DeploymentSummary>> deployment_summaries(UnixTime ended_since) override;
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
   StoreResult<Deployment> start_deployment(const Deployment& deployment) override;
 
   // The connection, for stores of other parts kept in the same file
-  // (sqlite_approval_store.h), whose calls then join this one's
+  // (sql_approval_store.h), whose calls then join this one's
   // transactions.
-  sqlite::Db& db() { return *db_; }
+  sql::Db& db() { return *db_; }
 
   StoreResult<AuditEvent> append_audit(const AuditEvent& event) override;
   StoreResult<std::vector<AuditEvent>> list_audit(const AuditQuery& query) override;
@@ -148,18 +150,18 @@ class SqliteStore final : public Store, public SecretRows {
   StoreResult<SchemaRecord> get_schema(const NamespaceId& ns, uint64_t version) override;
 
  private:
-  SqliteStore(std::unique_ptr<sqlite::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
+  SqlStore(std::unique_ptr<sql::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
   // Runs `sql` (an UPDATE of one subscription: ?1 node, ?2 namespace, ?3
   // `version`) for each node, in one transaction; as set_desired_each.
   StoreResult<std::vector<std::pair<std::string, StoreError>>> update_each(
       const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       std::string_view sql, uint64_t version);
 
-  std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::shared_ptr<secrets::SecretBox> box_;
 };
 
 }  // namespace hotswap::control
 
-#endif  // HOTSWAP_CONTROL_STORE_SQLITE_STORE_H_
+#endif  // HOTSWAP_CONTROL_STORE_SQL_STORE_H_

@@ -1,15 +1,15 @@
 // Tenants' quotas, and what they are checked against.
 #include <string>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
-#include "store/sqlite_store.h"
+#include "store/sql_db.h"
+#include "store/sql_schema.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::in_quotes;
-using sqlite::Statement;
+using sql::Db;
+using sql::in_quotes;
+using sql::Statement;
 
 namespace {
 
@@ -28,7 +28,7 @@ std::optional<int64_t> optional_int(const Statement& row, int column) {
 
 }  // namespace
 
-StoreResult<TenantQuotas> SqliteStore::get_quotas(std::string_view tenant) {
+StoreResult<TenantQuotas> SqlStore::get_quotas(std::string_view tenant) {
   return db_->read([&](Db& db) -> StoreResult<TenantQuotas> {
     HOTSWAP_RETURN_IF_ERROR(tenant_exists(db, tenant));
     TenantQuotas quotas;
@@ -46,7 +46,7 @@ StoreResult<TenantQuotas> SqliteStore::get_quotas(std::string_view tenant) {
   });
 }
 
-StoreResult<void> SqliteStore::set_quotas(std::string_view tenant, const TenantQuotas& quotas) {
+StoreResult<void> SqlStore::set_quotas(std::string_view tenant, const TenantQuotas& quotas) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     HOTSWAP_RETURN_IF_ERROR(tenant_exists(db, tenant));
     HOTSWAP_RETURN_IF_ERROR(db.exec(
@@ -60,8 +60,7 @@ StoreResult<void> SqliteStore::set_quotas(std::string_view tenant, const TenantQ
   });
 }
 
-StoreResult<DeploymentWindow> SqliteStore::deployments_since(std::string_view tenant,
-                                                             UnixTime since) {
+StoreResult<DeploymentWindow> SqlStore::deployments_since(std::string_view tenant, UnixTime since) {
   return db_->read([&](Db& db) -> StoreResult<DeploymentWindow> {
     return db
         .prepare(

@@ -1,15 +1,15 @@
 // The JSON Schemas of namespaces, one row per schema version.
 #include <string>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
-#include "store/sqlite_store.h"
+#include "store/sql_db.h"
+#include "store/sql_schema.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::namespace_key;
-using sqlite::Statement;
+using sql::Db;
+using sql::namespace_key;
+using sql::Statement;
 
 namespace {
 
@@ -39,9 +39,9 @@ StoreResult<SchemaRecord> latest_schema(Db& db, int64_t ns, const NamespaceId& i
 
 }  // namespace
 
-StoreResult<SchemaRecord> SqliteStore::append_schema(const NamespaceId& id,
-                                                     const std::optional<std::string>& schema,
-                                                     std::string_view author, UnixTime now) {
+StoreResult<SchemaRecord> SqlStore::append_schema(const NamespaceId& id,
+                                                  const std::optional<std::string>& schema,
+                                                  std::string_view author, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<SchemaRecord> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -62,7 +62,7 @@ StoreResult<SchemaRecord> SqliteStore::append_schema(const NamespaceId& id,
   });
 }
 
-StoreResult<SchemaRecord> SqliteStore::current_schema(const NamespaceId& id) {
+StoreResult<SchemaRecord> SqlStore::current_schema(const NamespaceId& id) {
   return db_->read([&](Db& db) -> StoreResult<SchemaRecord> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -70,7 +70,7 @@ StoreResult<SchemaRecord> SqliteStore::current_schema(const NamespaceId& id) {
   });
 }
 
-StoreResult<std::vector<SchemaRecord>> SqliteStore::list_schemas(const NamespaceId& id) {
+StoreResult<std::vector<SchemaRecord>> SqlStore::list_schemas(const NamespaceId& id) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<SchemaRecord>> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
@@ -79,7 +79,7 @@ StoreResult<std::vector<SchemaRecord>> SqliteStore::list_schemas(const Namespace
   });
 }
 
-StoreResult<SchemaRecord> SqliteStore::get_schema(const NamespaceId& id, uint64_t version) {
+StoreResult<SchemaRecord> SqlStore::get_schema(const NamespaceId& id, uint64_t version) {
   return db_->read([&](Db& db) -> StoreResult<SchemaRecord> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));

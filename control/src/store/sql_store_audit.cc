@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "audit/audit_chain.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_store.h"
+#include "store/sql_db.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::Statement;
+using sql::Db;
+using sql::Statement;
 
 namespace {
 
@@ -61,7 +61,7 @@ StoreResult<AuditAnchor> chain_head(Db& db) {
 
 }  // namespace
 
-StoreResult<AuditEvent> SqliteStore::append_audit(const AuditEvent& event) {
+StoreResult<AuditEvent> SqlStore::append_audit(const AuditEvent& event) {
   return db_->write([&](Db& db) -> StoreResult<AuditEvent> {
     auto head = chain_head(db);
     if (!head) return std::unexpected(std::move(head.error()));
@@ -81,11 +81,11 @@ StoreResult<AuditEvent> SqliteStore::append_audit(const AuditEvent& event) {
   });
 }
 
-StoreResult<std::vector<AuditEvent>> SqliteStore::list_audit(const AuditQuery& q) {
+StoreResult<std::vector<AuditEvent>> SqlStore::list_audit(const AuditQuery& q) {
   const std::string sql = std::string("SELECT ") + kColumns +
                           " FROM audit_log WHERE id > ?1"
                           " AND (?2 = '' OR token_name = ?2 OR token_id = ?2)"
-                          " AND (?3 = '' OR action = ?3 OR (substr(?3, -1) = '.' AND "
+                          " AND (?3 = '' OR action = ?3 OR (?3 LIKE '%.' AND "
                           "substr(action, 1, length(?3)) = ?3))"
                           " AND (?4 = '' OR tenant = ?4) AND (?5 = '' OR namespace = ?5)"
                           " AND at_ms >= ?6 AND at_ms < ?7 ORDER BY id LIMIT ?8";
@@ -97,11 +97,11 @@ StoreResult<std::vector<AuditEvent>> SqliteStore::list_audit(const AuditQuery& q
   });
 }
 
-StoreResult<AuditAnchor> SqliteStore::audit_anchor() {
+StoreResult<AuditAnchor> SqlStore::audit_anchor() {
   return db_->read([](Db& db) { return read_anchor(db); });
 }
 
-StoreResult<int64_t> SqliteStore::prune_audit(int64_t before_ms) {
+StoreResult<int64_t> SqlStore::prune_audit(int64_t before_ms) {
   return db_->write([&](Db& db) -> StoreResult<int64_t> {
     // The first row not older than the cutoff ends the run pruned: rows
     // are pruned from the start only, so the rest still chains to the anchor.

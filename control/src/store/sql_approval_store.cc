@@ -1,15 +1,15 @@
-#include "store/sqlite_approval_store.h"
+#include "store/sql_approval_store.h"
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
+#include "store/sql_db.h"
+#include "store/sql_schema.h"
 
 namespace hotswap::control {
 namespace {
 
-using sqlite::Db;
-using sqlite::Statement;
+using sql::Db;
+using sql::Statement;
 
 constexpr const char* kSelect =
     "SELECT id, deployment_id, namespace, version, requester, levels, state, reason, "
@@ -63,9 +63,9 @@ std::string approval_not_found(int64_t id) {
 
 }  // namespace
 
-StoreResult<ApprovalSettings> SqliteApprovalStore::settings(const NamespaceId& ns) {
+StoreResult<ApprovalSettings> SqlApprovalStore::settings(const NamespaceId& ns) {
   return db_.read([&](Db& db) -> StoreResult<ApprovalSettings> {
-    auto key = sqlite::namespace_key(db, ns);
+    auto key = sql::namespace_key(db, ns);
     if (!key) return std::unexpected(std::move(key.error()));
     auto row = db.prepare(
         "SELECT protected, levels, timeout_seconds FROM namespace_approval_settings "
@@ -78,10 +78,9 @@ StoreResult<ApprovalSettings> SqliteApprovalStore::settings(const NamespaceId& n
   });
 }
 
-StoreResult<void> SqliteApprovalStore::put_settings(const NamespaceId& ns,
-                                                    const ApprovalSettings& s) {
+StoreResult<void> SqlApprovalStore::put_settings(const NamespaceId& ns, const ApprovalSettings& s) {
   return db_.write([&](Db& db) -> StoreResult<void> {
-    auto key = sqlite::namespace_key(db, ns);
+    auto key = sql::namespace_key(db, ns);
     if (!key) return std::unexpected(std::move(key.error()));
     HOTSWAP_RETURN_IF_ERROR(
         db.exec("INSERT INTO namespace_approval_settings "
@@ -93,36 +92,38 @@ StoreResult<void> SqliteApprovalStore::put_settings(const NamespaceId& ns,
   });
 }
 
-StoreResult<Approval> SqliteApprovalStore::create(const Approval& a, const std::string& request) {
+StoreResult<Approval> SqlApprovalStore::create(const Approval& a, const std::string& request) {
   return db_.write([&](Db& db) -> StoreResult<Approval> {
-    HOTSWAP_RETURN_IF_ERROR(db.exec(
-        "INSERT INTO approvals (deployment_id, namespace, version, requester, levels, state, "
-        "reason, created_at, deadline, decided_at, decisions, request, subject) "
-        "VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        a.deployment_id, a.namespace_id.str(), a.version, a.requester, a.levels, to_string(a.state),
-        a.reason, a.created_at, a.deadline, a.decided_at, decisions_json(a.decisions), request,
-        to_string(a.subject)));
-    const int64_t id = db.last_insert_id();
-    return db.prepare(std::string(kSelect) + "WHERE id = ?1", id)
-        .one(read_approval, approval_not_found(id));
+    auto id = db.prepare(
+                    "INSERT INTO approvals (deployment_id, namespace, version, requester, levels, "
+                    "state, reason, created_at, deadline, decided_at, decisions, request, subject) "
+                    "VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                    "RETURNING id",
+                    a.deployment_id, a.namespace_id.str(), a.version, a.requester, a.levels,
+                    to_string(a.state), a.reason, a.created_at, a.deadline, a.decided_at,
+                    decisions_json(a.decisions), request, to_string(a.subject))
+                  .scalar();
+    if (!id) return std::unexpected(std::move(id.error()));
+    return db.prepare(std::string(kSelect) + "WHERE id = ?1", *id)
+        .one(read_approval, approval_not_found(*id));
   });
 }
 
-StoreResult<Approval> SqliteApprovalStore::get(int64_t id) {
+StoreResult<Approval> SqlApprovalStore::get(int64_t id) {
   return db_.read([&](Db& db) {
     return db.prepare(std::string(kSelect) + "WHERE id = ?1", id)
         .one(read_approval, approval_not_found(id));
   });
 }
 
-StoreResult<std::string> SqliteApprovalStore::request_of(int64_t id) {
+StoreResult<std::string> SqlApprovalStore::request_of(int64_t id) {
   return db_.read([&](Db& db) {
     return db.prepare("SELECT request FROM approvals WHERE id = ?1", id)
         .one([](Statement& row) { return row.text(0); }, approval_not_found(id));
   });
 }
 
-StoreResult<std::optional<Approval>> SqliteApprovalStore::of_deployment(int64_t deployment_id) {
+StoreResult<std::optional<Approval>> SqlApprovalStore::of_deployment(int64_t deployment_id) {
   return db_.read([&](Db& db) -> StoreResult<std::optional<Approval>> {
     auto found = db.prepare(std::string(kSelect) + "WHERE deployment_id = ?1", deployment_id)
                      .one(read_approval, "none");
@@ -132,7 +133,7 @@ StoreResult<std::optional<Approval>> SqliteApprovalStore::of_deployment(int64_t 
   });
 }
 
-StoreResult<std::vector<Approval>> SqliteApprovalStore::list(std::optional<ApprovalState> state) {
+StoreResult<std::vector<Approval>> SqlApprovalStore::list(std::optional<ApprovalState> state) {
   return db_.read([&](Db& db) {
     if (!state) return db.prepare(std::string(kSelect) + "ORDER BY id DESC").all(read_approval);
     return db.prepare(std::string(kSelect) + "WHERE state = ?1 ORDER BY id DESC", to_string(*state))
@@ -140,9 +141,9 @@ StoreResult<std::vector<Approval>> SqliteApprovalStore::list(std::optional<Appro
   });
 }
 
-StoreResult<void> SqliteApprovalStore::update(const Approval& a) {
+StoreResult<void> SqlApprovalStore::update(const Approval& a) {
   return db_.write([&](Db& db) {
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("UPDATE approvals SET state = ?2, reason = ?3, decided_at = ?4, decisions = ?5 "
                 "WHERE id = ?1",
                 a.id, to_string(a.state), a.reason, a.decided_at, decisions_json(a.decisions)),
@@ -150,7 +151,7 @@ StoreResult<void> SqliteApprovalStore::update(const Approval& a) {
   });
 }
 
-StoreResult<std::vector<Approval>> SqliteApprovalStore::due(UnixTime now) {
+StoreResult<std::vector<Approval>> SqlApprovalStore::due(UnixTime now) {
   return db_.read([&](Db& db) {
     return db
         .prepare(std::string(kSelect) + "WHERE state = ?1 AND deadline <= ?2 ORDER BY id",

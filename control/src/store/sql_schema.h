@@ -1,16 +1,16 @@
 // Internal to the SQLite store: the versioned schema, and the lookups of its
 // keys that the store's files share.
-#ifndef HOTSWAP_CONTROL_STORE_SQLITE_SCHEMA_H_
-#define HOTSWAP_CONTROL_STORE_SQLITE_SCHEMA_H_
+#ifndef HOTSWAP_CONTROL_STORE_SQL_SCHEMA_H_
+#define HOTSWAP_CONTROL_STORE_SQL_SCHEMA_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "store/sqlite_db.h"
+#include "store/sql_db.h"
 #include "store/store.h"
 
-namespace hotswap::control::sqlite {
+namespace hotswap::control::sql {
 
 // The newest schema version this build knows.
 int64_t latest_schema_version();
@@ -31,6 +31,6 @@ inline std::string version_not_found(const NamespaceId& ns, uint64_t number) {
   return "version " + std::to_string(number) + " of " + in_quotes(ns.str()) + " not found";
 }
 
-}  // namespace hotswap::control::sqlite
+}  // namespace hotswap::control::sql
 
-#endif  // HOTSWAP_CONTROL_STORE_SQLITE_SCHEMA_H_
+#endif  // HOTSWAP_CONTROL_STORE_SQL_SCHEMA_H_

@@ -8,16 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
-#include "store/sqlite_store.h"
+#include "store/sql_db.h"
+#include "store/sql_schema.h"
+#include "store/sql_store.h"
 
 namespace hotswap::control {
 
-using sqlite::Db;
-using sqlite::fail;
-using sqlite::in_quotes;
-using sqlite::Statement;
+using sql::Db;
+using sql::fail;
+using sql::in_quotes;
+using sql::Statement;
 
 namespace {
 
@@ -205,22 +205,24 @@ StoreResult<void> insert_targets(Db& db, int64_t id, const std::vector<Deploymen
 
 StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& deployment,
                                        const std::string& selector) {
-  HOTSWAP_RETURN_IF_ERROR(db.exec(
-      "INSERT INTO deployments (namespace_id, version, strategy, selector, state, reason, "
-      "author, created_at, updated_at, rollout) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-      ns, deployment.version, to_string(deployment.strategy), selector, to_string(deployment.state),
-      deployment.reason, deployment.author, deployment.created_at, deployment.updated_at,
-      deployment.rollout));
-  const int64_t id = db.last_insert_id();
-  HOTSWAP_RETURN_IF_ERROR(insert_targets(db, id, deployment.targets));
-  return id;
+  auto id = db.prepare(
+                  "INSERT INTO deployments (namespace_id, version, strategy, selector, state, "
+                  "reason, author, created_at, updated_at, rollout) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                  ns, deployment.version, to_string(deployment.strategy), selector,
+                  to_string(deployment.state), deployment.reason, deployment.author,
+                  deployment.created_at, deployment.updated_at, deployment.rollout)
+                .scalar();
+  if (!id) return std::unexpected(std::move(id.error()));
+  HOTSWAP_RETURN_IF_ERROR(insert_targets(db, *id, deployment.targets));
+  return *id;
 }
 
 }  // namespace
 
 // Instances.
 
-StoreResult<void> SqliteStore::register_instance(const Instance& instance, UnixTime now) {
+StoreResult<void> SqlStore::register_instance(const Instance& instance, UnixTime now) {
   auto labels = to_json(instance.labels, "labels of instance " + in_quotes(instance.node_id));
   if (!labels) return std::unexpected(std::move(labels.error()));
   std::set<std::string> subscribed;
@@ -252,27 +254,27 @@ StoreResult<void> SqliteStore::register_instance(const Instance& instance, UnixT
   });
 }
 
-StoreResult<void> SqliteStore::heartbeat(std::string_view node_id, UnixTime now) {
+StoreResult<void> SqlStore::heartbeat(std::string_view node_id, UnixTime now) {
   return db_->write([&](Db& db) {
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("UPDATE instances SET last_heartbeat = ?2 WHERE node_id = ?1", node_id, now),
         instance_not_found(node_id));
   });
 }
 
-StoreResult<void> SqliteStore::set_connected(std::string_view node_id, bool connected) {
+StoreResult<void> SqlStore::set_connected(std::string_view node_id, bool connected) {
   return db_->write([&](Db& db) {
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("UPDATE instances SET connected = ?2 WHERE node_id = ?1", node_id, connected),
         instance_not_found(node_id));
   });
 }
 
-StoreResult<std::vector<Instance>> SqliteStore::list_instances() {
+StoreResult<std::vector<Instance>> SqlStore::list_instances() {
   return db_->read([](Db& db) { return load_instances(db, ""); });
 }
 
-StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
+StoreResult<Instance> SqlStore::get_instance(std::string_view node_id) {
   return db_->read([&](Db& db) -> StoreResult<Instance> {
     auto found = load_instances(db, "WHERE node_id = ?1", node_id);
     if (!found) return std::unexpected(std::move(found.error()));
@@ -281,7 +283,7 @@ StoreResult<Instance> SqliteStore::get_instance(std::string_view node_id) {
   });
 }
 
-StoreResult<std::map<std::string, DesiredVersions>> SqliteStore::desired_versions(
+StoreResult<std::map<std::string, DesiredVersions>> SqlStore::desired_versions(
     const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::map<std::string, DesiredVersions>> {
     std::map<std::string, DesiredVersions> desired;
@@ -296,8 +298,8 @@ StoreResult<std::map<std::string, DesiredVersions>> SqliteStore::desired_version
   });
 }
 
-StoreResult<void> SqliteStore::set_desired(std::string_view node_id,
-                                           const NamespaceId& namespace_id, uint64_t version) {
+StoreResult<void> SqlStore::set_desired(std::string_view node_id, const NamespaceId& namespace_id,
+                                        uint64_t version) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
                                "UPDATE instance_namespaces SET desired_version = ?3 "
@@ -306,7 +308,7 @@ StoreResult<void> SqliteStore::set_desired(std::string_view node_id,
   });
 }
 
-StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_desired_each(
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::set_desired_each(
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
   // Activating a version also ends its staging.
   return update_each(node_ids, namespace_id,
@@ -316,7 +318,7 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_de
                      version);
 }
 
-StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_staged_each(
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::set_staged_each(
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
   return update_each(node_ids, namespace_id,
                      "UPDATE instance_namespaces SET staged_version = ?3 "
@@ -324,7 +326,7 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::set_st
                      version);
 }
 
-StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::update_each(
+StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::update_each(
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, std::string_view sql,
     uint64_t version) {
   using Refused = std::vector<std::pair<std::string, StoreError>>;
@@ -340,8 +342,8 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqliteStore::update
   });
 }
 
-StoreResult<void> SqliteStore::record_ack(std::string_view node_id, const NamespaceId& namespace_id,
-                                          uint64_t version) {
+StoreResult<void> SqlStore::record_ack(std::string_view node_id, const NamespaceId& namespace_id,
+                                       uint64_t version) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
                                "UPDATE instance_namespaces SET applied_version = ?3, "
@@ -351,8 +353,8 @@ StoreResult<void> SqliteStore::record_ack(std::string_view node_id, const Namesp
   });
 }
 
-StoreResult<void> SqliteStore::record_nack(std::string_view node_id,
-                                           const NamespaceId& namespace_id, const NackInfo& nack) {
+StoreResult<void> SqlStore::record_nack(std::string_view node_id, const NamespaceId& namespace_id,
+                                        const NackInfo& nack) {
   return db_->write([&](Db& db) {
     return update_subscription(db, node_id, namespace_id,
                                "UPDATE instance_namespaces SET nack_version = ?3, "
@@ -362,7 +364,7 @@ StoreResult<void> SqliteStore::record_nack(std::string_view node_id,
   });
 }
 
-StoreResult<std::vector<std::string>> SqliteStore::remove_instances_before(UnixTime cutoff) {
+StoreResult<std::vector<std::string>> SqlStore::remove_instances_before(UnixTime cutoff) {
   return db_->write([&](Db& db) -> StoreResult<std::vector<std::string>> {
     // Subscriptions go with their instance (ON DELETE CASCADE).
     auto removed =
@@ -375,19 +377,19 @@ StoreResult<std::vector<std::string>> SqliteStore::remove_instances_before(UnixT
 
 // Deployments.
 
-StoreResult<Deployment> SqliteStore::create_deployment(const Deployment& deployment) {
+StoreResult<Deployment> SqlStore::create_deployment(const Deployment& deployment) {
   auto selector = to_json(deployment.selector, "selector of a deployment of " +
                                                    in_quotes(deployment.namespace_id.str()));
   if (!selector) return std::unexpected(std::move(selector.error()));
   return db_->write([&](Db& db) -> StoreResult<Deployment> {
-    auto ns = sqlite::namespace_key(db, deployment.namespace_id);
+    auto ns = sql::namespace_key(db, deployment.namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto version = exists(db, "SELECT 1 FROM versions WHERE namespace_id = ?1 AND number = ?2", *ns,
                           deployment.version);
     if (!version) return std::unexpected(std::move(version.error()));
     if (!*version) {
       return fail(StoreErrorCode::not_found,
-                  sqlite::version_not_found(deployment.namespace_id, deployment.version));
+                  sql::version_not_found(deployment.namespace_id, deployment.version));
     }
     auto id = insert_deployment(db, *ns, deployment, *selector);
     if (!id) return std::unexpected(std::move(id.error()));
@@ -395,23 +397,23 @@ StoreResult<Deployment> SqliteStore::create_deployment(const Deployment& deploym
   });
 }
 
-StoreResult<Deployment> SqliteStore::get_deployment(int64_t id) {
+StoreResult<Deployment> SqlStore::get_deployment(int64_t id) {
   return db_->read([&](Db& db) { return load_deployment(db, id); });
 }
 
-StoreResult<std::vector<Deployment>> SqliteStore::list_deployments(
+StoreResult<std::vector<Deployment>> SqlStore::list_deployments(
     const std::optional<NamespaceId>& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<Deployment>> {
     if (!namespace_id) return load_deployments(db, "ORDER BY d.id DESC");
-    auto ns = sqlite::namespace_key(db, *namespace_id);
+    auto ns = sql::namespace_key(db, *namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     return load_deployments(db, "WHERE d.namespace_id = ?1 ORDER BY d.id DESC", *ns);
   });
 }
 
-StoreResult<void> SqliteStore::update_target(int64_t deployment_id, std::string_view node_id,
-                                             TargetStatus status, std::string_view detail,
-                                             UnixTime now) {
+StoreResult<void> SqlStore::update_target(int64_t deployment_id, std::string_view node_id,
+                                          TargetStatus status, std::string_view detail,
+                                          UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto changed = db.exec(
         "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
@@ -432,21 +434,21 @@ StoreResult<void> SqliteStore::update_target(int64_t deployment_id, std::string_
   });
 }
 
-StoreResult<void> SqliteStore::set_deployment_state(int64_t id, DeploymentState state,
-                                                    std::string_view reason, UnixTime now) {
+StoreResult<void> SqlStore::set_deployment_state(int64_t id, DeploymentState state,
+                                                 std::string_view reason, UnixTime now) {
   return db_->write([&](Db& db) {
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("UPDATE deployments SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1", id,
                 to_string(state), reason, now),
         deployment_not_found(id));
   });
 }
 
-StoreResult<void> SqliteStore::update_rollout(int64_t id, DeploymentState state,
-                                              std::string_view reason, std::string_view rollout,
-                                              UnixTime now) {
+StoreResult<void> SqlStore::update_rollout(int64_t id, DeploymentState state,
+                                           std::string_view reason, std::string_view rollout,
+                                           UnixTime now) {
   return db_->write([&](Db& db) {
-    return sqlite::require_change(
+    return sql::require_change(
         db.exec("UPDATE deployments SET state = ?2, reason = ?3, rollout = ?4, updated_at = ?5 "
                 "WHERE id = ?1",
                 id, to_string(state), reason, rollout, now),
@@ -454,7 +456,7 @@ StoreResult<void> SqliteStore::update_rollout(int64_t id, DeploymentState state,
   });
 }
 
-StoreResult<GateRecord> SqliteStore::append_gate_decision(const GateRecord& record) {
+StoreResult<GateRecord> SqlStore::append_gate_decision(const GateRecord& record) {
   return db_->write([&](Db& db) -> StoreResult<GateRecord> {
     auto next = db.prepare(
                       "SELECT COALESCE(MAX(seq), 0) + 1 FROM gate_decisions "
@@ -477,8 +479,8 @@ StoreResult<GateRecord> SqliteStore::append_gate_decision(const GateRecord& reco
   });
 }
 
-StoreResult<std::vector<GateRecord>> SqliteStore::list_gate_decisions(int64_t deployment_id,
-                                                                      int limit) {
+StoreResult<std::vector<GateRecord>> SqlStore::list_gate_decisions(int64_t deployment_id,
+                                                                   int limit) {
   return db_->read([&](Db& db) {
     return db
         .prepare(
@@ -493,7 +495,7 @@ StoreResult<std::vector<GateRecord>> SqliteStore::list_gate_decisions(int64_t de
   });
 }
 
-StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
+StoreResult<std::vector<Deployment>> SqlStore::running_deployments() {
   return db_->read([](Db& db) {
     return load_deployments(db, "WHERE d.state IN (?1, ?2) ORDER BY d.id",
                             to_string(DeploymentState::running),
@@ -501,15 +503,14 @@ StoreResult<std::vector<Deployment>> SqliteStore::running_deployments() {
   });
 }
 
-StoreResult<std::vector<Deployment>> SqliteStore::running_deployments_idle_since(UnixTime cutoff) {
+StoreResult<std::vector<Deployment>> SqlStore::running_deployments_idle_since(UnixTime cutoff) {
   return db_->read([&](Db& db) {
     return load_deployments(db, "WHERE d.state = ?1 AND d.updated_at <= ?2 ORDER BY d.id",
                             to_string(DeploymentState::running), cutoff);
   });
 }
 
-StoreResult<std::vector<DeploymentSummary>> SqliteStore::deployment_summaries(
-    UnixTime ended_since) {
+StoreResult<std::vector<DeploymentSummary>> SqlStore::deployment_summaries(UnixTime ended_since) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<DeploymentSummary>> {
     std::vector<DeploymentSummary> out;
     // Two indexed lookups (by state, by updated_at) rather than a scan.
@@ -535,10 +536,10 @@ StoreResult<std::vector<DeploymentSummary>> SqliteStore::deployment_summaries(
   });
 }
 
-StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
+StoreResult<std::optional<int64_t>> SqlStore::running_deployment_of(
     const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::optional<int64_t>> {
-    auto ns = sqlite::namespace_key(db, namespace_id);
+    auto ns = sql::namespace_key(db, namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
     auto running = db.prepare(
         "SELECT id FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3, ?4) "
@@ -552,7 +553,7 @@ StoreResult<std::optional<int64_t>> SqliteStore::running_deployment_of(
   });
 }
 
-StoreResult<Deployment> SqliteStore::start_deployment(const Deployment& deployment) {
+StoreResult<Deployment> SqlStore::start_deployment(const Deployment& deployment) {
   return db_->write([&](Db& db) -> StoreResult<Deployment> {
     auto stored = load_deployment(db, deployment.id);
     if (!stored) return std::unexpected(std::move(stored.error()));
@@ -573,9 +574,9 @@ StoreResult<Deployment> SqliteStore::start_deployment(const Deployment& deployme
   });
 }
 
-StoreResult<uint64_t> SqliteStore::released_version(const NamespaceId& namespace_id) {
+StoreResult<uint64_t> SqlStore::released_version(const NamespaceId& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<uint64_t> {
-    auto ns = sqlite::namespace_key(db, namespace_id);
+    auto ns = sql::namespace_key(db, namespace_id);
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
