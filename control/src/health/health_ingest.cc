@@ -82,7 +82,7 @@ uint64_t HealthIngest::report(const std::string& node_id,
   const size_t taken = accepted.size();
   auto added = windows_.add_call({node_id, call.epoch, call.sequence}, std::move(accepted));
   if (!added) {
-    ++totals_.unstored;
+    totals_.unstored += call.reports.size();
     const bool warn = now - unstored_logged_at_ms_ >= kLogEveryMs;
     if (warn) unstored_logged_at_ms_ = now;
     spdlog::log(warn ? spdlog::level::warn : spdlog::level::debug,

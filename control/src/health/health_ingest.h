@@ -61,7 +61,8 @@ class HealthIngest final : public HealthSink {
   struct Totals {
     uint64_t accepted = 0;
     uint64_t rejected = 0;
-    // Calls not acknowledged because the store could not be written.
+    // Reports of calls not acknowledged because the store could not be
+    // written (sent again by their sidecar, then counted again).
     uint64_t unstored = 0;
   };
   Totals totals() const;
