@@ -499,9 +499,14 @@ TEST_F(RolloutSystemOnRedis, ControlStartsWithRedisDownAndHealthAppearsOnceItIsU
     return n;
   };
   EXPECT_EQ(requests(), 0u);
+  // Empty because unreadable, and said so.
+  EXPECT_NE(rest_->get(health).body.value("unavailable", "").find("redis 127.0.0.1:"),
+            std::string::npos)
+      << rest_->get(health).body.dump();
   redis_->restart();
   // The sidecar kept what control could not store and sends it now.
   ASSERT_TRUE(eventually([&] { return requests() >= 1000; }, 30s));
+  EXPECT_FALSE(rest_->get(health).body.contains("unavailable"));
 }
 
 }  // namespace
