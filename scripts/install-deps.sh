@@ -31,6 +31,10 @@ packages=(
   # bench/vs_etcd.sh: the baseline, an etcd of its own on free ports (the
   # system service the server package may start is not used)
   etcd-server etcd-client
+  # harness/redis_server.h: control's Redis back-ends and the scale-out
+  # fault tests start a real redis-server on a loopback port of their own
+  # (the system service the package may start is not used)
+  redis-server
   # tests/model: the Promela model checker
   spin
   # tests/sdk tenant isolation without root: newuidmap/newgidmap

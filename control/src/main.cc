@@ -22,6 +22,7 @@
 #include "fleet/fleet_service.h"
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
+#include "health/redis_health_windows.h"
 #include "hotswap/protocol/kj_tls.h"
 #include "hotswap/protocol/tls_files.h"
 #include "hotswap/telemetry/log_format.h"
@@ -196,6 +197,9 @@ struct Flags {
   size_t max_pushes_in_flight = 1024;
   int64_t rollout_interval_ms = 200;
   HealthWindows::Options health;
+  // Empty: health windows in memory (one control); else redis://... shared
+  // by every replica.
+  std::string redis = env_or("HOTSWAP_REDIS", "");
   AuditLog::Options audit;
   std::string log_level = env_or("HOTSWAP_LOG_LEVEL", "info");
   std::string log_format = env_or("HOTSWAP_LOG_FORMAT", "text");
@@ -335,6 +339,16 @@ int run(Flags flags) {
     spdlog::error("event=tls_failed error=\"{}\"", hotswap::telemetry::escape_quoted(tls.error()));
     return 1;
   }
+  std::optional<RedisAddress> redis;
+  if (!flags.redis.empty()) {
+    auto parsed = RedisAddress::parse(flags.redis);
+    if (!parsed) {
+      spdlog::error("event=bad_flag flag=--redis error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(parsed.error()));
+      return 2;
+    }
+    redis = std::move(*parsed);
+  }
   std::unique_ptr<kj::TlsContext> rpc_tls;
   if (*tls) {
     auto made = hotswap::protocol::kj_tls_server({(*tls)->cert_pem, (*tls)->key_pem},
@@ -396,8 +410,20 @@ int run(Flags flags) {
                      clock);
   fleet.mark_all_disconnected();
   // What sidecars report of each version's health; the HealthSource a
-  // rollout engine reads.
-  HealthWindows health_windows(flags.health, system_now_ms);
+  // rollout engine reads. In Redis, every replica's sidecars' windows are
+  // read by each; a Redis that is down makes health unavailable (the gate
+  // holds) and is tried again in the background.
+  std::unique_ptr<HealthStore> health_store;
+  if (redis) {
+    health_store = std::make_unique<RedisHealthWindows>(
+        *redis, RedisHealthWindows::Options{.retention = flags.health.retention}, system_now_ms);
+    const HealthAvailability health = health_store->availability();
+    spdlog::info("event=health_store kind=redis redis={} available={} reason=\"{}\"", redis->str(),
+                 health.available, hotswap::telemetry::escape_quoted(health.reason));
+  } else {
+    health_store = std::make_unique<HealthWindows>(flags.health, system_now_ms);
+  }
+  HealthStore& health_windows = *health_store;
   HealthIngest health_ingest(catalog, health_windows);
   // Before the RPC server: its sessions, ending as it is destroyed, still
   // count themselves out.
@@ -583,6 +609,9 @@ int main(int argc, char** argv) {
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   add_health_flags(app, flags.health);
+  app.add_option("--redis", flags.redis,
+                 "redis://[:password@]host:port[/db]: health windows in Redis, shared by every "
+                 "control replica (HOTSWAP_REDIS; default: in memory)");
   add_audit_flags(app, flags.audit);
   app.add_option("--master-key-file", flags.master_key_file,
                  "key ring for secret entries: `ID BASE64 [primary]` per line, mode 0600 "

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "health/health_windows.h"
 #include "services_fixture.h"
 
 namespace hotswap::control {

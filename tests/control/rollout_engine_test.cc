@@ -13,7 +13,11 @@
 
 #include "audit/audit_log.h"
 #include "health/health_windows.h"
+#include "health/redis_health_windows.h"
+#include "hotswap/harness/eventually.h"
 #include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/redis_server.h"
+#include "hotswap/harness/temp_dir.h"
 #include "hotswap/telemetry/trace_context.h"
 #include "rollout/rollout_state.h"
 #include "rollout/stage_plan.h"
@@ -25,10 +29,11 @@ namespace {
 class RolloutEngineTest : public ::testing::Test {
  protected:
   RolloutEngineTest()
-      : windows_({}, [this] { return now_ms_; }),
+      : windows_({}, [this] { return now_ms_.load(); }),
         engine_(std::make_unique<RolloutEngine>(
-            s_.store(), windows_, gate_, [this] { return now_ms_; }, RolloutEngine::Options{})) {
-    s_.fleet.set_rollouts(&gate_, [this] { return now_ms_; });
+            s_.store(), windows_, gate_, [this] { return now_ms_.load(); },
+            RolloutEngine::Options{})) {
+    s_.fleet.set_rollouts(&gate_, [this] { return now_ms_.load(); });
     s_.create_namespace(web_);
     for (int i = 0; i < 10; ++i) {
       const std::string node = "n-" + std::to_string(i);
@@ -76,7 +81,17 @@ class RolloutEngineTest : public ::testing::Test {
       w.latency = {{static_cast<uint16_t>(latency_bucket(latency_us)), requests}};
       entries.push_back({web_, version, node, w});
     }
-    windows_.add(std::move(entries));
+    ++reports_;
+    if (shared_ == nullptr) {
+      windows_.add(std::move(entries));
+      return;
+    }
+    // One call per node, as sidecars send them; one Redis cannot take is
+    // lost (a sidecar would send it again; these do not).
+    for (HealthEntry& e : entries) {
+      const std::string node = e.node_id;
+      (void)shared_->add_call({node, 1, reports_}, {std::move(e)});
+    }
   }
 
   uint64_t applied(const std::string& node) {
@@ -119,10 +134,14 @@ class RolloutEngineTest : public ::testing::Test {
     return done();
   }
 
-  int64_t now_ms_ = 1'000'000;
+  // Read by a shared store's watch thread too.
+  std::atomic<int64_t> now_ms_ = 1'000'000;
   Services s_;
   StatisticalGate gate_;
   HealthWindows windows_;
+  // Where reports go instead of windows_ when set (the Redis tests).
+  HealthStore* shared_ = nullptr;
+  uint64_t reports_ = 0;
   std::unique_ptr<RolloutEngine> engine_;
   NamespaceId web_ = Ns("acme/web");
   std::vector<std::string> nodes_;
@@ -219,7 +238,7 @@ TEST_F(RolloutEngineTest, EveryStagesPushCarriesTheTraceOfTheRequest) {
 // the step's transaction; manual steps are not (the REST request is).
 TEST_F(RolloutEngineTest, TheEnginesOwnStepsAreAudited) {
   AuditLog audit(
-      s_.store(), [this] { return now_ms_; }, AuditLog::Options{});
+      s_.store(), [this] { return now_ms_.load(); }, AuditLog::Options{});
   engine_->set_audit(&audit);
   auto good = deploy(Strategy::canary, canary_plan());
   must(engine_->pause(good.id, "erin"));
@@ -442,9 +461,9 @@ TEST_F(RolloutEngineTest, ARestartedEngineResumesAtTheSameStageWithTheSameEviden
   const auto moved = nodes_on(v2_);
   ASSERT_GT(before.canary_evidence.requests(), 0u);
   // A new engine and empty health windows: what control has after a restart.
-  HealthWindows fresh({}, [this] { return now_ms_; });
+  HealthWindows fresh({}, [this] { return now_ms_.load(); });
   engine_ = std::make_unique<RolloutEngine>(
-      s_.store(), fresh, gate_, [this] { return now_ms_; }, RolloutEngine::Options{});
+      s_.store(), fresh, gate_, [this] { return now_ms_.load(); }, RolloutEngine::Options{});
   engine_->step();
   const RolloutState after = state_of(d.id);
   EXPECT_EQ(after.stage, before.stage);
@@ -503,6 +522,134 @@ TEST_F(RolloutEngineTest, AStagedRolloutNeedsARunningVersionAndValidThresholds) 
   EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
   EXPECT_NE(refused.error().message.find("rollout.thresholds"), std::string::npos)
       << refused.error().message;
+}
+
+// The engine over health windows in a real redis-server, restarted under
+// it: the gate holds (no promotion, no rollback, no pause) while Redis is
+// down, then for the settle time after it is back, and decides again on
+// reports that came after it.
+class RolloutEngineRedisTest : public RolloutEngineTest {
+ protected:
+  RolloutEngineRedisTest()
+      : redis_(std::make_unique<RedisHealthWindows>(
+            *RedisAddress::parse(server_.url()),
+            RedisHealthWindows::Options{.probe_interval = std::chrono::milliseconds(50)},
+            [this] { return now_ms_.load(); })) {
+    shared_ = redis_.get();
+    // The minute of v1 before the change, in Redis this time.
+    for (int i = 0; i < 60; ++i) report(0.01, 0.01);
+    engine_ = std::make_unique<RolloutEngine>(
+        s_.store(), *redis_, gate_, [this] { return now_ms_.load(); }, RolloutEngine::Options{});
+  }
+
+  // Runs `n` report intervals, answering pushes and stepping the engine.
+  void run(int n, double v2_errors = 0.01) {
+    for (int i = 0; i < n; ++i) {
+      answer_all(v2_);
+      answer_all(v1_);
+      report(0.01, v2_errors);
+      engine_->step();
+    }
+  }
+  bool back() {
+    return test::eventually([&] { return redis_->availability().available; },
+                            std::chrono::seconds(5));
+  }
+
+  test::TempDir dir_;
+  test::RedisServer server_ = test::RedisServer::start(dir_.path());
+  std::unique_ptr<RedisHealthWindows> redis_;
+};
+
+TEST_F(RolloutEngineRedisTest, RedisDownHoldsTheStageThenTheCanaryResumesOnNewReports) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  run(2);  // evidence recorded, short of the bake and of the settled baseline
+  ASSERT_EQ(state_of(d.id).stage, 0);
+  // What had arrived of the window before the change is kept already: the
+  // outage below takes the windows, not the final stage's baseline.
+  ASSERT_GT(state_of(d.id).pre_change.requests(), 0u);
+  ASSERT_FALSE(state_of(d.id).pre_change_final);
+  ASSERT_GT(state_of(d.id).canary_evidence.requests(), 0u);
+  const uint64_t kept = state_of(d.id).canary_evidence.requests();
+
+  server_.stop();
+  ASSERT_TRUE(
+      test::eventually([&] { return !redis_->availability().available; }, std::chrono::seconds(5)));
+  // Past bake + max_hold (35 s) and with a canary that would fail: neither
+  // promoted, rolled back nor paused; the evidence stored is kept.
+  run(40, 0.30);
+  auto held = get(d.id);
+  EXPECT_EQ(held.state, DeploymentState::running);
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_EQ(state_of(d.id).verdict, "insufficient");
+  EXPECT_NE(state_of(d.id).verdict_reason.find("health windows unavailable (redis 127.0.0.1:" +
+                                               std::to_string(server_.port())),
+            std::string::npos)
+      << state_of(d.id).verdict_reason;
+  EXPECT_EQ(state_of(d.id).canary_evidence.requests(), kept);
+
+  server_.restart();  // empty
+  ASSERT_TRUE(back());
+  const int64_t recovered = redis_->availability().since_ms;
+  EXPECT_EQ(recovered, now_ms_.load());
+  // Within the settle time every instance reports plenty, yet the gate
+  // waits: nothing is decided on windows still arriving.
+  run(4);
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_NE(state_of(d.id).verdict_reason.find("rebuilding"), std::string::npos)
+      << state_of(d.id).verdict_reason;
+  // Then it decides again, on the evidence kept and what came after.
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01, 20));
+  EXPECT_GE(now_ms_.load(), recovered + 5000);
+  ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+}
+
+TEST_F(RolloutEngineRedisTest, AfterAnOutageABadCanaryStillRollsBackOnReportsAfterIt) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  run(1, 0.20);
+  server_.kill();
+  server_.restart();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        (void)redis_->totals(web_, v2_, nodes_, 0, now_ms_.load());  // touches the server
+        return redis_->availability().outages == 1 && redis_->availability().available;
+      },
+      std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      run_until([&] { return get(d.id).state == DeploymentState::rolled_back; }, 0.01, 0.20, 30));
+  EXPECT_NE(get(d.id).reason.find("gate: "), std::string::npos) << get(d.id).reason;
+}
+
+// An outage that kept Redis's data (every connection cut): windows from
+// before it are there, but each canary instance must report again after it
+// before the stage promotes; an instance silent since holds it.
+TEST_F(RolloutEngineRedisTest, EveryCanaryInstanceMustReportAfterAnOutageBeforeAPromotion) {
+  auto plan = canary_plan();
+  plan["stages"] = {20, 100};
+  auto d = deploy(Strategy::canary, plan);
+  const std::set<std::string> leaders = nodes_on(v2_);
+  ASSERT_EQ(leaders.size(), 2u);
+  run(3);
+  RedisClient admin(*RedisAddress::parse(server_.url()), {});
+  ASSERT_TRUE(admin.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}));
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        (void)redis_->totals(web_, v2_, nodes_, 0, now_ms_.load());
+        return redis_->availability().outages == 1 && redis_->availability().available;
+      },
+      std::chrono::seconds(5)));
+  auto kept = admin.command({"KEYS", "hotswap:health:w:*"});
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->elements.empty());  // the data survived
+  const std::string quiet = *leaders.begin();
+  silent_.insert(quiet);
+  run(15);  // settle, bake and more
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_NE(state_of(d.id).verdict_reason.find("canary instance " + quiet + " reported 0"),
+            std::string::npos)
+      << state_of(d.id).verdict_reason;
+  silent_.clear();
+  ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
 }
 
 }  // namespace

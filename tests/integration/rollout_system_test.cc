@@ -5,10 +5,12 @@
 // applications recorded; the tests check what every instance was told.
 #include <signal.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
 #include "holding_sidecars.h"
+#include "hotswap/harness/redis_server.h"
 #include "system_fixture.h"
 
 namespace hotswap {
@@ -24,9 +26,12 @@ constexpr int kNodes = 10;
 
 class RolloutSystem : public System {
  protected:
-  void SetUp() override {
+  void SetUp() override { start_control({}); }
+  // Control with `extra` flags, a REST client and the test's namespace.
+  void start_control(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--rollout-interval-ms", "100"});
     control_ = std::make_unique<ControlProcess>(
-        ControlProcess::start(data_.path() + "/control", {"--rollout-interval-ms", "100"}));
+        ControlProcess::start(data_.path() + "/control", std::move(extra)));
     rest_ = std::make_unique<Rest>(control_->http_port());
     tenant_ = unique_tenant();
     ns_ = tenant_ + "/web";
@@ -421,6 +426,87 @@ TEST_F(RolloutSystem, HealthIsCountedExactlyEndToEnd) {
   add(agent(1, {"--count", "10"}));
   ASSERT_TRUE(eventually([&] { return totals().first >= requests; }, 30s)) << totals().first;
   EXPECT_EQ(totals(), std::make_pair(requests, errors));
+}
+
+// The same with health windows in a real redis-server (--redis), which is
+// restarted (empty) mid-canary: the gate holds while it is down and while
+// the windows rebuild, then the deployment resumes and ends as it would
+// have; publishing never depends on Redis.
+class RolloutSystemOnRedis : public RolloutSystem {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(data_.path() + "/redis");
+    redis_ = std::make_unique<test::RedisServer>(test::RedisServer::start(data_.path() + "/redis"));
+    start_control({"--redis", redis_->url()});
+  }
+  std::string verdict_reason(int64_t id) {
+    return deployment(id)["rollout"].value("verdict_reason", "");
+  }
+  std::unique_ptr<test::RedisServer> redis_;
+};
+
+TEST_F(RolloutSystemOnRedis, RestartRedisMidCanaryTheGateHoldsThenTheDeploymentResumes) {
+  start_fleet();
+  start_agents();  // their health read back through REST, from Redis
+  const uint64_t good =
+      rest_->publish(ns_, {{"name", str_entry("v2")}, {"error_rate", float_entry(0.0)}});
+  const json plan = {{"stages", {10, 50, 100}}, {"bake", "4s"}, {"max_hold", "60s"}};
+  const int64_t id = create_ok({{"version", good}, {"strategy", "canary"}, {"rollout", plan}});
+  ASSERT_TRUE(eventually([&] { return deployment(id)["rollout"].value("verdict", "") != ""; }, 30s))
+      << deployment(id).dump();
+  const int first = stage(id);
+
+  redis_->kill();
+  // Down: the gate says why it holds; publishing goes on (the store is
+  // not Redis).
+  ASSERT_TRUE(eventually(
+      [&] { return verdict_reason(id).find("health windows unavailable") != std::string::npos; },
+      20s))
+      << deployment(id).dump();
+  EXPECT_NE(verdict_reason(id).find("redis 127.0.0.1:" + std::to_string(redis_->port())),
+            std::string::npos)
+      << verdict_reason(id);
+  const uint64_t during = rest_->publish(ns_, {{"name", str_entry("v3")}});
+  EXPECT_EQ(rest_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(during)).status,
+            200);
+  EXPECT_EQ(state(id), "running");
+  EXPECT_EQ(stage(id), first);
+
+  redis_->restart();  // empty
+  ASSERT_TRUE(
+      eventually([&] { return verdict_reason(id).find("rebuilding") != std::string::npos; }, 20s))
+      << deployment(id).dump();
+  EXPECT_EQ(stage(id), first);
+  ASSERT_TRUE(eventually([&] { return state(id) != "running"; }, 120s)) << deployment(id).dump();
+  const json ended = deployment(id);
+  ASSERT_EQ(ended["state"], "succeeded") << ended.dump();
+  for (const auto& d : decisions(id)) EXPECT_NE(d["verdict"], "regression") << d.dump();
+  EXPECT_TRUE(eventually([&] { return all_applied(good); }));
+}
+
+TEST_F(RolloutSystemOnRedis, ControlStartsWithRedisDownAndHealthAppearsOnceItIsUp) {
+  redis_->stop();
+  control_->restart();  // with Redis down
+  rest_ = std::make_unique<Rest>(control_->http_port());
+  start_fleet();  // deployments and pushes work without it
+  agent(0);
+  const std::string health = "/api/v1/namespaces/" + ns_ + "/health?window=1m";
+  const auto requests = [&] {
+    uint64_t n = 0;
+    for (const auto& v : rest_->get(health).body.value("versions", json::array())) {
+      n += v.value("requests", uint64_t{0});
+    }
+    return n;
+  };
+  EXPECT_EQ(requests(), 0u);
+  // Empty because unreadable, and said so.
+  EXPECT_NE(rest_->get(health).body.value("unavailable", "").find("redis 127.0.0.1:"),
+            std::string::npos)
+      << rest_->get(health).body.dump();
+  redis_->restart();
+  // The sidecar kept what control could not store and sends it now.
+  ASSERT_TRUE(eventually([&] { return requests() >= 1000; }, 30s));
+  EXPECT_FALSE(rest_->get(health).body.contains("unavailable"));
 }
 
 }  // namespace

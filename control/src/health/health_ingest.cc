@@ -32,7 +32,7 @@ uint64_t& HealthIngest::Sequences::highest(uint64_t epoch) {
   return epochs[0].second;
 }
 
-HealthIngest::HealthIngest(CatalogService& catalog, HealthWindows& windows)
+HealthIngest::HealthIngest(CatalogService& catalog, HealthStore& windows)
     : catalog_(catalog), windows_(windows) {}
 
 uint64_t HealthIngest::report(const std::string& node_id,
@@ -52,14 +52,16 @@ uint64_t HealthIngest::report(const std::string& node_id,
     ++resends_;
     return highest;
   }
-  highest = call.sequence;  // consumed, whatever becomes of its reports
   if (call.reports_sent > kMaxReportsPerCall) {
+    highest = call.sequence;  // consumed: it will never pass
     count(node_id, std::nullopt,
           {RejectReason::too_many_reports, std::to_string(call.reports_sent) + " reports"},
           call.reports_sent, now);
     return call.sequence;
   }
-  std::vector<HealthWindows::Entry> accepted;
+  std::vector<HealthEntry> accepted;
+  // Counted once the call is held: a call the store refuses is sent again.
+  std::vector<std::pair<std::optional<NamespaceId>, Rejection>> refused;
   std::set<std::pair<NamespaceId, uint64_t>> seen;
   std::set<NamespaceId> looked_up;
   for (const HealthReport& report : call.reports) {
@@ -72,13 +74,29 @@ uint64_t HealthIngest::report(const std::string& node_id,
     if (!rejection) rejection = check_window(report, now);
     if (!rejection) rejection = check_counts(report);
     if (rejection) {
-      count(node_id, known, *rejection, 1, now);
+      refused.emplace_back(known, std::move(*rejection));
       continue;
     }
     accepted.push_back({*known, report.version, node_id, HealthWindow::of(report)});
   }
-  totals_.accepted += accepted.size();
-  windows_.add(std::move(accepted));
+  const size_t taken = accepted.size();
+  auto added = windows_.add_call({node_id, call.epoch, call.sequence}, std::move(accepted));
+  if (!added) {
+    totals_.unstored += call.reports.size();
+    const bool warn = now - unstored_logged_at_ms_ >= kLogEveryMs;
+    if (warn) unstored_logged_at_ms_ = now;
+    spdlog::log(warn ? spdlog::level::warn : spdlog::level::debug,
+                "event=health_report_unstored node={} sequence={} error=\"{}\" total={}", node_id,
+                call.sequence, telemetry::escape_quoted(added.error()), totals_.unstored);
+    return highest;  // not acknowledged: the sidecar keeps it and sends it again
+  }
+  highest = call.sequence;  // consumed, whatever became of its reports
+  if (*added == HealthStore::Added::duplicate) {
+    ++resends_;  // another replica took it, and counted its refusals
+    return call.sequence;
+  }
+  for (const auto& [known, rejection] : refused) count(node_id, known, rejection, 1, now);
+  totals_.accepted += taken;
   return call.sequence;
 }
 

@@ -13,7 +13,13 @@
 // not blind the rollouts of the others. Faults of the call itself (a
 // sequence of 0, too many reports) refuse all of it. Either way the
 // sequence is consumed, so a sidecar does not resend what will never pass.
-// Thread-safe.
+// But when the store cannot be written (a shared store unreachable), the
+// call is not consumed and nothing of it is counted: control answers the
+// sequence held before, and the sidecar keeps the call and sends it again
+// (an acknowledged report is always held). A shared store also answers
+// whether another replica took the call already (a sidecar that failed
+// over and resent it): then it is a resend here too. Thread-safe; the
+// store is written under the ingest's lock, so one call at a time.
 #ifndef HOTSWAP_CONTROL_HEALTH_HEALTH_INGEST_H_
 #define HOTSWAP_CONTROL_HEALTH_HEALTH_INGEST_H_
 
@@ -29,7 +35,7 @@
 
 #include "catalog/catalog_service.h"
 #include "health/health_report.h"
-#include "health/health_windows.h"
+#include "health/health_store.h"
 #include "health/rejection.h"
 
 namespace hotswap::control {
@@ -39,7 +45,7 @@ class HealthIngest final : public HealthSink {
   // Windows go to `windows`, whose clock and retention this shares;
   // namespaces and versions are checked against `catalog` (what it says
   // is kept for a few seconds: reports arrive every second per node).
-  HealthIngest(CatalogService& catalog, HealthWindows& windows);
+  HealthIngest(CatalogService& catalog, HealthStore& windows);
 
   uint64_t report(const std::string& node_id, const std::set<NamespaceId>& subscriptions,
                   const HealthReportCall& call) override;
@@ -55,6 +61,9 @@ class HealthIngest final : public HealthSink {
   struct Totals {
     uint64_t accepted = 0;
     uint64_t rejected = 0;
+    // Reports of calls not acknowledged because the store could not be
+    // written (sent again by their sidecar, then counted again).
+    uint64_t unstored = 0;
   };
   Totals totals() const;
   // Forgets what is older than the windows' retention: the sequences of
@@ -98,7 +107,7 @@ class HealthIngest final : public HealthSink {
              const Rejection& rejection, uint64_t reports, int64_t now_ms);
 
   CatalogService& catalog_;
-  HealthWindows& windows_;
+  HealthStore& windows_;
   mutable std::mutex mutex_;
   std::map<std::string, Sequences> sequences_;
   struct Latest {
@@ -110,6 +119,7 @@ class HealthIngest final : public HealthSink {
   std::map<NamespaceId, Rejections> by_namespace_;
   uint64_t resends_ = 0;
   Totals totals_;
+  int64_t unstored_logged_at_ms_ = 0;
 };
 
 }  // namespace hotswap::control

@@ -15,9 +15,27 @@
 
 namespace hotswap::control {
 
+// Whether what a HealthSource answers can be trusted. A shared store may
+// be unreachable (its answers are then empty, not zero reports), and once
+// back it may have lost what it held (it rebuilds from the next reports).
+struct HealthAvailability {
+  bool available = true;
+  // Outages so far: answers read across a change of it may mix the
+  // windows of before and after one.
+  uint64_t outages = 0;
+  // When the last outage ended (ms since the Unix epoch); 0 when none
+  // did. Windows that ended before it may be missing.
+  int64_t since_ms = 0;
+  // Why it is unavailable, for people (names the store).
+  std::string reason;
+};
+
 class HealthSource {
  public:
   virtual ~HealthSource() = default;
+  // Always available unless an implementation says otherwise (the memory
+  // one never loses its windows but with the process).
+  virtual HealthAvailability availability() const { return {}; }
   // The sum of the windows `node_ids` reported for `version` of `ns` whose
   // windows end in (from_ms, to_ms]. Unknown nodes or versions add nothing.
   virtual HealthCounts totals(const NamespaceId& ns, uint64_t version,

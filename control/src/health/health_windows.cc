@@ -28,6 +28,12 @@ void HealthWindows::add(std::vector<Entry> entries) {
   }
 }
 
+std::expected<HealthStore::Added, std::string> HealthWindows::add_call(
+    const HealthCallId&, std::vector<HealthEntry> entries) {
+  add(std::move(entries));
+  return Added::added;
+}
+
 void HealthWindows::expire() {
   const int64_t cutoff = now_() - options_.retention.count();
   std::unique_lock lock(mutex_);

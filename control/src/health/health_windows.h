@@ -20,18 +20,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "health/health_source.h"
+#include "health/health_store.h"
 #include "health/health_window.h"
 #include "health/writer_first_lock.h"
 
 namespace hotswap::control {
 
-// Milliseconds since the Unix epoch, as windows are stamped.
-using ClockMs = std::function<int64_t()>;
-// The system clock in milliseconds.
-int64_t system_now_ms();
-
-class HealthWindows final : public HealthSource {
+class HealthWindows final : public HealthStore {
  public:
   struct Options {
     std::chrono::milliseconds retention{std::chrono::hours(1)};
@@ -40,21 +35,18 @@ class HealthWindows final : public HealthSource {
     size_t max_windows = 1'000'000;
   };
 
-  // One window to add and where it belongs.
-  struct Entry {
-    NamespaceId ns;
-    uint64_t version = 0;
-    std::string node_id;
-    HealthWindow window;
-  };
+  using Entry = HealthEntry;
 
   HealthWindows(Options options, ClockMs now);
 
   // Adds every entry under one lock, then drops what retention and the cap
   // no longer allow (entries too old for retention among them).
   void add(std::vector<Entry> entries);
+  // add(entries); always `added` (HealthIngest drops resends before).
+  std::expected<Added, std::string> add_call(const HealthCallId& call,
+                                             std::vector<HealthEntry> entries) override;
   // Drops the windows that ended more than `retention` ago.
-  void expire();
+  void expire() override;
 
   HealthCounts totals(const NamespaceId& ns, uint64_t version,
                       const std::vector<std::string>& node_ids, int64_t from_ms,
@@ -72,8 +64,8 @@ class HealthWindows final : public HealthSource {
     uint64_t dropped_by_retention = 0;
   };
   Stats stats() const;
-  std::chrono::milliseconds retention() const { return options_.retention; }
-  int64_t now_ms() const { return now_(); }
+  std::chrono::milliseconds retention() const override { return options_.retention; }
+  int64_t now_ms() const override { return now_(); }
 
  private:
   // One node's windows of one version, ascending by end.

@@ -90,7 +90,9 @@ ControlMetrics::ControlMetrics(Store& store, FleetService& fleet, Clock clock,
   // Series that exist from the start, so that rate() and alerts see a
   // zero before the first event rather than nothing.
   for (const char* result : {"ack", "nack"}) push_results_.Add({{"result", result}});
-  for (const char* result : {"accepted", "rejected"}) health_reports_.Add({{"result", result}});
+  for (const char* result : {"accepted", "rejected", "unstored"}) {
+    health_reports_.Add({{"result", result}});
+  }
   for (const auto& [verdict, name] : Spellings<GateVerdict>::all) {
     verdicts_.Add({{"verdict", std::string(name)}});
   }
@@ -201,6 +203,7 @@ void ControlMetrics::count_pulled() {
     const HealthIngest::Totals now = health_->totals();
     advance(health_reports_.Add({{"result", "accepted"}}), now.accepted, health_seen_.accepted);
     advance(health_reports_.Add({{"result", "rejected"}}), now.rejected, health_seen_.rejected);
+    advance(health_reports_.Add({{"result", "unstored"}}), now.unstored, health_seen_.unstored);
   }
 }
 

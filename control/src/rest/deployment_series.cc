@@ -68,9 +68,8 @@ nlohmann::json cohort_columns(uint64_t version, const std::vector<std::string>& 
 
 }  // namespace
 
-Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts,
-                                                const HealthWindows& windows, int64_t id,
-                                                const HttpRequest& req) {
+Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts, const HealthStore& windows,
+                                                int64_t id, const HttpRequest& req) {
   auto step = step_of(req);
   if (!step) return std::unexpected(step.error());
   auto cohorts = rollouts.cohorts(id);

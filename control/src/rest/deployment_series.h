@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "domain/error.h"
-#include "health/health_windows.h"
+#include "health/health_store.h"
 #include "rest/http_message.h"
 #include "rollout/rollout_engine.h"
 
@@ -24,9 +24,8 @@ namespace hotswap::control {
 // health retention allows) to now, or, for a deployment that ended, to a
 // minute after its end; at most the latest 1,440 buckets. not_found;
 // invalid_argument naming `step`.
-Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts,
-                                                const HealthWindows& windows, int64_t id,
-                                                const HttpRequest& req);
+Result<nlohmann::json> deployment_health_series(RolloutEngine& rollouts, const HealthStore& windows,
+                                                int64_t id, const HttpRequest& req);
 
 }  // namespace hotswap::control
 

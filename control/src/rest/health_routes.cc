@@ -111,6 +111,13 @@ nlohmann::json rejected_json(const Rejections& rejections) {
   return {{"total", total}, {"by_reason", by_reason}, {"instances", std::move(instances)}};
 }
 
+// Says why, when the windows could not be read: empty counts then are not
+// "no reports".
+void add_unavailable(const HealthStore& windows, nlohmann::json& out) {
+  const HealthAvailability health = windows.availability();
+  if (!health.available) out["unavailable"] = health.reason;
+}
+
 }  // namespace
 
 Result<nlohmann::json> namespace_health(CatalogService& catalog, const HealthReaders& health,
@@ -136,10 +143,12 @@ Result<nlohmann::json> namespace_health(CatalogService& catalog, const HealthRea
     versions.push_back(
         version_json(version, health.windows.per_node(id, version, nodes, from, to)));
   }
-  return nlohmann::json{
+  nlohmann::json out{
       {"namespace", id.str()},           {"window", format_duration(*window * 1'000'000)},
       {"from", rfc3339_ms(from)},        {"to", rfc3339_ms(to)},
       {"versions", std::move(versions)}, {"rejected", rejected_json(health.ingest.rejected(id))}};
+  add_unavailable(health.windows, out);
+  return out;
 }
 
 nlohmann::json instance_health_rejections(const HealthIngest& ingest, const std::string& node_id) {
@@ -162,7 +171,7 @@ Result<nlohmann::json> deployment_health(RolloutEngine& rollouts, const HealthRe
   };
   auto latest = rollouts.gate_decisions(id, 1);
   if (!latest) return std::unexpected(latest.error());
-  return nlohmann::json{
+  nlohmann::json out{
       {"deployment", d.id},
       {"namespace", d.namespace_id.str()},
       {"version", d.version},
@@ -170,6 +179,8 @@ Result<nlohmann::json> deployment_health(RolloutEngine& rollouts, const HealthRe
       {"canary", cohort_json(cohorts->canary)},
       {"baseline", cohort_json(cohorts->baseline)},
       {"gate", latest->empty() ? nlohmann::json(nullptr) : to_json(latest->front())}};
+  add_unavailable(health.windows, out);
+  return out;
 }
 
 }  // namespace hotswap::control

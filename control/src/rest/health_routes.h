@@ -12,7 +12,7 @@
 #include "domain/error.h"
 #include "domain/namespace_id.h"
 #include "health/health_ingest.h"
-#include "health/health_windows.h"
+#include "health/health_store.h"
 #include "rest/http_message.h"
 #include "rollout/rollout_engine.h"
 
@@ -20,7 +20,7 @@ namespace hotswap::control {
 
 // What the health routes read.
 struct HealthReaders {
-  const HealthWindows& windows;
+  const HealthStore& windows;
   const HealthIngest& ingest;
 };
 

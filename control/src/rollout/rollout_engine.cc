@@ -148,19 +148,34 @@ void RolloutEngine::advance(const Deployment& d) {
 
 void RolloutEngine::keep_pre_change(const Deployment& d, RolloutState& state, int64_t now) {
   // Windows ending before the change arrive within a report interval or
-  // two of it; then the sum no longer moves and is kept.
+  // two of it; then the sum no longer moves and is kept for good. Until
+  // then what has arrived is kept as it grows: should the health windows
+  // be lost meanwhile, the baseline is not lost with them.
   constexpr int64_t kSettleMs = 3000;
-  if (state.pre_change.requests() > 0 || now < state.changed_ms + kSettleMs) return;
+  if (state.pre_change_final) return;
+  // Not while the windows are unavailable or rebuilding after an outage
+  // (what was lost in it stays lost: the sum is what is held after).
+  const HealthAvailability health = health_.availability();
+  if (!health_hold(health, now).empty()) return;
   const auto all = nodes_where(d, [](const DeploymentTarget&) { return true; });
   HealthCounts before =
       health_.totals(d.namespace_id, state.previous_version, all,
                      state.changed_ms - state.spec.baseline_window_ms, state.changed_ms);
-  if (before.requests() == 0) return;  // nothing reported (or control restarted since)
+  if (health_.availability().outages != health.outages) return;  // read across an outage
+  // Final once settled, unless nothing is held (nothing reported, or
+  // control restarted since, or the windows were lost): tried again then.
+  const bool final = now >= state.changed_ms + kSettleMs && before.requests() > 0;
+  const bool grew = before.requests() > state.pre_change.requests();
+  if (!final && !grew) return;
   auto kept = mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
-    s.pre_change = before;
+    if (grew) s.pre_change = before;
+    s.pre_change_final = final;
     return {};
   });
-  if (kept) state.pre_change = std::move(before);
+  if (kept) {
+    if (grew) state.pre_change = std::move(before);
+    state.pre_change_final = final;
+  }
 }
 
 void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int64_t now) {
@@ -172,7 +187,18 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
     }
     return;
   }
-  const Look seen = look(d, state, now);
+  const HealthAvailability health = health_.availability();
+  if (std::string why = health_hold(health, now); !why.empty()) {
+    hold(d, state, why);
+    return;
+  }
+  const Look seen = look(d, state, health, now);
+  // Reads across an outage may mix windows of before and after it.
+  if (const HealthAvailability after = health_.availability();
+      !after.available || after.outages != health.outages) {
+    hold(d, state, health_hold(after, now));
+    return;
+  }
   record(d, seen, now);
   const GateOutcome& outcome = seen.outcome;
   if (outcome.verdict == GateVerdict::regression) {
@@ -206,6 +232,12 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
     return;
   }
   if (in_stage < state.spec.bake_ms + state.spec.max_hold_ms) return;  // holds for evidence
+  // After an outage of the health windows, evidence is gathered again for
+  // as long as a stage may hold before the hold counts as inconclusive.
+  if (health.since_ms > 0 &&
+      now - (health.since_ms + options_.health_settle.count()) < state.spec.max_hold_ms) {
+    return;
+  }
   const std::string reason = "inconclusive: " + outcome.reason + " after " +
                              format_duration(in_stage * 1'000'000) + " in stage " +
                              std::to_string(state.stage + 1);
@@ -240,14 +272,16 @@ RolloutEngine::Cohorts RolloutEngine::cohorts_of(const Deployment& d, const Roll
 }
 
 RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState& state,
-                                        int64_t now) {
+                                        const HealthAvailability& health, int64_t now) {
   Look seen;
   seen.stage = state.stage;
   const Cohorts c = cohorts_of(d, state, now);
   // Evidence of this stage stored before a restart, and what came since:
-  // the windows before it are gone from memory.
+  // the windows before it are gone from memory. After an outage of the
+  // windows, only those that ended after it are added.
   const bool resumed = state.evidence_through_ms > state.stage_started_ms;
-  const int64_t from = resumed ? state.evidence_through_ms : c.canary.from_ms;
+  const int64_t from =
+      std::max(resumed ? state.evidence_through_ms : c.canary.from_ms, health.since_ms);
   if (resumed) {
     seen.canary = state.canary_evidence;
     seen.baseline = state.baseline_evidence;
@@ -257,18 +291,24 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   if (same_span) {
     seen.baseline.merge(
         health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes, from, now));
-  } else if (state.pre_change.requests() > 0) {
+  } else if (state.pre_change_final) {
     seen.baseline = state.pre_change;
   } else {
+    // Not final yet: what the windows hold now, or what was kept of them
+    // if more (the windows lost since).
     seen.baseline = health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes,
                                    c.baseline.from_ms, c.baseline.to_ms);
+    if (seen.baseline.requests() < state.pre_change.requests()) seen.baseline = state.pre_change;
   }
   // Per instance over the stage's span (since a restart: the windows
   // before it are gone, so an instance must report again; never less).
+  // Since an outage of the windows too: every canary instance must have
+  // reported enough after it before the stage can promote.
   RequestsByInstance by_instance;
   for (const std::string& node : c.canary.nodes) by_instance[node] = 0;
   for (const auto& [node, counts] :
-       health_.per_node(d.namespace_id, c.canary.version, c.canary.nodes, c.canary.from_ms, now)) {
+       health_.per_node(d.namespace_id, c.canary.version, c.canary.nodes,
+                        std::max(c.canary.from_ms, health.since_ms), now)) {
     by_instance[node] = counts.requests();
   }
   seen.outcome =
@@ -301,6 +341,35 @@ void RolloutEngine::record(const Deployment& d, const Look& seen, int64_t now) {
     return {};
   });
   if (stored) last = {requests, verdict};
+}
+
+std::string RolloutEngine::health_hold(const HealthAvailability& health, int64_t now) const {
+  if (!health.available) {
+    return "inconclusive: health windows unavailable (" + health.reason +
+           "); the gate holds until they are back";
+  }
+  const int64_t until = health.since_ms + options_.health_settle.count();
+  if (health.since_ms > 0 && now < until) {
+    return "inconclusive: health windows rebuilding after an outage that ended at " +
+           std::to_string(health.since_ms) + " ms; the gate decides again from " +
+           std::to_string(until) + " ms";
+  }
+  return {};
+}
+
+void RolloutEngine::hold(const Deployment& d, const RolloutState& state,
+                         const std::string& reason) {
+  const std::string verdict(to_string(GateVerdict::insufficient));
+  if (state.verdict == verdict && state.verdict_reason == reason) return;
+  spdlog::warn("event=gate_held id={} stage={} reason=\"{}\"", d.id, state.stage,
+               telemetry::escape_quoted(reason));
+  (void)mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
+    s.verdict = verdict;
+    s.verdict_reason = reason;
+    return {};
+  });
+  // The next look with evidence is stored, whatever it holds.
+  last_recorded_.erase(d.id);
 }
 
 Result<Deployment> RolloutEngine::mutate(int64_t id, int expected_stage, const Change& change) {

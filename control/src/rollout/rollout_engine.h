@@ -46,6 +46,12 @@ class RolloutEngine {
     std::chrono::milliseconds interval{200};
     // The timeout of a promotion webhook's answer.
     std::chrono::milliseconds webhook_timeout{5000};
+    // After the health windows come back from an outage (a shared store
+    // restarted, empty), the gate holds this long, so that every sidecar
+    // has sent what it kept meanwhile and reported again (sidecars report
+    // each second by default). See docs/gate.md, "When the health windows
+    // are unavailable".
+    std::chrono::milliseconds health_settle{5000};
   };
 
   RolloutEngine(Store& store, const HealthSource& health, const RolloutGate& gate, MsClock clock,
@@ -133,11 +139,22 @@ class RolloutEngine {
   Result<void> finish(Deployment& d, RolloutState& state, DeploymentState end,
                       const std::string& reason);
   // The evidence of the current stage and the gate's verdict on it.
-  Look look(const Deployment& d, const RolloutState& state, int64_t now);
+  // Windows that ended before `health.since_ms` (the end of an outage)
+  // are not read: they may be missing.
+  Look look(const Deployment& d, const RolloutState& state, const HealthAvailability& health,
+            int64_t now);
   static Cohorts cohorts_of(const Deployment& d, const RolloutState& state, int64_t now);
   // Stores the decision when it says something new (more evidence, or
   // another verdict).
   void record(const Deployment& d, const Look& look, int64_t now);
+  // Why the gate cannot decide on the health windows as `health` says they
+  // are at `now` (unavailable, or rebuilding after an outage); empty when
+  // it can.
+  std::string health_hold(const HealthAvailability& health, int64_t now) const;
+  // Holds the stage, inconclusive for `reason`: no promotion, no rollback,
+  // and the evidence stored so far kept as it is; the reason is stored
+  // (once) where status readers look.
+  void hold(const Deployment& d, const RolloutState& state, const std::string& reason);
   bool webhook_allows(const Deployment& d, const RolloutState& state, std::string& why);
   void pushed(const Deployment& d);
   // Appends what an automatic step changed (nothing when it changed no

@@ -70,6 +70,7 @@ std::string to_stored(const RolloutState& s) {
             {"baseline_evidence", to_json(s.baseline_evidence)},
             {"evidence_through_ms", s.evidence_through_ms},
             {"pre_change", to_json(s.pre_change)},
+            {"pre_change_final", s.pre_change_final},
             {"verdict", s.verdict},
             {"verdict_reason", s.verdict_reason},
             {"is_rollback", s.is_rollback},
@@ -97,6 +98,8 @@ Result<RolloutState> rollout_state_from(const std::string& stored) {
     s.baseline_evidence = health_counts_from(j.value("baseline_evidence", json::object()));
     s.evidence_through_ms = j.value("evidence_through_ms", int64_t{0});
     s.pre_change = health_counts_from(j.value("pre_change", json::object()));
+    // Stored before the flag: a sum was only kept once final.
+    s.pre_change_final = j.value("pre_change_final", s.pre_change.requests() > 0);
     s.verdict = j.value("verdict", "");
     s.verdict_reason = j.value("verdict_reason", "");
     s.is_rollback = j.value("is_rollback", false);

@@ -45,10 +45,15 @@ struct RolloutState {
   HealthCounts baseline_evidence;
   int64_t evidence_through_ms = 0;
   // The health of the targets on the previous version over the window
-  // before the change, kept once its windows have all arrived: the
+  // before the change, final once its windows have all arrived: the
   // baseline where no instance is left on that version, and what a
   // restarted control (its windows gone) still has.
   HealthCounts pre_change;
+  // Whether pre_change is final: read once its windows had all arrived.
+  // Before, it is what had arrived (kept early, so that a store of health
+  // windows lost in the first seconds of a deployment does not take the
+  // whole baseline with it).
+  bool pre_change_final = false;
   // The latest gate decision's verdict and one-line reason.
   std::string verdict;
   std::string verdict_reason;
