@@ -79,6 +79,9 @@ struct Sample {
   double all_applied_ms = 0;  // REST call started -> the last sim applied
   double rest_ms = 0;         // the REST call's own round trip
   std::string deployment_state;
+  // CPU time from just before the REST call until every sim applied it
+  // (fan-out), and until the deployment ended (the whole release).
+  double control_fanout_cpu_ms = 0, control_cpu_ms = 0, sim_fanout_cpu_ms = 0;
 };
 
 class Run {
@@ -113,13 +116,16 @@ class Run {
     if (auto s = release(0, 0); s.applied != static_cast<size_t>(flags_.sidecars)) {
       return fail("the warm-up release reached " + std::to_string(s.applied) + " sims");
     }
-    const ProcStats before = control_stats();
     std::vector<double> all_applied, per_sim;
+    double control_cpu_ms = 0, control_fanout_cpu_ms = 0, sim_fanout_cpu_ms = 0;
     ordered_json publishes = ordered_json::array();
     int complete = 0;
     for (int i = 1; i <= flags_.publishes; ++i) {
       Sample s = release(i, i, &per_sim);
       if (s.version == 0) return 1;
+      control_cpu_ms += s.control_cpu_ms;
+      control_fanout_cpu_ms += s.control_fanout_cpu_ms;
+      sim_fanout_cpu_ms += s.sim_fanout_cpu_ms;
       const bool all = s.applied == static_cast<size_t>(flags_.sidecars);
       if (all) {
         ++complete;
@@ -134,7 +140,10 @@ class Run {
                            {"applied", s.applied},
                            {"all_applied_ms", round_to(s.all_applied_ms, 2)},
                            {"rest_ms", round_to(s.rest_ms, 2)},
-                           {"deployment", s.deployment_state}});
+                           {"deployment", s.deployment_state},
+                           {"control_fanout_cpu_ms", round_to(s.control_fanout_cpu_ms, 1)},
+                           {"control_cpu_ms", round_to(s.control_cpu_ms, 1)},
+                           {"sim_fanout_cpu_ms", round_to(s.sim_fanout_cpu_ms, 1)}});
     }
     const ProcStats after = control_stats();
 
@@ -157,14 +166,17 @@ class Run {
                         {"apply_p50_ms", round_to(apply.p50, 2)},
                         {"apply_p99_ms", round_to(apply.p99, 2)},
                         {"attach_s", round_to(attach_s, 2)}};
+    result["sim_fanout_cpu_ms_per_publish"] = round_to(sim_fanout_cpu_ms / flags_.publishes, 1);
     if (after.valid) {
-      const double cpu_ms = (after.cpu_s - before.cpu_s) * 1000.0 / flags_.publishes;
+      const double cpu_ms = control_cpu_ms / flags_.publishes;
+      const double fanout_ms = control_fanout_cpu_ms / flags_.publishes;
       result["control_rss_mb"] = round_to(after.rss_mb, 1);
       result["control_hwm_mb"] = round_to(after.hwm_mb, 1);
       result["control_idle_rss_mb"] = round_to(idle.rss_mb, 1);
       result["control_rss_mb_per_1000"] = round_to((after.rss_mb - idle.rss_mb) / thousands, 1);
       result["control_cpu_ms_per_publish"] = round_to(cpu_ms, 1);
       result["control_cpu_ms_per_publish_per_1000"] = round_to(cpu_ms / thousands, 1);
+      result["control_fanout_cpu_ms_per_publish"] = round_to(fanout_ms, 1);
       result["control_cpu_attach_s"] = round_to(attached.cpu_s - idle.cpu_s, 2);
     } else {
       result["control_rss_mb"] = nullptr;  // controls not started here: not measured
@@ -221,6 +233,7 @@ class Run {
     s.ns = kTenant + "/" + namespaces_[static_cast<size_t>(n) % namespaces_.size()];
     const json entries = bench::release_document(flags_.keys, build);
     const json selector{{"fleetsim-run", run_id_}};
+    const ProcStats control_before = control_stats(), sim_before = read_proc_stats(::getpid());
     const auto t0 = Clock::now();
     auto released = publisher_.publish_and_deploy(s.ns, entries, selector);
     s.rest_ms = ms_between(t0, Clock::now());
@@ -230,6 +243,9 @@ class Run {
     }
     const auto times = log_.wait_for(s.ns, released->version, static_cast<size_t>(flags_.sidecars),
                                      t0 + std::chrono::seconds(flags_.publish_timeout_s));
+    const ProcStats control_fanned = control_stats(), sim_fanned = read_proc_stats(::getpid());
+    s.control_fanout_cpu_ms = (control_fanned.cpu_s - control_before.cpu_s) * 1000.0;
+    s.sim_fanout_cpu_ms = (sim_fanned.cpu_s - sim_before.cpu_s) * 1000.0;
     s.version = released->version;
     s.applied = times.size();
     for (const auto& at : times) {
@@ -240,6 +256,7 @@ class Run {
     auto state = publisher_.wait_deployment(released->deployment,
                                             std::chrono::seconds(flags_.publish_timeout_s));
     s.deployment_state = state ? *state : "unknown (" + state.error() + ")";
+    s.control_cpu_ms = (control_stats().cpu_s - control_before.cpu_s) * 1000.0;
     std::this_thread::sleep_for(std::chrono::milliseconds(flags_.spacing_ms));
     return s;
   }

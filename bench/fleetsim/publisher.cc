@@ -70,7 +70,8 @@ std::expected<std::string, std::string> Publisher::wait_deployment(
     if (!r) return std::unexpected(r.error());
     const std::string state = r->value("state", "");
     if (state != "running" || std::chrono::steady_clock::now() > deadline) return state;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Each answer lists every target: at 10,000, a few MB of JSON.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
