@@ -15,14 +15,14 @@ render() {
   python3 - "$data" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("| sidecars | replicas | all applied p50 | p99 | per-sim apply p50 / p99 | control RSS | RSS per 1,000 | control CPU per release per 1,000 | CPU to all applied: control / sims | load average |")
+print("| sidecars | replicas | all applied p50 | p99 | per-sim apply p50 / p99 | control RSS | RSS per 1,000 | control CPU per release per 1,000 | CPU to all applied: control / sims | load average before / after |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for r in sorted(rows, key=lambda r: (r["replicas"], r["sidecars"])):
     print(f'| {r["sidecars"]:,} | {r["replicas"]} | {r["p50_ms"]:.0f} ms | {r["p99_ms"]:.0f} ms '
           f'| {r["apply_p50_ms"]:.0f} / {r["apply_p99_ms"]:.0f} ms | {r["control_rss_mb"]:.0f} MB '
           f'| {r["control_rss_mb_per_1000"]:.1f} MB | {r["control_cpu_ms_per_publish_per_1000"]:.0f} ms '
           f'| {r.get("control_fanout_cpu_ms_per_publish", "-")} / {r.get("sim_fanout_cpu_ms_per_publish", "-")} ms '
-          f'| {r["load_average"]} |')
+          f'| {r.get("load_average_before", "-")} / {r["load_average"]} |')
 with open(sys.argv[1] + ".dat", "w") as out:
     for r in sorted(rows, key=lambda r: r["sidecars"]):
         out.write(f'{r["sidecars"]} {r["p50_ms"]} {r["p99_ms"]} {r["control_rss_mb"]}\n')

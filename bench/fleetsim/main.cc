@@ -95,6 +95,8 @@ class Run {
   }
 
   int go() {
+    // Before this run adds its own two busy processes to it.
+    const std::string load_before = bench::load_average();
     const ProcStats idle = control_stats();
     for (const std::string& name : namespaces_) {
       if (auto made = publisher_.create_namespace(kTenant, name); !made) return fail(made.error());
@@ -181,6 +183,7 @@ class Run {
     } else {
       result["control_rss_mb"] = nullptr;  // controls not started here: not measured
     }
+    result["load_average_before"] = load_before;
     result["load_average"] = bench::load_average();
     ordered_json file = result;
     file["runs"] = publishes;
