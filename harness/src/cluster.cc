@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <utility>
@@ -151,11 +152,14 @@ void ControlProcess::launch() {
                                 "--http-listen",
                                 "127.0.0.1:" + std::to_string(http_port_),
                                 "--rpc-listen",
-                                rpc_address(),
-                                "--heartbeat-interval-ms",
-                                "300",
-                                "--log-level",
-                                "warn"};
+                                rpc_address()};
+  // Test settings, each left out when `extra` sets it (control refuses a
+  // flag given twice).
+  for (const auto& [flag, value] :
+       {std::pair{"--heartbeat-interval-ms", "300"}, std::pair{"--log-level", "warn"}}) {
+    if (std::find(extra_.begin(), extra_.end(), flag) == extra_.end())
+      argv.insert(argv.end(), {flag, value});
+  }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<Process>(Process::spawn(
       argv,
@@ -179,8 +183,8 @@ Process start_sidecar(const SidecarConfig& config) {
   std::string namespaces, labels;
   for (const auto& ns : config.namespaces) namespaces += (namespaces.empty() ? "" : ",") + ns;
   for (const auto& [k, v] : config.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-  std::vector<std::string> argv{sidecar_binary(), "--control",    config.control, "--node-id",
-                                config.node_id,   "--namespaces", namespaces,     "--cache-dir",
+  std::vector<std::string> argv{sidecar_binary(), "--control",    config.control,  "--node-id",
+                                config.node_id,   "--namespaces", namespaces,      "--cache-dir",
                                 config.cache_dir, "--log-level",  config.log_level};
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});

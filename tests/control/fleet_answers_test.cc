@@ -161,6 +161,35 @@ TEST_F(RpcAnswersTest, AFailedBatchLeavesNothingHalfDoneAndTheOthersAreRetried) 
   EXPECT_EQ(State(), "succeeded");
 }
 
+// The answers to one release arrive in many batches; the deployment's
+// targets are kept between them (fleet/running_deployments.h) rather than
+// read back each time, and the last answer still ends it, once.
+TEST_F(RpcAnswersTest, AnswersInSeparateBatchesEndTheDeploymentOnce) {
+  service_->record_results({Ack("n-1")});
+  EXPECT_EQ(State(), "running");
+  service_->record_results({Ack("n-2")});
+  EXPECT_EQ(StatusOf("n-1"), "acked");
+  EXPECT_EQ(StatusOf("n-2"), "acked");
+  EXPECT_EQ(State(), "running");
+  service_->record_results({Ack("n-3")});
+  EXPECT_EQ(State(), "succeeded");
+  service_->record_results({Ack("n-3")});  // a late duplicate is no news
+  EXPECT_EQ(State(), "succeeded");
+}
+
+// A deployment whose state changed elsewhere between batches (paused by
+// hand, say) is read again, not answered from what was kept.
+TEST_F(RpcAnswersTest, ADeploymentChangedElsewhereIsReadAgain) {
+  service_->record_results({Ack("n-1")});
+  must(store_->set_deployment_state(deployment_id_, DeploymentState::paused, "", 150));
+  must(store_->update_target(deployment_id_, "n-2", TargetStatus::acked, "", 150));
+  service_->record_results({Ack("n-3")});
+  EXPECT_EQ(StatusOf("n-3"), "acked");
+  // Read again: n-2's ACK, recorded elsewhere while paused, counts, and
+  // every target has answered; a paused direct deployment still ends.
+  EXPECT_EQ(State(), "succeeded");
+}
+
 TEST_F(RpcAnswersTest, HeartbeatsHeardTogetherAreOneCommit) {
   const int before = CommitsInWal(path_);
   // An instance removed meanwhile does not keep the others from being

@@ -623,8 +623,13 @@ void FleetService::disconnected(std::string_view node_id) {
 void FleetService::record_results(const std::vector<PushResult>& results) {
   if (results.empty()) return;
   std::vector<std::pair<int64_t, DeploymentState>> finished;
-  auto committed = store_.atomically([&] { return record_and_advance(results, finished); });
+  // Lock order: the store's connection (atomically), then the cache.
+  auto committed = store_.atomically([&] {
+    auto lock = running_.lock();
+    return record_and_advance(results, finished);
+  });
   if (!committed) {
+    forget_running();  // the cache may hold what was rolled back
     spdlog::error("event=record_results_failed results={} error=\"{}\"", results.size(),
                   telemetry::escape_quoted(committed.error().message));
     finished.clear();  // rolled back
@@ -632,8 +637,12 @@ void FleetService::record_results(const std::vector<PushResult>& results) {
     for (size_t i = 0; results.size() > 1 && i < results.size(); ++i) {
       const PushResult& r = results[i];
       std::vector<std::pair<int64_t, DeploymentState>> one_finished;
-      auto one = store_.atomically([&] { return record_and_advance({r}, one_finished); });
+      auto one = store_.atomically([&] {
+        auto lock = running_.lock();
+        return record_and_advance({r}, one_finished);
+      });
       if (!one) {
+        forget_running();
         spdlog::error("event=record_result_failed node={} ns={} version={} error=\"{}\"", r.node_id,
                       r.namespace_id.str(), r.version,
                       telemetry::escape_quoted(one.error().message));
@@ -653,6 +662,11 @@ void FleetService::record_results(const std::vector<PushResult>& results) {
   }
 }
 
+void FleetService::forget_running() {
+  auto lock = running_.lock();
+  running_.clear();
+}
+
 StoreResult<void> FleetService::record_and_advance(
     const std::vector<PushResult>& results,
     std::vector<std::pair<int64_t, DeploymentState>>& finished) {
@@ -667,15 +681,15 @@ StoreResult<void> FleetService::record_and_advance(
     // the failed call undid only itself.
     if (!recorded && recorded.error().code != StoreErrorCode::not_found) return recorded;
   }
-  auto running = store_.running_deployments();
+  auto running = running_.active(store_);
   if (!running) return std::unexpected(std::move(running.error()));
-  for (Deployment& d : *running) {
+  for (RunningDeployments::Entry* entry : *running) {
+    Deployment& d = entry->deployment;
     bool changed = false;
     for (const PushResult& r : results) {
       if (d.namespace_id != r.namespace_id || d.version != r.version) continue;
-      auto target = std::find_if(d.targets.begin(), d.targets.end(),
-                                 [&](const DeploymentTarget& t) { return t.node_id == r.node_id; });
-      if (target == d.targets.end()) continue;
+      DeploymentTarget* target = RunningDeployments::target(*entry, r.node_id);
+      if (target == nullptr) continue;
       const TargetStatus status = !r.ok      ? TargetStatus::nacked
                                   : r.staged ? TargetStatus::staged
                                              : TargetStatus::acked;
@@ -689,8 +703,9 @@ StoreResult<void> FleetService::record_and_advance(
         continue;
       }
       // Targets change only here, on the RPC thread: `d.targets` with the
-      // new statuses is what reloading the deployment would return, so a
-      // batch reads the running deployments once.
+      // new statuses is what reloading the deployment would return, within
+      // this batch and (for a direct deployment, running_deployments.h)
+      // the next ones.
       target->status = status;
       changed = true;
     }
@@ -700,6 +715,7 @@ StoreResult<void> FleetService::record_and_advance(
     if (state == DeploymentState::running) continue;
     if (auto set = store_.set_deployment_state(d.id, state, "", at); !set) return set;
     finished.emplace_back(d.id, state);
+    running_.forget(d.id);
   }
   return {};
 }

@@ -25,6 +25,7 @@
 #include "domain/types.h"
 #include "fleet/approval_hook.h"
 #include "fleet/push_source.h"
+#include "fleet/running_deployments.h"
 #include "notify/notifier.h"
 #include "rollout/rollout_gate.h"
 #include "rollout/rollout_spec.h"
@@ -193,8 +194,11 @@ class FleetService final : public PushSource {
   // Records `results` and advances the deployments they answer, appending
   // those that finished to `finished`. Meant to run inside
   // Store::atomically: an error leaves the transaction to be rolled back.
+  // Call with running_ locked.
   StoreResult<void> record_and_advance(const std::vector<PushResult>& results,
                                        std::vector<std::pair<int64_t, DeploymentState>>& finished);
+  // Empties running_, after a transaction that used it rolled back.
+  void forget_running();
   InstanceStatus status_of(const Instance& instance) const;
   // Whether `node_id` attached last with its subscription to `id` restricted.
   bool restricted(std::string_view node_id, const NamespaceId& id);
@@ -214,6 +218,8 @@ class FleetService final : public PushSource {
   std::function<int64_t()> ms_clock_;
   const UnixTime started_at_;
   UnixTime last_stall_check_ = 0;  // RPC loop thread only
+  // The active deployments as answers left them (record_and_advance).
+  RunningDeployments running_;
 };
 
 }  // namespace hotswap::control

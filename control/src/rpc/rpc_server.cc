@@ -46,6 +46,11 @@ constexpr size_t kMaxNodeIdLength = 128;
 // is judged in seconds, and with hundreds of sidecars one fsynced commit
 // per heartbeat kept the loop from pushing and recording answers.
 constexpr auto kHeartbeatBatch = 500 * kj::MILLISECONDS;
+// Answers are committed at most this often: a fleet's answers to one
+// release otherwise came in a commit (and an fsync) per event-loop turn of
+// a few answers each, and each commit held the loop from pushing. An
+// answer after a quiet spell is committed at the end of its turn, as ever.
+constexpr auto kAnswerSpacing = 20 * kj::MILLISECONDS;
 
 // kj::Executor::executeSync hands a call to the loop's thread and back
 // through a mutex and a futex inside libkj, which ThreadSanitizer does not
@@ -417,8 +422,15 @@ void RpcServer::record_heartbeats() {
 void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
   if (answers_.empty()) {
     // evalLast: the answers that arrive together (one poll of many
-    // sockets) become one commit rather than one each.
-    tasks_.add(kj::evalLast([this] { record_answers(); }));
+    // sockets) become one commit rather than one each; and no sooner
+    // than kAnswerSpacing after the last commit, so that a fleet's answers
+    // make a few large commits rather than many small ones.
+    const kj::TimePoint due = last_recorded_ + kAnswerSpacing;
+    if (timer_.now() >= due) {
+      tasks_.add(kj::evalLast([this] { record_answers(); }));
+    } else {
+      tasks_.add(timer_.atTime(due).then([this] { record_answers(); }));
+    }
   }
   // Timed on arrival: the batch's commit (record_answers) is the store's
   // latency, not the node's.
@@ -438,6 +450,7 @@ void RpcServer::record_answers() {
   results.reserve(answers.size());
   for (const auto& [node, result] : answers) results.push_back(result);
   fleet_.record_results(results);
+  last_recorded_ = timer_.now();
   spdlog::debug("event=answers_recorded count={}", results.size());
   for (const auto& [node, r] : answers) {
     telemetry::TraceScope trace(r.traceparent);

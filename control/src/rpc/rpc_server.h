@@ -123,7 +123,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void heartbeat_received(const std::string& node_id);
   void record_heartbeats();
   // Queues a push's answer; every answer queued before the loop next waits
-  // for I/O is recorded in one store transaction (record_answers).
+  // for I/O, and no sooner than 20 ms after the last commit, is recorded
+  // in one store transaction (record_answers).
   void answered(std::shared_ptr<Node> node, PushResult result);
   // Makes the queued answers durable, then updates the nodes they came
   // from: nothing acts on an answer before it is committed.
@@ -151,6 +152,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   std::set<std::string> heartbeats_;
   // Answers received and not yet recorded, in arrival order.
   std::vector<std::pair<std::shared_ptr<Node>, PushResult>> answers_;
+  // When answers were last committed (the loop's clock).
+  kj::TimePoint last_recorded_ = kj::origin<kj::TimePoint>();
   // Last, so it is destroyed first: dropping connections ends sessions,
   // which still update nodes_.
   kj::TaskSet tasks_;

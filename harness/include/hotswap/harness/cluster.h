@@ -83,7 +83,8 @@ class Rest {
 };
 
 // hotswap-control on free loopback ports with its data in `data_dir`, a
-// 300 ms heartbeat and warn-level logs. Running once start() returns.
+// 300 ms heartbeat and warn-level logs unless `extra` sets
+// --heartbeat-interval-ms or --log-level. Running once start() returns.
 class ControlProcess {
  public:
   // Starts control with `extra` appended to its arguments and the
