@@ -127,8 +127,9 @@ TEST_F(Replicas, AnotherReplicaTakesOverTheRolloutsOfAKilledLeader) {
     return true;
   }));
   const uint64_t v1 = rest_->publish(ns_, {{"x", int_entry(1)}});
-  rest_->deploy(ns_, v1);
-  ASSERT_TRUE(eventually([&] { return applied("n-4", ns_) == v1; }));
+  const int64_t first = rest_->deploy(ns_, v1);
+  ASSERT_TRUE(
+      eventually([&] { return deployment(first, *rest_).value("state", "") == "succeeded"; }));
   const uint64_t v2 = rest_->publish(ns_, {{"x", int_entry(2)}});
   const json plan = {
       {"stages", {50, 100}}, {"bake", "1s"}, {"max_hold", "3s"}, {"on_inconclusive", "rollback"}};

@@ -67,14 +67,20 @@ class Watch : public ::testing::Test {
   }
 
   // Publishes and deploys `entries`; returns once a reader of the
-  // sidecar's scope sees the version.
+  // sidecar's scope sees the version and control has ended the deployment
+  // (the sidecar's answer is recorded a little after it applied, and a
+  // deployment still running refuses the next one).
   uint64_t publish(const json& entries) {
     test::Rest rest(control_->http_port());
     const uint64_t version = rest.publish(kNs, entries);
-    rest.deploy(kNs, version);
+    const int64_t id = rest.deploy(kNs, version);
     EXPECT_TRUE(test::eventually([&] {
       auto client = Client::open(kNs, {.scope = kScope});
       return client && client->version().value_or(0) >= version;
+    }));
+    EXPECT_TRUE(test::eventually([&] {
+      return rest.get("/api/v1/deployments/" + std::to_string(id)).body.value("state", "") !=
+             "running";
     }));
     return version;
   }
