@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <kj/async-unix.h>
-#include <random>
 
+#include "control_rotation.h"
 #include "health_wire.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/telemetry/log_format.h"
@@ -107,12 +107,26 @@ void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInf
   }
 }
 
-kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session,
-                             uint32_t interval_ms) {
+// `promise`, or a DISCONNECTED failure (`what`) once `limit` has passed:
+// a peer that stops answering ends the session rather than holding it.
+template <class T>
+kj::Promise<T> within(kj::Timer& timer, kj::Duration limit, const char* what,
+                      kj::Promise<T> promise) {
+  return promise.exclusiveJoin(timer.afterDelay(limit).then(
+      [what]() -> T { kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, what)); }));
+}
+
+// A heartbeat every `interval_ms`, each answered within `deadline` or the
+// session ends.
+kj::Promise<void> heartbeats(kj::Timer& timer, wire::Session::Client session, uint32_t interval_ms,
+                             kj::Duration deadline) {
   return timer.afterDelay(interval_ms * kj::MILLISECONDS)
-      .then([session]() mutable { return session.heartbeatRequest().send().ignoreResult(); })
-      .then([&timer, session, interval_ms]() mutable {
-        return heartbeats(timer, kj::mv(session), interval_ms);
+      .then([&timer, session, deadline]() mutable {
+        return within(timer, deadline, "control left a heartbeat unanswered",
+                      session.heartbeatRequest().send().ignoreResult());
+      })
+      .then([&timer, session, interval_ms, deadline]() mutable {
+        return heartbeats(timer, kj::mv(session), interval_ms, deadline);
       });
 }
 
@@ -191,60 +205,74 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
       });
 }
 
-// One attached session: resolves when the connection is lost (the caller
-// reconnects); rejects when connecting, attaching or a heartbeat fails.
-kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options, Applier& applier,
-                          const HealthLink& health, bool& attached) {
-  auto connected =
+// A connection whose attach control answered.
+struct Attachment {
+  kj::Own<protocol::RpcConnection> connection;
+  kj::Promise<void> disconnected;
+  wire::Session::Client session;
+  uint32_t heartbeat_ms;
+};
+
+// Connects to `address` (with the TLS handshake) and attaches, within
+// options.connect_timeout.
+kj::Promise<Attachment> attach(kj::AsyncIoContext& io, const LinkOptions& options,
+                               const std::string& address, Applier& applier) {
+  const std::string server_name =
+      options.tls_server_name.empty() ? host_of(address) : options.tls_server_name;
+  auto attached =
       io.provider->getNetwork()
-          .parseAddress(options.control_address, 7701)
+          .parseAddress(address, 7701)
           .then([](kj::Own<kj::NetworkAddress> address) {
             auto connected = address->connect();
             return connected.attach(kj::mv(address));
           })
-          .then([&options](
+          .then([&options, server_name](
                     kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
             if (!options.tls) return kj::mv(stream);
-            return options.tls->wrapClient(kj::mv(stream), options.tls_server_name);
+            return options.tls->wrapClient(kj::mv(stream), server_name);
+          })
+          .then([&options, &applier](kj::Own<kj::AsyncIoStream> stream) {
+            auto connection = kj::heap<protocol::RpcConnection>(
+                kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);
+            auto control = connection->peer_bootstrap().castAs<wire::Control>();
+            auto request = control.attachRequest();
+            fill_node(options, applier, request.initNode());
+            request.setSidecar(kj::heap<SidecarImpl>(applier, options.metrics));
+            auto disconnected = connection->on_disconnect();
+            return request.send().then(
+                [connection = kj::mv(connection), disconnected = kj::mv(disconnected)](
+                    capnp::Response<wire::Control::AttachResults> r) mutable {
+                  return Attachment{kj::mv(connection), kj::mv(disconnected), r.getSession(),
+                                    std::max<uint32_t>(r.getHeartbeatIntervalMs(), 100)};
+                });
           });
-  auto too_late = io.provider->getTimer()
-                      .afterDelay(options.connect_timeout.count() * kj::MILLISECONDS)
-                      .then([]() -> kj::Own<kj::AsyncIoStream> {
-                        kj::throwFatalException(KJ_EXCEPTION(
-                            DISCONNECTED, "connecting (with the TLS handshake) took too long"));
-                      });
-  return connected.exclusiveJoin(kj::mv(too_late))
-      .then([&io, &options, &applier, &health, &attached](kj::Own<kj::AsyncIoStream> stream) {
-        auto connection = kj::heap<protocol::RpcConnection>(
-            kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);
-        auto control = connection->peer_bootstrap().castAs<wire::Control>();
-        auto request = control.attachRequest();
-        fill_node(options, applier, request.initNode());
-        request.setSidecar(kj::heap<SidecarImpl>(applier, options.metrics));
-        auto disconnected = connection->on_disconnect();
-        return request.send()
-            .then([&io, &options, &health,
-                   &attached](capnp::Response<wire::Control::AttachResults> r) {
-              const uint32_t interval = std::max<uint32_t>(r.getHeartbeatIntervalMs(), 100);
-              attached = true;
-              if (options.metrics != nullptr) options.metrics->attached();
-              spdlog::info("event=attached control={} node={} heartbeat_ms={}",
-                           options.control_address, options.node_id, interval);
-              auto beating = heartbeats(io.provider->getTimer(), r.getSession(), interval);
-              if (health.monitor == nullptr) return beating;
-              return beating.exclusiveJoin(
-                  send_health(io.provider->getTimer(), r.getSession(), health, false));
-            })
-            .exclusiveJoin(kj::mv(disconnected))
-            .attach(kj::mv(connection));
-      });
+  return within(io.provider->getTimer(), options.connect_timeout.count() * kj::MILLISECONDS,
+                "connecting (with the TLS handshake) and attaching took too long",
+                kj::mv(attached));
 }
 
-std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  // Full jitter in [backoff/2, backoff]: reconnecting sidecars spread out.
-  std::uniform_int_distribution<int64_t> d(backoff.count() / 2, backoff.count());
-  return std::chrono::milliseconds(d(rng));
+// One attached session with control at `address`: resolves when the
+// connection is lost (the caller dials again); rejects when connecting or
+// attaching fails, or control stops answering heartbeats.
+kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options,
+                          const std::string& address, Applier& applier, const HealthLink& health,
+                          bool& attached) {
+  return attach(io, options, address, applier)
+      .then([&io, &options, &address, &health, &attached](Attachment a) {
+        attached = true;
+        if (options.metrics != nullptr) options.metrics->attached();
+        spdlog::info("event=attached control={} node={} heartbeat_ms={}", address, options.node_id,
+                     a.heartbeat_ms);
+        kj::Timer& timer = io.provider->getTimer();
+        const kj::Duration deadline =
+            kj::max(uint64_t{options.heartbeat_misses} * a.heartbeat_ms * kj::MILLISECONDS,
+                    options.connect_timeout.count() * kj::MILLISECONDS);
+        auto beating = heartbeats(timer, a.session, a.heartbeat_ms, deadline);
+        if (health.monitor != nullptr) {
+          beating = beating.exclusiveJoin(send_health(timer, a.session, health, false));
+        }
+        return beating.exclusiveJoin(kj::mv(a.disconnected)).attach(kj::mv(a.connection));
+      });
 }
 
 }  // namespace
@@ -269,28 +297,36 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
                         telemetry::escape_quoted(e.getDescription().cStr()));
         });
   }
-  auto backoff = options.initial_backoff;
+  ControlRotation rotation({.addresses = options.controls,
+                            .base = options.backoff_base,
+                            .max = options.backoff_max,
+                            .seed = options.rotation_seed});
   while (!stopping) {
+    // A copy: the rotation moves on before the session's log lines are written.
+    const std::string address = rotation.current();
     bool attached = false;
     try {
-      session(io, options, applier, health, attached)
+      session(io, options, address, applier, health, attached)
           .exclusiveJoin(stop.addBranch())
           .wait(io.waitScope);
-      if (!stopping) spdlog::warn("event=disconnected control={}", options.control_address);
+      if (!stopping) spdlog::warn("event=disconnected control={}", address);
     } catch (const kj::Exception& e) {
-      spdlog::warn("event=connect_failed control={} error=\"{}\"", options.control_address,
+      spdlog::warn("event=connect_failed control={} error=\"{}\"", address,
                    telemetry::escape_quoted(e.getDescription().cStr()));
     }
     if (attached && options.metrics != nullptr) options.metrics->detached();
     if (stopping) break;
-    if (attached) backoff = options.initial_backoff;
-    const auto delay = jittered(backoff);
-    spdlog::info("event=reconnect_in ms={}", delay.count());
+    if (attached) rotation.attached();
+    const ControlRotation::Step step = rotation.next();
+    if (step.moved()) {
+      spdlog::info("event=failover from={} to={} in_ms={}", step.from, step.to, step.delay.count());
+    } else {
+      spdlog::info("event=reconnect_in ms={}", step.delay.count());
+    }
     io.provider->getTimer()
-        .afterDelay(delay.count() * kj::MILLISECONDS)
+        .afterDelay(step.delay.count() * kj::MILLISECONDS)
         .exclusiveJoin(stop.addBranch())
         .wait(io.waitScope);
-    backoff = std::min(backoff * 2, options.max_backoff);
   }
   return 0;
 }

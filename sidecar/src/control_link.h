@@ -1,7 +1,7 @@
 // The sidecar's connection to control: connect, attach with what it holds,
-// serve pushes, heartbeat, report health, and on any failure reconnect with
-// jittered exponential backoff. Runs the calling thread's KJ event loop
-// until SIGTERM or SIGINT.
+// serve pushes, heartbeat, report health, and on any failure dial the next
+// of control's addresses (control_rotation.h) after a jittered exponential
+// backoff. Runs the calling thread's KJ event loop until SIGTERM or SIGINT.
 #ifndef HOTSWAP_SIDECAR_CONTROL_LINK_H_
 #define HOTSWAP_SIDECAR_CONTROL_LINK_H_
 
@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "applier.h"
 #include "health_monitor.h"
@@ -20,22 +21,36 @@
 namespace hotswap::sidecar {
 
 struct LinkOptions {
-  std::string control_address;  // host:port
+  // Control's replicas, host:port each (at least one): one at a time, in
+  // an order drawn from `rotation_seed`, the next after each failure.
+  std::vector<std::string> controls;
+  uint64_t rotation_seed = 0;
   std::string node_id;
   std::string host;
   std::map<std::string, std::string> labels;
   std::string token;
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{10'000};
+  // The ceiling of the first wait after a failure (full jitter under it),
+  // doubled per failed dial up to backoff_max; back to the first after an
+  // attach.
+  std::chrono::milliseconds backoff_base{100};
+  std::chrono::milliseconds backoff_max{5'000};
   // TLS to control when set (protocol/kj_tls.h): every connection's
   // handshake verifies control's certificate for `tls_server_name` (also
-  // sent as SNI) before anything else is sent on it.
+  // sent as SNI; when empty, the host of the address dialled) before
+  // anything else is sent on it.
   std::shared_ptr<kj::TlsContext> tls;
   std::string tls_server_name;
-  // Connecting, with the TLS handshake, ends within this or counts as a
-  // failed attempt (backoff, then again): a control that accepts and never
-  // answers cannot hold the sidecar.
+  // Connecting, with the TLS handshake and the attach's answer, ends within
+  // this or counts as a failed attempt (the next address, after the
+  // backoff): a control that accepts and never answers cannot hold the
+  // sidecar.
   std::chrono::milliseconds connect_timeout{10'000};
+  // Once attached, a heartbeat unanswered for this many of control's
+  // heartbeat intervals, and for connect_timeout at least, ends the session:
+  // a replica that hangs, or whose host vanished without closing the
+  // connection, is left for another. (The floor keeps a control whose loop
+  // waits a few seconds on a busy store from being left for nothing.)
+  uint32_t heartbeat_misses = 3;
   // Not owned; may be null. Attaches, applies and health reports are
   // counted into it, and what the node holds after each apply.
   SidecarMetrics* metrics = nullptr;

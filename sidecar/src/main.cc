@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <sstream>
 
 #include "applier.h"
 #include "control_link.h"
+#include "control_rotation.h"
 #include "health_monitor.h"
 #include "hotswap/protocol/kj_tls.h"
 #include "hotswap/protocol/tls_files.h"
@@ -42,16 +44,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     if (!part.empty()) parts.push_back(part);
   }
   return parts;
-}
-
-// The host part of "host:port" or "[v6]:port".
-std::string host_of(const std::string& address) {
-  if (address.starts_with('[')) {
-    const auto end = address.find(']');
-    return end == std::string::npos ? address : address.substr(1, end - 1);
-  }
-  const auto colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
 struct TlsFlags {
@@ -85,8 +77,9 @@ std::expected<void, std::string> configure_tls(const TlsFlags& flags,
   auto context = hotswap::protocol::kj_tls_client(*cas, identity);
   if (!context) return std::unexpected(context.error());
   link.tls = std::move(*context);
-  link.tls_server_name =
-      flags.server_name.empty() ? host_of(link.control_address) : flags.server_name;
+  // Empty: each address's own host, so several replicas under their own
+  // names verify alike.
+  link.tls_server_name = flags.server_name;
   return {};
 }
 
@@ -95,7 +88,9 @@ std::expected<void, std::string> configure_tls(const TlsFlags& flags,
 int main(int argc, char** argv) {
   CLI::App app{"hotswap-sidecar: applies configuration pushed by hotswap-control to shared memory"};
   hotswap::sidecar::LinkOptions link;
-  link.control_address = env_or("HOTSWAP_CONTROL", "127.0.0.1:7701");
+  std::vector<std::string> controls{env_or("HOTSWAP_CONTROL", "127.0.0.1:7701")};
+  uint64_t backoff_base_ms = 100;
+  uint64_t backoff_max_ms = 5000;
   link.host = hostname();
   link.node_id = env_or("HOTSWAP_NODE_ID", link.host);
   std::string labels = env_or("HOTSWAP_LABELS", "");
@@ -116,8 +111,19 @@ int main(int argc, char** argv) {
   uint64_t probe_timeout_ms = 1000;
   std::vector<std::string> restricted_flags = split(env_or("HOTSWAP_RESTRICTED", ""), ',');
   TlsFlags tls;
-  app.add_option("--control", link.control_address,
-                 "control's RPC address host:port (HOTSWAP_CONTROL)");
+  app.add_option("--control", controls,
+                 "control's RPC address host:port; several (repeated or comma-separated) are "
+                 "replicas, one dialled at a time, the next after a failure (HOTSWAP_CONTROL, "
+                 "comma-separated)");
+  app.add_option("--backoff-base-ms", backoff_base_ms,
+                 "after a failure, wait up to this long (at random) before dialling control "
+                 "again; doubled per failed dial, back to it after an attach (default 100)")
+      ->envname("HOTSWAP_BACKOFF_BASE_MS")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{60'000}));
+  app.add_option("--backoff-max-ms", backoff_max_ms,
+                 "the longest wait between dials (default 5000)")
+      ->envname("HOTSWAP_BACKOFF_MAX_MS")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{3'600'000}));
   app.add_option("--node-id", link.node_id,
                  "this instance's id (HOTSWAP_NODE_ID, default hostname)");
   app.add_option("--labels", labels, "labels k=v,k=v (HOTSWAP_LABELS)");
@@ -184,6 +190,19 @@ int main(int argc, char** argv) {
     }
     link.labels[label.substr(0, eq)] = label.substr(eq + 1);
   }
+  link.controls = hotswap::sidecar::split_control_addresses(controls);
+  if (link.controls.empty()) {
+    spdlog::error("event=bad_flag flag=--control error=\"name at least one address\"");
+    return 2;
+  }
+  if (backoff_max_ms < backoff_base_ms) {
+    spdlog::error("event=bad_flag flag=--backoff-max-ms error=\"below --backoff-base-ms\"");
+    return 2;
+  }
+  link.backoff_base = std::chrono::milliseconds(backoff_base_ms);
+  link.backoff_max = std::chrono::milliseconds(backoff_max_ms);
+  // Each sidecar its own order of the replicas: a fleet spreads over them.
+  link.rotation_seed = (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   if (auto configured = configure_tls(tls, link); !configured) {
     spdlog::error("event=tls_failed error=\"{}\"",
                   hotswap::telemetry::escape_quoted(configured.error()));
@@ -277,9 +296,11 @@ int main(int argc, char** argv) {
   spdlog::info(
       "event=started node={} namespaces={} restricted_count={} control={} tls={} "
       "health_interval_ms={} epoch={:016x} metrics={}",
-      link.node_id, namespaces, restricted_flags.size(), link.control_address,
-      link.tls ? "verify:" + link.tls_server_name : std::string("off"), health_interval_ms,
-      monitor->epoch(),
+      link.node_id, namespaces, restricted_flags.size(), fmt::join(link.controls, ","),
+      link.tls ? "verify:" + (link.tls_server_name.empty() ? std::string("host-of-control")
+                                                           : link.tls_server_name)
+               : std::string("off"),
+      health_interval_ms, monitor->epoch(),
       endpoint ? metrics_listen.substr(0, metrics_listen.rfind(':') + 1) +
                      std::to_string(endpoint->port())
                : std::string("off"));
