@@ -135,10 +135,22 @@ std::string sidecar_binary() {
   return HOTSWAP_SIDECAR_BIN;
 }
 
-ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<std::string> extra) {
+namespace {
+
+// Makes `argv` run through the shell with its stderr appended to `path`
+// (which the shell receives as an argument, never as code).
+void log_stderr_to(const std::string& path, std::vector<std::string>& argv) {
+  argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$@\" 2>>\"$0\"", path});
+}
+
+}  // namespace
+
+ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<std::string> extra,
+                                     std::string log_file) {
   ControlProcess c;
   c.data_dir_ = data_dir;
   c.extra_ = std::move(extra);
+  c.log_file_ = std::move(log_file);
   c.http_port_ = free_port();
   c.rpc_port_ = free_port();
   c.launch();
@@ -161,6 +173,7 @@ void ControlProcess::launch() {
       argv.insert(argv.end(), {flag, value});
   }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
+  if (!log_file_.empty()) log_stderr_to(log_file_, argv);
   process_ = std::make_unique<Process>(Process::spawn(
       argv,
       {{"HOTSWAP_BOOTSTRAP_TOKEN", kAdminToken}, {"HOTSWAP_BOOTSTRAP_NODE_TOKEN", kNodeToken}}));
@@ -189,7 +202,11 @@ Process start_sidecar(const SidecarConfig& config) {
   if (!config.scope.empty()) argv.insert(argv.end(), {"--scope", config.scope});
   if (!labels.empty()) argv.insert(argv.end(), {"--labels", labels});
   argv.insert(argv.end(), config.extra.begin(), config.extra.end());
-  if (config.log_to_stdout) argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
+  if (config.log_to_stdout) {
+    argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"});
+  } else if (!config.log_file.empty()) {
+    log_stderr_to(config.log_file, argv);
+  }
   if (config.token.empty()) return Process::spawn(argv);
   return Process::spawn(argv, {{"HOTSWAP_NODE_TOKEN", config.token}});
 }

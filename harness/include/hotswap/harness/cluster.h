@@ -90,8 +90,10 @@ class ControlProcess {
   // Starts control with `extra` appended to its arguments and the
   // bootstrap tokens (kAdminToken, kNodeToken) in its environment, and
   // waits (30 s at most) for its ready line; throws std::runtime_error if
-  // none comes.
-  static ControlProcess start(const std::string& data_dir, std::vector<std::string> extra = {});
+  // none comes. Its log (stderr) is appended to `log_file` when one is
+  // named (through restarts too), else it goes where the caller's goes.
+  static ControlProcess start(const std::string& data_dir, std::vector<std::string> extra = {},
+                              std::string log_file = "");
   // Starts it again with the same data dir, ports and arguments (killing
   // it first if it runs).
   void restart();
@@ -109,6 +111,7 @@ class ControlProcess {
   void launch();
   std::string data_dir_;
   std::vector<std::string> extra_;
+  std::string log_file_;
   int http_port_ = 0, rpc_port_ = 0;
   std::unique_ptr<Process> process_;
 };
@@ -127,6 +130,8 @@ struct SidecarConfig {
   // The sidecar's log (stderr) joined to its stdout, for a test to read
   // with Process::read_line_containing.
   bool log_to_stdout = false;
+  // When set (and log_to_stdout is not), the log is appended to this file.
+  std::string log_file;
   std::string log_level = "warn";
 };
 
