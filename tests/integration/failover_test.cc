@@ -12,6 +12,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -123,8 +124,22 @@ class Failover : public ::testing::Test {
   }
   void TearDown() override {
     sidecar_.reset();  // its segments go once it is gone
+    controls_.clear();
     auto removed = Writer::remove(ns_, scope_);
     EXPECT_TRUE(removed.has_value()) << removed.error().message;
+    // The processes' logs go to files, not to the test's output: shown
+    // when the test failed, and a sanitizer's report in them fails it.
+    for (const char* what : {"sidecar", "control"}) {
+      for (int i = 0; i < kReplicas; ++i) {
+        std::ifstream in(log_of(what, i));
+        const std::string log{std::istreambuf_iterator<char>(in), {}};
+        const bool report = log.find("WARNING: ThreadSanitizer") != std::string::npos ||
+                            log.find("ERROR: AddressSanitizer") != std::string::npos ||
+                            log.find("runtime error:") != std::string::npos;
+        EXPECT_FALSE(report) << "a sanitizer's report in " << what << " " << i << "'s log";
+        if (HasFailure() && !log.empty()) std::cout << "== " << what << "-" << i << ".log\n" << log;
+      }
+    }
   }
 
   std::string log_of(const std::string& what, int i) const {

@@ -131,7 +131,7 @@ struct SidecarConfig {
   // with Process::read_line_containing.
   bool log_to_stdout = false;
   // When set (and log_to_stdout is not), the log is appended to this file.
-  std::string log_file;
+  std::string log_file = {};
   std::string log_level = "warn";
 };
 
