@@ -1,7 +1,7 @@
 // Control replicas and a sidecar that fails over between them: two
-// hotswap-control processes over one SQLite store, and a sidecar given both
-// addresses. SIGKILL the replica it is attached to and it attaches to the
-// other within a bound, with nothing acknowledged lost, the application
+// hotswap-control processes over one store (a SQLite file, or a PostgreSQL
+// server the test starts), and a sidecar given both addresses. SIGKILL the replica it is attached
+// to and it attaches to the other within a bound, with nothing acknowledged lost, the application
 // reading all along and never a version older than one it read before;
 // with every replica down it serves its last version and attaches again
 // when one comes back. Only a deployment (a rollback) moves it back.
@@ -22,6 +22,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/postgres_server.h"
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/writer.hpp"
 
@@ -109,12 +110,29 @@ class Reader {
   std::thread thread_;  // last: started once the rest exists
 };
 
-class Failover : public ::testing::Test {
+// Where the replicas keep their state.
+enum class Store { sqlite, postgres };
+void PrintTo(Store store, std::ostream* os) {
+  *os << (store == Store::sqlite ? "sqlite" : "postgres");
+}
+
+class Failover : public ::testing::TestWithParam<Store> {
  protected:
   void SetUp() override {
+    std::string url;
+    if (GetParam() == Store::postgres) {
+      postgres_ = std::make_unique<test::PostgresServer>();
+      url = postgres_->create_database("failover");
+    }
     for (int i = 0; i < kReplicas; ++i) {
+      // SQLite: one data directory for both. PostgreSQL: one database, a
+      // data directory and a name each.
+      const std::string name = "r" + std::to_string(i);
+      std::vector<std::string> store;
+      if (!url.empty()) store = {"--store", url, "--replica-id", name};
       controls_.push_back(std::make_unique<ControlProcess>(
-          ControlProcess::start(data_.path() + "/control", {}, log_of("control", i))));
+          ControlProcess::start(data_.path() + "/control" + (url.empty() ? "" : "-" + name), store,
+                                log_of("control", i))));
     }
     static int n = 0;
     tenant_ = "t" + std::to_string(::getpid()) + "-" + std::to_string(++n);
@@ -236,13 +254,14 @@ class Failover : public ::testing::Test {
   }
 
   test::TempDir data_;
+  std::unique_ptr<test::PostgresServer> postgres_;  // before the replicas: they go first
   std::vector<std::unique_ptr<ControlProcess>> controls_;
   std::unique_ptr<Process> sidecar_;
   std::string tenant_, scope_, ns_;
   uint64_t next_version_ = 1;
 };
 
-TEST_F(Failover, AKilledReplicasSidecarAttachesToAnotherAndNeverGoesBack) {
+TEST_P(Failover, AKilledReplicasSidecarAttachesToAnotherAndNeverGoesBack) {
   const uint64_t v1 = publish_and_deploy(0);
   start_sidecar();
   const int first = attached_replica();
@@ -292,7 +311,7 @@ TEST_F(Failover, AKilledReplicasSidecarAttachesToAnotherAndNeverGoesBack) {
   EXPECT_EQ(app.failures(), 0u) << app.first_failure();
 }
 
-TEST_F(Failover, WithEveryReplicaDownServesItsLastVersionAndAttachesWhenOneReturns) {
+TEST_P(Failover, WithEveryReplicaDownServesItsLastVersionAndAttachesWhenOneReturns) {
   const uint64_t v1 = publish_and_deploy(0);
   // A short backoff ceiling: the test waits for it after a replica returns.
   start_sidecar({"--backoff-base-ms", "50", "--backoff-max-ms", "400"});
@@ -328,6 +347,11 @@ TEST_F(Failover, WithEveryReplicaDownServesItsLastVersionAndAttachesWhenOneRetur
   EXPECT_EQ(app.backwards(), 0u);
   EXPECT_EQ(acked(), (std::vector<uint64_t>{v1, v2}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Failover, ::testing::Values(Store::sqlite, Store::postgres),
+                         [](const ::testing::TestParamInfo<Store>& store) {
+                           return store.param == Store::sqlite ? "SQLite" : "PostgreSQL";
+                         });
 
 }  // namespace
 }  // namespace hotswap
