@@ -6,6 +6,7 @@
 // with every replica down it serves its last version and attaches again
 // when one comes back. Only a deployment (a rollback) moves it back.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -348,10 +349,45 @@ TEST_P(Failover, WithEveryReplicaDownServesItsLastVersionAndAttachesWhenOneRetur
   EXPECT_EQ(acked(), (std::vector<uint64_t>{v1, v2}));
 }
 
+// The store plays no part in noticing a hung replica: run on one.
+class HungReplica : public Failover {};
+
+TEST_P(HungReplica, IsLeftForAnotherOnceAHeartbeatGoesUnanswered) {
+  const uint64_t v1 = publish_and_deploy(0);
+  start_sidecar();
+  const int first = attached_replica();
+  ASSERT_NE(first, -1);
+  const int other = 1 - first;
+  ASSERT_TRUE(eventually([&] { return applied(other) == v1; }));
+  Reader app(ns_, scope_);
+
+  // Stopped, it keeps its connections open and accepts new ones, but
+  // answers nothing: only the heartbeat's deadline (3 intervals, 10 s at
+  // least) tells the sidecar to leave. Its /metrics would not answer
+  // either, so only the other replica is asked.
+  const auto stopped = Clock::now();
+  controls_[first]->process().signal(SIGSTOP);
+  ASSERT_TRUE(eventually([&] { return attached_to(other) == 1; }, 25s))
+      << "node-a stayed with the stopped replica";
+  const double left_ms = ms_since(stopped);
+  std::cout << "left a stopped replica after " << left_ms << " ms\n";
+  RecordProperty("hung_failover_ms", std::to_string(static_cast<int64_t>(left_ms)));
+  EXPECT_GE(left_ms, 9000) << "left before the heartbeat's deadline";
+  EXPECT_FALSE(log_lines({"event=connect_failed", "control=" + controls_[first]->rpc_address(),
+                          "heartbeat unanswered"})
+                   .empty());
+  const uint64_t v2 = publish_and_deploy(other);
+  EXPECT_TRUE(eventually([&] { return app.version() == v2; }));
+  EXPECT_EQ(app.failures(), 0u) << app.first_failure();
+  EXPECT_EQ(app.backwards(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, Failover, ::testing::Values(Store::sqlite, Store::postgres),
                          [](const ::testing::TestParamInfo<Store>& store) {
                            return store.param == Store::sqlite ? "SQLite" : "PostgreSQL";
                          });
+INSTANTIATE_TEST_SUITE_P(Store, HungReplica, ::testing::Values(Store::sqlite),
+                         [](const ::testing::TestParamInfo<Store>&) { return "SQLite"; });
 
 }  // namespace
 }  // namespace hotswap
