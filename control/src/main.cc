@@ -406,7 +406,8 @@ int run(Flags flags) {
       {.snapshot_cache_bytes = flags.snapshot_cache_bytes, .secrets_enabled = *box != nullptr});
   FleetService fleet(**store, catalog,
                      {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
-                      .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s)},
+                      .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s),
+                      .shared_store = replicated},
                      clock);
   fleet.mark_all_disconnected();
   // What sidecars report of each version's health; the HealthSource a

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -81,23 +82,35 @@ class Replicas : public System {
   std::unique_ptr<Rest> rest_b_;
 };
 
+// Three sidecars on each replica: a release through either reaches all
+// six, and the deployment ends succeeded though each replica recorded only
+// its own sidecars' answers (neither keeps the other's out of date).
 TEST_F(Replicas, EachReplicaPushesWhatAnyReplicaChanged) {
-  sidecar_of(*a_, "on-a");
-  sidecar_of(*b_, "on-b");
-  ASSERT_TRUE(eventually([&] { return connected("on-a") && connected("on-b"); }));
-  // Published and deployed through a; b hears of it and pushes to its own.
-  const uint64_t v1 = rest_->publish(ns_, {{"x", int_entry(1)}});
-  rest_->deploy(ns_, v1);
-  EXPECT_TRUE(eventually([&] { return applied("on-a", ns_) == v1 && applied("on-b", ns_) == v1; }));
-  // And the other way round.
-  const uint64_t v2 = rest_b_->publish(ns_, {{"x", int_entry(2)}});
-  rest_b_->deploy(ns_, v2);
-  EXPECT_TRUE(eventually([&] { return applied("on-a", ns_) == v2 && applied("on-b", ns_) == v2; }));
-  const json d = rest_->get("/api/v1/deployments?namespace=" + ns_).body;
-  EXPECT_TRUE(eventually([&] {
-    const json list = rest_->get("/api/v1/deployments?namespace=" + ns_).body;
-    return list.dump().find("succeeded") != std::string::npos;
-  })) << d.dump();
+  const std::vector<std::string> on_a{"a-1", "a-2", "a-3"}, on_b{"b-1", "b-2", "b-3"};
+  for (const auto& node : on_a) sidecar_of(*a_, node);
+  for (const auto& node : on_b) sidecar_of(*b_, node);
+  auto all = [&](const std::function<bool(const std::string&)>& holds) {
+    for (const auto& nodes : {on_a, on_b})
+      for (const auto& node : nodes)
+        if (!holds(node)) return false;
+    return true;
+  };
+  ASSERT_TRUE(eventually([&] { return all([&](const std::string& n) { return connected(n); }); }));
+  for (int round = 1; round <= 4; ++round) {
+    // Published and deployed through a, then b, and so on; the other hears
+    // of it and pushes to its own.
+    Rest& through = round % 2 == 1 ? *rest_ : *rest_b_;
+    const uint64_t v = through.publish(ns_, {{"x", int_entry(round)}});
+    const int64_t id = through.deploy(ns_, v);
+    EXPECT_TRUE(eventually([&] {
+      return all([&](const std::string& n) { return applied(n, ns_) == v; });
+    })) << "round "
+        << round;
+    EXPECT_TRUE(eventually([&] {
+      return deployment(id, *rest_b_).value("state", "") == "succeeded";
+    })) << "round "
+        << round << ": " << deployment(id, *rest_b_).dump();
+  }
 }
 
 TEST_F(Replicas, TokensMadeOrRevokedOnOneReplicaHoldOnAll) {

@@ -48,7 +48,8 @@ FleetService::FleetService(Store& store, CatalogService& catalog, Options option
       catalog_(catalog),
       options_(options),
       clock_(std::move(clock)),
-      started_at_(clock_()) {}
+      started_at_(clock_()),
+      running_(options.shared_store) {}
 
 // ---- instances ----
 

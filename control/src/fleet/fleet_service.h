@@ -77,6 +77,10 @@ class FleetService final : public PushSource {
     // (removed, unsubscribed, or not heard from) and that has not moved
     // for this long ends `failed`, naming them.
     std::chrono::seconds deployment_timeout{300};
+    // Other processes record answers in the same store (replicas on
+    // PostgreSQL): deployments are read afresh for every batch of answers,
+    // never kept between batches (running_deployments.h).
+    bool shared_store = false;
   };
 
   FleetService(Store& store, CatalogService& catalog, Options options, Clock clock);
