@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "store/postgres_connection.h"
 #include "hotswap/telemetry/log_format.h"
+#include "store/postgres_connection.h"
 
 namespace hotswap::control {
 
@@ -71,13 +71,11 @@ bool LeaderLease::try_take() {
   if (!session_) {
     leading_ = false;
     session_pid_ = 0;
-    const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    session_ = std::make_unique<Session>();
     // Named after the replica: which one leads is one query away
     // (docs/operations.md, "Replicas").
-    const std::string name = "hotswap-lease:" + options_.replica;
-    const char* values[] = {"5", name.c_str(), options_.conninfo.c_str(), nullptr};
-    session_ = std::make_unique<Session>();
-    session_->connection = PQconnectdbParams(keywords, values, 1);
+    session_->connection =
+        sql::connect_postgres(options_.conninfo, "hotswap-lease:" + options_.replica);
     if (PQstatus(session_->connection) != CONNECTION_OK) {
       spdlog::warn("event=lease_connect_failed store=\"{}\"",
                    telemetry::escape_quoted(sql::redact_conninfo(options_.conninfo)));

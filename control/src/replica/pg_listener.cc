@@ -10,8 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "store/postgres_connection.h"
 #include "hotswap/telemetry/log_format.h"
+#include "store/postgres_connection.h"
 
 namespace hotswap::control {
 
@@ -24,12 +24,6 @@ struct ConnFree {
   void operator()(PGconn* connection) const { PQfinish(connection); }
 };
 using Connection = std::unique_ptr<PGconn, ConnFree>;
-
-std::string message_of(PGconn* connection) {
-  std::string text = PQerrorMessage(connection);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
 
 }  // namespace
 
@@ -60,14 +54,12 @@ void PgListener::run() {
 }
 
 bool PgListener::listen_once() {
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"5", "hotswap-control-listener", options_.conninfo.c_str(), nullptr};
-  Connection connection(PQconnectdbParams(keywords, values, 1));
+  Connection connection(sql::connect_postgres(options_.conninfo, "hotswap-control-listener"));
   const std::string where = sql::redact_conninfo(options_.conninfo);
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     spdlog::warn("event=listener_connect_failed store=\"{}\" error=\"{}\"",
                  telemetry::escape_quoted(where),
-                 telemetry::escape_quoted(message_of(connection.get())));
+                 telemetry::escape_quoted(sql::postgres_message(connection.get())));
     return false;
   }
   for (const std::string& channel : options_.channels) {
@@ -76,7 +68,7 @@ bool PgListener::listen_once() {
     PQclear(result);
     if (!ok) {
       spdlog::warn("event=listener_listen_failed channel={} error=\"{}\"", channel,
-                   telemetry::escape_quoted(message_of(connection.get())));
+                   telemetry::escape_quoted(sql::postgres_message(connection.get())));
       return false;
     }
   }
@@ -92,7 +84,7 @@ bool PgListener::listen_once() {
     if ((fds[1].revents & POLLIN) != 0) break;
     if (PQconsumeInput(connection.get()) == 0) {
       spdlog::warn("event=listener_lost store=\"{}\" error=\"{}\"", telemetry::escape_quoted(where),
-                   telemetry::escape_quoted(message_of(connection.get())));
+                   telemetry::escape_quoted(sql::postgres_message(connection.get())));
       break;
     }
     while (PGnotify* notify = PQnotifies(connection.get())) {

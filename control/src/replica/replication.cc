@@ -4,9 +4,9 @@
 
 #include "access/token_registry.h"
 #include "domain/namespace_id.h"
+#include "hotswap/telemetry/log_format.h"
 #include "store/postgres_connection.h"
 #include "store/store.h"
-#include "hotswap/telemetry/log_format.h"
 
 namespace hotswap::control {
 

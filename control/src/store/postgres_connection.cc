@@ -15,12 +15,6 @@ constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ O
 // libpq's NOTICEs (e.g. "table exists, skipping") are not errors.
 void ignore_notice(void*, const char*) {}
 
-std::string trimmed(const char* message) {
-  std::string text = message != nullptr ? message : "";
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  return text;
-}
-
 // Frees a result however the scope ends.
 struct ResultFree {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -92,6 +86,20 @@ std::string postgres_placeholders(std::string_view sql) {
   return out;
 }
 
+PGconn* connect_postgres(const std::string& conninfo, const std::string& application_name) {
+  // The URL's own settings win over these defaults (expand_dbname: later
+  // keywords override earlier ones).
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"5", application_name.c_str(), conninfo.c_str(), nullptr};
+  return PQconnectdbParams(keywords, values, 1);
+}
+
+std::string postgres_message(const PGconn* connection) {
+  std::string text = connection != nullptr ? PQerrorMessage(connection) : "no memory";
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
 std::string redact_conninfo(std::string_view conninfo) {
   std::string text(conninfo);
   if (const size_t scheme = text.find("://"); scheme != std::string::npos) {
@@ -116,15 +124,11 @@ PostgresConnection::PostgresConnection(pg_conn* handle, std::string conninfo)
 
 StoreResult<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
     const std::string& conninfo) {
-  // The URL's own settings win over these defaults (expand_dbname: later
-  // keywords override earlier ones).
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"5", "hotswap-control", conninfo.c_str(), nullptr};
-  PGconn* handle = PQconnectdbParams(keywords, values, 1);
+  PGconn* handle = connect_postgres(conninfo, "hotswap-control");
   if (handle == nullptr || PQstatus(handle) != CONNECTION_OK) {
-    StoreError error{StoreErrorCode::internal,
-                     "cannot connect to PostgreSQL '" + redact_conninfo(conninfo) +
-                         "': " + trimmed(handle != nullptr ? PQerrorMessage(handle) : "no memory")};
+    StoreError error{StoreErrorCode::internal, "cannot connect to PostgreSQL '" +
+                                                   redact_conninfo(conninfo) +
+                                                   "': " + postgres_message(handle)};
     PQfinish(handle);
     return std::unexpected(std::move(error));
   }
@@ -216,8 +220,7 @@ int PostgresConnection::backend_pid() const {
 }
 
 StoreError PostgresConnection::error(std::string_view doing, std::string_view message) const {
-  const std::string said =
-      message.empty() ? trimmed(PQerrorMessage(handle_)) : std::string(message);
+  const std::string said = message.empty() ? postgres_message(handle_) : std::string(message);
   return StoreError{StoreErrorCode::internal, "PostgreSQL '" + redact_conninfo(conninfo_) +
                                                   "': " + std::string(doing) + ": " + said};
 }

@@ -39,6 +39,14 @@ class Fence {
   Fence& operator=(const Fence&) = delete;
 };
 
+// A new libpq session to `conninfo` named `application_name` (as
+// pg_stat_activity shows it), waiting 5 s at most to connect unless the
+// URL says otherwise. Null only when out of memory; check PQstatus, and
+// PQfinish it either way.
+pg_conn* connect_postgres(const std::string& conninfo, const std::string& application_name);
+// libpq's last message on `connection`, without its trailing line break.
+std::string postgres_message(const pg_conn* connection);
+
 // `sql` with every ?N placeholder outside quotes spelled $N.
 std::string postgres_placeholders(std::string_view sql);
 
