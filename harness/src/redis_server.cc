@@ -12,27 +12,12 @@
 #include <thread>
 
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/http_receiver.h"
 
 namespace hotswap::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A loopback port nothing listens on now (the kernel's choice).
-int unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Whether fd becomes ready for `events` before `deadline`.
 bool ready(int fd, short events, Clock::time_point deadline) {
@@ -80,7 +65,7 @@ RedisServer RedisServer::start(const std::string& dir) {
   // The port is free when chosen but may be taken before the server binds
   // it: a few tries with a fresh one each.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    server.port_ = unused_port();
+    server.port_ = unused_loopback_port();
     if (server.launch()) return server;
   }
   throw std::runtime_error("redis-server did not answer PING; see " + dir + "/redis.log");
