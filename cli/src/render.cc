@@ -282,6 +282,11 @@ void render_instances(const json& body, const std::optional<std::string>& only_n
 }
 
 std::string target_progress(const json& deployment) {
+  // Counts, when the deployment was read without its targets (a poll).
+  if (const auto counts = deployment.find("target_counts");
+      counts != deployment.end() && counts->is_object()) {
+    return str_cat(counts->value("acked", 0), '/', counts->value("total", 0));
+  }
   const json& targets = array_of(deployment, "targets");
   size_t acked = 0;
   for (const json& target : targets) acked += text_of(target, "status") == "acked" ? 1 : 0;

@@ -52,7 +52,7 @@ void render_instances(const json& body, const std::optional<std::string>& only_n
 void render_deployment(const json& deployment, std::ostream& out);
 void render_deployments(const json& body, std::ostream& out);  // {"deployments": [...]}
 
-// "acked/total" over a deployment's targets.
+// "acked/total" over a deployment's targets (its target_counts when given).
 std::string target_progress(const json& deployment);
 
 // A schema version: version, author, when, then the schema (or "none"),

@@ -303,7 +303,7 @@ TEST_F(CommandsTest, DeployWaitPollsUntilSucceeded) {
       deploy(ctx, deploy_args("acme/web", 3, [](DeployArgs& a) { a.wait = true; })).has_value());
   ASSERT_EQ(api.calls.size(), 3u);
   EXPECT_EQ(api.calls[1].method, "GET");
-  EXPECT_EQ(api.calls[1].path, "/api/v1/deployments/7");
+  EXPECT_EQ(api.calls[1].path, "/api/v1/deployments/7?targets=none");
   EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{200ms, 200ms}));
   // Only the final state is printed, so scripts read one JSON document.
   EXPECT_EQ(json::parse(out.str()), deployment("succeeded", "acked"));
@@ -319,6 +319,26 @@ TEST_F(CommandsTest, DeployWaitFailsWithExit8NamingTheNackedTarget) {
   EXPECT_EQ(result.error().message, "deployment 7 failed (1/2 acked)");
   EXPECT_EQ(result.error().details, std::vector<std::string>{"web-2: nacked: bad value"});
   EXPECT_NE(out.str().find("state:     failed"), std::string::npos) << out.str();
+}
+
+// Control answers the polls with counts; the end is read once, whole, so
+// that the failure names its targets.
+TEST_F(CommandsTest, DeployWaitPollsCountsThenReadsTheEndWhole) {
+  const json counted = {{"id", 7},
+                        {"state", "failed"},
+                        {"target_counts", {{"total", 2}, {"acked", 1}, {"nacked", 1}}}};
+  api.reply(201, deployment("running", "pending"))
+      .reply(200, counted)
+      .reply(200, deployment("failed", "nacked"));
+  auto ctx = context();
+  const Result result =
+      deploy(ctx, deploy_args("acme/web", 3, [](DeployArgs& a) { a.wait = true; }));
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(api.calls.size(), 3u);
+  EXPECT_EQ(api.calls[1].path, "/api/v1/deployments/7?targets=none");
+  EXPECT_EQ(api.calls[2].path, "/api/v1/deployments/7");
+  EXPECT_EQ(result.error().message, "deployment 7 failed (1/2 acked)");
+  EXPECT_EQ(result.error().details, std::vector<std::string>{"web-2: nacked: bad value"});
 }
 
 TEST_F(CommandsTest, DeployWaitGivesUpAtTheTimeout) {

@@ -94,6 +94,48 @@ TEST_F(System, OneRequestPublishesAndDeploysToTheSelectedInstances) {
   EXPECT_TRUE(!unselected || !unselected->version()) << "node-b's app sees a version";
 }
 
+// What a release script polls at 10,000 instances: the counts, not a
+// megabyte of targets. A bad value is refused before anything is published.
+TEST_F(System, DeploymentsAnswerWithTargetCountsOnlyWhenAsked) {
+  sidecar("node-a");
+  sidecar("node-b");
+  ASSERT_TRUE(eventually([&] { return connected("node-a") && connected("node-b"); }));
+  const std::string versions = "/api/v1/namespaces/" + ns_ + "/versions";
+  const json body = {{"entries", {{"limit", int_entry(3)}}}, {"deploy", json::object()}};
+
+  const auto bad = rest_->post(versions + "?targets=some", body);
+  EXPECT_EQ(bad.status, 400) << bad.raw;
+  EXPECT_NE(bad.raw.find("'targets'"), std::string::npos) << bad.raw;
+  EXPECT_EQ(rest_->get("/api/v1/namespaces/" + ns_).body["latest_version"], 0) << "published";
+
+  const auto r = rest_->post(versions + "?targets=none", body);
+  ASSERT_EQ(r.status, 201) << r.raw;
+  const json& created = r.body["deployment"];
+  EXPECT_FALSE(created.contains("targets")) << r.raw;
+  EXPECT_EQ(created["target_counts"]["total"], 2) << r.raw;
+  EXPECT_EQ(
+      created["target_counts"]["pending"].get<int>() + created["target_counts"]["acked"].get<int>(),
+      2)
+      << r.raw;
+  const std::string path = "/api/v1/deployments/" + created["id"].dump();
+  json polled;
+  ASSERT_TRUE(eventually([&] {
+    polled = rest_->get(path + "?targets=none").body;
+    return polled["state"] == "succeeded";
+  })) << polled.dump();
+  EXPECT_FALSE(polled.contains("targets"));
+  EXPECT_EQ(polled["target_counts"]["acked"], 2) << polled.dump();
+  EXPECT_EQ(polled["target_counts"]["pending"], 0) << polled.dump();
+
+  const json full = rest_->get(path).body;  // the default lists them
+  ASSERT_EQ(full["targets"].size(), 2u) << full.dump();
+  EXPECT_EQ(full["target_counts"], polled["target_counts"]);
+  const json listed = rest_->get("/api/v1/deployments?targets=none&namespace=" + ns_).body;
+  ASSERT_EQ(listed["deployments"].size(), 1u) << listed.dump();
+  EXPECT_FALSE(listed["deployments"][0].contains("targets")) << listed.dump();
+  EXPECT_EQ(rest_->get(path + "?targets=").status, 400);
+}
+
 TEST_F(System, ControlKilledMidTrafficLosesNoAcknowledgedVersion) {
   sidecar("node-a");
   sidecar("node-b");

@@ -199,6 +199,24 @@ Result<uint64_t> query_number(const Request& req, const char* name, uint64_t fal
   return number(std::string("query parameter '") + name + "'", req.param(name));
 }
 
+// `?targets=all` (the default) or `none`: whether an answer that holds a
+// deployment lists its targets or only counts them.
+Result<TargetList> target_list(const Request& req) {
+  if (!req.has_param("targets")) return TargetList::all;
+  const std::string& value = req.param("targets");
+  if (value == "all") return TargetList::all;
+  if (value == "none") return TargetList::none;
+  return std::unexpected(
+      invalid_argument("query parameter 'targets' must be 'all' or 'none', got '" + value + "'"));
+}
+
+// Answers `result`, a deployment or a publish that deployed, with its
+// targets listed or only counted.
+template <class T>
+void reply(Response& res, const Result<T>& result, TargetList list, int status = 200) {
+  reply(res, result, status, [list](const auto& v) { return to_json(v, list); });
+}
+
 // A deployment id from a path segment.
 Result<int64_t> deployment_id(const std::string& text) {
   auto id = number("deployment id", text);
@@ -585,6 +603,8 @@ void HttpApi::Impl::version_routes() {
   router_.post(
       ns + "/versions",
       with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
+        auto list = target_list(req);  // of the deployment, when it deploys
+        if (!list) return send_error(res, list.error());
         auto body = body_of(req);
         if (!body) return send_error(res, body.error());
         Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
@@ -622,11 +642,15 @@ void HttpApi::Impl::version_routes() {
         Fields d(*deploy, {"strategy", "selector", "rollout", "replace", "rollback"}, "deploy.");
         auto spec = read_deploy_spec(d, *deploy, "deploy.");
         if (!spec) return send_error(res, spec.error());
+        // The audit row keeps the version's number and hash, not the
+        // targets: rendering them would hold the write lock for nothing.
         reply(res,
-              fleet_.publish_and_deploy(
-                  id, publish, *spec,
-                  [&](const Published& p) { return audit_with(to_json(p), p.version); }),
-              201);
+              fleet_.publish_and_deploy(id, publish, *spec,
+                                        [&](const Published& p) {
+                                          return audit_with(to_json(p, TargetList::none),
+                                                            p.version);
+                                        }),
+              *list, 201);
       }));
   router_.get(ns + "/versions",
               with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
@@ -687,6 +711,8 @@ void HttpApi::Impl::registry_routes() {
 
 void HttpApi::Impl::deployment_routes() {
   router_.post("/api/v1/deployments", [this](const Request& req, Response& res) {
+    auto list = target_list(req);
+    if (!list) return send_error(res, list.error());
     auto body = body_of(req);
     if (!body) return send_error(res, body.error());
     Fields f(*body, {"namespace", "version", "strategy", "selector", "author", "rollout", "replace",
@@ -703,7 +729,7 @@ void HttpApi::Impl::deployment_routes() {
     deploy.namespace_id = std::move(*id);
     deploy.version = *version;
     deploy.spec = std::move(*spec);
-    reply(res, fleet_.create_deployment(deploy), 201);
+    reply(res, fleet_.create_deployment(deploy), *list, 201);
   });
   router_.get("/api/v1/deployments", [this](const Request& req, Response& res) {
     auto id = query_namespace(req);
@@ -712,16 +738,26 @@ void HttpApi::Impl::deployment_routes() {
     if (all) {
       std::erase_if(*all, [&](const Deployment& d) { return !sees(req, d.namespace_id.tenant()); });
     }
-    reply(res, all, 200, list_of("deployments"));
+    auto list = target_list(req);
+    if (!list) return send_error(res, list.error());
+    reply(res, all, 200, [&](const std::vector<Deployment>& deployments) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const Deployment& d : deployments) out.push_back(to_json(d, *list));
+      return nlohmann::json{{"deployments", out}};
+    });
   });
   router_.get("/api/v1/deployments/([^/]+)", [this](const Request& req, Response& res) {
     auto id = deployment_id(req.match(1));
     if (!id) return send_error(res, id.error());
-    reply(res, fleet_.get_deployment(*id));
+    auto list = target_list(req);
+    if (!list) return send_error(res, list.error());
+    reply(res, fleet_.get_deployment(*id), *list);
   });
   router_.post("/api/v1/deployments/([^/]+)/cancel", [this](const Request& req, Response& res) {
     auto id = deployment_id(req.match(1));
     if (!id) return send_error(res, id.error());
+    auto list = target_list(req);
+    if (!list) return send_error(res, list.error());
     std::optional<std::string> author;
     if (!req.body.empty()) {
       auto body = body_of(req);
@@ -730,7 +766,7 @@ void HttpApi::Impl::deployment_routes() {
       author = f.string("author", false);
       if (f.error()) return send_error(res, *f.error());
     }
-    reply(res, fleet_.cancel_deployment(*id, author_of(req, author)));
+    reply(res, fleet_.cancel_deployment(*id, author_of(req, author)), *list);
   });
 }
 
@@ -742,6 +778,8 @@ void HttpApi::Impl::rollout_routes() {
                                                                         Response& res) {
       auto id = deployment_id(req.match(1));
       if (!id) return send_error(res, id.error());
+      auto list = target_list(req);
+      if (!list) return send_error(res, list.error());
       if (rollouts_ == nullptr) {
         return send_error(res, not_found("this control carries out no staged rollouts"));
       }
@@ -755,7 +793,7 @@ void HttpApi::Impl::rollout_routes() {
       known.push_back("author");
       Fields checked(body, known);
       const std::string by = author_of(req, checked.string("author", false));
-      reply(res, act(*id, checked, by));
+      reply(res, act(*id, checked, by), *list);
     };
   };
   router_.post("/api/v1/deployments/([^/]+)/pause",

@@ -3,6 +3,8 @@
 #include <ctime>
 
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "domain/values.h"
 #include "rollout/rollout_state.h"
@@ -62,9 +64,9 @@ nlohmann::json to_json(const VersionInfo& v) {
           {"schema_version", v.schema_version}};
 }
 
-nlohmann::json to_json(const Published& p) {
+nlohmann::json to_json(const Published& p, TargetList targets) {
   nlohmann::json out = to_json(p.version);
-  if (p.deployment) out["deployment"] = to_json(*p.deployment);
+  if (p.deployment) out["deployment"] = to_json(*p.deployment, targets);
   return out;
 }
 
@@ -145,35 +147,51 @@ nlohmann::json rollout_json(const Deployment& d) {
           {"plan", plan}};
 }
 
+nlohmann::json targets_json(const std::vector<DeploymentTarget>& targets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const DeploymentTarget& t : targets) {
+    out.push_back({{"node_id", t.node_id},
+                   {"status", to_string(t.status)},
+                   {"stage", t.stage + 1},
+                   {"detail", t.detail},
+                   {"updated_at", rfc3339(t.updated_at)}});
+  }
+  return out;
+}
+
+// Every status, those no target is in as 0, so that a poller reads any
+// count without checking it is there.
+nlohmann::json target_counts(const std::vector<DeploymentTarget>& targets) {
+  std::map<TargetStatus, size_t> by_status;
+  for (const DeploymentTarget& t : targets) ++by_status[t.status];
+  nlohmann::json out = {{"total", targets.size()}};
+  for (const auto& [status, text] : Spellings<TargetStatus>::all) out[text] = by_status[status];
+  return out;
+}
+
 }  // namespace
 
-nlohmann::json to_json(const Deployment& d) {
-  nlohmann::json targets = nlohmann::json::array();
-  for (const DeploymentTarget& t : d.targets) {
-    targets.push_back({{"node_id", t.node_id},
-                       {"status", to_string(t.status)},
-                       {"stage", t.stage + 1},
-                       {"detail", t.detail},
-                       {"updated_at", rfc3339(t.updated_at)}});
-  }
+nlohmann::json to_json(const Deployment& d, TargetList list) {
   nlohmann::json rollback = nullptr;
   if (d.rollout.find("\"is_rollback\":true") != std::string::npos) {
     const auto stored = nlohmann::json::parse(d.rollout, nullptr, false);
     if (stored.is_object()) rollback = {{"reason", stored.value("rollback_reason", "")}};
   }
-  return {{"id", d.id},
-          {"namespace", d.namespace_id.str()},
-          {"version", d.version},
-          {"strategy", to_string(d.strategy)},
-          {"selector", d.selector},
-          {"state", to_string(d.state)},
-          {"reason", d.reason},
-          {"author", d.author},
-          {"created_at", rfc3339(d.created_at)},
-          {"updated_at", rfc3339(d.updated_at)},
-          {"rollout", rollout_json(d)},
-          {"rollback", rollback},
-          {"targets", targets}};
+  nlohmann::json out = {{"id", d.id},
+                        {"namespace", d.namespace_id.str()},
+                        {"version", d.version},
+                        {"strategy", to_string(d.strategy)},
+                        {"selector", d.selector},
+                        {"state", to_string(d.state)},
+                        {"reason", d.reason},
+                        {"author", d.author},
+                        {"created_at", rfc3339(d.created_at)},
+                        {"updated_at", rfc3339(d.updated_at)},
+                        {"rollout", rollout_json(d)},
+                        {"rollback", rollback},
+                        {"target_counts", target_counts(d.targets)}};
+  if (list == TargetList::all) out["targets"] = targets_json(d.targets);
+  return out;
 }
 
 nlohmann::json to_json(const Error& e) {

@@ -18,12 +18,18 @@ nlohmann::json to_json(const Tenant& t);
 nlohmann::json to_json(const Namespace& n);
 nlohmann::json to_json(const Entries& entries);
 nlohmann::json to_json(const VersionInfo& v);
+// Whether a deployment's rendering lists its targets one by one, or only
+// counts them (`?targets=none`: a deployment to 10,000 instances renders
+// in a few hundred bytes instead of about a megabyte).
+enum class TargetList { all, none };
 // The version, plus "deployment" when the publish deployed it.
-nlohmann::json to_json(const Published& p);
+nlohmann::json to_json(const Published& p, TargetList targets = TargetList::all);
 nlohmann::json to_json(const Version& v);
 nlohmann::json to_json(const Diff& d);
 nlohmann::json to_json(const InstanceView& i);
-nlohmann::json to_json(const Deployment& d);
+// With "target_counts" (each target status, and "total") always, and
+// "targets" unless `targets` is none.
+nlohmann::json to_json(const Deployment& d, TargetList targets = TargetList::all);
 // A gate decision: its verdict, when, at which stage, and its numbers.
 nlohmann::json to_json(const GateRecord& g);
 // {"error": {"code", "message", "details"}}; details.problems lists a
