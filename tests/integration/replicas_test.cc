@@ -14,8 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "hotswap/harness/postgres_server.h"
-#include "store/postgres_connection.h"
+#include "replica_leader.h"
 #include "system_fixture.h"
 
 namespace hotswap {
@@ -60,16 +59,7 @@ class Replicas : public System {
     return *sidecars_.back();
   }
 
-  // The replica holding the leader lease, from PostgreSQL itself (the
-  // lease's session is named after its replica); "" when none.
-  std::string leader() {
-    return postgres_.query(
-        "replicas",
-        "SELECT substr(a.application_name, 15) FROM pg_locks l JOIN pg_stat_activity a "
-        "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
-        "((l.classid::bigint << 32) | l.objid::bigint) = " +
-            std::to_string(control::sql::kLeaderLockKey));
-  }
+  std::string leader() { return test::leader_replica(postgres_, "replicas"); }
 
   json deployment(int64_t id, Rest& rest) {
     return rest.get("/api/v1/deployments/" + std::to_string(id)).body;

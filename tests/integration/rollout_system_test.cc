@@ -3,6 +3,8 @@
 // sidecar (hotswap-rollout-agent) serving 500 requests a second whose
 // error rate the version under test sets. The gate judges what the
 // applications recorded; the tests check what every instance was told.
+// The same with health in Redis (restarted mid-canary), and on two
+// replicas sharing PostgreSQL and Redis (the leader killed mid-canary).
 #include <signal.h>
 
 #include <filesystem>
@@ -10,7 +12,9 @@
 #include <set>
 
 #include "holding_sidecars.h"
+#include "hotswap/harness/postgres_server.h"
 #include "hotswap/harness/redis_server.h"
+#include "replica_leader.h"
 #include "system_fixture.h"
 
 namespace hotswap {
@@ -43,6 +47,8 @@ class RolloutSystem : public System {
   }
 
   static std::string node(int i) { return "n-" + std::to_string(i); }
+  // Where sidecar `i` attaches: the one control, unless a fixture has more.
+  virtual void place(int /*i*/, SidecarConfig& /*c*/) {}
 
   // Ten sidecars, n-5..n-9 in zone a and n-0..n-4 in zone b, running v1
   // (a healthy version) once this returns.
@@ -50,6 +56,7 @@ class RolloutSystem : public System {
     for (int i = 0; i < kNodes; ++i) {
       SidecarConfig c = sidecar_config(node(i), {}, {"--health-interval-ms", "200"});
       c.labels["zone"] = i >= 5 ? "a" : "b";
+      place(i, c);
       published_.emplace_back(ns_, node(i));
       sidecars_.push_back(std::make_unique<Process>(test::start_sidecar(c)));
     }
@@ -507,6 +514,124 @@ TEST_F(RolloutSystemOnRedis, ControlStartsWithRedisDownAndHealthAppearsOnceItIsU
   // The sidecar kept what control could not store and sends it now.
   ASSERT_TRUE(eventually([&] { return requests() >= 1000; }, 30s));
   EXPECT_FALSE(rest_->get(health).body.contains("unavailable"));
+}
+
+}  // namespace
+}  // namespace hotswap
+
+namespace hotswap {
+namespace {
+
+// Two control replicas on one PostgreSQL, health windows in Redis, the ten
+// sidecars split between them (each given both addresses, its own first).
+// The leader is SIGKILLed mid-canary: the other takes the lease, its own
+// sidecars and the dead one's, and ends the rollout as one control would
+// have, judged on the health the applications go on reporting.
+class RolloutSystemOnReplicas : public RolloutSystem {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(data_.path() + "/redis");
+    redis_ = std::make_unique<test::RedisServer>(test::RedisServer::start(data_.path() + "/redis"));
+    url_ = postgres_.create_database("rollouts");
+    start_control(replica_flags("a"));
+    std::vector<std::string> b = replica_flags("b");
+    b.insert(b.end(), {"--rollout-interval-ms", "100"});
+    b_ = std::make_unique<ControlProcess>(
+        ControlProcess::start(data_.path() + "/control-b", std::move(b)));
+    ASSERT_TRUE(eventually([&] { return leader() == "a"; }, 10s)) << "leader: " << leader();
+  }
+  // The replicas go before their database.
+  void TearDown() override {
+    RolloutSystem::TearDown();
+    b_.reset();
+    control_.reset();
+  }
+
+  // start_control adds the rollout interval to a's; b gets the same.
+  std::vector<std::string> replica_flags(const std::string& name) {
+    return {"--store", url_,      "--replica-id", name, "--leader-lease-interval-ms",
+            "200",     "--redis", redis_->url()};
+  }
+  void place(int i, SidecarConfig& c) override {
+    const std::string a = control_->rpc_address(), b = b_->rpc_address();
+    c.control = i % 2 == 0 ? a + "," + b : b + "," + a;
+  }
+  std::string leader() { return test::leader_replica(postgres_, "rollouts"); }
+
+  // Kills the leader (a) and asks b from now on; b must lead within 5 s.
+  void kill_leader() {
+    control_->kill();
+    const auto killed = std::chrono::steady_clock::now();
+    rest_ = std::make_unique<Rest>(b_->http_port());
+    ASSERT_TRUE(eventually([&] { return leader() == "b"; }, 5s)) << "leader: " << leader();
+    std::printf("lease taken over in %lld ms\n",
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - killed)
+                                           .count()));
+  }
+
+  test::PostgresServer postgres_;
+  std::string url_;
+  std::unique_ptr<test::RedisServer> redis_;
+  std::unique_ptr<ControlProcess> b_;
+};
+
+TEST_F(RolloutSystemOnReplicas, AGoodCanaryPromotesToTheEndAcrossAKilledLeader) {
+  start_fleet();
+  start_agents();
+  const uint64_t good =
+      rest_->publish(ns_, {{"name", str_entry("v2")}, {"error_rate", float_entry(0.0)}});
+  const json plan = {{"stages", {10, 50, 100}}, {"bake", "2s"}, {"max_hold", "60s"}};
+  const int64_t id = create_ok({{"version", good}, {"strategy", "canary"}, {"rollout", plan}});
+  const int first = stage(id);
+  ASSERT_TRUE(eventually([&] { return stage(id) == first + 1; }, 60s)) << deployment(id).dump();
+  kill_leader();
+  ASSERT_TRUE(eventually([&] { return state(id) != "running"; }, 90s)) << deployment(id).dump();
+  const json ended = deployment(id);
+  ASSERT_EQ(ended["state"], "succeeded") << ended.dump();
+  for (const auto& t : ended["targets"]) EXPECT_EQ(t["status"], "acked") << t.dump();
+  std::set<int> stages;
+  for (const auto& d : decisions(id)) {
+    EXPECT_NE(d["verdict"], "regression") << d.dump();
+    stages.insert(d["stage"].get<int>());
+  }
+  EXPECT_EQ(stages.size(), 3u) << decisions(id).dump();
+  EXPECT_TRUE(eventually([&] { return all_applied(good); }));
+}
+
+TEST_F(RolloutSystemOnReplicas, ABadCanaryRollsBackAtItsFirstGateAcrossAKilledLeader) {
+  start_fleet();
+  start_agents();
+  const uint64_t bad =
+      rest_->publish(ns_, {{"name", str_entry("v2")}, {"error_rate", float_entry(0.2)}});
+  const int64_t id = create_ok({{"version", bad}, {"strategy", "canary"}, {"rollout", kCanary}});
+  const int first = stage(id);
+  const json created = deployment(id);
+  int first_stage_of_targets = 1 << 30;
+  for (const auto& t : created["targets"])
+    first_stage_of_targets = std::min(first_stage_of_targets, t["stage"].get<int>());
+  std::set<std::string> canaries;  // the first stage's targets, moved at once
+  for (const auto& t : created["targets"]) {
+    if (t["stage"] == first_stage_of_targets) canaries.insert(t["node_id"].get<std::string>());
+  }
+  ASSERT_EQ(canaries.size(), 1u) << created.dump();
+  // Killed as the stage begins: no verdict yet (the canary has not even
+  // reported), so the one that rolls back is the new leader's.
+  kill_leader();
+  const json before = decisions(id);
+  ASSERT_EQ(before.dump().find("regression"), std::string::npos) << before.dump();
+  ASSERT_TRUE(eventually([&] { return state(id) != "running"; }, 60s)) << deployment(id).dump();
+  const json ended = deployment(id);
+  ASSERT_EQ(ended["state"], "rolled-back") << ended.dump();
+  EXPECT_NE(ended["reason"].get<std::string>().find("gate:"), std::string::npos) << ended["reason"];
+  EXPECT_EQ(ended["rollout"]["stage"], first);
+  for (const auto& t : ended["targets"]) {
+    EXPECT_EQ(t["status"], canaries.contains(t["node_id"]) ? "reverted" : "waiting") << t.dump();
+  }
+  bool regression = false;
+  for (const auto& d : decisions(id)) regression |= d["verdict"] == "regression";
+  EXPECT_TRUE(regression) << decisions(id).dump();
+  EXPECT_TRUE(eventually([&] { return all_applied(v1_); }));
 }
 
 }  // namespace
