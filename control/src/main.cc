@@ -493,6 +493,7 @@ int run(Flags flags) {
         **store, rpc, **tokens);
     rollouts.set_step_runner(
         [&replication](const std::function<void()>& step) { replication->as_leader(step); });
+    metrics.watch_leadership([&replication] { return replication->leading(); });
   }
   rollouts.start();
   // One line for scripts and tests that start control on port 0.

@@ -95,6 +95,19 @@ TEST_F(ControlMetricsTest, OutcomesAreCountedAsTheyEndedWhateverEndedThem) {
       << "every outcome's series exists from the start";
 }
 
+// A replica's lease, asked at every scrape: lost and taken back between
+// two scrapes within one census interval, it shows at once.
+TEST_F(ControlMetricsTest, LeaderFollowsTheLeaseAtEveryScrape) {
+  ControlMetrics metrics = make();
+  bool leading = false;
+  metrics.watch_leadership([&leading] { return leading; });
+  EXPECT_EQ(sample(metrics.scrape(), "hotswap_control_leader"), 0);
+  leading = true;
+  EXPECT_EQ(sample(metrics.scrape(), "hotswap_control_leader"), 1);
+  leading = false;
+  EXPECT_EQ(sample(metrics.scrape(), "hotswap_control_leader"), 0);
+}
+
 TEST_F(ControlMetricsTest, PushAnswersAndSessionsAreObserved) {
   ControlMetrics metrics = make();
   metrics.push_answered(true, 0.004);
@@ -112,6 +125,7 @@ TEST_F(ControlMetricsTest, PushAnswersAndSessionsAreObserved) {
   EXPECT_EQ(sample(scrape, "hotswap_control_push_ack_seconds_count"), 3);
   EXPECT_EQ(sample(scrape, "hotswap_control_push_ack_seconds_bucket{le=\"0.0025\"}"), 1);
   EXPECT_EQ(sample(scrape, "hotswap_control_sidecars_attached"), 1);
+  EXPECT_EQ(sample(scrape, "hotswap_control_leader"), 1) << "one control leads";
   EXPECT_EQ(sample(scrape,
                    "hotswap_control_http_request_duration_seconds_count{method=\"GET\","
                    "route=\"/api/v1/deployments/{param}\",status=\"404\"}"),

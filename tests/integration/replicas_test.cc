@@ -61,6 +61,12 @@ class Replicas : public System {
 
   std::string leader() { return test::leader_replica(postgres_, "replicas"); }
 
+  // Whether `replica` says it leads, on its own /metrics.
+  static bool leads(const ControlProcess& replica) {
+    const std::string text = Rest(replica.http_port(), "").get("/metrics").raw;
+    return text.find("\nhotswap_control_leader 1\n") != std::string::npos;
+  }
+
   json deployment(int64_t id, Rest& rest) {
     return rest.get("/api/v1/deployments/" + std::to_string(id)).body;
   }
@@ -123,6 +129,9 @@ TEST_F(Replicas, TokensMadeOrRevokedOnOneReplicaHoldOnAll) {
 // every instance told to go back.
 TEST_F(Replicas, AnotherReplicaTakesOverTheRolloutsOfAKilledLeader) {
   ASSERT_TRUE(eventually([&] { return leader() == "a"; }, 10s)) << "leader: " << leader();
+  // What PostgreSQL says, each replica's /metrics says too.
+  EXPECT_TRUE(leads(*a_));
+  EXPECT_FALSE(leads(*b_));
   for (const char* node : {"n-1", "n-2", "n-3", "n-4"}) sidecar_of(*b_, node);
   ASSERT_TRUE(eventually([&] {
     for (const char* node : {"n-1", "n-2", "n-3", "n-4"})
@@ -155,6 +164,7 @@ TEST_F(Replicas, AnotherReplicaTakesOverTheRolloutsOfAKilledLeader) {
   rest_ = std::make_unique<Rest>(b_->http_port());  // what the fixture asks from now on
   ASSERT_TRUE(eventually([&] { return leader() == "b"; }, 5s)) << "leader: " << leader();
   const auto took = std::chrono::steady_clock::now() - killed;
+  EXPECT_TRUE(eventually([&] { return leads(*b_); }));
   std::printf(
       "lease taken over in %lld ms\n",
       static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));

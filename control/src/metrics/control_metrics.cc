@@ -78,6 +78,10 @@ ControlMetrics::ControlMetrics(Store& store, FleetService& fleet, Clock clock,
                                            "hotswap_control_sidecars_attached",
                                            "RPC sessions of sidecars open now")
                     .Add({})),
+      leader_(telemetry::register_family(
+                  prometheus::BuildGauge(), registry_, "hotswap_control_leader",
+                  "1 on the replica that runs the rollout engine and the sweeps, else 0")
+                  .Add({})),
       health_reports_(telemetry::register_family(
           prometheus::BuildCounter(), registry_, "hotswap_control_health_reports_total",
           "Health reports (one window of one namespace) received, by result")),
@@ -137,8 +141,19 @@ void ControlMetrics::sidecars_attached(int64_t delta) {
   attached_.Increment(static_cast<double>(delta));
 }
 
+void ControlMetrics::watch_leadership(std::function<bool()> leading) {
+  std::lock_guard lock(census_mu_);
+  leading_ = std::move(leading);
+}
+
 std::string ControlMetrics::scrape() {
   take_census();
+  {
+    // Not part of the census: a lease lost between two censuses shows at
+    // the next scrape.
+    std::lock_guard lock(census_mu_);
+    leader_.Set(!leading_ || leading_() ? 1 : 0);
+  }
   return telemetry::prometheus_text(registry_);
 }
 

@@ -59,6 +59,10 @@ class ControlMetrics {
   void watch(const RolloutEngine* rollouts, const HealthIngest* health);
   // RPC sessions open: +1 at attach, -1 when one ends.
   void sidecars_attached(int64_t delta);
+  // Whether this control leads (runs the rollout engine and the sweeps),
+  // asked at each scrape; unset, it always does (one control, no
+  // replicas). Set before the first scrape.
+  void watch_leadership(std::function<bool()> leading);
 
   // Reads the store's census, then renders every metric as Prometheus
   // text; a census that fails is logged and the last one kept.
@@ -86,6 +90,7 @@ class ControlMetrics {
   prometheus::Family<prometheus::Counter>& push_results_;
   prometheus::Family<prometheus::Gauge>& instances_;
   prometheus::Gauge& attached_;
+  prometheus::Gauge& leader_;
   prometheus::Family<prometheus::Counter>& health_reports_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
 
@@ -98,6 +103,7 @@ class ControlMetrics {
   UnixTime census_since_;
   const RolloutEngine* rollouts_ = nullptr;
   const HealthIngest* health_ = nullptr;
+  std::function<bool()> leading_;
   // The totals the last census read from them.
   std::map<GateVerdict, uint64_t> verdicts_seen_;
   HealthIngest::Totals health_seen_;
