@@ -795,6 +795,29 @@ TEST_P(SqlStoreTest, AckClearsNackAndNackKeepsApplied) {
   EXPECT_FALSE(ns.last_nack.has_value());
 }
 
+// A batch of answers is one write: those of instances or subscriptions
+// that are gone are skipped and named, the others all recorded.
+TEST_P(SqlStoreTest, RecordAnswersSkipsOnlyWhatIsGone) {
+  must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 1));
+  must(store_->register_instance(InstanceOf("node-2", {"acme/web"}), 1));
+  const Skipped skipped = must(store_->record_answers({
+      {"node-1", Ns("acme/web"), 3, std::nullopt},
+      {"ghost", Ns("acme/web"), 3, std::nullopt},
+      {"node-2", Ns("acme/web"), 4, NackInfo{4, "bad value", 90}},
+      {"node-1", Ns("acme/api"), 3, std::nullopt},
+  }));
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_EQ(skipped[0].first, "ghost");
+  EXPECT_EQ(skipped[0].second.code, StoreErrorCode::not_found);
+  EXPECT_EQ(skipped[1].first, "node-1");
+  EXPECT_NE(skipped[1].second.message.find("acme/api"), std::string::npos);
+  EXPECT_EQ(must(store_->get_instance("node-1")).namespaces.at(0).applied_version, 3u);
+  const auto two = must(store_->get_instance("node-2")).namespaces.at(0);
+  EXPECT_EQ(two.applied_version, 0u);
+  ASSERT_TRUE(two.last_nack.has_value());
+  EXPECT_EQ(two.last_nack->reason, "bad value");
+}
+
 TEST_P(SqlStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
   const auto missing = "instance 'ghost' not found";
   EXPECT_TRUE(IsError(store_->get_instance("ghost"), StoreErrorCode::not_found, missing));
@@ -891,6 +914,30 @@ TEST_P(SqlStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
                       StoreErrorCode::not_found, "version 7 of 'acme/web' not found"));
   EXPECT_TRUE(must(store_->list_deployments(std::nullopt)).empty());
   EXPECT_EQ(Count("deployment_targets"), 0);
+}
+
+TEST_P(SqlStoreTest, UpdateTargetsSkipsNonTargetsAndSetsUpdatedAtOnce) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
+  const Skipped skipped = must(store_->update_targets(d.id,
+                                                      {{"n-1", TargetStatus::acked, ""},
+                                                       {"n-9", TargetStatus::acked, ""},
+                                                       {"n-2", TargetStatus::nacked, "no"}},
+                                                      510));
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].first, "n-9");
+  auto got = must(store_->get_deployment(d.id));
+  EXPECT_EQ(got.targets[0].status, TargetStatus::acked);
+  EXPECT_EQ(got.targets[1].status, TargetStatus::nacked);
+  EXPECT_EQ(got.targets[1].detail, "no");
+  EXPECT_EQ(got.updated_at, 510);
+  // Nothing changed: the deployment's updated_at stays.
+  EXPECT_EQ(must(store_->update_targets(d.id, {{"n-9", TargetStatus::acked, ""}}, 520)).size(), 1u);
+  EXPECT_EQ(must(store_->get_deployment(d.id)).updated_at, 510);
+  EXPECT_TRUE(IsError(store_->update_targets(d.id + 100, {{"n-1", TargetStatus::pending, ""}}, 530),
+                      StoreErrorCode::not_found, "deployment " + std::to_string(d.id + 100)));
+  EXPECT_EQ(must(store_->get_deployment(d.id)).targets[0].status, TargetStatus::acked);
 }
 
 TEST_P(SqlStoreTest, UpdateTargetAndState) {

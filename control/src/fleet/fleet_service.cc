@@ -672,42 +672,57 @@ StoreResult<void> FleetService::record_and_advance(
     const std::vector<PushResult>& results,
     std::vector<std::pair<int64_t, DeploymentState>>& finished) {
   const UnixTime at = now();
+  std::vector<AnswerRecord> answers;
   for (const PushResult& r : results) {
     // A staged version is held, not applied: only its target records it.
     if (r.ok && r.staged) continue;
-    auto recorded =
-        r.ok ? store_.record_ack(r.node_id, r.namespace_id, r.version)
-             : store_.record_nack(r.node_id, r.namespace_id, NackInfo{r.version, r.reason, at});
-    // An instance expired (or unsubscribed) meanwhile has nothing to record;
-    // the failed call undid only itself.
-    if (!recorded && recorded.error().code != StoreErrorCode::not_found) return recorded;
+    answers.push_back({r.node_id, r.namespace_id, r.version,
+                       r.ok ? std::nullopt : std::optional(NackInfo{r.version, r.reason, at})});
+  }
+  // An instance expired (or unsubscribed) meanwhile has nothing to record.
+  if (auto recorded = store_.record_answers(answers); !recorded) {
+    return std::unexpected(std::move(recorded.error()));
   }
   auto running = running_.active(store_);
   if (!running) return std::unexpected(std::move(running.error()));
   for (RunningDeployments::Entry* entry : *running) {
     Deployment& d = entry->deployment;
-    bool changed = false;
+    std::vector<TargetUpdate> updates;
+    std::vector<DeploymentTarget*> targets;  // of `updates`, one each
     for (const PushResult& r : results) {
       if (d.namespace_id != r.namespace_id || d.version != r.version) continue;
       DeploymentTarget* target = RunningDeployments::target(*entry, r.node_id);
       if (target == nullptr) continue;
-      const TargetStatus status = !r.ok      ? TargetStatus::nacked
-                                  : r.staged ? TargetStatus::staged
-                                             : TargetStatus::acked;
       // A staged rollout's targets wait for their stage; a late answer to
       // a push of the version before a rollback is no news.
       if (target->status == TargetStatus::waiting || target->status == TargetStatus::reverted) {
         continue;
       }
-      if (auto updated = store_.update_target(d.id, r.node_id, status, r.reason, at); !updated) {
-        if (updated.error().code != StoreErrorCode::not_found) return updated;
-        continue;
+      updates.push_back({r.node_id,
+                         !r.ok      ? TargetStatus::nacked
+                         : r.staged ? TargetStatus::staged
+                                    : TargetStatus::acked,
+                         r.reason});
+      targets.push_back(target);
+    }
+    if (updates.empty()) continue;
+    auto skipped = store_.update_targets(d.id, updates, at);
+    if (!skipped) {
+      if (skipped.error().code != StoreErrorCode::not_found) {
+        return std::unexpected(std::move(skipped.error()));
       }
-      // Targets change only here, on the RPC thread: `d.targets` with the
-      // new statuses is what reloading the deployment would return, within
-      // this batch and (for a direct deployment, running_deployments.h)
-      // the next ones.
-      target->status = status;
+      continue;  // deleted with its namespace meanwhile
+    }
+    // Targets change only here, on the RPC thread: `d.targets` with the
+    // new statuses is what reloading the deployment would return, within
+    // this batch and (for a direct deployment, running_deployments.h) the
+    // next ones. A target the store skipped keeps its status.
+    std::set<std::string_view> gone;
+    for (const auto& [node_id, error] : *skipped) gone.insert(node_id);
+    bool changed = false;
+    for (size_t i = 0; i < updates.size(); ++i) {
+      if (gone.contains(updates[i].node_id)) continue;
+      targets[i]->status = updates[i].status;
       changed = true;
     }
     // Staged rollouts end by their engine (rollout/), which reads these.

@@ -115,6 +115,7 @@ class SqlStore final : public Store, public SecretRows {
                                uint64_t version) override;
   StoreResult<void> record_nack(std::string_view node_id, const NamespaceId& namespace_id,
                                 const NackInfo& nack) override;
+  StoreResult<Skipped> record_answers(const std::vector<AnswerRecord>& answers) override;
   StoreResult<std::vector<std::string>> remove_instances_before(UnixTime cutoff) override;
 
   StoreResult<Deployment> create_deployment(const Deployment& deployment) override;
@@ -124,6 +125,9 @@ class SqlStore final : public Store, public SecretRows {
   StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
                                   TargetStatus status, std::string_view detail,
                                   UnixTime now) override;
+  StoreResult<Skipped> update_targets(int64_t deployment_id,
+                                      const std::vector<TargetUpdate>& updates,
+                                      UnixTime now) override;
   StoreResult<void> set_deployment_state(int64_t id, DeploymentState state, std::string_view reason,
                                          UnixTime now) override;
   StoreResult<void> update_rollout(int64_t id, DeploymentState state, std::string_view reason,

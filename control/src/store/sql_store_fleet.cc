@@ -122,6 +122,13 @@ StoreResult<void> update_subscription(Db& db, std::string_view node_id,
       "instance " + in_quotes(node_id) + " does not subscribe to " + in_quotes(namespace_id.str()));
 }
 
+// A one-row call of a batch: its one skipped row is its error.
+StoreResult<void> only(StoreResult<Skipped> batch) {
+  if (!batch) return std::unexpected(std::move(batch.error()));
+  if (!batch->empty()) return std::unexpected(std::move(batch->front().second));
+  return {};
+}
+
 // The stored spelling `text` of an E, or an internal error naming `what`
 // of deployment `id` (the message built only then: this runs for every
 // target row an answer reloads).
@@ -352,23 +359,36 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::update_ea
 
 StoreResult<void> SqlStore::record_ack(std::string_view node_id, const NamespaceId& namespace_id,
                                        uint64_t version) {
-  return db_->write([&](Db& db) {
-    return update_subscription(db, node_id, namespace_id,
-                               "UPDATE instance_namespaces SET applied_version = ?3, "
-                               "nack_version = NULL, nack_reason = NULL, nack_at = NULL "
-                               "WHERE node_id = ?1 AND namespace_id = ?2",
-                               version);
-  });
+  return only(record_answers({{std::string(node_id), namespace_id, version, std::nullopt}}));
 }
 
 StoreResult<void> SqlStore::record_nack(std::string_view node_id, const NamespaceId& namespace_id,
                                         const NackInfo& nack) {
-  return db_->write([&](Db& db) {
-    return update_subscription(db, node_id, namespace_id,
-                               "UPDATE instance_namespaces SET nack_version = ?3, "
-                               "nack_reason = ?4, nack_at = ?5 "
-                               "WHERE node_id = ?1 AND namespace_id = ?2",
-                               nack.version, nack.reason, nack.at);
+  return only(record_answers({{std::string(node_id), namespace_id, nack.version, nack}}));
+}
+
+StoreResult<Skipped> SqlStore::record_answers(const std::vector<AnswerRecord>& answers) {
+  return db_->write([&](Db& db) -> StoreResult<Skipped> {
+    Skipped skipped;
+    for (const AnswerRecord& a : answers) {
+      auto set = a.nack
+                     ? update_subscription(db, a.node_id, a.namespace_id,
+                                           "UPDATE instance_namespaces SET nack_version = ?3, "
+                                           "nack_reason = ?4, nack_at = ?5 "
+                                           "WHERE node_id = ?1 AND namespace_id = ?2",
+                                           a.nack->version, a.nack->reason, a.nack->at)
+                     : update_subscription(db, a.node_id, a.namespace_id,
+                                           "UPDATE instance_namespaces SET applied_version = ?3, "
+                                           "nack_version = NULL, nack_reason = NULL, "
+                                           "nack_at = NULL "
+                                           "WHERE node_id = ?1 AND namespace_id = ?2",
+                                           a.version);
+      // A refused update changed no row: nothing to undo.
+      if (set) continue;
+      if (set.error().code != StoreErrorCode::not_found) return std::unexpected(set.error());
+      skipped.emplace_back(a.node_id, std::move(set.error()));
+    }
+    return skipped;
   });
 }
 
@@ -422,23 +442,35 @@ StoreResult<std::vector<Deployment>> SqlStore::list_deployments(
 StoreResult<void> SqlStore::update_target(int64_t deployment_id, std::string_view node_id,
                                           TargetStatus status, std::string_view detail,
                                           UnixTime now) {
-  return db_->write([&](Db& db) -> StoreResult<void> {
-    auto changed = db.exec(
-        "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
-        "WHERE deployment_id = ?1 AND node_id = ?2",
-        deployment_id, node_id, to_string(status), detail, now);
-    if (!changed) return std::unexpected(std::move(changed.error()));
-    if (*changed == 0) {
-      auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", deployment_id);
-      if (!found) return std::unexpected(std::move(found.error()));
-      return fail(StoreErrorCode::not_found, *found ? "instance " + in_quotes(node_id) +
-                                                          " is not a target of deployment " +
-                                                          std::to_string(deployment_id)
-                                                    : deployment_not_found(deployment_id));
+  return only(
+      update_targets(deployment_id, {{std::string(node_id), status, std::string(detail)}}, now));
+}
+
+StoreResult<Skipped> SqlStore::update_targets(int64_t deployment_id,
+                                              const std::vector<TargetUpdate>& updates,
+                                              UnixTime now) {
+  return db_->write([&](Db& db) -> StoreResult<Skipped> {
+    auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", deployment_id);
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (!*found) return fail(StoreErrorCode::not_found, deployment_not_found(deployment_id));
+    Skipped skipped;
+    for (const TargetUpdate& u : updates) {
+      auto changed = db.exec(
+          "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
+          "WHERE deployment_id = ?1 AND node_id = ?2",
+          deployment_id, u.node_id, to_string(u.status), u.detail, now);
+      if (!changed) return std::unexpected(std::move(changed.error()));
+      if (*changed > 0) continue;
+      skipped.emplace_back(
+          u.node_id, StoreError{StoreErrorCode::not_found, "instance " + in_quotes(u.node_id) +
+                                                               " is not a target of deployment " +
+                                                               std::to_string(deployment_id)});
     }
-    HOTSWAP_RETURN_IF_ERROR(
-        db.exec("UPDATE deployments SET updated_at = ?2 WHERE id = ?1", deployment_id, now));
-    return {};
+    if (skipped.size() < updates.size()) {
+      HOTSWAP_RETURN_IF_ERROR(
+          db.exec("UPDATE deployments SET updated_at = ?2 WHERE id = ?1", deployment_id, now));
+    }
+    return skipped;
   });
 }
 

@@ -53,6 +53,26 @@ struct NewVersion {
   uint64_t schema_version = 0;
 };
 
+// Of a call that changes many rows, the ones it skipped because their
+// instance (or target) was gone, each with its not_found error.
+using Skipped = std::vector<std::pair<std::string, StoreError>>;
+
+// A sidecar's answer to record: an ACK of `version`, or a NACK when `nack`
+// is set.
+struct AnswerRecord {
+  std::string node_id;
+  NamespaceId namespace_id;
+  uint64_t version = 0;
+  std::optional<NackInfo> nack;
+};
+
+// A deployment target's new status.
+struct TargetUpdate {
+  std::string node_id;
+  TargetStatus status = TargetStatus::pending;
+  std::string detail;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -132,6 +152,11 @@ class Store {
                                        uint64_t version) = 0;
   virtual StoreResult<void> record_nack(std::string_view node_id, const NamespaceId& namespace_id,
                                         const NackInfo& nack) = 0;
+  // record_ack or record_nack for each of `answers`, in one transaction
+  // (one write for a batch of answers, not one each). An answer that
+  // either would refuse with not_found is skipped and returned; any other
+  // error changes nothing.
+  virtual StoreResult<Skipped> record_answers(const std::vector<AnswerRecord>& answers) = 0;
   // Removes instances whose last heartbeat is older than `cutoff`; returns
   // their ids.
   virtual StoreResult<std::vector<std::string>> remove_instances_before(UnixTime cutoff) = 0;
@@ -145,6 +170,12 @@ class Store {
   virtual StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,
                                           TargetStatus status, std::string_view detail,
                                           UnixTime now) = 0;
+  // update_target for each of `updates`, in one transaction. A node that
+  // is not a target is skipped and returned; an unknown deployment is
+  // not_found, and any other error changes nothing.
+  virtual StoreResult<Skipped> update_targets(int64_t deployment_id,
+                                              const std::vector<TargetUpdate>& updates,
+                                              UnixTime now) = 0;
   // Sets the state and its reason (empty when there is nothing to add).
   virtual StoreResult<void> set_deployment_state(int64_t id, DeploymentState state,
                                                  std::string_view reason, UnixTime now) = 0;
