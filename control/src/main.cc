@@ -1,5 +1,7 @@
 // hotswap-control: the central service. One SQLite file under --data-dir,
 // the REST API for release tooling, and the RPC port sidecars attach to.
+// `hotswap-control migrate-store` copies a SQLite store into PostgreSQL
+// instead (migrate_store_command.h).
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +29,7 @@
 #include "hotswap/protocol/tls_files.h"
 #include "hotswap/telemetry/log_format.h"
 #include "metrics/control_metrics.h"
+#include "migrate_store_command.h"
 #include "notify/webhooks.h"
 #include "replica/replication.h"
 #include "rest/http_api.h"
@@ -623,7 +626,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (HOTSWAP_LOG_LEVEL)");
   app.add_option("--log-format", flags.log_format,
                  "text (key=value) or json, one object per line (HOTSWAP_LOG_FORMAT)");
+  MigrateStoreFlags migrate_store;
+  CLI::App* migrate_command = add_migrate_store_command(app, migrate_store);
   CLI11_PARSE(app, argc, argv);
+  if (*migrate_command) return run_migrate_store(migrate_store);
   // Logs go to stderr: stdout carries only what scripts read.
   if (auto logging = hotswap::telemetry::configure_logging(flags.log_level, flags.log_format);
       !logging) {

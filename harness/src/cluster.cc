@@ -187,6 +187,11 @@ void ControlProcess::restart() {
   launch();
 }
 
+void ControlProcess::restart_with(std::vector<std::string> extra) {
+  extra_ = std::move(extra);
+  restart();
+}
+
 void ControlProcess::kill() {
   process_->signal(SIGKILL);
   (void)process_->wait(std::chrono::seconds(10));

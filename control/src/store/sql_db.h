@@ -159,6 +159,11 @@ class Db {
     std::vector<Param> params;
     params.reserve(sizeof...(Args));
     (params.push_back(to_param(args)), ...);
+    return prepare_bound(sql, std::move(params));
+  }
+  // A statement with `params` bound to ?1, ?2, ... in order: for
+  // statements whose parameters are known only at run time.
+  Statement prepare_bound(std::string_view sql, std::vector<Param> params) {
     return Statement(connection_->run(sql, std::move(params)));
   }
   // Runs one statement to completion; returns the number of rows it changed.

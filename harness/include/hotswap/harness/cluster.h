@@ -97,6 +97,9 @@ class ControlProcess {
   // Starts it again with the same data dir, ports and arguments (killing
   // it first if it runs).
   void restart();
+  // The same, with `extra` in place of the arguments it was started with
+  // (another --store: what sidecars and clients dialled stays the same).
+  void restart_with(std::vector<std::string> extra);
   // SIGKILL, then reaped (waits 10 s at most).
   void kill();
   // The REST API's port.
