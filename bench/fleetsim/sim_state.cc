@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <capnp/message.h>
+
 #include "hotswap/protocol/wire_codec.h"
 
 namespace hotswap::fleetsim {
@@ -43,14 +45,39 @@ uint64_t entries_checksum(const SnapshotData& data) {
   return h;
 }
 
-std::shared_ptr<const SnapshotData> SnapshotInterner::intern(const std::string& ns,
-                                                             SnapshotData data) {
+std::shared_ptr<const SnapshotData> SnapshotInterner::decoded(
+    const std::shared_ptr<const SnapshotData>& base, std::string_view message) {
+  if (!share_) return nullptr;
+  auto of_base = decoded_.find(base.get());
+  if (of_base == decoded_.end()) return nullptr;
+  auto it = of_base->second.find(message);
+  if (it == of_base->second.end()) return nullptr;
+  // The same address may hold another version once the first is gone.
+  if (it->second.base.lock() != base) return nullptr;
+  return it->second.result.lock();
+}
+
+std::shared_ptr<const SnapshotData> SnapshotInterner::intern(
+    const std::string& ns, SnapshotData data, const std::shared_ptr<const SnapshotData>& base,
+    std::string_view message) {
   auto& slot = held_[{ns, data.version()}];
-  if (auto kept = slot.lock(); kept && kept->content_hash() == data.content_hash()) return kept;
-  auto fresh = std::make_shared<const SnapshotData>(std::move(data));
-  slot = fresh;
+  std::shared_ptr<const SnapshotData> kept = slot.lock();
+  if (!kept || kept->content_hash() != data.content_hash()) {
+    kept = std::make_shared<const SnapshotData>(std::move(data));
+    slot = kept;
+  }
+  if (share_) {
+    auto& of_base = decoded_[base.get()];
+    of_base.insert_or_assign(std::string(message), Decoded{base, kept});
+    if (decoded_.size() > 64) {  // bases of versions long gone
+      for (auto it = decoded_.begin(); it != decoded_.end();) {
+        std::erase_if(it->second, [](const auto& d) { return d.second.result.expired(); });
+        it = it->second.empty() ? decoded_.erase(it) : std::next(it);
+      }
+    }
+  }
   if (held_.size() > 64) std::erase_if(held_, [](const auto& e) { return e.second.expired(); });
-  return fresh;
+  return kept;
 }
 
 SimState::SimState(const std::vector<std::string>& namespaces, SnapshotInterner& interner)
@@ -70,9 +97,15 @@ SimOutcome SimState::apply(wire::Snapshot::Reader snapshot) {
   auto it = states_.find(ns);
   if (it == states_.end()) return refuse(version, "not subscribed to namespace " + ns);
   Namespace& state = it->second;
-  auto data = protocol::read_snapshot(snapshot, state.current.get());
-  if (!data) return refuse(version, data.error().message);
-  auto applied = interner_.intern(ns, std::move(*data));
+  const kj::Array<capnp::word> canonical = capnp::canonicalize(snapshot);
+  const std::string_view message(reinterpret_cast<const char*>(canonical.begin()),
+                                 canonical.size() * sizeof(capnp::word));
+  std::shared_ptr<const SnapshotData> applied = interner_.decoded(state.current, message);
+  if (!applied) {
+    auto data = protocol::read_snapshot(snapshot, state.current.get());
+    if (!data) return refuse(version, data.error().message);
+    applied = interner_.intern(ns, std::move(*data), state.current, message);
+  }
   if (snapshot.getStageOnly()) {
     state.other = std::move(applied);
     return SimOutcome{true, version, {}, false};

@@ -2,9 +2,9 @@
 // how it answers control's push and activate: the rules of the sidecar's
 // Applier (sidecar/src/applier.h) without shared memory. A push is decoded
 // and verified in full (a delta onto the held version, the content hash
-// recomputed), so a sim costs control and the machine what a sidecar's
-// decoding does; the shared-memory write is replaced by a checksum over
-// the decoded entries (see README.md).
+// recomputed) by the first sim of a loop to get it, and taken from it by
+// the others (SnapshotInterner); the shared-memory write is replaced by a
+// checksum over the decoded entries, taken by every sim (see README.md).
 #ifndef HOTSWAP_BENCH_FLEETSIM_SIM_STATE_H_
 #define HOTSWAP_BENCH_FLEETSIM_SIM_STATE_H_
 
@@ -30,18 +30,40 @@ struct SimOutcome {
   bool activated = false;
 };
 
-// Decoded versions shared by the sims of one event loop: each sim decodes
-// and verifies every push itself, then keeps the loop's copy of an equal
-// version, so 10,000 sims hold a version's entries a few times, not 10,000
-// times. One thread only.
+// Decoded versions shared by the sims of one event loop. The first sim to
+// get a message decodes and verifies it in full; a sim that gets the same
+// message, byte for byte (Cap'n Proto's canonical form), onto the same
+// held version takes that result, which decoding would give it again. So
+// the loop decodes each release once per base, not once per sim, and
+// 10,000 sims hold a version's entries a few times, not 10,000 times.
+// One thread only.
 class SnapshotInterner {
  public:
+  // With `share` false every sim decodes every message in full (the
+  // result is still shared once decoded).
+  explicit SnapshotInterner(bool share = true) : share_(share) {}
+
+  // What a sim of this loop decoded from `message` (canonical bytes) onto
+  // `base` (null: a full snapshot), if one did and `base` is still that
+  // very object; else null.
+  std::shared_ptr<const SnapshotData> decoded(const std::shared_ptr<const SnapshotData>& base,
+                                              std::string_view message);
   // The loop's copy of `data` (same namespace, version and content hash),
-  // or `data` itself, kept for the next caller.
-  std::shared_ptr<const SnapshotData> intern(const std::string& ns, SnapshotData data);
+  // or `data` itself, kept for the next caller, and remembered as what
+  // `message` decodes to onto `base`.
+  std::shared_ptr<const SnapshotData> intern(const std::string& ns, SnapshotData data,
+                                             const std::shared_ptr<const SnapshotData>& base,
+                                             std::string_view message);
 
  private:
+  struct Decoded {
+    std::weak_ptr<const SnapshotData> base;
+    std::weak_ptr<const SnapshotData> result;
+  };
+  const bool share_;
   std::map<std::pair<std::string, uint64_t>, std::weak_ptr<const SnapshotData>> held_;
+  // By base (null: none), then by message.
+  std::map<const SnapshotData*, std::map<std::string, Decoded, std::less<>>> decoded_;
 };
 
 // One sim's namespaces. Not thread-safe: one event loop drives it.
