@@ -940,6 +940,24 @@ TEST_P(SqlStoreTest, UpdateTargetsSkipsNonTargetsAndSetsUpdatedAtOnce) {
   EXPECT_EQ(must(store_->get_deployment(d.id)).targets[0].status, TargetStatus::acked);
 }
 
+// What replicas ask of the shared store: whether every target answered.
+TEST_P(SqlStoreTest, TargetsOutcomeIsRunningUntilEveryTargetAnswered) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
+  EXPECT_EQ(must(store_->targets_outcome(d.id)), DeploymentState::running);
+  must(store_->update_target(d.id, "n-1", TargetStatus::acked, "", 510));
+  EXPECT_EQ(must(store_->targets_outcome(d.id)), DeploymentState::running);
+  must(store_->update_target(d.id, "n-2", TargetStatus::acked, "", 520));
+  EXPECT_EQ(must(store_->targets_outcome(d.id)), DeploymentState::succeeded);
+  must(store_->update_target(d.id, "n-2", TargetStatus::nacked, "no", 530));
+  EXPECT_EQ(must(store_->targets_outcome(d.id)), DeploymentState::failed);
+  auto none = must(store_->create_deployment(DeploymentOf("acme/web", 1, {}, 540)));
+  EXPECT_EQ(must(store_->targets_outcome(none.id)), DeploymentState::succeeded);
+  EXPECT_TRUE(IsError(store_->targets_outcome(d.id + 100), StoreErrorCode::not_found,
+                      "deployment " + std::to_string(d.id + 100)));
+}
+
 TEST_P(SqlStoreTest, UpdateTargetAndState) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));

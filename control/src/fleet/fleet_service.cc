@@ -49,7 +49,7 @@ FleetService::FleetService(Store& store, CatalogService& catalog, Options option
       options_(options),
       clock_(std::move(clock)),
       started_at_(clock_()),
-      running_(options.shared_store) {}
+      running_() {}
 
 // ---- instances ----
 
@@ -727,7 +727,12 @@ StoreResult<void> FleetService::record_and_advance(
     }
     // Staged rollouts end by their engine (rollout/), which reads these.
     if (!changed || d.strategy != Strategy::direct) continue;
-    const DeploymentState state = direct_outcome(d.targets);
+    // Other replicas record their nodes' answers in the shared store:
+    // only it knows whether every target has answered.
+    auto outcome = options_.shared_store ? store_.targets_outcome(d.id)
+                                         : StoreResult<DeploymentState>(direct_outcome(d.targets));
+    if (!outcome) return std::unexpected(std::move(outcome.error()));
+    const DeploymentState state = *outcome;
     if (state == DeploymentState::running) continue;
     if (auto set = store_.set_deployment_state(d.id, state, "", at); !set) return set;
     finished.emplace_back(d.id, state);

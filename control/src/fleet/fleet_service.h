@@ -78,8 +78,9 @@ class FleetService final : public PushSource {
     // for this long ends `failed`, naming them.
     std::chrono::seconds deployment_timeout{300};
     // Other processes record answers in the same store (replicas on
-    // PostgreSQL): deployments are read afresh for every batch of answers,
-    // never kept between batches (running_deployments.h).
+    // PostgreSQL): whether a direct deployment is done is asked of the
+    // store, not read off the targets kept between batches
+    // (running_deployments.h).
     bool shared_store = false;
   };
 

@@ -20,7 +20,7 @@ StoreResult<std::vector<RunningDeployments::Entry*>> RunningDeployments::active(
   std::set<int64_t> seen;
   for (const DeploymentSummary& s : *summaries) {  // by id: oldest first
     if (s.state != DeploymentState::running && s.state != DeploymentState::paused) continue;
-    if (s.strategy == Strategy::direct && !shared_) {
+    if (s.strategy == Strategy::direct) {
       seen.insert(s.id);
       auto cached = direct_.find(s.id);
       if (cached == direct_.end() || cached->second.deployment.state != s.state ||

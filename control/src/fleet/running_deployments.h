@@ -10,9 +10,11 @@
 // creation time) differs from the store's; anything else that acts on a
 // deployment (pause, abort, a replacement, the stall check) changes its
 // state. Staged rollouts' targets also move by their engine, on its own
-// thread: those are read from the store every time, as before. So are
-// direct ones when other processes record answers in the same store
-// (replicas): their targets move there too.
+// thread: those are read from the store every time, as before. Where other
+// processes record answers in the same store (replicas), the kept targets
+// of the nodes they serve stay as first read: whether such a deployment
+// is done is then asked of the store (Store::targets_outcome), never read
+// off the kept targets.
 #ifndef HOTSWAP_CONTROL_FLEET_RUNNING_DEPLOYMENTS_H_
 #define HOTSWAP_CONTROL_FLEET_RUNNING_DEPLOYMENTS_H_
 
@@ -31,10 +33,6 @@ namespace hotswap::control {
 
 class RunningDeployments {
  public:
-  // `shared`: other processes change targets in the store too; nothing is
-  // kept between calls.
-  explicit RunningDeployments(bool shared = false) : shared_(shared) {}
-
   // A deployment and its targets by node.
   struct Entry {
     Deployment deployment;
@@ -60,7 +58,6 @@ class RunningDeployments {
  private:
   static void index(Entry& entry);
 
-  const bool shared_;
   std::mutex mu_;
   std::map<int64_t, Entry> direct_;
   std::deque<Entry> staged_;  // this call's staged rollouts

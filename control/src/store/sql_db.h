@@ -141,9 +141,9 @@ class Db {
   // what it read stays true until it commits; a read transaction sees one
   // consistent snapshot. Any error rolls back.
   // Called from inside another transaction's body (same thread), it runs in
-  // a savepoint of that one: its error undoes only its own changes, and
-  // nothing is durable before the outermost commit. An outer read
-  // transaction cannot host a write.
+  // that one: a write in a savepoint, so that its error undoes only its own
+  // changes (nothing is durable before the outermost commit), a read as
+  // it is. An outer read transaction cannot host a write.
   template <class F>
   auto write(F&& body) {
     return transaction(true, body);
@@ -208,6 +208,11 @@ class Db {
   template <class F>
   std::invoke_result_t<F&, Db&> transaction(bool write, F& body) {
     std::lock_guard lock(mu_);
+    if (depth_ > 0 && !write) {
+      // A read changes nothing a savepoint would have to undo.
+      DepthGuard depth(depth_);
+      return body(*this);
+    }
     if (depth_ > 0) return nested(body);
     HOTSWAP_RETURN_IF_ERROR(connection_->begin(write));
     RollbackGuard guard(*connection_);

@@ -128,6 +128,7 @@ class SqlStore final : public Store, public SecretRows {
   StoreResult<Skipped> update_targets(int64_t deployment_id,
                                       const std::vector<TargetUpdate>& updates,
                                       UnixTime now) override;
+  StoreResult<DeploymentState> targets_outcome(int64_t id) override;
   StoreResult<void> set_deployment_state(int64_t id, DeploymentState state, std::string_view reason,
                                          UnixTime now) override;
   StoreResult<void> update_rollout(int64_t id, DeploymentState state, std::string_view reason,

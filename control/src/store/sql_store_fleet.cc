@@ -474,6 +474,28 @@ StoreResult<Skipped> SqlStore::update_targets(int64_t deployment_id,
   });
 }
 
+StoreResult<DeploymentState> SqlStore::targets_outcome(int64_t id) {
+  return db_->read([&](Db& db) -> StoreResult<DeploymentState> {
+    auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", id);
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (!*found) return fail(StoreErrorCode::not_found, deployment_not_found(id));
+    // Each stops at the first row that answers it: mid-release, the first
+    // target read is usually one still waiting.
+    auto waiting = exists(db,
+                          "SELECT 1 FROM deployment_targets WHERE deployment_id = ?1 "
+                          "AND status NOT IN ('acked', 'nacked') LIMIT 1",
+                          id);
+    if (!waiting) return std::unexpected(std::move(waiting.error()));
+    if (*waiting) return DeploymentState::running;
+    auto nacked = exists(
+        db,
+        "SELECT 1 FROM deployment_targets WHERE deployment_id = ?1 AND status = 'nacked' LIMIT 1",
+        id);
+    if (!nacked) return std::unexpected(std::move(nacked.error()));
+    return *nacked ? DeploymentState::failed : DeploymentState::succeeded;
+  });
+}
+
 StoreResult<void> SqlStore::set_deployment_state(int64_t id, DeploymentState state,
                                                  std::string_view reason, UnixTime now) {
   return db_->write([&](Db& db) {

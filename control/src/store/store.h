@@ -176,6 +176,10 @@ class Store {
   virtual StoreResult<Skipped> update_targets(int64_t deployment_id,
                                               const std::vector<TargetUpdate>& updates,
                                               UnixTime now) = 0;
+  // What deployment `id`'s targets make of a direct deployment: running
+  // while one has not answered (acked or nacked), else failed if one
+  // NACKed, else succeeded. not_found for an unknown deployment.
+  virtual StoreResult<DeploymentState> targets_outcome(int64_t id) = 0;
   // Sets the state and its reason (empty when there is nothing to add).
   virtual StoreResult<void> set_deployment_state(int64_t id, DeploymentState state,
                                                  std::string_view reason, UnixTime now) = 0;
