@@ -28,7 +28,8 @@ for line in open(data):
     r = json.loads(line)
     r.setdefault("store", "sqlite")  # runs from before --store were all on SQLite
     latest[(r["replicas"], r["store"], r["sidecars"])] = r
-rows = [latest[k] for k in sorted(latest)]
+# By replicas, SQLite before PostgreSQL, then by size.
+rows = [latest[k] for k in sorted(latest, key=lambda k: (k[0], k[1] != "sqlite", k[2]))]
 store_name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 def group(r):
     return f'{r["replicas"]} {"replica" if r["replicas"] == 1 else "replicas"}, {store_name[r["store"]]}'
@@ -37,12 +38,12 @@ def each(r, field):  # each replica's value; one control's runs have only the wh
 def fmt(v, digits=0):
     return "-" if v is None else f"{v:,.{digits}f}"
 
-print("| sidecars | replicas, store | all applied p50 | p99 | per-sim apply p50 / p99 | control RSS | RSS per 1,000 | control CPU per release per 1,000 | CPU to all applied: control / sims | PostgreSQL PSS / CPU per release | load average before / after |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| sidecars | replicas, store | releases | all applied p50 | p99 | per-sim apply p50 / p99 | control RSS | RSS per 1,000 | control CPU per release per 1,000 | CPU to all applied: control / sims | PostgreSQL PSS / CPU per release | load average before / after |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     postgres = (f'{r["postgres_pss_mb"]:.0f} MB / {r["postgres_cpu_ms_per_publish"]:.0f} ms'
                 if "postgres_pss_mb" in r else "-")
-    print(f'| {r["sidecars"]:,} | {group(r)} | {r["p50_ms"]:.0f} ms | {r["p99_ms"]:.0f} ms '
+    print(f'| {r["sidecars"]:,} | {group(r)} | {r["publishes"]} | {r["p50_ms"]:.0f} ms | {r["p99_ms"]:.0f} ms '
           f'| {r["apply_p50_ms"]:.0f} / {r["apply_p99_ms"]:.0f} ms | {r["control_rss_mb"]:.0f} MB '
           f'| {r["control_rss_mb_per_1000"]:.1f} MB | {r["control_cpu_ms_per_publish_per_1000"]:.0f} ms '
           f'| {r.get("control_fanout_cpu_ms_per_publish", "-")} / {r.get("sim_fanout_cpu_ms_per_publish", "-")} ms '
@@ -66,12 +67,13 @@ for r in rows:
           f'| {join(cpu, " ms")} | {join(cpu_1000, " ms")} |')
 
 # The plot: one colour per (replicas, store); p50 solid, p99 dashed,
-# control RSS (all replicas) dotted on the right axis.
+# control RSS (all replicas) dotted on the right axis. Times on a log
+# scale: they span milliseconds to minutes.
 groups = {}
 for r in rows:
     groups.setdefault((r["replicas"], r["store"]), []).append(r)
 plots = []
-for i, (key, members) in enumerate(sorted(groups.items())):
+for i, (key, members) in enumerate(sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] != "sqlite"))):
     path = f"{work}/{i}.dat"
     with open(path, "w") as out:
         for r in sorted(members, key=lambda r: r["sidecars"]):
@@ -83,17 +85,18 @@ for i, (key, members) in enumerate(sorted(groups.items())):
               f'"{path}" using 1:4 axes x1y2 with linespoints lw 1 lc {colour} dt 3 pt 6 title "{name}: control RSS (right)"']
 plots.append('1000 with lines dt 3 lc rgb "red" title "bound: 1 s"')
 with open(f"{work}/plot.gp", "w") as gp:
-    gp.write(f'''set terminal pngcairo size 960,560 font ",11"
+    gp.write(f'''set terminal pngcairo size 960,640 font ",11"
 set output "{png}"
 set title "hotswap-fleet-sim: publish -> every sidecar applied (controls, store and sims on 2 cores)"
 set xlabel "sidecars"
-set ylabel "time to all applied (ms)"
+set ylabel "time to all applied (ms, log scale)"
+set logscale y
 set y2label "control RSS, all replicas (MB)"
 set ytics nomirror
 set y2tics
-set yrange [0:*]
+set yrange [50:*]
 set y2range [0:*]
-set key left top font ",9"
+set key below font ",9" maxrows 4
 set grid
 plot {", ".join(plots)}
 ''')

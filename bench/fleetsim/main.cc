@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -138,6 +139,7 @@ void add_to(std::vector<double>& a, const std::vector<double>& b) {
   for (size_t i = 0; i < b.size(); ++i) a[i] += b[i];
 }
 
+// Each of `values` over `by`.
 std::vector<double> divided(std::vector<double> values, double by) {
   for (double& v : values) v /= by;
   return values;
