@@ -49,6 +49,9 @@ class PostgresServer {
   // connections.
   void start();
   bool running() const { return process_.has_value(); }
+  // The postmaster's process id (its backends are its children); -1 when
+  // not running.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
  private:
   void wait_ready(std::chrono::milliseconds timeout);
