@@ -10,6 +10,7 @@
 
 #include <kj/async-unix.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "catalog/catalog_service.h"
 #include "domain/values.h"
 #include "fleet/fleet_service.h"
+#include "fleet/redis_liveness.h"
 #include "health/health_ingest.h"
 #include "health/health_windows.h"
 #include "health/redis_health_windows.h"
@@ -407,12 +409,32 @@ int run(Flags flags) {
   CatalogService catalog(
       **store, clock,
       {.snapshot_cache_bytes = flags.snapshot_cache_bytes, .secrets_enabled = *box != nullptr});
+  // Over Redis, an instance's heartbeat reaches the store a quarter of the
+  // expiry apart at most (a minute at most): expiry reads only the store.
+  const auto store_heartbeat_every =
+      std::clamp<std::chrono::seconds>(std::chrono::seconds(flags.instance_expiry_s / 4),
+                                       std::chrono::seconds(1), std::chrono::minutes(1));
   FleetService fleet(**store, catalog,
                      {.instance_ttl = std::chrono::seconds(flags.instance_ttl_s),
+                      .store_heartbeat_every = store_heartbeat_every,
                       .deployment_timeout = std::chrono::seconds(flags.deployment_timeout_s),
                       .shared_store = replicated},
                      clock);
   fleet.mark_all_disconnected();
+  // Who is live: with Redis, a key per instance with the instance TTL that
+  // every replica reads (docs/operations.md, "Redis"); else the store's
+  // last_heartbeat, written at every heartbeat.
+  std::unique_ptr<RedisLiveness> redis_liveness;
+  if (redis) {
+    redis_liveness = std::make_unique<RedisLiveness>(
+        *redis, RedisLiveness::Options{.ttl = std::chrono::seconds(flags.instance_ttl_s)},
+        system_now_ms);
+    fleet.set_liveness(redis_liveness.get());
+    spdlog::info("event=liveness kind=redis redis={} ttl_s={} store_every_s={}", redis->str(),
+                 flags.instance_ttl_s, store_heartbeat_every.count());
+  } else {
+    spdlog::info("event=liveness kind=store ttl_s={}", flags.instance_ttl_s);
+  }
   // What sidecars report of each version's health; the HealthSource a
   // rollout engine reads. In Redis, every replica's sidecars' windows are
   // read by each; a Redis that is down makes health unavailable (the gate
@@ -615,8 +637,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   add_health_flags(app, flags.health);
   app.add_option("--redis", flags.redis,
-                 "redis://[:password@]host:port[/db]: health windows in Redis, shared by every "
-                 "control replica (HOTSWAP_REDIS; default: in memory)");
+                 "redis://[:password@]host:port[/db]: health windows and instance liveness in "
+                 "Redis, shared by every control replica (HOTSWAP_REDIS; default: in memory "
+                 "and in the store)");
   add_audit_flags(app, flags.audit);
   app.add_option("--master-key-file", flags.master_key_file,
                  "key ring for secret entries: `ID BASE64 [primary]` per line, mode 0600 "

@@ -91,6 +91,111 @@ TEST(StoreLiveness, AnInstanceIsLiveWhileItsLastHeartbeatIsWithinTheTtl) {
   EXPECT_EQ(*liveness.all_live(), std::vector<std::string>{"n2"});
   EXPECT_EQ(*liveness.live({"n1", "n2"}),
             (std::map<std::string, int64_t>{{"n2", (s.now - 10) * 1000}}));
+  // One instance is read alone; one unknown is not live, not an error.
+  EXPECT_EQ(*liveness.live({"n2"}), (std::map<std::string, int64_t>{{"n2", (s.now - 10) * 1000}}));
+  EXPECT_TRUE(liveness.live({"n1"})->empty());
+  EXPECT_TRUE(liveness.live({"unknown"})->empty());
+}
+
+// The fleet over liveness in a real redis-server: heartbeats reach Redis,
+// and the store only a minute apart; statuses and last-heard times follow
+// Redis and the TTL on the clock the test moves. Redis lost, they fall
+// back to the store's coarser time and nothing expires; Redis restarted
+// empty, the next heartbeats rebuild it.
+class FleetOnRedisLiveness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_.create_namespace(web_);
+    s_.attach("n1", {web_});  // the store's last_heartbeat: 1000
+    s_.attach("n2", {web_});
+    s_.fleet.set_liveness(&liveness_);
+  }
+  void Advance(int64_t seconds) {
+    s_.now += seconds;
+    now_ms_ = s_.now * 1000;
+  }
+  // Each instance's status and last heartbeat, as REST shows them.
+  std::map<std::string, std::pair<InstanceStatus, UnixTime>> Listed() {
+    std::map<std::string, std::pair<InstanceStatus, UnixTime>> out;
+    for (const InstanceView& v : must(s_.fleet.list_instances(web_))) {
+      out[v.instance.node_id] = {v.status, v.instance.last_heartbeat};
+    }
+    return out;
+  }
+  UnixTime Stored(const std::string& node) {
+    return must(s_.store().get_instance(node)).last_heartbeat;
+  }
+
+  const NamespaceId web_ = Ns("acme/web");
+  test::TempDir dir_;
+  test::RedisServer server_ = test::RedisServer::start(dir_.path());
+  Services s_{{.instance_ttl = std::chrono::seconds(15),
+               .store_heartbeat_every = std::chrono::seconds(60)}};
+  std::atomic<int64_t> now_ms_{s_.now * 1000};
+  RedisLiveness liveness_{*RedisAddress::parse(server_.url()),
+                          {.ttl = std::chrono::seconds(15)},
+                          [this] { return now_ms_.load(); }};
+};
+
+using Listing = std::map<std::string, std::pair<InstanceStatus, UnixTime>>;
+constexpr InstanceStatus kConnected = InstanceStatus::connected;
+constexpr InstanceStatus kStale = InstanceStatus::stale;
+
+TEST_F(FleetOnRedisLiveness, StatusesFollowTheHeartbeatsInRedisAndTheStoreHearsAMinuteApart) {
+  Advance(10);
+  s_.fleet.heartbeats({"n1", "n2"});  // the first of this replica: the store too
+  Advance(10);
+  s_.fleet.heartbeats({"n1", "n2"});  // Redis only
+  EXPECT_EQ(Stored("n1"), 1010);
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1020}}, {"n2", {kConnected, 1020}}}));
+  const InstanceView one = must(s_.fleet.get_instance("n2"));
+  EXPECT_EQ(one.status, kConnected);
+  EXPECT_EQ(one.instance.last_heartbeat, 1020);
+  Advance(10);
+  s_.fleet.heartbeats({"n1"});
+  Advance(10);
+  // n2's key is still in Redis (its TTL runs on the wall clock), but it
+  // says when n2 was heard: 20 s ago, past the TTL.
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1030}}, {"n2", {kStale, 1020}}}));
+  Advance(30);
+  s_.fleet.heartbeats({"n1"});  // a minute after its last store write
+  EXPECT_EQ(Stored("n1"), 1070);
+  EXPECT_EQ(Stored("n2"), 1010);
+  // A disconnected instance is disconnected whatever Redis holds.
+  s_.fleet.disconnected("n1");
+  EXPECT_EQ(must(s_.fleet.get_instance("n1")).status, InstanceStatus::disconnected);
+}
+
+TEST_F(FleetOnRedisLiveness, RedisLostStatusesFallBackToTheStoreNothingExpiresThenBeatsRebuild) {
+  Advance(10);
+  s_.fleet.heartbeats({"n1", "n2"});  // Redis and the store: 1010
+  Advance(20);
+  s_.fleet.heartbeats({"n1", "n2"});  // Redis: 1030
+  Advance(5);
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1030}}, {"n2", {kConnected, 1030}}}));
+  server_.stop();
+  // The store's time, 25 s old, judged against the TTL plus a minute:
+  // nobody turns stale because Redis is gone.
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1010}}, {"n2", {kConnected, 1010}}}));
+  // n1 goes on beating: into the store once its minute is up; n2 is silent.
+  Advance(70);
+  s_.fleet.heartbeats({"n1"});
+  EXPECT_EQ(Stored("n1"), 1105);
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1105}}, {"n2", {kStale, 1010}}}));
+  // Expiry reads the store alone: n2, heard 95 s ago, stays under a 100 s
+  // expiry however long Redis is away.
+  s_.fleet.expire_instances(std::chrono::seconds(100));
+  EXPECT_EQ(must(s_.fleet.list_instances(std::nullopt)).size(), 2u);
+  server_.restart();  // empty
+  ASSERT_TRUE(
+      test::eventually([&] { return liveness_.all_live().has_value(); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(liveness_.all_live()->empty());
+  Advance(1);
+  s_.fleet.heartbeats({"n1", "n2"});
+  EXPECT_EQ(*liveness_.all_live(), (std::vector<std::string>{"n1", "n2"}));
+  EXPECT_EQ(Listed(), (Listing{{"n1", {kConnected, 1106}}, {"n2", {kConnected, 1106}}}));
+  EXPECT_EQ(Stored("n1"), 1105);  // within its minute
+  EXPECT_EQ(Stored("n2"), 1106);
 }
 
 }  // namespace

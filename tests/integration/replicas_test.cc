@@ -2,11 +2,14 @@
 // each pushes to its own sidecars what any replica changed (LISTEN/NOTIFY),
 // tokens made or revoked on one hold on all, and the rollout engine runs
 // on the one leader, another replica taking over a rollout where a killed
-// leader left it.
+// leader left it. With instance liveness in Redis (a real redis-server),
+// each replica sees the other's sidecars live.
 #include <signal.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -14,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "hotswap/harness/redis_server.h"
 #include "replica_leader.h"
 #include "system_fixture.h"
 
@@ -44,11 +48,14 @@ class Replicas : public System {
   }
 
   std::unique_ptr<ControlProcess> start_replica(const std::string& name) {
+    std::vector<std::string> flags = extra_flags();
+    flags.insert(flags.end(), {"--store", url_, "--replica-id", name, "--rollout-interval-ms",
+                               "100", "--leader-lease-interval-ms", "200"});
     return std::make_unique<ControlProcess>(
-        ControlProcess::start(data_.path() + "/control-" + name,
-                              {"--store", url_, "--replica-id", name, "--rollout-interval-ms",
-                               "100", "--leader-lease-interval-ms", "200"}));
+        ControlProcess::start(data_.path() + "/control-" + name, std::move(flags)));
   }
+  // What a fixture adds to both replicas' flags.
+  virtual std::vector<std::string> extra_flags() { return {}; }
 
   // A sidecar `node` attached to `replica`.
   Process& sidecar_of(ControlProcess& replica, const std::string& node) {
@@ -235,6 +242,80 @@ TEST_F(Replicas, PublishesAcrossAPostgresRestartAreWholeOrAbsent) {
   const uint64_t last = published.rbegin()->first;
   rest_->deploy(ns_, last);
   EXPECT_TRUE(eventually([&] { return applied("on-b", ns_) == last; }));
+}
+
+// Both replicas with instance liveness in a real redis-server and a 2 s
+// instance TTL (sidecars beat every 300 ms): what one replica's sidecars
+// beat, the other reads.
+class ReplicasOnRedis : public Replicas {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(data_.path() + "/redis");
+    redis_ = std::make_unique<test::RedisServer>(test::RedisServer::start(data_.path() + "/redis"));
+    Replicas::SetUp();
+  }
+  std::vector<std::string> extra_flags() override {
+    return {"--redis", redis_->url(), "--instance-ttl", "2"};
+  }
+
+  // `node` as replica b lists it (null when it does not).
+  json listed_by_b(const std::string& node) {
+    const json all = rest_b_->get("/api/v1/instances").body;
+    for (const json& i : all.value("instances", json::array()))
+      if (i.value("node_id", "") == node) return i;
+    return nullptr;
+  }
+  static std::string status(const json& instance) {
+    return instance.is_object() ? instance.value("status", "") : "";
+  }
+  // Seconds since the epoch of a time as REST renders it.
+  static int64_t seconds_of(const json& rfc3339) {
+    std::tm tm{};
+    if (!rfc3339.is_string() ||
+        ::strptime(rfc3339.get<std::string>().c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) {
+      return 0;
+    }
+    return static_cast<int64_t>(::timegm(&tm));
+  }
+  // How long after it attached b last heard from `node`.
+  int64_t heard_after_attach(const json& instance) {
+    if (!instance.is_object()) return -1;
+    return seconds_of(instance["last_heartbeat"]) - seconds_of(instance["registered_at"]);
+  }
+
+  std::unique_ptr<test::RedisServer> redis_;
+};
+
+// A sidecar attached to a: b lists it connected, last heard seconds after
+// it attached though the store hears of it a minute apart (its time comes
+// from Redis); Redis lost, b falls back to the store's older time without
+// calling it stale, and once Redis is back the next heartbeats rebuild it.
+// Stopped (silent, its connection open), it turns stale on b once its key
+// expires; killed, disconnected.
+TEST_F(ReplicasOnRedis, ASidecarOfOneReplicaIsLiveOnTheOtherFromItsHeartbeatsInRedis) {
+  Process& sidecar = sidecar_of(*a_, "on-a");
+  ASSERT_TRUE(eventually([&] {
+    const json i = listed_by_b("on-a");
+    return status(i) == "connected" && heard_after_attach(i) >= 2;
+  })) << listed_by_b("on-a").dump();
+  redis_->stop();
+  const json during = listed_by_b("on-a");
+  EXPECT_EQ(status(during), "connected") << during.dump();
+  EXPECT_LT(heard_after_attach(during), 2) << "the store's time: " << during.dump();
+  redis_->restart();  // empty
+  EXPECT_TRUE(eventually([&] {
+    const json i = listed_by_b("on-a");
+    return status(i) == "connected" && heard_after_attach(i) > heard_after_attach(during) + 1;
+  })) << listed_by_b("on-a").dump();
+  sidecar.signal(SIGSTOP);
+  EXPECT_TRUE(eventually([&] { return status(listed_by_b("on-a")) == "stale"; }))
+      << listed_by_b("on-a").dump();
+  sidecar.signal(SIGCONT);
+  EXPECT_TRUE(eventually([&] { return status(listed_by_b("on-a")) == "connected"; }))
+      << listed_by_b("on-a").dump();
+  sidecar.signal(SIGKILL);
+  EXPECT_TRUE(eventually([&] { return status(listed_by_b("on-a")) == "disconnected"; }))
+      << listed_by_b("on-a").dump();
 }
 
 }  // namespace

@@ -48,18 +48,12 @@ FleetService::FleetService(Store& store, CatalogService& catalog, Options option
       catalog_(catalog),
       options_(options),
       clock_(std::move(clock)),
+      liveness_(store, {.ttl = options.instance_ttl, .store_every = options.store_heartbeat_every},
+                clock_),
       started_at_(clock_()),
       running_() {}
 
 // ---- instances ----
-
-InstanceStatus FleetService::status_of(const Instance& instance) const {
-  if (!instance.connected) return InstanceStatus::disconnected;
-  if (now() - instance.last_heartbeat > options_.instance_ttl.count()) {
-    return InstanceStatus::stale;
-  }
-  return InstanceStatus::connected;
-}
 
 Result<std::vector<InstanceView>> FleetService::list_instances(
     const std::optional<NamespaceId>& id) {
@@ -68,10 +62,14 @@ Result<std::vector<InstanceView>> FleetService::list_instances(
   }
   auto instances = lift(store_.list_instances());
   if (!instances) return std::unexpected(instances.error());
+  if (id) {
+    std::erase_if(*instances, [&](const Instance& i) { return i.subscription(*id) == nullptr; });
+  }
+  const std::chrono::seconds silence = liveness_.refresh(*instances);
   std::vector<InstanceView> views;
+  views.reserve(instances->size());
   for (auto& instance : *instances) {
-    if (id && instance.subscription(*id) == nullptr) continue;
-    const InstanceStatus status = status_of(instance);
+    const InstanceStatus status = liveness_.status_of(instance, silence);
     views.push_back({std::move(instance), status});
   }
   return views;
@@ -80,13 +78,18 @@ Result<std::vector<InstanceView>> FleetService::list_instances(
 Result<InstanceView> FleetService::get_instance(std::string_view node_id) {
   auto instance = lift(store_.get_instance(node_id));
   if (!instance) return std::unexpected(instance.error());
-  const InstanceStatus status = status_of(*instance);
-  return InstanceView{std::move(*instance), status};
+  std::vector<Instance> one{std::move(*instance)};
+  const std::chrono::seconds silence = liveness_.refresh(one);
+  const InstanceStatus status = liveness_.status_of(one.front(), silence);
+  return InstanceView{std::move(one.front()), status};
 }
 
 void FleetService::expire_instances(std::chrono::seconds expiry) {
   if (auto removed = store_.remove_instances_before(now() - expiry.count())) {
-    for (const std::string& id : *removed) spdlog::info("event=instance_expired node={}", id);
+    for (const std::string& id : *removed) {
+      liveness_.forget(id);
+      spdlog::info("event=instance_expired node={}", id);
+    }
   }
 }
 
@@ -461,7 +464,11 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
     if (idle->empty()) return {};  // almost always: the registry is not read
     auto instances = store_.list_instances();
     if (!instances) return std::unexpected(std::move(instances.error()));
-    for (const auto& [d, reason] : stalled_among(*idle, *instances, cutoff)) {
+    // Heard from as the Liveness says; when it does not answer, as the
+    // store does, whose time may be older by the slack it is judged with.
+    const std::chrono::seconds silence = liveness_.refresh(*instances);
+    const UnixTime heard_since = cutoff - (silence - options_.instance_ttl).count();
+    for (const auto& [d, reason] : stalled_among(*idle, *instances, heard_since)) {
       auto set = store_.set_deployment_state(d->id, DeploymentState::failed, reason, at);
       if (!set) return set;
       spdlog::warn("event=deployment_failed id={} ns={} version={} reason=\"{}\"", d->id,
@@ -606,19 +613,12 @@ SnapshotPtr FleetService::snapshot(const NamespaceId& id, uint64_t version) {
 }
 
 void FleetService::heartbeats(const std::vector<std::string>& node_ids) {
-  const UnixTime at = now();
-  auto recorded = store_.atomically([&]() -> StoreResult<void> {
-    for (const std::string& node_id : node_ids) (void)store_.heartbeat(node_id, at);
-    return {};
-  });
-  if (!recorded) {
-    spdlog::warn("event=heartbeats_not_recorded count={} error=\"{}\"", node_ids.size(),
-                 telemetry::escape_quoted(recorded.error().message));
-  }
+  liveness_.beat(node_ids);
 }
 
 void FleetService::disconnected(std::string_view node_id) {
   (void)store_.set_connected(node_id, false);
+  liveness_.forget(node_id);
 }
 
 void FleetService::record_results(const std::vector<PushResult>& results) {

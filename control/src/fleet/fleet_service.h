@@ -24,6 +24,8 @@
 #include "domain/namespace_id.h"
 #include "domain/types.h"
 #include "fleet/approval_hook.h"
+#include "fleet/instance_liveness.h"
+#include "fleet/liveness.h"
 #include "fleet/push_source.h"
 #include "fleet/running_deployments.h"
 #include "notify/notifier.h"
@@ -73,6 +75,11 @@ class FleetService final : public PushSource {
   struct Options {
     // Without a heartbeat this long, a connected instance is `stale`.
     std::chrono::seconds instance_ttl{15};
+    // With a Liveness other than the store's (set_liveness): how often at
+    // most an instance's heartbeat reaches the store's last_heartbeat,
+    // which expiry reads and statuses fall back to while that Liveness is
+    // unavailable (instance_liveness.h). Keep it well under the expiry.
+    std::chrono::seconds store_heartbeat_every{60};
     // A running deployment whose unanswered targets are all gone
     // (removed, unsubscribed, or not heard from) and that has not moved
     // for this long ends `failed`, naming them.
@@ -86,6 +93,10 @@ class FleetService final : public PushSource {
 
   FleetService(Store& store, CatalogService& catalog, Options options, Clock clock);
 
+  // Where heartbeats go and statuses come from (Redis, shared by every
+  // replica); not owned. Null, the default: the store's last_heartbeat.
+  // Set once before serving.
+  void set_liveness(Liveness* liveness) { liveness_.use(liveness); }
   // Not owned; may be null (no pushes). Set once before serving.
   void set_push_trigger(PushTrigger* trigger) { trigger_ = trigger; }
   // The gate that checks a staged rollout's thresholds, and the clock its
@@ -148,7 +159,8 @@ class FleetService final : public PushSource {
   // running, paused or awaiting approval (its request then ends too).
   Result<Deployment> cancel_deployment(int64_t id, std::string_view by);
 
-  // Removes instances silent for longer than `expiry`.
+  // Removes instances the store has not heard from for longer than
+  // `expiry` (its last_heartbeat: a Liveness outage removes no one).
   void expire_instances(std::chrono::seconds expiry);
   // Ends `failed` each running deployment that can no longer finish
   // (Options::deployment_timeout); returns their ids. Looks only once
@@ -204,7 +216,6 @@ class FleetService final : public PushSource {
                                        std::vector<std::pair<int64_t, DeploymentState>>& finished);
   // Empties running_, after a transaction that used it rolled back.
   void forget_running();
-  InstanceStatus status_of(const Instance& instance) const;
   // Whether `node_id` attached last with its subscription to `id` restricted.
   bool restricted(std::string_view node_id, const NamespaceId& id);
 
@@ -212,6 +223,7 @@ class FleetService final : public PushSource {
   CatalogService& catalog_;
   Options options_;
   Clock clock_;
+  InstanceLiveness liveness_;
   PushTrigger* trigger_ = nullptr;
   ApprovalHook* approvals_ = nullptr;
   Notifier* notifier_ = nullptr;

@@ -16,19 +16,34 @@ std::expected<void, std::string> StoreLiveness::beat(const std::vector<std::stri
   return {};
 }
 
+bool StoreLiveness::is_live(const Instance& instance) const {
+  return instance.connected && instance.last_heartbeat >= now_() - ttl_.count();
+}
+
 std::expected<std::map<std::string, int64_t>, std::string> StoreLiveness::heard() const {
   auto instances = store_.list_instances();
   if (!instances) return std::unexpected(instances.error().message);
-  const UnixTime cutoff = now_() - ttl_.count();
   std::map<std::string, int64_t> out;
   for (const Instance& i : *instances) {
-    if (i.connected && i.last_heartbeat >= cutoff) out[i.node_id] = i.last_heartbeat * 1000;
+    if (is_live(i)) out[i.node_id] = i.last_heartbeat * 1000;
   }
   return out;
 }
 
 std::expected<std::map<std::string, int64_t>, std::string> StoreLiveness::live(
     const std::vector<std::string>& node_ids) const {
+  // One instance (a REST view, an access check) is read alone, not with
+  // the whole registry.
+  if (node_ids.size() == 1) {
+    std::map<std::string, int64_t> out;
+    auto instance = store_.get_instance(node_ids.front());
+    if (!instance) {
+      if (instance.error().code == StoreErrorCode::not_found) return out;
+      return std::unexpected(instance.error().message);
+    }
+    if (is_live(*instance)) out[instance->node_id] = instance->last_heartbeat * 1000;
+    return out;
+  }
   auto all = heard();
   if (!all) return std::unexpected(all.error());
   std::map<std::string, int64_t> out;

@@ -25,6 +25,8 @@ class StoreLiveness final : public Liveness {
   std::expected<std::vector<std::string>, std::string> all_live() const override;
 
  private:
+  // Whether `instance` is connected and heard from within the TTL.
+  bool is_live(const Instance& instance) const;
   // Every connected instance heard from within the TTL, with when (ms).
   std::expected<std::map<std::string, int64_t>, std::string> heard() const;
 
