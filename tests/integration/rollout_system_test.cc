@@ -147,6 +147,46 @@ class RolloutSystem : public System {
     return out;
   }
 
+  // The targets of a created canary's first stage, which it moves at once.
+  static std::set<std::string> first_stage_targets(const json& created) {
+    int first = 1 << 30;
+    for (const auto& t : created["targets"]) first = std::min(first, t["stage"].get<int>());
+    std::set<std::string> out;
+    for (const auto& t : created["targets"]) {
+      if (t["stage"] == first) out.insert(t["node_id"].get<std::string>());
+    }
+    return out;
+  }
+  // A good canary `id` of `version` ended: succeeded, every target acked,
+  // judged at each of its three stages and never found regressed.
+  void expect_promoted_through_every_stage(int64_t id, uint64_t version) {
+    const json ended = deployment(id);
+    ASSERT_EQ(ended["state"], "succeeded") << ended.dump();
+    for (const auto& t : ended["targets"]) EXPECT_EQ(t["status"], "acked") << t.dump();
+    std::set<int> stages;
+    for (const auto& d : decisions(id)) {
+      EXPECT_NE(d["verdict"], "regression") << d.dump();
+      stages.insert(d["stage"].get<int>());
+    }
+    EXPECT_EQ(stages.size(), 3u) << decisions(id).dump();
+    EXPECT_TRUE(eventually([&] { return all_applied(version); }));
+  }
+  // A bad canary `id` ended: rolled back by the gate at stage `first`, its
+  // `canaries` reverted, no other target ever moved, every instance back
+  // on v1.
+  void expect_rolled_back_at_first_gate(int64_t id, int first,
+                                        const std::set<std::string>& canaries) {
+    const json ended = deployment(id);
+    ASSERT_EQ(ended["state"], "rolled-back") << ended.dump();
+    EXPECT_NE(ended["reason"].get<std::string>().find("gate:"), std::string::npos)
+        << ended["reason"];
+    EXPECT_EQ(ended["rollout"]["stage"], first);
+    for (const auto& t : ended["targets"]) {
+      EXPECT_EQ(t["status"], canaries.contains(t["node_id"]) ? "reverted" : "waiting") << t.dump();
+    }
+    EXPECT_TRUE(eventually([&] { return all_applied(v1_); }));
+  }
+
   uint64_t v1_ = 0;
   std::vector<std::unique_ptr<Process>> agents_;
 };
@@ -161,13 +201,7 @@ TEST_F(RolloutSystem, ABadCanaryRollsBackAtTheFirstGateTellingNoOneElse) {
   const int64_t id = create_ok({{"version", bad}, {"strategy", "canary"}, {"rollout", kCanary}});
   json created = deployment(id);
   const int first = created["rollout"]["stage"].get<int>();
-  int first_stage_of_targets = 1 << 30;
-  for (const auto& t : created["targets"])
-    first_stage_of_targets = std::min(first_stage_of_targets, t["stage"].get<int>());
-  std::set<std::string> leaders;
-  for (const auto& t : created["targets"]) {
-    if (t["stage"] == first_stage_of_targets) leaders.insert(t["node_id"].get<std::string>());
-  }
+  const std::set<std::string> leaders = first_stage_targets(created);
   ASSERT_EQ(leaders.size(), 1u) << created.dump();
   std::set<std::string> told;  // instances ever seen with `bad` desired
   ASSERT_TRUE(eventually(
@@ -180,12 +214,7 @@ TEST_F(RolloutSystem, ABadCanaryRollsBackAtTheFirstGateTellingNoOneElse) {
       60s))
       << deployment(id).dump();
   EXPECT_TRUE(told.empty() || told == leaders) << "told: " << json(told).dump();
-  const json ended = deployment(id);
-  EXPECT_NE(ended["reason"].get<std::string>().find("gate:"), std::string::npos) << ended["reason"];
-  EXPECT_EQ(ended["rollout"]["stage"], first);
-  for (const auto& t : ended["targets"]) {
-    EXPECT_EQ(t["status"], leaders.contains(t["node_id"]) ? "reverted" : "waiting") << t.dump();
-  }
+  expect_rolled_back_at_first_gate(id, first, leaders);
   bool regression = false;
   for (const auto& d : decisions(id)) {
     if (d["verdict"] != "regression") continue;
@@ -204,7 +233,6 @@ TEST_F(RolloutSystem, ABadCanaryRollsBackAtTheFirstGateTellingNoOneElse) {
     EXPECT_GT(rate("canary"), rate("baseline") + 0.05) << d.dump();
   }
   EXPECT_TRUE(regression) << decisions(id).dump();
-  EXPECT_TRUE(eventually([&] { return all_applied(v1_); }));
 }
 
 TEST_F(RolloutSystem, AGoodCanaryPromotesThroughEveryStage) {
@@ -219,16 +247,7 @@ TEST_F(RolloutSystem, AGoodCanaryPromotesThroughEveryStage) {
         return s != "running";
       },
       90s));
-  const json ended = deployment(id);
-  ASSERT_EQ(ended["state"], "succeeded") << ended.dump();
-  EXPECT_TRUE(eventually([&] { return all_applied(good); }));
-  for (const auto& t : ended["targets"]) EXPECT_EQ(t["status"], "acked") << t.dump();
-  std::set<int> stages;
-  for (const auto& d : decisions(id)) {
-    EXPECT_NE(d["verdict"], "regression") << d.dump();
-    stages.insert(d["stage"].get<int>());
-  }
-  EXPECT_EQ(stages.size(), 3u) << decisions(id).dump();
+  expect_promoted_through_every_stage(id, good);
 }
 
 // Test-side sidecars see every push and activation: the flip and the
@@ -587,16 +606,7 @@ TEST_F(RolloutSystemOnReplicas, AGoodCanaryPromotesToTheEndAcrossAKilledLeader) 
   ASSERT_TRUE(eventually([&] { return stage(id) == first + 1; }, 60s)) << deployment(id).dump();
   kill_leader();
   ASSERT_TRUE(eventually([&] { return state(id) != "running"; }, 90s)) << deployment(id).dump();
-  const json ended = deployment(id);
-  ASSERT_EQ(ended["state"], "succeeded") << ended.dump();
-  for (const auto& t : ended["targets"]) EXPECT_EQ(t["status"], "acked") << t.dump();
-  std::set<int> stages;
-  for (const auto& d : decisions(id)) {
-    EXPECT_NE(d["verdict"], "regression") << d.dump();
-    stages.insert(d["stage"].get<int>());
-  }
-  EXPECT_EQ(stages.size(), 3u) << decisions(id).dump();
-  EXPECT_TRUE(eventually([&] { return all_applied(good); }));
+  expect_promoted_through_every_stage(id, good);
 }
 
 TEST_F(RolloutSystemOnReplicas, ABadCanaryRollsBackAtItsFirstGateAcrossAKilledLeader) {
@@ -607,13 +617,7 @@ TEST_F(RolloutSystemOnReplicas, ABadCanaryRollsBackAtItsFirstGateAcrossAKilledLe
   const int64_t id = create_ok({{"version", bad}, {"strategy", "canary"}, {"rollout", kCanary}});
   const int first = stage(id);
   const json created = deployment(id);
-  int first_stage_of_targets = 1 << 30;
-  for (const auto& t : created["targets"])
-    first_stage_of_targets = std::min(first_stage_of_targets, t["stage"].get<int>());
-  std::set<std::string> canaries;  // the first stage's targets, moved at once
-  for (const auto& t : created["targets"]) {
-    if (t["stage"] == first_stage_of_targets) canaries.insert(t["node_id"].get<std::string>());
-  }
+  const std::set<std::string> canaries = first_stage_targets(created);
   ASSERT_EQ(canaries.size(), 1u) << created.dump();
   // Killed as the stage begins: no verdict yet (the canary has not even
   // reported), so the one that rolls back is the new leader's.
@@ -621,17 +625,10 @@ TEST_F(RolloutSystemOnReplicas, ABadCanaryRollsBackAtItsFirstGateAcrossAKilledLe
   const json before = decisions(id);
   ASSERT_EQ(before.dump().find("regression"), std::string::npos) << before.dump();
   ASSERT_TRUE(eventually([&] { return state(id) != "running"; }, 60s)) << deployment(id).dump();
-  const json ended = deployment(id);
-  ASSERT_EQ(ended["state"], "rolled-back") << ended.dump();
-  EXPECT_NE(ended["reason"].get<std::string>().find("gate:"), std::string::npos) << ended["reason"];
-  EXPECT_EQ(ended["rollout"]["stage"], first);
-  for (const auto& t : ended["targets"]) {
-    EXPECT_EQ(t["status"], canaries.contains(t["node_id"]) ? "reverted" : "waiting") << t.dump();
-  }
+  expect_rolled_back_at_first_gate(id, first, canaries);
   bool regression = false;
   for (const auto& d : decisions(id)) regression |= d["verdict"] == "regression";
   EXPECT_TRUE(regression) << decisions(id).dump();
-  EXPECT_TRUE(eventually([&] { return all_applied(v1_); }));
 }
 
 }  // namespace
