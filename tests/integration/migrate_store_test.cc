@@ -101,14 +101,16 @@ json versions_of(Rest& rest, const std::string& ns) {
 // Ids and names of every token.
 std::set<std::pair<int64_t, std::string>> tokens_of(Rest& rest) {
   std::set<std::pair<int64_t, std::string>> out;
-  for (const auto& t : rest.get("/api/v1/tokens").body.at("tokens"))
+  const auto listed = rest.get("/api/v1/tokens");
+  for (const auto& t : listed.body.at("tokens"))
     out.emplace(t.at("id").get<int64_t>(), t.at("name").get<std::string>());
   return out;
 }
 
 std::set<int64_t> deployment_ids(Rest& rest) {
   std::set<int64_t> out;
-  for (const auto& d : rest.get("/api/v1/deployments").body.at("deployments"))
+  const auto listed = rest.get("/api/v1/deployments");
+  for (const auto& d : listed.body.at("deployments"))
     out.insert(d.at("id").get<int64_t>());
   return out;
 }
