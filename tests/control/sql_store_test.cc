@@ -818,6 +818,36 @@ TEST_P(SqlStoreTest, RecordAnswersSkipsOnlyWhatIsGone) {
   EXPECT_EQ(two.last_nack->reason, "bad value");
 }
 
+// A batch is one statement per kind of answer; what it leaves must be what
+// recording the answers one by one, in order, would.
+TEST_P(SqlStoreTest, RecordAnswersLeaveWhatRecordingThemInOrderWould) {
+  for (const char* node : {"node-1", "node-2", "node-3"})
+    must(store_->register_instance(InstanceOf(node, {"acme/web"}), 1));
+  const Skipped skipped = must(store_->record_answers({
+      {"node-1", Ns("acme/web"), 5, std::nullopt},
+      {"node-1", Ns("acme/web"), 6, NackInfo{6, "six is bad", 90}},
+      {"node-2", Ns("acme/web"), 7, NackInfo{7, "seven is bad", 91}},
+      {"node-2", Ns("acme/web"), 8, std::nullopt},
+      {"node-3", Ns("acme/web"), 2, std::nullopt},
+      {"node-3", Ns("acme/web"), 3, std::nullopt},
+      {"node-3", Ns("acme/web"), 4, NackInfo{4, "first", 92}},
+      {"node-3", Ns("acme/web"), 4, NackInfo{4, "second", 93}},
+  }));
+  EXPECT_TRUE(skipped.empty());
+  const auto one = must(store_->get_instance("node-1")).namespaces.at(0);
+  EXPECT_EQ(one.applied_version, 5u);
+  ASSERT_TRUE(one.last_nack.has_value());
+  EXPECT_EQ(one.last_nack->version, 6u);
+  EXPECT_EQ(one.last_nack->at, 90);
+  const auto two = must(store_->get_instance("node-2")).namespaces.at(0);
+  EXPECT_EQ(two.applied_version, 8u);
+  EXPECT_FALSE(two.last_nack.has_value());
+  const auto three = must(store_->get_instance("node-3")).namespaces.at(0);
+  EXPECT_EQ(three.applied_version, 3u);
+  ASSERT_TRUE(three.last_nack.has_value());
+  EXPECT_EQ(three.last_nack->reason, "second");
+}
+
 TEST_P(SqlStoreTest, InstanceOperationsOnUnknownThingsAreNotFound) {
   const auto missing = "instance 'ghost' not found";
   EXPECT_TRUE(IsError(store_->get_instance("ghost"), StoreErrorCode::not_found, missing));
@@ -920,9 +950,11 @@ TEST_P(SqlStoreTest, UpdateTargetsSkipsNonTargetsAndSetsUpdatedAtOnce) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
   auto d = must(store_->create_deployment(DeploymentOf("acme/web", 1, {"n-1", "n-2"}, 500)));
+  // A target named twice ends as its last update says.
   const Skipped skipped = must(store_->update_targets(d.id,
                                                       {{"n-1", TargetStatus::acked, ""},
                                                        {"n-9", TargetStatus::acked, ""},
+                                                       {"n-2", TargetStatus::acked, ""},
                                                        {"n-2", TargetStatus::nacked, "no"}},
                                                       510));
   ASSERT_EQ(skipped.size(), 1u);

@@ -10,6 +10,13 @@ bool is_postgres_location(std::string_view location) {
          location.starts_with("host=") || location.starts_with("dbname=");
 }
 
+std::string with_batch(Engine engine, std::string_view columns, std::string_view select) {
+  const std::string_view rows =
+      engine == Engine::postgres ? "jsonb_array_elements(CAST(?1 AS jsonb))" : "json_each(?1)";
+  return "WITH batch(" + std::string(columns) + ") AS (SELECT " + std::string(select) + " FROM " +
+         std::string(rows) + ") ";
+}
+
 std::string sqlite_path(std::string_view location) {
   if (location.starts_with("sqlite:")) location.remove_prefix(7);
   return std::string(location);

@@ -118,6 +118,14 @@ bool is_postgres_location(std::string_view location);
 // The file a SQLite location names (without its optional "sqlite:").
 std::string sqlite_path(std::string_view location);
 
+// "WITH batch(<columns>) AS (SELECT <select> FROM ...) ": parameter ?1, a
+// JSON array of arrays, as the table `batch`, one row per element, whose
+// `select` reads each column from the element `value` (`value ->> 0` is
+// its first item as text, CAST(value ->> 1 AS BIGINT) its second as an
+// integer). A batch of any size is then one statement: one round trip to
+// PostgreSQL, and one prepared statement for every size.
+std::string with_batch(Engine engine, std::string_view columns, std::string_view select);
+
 // The store's database: a connection (SQLite or PostgreSQL) behind a
 // mutex, and transactions that roll back unless committed. Only `read`
 // and `write` take the mutex; everything else is called from inside their

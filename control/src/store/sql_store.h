@@ -162,11 +162,12 @@ class SqlStore final : public Store, public SecretRows {
 
  private:
   SqlStore(std::unique_ptr<sql::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
-  // Runs `sql` (an UPDATE of one subscription: ?1 node, ?2 namespace, ?3
-  // `version`) for each node, in one transaction; as set_desired_each.
+  // Runs `set` (the SET clause of an UPDATE of a subscription, reading
+  // `version` as batch.version) on each node's subscription to
+  // `namespace_id`, in one statement; as set_desired_each.
   StoreResult<std::vector<std::pair<std::string, StoreError>>> update_each(
       const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
-      std::string_view sql, uint64_t version);
+      std::string_view set, uint64_t version);
 
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;

@@ -1,5 +1,6 @@
 // Instances and deployments: the fleet side of the store.
 #include <algorithm>
+#include <iterator>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -106,6 +107,17 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
   return instances;
 }
 
+// not_found naming what is missing when no subscription row of `node_id`
+// to `namespace_id` changed.
+std::unexpected<StoreError> missing_subscription(Db& db, std::string_view node_id,
+                                                 std::string_view namespace_id) {
+  auto instance = exists(db, "SELECT 1 FROM instances WHERE node_id = ?1", node_id);
+  if (!instance) return std::unexpected(std::move(instance.error()));
+  if (!*instance) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
+  return fail(StoreErrorCode::not_found, "instance " + in_quotes(node_id) +
+                                             " does not subscribe to " + in_quotes(namespace_id));
+}
+
 // Runs `sql`, an UPDATE of one subscription with ?1 the node id and ?2 the
 // namespace id; not_found naming what is missing when no row matched.
 StoreResult<void> update_subscription(Db& db, std::string_view node_id,
@@ -114,12 +126,51 @@ StoreResult<void> update_subscription(Db& db, std::string_view node_id,
   auto changed = db.exec(sql, node_id, namespace_id.str(), args...);
   if (!changed) return std::unexpected(std::move(changed.error()));
   if (*changed > 0) return {};
-  auto instance = exists(db, "SELECT 1 FROM instances WHERE node_id = ?1", node_id);
-  if (!instance) return std::unexpected(std::move(instance.error()));
-  if (!*instance) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
-  return fail(
-      StoreErrorCode::not_found,
-      "instance " + in_quotes(node_id) + " does not subscribe to " + in_quotes(namespace_id.str()));
+  return missing_subscription(db, node_id, namespace_id.str());
+}
+
+// The text of parameter ?1 of a sql::with_batch statement.
+StoreResult<std::string> batch_param(const nlohmann::json& rows) {
+  try {
+    return rows.dump();
+  } catch (const nlohmann::json::exception& e) {
+    // dump() refuses strings that are not UTF-8.
+    return fail(StoreErrorCode::internal, "cannot bind a batch of rows: " + std::string(e.what()));
+  }
+}
+
+// Runs `set`, the SET clause of an UPDATE of instance_namespaces, on every
+// subscription `rows` names, in one statement. Each row is [node id,
+// namespace id, version, reason, at] (trailing items may be left out);
+// `set` reads them as batch.version, batch.reason and batch.at. A row
+// whose subscription does not exist is skipped, with why; a subscription
+// named twice gets one of its rows, so callers name each once.
+StoreResult<Skipped> update_subscriptions(Db& db, const nlohmann::json& rows,
+                                          std::string_view set) {
+  if (rows.empty()) return Skipped{};
+  auto param = batch_param(rows);
+  if (!param) return std::unexpected(std::move(param.error()));
+  const std::string sql =
+      sql::with_batch(db.engine(), "node_id, namespace_id, version, reason, at",
+                      "value ->> 0, value ->> 1, CAST(value ->> 2 AS BIGINT), value ->> 3, "
+                      "CAST(value ->> 4 AS BIGINT)") +
+      "UPDATE instance_namespaces SET " + std::string(set) +
+      " FROM batch WHERE instance_namespaces.node_id = batch.node_id AND "
+      "instance_namespaces.namespace_id = batch.namespace_id "
+      "RETURNING instance_namespaces.node_id, instance_namespaces.namespace_id";
+  std::set<std::pair<std::string, std::string>> changed;
+  HOTSWAP_RETURN_IF_ERROR(db.prepare(sql, *param).each(
+      [&](Statement& row) { changed.emplace(row.text(0), row.text(1)); }));
+  Skipped skipped;
+  for (const nlohmann::json& row : rows) {
+    const auto& node_id = row[0].get_ref<const std::string&>();
+    const auto& namespace_id = row[1].get_ref<const std::string&>();
+    if (changed.contains({node_id, namespace_id})) continue;
+    auto why = missing_subscription(db, node_id, namespace_id);
+    if (why.error().code != StoreErrorCode::not_found) return why;
+    skipped.emplace_back(node_id, std::move(why.error()));
+  }
+  return skipped;
 }
 
 // A one-row call of a batch: its one skipped row is its error.
@@ -200,14 +251,23 @@ StoreResult<Deployment> load_deployment(Db& db, int64_t id) {
 }
 
 StoreResult<void> insert_targets(Db& db, int64_t id, const std::vector<DeploymentTarget>& targets) {
+  if (targets.empty()) return {};
+  nlohmann::json rows = nlohmann::json::array();
   for (const DeploymentTarget& target : targets) {
-    HOTSWAP_RETURN_IF_ERROR(
-        db.exec("INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
-                "updated_at, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                id, target.node_id, to_string(target.status), target.detail, target.updated_at,
-                target.stage));
+    rows.push_back(
+        {target.node_id, to_string(target.status), target.detail, target.updated_at, target.stage});
   }
-  return {};
+  auto param = batch_param(rows);
+  if (!param) return std::unexpected(std::move(param.error()));
+  return db
+      .prepare(sql::with_batch(db.engine(), "node_id, status, detail, updated_at, stage",
+                               "value ->> 0, value ->> 1, value ->> 2, "
+                               "CAST(value ->> 3 AS BIGINT), CAST(value ->> 4 AS BIGINT)") +
+                   "INSERT INTO deployment_targets (deployment_id, node_id, status, detail, "
+                   "updated_at, stage) SELECT CAST(?2 AS BIGINT), node_id, status, detail, "
+                   "updated_at, stage FROM batch",
+               *param, id)
+      .run();
 }
 
 StoreResult<int64_t> insert_deployment(Db& db, int64_t ns, const Deployment& deployment,
@@ -327,34 +387,22 @@ StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::set_desir
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
   // Activating a version also ends its staging.
   return update_each(node_ids, namespace_id,
-                     "UPDATE instance_namespaces SET desired_version = ?3, staged_version = "
-                     "CASE WHEN staged_version = ?3 THEN 0 ELSE staged_version END "
-                     "WHERE node_id = ?1 AND namespace_id = ?2",
+                     "desired_version = batch.version, staged_version = CASE WHEN "
+                     "staged_version = batch.version THEN 0 ELSE staged_version END",
                      version);
 }
 
 StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::set_staged_each(
     const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, uint64_t version) {
-  return update_each(node_ids, namespace_id,
-                     "UPDATE instance_namespaces SET staged_version = ?3 "
-                     "WHERE node_id = ?1 AND namespace_id = ?2",
-                     version);
+  return update_each(node_ids, namespace_id, "staged_version = batch.version", version);
 }
 
 StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::update_each(
-    const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, std::string_view sql,
+    const std::vector<std::string>& node_ids, const NamespaceId& namespace_id, std::string_view set,
     uint64_t version) {
-  using Refused = std::vector<std::pair<std::string, StoreError>>;
-  return db_->write([&](Db& db) -> StoreResult<Refused> {
-    Refused refused;
-    for (const std::string& node_id : node_ids) {
-      auto set = update_subscription(db, node_id, namespace_id, sql, version);
-      if (set) continue;
-      if (set.error().code != StoreErrorCode::not_found) return std::unexpected(set.error());
-      refused.emplace_back(node_id, std::move(set.error()));
-    }
-    return refused;
-  });
+  nlohmann::json rows = nlohmann::json::array();
+  for (const std::string& node_id : node_ids) rows.push_back({node_id, namespace_id.str(), version});
+  return db_->write([&](Db& db) { return update_subscriptions(db, rows, set); });
 }
 
 StoreResult<void> SqlStore::record_ack(std::string_view node_id, const NamespaceId& namespace_id,
@@ -368,26 +416,42 @@ StoreResult<void> SqlStore::record_nack(std::string_view node_id, const Namespac
 }
 
 StoreResult<Skipped> SqlStore::record_answers(const std::vector<AnswerRecord>& answers) {
-  return db_->write([&](Db& db) -> StoreResult<Skipped> {
-    Skipped skipped;
-    for (const AnswerRecord& a : answers) {
-      auto set = a.nack
-                     ? update_subscription(db, a.node_id, a.namespace_id,
-                                           "UPDATE instance_namespaces SET nack_version = ?3, "
-                                           "nack_reason = ?4, nack_at = ?5 "
-                                           "WHERE node_id = ?1 AND namespace_id = ?2",
-                                           a.nack->version, a.nack->reason, a.nack->at)
-                     : update_subscription(db, a.node_id, a.namespace_id,
-                                           "UPDATE instance_namespaces SET applied_version = ?3, "
-                                           "nack_version = NULL, nack_reason = NULL, "
-                                           "nack_at = NULL "
-                                           "WHERE node_id = ?1 AND namespace_id = ?2",
-                                           a.version);
-      // A refused update changed no row: nothing to undo.
-      if (set) continue;
-      if (set.error().code != StoreErrorCode::not_found) return std::unexpected(set.error());
-      skipped.emplace_back(a.node_id, std::move(set.error()));
+  // What recording them one by one would leave: each subscription's last
+  // ACK, and its last NACK when no ACK came after it (an ACK clears the
+  // NACK before it). ACKs are then recorded before NACKs.
+  struct Last {
+    const AnswerRecord* ack = nullptr;
+    const AnswerRecord* nack = nullptr;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Last> last;
+  for (const AnswerRecord& a : answers) {
+    Last& l = last[{a.node_id, a.namespace_id.str()}];
+    if (a.nack) {
+      l.nack = &a;
+    } else {
+      l.ack = &a;
+      l.nack = nullptr;
     }
+  }
+  nlohmann::json acks = nlohmann::json::array();
+  nlohmann::json nacks = nlohmann::json::array();
+  for (const auto& [key, l] : last) {
+    if (l.ack != nullptr) acks.push_back({key.first, key.second, l.ack->version});
+    if (l.nack != nullptr) {
+      const NackInfo& nack = *l.nack->nack;
+      nacks.push_back({key.first, key.second, nack.version, nack.reason, nack.at});
+    }
+  }
+  return db_->write([&](Db& db) -> StoreResult<Skipped> {
+    auto skipped = update_subscriptions(db, acks,
+                                        "applied_version = batch.version, nack_version = NULL, "
+                                        "nack_reason = NULL, nack_at = NULL");
+    if (!skipped) return skipped;
+    auto nacks_skipped = update_subscriptions(
+        db, nacks, "nack_version = batch.version, nack_reason = batch.reason, nack_at = batch.at");
+    if (!nacks_skipped) return nacks_skipped;
+    // A refused update changed no row: nothing to undo.
+    std::move(nacks_skipped->begin(), nacks_skipped->end(), std::back_inserter(*skipped));
     return skipped;
   });
 }
@@ -453,20 +517,32 @@ StoreResult<Skipped> SqlStore::update_targets(int64_t deployment_id,
     auto found = exists(db, "SELECT 1 FROM deployments WHERE id = ?1", deployment_id);
     if (!found) return std::unexpected(std::move(found.error()));
     if (!*found) return fail(StoreErrorCode::not_found, deployment_not_found(deployment_id));
+    std::map<std::string_view, const TargetUpdate*> last;  // a target named twice: its last
+    for (const TargetUpdate& u : updates) last[u.node_id] = &u;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [node_id, u] : last) rows.push_back({node_id, to_string(u->status), u->detail});
+    auto param = batch_param(rows);
+    if (!param) return std::unexpected(std::move(param.error()));
+    std::set<std::string> changed;
+    HOTSWAP_RETURN_IF_ERROR(
+        db.prepare(sql::with_batch(db.engine(), "node_id, status, detail",
+                                   "value ->> 0, value ->> 1, value ->> 2") +
+                       "UPDATE deployment_targets SET status = batch.status, detail = "
+                       "batch.detail, updated_at = ?3 FROM batch WHERE "
+                       "deployment_targets.deployment_id = ?2 AND "
+                       "deployment_targets.node_id = batch.node_id "
+                       "RETURNING deployment_targets.node_id",
+                   *param, deployment_id, now)
+            .each([&](Statement& row) { changed.insert(row.text(0)); }));
     Skipped skipped;
-    for (const TargetUpdate& u : updates) {
-      auto changed = db.exec(
-          "UPDATE deployment_targets SET status = ?3, detail = ?4, updated_at = ?5 "
-          "WHERE deployment_id = ?1 AND node_id = ?2",
-          deployment_id, u.node_id, to_string(u.status), u.detail, now);
-      if (!changed) return std::unexpected(std::move(changed.error()));
-      if (*changed > 0) continue;
-      skipped.emplace_back(
-          u.node_id, StoreError{StoreErrorCode::not_found, "instance " + in_quotes(u.node_id) +
-                                                               " is not a target of deployment " +
-                                                               std::to_string(deployment_id)});
+    for (const auto& [node_id, u] : last) {
+      if (changed.contains(std::string(node_id))) continue;
+      skipped.emplace_back(node_id, StoreError{StoreErrorCode::not_found,
+                                               "instance " + in_quotes(node_id) +
+                                                   " is not a target of deployment " +
+                                                   std::to_string(deployment_id)});
     }
-    if (skipped.size() < updates.size()) {
+    if (skipped.size() < last.size()) {
       HOTSWAP_RETURN_IF_ERROR(
           db.exec("UPDATE deployments SET updated_at = ?2 WHERE id = ?1", deployment_id, now));
     }
