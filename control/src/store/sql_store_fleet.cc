@@ -519,20 +519,25 @@ StoreResult<Skipped> SqlStore::update_targets(int64_t deployment_id,
     if (!*found) return fail(StoreErrorCode::not_found, deployment_not_found(deployment_id));
     std::map<std::string_view, const TargetUpdate*> last;  // a target named twice: its last
     for (const TargetUpdate& u : updates) last[u.node_id] = &u;
+    // Each row names the deployment too: compared with a parameter instead,
+    // SQLite's planner walks all the deployment's targets and, for each,
+    // the whole batch.
     nlohmann::json rows = nlohmann::json::array();
-    for (const auto& [node_id, u] : last) rows.push_back({node_id, to_string(u->status), u->detail});
+    for (const auto& [node_id, u] : last)
+      rows.push_back({deployment_id, node_id, to_string(u->status), u->detail});
     auto param = batch_param(rows);
     if (!param) return std::unexpected(std::move(param.error()));
     std::set<std::string> changed;
     HOTSWAP_RETURN_IF_ERROR(
-        db.prepare(sql::with_batch(db.engine(), "node_id, status, detail",
-                                   "value ->> 0, value ->> 1, value ->> 2") +
+        db.prepare(sql::with_batch(db.engine(), "deployment_id, node_id, status, detail",
+                                   "CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, "
+                                   "value ->> 3") +
                        "UPDATE deployment_targets SET status = batch.status, detail = "
-                       "batch.detail, updated_at = ?3 FROM batch WHERE "
-                       "deployment_targets.deployment_id = ?2 AND "
+                       "batch.detail, updated_at = ?2 FROM batch WHERE "
+                       "deployment_targets.deployment_id = batch.deployment_id AND "
                        "deployment_targets.node_id = batch.node_id "
                        "RETURNING deployment_targets.node_id",
-                   *param, deployment_id, now)
+                   *param, now)
             .each([&](Statement& row) { changed.insert(row.text(0)); }));
     Skipped skipped;
     for (const auto& [node_id, u] : last) {
