@@ -12,7 +12,8 @@ bool is_postgres_location(std::string_view location) {
 
 std::string with_batch(Engine engine, std::string_view columns, std::string_view select) {
   const std::string_view rows =
-      engine == Engine::postgres ? "jsonb_array_elements(CAST(?1 AS jsonb))" : "json_each(?1)";
+      engine == Engine::postgres ? "hotswap_batch_rows(CAST(?1 AS jsonb)) AS batch_rows(value)"
+                                  : "json_each(?1)";
   return "WITH batch(" + std::string(columns) + ") AS (SELECT " + std::string(select) + " FROM " +
          std::string(rows) + ") ";
 }
