@@ -110,8 +110,7 @@ std::set<std::pair<int64_t, std::string>> tokens_of(Rest& rest) {
 std::set<int64_t> deployment_ids(Rest& rest) {
   std::set<int64_t> out;
   const auto listed = rest.get("/api/v1/deployments");
-  for (const auto& d : listed.body.at("deployments"))
-    out.insert(d.at("id").get<int64_t>());
+  for (const auto& d : listed.body.at("deployments")) out.insert(d.at("id").get<int64_t>());
   return out;
 }
 

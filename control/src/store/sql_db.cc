@@ -10,12 +10,16 @@ bool is_postgres_location(std::string_view location) {
          location.starts_with("host=") || location.starts_with("dbname=");
 }
 
-std::string with_batch(Engine engine, std::string_view columns, std::string_view select) {
-  const std::string_view rows =
-      engine == Engine::postgres ? "hotswap_batch_rows(CAST(?1 AS jsonb)) AS batch_rows(value)"
-                                  : "json_each(?1)";
-  return "WITH batch(" + std::string(columns) + ") AS (SELECT " + std::string(select) + " FROM " +
-         std::string(rows) + ") ";
+std::string batch_cte(const std::vector<BatchColumn>& columns, int first) {
+  std::string names, select;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string item = "value ->> " + std::to_string(i);
+    names += std::string(columns[i].name) + ", ";
+    select += (columns[i].integer ? "CAST(" + item + " AS BIGINT)" : item) + ", ";
+  }
+  return "WITH batch(" + names + "n) AS (SELECT " + select +
+         "n - 1 FROM hotswap_batch_rows(CAST(?" + std::to_string(first) +
+         " AS jsonb)) WITH ORDINALITY AS batch_rows(value, n)) ";
 }
 
 std::string sqlite_path(std::string_view location) {

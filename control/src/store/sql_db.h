@@ -118,13 +118,18 @@ bool is_postgres_location(std::string_view location);
 // The file a SQLite location names (without its optional "sqlite:").
 std::string sqlite_path(std::string_view location);
 
-// "WITH batch(<columns>) AS (SELECT <select> FROM ...) ": parameter ?1, a
-// JSON array of arrays, as the table `batch`, one row per element, whose
-// `select` reads each column from the element `value` (`value ->> 0` is
-// its first item as text, CAST(value ->> 1 AS BIGINT) its second as an
-// integer). A batch of any size is then one statement: one round trip to
-// PostgreSQL, and one prepared statement for every size.
-std::string with_batch(Engine engine, std::string_view columns, std::string_view select);
+// A column of a batch (batch_cte): its name, and whether it holds integers
+// (else text).
+struct BatchColumn {
+  std::string_view name;
+  bool integer = false;
+};
+
+// "WITH batch(<names>, n) AS (SELECT ...) " on PostgreSQL: every element of
+// parameter ?first, a JSON array of arrays, as a row of the table `batch`,
+// with n its index in the array. A batch of any size is then one
+// statement: one round trip, one prepared statement for every size.
+std::string batch_cte(const std::vector<BatchColumn>& columns, int first);
 
 // The store's database: a connection (SQLite or PostgreSQL) behind a
 // mutex, and transactions that roll back unless committed. Only `read`
@@ -178,6 +183,11 @@ class Db {
   template <class... Args>
   StoreResult<int64_t> exec(std::string_view sql, const Args&... args) {
     HOTSWAP_RETURN_IF_ERROR(prepare(sql, args...).run());
+    return connection_->changes();
+  }
+  // As exec, for statements whose parameters are known only at run time.
+  StoreResult<int64_t> exec_bound(std::string_view sql, std::vector<Param> params) {
+    HOTSWAP_RETURN_IF_ERROR(prepare_bound(sql, std::move(params)).run());
     return connection_->changes();
   }
   // Runs a script of several statements without parameters (migrations).

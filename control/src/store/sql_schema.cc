@@ -365,7 +365,7 @@ CREATE TRIGGER tokens_revoked AFTER UPDATE ON tokens FOR EACH ROW
   WHEN (OLD.revoked IS DISTINCT FROM NEW.revoked OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
   EXECUTE FUNCTION hotswap_tokens_changed();
 )sql"},
-    // A batch of rows in one statement (sql::with_batch) on PostgreSQL:
+    // A batch of rows in one statement (sql::batch_cte) on PostgreSQL:
     // the elements of a JSON array, estimated at 10 rows so that joins
     // look each row up by key. jsonb_array_elements alone is estimated at
     // 100, for which the planner scans the whole table into a hash, once
