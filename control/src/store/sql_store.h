@@ -164,7 +164,8 @@ class SqlStore final : public Store, public SecretRows {
   SqlStore(std::unique_ptr<sql::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
   // Runs `set` (the SET clause of an UPDATE of a subscription, reading
   // `version` as batch.version) on each node's subscription to
-  // `namespace_id`, in one statement; as set_desired_each.
+  // `namespace_id`, in one transaction (one statement on PostgreSQL); as
+  // set_desired_each.
   StoreResult<std::vector<std::pair<std::string, StoreError>>> update_each(
       const std::vector<std::string>& node_ids, const NamespaceId& namespace_id,
       std::string_view set, uint64_t version);

@@ -118,17 +118,6 @@ std::unexpected<StoreError> missing_subscription(Db& db, std::string_view node_i
                                              " does not subscribe to " + in_quotes(namespace_id));
 }
 
-// Runs `sql`, an UPDATE of one subscription with ?1 the node id and ?2 the
-// namespace id; not_found naming what is missing when no row matched.
-StoreResult<void> update_subscription(Db& db, std::string_view node_id,
-                                      const NamespaceId& namespace_id, std::string_view sql,
-                                      const auto&... args) {
-  auto changed = db.exec(sql, node_id, namespace_id.str(), args...);
-  if (!changed) return std::unexpected(std::move(changed.error()));
-  if (*changed > 0) return {};
-  return missing_subscription(db, node_id, namespace_id.str());
-}
-
 // A batch's rows bound as one parameter (PostgreSQL).
 StoreResult<std::string> batch_param(const nlohmann::json& rows) {
   try {
@@ -422,12 +411,8 @@ StoreResult<std::map<std::string, DesiredVersions>> SqlStore::desired_versions(
 
 StoreResult<void> SqlStore::set_desired(std::string_view node_id, const NamespaceId& namespace_id,
                                         uint64_t version) {
-  return db_->write([&](Db& db) {
-    return update_subscription(db, node_id, namespace_id,
-                               "UPDATE instance_namespaces SET desired_version = ?3 "
-                               "WHERE node_id = ?1 AND namespace_id = ?2",
-                               version);
-  });
+  return only(update_each({std::string(node_id)}, namespace_id, "desired_version = batch.version",
+                          version));
 }
 
 StoreResult<std::vector<std::pair<std::string, StoreError>>> SqlStore::set_desired_each(
