@@ -19,6 +19,8 @@ packages=(
   prometheus-cpp-dev prometheus
   libcurl4-openssl-dev libcpp-httplib-dev libvalijson-dev
   libsqlite3-dev libpq-dev libssl-dev libhiredis-dev
+  # control's and the fleet simulator's allocator (CMakeLists.txt)
+  libjemalloc-dev
   # tests: a PostgreSQL server of the tests' own (initdb at run time) for
   # the PostgreSQL store and replicas
   postgresql

@@ -52,6 +52,15 @@ constexpr auto kHeartbeatBatch = 500 * kj::MILLISECONDS;
 // answer after a quiet spell is committed at the end of its turn, as ever.
 constexpr auto kAnswerSpacing = 20 * kj::MILLISECONDS;
 
+// A push's params beside its snapshot: the struct, the traceparent's
+// pointer and padding.
+constexpr uint64_t kPushCallWords = 8;
+
+// What the encodings of pushes may hold (push_encodings.h): the deltas and
+// small snapshots of the releases in flight; a larger snapshot is encoded
+// per call, as before there was a cache.
+constexpr size_t kPushEncodingBytes = 16u << 20;
+
 // kj::Executor::executeSync hands a call to the loop's thread and back
 // through a mutex and a futex inside libkj, which ThreadSanitizer does not
 // see (the library is not instrumented): without these it takes the
@@ -257,6 +266,7 @@ RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Op
       timer_(timer),
       options_(options),
       executor_(kj::getCurrentThreadExecutor()),
+      encodings_(kPushEncodingBytes),
       tasks_(*this) {}
 
 // TaskSet may throw from its destructor; a server going away must not.
@@ -508,18 +518,17 @@ void RpcServer::push_done() {
 
 void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
                           const SnapshotPtr& target, PushKind kind) {
-  auto request = node->sidecar.pushRequest();
   const uint64_t held = node->held[id];
   auto base = held != 0 ? fleet_.snapshot(id, held) : nullptr;
-  auto snapshot = request.initSnapshot();
-  if (base) {
-    protocol::write_delta(id.str(), *base, *target, snapshot);
-  } else {
-    protocol::write_full(id.str(), *target, snapshot);
-  }
-  const bool stage_only = kind == PushKind::stage;
-  snapshot.setStageOnly(stage_only);
+  const wire::Snapshot::Reader encoded = encodings_.get(id.str(), base.get(), *target);
   std::string trace = telemetry::traceparent_or_new(node->trace[id]);
+  // Sized to fit: without a hint every call would start with an 8 KiB
+  // segment, zeroed, however small the delta.
+  auto request = node->sidecar.pushRequest(
+      capnp::MessageSize{encoded.totalSize().wordCount + kPushCallWords + trace.size() / 8, 0});
+  request.setSnapshot(encoded);
+  const bool stage_only = kind == PushKind::stage;
+  request.getSnapshot().setStageOnly(stage_only);
   request.setTraceparent(trace);
   telemetry::TraceScope scope(trace);
   spdlog::debug("event=push node={} ns={} version={} delta_from={} staged={}", node->node_id,

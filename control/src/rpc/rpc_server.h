@@ -23,6 +23,7 @@
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
+#include "rpc/push_encodings.h"
 
 namespace hotswap::control {
 
@@ -145,6 +146,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     PushKind kind = PushKind::apply;
   };
   ControlMetrics* metrics_ = nullptr;
+  // Loop thread only.
+  PushEncodings encodings_;
   size_t pushes_in_flight_ = 0;
   size_t handshakes_ = 0;
   std::deque<QueuedPush> queued_pushes_;
