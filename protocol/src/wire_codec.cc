@@ -160,7 +160,7 @@ void write_delta(std::string_view ns, const SnapshotData& base, const SnapshotDa
   delta.setBaseVersion(base.version());
   write_entries(upserts, delta.initUpserts(static_cast<unsigned>(upserts.size())));
   auto removed = delta.initRemovals(static_cast<unsigned>(removals.size()));
-  for (unsigned i = 0; i < removals.size(); ++i) removed.set(i, removals[i]);
+  for (unsigned i = 0; i < removals.size(); ++i) removed.set(i, text(removals[i]));
 }
 
 std::expected<SnapshotData, Error> read_snapshot(wire::Snapshot::Reader in,

@@ -33,9 +33,11 @@ class PushEncodings {
   wire::Snapshot::Reader get(const std::string& ns, const SnapshotData* base,
                              const SnapshotData& target);
 
-  // Held now, for tests and metrics.
+  // Held now (bytes: the messages, their keys and the containers' nodes),
+  // and how many encodings were made in all; for tests and metrics.
   size_t entries() const { return entries_.size(); }
   size_t bytes() const { return bytes_; }
+  size_t encoded() const { return encoded_; }
 
  private:
   struct Version {
@@ -53,6 +55,7 @@ class PushEncodings {
 
   size_t max_bytes_;
   size_t bytes_ = 0;
+  size_t encoded_ = 0;
   std::map<Key, Encoding> entries_;
   std::deque<Key> oldest_first_;
   // The last encoding over max_bytes_, alive until the next call.
