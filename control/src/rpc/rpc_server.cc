@@ -37,6 +37,11 @@ struct RpcServer::Node {
   // decided (its answer's latency is measured from then).
   std::map<NamespaceId, std::string> trace;
   std::map<NamespaceId, std::chrono::steady_clock::time_point> decided_at;
+  // Per namespace: the answer to the last call, kept until the next call
+  // has been sent. Dropping an answer sends Cap'n Proto's Finish for it;
+  // dropped then, it goes out in the same write as that call (protocol/
+  // write_coalescing_stream.h) instead of a write of its own per push.
+  std::map<NamespaceId, std::shared_ptr<void>> last_answer;
 };
 
 namespace {
@@ -553,6 +558,7 @@ void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, 
                              bool staged, std::string traceparent,
                              capnp::RemotePromise<Response> sent) {
   ++pushes_in_flight_;
+  node->last_answer.erase(id);  // its Finish follows the call just sent
   // The answer is recorded under the traceparent control sent, whatever
   // the sidecar echoes (an older one echoes nothing; none chooses it).
   auto done = [this, node, id, version, staged, traceparent](bool ok, std::string reason,
@@ -564,15 +570,15 @@ void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, 
     answered(node,
              PushResult{node->node_id, id, version, ok, std::move(reason), staged, traceparent});
   };
-  tasks_.add(sent.then([this, done](capnp::Response<Response> response) {
+  tasks_.add(sent.then([this, node, id, done](capnp::Response<Response> response) {
                    push_done();
                    auto result = response.getResult();
                    const std::string echoed = text(result.getTraceparent());
-                   if (result.isAck()) {
-                     done(true, "", echoed);
-                   } else {
-                     done(false, text(result.getNack().getReason()), echoed);
-                   }
+                   const bool ack = result.isAck();
+                   std::string reason = ack ? "" : text(result.getNack().getReason());
+                   node->last_answer[id] =
+                       std::make_shared<capnp::Response<Response>>(kj::mv(response));
+                   done(ack, std::move(reason), echoed);
                  })
                  .catch_([this, node, id, traceparent](kj::Exception&& e) {
                    // The connection went away; the next attach pushes again.
