@@ -29,7 +29,8 @@ SnapshotData Version(uint64_t number, const std::vector<std::pair<std::string, i
 std::string Words(wire::Snapshot::Reader snapshot) {
   capnp::MallocMessageBuilder copy;
   copy.setRoot(snapshot);
-  auto bytes = capnp::messageToFlatArray(copy).asBytes();
+  const kj::Array<capnp::word> flat = capnp::messageToFlatArray(copy);
+  const auto bytes = flat.asBytes();
   return {bytes.begin(), bytes.end()};
 }
 
