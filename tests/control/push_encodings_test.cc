@@ -46,11 +46,13 @@ TEST(PushEncodings, AFullSnapshotAndADeltaEachDecodeToTheTarget) {
   const SnapshotData v1 = Version(1, {{"a", 1}, {"b", 2}});
   const SnapshotData v2 = Version(2, {{"a", 1}, {"b", 3}, {"c", 4}});
 
-  auto full = encodings.get("t/web", nullptr, v2);
+  const auto encoded = encodings.get("t/web", nullptr, v2);
+  auto full = encoded.snapshot;
+  EXPECT_EQ(encoded.words, full.totalSize().wordCount + 1);  // the request's size hint
   ASSERT_TRUE(full.isFull());
   EXPECT_EQ(Decoded(full, nullptr).entries(), v2.entries());
 
-  auto delta = encodings.get("t/web", &v1, v2);
+  auto delta = encodings.get("t/web", &v1, v2).snapshot;
   ASSERT_TRUE(delta.isDelta());
   EXPECT_EQ(delta.getDelta().getBaseVersion(), 1u);
   EXPECT_EQ(delta.getDelta().getUpserts().size(), 2u);  // b changed, c added
@@ -62,9 +64,9 @@ TEST(PushEncodings, TheSamePushIsEncodedOnce) {
   PushEncodings encodings(1 << 20);
   const SnapshotData v1 = Version(1, {{"a", 1}});
   const SnapshotData v2 = Version(2, {{"a", 2}});
-  const auto first = Words(encodings.get("t/web", &v1, v2));
+  const auto first = Words(encodings.get("t/web", &v1, v2).snapshot);
   const size_t bytes = encodings.bytes();
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Words(encodings.get("t/web", &v1, v2)), first);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Words(encodings.get("t/web", &v1, v2).snapshot), first);
   EXPECT_EQ(encodings.entries(), 1u);
   EXPECT_EQ(encodings.encoded(), 1u);
   EXPECT_EQ(encodings.bytes(), bytes);
@@ -81,10 +83,14 @@ TEST(PushEncodings, VersionsAreKeyedByTheirContentToo) {
   const SnapshotData old_v2 = Version(2, {{"a", 2}});
   const SnapshotData new_v1 = Version(1, {{"x", 1}});
   const SnapshotData new_v2 = Version(2, {{"x", 2}, {"y", 3}});
-  EXPECT_EQ(Decoded(encodings.get("t/web", &old_v1, old_v2), &old_v1).entries(), old_v2.entries());
-  EXPECT_EQ(Decoded(encodings.get("t/web", &new_v1, new_v2), &new_v1).entries(), new_v2.entries());
-  EXPECT_EQ(Decoded(encodings.get("t/web", nullptr, old_v2), nullptr).entries(), old_v2.entries());
-  EXPECT_EQ(Decoded(encodings.get("t/web", nullptr, new_v2), nullptr).entries(), new_v2.entries());
+  EXPECT_EQ(Decoded(encodings.get("t/web", &old_v1, old_v2).snapshot, &old_v1).entries(),
+            old_v2.entries());
+  EXPECT_EQ(Decoded(encodings.get("t/web", &new_v1, new_v2).snapshot, &new_v1).entries(),
+            new_v2.entries());
+  EXPECT_EQ(Decoded(encodings.get("t/web", nullptr, old_v2).snapshot, nullptr).entries(),
+            old_v2.entries());
+  EXPECT_EQ(Decoded(encodings.get("t/web", nullptr, new_v2).snapshot, nullptr).entries(),
+            new_v2.entries());
   EXPECT_EQ(encodings.entries(), 4u);
 }
 
@@ -102,7 +108,7 @@ TEST(PushEncodings, WhatIsKeptStaysWithinTheBudgetOldestDroppedFirst) {
   PushEncodings encodings(3 * one);
   auto get = [&](int i) {
     const auto ns = "t/ns" + std::to_string(i);
-    EXPECT_EQ(std::string(encodings.get(ns, nullptr, v1).getNamespace().cStr()), ns);
+    EXPECT_EQ(std::string(encodings.get(ns, nullptr, v1).snapshot.getNamespace().cStr()), ns);
     EXPECT_LE(encodings.bytes(), 3 * one);
   };
   for (int i = 0; i < 5; ++i) get(i);
@@ -125,7 +131,7 @@ TEST(PushEncodings, WhatIsKeptStaysWithinTheBudgetOldestDroppedFirst) {
 TEST(PushEncodings, OneLargerThanTheBudgetIsServedButNotKept) {
   PushEncodings encodings(64);
   const SnapshotData v1 = Version(1, {{"a", 1}, {"b", 2}});
-  auto snapshot = encodings.get("t/web", nullptr, v1);
+  auto snapshot = encodings.get("t/web", nullptr, v1).snapshot;
   EXPECT_EQ(Decoded(snapshot, nullptr).entries(), v1.entries());
   EXPECT_EQ(encodings.entries(), 0u);
   EXPECT_EQ(encodings.bytes(), 0u);

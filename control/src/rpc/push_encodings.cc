@@ -11,12 +11,14 @@ constexpr size_t kEntryOverhead = 192;
 
 }  // namespace
 
-wire::Snapshot::Reader PushEncodings::get(const std::string& ns, const SnapshotData* base,
+PushEncodings::Encoded PushEncodings::get(const std::string& ns, const SnapshotData* base,
                                           const SnapshotData& target) {
   Key key{ns, base != nullptr ? Version{base->version(), base->content_hash()} : Version{},
           Version{target.version(), target.content_hash()}};
   oversized_.reset();
-  if (auto found = entries_.find(key); found != entries_.end()) return root(*found->second.message);
+  if (auto found = entries_.find(key); found != entries_.end()) {
+    return root(*found->second.message, found->second.words);
+  }
   auto scratch = std::make_unique<capnp::MallocMessageBuilder>();
   auto snapshot = scratch->initRoot<wire::Snapshot>();
   if (base != nullptr) {
@@ -29,7 +31,7 @@ wire::Snapshot::Reader PushEncodings::get(const std::string& ns, const SnapshotD
   const size_t bytes = words * sizeof(capnp::word) + sizeof(Key) + 2 * ns.size() + kEntryOverhead;
   if (bytes > max_bytes_) {
     oversized_ = std::move(scratch);
-    return root(*oversized_);
+    return root(*oversized_, words);
   }
   // Kept in a segment of its own size: the scratch message's first segment
   // is 8 KiB however small the delta.
@@ -44,12 +46,13 @@ wire::Snapshot::Reader PushEncodings::get(const std::string& ns, const SnapshotD
   }
   oldest_first_.push_back(key);
   bytes_ += bytes;
-  return root(
-      *entries_.emplace(std::move(key), Encoding{std::move(message), bytes}).first->second.message);
+  auto& kept =
+      entries_.emplace(std::move(key), Encoding{std::move(message), words, bytes}).first->second;
+  return root(*kept.message, words);
 }
 
-wire::Snapshot::Reader PushEncodings::root(capnp::MallocMessageBuilder& message) {
-  return message.getRoot<wire::Snapshot>().asReader();
+PushEncodings::Encoded PushEncodings::root(capnp::MallocMessageBuilder& message, size_t words) {
+  return {message.getRoot<wire::Snapshot>().asReader(), words};
 }
 
 }  // namespace hotswap::control

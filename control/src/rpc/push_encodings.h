@@ -30,8 +30,11 @@ class PushEncodings {
   // snapshot; else a delta), stage_only unset. A version is keyed by its
   // content hash too, so a namespace deleted and made again with the same
   // version numbers gets encodings of its own. Valid until the next call.
-  wire::Snapshot::Reader get(const std::string& ns, const SnapshotData* base,
-                             const SnapshotData& target);
+  struct Encoded {
+    wire::Snapshot::Reader snapshot;
+    size_t words = 0;  // its size as a message's root
+  };
+  Encoded get(const std::string& ns, const SnapshotData* base, const SnapshotData& target);
 
   // Held now (bytes: the messages, their keys and the containers' nodes),
   // and how many encodings were made in all; for tests and metrics.
@@ -48,10 +51,11 @@ class PushEncodings {
   using Key = std::tuple<std::string, Version, Version>;
   struct Encoding {
     std::unique_ptr<capnp::MallocMessageBuilder> message;
+    size_t words = 0;
     size_t bytes = 0;
   };
 
-  static wire::Snapshot::Reader root(capnp::MallocMessageBuilder& message);
+  static Encoded root(capnp::MallocMessageBuilder& message, size_t words);
 
   size_t max_bytes_;
   size_t bytes_ = 0;

@@ -525,13 +525,13 @@ void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
                           const SnapshotPtr& target, PushKind kind) {
   const uint64_t held = node->held[id];
   auto base = held != 0 ? fleet_.snapshot(id, held) : nullptr;
-  const wire::Snapshot::Reader encoded = encodings_.get(id.str(), base.get(), *target);
+  const PushEncodings::Encoded encoded = encodings_.get(id.str(), base.get(), *target);
   std::string trace = telemetry::traceparent_or_new(node->trace[id]);
   // Sized to fit: without a hint every call would start with an 8 KiB
   // segment, zeroed, however small the delta.
   auto request = node->sidecar.pushRequest(
-      capnp::MessageSize{encoded.totalSize().wordCount + kPushCallWords + trace.size() / 8, 0});
-  request.setSnapshot(encoded);
+      capnp::MessageSize{encoded.words + kPushCallWords + trace.size() / 8, 0});
+  request.setSnapshot(encoded.snapshot);
   const bool stage_only = kind == PushKind::stage;
   request.getSnapshot().setStageOnly(stage_only);
   request.setTraceparent(trace);
