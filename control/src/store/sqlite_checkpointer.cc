@@ -4,13 +4,15 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include "store/sqlite_wal_vfs.h"
+
 namespace hotswap::control::sqlite {
 
 StoreResult<std::unique_ptr<Checkpointer>> Checkpointer::start(const std::string& path,
                                                                std::chrono::milliseconds interval) {
   sqlite3* handle = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                 sql::coalescing_wal_vfs());
   if (rc != SQLITE_OK) {
     std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     sqlite3_close(handle);

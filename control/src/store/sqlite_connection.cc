@@ -5,6 +5,8 @@
 #include <optional>
 #include <utility>
 
+#include "store/sqlite_wal_vfs.h"
+
 namespace hotswap::control::sql {
 
 namespace {
@@ -85,9 +87,9 @@ class SqliteRows final : public Rows {
 
 StoreResult<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path) {
   sqlite3* handle = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &handle,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           coalescing_wal_vfs());
   if (rc != SQLITE_OK) {
     std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     sqlite3_close(handle);

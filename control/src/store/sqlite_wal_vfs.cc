@@ -1,0 +1,249 @@
+#include "store/sqlite_wal_vfs.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace hotswap::control::sql {
+
+namespace {
+
+constexpr const char* kVfsName = "hotswap-wal";
+// A WAL's pending bytes are written once they would pass this, so that a
+// large transaction (a store copied whole) streams. The platform VFS
+// writes at most 128 KiB - 1 bytes per call (its write masks the length
+// to 17 bits, and reports a longer one as a full disk).
+constexpr size_t kMaxPending = 124 * 1024;
+
+std::atomic<uint64_t> requested_writes{0};
+std::atomic<uint64_t> issued_writes{0};
+
+// Every file the VFS opens: SQLite's view of it (`base`, first), the
+// platform's file object in the same allocation, after this header, and
+// for a WAL the bytes written but not yet issued.
+struct File {
+  sqlite3_file base;
+  sqlite3_file* real = nullptr;
+  File* wal = nullptr;       // a database's WAL while both are open
+  File* database = nullptr;  // a WAL's database while both are open
+  sqlite3_int64 pending_at = 0;
+  std::vector<char> pending;
+};
+
+constexpr size_t kRealOffset =
+    (sizeof(File) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+
+sqlite3_vfs* platform = nullptr;
+sqlite3_vfs vfs;
+
+File* as_file(sqlite3_file* file) {
+  return reinterpret_cast<File*>(file);
+}
+
+const sqlite3_io_methods& real_methods(sqlite3_file* file) {
+  return *as_file(file)->real->pMethods;
+}
+
+int issue(File& f, const void* data, int amount, sqlite3_int64 offset) {
+  issued_writes.fetch_add(1, std::memory_order_relaxed);
+  return f.real->pMethods->xWrite(f.real, data, amount, offset);
+}
+
+// Writes what is pending. Cleared whatever the outcome: after an error
+// SQLite abandons the transaction, and its frames are not in the index.
+int flush(File& f) {
+  if (f.pending.empty()) return SQLITE_OK;
+  const int rc = issue(f, f.pending.data(), static_cast<int>(f.pending.size()), f.pending_at);
+  f.pending.clear();
+  return rc;
+}
+
+int flush_wal_of(sqlite3_file* database) {
+  File* wal = as_file(database)->wal;
+  return wal == nullptr ? SQLITE_OK : flush(*wal);
+}
+
+// Closing either detaches the other, whichever SQLite closes first.
+int close_file(sqlite3_file* file) {
+  File* f = as_file(file);
+  int rc = flush(*f);
+  if (f->wal != nullptr) f->wal->database = nullptr;
+  if (f->database != nullptr) f->database->wal = nullptr;
+  const int closed = f->real->pMethods->xClose(f->real);
+  f->~File();
+  file->pMethods = nullptr;
+  return rc != SQLITE_OK ? rc : closed;
+}
+
+// --- A WAL: writes gathered, everything else after they are issued.
+
+int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+  File& f = *as_file(file);
+  requested_writes.fetch_add(1, std::memory_order_relaxed);
+  const size_t size = static_cast<size_t>(amount);
+  const bool follows =
+      !f.pending.empty() && offset == f.pending_at + static_cast<sqlite3_int64>(f.pending.size());
+  if (!follows || f.pending.size() + size > kMaxPending) {
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+  }
+  if (size > kMaxPending) return issue(f, data, amount, offset);
+  if (f.pending.empty()) f.pending_at = offset;
+  const char* bytes = static_cast<const char*>(data);
+  f.pending.insert(f.pending.end(), bytes, bytes + size);
+  return SQLITE_OK;
+}
+
+// The platform's method `M` of `file`'s own file object.
+template <auto M, class... Args>
+auto pass(sqlite3_file* file, Args... args) {
+  return (real_methods(file).*M)(as_file(file)->real, args...);
+}
+
+// The same, once a WAL's pending writes are issued.
+template <auto M, class... Args>
+int after_flush(sqlite3_file* file, Args... args) {
+  if (const int rc = flush(*as_file(file)); rc != SQLITE_OK) return rc;
+  return pass<M>(file, args...);
+}
+
+// --- Every other file (the database among them): the platform's, and a
+// database's WAL issued before its shared-memory index is touched.
+
+int db_shm_map(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
+  const auto& m = real_methods(file);
+  if (m.iVersion < 2) return SQLITE_IOERR_SHMMAP;
+  return m.xShmMap(as_file(file)->real, region, size, extend, out);
+}
+int db_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
+  const auto& m = real_methods(file);
+  if (m.iVersion < 2) return SQLITE_IOERR_SHMLOCK;
+  if (const int rc = flush_wal_of(file); rc != SQLITE_OK) return rc;
+  return m.xShmLock(as_file(file)->real, offset, n, flags);
+}
+// Before SQLite publishes new frames in the index. It cannot fail; with
+// synchronous=FULL (the store's) the frames were issued by the commit's
+// sync, so nothing is pending here, and otherwise a failed write is what
+// the next read, sync or checkpoint of the WAL meets.
+void db_shm_barrier(sqlite3_file* file) {
+  const auto& m = real_methods(file);
+  (void)flush_wal_of(file);
+  if (m.iVersion >= 2) m.xShmBarrier(as_file(file)->real);
+}
+int db_shm_unmap(sqlite3_file* file, int delete_flag) {
+  const auto& m = real_methods(file);
+  if (m.iVersion < 2) return SQLITE_OK;
+  if (const int rc = flush_wal_of(file); rc != SQLITE_OK) return rc;
+  return m.xShmUnmap(as_file(file)->real, delete_flag);
+}
+int db_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+  const auto& m = real_methods(file);
+  if (m.iVersion < 3) {
+    *out = nullptr;  // no memory map: SQLite reads instead
+    return SQLITE_OK;
+  }
+  return m.xFetch(as_file(file)->real, offset, amount, out);
+}
+int db_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
+  const auto& m = real_methods(file);
+  if (m.iVersion < 3) return SQLITE_OK;
+  return m.xUnfetch(as_file(file)->real, offset, page);
+}
+
+using M = sqlite3_io_methods;
+
+const sqlite3_io_methods kWalMethods = {
+    .iVersion = 1,
+    .xClose = close_file,
+    .xRead = after_flush<&M::xRead, void*, int, sqlite3_int64>,
+    .xWrite = wal_write,
+    .xTruncate = after_flush<&M::xTruncate, sqlite3_int64>,
+    .xSync = after_flush<&M::xSync, int>,
+    .xFileSize = after_flush<&M::xFileSize, sqlite3_int64*>,
+    .xLock = pass<&M::xLock, int>,
+    .xUnlock = pass<&M::xUnlock, int>,
+    .xCheckReservedLock = pass<&M::xCheckReservedLock, int*>,
+    .xFileControl = after_flush<&M::xFileControl, int, void*>,
+    .xSectorSize = pass<&M::xSectorSize>,
+    .xDeviceCharacteristics = pass<&M::xDeviceCharacteristics>,
+    .xShmMap = nullptr,  // version 1: SQLite calls none of these on a WAL
+    .xShmLock = nullptr,
+    .xShmBarrier = nullptr,
+    .xShmUnmap = nullptr,
+    .xFetch = nullptr,
+    .xUnfetch = nullptr,
+};
+
+const sqlite3_io_methods kOtherMethods = {
+    .iVersion = 3,
+    .xClose = close_file,
+    .xRead = pass<&M::xRead, void*, int, sqlite3_int64>,
+    .xWrite = pass<&M::xWrite, const void*, int, sqlite3_int64>,
+    .xTruncate = pass<&M::xTruncate, sqlite3_int64>,
+    .xSync = pass<&M::xSync, int>,
+    .xFileSize = pass<&M::xFileSize, sqlite3_int64*>,
+    .xLock = pass<&M::xLock, int>,
+    .xUnlock = pass<&M::xUnlock, int>,
+    .xCheckReservedLock = pass<&M::xCheckReservedLock, int*>,
+    .xFileControl = pass<&M::xFileControl, int, void*>,
+    .xSectorSize = pass<&M::xSectorSize>,
+    .xDeviceCharacteristics = pass<&M::xDeviceCharacteristics>,
+    .xShmMap = db_shm_map,
+    .xShmLock = db_shm_lock,
+    .xShmBarrier = db_shm_barrier,
+    .xShmUnmap = db_shm_unmap,
+    .xFetch = db_fetch,
+    .xUnfetch = db_unfetch,
+};
+
+int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  File* f = new (file) File{};
+  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
+  f->real->pMethods = nullptr;
+  const int rc = platform->xOpen(platform, name, f->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
+    f->~File();
+    file->pMethods = nullptr;
+    return rc;
+  }
+  if ((flags & SQLITE_OPEN_WAL) == 0) {
+    f->base.pMethods = &kOtherMethods;
+    return SQLITE_OK;
+  }
+  f->base.pMethods = &kWalMethods;
+  sqlite3_file* database = sqlite3_database_file_object(name);
+  if (database != nullptr && database->pMethods == &kOtherMethods) {
+    f->database = as_file(database);
+    f->database->wal = f;
+  }
+  return SQLITE_OK;
+}
+
+void register_vfs() {
+  platform = sqlite3_vfs_find(nullptr);
+  vfs = *platform;  // its other functions, and the data they expect
+  vfs.zName = kVfsName;
+  vfs.szOsFile = static_cast<int>(kRealOffset) + platform->szOsFile;
+  vfs.xOpen = open_file;
+  vfs.pNext = nullptr;
+  sqlite3_vfs_register(&vfs, 0);
+}
+
+}  // namespace
+
+const char* coalescing_wal_vfs() {
+  static std::once_flag once;
+  std::call_once(once, register_vfs);
+  return kVfsName;
+}
+
+WalWriteCounts wal_write_counts() {
+  return {requested_writes.load(std::memory_order_relaxed),
+          issued_writes.load(std::memory_order_relaxed)};
+}
+
+}  // namespace hotswap::control::sql
