@@ -210,6 +210,34 @@ bool Segment::detached() const {
   return by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev;
 }
 
+std::expected<void, Error> write_new(const std::string& name, const void* bytes, size_t size,
+                                     mode_t mode, std::optional<gid_t> group) {
+  const std::string path = path_of(name);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return std::unexpected(errno_error(errno, str_cat("create ", name)));
+  auto failed = [&](std::string doing) -> std::expected<void, Error> {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return std::unexpected(errno_error(err, doing));
+  };
+  if (::fchmod(fd, mode) != 0) return failed(str_cat("chmod ", name));
+  if (group && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0) {
+    return failed(str_cat("chown ", name, " to group ", *group));
+  }
+  const char* from = static_cast<const char*>(bytes);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, from + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = ENOSPC;  // tmpfs full, reported as a short write
+    if (n <= 0) return failed(str_cat("write ", name));
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return {};
+}
+
 std::expected<void, Error> read_whole(const std::string& name, void* out, size_t size) {
   const int fd = ::open(path_of(name).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(errno_error(errno, str_cat("open ", name)));

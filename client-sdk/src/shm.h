@@ -90,6 +90,13 @@ class Segment {
   boost::interprocess::mapped_region region_;
 };
 
+// Creates segment `name` exclusively with `mode` (umask does not apply)
+// and, when set, `group`, holding the `size` bytes at `bytes`, written
+// without mapping it: no page faults, and no unmapping that interrupts the
+// process's other CPUs to flush their TLBs. A failed write removes it.
+std::expected<void, Error> write_new(const std::string& name, const void* bytes, size_t size,
+                                     mode_t mode, std::optional<gid_t> group);
+
 // Reads all of segment `name` into `out` (`size` bytes): an error when it
 // is absent (no_segment) or not exactly `size` bytes long (corrupt).
 std::expected<void, Error> read_whole(const std::string& name, void* out, size_t size);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "futex.h"
 #include "hotswap/str_cat.h"
@@ -18,6 +19,10 @@
 namespace hotswap {
 
 namespace {
+
+// Versions up to this size are encoded in the writer's memory and written
+// to their segment (Impl::write_segment).
+constexpr size_t kWrittenThrough = size_t{1} << 20;
 
 uint64_t unix_now_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -93,11 +98,8 @@ class Writer::Impl {
     const uint32_t slot = free_slot();
     const uint64_t nonce = random_u64();
     const uint64_t published = unix_now_ns();
-    auto segment = shm::Segment::create(names_.snapshot(data.version(), nonce), *size,
-                                        options_.mode, options_.group);
-    if (!segment) return std::unexpected(segment.error());
-    const uint64_t checksum = detail::encode_snapshot(
-        data, published, static_cast<char*>(segment->data()), segment->size());
+    auto checksum = write_segment(names_.snapshot(data.version(), nonce), data, published, *size);
+    if (!checksum) return std::unexpected(checksum.error());
 
     // Release stores, like a seqlock's data: a reader whose acquire load
     // sees any of them also sees the activation that last moved the active
@@ -108,7 +110,7 @@ class Writer::Impl {
     d.version.store(data.version(), order);
     d.nonce.store(nonce, order);
     d.file_size.store(*size, order);
-    d.data_checksum.store(checksum, order);
+    d.data_checksum.store(*checksum, order);
     uint64_t words[4];
     std::memcpy(words, data.content_hash().data(), sizeof words);
     for (int i = 0; i < 4; ++i) d.content_hash[i].store(words[i], order);
@@ -119,6 +121,27 @@ class Writer::Impl {
     auto activated = options.activate ? activate_slot(slot) : std::expected<void, Error>{};
     evict();
     return activated;
+  }
+
+  // Creates the version's segment holding its encoding; returns the
+  // encoding's checksum. Up to kWrittenThrough bytes are encoded in process
+  // memory and written to the segment unmapped: mapping a fresh segment,
+  // faulting its pages in and unmapping it (a TLB flush on every CPU the
+  // process runs on) cost a sidecar more than the copy. Larger ones are
+  // encoded in place, where a copy would cost their size again in memory.
+  std::expected<uint64_t, Error> write_segment(const std::string& name, const SnapshotData& data,
+                                               uint64_t published, size_t size) {
+    if (size <= kWrittenThrough) {
+      encoded_.assign(size, 0);
+      const uint64_t checksum = detail::encode_snapshot(data, published, encoded_.data(), size);
+      auto written = shm::write_new(name, encoded_.data(), size, options_.mode, options_.group);
+      if (!written) return std::unexpected(written.error());
+      return checksum;
+    }
+    auto segment = shm::Segment::create(name, size, options_.mode, options_.group);
+    if (!segment) return std::unexpected(segment.error());
+    return detail::encode_snapshot(data, published, static_cast<char*>(segment->data()),
+                                   segment->size());
   }
 
   std::expected<void, Error> activate(uint64_t version) {
@@ -349,7 +372,8 @@ class Writer::Impl {
   // order_ (so never reused or unlinked while active), never found by version.
   std::optional<uint32_t> damaged_;
   uint64_t generation_ = 0;
-  std::string pending_head_;  // a replacement head not yet in place
+  std::string pending_head_;   // a replacement head not yet in place
+  std::vector<char> encoded_;  // write_segment's buffer, kept between versions
 };
 
 std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions options) {
