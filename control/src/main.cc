@@ -556,9 +556,9 @@ int run(Flags flags) {
   const siginfo_t info = stop.exclusiveJoin(kj::mv(served)).wait(io.waitScope);
   spdlog::info("event=shutdown signal={}", info.si_signo);
   api.stop();
-  // A handler still running may hand a push round to this loop
-  // (namespace_changed waits for it): the loop turns until the server has
-  // returned, which is after its last handler.
+  // A handler still running may hand a push round to this loop: the loop
+  // turns until the server has returned, which is after its last handler,
+  // so that no hand-over reaches a server already gone.
   http_done.promise.wait(io.waitScope);
   http.join();
   // The same for the engine: a step may be handing a push round to the loop.

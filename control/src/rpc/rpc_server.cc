@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-#endif
 
 #include "access/node_access.h"
 #include "hotswap/protocol/content_hash.h"
@@ -65,43 +62,6 @@ constexpr uint64_t kPushCallWords = 8;
 // small snapshots of the releases in flight; a larger snapshot is encoded
 // per call, as before there was a cache.
 constexpr size_t kPushEncodingBytes = 16u << 20;
-
-// kj::Executor::executeSync hands a call to the loop's thread and back
-// through a mutex and a futex inside libkj, which ThreadSanitizer does not
-// see (the library is not instrumented): without these it takes the
-// caller's later use of its stack for a race with what the loop read there.
-// They tell it that what the call did happens before the caller goes on,
-// and (hand_over) that what the caller wrote happens before the loop reads
-// it: a loop already awake takes a call without the eventfd wake-up
-// ThreadSanitizer sees, e.g. a REST handler's while the replicas'
-// listener calls too.
-#if defined(__SANITIZE_THREAD__)
-char hand_over;  // one address for every hand-over
-#endif
-void caller_hands_over() {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_release(&hand_over);
-#endif
-}
-void loop_takes_over() {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_acquire(&hand_over);
-#endif
-}
-void loop_done_with(void* call) {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_release(call);
-#else
-  (void)call;
-#endif
-}
-void caller_resumes_after(void* call) {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_acquire(call);
-#else
-  (void)call;
-#endif
-}
 
 std::string text(capnp::Text::Reader t) {
   return std::string(t.cStr(), t.size());
@@ -270,9 +230,10 @@ RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Op
       health_(health),
       timer_(timer),
       options_(options),
-      executor_(kj::getCurrentThreadExecutor()),
       encodings_(kPushEncodingBytes),
-      tasks_(*this) {}
+      tasks_(*this) {
+  tasks_.add(take_handovers());
+}
 
 // TaskSet may throw from its destructor; a server going away must not.
 RpcServer::~RpcServer() noexcept {
@@ -351,44 +312,34 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
   spdlog::info("event=detached node={} session={}", node_id, session_id);
 }
 
-namespace {
-
-// The call namespace_changed hands the loop. executeSync moves it into
-// the event it queues: the move hands it over once its fields are written
-// there, and the loop reads them only in run(), out of line, after taking
-// the hand-over (a lambda's captures would be read on entry, before any
-// annotation inside it).
-struct ConvergeCall {
-  RpcServer* server;
-  const NamespaceId* id;
-  const std::string* trace;
-  char* call;  // its address names this call for ThreadSanitizer
-  ConvergeCall(RpcServer* server, const NamespaceId* id, const std::string* trace, char* call)
-      : server(server), id(id), trace(trace), call(call) {}
-  ConvergeCall(ConvergeCall&& other) noexcept
-      : server(other.server), id(other.id), trace(other.trace), call(other.call) {
-    caller_hands_over();
-  }
-  void operator()() const {
-    loop_takes_over();
-    run();
-  }
-  [[gnu::noinline]] void run() const {
-    server->converge(*id, *trace);
-    loop_done_with(call);
-  }
-};
-
-}  // namespace
-
 void RpcServer::namespace_changed(const NamespaceId& id) {
-  char call;
-  // A copy on this stack: the loop reads it by reference while this thread
-  // waits. Held by value, the call would free it inside executeSync,
-  // before the hand-back ThreadSanitizer is told of.
-  const std::string trace = telemetry::current_traceparent();
-  executor_.executeSync(ConvergeCall(this, &id, &trace, &call));
-  caller_resumes_after(&call);
+  std::lock_guard lock(handover_.mu);
+  handover_.calls.push_back({id, telemetry::current_traceparent()});
+  if (handover_.wake) {
+    handover_.wake->fulfill();
+    handover_.wake = nullptr;
+  }
+}
+
+kj::Promise<void> RpcServer::take_handovers() {
+  auto woken = kj::newPromiseAndCrossThreadFulfiller<void>();
+  {
+    std::lock_guard lock(handover_.mu);
+    if (handover_.calls.empty()) {
+      handover_.wake = kj::mv(woken.fulfiller);
+    } else {
+      woken.fulfiller->fulfill();  // handed over while the last ones ran
+    }
+  }
+  return woken.promise.then([this] {
+    std::vector<Handover::Call> calls;
+    {
+      std::lock_guard lock(handover_.mu);
+      calls.swap(handover_.calls);
+    }
+    for (const Handover::Call& call : calls) converge(call.id, call.traceparent);
+    return take_handovers();
+  });
 }
 
 void RpcServer::converge(const NamespaceId& id, const std::string& traceparent) {

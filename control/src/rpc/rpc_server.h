@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -68,9 +69,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // it. Set once, before serving.
   void set_metrics(ControlMetrics* metrics) { metrics_ = metrics; }
 
-  // Thread-safe: runs a push round for the namespace on the loop. The
-  // calling thread's trace (telemetry/trace_context.h) goes with the
-  // pushes it causes.
+  // Thread-safe, and returns at once: the loop runs a push round for the
+  // namespace when it next wakes. The calling thread's trace
+  // (telemetry/trace_context.h) goes with the pushes it causes.
   void namespace_changed(const NamespaceId& id) override;
 
   // Loop thread only: pushes every attached subscriber of `id` whose held
@@ -130,13 +131,29 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Makes the queued answers durable, then updates the nodes they came
   // from: nothing acts on an answer before it is committed.
   void record_answers();
+  // Runs the push rounds namespace_changed handed over, whenever some are,
+  // for as long as the server lives.
+  kj::Promise<void> take_handovers();
   void taskFailed(kj::Exception&& exception) override;
 
   PushSource& fleet_;
   HealthSink& health_;
   kj::Timer& timer_;
   Options options_;
-  const kj::Executor& executor_;
+  // What namespace_changed hands the loop. The caller does not wait: a
+  // caller that waited would be woken while the loop still had the pushes
+  // to write, and the scheduler runs a woken thread on its waker's core,
+  // so every push waited out the caller's reply.
+  struct Handover {
+    struct Call {
+      NamespaceId id;
+      std::string traceparent;
+    };
+    std::mutex mu;
+    std::vector<Call> calls;  // guarded by mu
+    // Set while the loop sleeps on it; guarded by mu.
+    kj::Own<kj::CrossThreadPromiseFulfiller<void>> wake;
+  } handover_;
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   struct QueuedPush {
