@@ -3,9 +3,13 @@
 // time; percent-decoding; and routing on the encoded path.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rest/header_block.h"
+#include "rest/json_body.h"
 #include "rest/router.h"
 #include "rest/url.h"
 
@@ -141,6 +145,73 @@ TEST(Router, MatchesTheEncodedPathAndDecodesItsGroups) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
   EXPECT_NE(bad.error().message.find("percent-encoding"), std::string::npos);
+}
+
+TEST(Router, MatchesWholeSegmentsAndTheWholePathOnly) {
+  Router router;
+  std::string seen;
+  const auto note = [&](std::string name) {
+    return [&seen, name](const HttpRequest& req, HttpResponse&) {
+      seen = name;
+      for (size_t i = 1; i < req.matches.size(); ++i) seen += "|" + req.match(i);
+    };
+  };
+  router.get("/", note("root"));
+  router.get("/t/([^/]+)", note("one"));
+  router.get("/t/([^/]+)/n", note("one-n"));
+  router.get("/c/(.+)", note("rest"));
+  const auto routed = [&](const std::string& path) -> std::string {
+    HttpRequest req = request("GET", path);
+    auto handler = router.route(req);
+    if (!handler) return "none";
+    HttpResponse res;
+    (**handler)(req, res);
+    return seen;
+  };
+  EXPECT_EQ(routed("/"), "root");
+  EXPECT_EQ(routed("/t/a"), "one|a");
+  EXPECT_EQ(routed("/t/a/n"), "one-n|a");
+  EXPECT_EQ(routed("/c/a/b/"), "rest|a/b/");
+  // A group is one segment or more, never empty; nothing may be left over.
+  for (const char* path : {"/t", "/t/", "/t//n", "/t/a/", "/t/a/n/", "/t/a/nn", "/c/", "", "/x"}) {
+    EXPECT_EQ(routed(path), "none") << path;
+  }
+}
+
+TEST(Router, RefusesPatternsItWouldNotMatchAsTheirRegularExpressions) {
+  Router router;
+  const auto handler = [](const HttpRequest&, HttpResponse&) {};
+  for (const char* pattern :
+       {"/a.b", "/t/x([^/]+)", "/t/([^/]+)x", "/c/(.+)/more", "/t/(\\d+)", "/t/[^/]+", "/a|b"}) {
+    EXPECT_THROW(router.get(pattern, handler), std::invalid_argument) << pattern;
+  }
+  EXPECT_TRUE(router.routes().empty());
+}
+
+TEST(ParseObject, BuildsWhatNlohmannBuildsAndNamesAKeyHeldTwiceAtAnyDepth) {
+  const std::string text =
+      R"({"a":null,"b":true,"c":-3,"d":18446744073709551615,"e":2.5,"f":"x\u00e9",)"
+      R"("g":[1,[2,{"h":[]}],{}],"i":{"j":{"k":"l"}},"m":[]})";
+  auto parsed = parse_object(text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed, nlohmann::json::parse(text));
+  EXPECT_EQ(parsed->dump(), nlohmann::json::parse(text).dump());
+
+  for (const auto& [body, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"a":1,"a":2})", "a"},
+           {R"({"x":{"y":1,"z":[{"q":1,"q":1}]}})", "q"},
+           {R"({"x":[[{"v":{"w":1,"w":{}}}]]})", "w"}}) {
+    auto refused = parse_object(body);
+    ASSERT_FALSE(refused) << body;
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+    EXPECT_NE(refused.error().message.find("key '" + key + "' appears twice"), std::string::npos)
+        << refused.error().message;
+  }
+  for (const char* bad : {R"({"a":1} x)", R"({"a":1e999})", "[1]", R"({"a":)", ""}) {
+    auto refused = parse_object(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument) << bad;
+  }
 }
 
 }  // namespace

@@ -693,6 +693,8 @@ TEST_P(SqlStoreTest, DeleteNamespaceRemovesEverythingOfIt) {
                       "namespace 'acme/web' not found"));
   EXPECT_TRUE(IsError(store_->get_deployment(deployment.id), StoreErrorCode::not_found,
                       "deployment " + std::to_string(deployment.id) + " not found"));
+  EXPECT_TRUE(IsError(store_->deployment_namespace(deployment.id), StoreErrorCode::not_found,
+                      "deployment " + std::to_string(deployment.id) + " not found"));
   auto node = must(store_->get_instance("node-1"));
   ASSERT_EQ(node.namespaces.size(), 1u);
   EXPECT_EQ(node.namespaces[0].namespace_id.str(), "acme/api");
@@ -918,6 +920,10 @@ TEST_P(SqlStoreTest, DeploymentsCreateGetList) {
 
   auto fetched = must(store_->get_deployment(first.id));
   EXPECT_EQ(fetched.targets.size(), 2u);
+  EXPECT_EQ(must(store_->deployment_namespace(first.id)).str(), "acme/web");
+  EXPECT_EQ(must(store_->deployment_namespace(other.id)).str(), "acme/api");
+  EXPECT_TRUE(IsError(store_->deployment_namespace(12345), StoreErrorCode::not_found,
+                      "deployment 12345 not found"));
   EXPECT_EQ(fetched.targets[1].node_id, "n-2");
   EXPECT_EQ(fetched.selector, first.selector);
 

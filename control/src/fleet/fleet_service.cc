@@ -396,6 +396,10 @@ Result<Deployment> FleetService::get_deployment(int64_t id) {
   return lift(store_.get_deployment(id));
 }
 
+Result<NamespaceId> FleetService::deployment_namespace(int64_t id) {
+  return lift(store_.deployment_namespace(id));
+}
+
 Result<Deployment> FleetService::cancel_deployment(int64_t id, std::string_view by) {
   std::optional<Deployment> cancelled;
   auto committed = in_transaction(store_, [&]() -> Result<void> {

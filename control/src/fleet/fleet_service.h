@@ -153,6 +153,8 @@ class FleetService final : public PushSource {
   Result<std::vector<Deployment>> list_deployments(const std::optional<NamespaceId>& id);
   // not_found.
   Result<Deployment> get_deployment(int64_t id);
+  // The namespace of deployment `id`; not_found.
+  Result<NamespaceId> deployment_namespace(int64_t id);
   // Ends a running deployment `cancelled`, its reason naming `by`; its
   // targets keep the desired version they were given (a rollback is a
   // deployment of the older version). not_found; conflict if it is not

@@ -77,10 +77,10 @@ std::optional<std::string> AccessGuard::tenant_of(const HttpRequest& req, Tenant
     case TenantFrom::deployment: {
       auto id = id_of(req.match(1));
       if (!id) return std::nullopt;
-      auto deployment = fleet_.get_deployment(*id);
-      if (!deployment) return std::nullopt;
+      auto ns = fleet_.deployment_namespace(*id);
+      if (!ns) return std::nullopt;
       hidden_as = "deployment " + std::to_string(*id) + " not found";
-      return std::string(deployment->namespace_id.tenant());
+      return std::string(ns->tenant());
     }
     case TenantFrom::instance: {
       auto view = fleet_.get_instance(req.match(1));

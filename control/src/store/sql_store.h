@@ -120,6 +120,7 @@ class SqlStore final : public Store, public SecretRows {
 
   StoreResult<Deployment> create_deployment(const Deployment& deployment) override;
   StoreResult<Deployment> get_deployment(int64_t id) override;
+  StoreResult<NamespaceId> deployment_namespace(int64_t id) override;
   StoreResult<std::vector<Deployment>> list_deployments(
       const std::optional<NamespaceId>& namespace_id) override;
   StoreResult<void> update_target(int64_t deployment_id, std::string_view node_id,

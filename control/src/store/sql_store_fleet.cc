@@ -526,6 +526,18 @@ StoreResult<Deployment> SqlStore::get_deployment(int64_t id) {
   return db_->read([&](Db& db) { return load_deployment(db, id); });
 }
 
+StoreResult<NamespaceId> SqlStore::deployment_namespace(int64_t id) {
+  return db_->read([&](Db& db) {
+    return db
+        .prepare(
+            "SELECT n.tenant, n.name FROM deployments d JOIN namespaces n ON n.id = d.namespace_id "
+            "WHERE d.id = ?1",
+            id)
+        .one([](Statement& row) { return NamespaceId::trusted(row.text(0), row.text(1)); },
+             deployment_not_found(id));
+  });
+}
+
 StoreResult<std::vector<Deployment>> SqlStore::list_deployments(
     const std::optional<NamespaceId>& namespace_id) {
   return db_->read([&](Db& db) -> StoreResult<std::vector<Deployment>> {

@@ -164,6 +164,9 @@ class Store {
   // Deployments. create_deployment assigns the id and stores the targets.
   virtual StoreResult<Deployment> create_deployment(const Deployment& deployment) = 0;
   virtual StoreResult<Deployment> get_deployment(int64_t id) = 0;
+  // The namespace a deployment is of (what access control asks of every
+  // request naming one), without reading the deployment; not_found.
+  virtual StoreResult<NamespaceId> deployment_namespace(int64_t id) = 0;
   // Newest first; of every namespace when `namespace_id` is nullopt.
   virtual StoreResult<std::vector<Deployment>> list_deployments(
       const std::optional<NamespaceId>& namespace_id) = 0;
