@@ -8,8 +8,13 @@
 
 #include <algorithm>
 #include <csignal>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <utility>
+
+#include "hotswap/writer.hpp"
 
 namespace hotswap::test {
 
@@ -197,7 +202,43 @@ void ControlProcess::kill() {
   (void)process_->wait(std::chrono::seconds(10));
 }
 
+namespace {
+
+// The shared memory of the sidecars this process started under a scope of
+// their own, removed when it exits (after its tests, whose sidecars are
+// gone by then): nothing else reclaims a scope, and every sidecar of the
+// machine lists the directory they fill.
+class ScopesToRemove {
+ public:
+  void add(const std::string& ns, const std::string& scope) {
+    std::lock_guard lock(mu_);
+    scopes_.emplace(ns, scope);
+  }
+  ~ScopesToRemove() {
+    // A namespace with a live writer is left alone (Writer::remove).
+    for (const auto& [ns, scope] : scopes_) (void)Writer::remove(ns, scope);
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::pair<std::string, std::string>> scopes_;
+};
+
+ScopesToRemove& scopes_to_remove() {
+  static ScopesToRemove scopes;
+  return scopes;
+}
+
+}  // namespace
+
+void remove_scope_at_exit(const std::string& ns, const std::string& scope) {
+  scopes_to_remove().add(ns, scope);
+}
+
 Process start_sidecar(const SidecarConfig& config) {
+  if (!config.scope.empty()) {
+    for (const auto& ns : config.namespaces) remove_scope_at_exit(ns, config.scope);
+  }
   std::string namespaces, labels;
   for (const auto& ns : config.namespaces) namespaces += (namespaces.empty() ? "" : ",") + ns;
   for (const auto& [k, v] : config.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;

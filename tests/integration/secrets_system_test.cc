@@ -193,6 +193,7 @@ TEST(Secrets, ValueNeverInPlainTextOutsideAnExplicitReveal) {
   // A sidecar subscribed without restriction is refused the version, with
   // the reason on the instance; it never sees the value.
   test::TempDir cache;
+  test::remove_scope_at_exit("acme/web", "secrets-test");
   auto sidecar = test::Process::spawn(
       {"/bin/sh", "-c",
        std::string("exec env HOTSWAP_NODE_TOKEN=") + test::kNodeToken + " '" +
@@ -326,6 +327,7 @@ std::string group_flag(gid_t gid) {
 test::Process start_sidecar(const std::string& rpc, const std::string& node,
                             const std::string& scope, const std::string& cache,
                             const std::string& log, const std::string& extra = "") {
+  test::remove_scope_at_exit("acme/web", scope);
   return test::Process::spawn(
       {"/bin/sh", "-c",
        std::string("exec env HOTSWAP_NODE_TOKEN=") + test::kNodeToken + " '" +

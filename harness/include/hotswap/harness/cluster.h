@@ -142,6 +142,11 @@ struct SidecarConfig {
 // for it to connect.
 Process start_sidecar(const SidecarConfig& config);
 
+// Removes namespace `ns`'s shared memory under `scope` when this process
+// exits, unless a writer still holds it: nothing else reclaims a scope of
+// a test's own. start_sidecar does this for a config with a scope.
+void remove_scope_at_exit(const std::string& ns, const std::string& scope);
+
 // Absolute paths of the built hotswap-control and hotswap-sidecar.
 std::string control_binary();
 std::string sidecar_binary();
