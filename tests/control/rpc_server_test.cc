@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "health/health_ingest.h"
@@ -190,6 +191,40 @@ TEST_F(RpcServerTest, ADeploymentIsPushedToEverySubscriberAndItsAnswersRecorded)
   EXPECT_EQ(b_state.applied_version, 0u);
   ASSERT_TRUE(b_state.last_nack.has_value());
   EXPECT_EQ(b_state.last_nack->reason, "bad value for 'a'");
+}
+
+// What the REST handlers and the rollout engine do: hand the loop a push
+// round from their own threads. Each call returns without the loop having
+// turned (it is not turning while the threads run), and the loop then
+// runs every round handed over, each with its caller's trace.
+TEST_F(RpcServerTest, PushRoundsHandedOverFromOtherThreadsRunOnTheLoopWithoutWaiting) {
+  s_.create_namespace(Ns("acme/other"));
+  Node& web_node = Attach("n-w", {web_});
+  Node& other_node = Attach("n-o", {Ns("acme/other")});
+  s_.fleet.set_push_trigger(nullptr);  // nothing pushes until handed over
+  const Deployment web = must(s_.deploy(web_, s_.publish(web_, {{"a", 1}})));
+  const Deployment other =
+      must(s_.deploy(Ns("acme/other"), s_.publish(Ns("acme/other"), {{"b", 2}})));
+  Run([] { return false; }, 20);
+  ASSERT_TRUE(web_node.received.empty());
+  ASSERT_TRUE(other_node.received.empty());
+
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) server_->namespace_changed(t % 2 == 0 ? web_ : Ns("acme/other"));
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+
+  ASSERT_TRUE(Run([&] {
+    return StateOf(web.id) == DeploymentState::succeeded &&
+           StateOf(other.id) == DeploymentState::succeeded;
+  }));
+  // A hundred rounds for two namespaces, one push each: a round finds the
+  // node holding or awaiting the version.
+  EXPECT_EQ(web_node.received.size(), 1u);
+  EXPECT_EQ(other_node.received.size(), 1u);
 }
 
 TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGetsADelta) {

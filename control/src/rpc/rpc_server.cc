@@ -337,7 +337,13 @@ kj::Promise<void> RpcServer::take_handovers() {
       std::lock_guard lock(handover_.mu);
       calls.swap(handover_.calls);
     }
-    for (const Handover::Call& call : calls) converge(call.id, call.traceparent);
+    for (const Handover::Call& call : calls) {
+      // One round that throws must not end the hand-overs of every later one.
+      KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] { converge(call.id, call.traceparent); })) {
+        spdlog::error("event=push_round_failed ns={} error=\"{}\"", call.id.str(),
+                      telemetry::escape_quoted(e->getDescription().cStr()));
+      }
+    }
     return take_handovers();
   });
 }
