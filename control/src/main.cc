@@ -583,6 +583,17 @@ int run(Flags flags) {
 
 }  // namespace
 
+#if defined(HOTSWAP_WITH_JEMALLOC)
+// jemalloc returns freed memory to the system only as later allocations
+// pass by, so a control that answered a burst of large publishes and went
+// quiet kept what they freed (82 MB resident for 70 once purged, after 60
+// publishes of 10,000 keys in 3 s). A background thread purges it, as
+// Redis configures its jemalloc; two arenas, as glibc's below.
+extern "C" {
+const char* malloc_conf = "background_thread:true,narenas:2";
+}
+#endif
+
 int main(int argc, char** argv) {
   // glibc gives each thread that allocates its own heap (up to 8 per core)
   // and keeps what a large request freed in it: with the HTTP server's
