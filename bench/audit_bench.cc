@@ -87,14 +87,15 @@ void BM_PublishAudited(benchmark::State& state) {
     state.PauseTiming();
     PublishRequest p = f.document();
     state.ResumeTiming();
-    auto v = f.catalog->publish(f.ns, p, [&](const VersionInfo& made) -> Result<void> {
-      auto parent = f.catalog->list_versions(f.ns, made.number, 1);
-      if (!parent) return std::unexpected(parent.error());
-      const std::string before = parent->empty() ? "" : parent->front().content_hash;
-      auto row = f.audit->append(publish_row(f, made.number, before, made.content_hash));
-      if (!row) return std::unexpected(row.error());
-      return {};
-    });
+    auto v = f.catalog->publish(
+        f.ns, p, [&](const VersionInfo& made, const SnapshotPtr&) -> Result<void> {
+          auto parent = f.catalog->list_versions(f.ns, made.number, 1);
+          if (!parent) return std::unexpected(parent.error());
+          const std::string before = parent->empty() ? "" : parent->front().content_hash;
+          auto row = f.audit->append(publish_row(f, made.number, before, made.content_hash));
+          if (!row) return std::unexpected(row.error());
+          return {};
+        });
     if (!v) state.SkipWithError(v.error().message.c_str());
   }
 }

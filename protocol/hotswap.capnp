@@ -122,8 +122,12 @@ struct ErrorClassCount {
 # the sidecar logs it with what it does and echoes it in its answer.
 interface Sidecar {
   push @0 (snapshot :Snapshot, traceparent :Text) -> (result :ApplyResult);
-  # Make a resident version active (blue-green flip, rollback).
-  activate @1 (namespace :Text, version :UInt64, traceparent :Text) -> (result :ApplyResult);
+  # Make a resident version active (blue-green flip, rollback, or one
+  # staged before control's commit). With `contentHash`, only if the
+  # resident version has that content (the sidecar NACKs otherwise and
+  # control pushes the version); without, whatever the version holds.
+  activate @1 (namespace :Text, version :UInt64, traceparent :Text, contentHash :Data)
+      -> (result :ApplyResult);
 }
 
 # Returned by attach; dropping it (or the connection) ends the session.

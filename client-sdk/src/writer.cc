@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "futex.h"
@@ -83,15 +84,20 @@ class Writer::Impl {
 
   std::expected<void, Error> publish(const SnapshotData& data, PublishOptions options) {
     if (auto slot = find_version(data.version())) {
-      if (!same_hash(head_->slots[*slot], data.content_hash())) {
+      if (same_hash(head_->slots[*slot], data.content_hash())) {
+        touch(*slot);
+        if (options.activate) return activate_slot(*slot);
+        return {};
+      }
+      if (!never_active_.contains(*slot)) {
         return std::unexpected(Error{
             ErrorCode::invalid_argument,
             str_cat("version ", data.version(),
                     " is already resident with a different content hash; versions are immutable")});
       }
-      touch(*slot);
-      if (options.activate) return activate_slot(*slot);
-      return {};
+      // Staged and never read: whoever staged it may not have committed
+      // it (control stages before its commit), so the number is free again.
+      release_slot(*slot);
     }
     auto size = detail::encoded_size(data);
     if (!size) return std::unexpected(size.error());
@@ -118,6 +124,7 @@ class Writer::Impl {
     d.state.store(layout::kSlotReady, order);
 
     touch(slot);
+    if (!options.activate) never_active_.insert(slot);
     auto activated = options.activate ? activate_slot(slot) : std::expected<void, Error>{};
     evict();
     return activated;
@@ -218,6 +225,7 @@ class Writer::Impl {
     head_segment_.emplace(std::move(*segment));
     head_ = head;
     order_.clear();
+    never_active_.clear();
     damaged_.reset();
     generation_ = 0;
     pending_head_ = temp;
@@ -335,6 +343,7 @@ class Writer::Impl {
   }
 
   std::expected<void, Error> activate_slot(uint32_t slot) {
+    never_active_.erase(slot);
     ++generation_;
     head_->active.store(layout::make_active_word(generation_, slot), std::memory_order_release);
     head_->writer_pid = static_cast<uint32_t>(::getpid());
@@ -351,15 +360,21 @@ class Writer::Impl {
       auto victim = std::find_if(order_.rbegin(), order_.rend(),
                                  [&](uint32_t slot) { return slot != active; });
       if (victim == order_.rend()) break;
-      const uint32_t slot = *victim;
-      order_.erase(std::next(victim).base());
-      if (damaged_ == slot) damaged_.reset();
-      layout::SlotDescriptor& d = head_->slots[slot];
-      const std::string name = names_.snapshot(d.version.load(std::memory_order_relaxed),
-                                               d.nonce.load(std::memory_order_relaxed));
-      d.state.store(layout::kSlotFree, std::memory_order_release);
-      (void)shm::unlink(name);
+      release_slot(*victim);
     }
+  }
+
+  // Frees an inactive slot and unlinks its segment (readers that mapped it
+  // keep it).
+  void release_slot(uint32_t slot) {
+    std::erase(order_, slot);
+    never_active_.erase(slot);
+    if (damaged_ == slot) damaged_.reset();
+    layout::SlotDescriptor& d = head_->slots[slot];
+    const std::string name = names_.snapshot(d.version.load(std::memory_order_relaxed),
+                                             d.nonce.load(std::memory_order_relaxed));
+    d.state.store(layout::kSlotFree, std::memory_order_release);
+    (void)shm::unlink(name);
   }
 
   shm::SegmentNames names_;
@@ -371,6 +386,9 @@ class Writer::Impl {
   // The active slot adopted with a segment that failed validation: kept in
   // order_ (so never reused or unlinked while active), never found by version.
   std::optional<uint32_t> damaged_;
+  // Slots this writer staged and has not activated since: no reader has
+  // been directed to them. Empty after a restart (nothing is assumed).
+  std::set<uint32_t> never_active_;
   uint64_t generation_ = 0;
   std::string pending_head_;   // a replacement head not yet in place
   std::vector<char> encoded_;  // write_segment's buffer, kept between versions

@@ -149,10 +149,17 @@ ApplyOutcome Applier::apply(wire::Snapshot::Reader snapshot) {
   return ApplyOutcome{true, version, {}};
 }
 
-ApplyOutcome Applier::activate(const std::string& ns, uint64_t version) {
+ApplyOutcome Applier::activate(const std::string& ns, uint64_t version,
+                               std::optional<ContentHash> expected) {
   auto it = states_.find(ns);
   if (it == states_.end()) return refuse(ns, version, "not subscribed to namespace " + ns);
   State& state = it->second;
+  if (expected && !(state.other && state.other->version() == version &&
+                    state.other->content_hash() == *expected)) {
+    return refuse(ns, version,
+                  "version " + std::to_string(version) + " with content hash " +
+                      protocol::to_hex(*expected) + " is not resident here");
+  }
   if (auto activated = state.writer.activate(version); !activated) {
     return refuse(ns, version, activated.error().message);
   }

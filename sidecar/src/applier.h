@@ -74,7 +74,11 @@ class Applier {
   // ACKed, activated snapshot becomes the namespace's next last-known-good
   // copy, written once save_acked() is called; a NACKed one changes nothing.
   ApplyOutcome apply(wire::Snapshot::Reader snapshot);
-  ApplyOutcome activate(const std::string& ns, uint64_t version);
+  // Makes a resident version active. With `expected`, only the version
+  // this sidecar holds staged (or held before) with that content hash: a
+  // version control staged before its commit may have been replaced since.
+  ApplyOutcome activate(const std::string& ns, uint64_t version,
+                        std::optional<ContentHash> expected = std::nullopt);
 
   // Hands the newest ACKed snapshot of each namespace to the background
   // saver. Call it once the ACKs have been sent: the disk stays off the ACK

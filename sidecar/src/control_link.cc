@@ -5,6 +5,9 @@
 
 #include <kj/async-unix.h>
 
+#include <cstring>
+#include <optional>
+
 #include "control_rotation.h"
 #include "health_wire.h"
 #include "hotswap/protocol/rpc_connection.h"
@@ -45,13 +48,26 @@ class SidecarImpl final : public wire::Sidecar::Server {
     auto params = context.getParams();
     answer(
         text(params.getTraceparent()),
-        [&] { return applier_.activate(params.getNamespace(), params.getVersion()); },
+        [&] {
+          return applier_.activate(params.getNamespace(), params.getVersion(),
+                                   content_hash(params.getContentHash()));
+        },
         context.getResults(kAnswerSize).initResult());
     return kj::READY_NOW;
   }
 
  private:
   static std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+  // None when control sent no hash; a hash of the wrong size matches nothing.
+  static std::optional<ContentHash> content_hash(capnp::Data::Reader d) {
+    if (d.size() == 0) return std::nullopt;
+    ContentHash hash{};
+    if (d.size() == hash.size())
+      std::memcpy(hash.data(), d.begin(), hash.size());
+    else
+      hash.fill(0xff);
+    return hash;
+  }
 
   template <class Apply>
   void answer(const std::string& traceparent, Apply&& apply, wire::ApplyResult::Builder out) {

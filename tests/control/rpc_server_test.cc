@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
 
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +29,10 @@ struct Received {
   std::string ns;
   uint64_t version = 0;
   uint64_t delta_base = 0;  // 0: a full snapshot
+  bool stage_only = false;
+  // An activation (no snapshot): the content hash it named.
+  bool activation = false;
+  ContentHash hash{};
 };
 
 // A sidecar that records pushes and ACKs them, at once or when released.
@@ -42,10 +47,11 @@ class FakeSidecar final : public wire::Sidecar::Server {
     auto snapshot = context.getParams().getSnapshot();
     Received r{snapshot.getNamespace().cStr(), snapshot.getVersion(), 0};
     if (snapshot.isDelta()) r.delta_base = snapshot.getDelta().getBaseVersion();
+    r.stage_only = snapshot.getStageOnly();
     received_.push_back(r);
     auto answer = [context, version = r.version, nack = nack_]() mutable {
       auto result = context.getResults().initResult();
-      if (nack.empty()) {
+      if (nack.empty() || nack == kRefuseActivate) {
         result.initAck().setVersion(version);
       } else {
         auto n = result.initNack();
@@ -62,9 +68,24 @@ class FakeSidecar final : public wire::Sidecar::Server {
     return paf.promise.then(kj::mv(answer));
   }
 
-  kj::Promise<void> activate(ActivateContext) override {
-    return KJ_EXCEPTION(UNIMPLEMENTED, "not used by direct deployments");
+  // ACKs unless the node refuses activations (nack_ "refuse activate").
+  kj::Promise<void> activate(ActivateContext context) override {
+    auto params = context.getParams();
+    Received r{params.getNamespace().cStr(), params.getVersion(), 0};
+    r.activation = true;
+    const auto hash = params.getContentHash();
+    if (hash.size() == r.hash.size()) std::memcpy(r.hash.data(), hash.begin(), hash.size());
+    received_.push_back(r);
+    auto result = context.getResults().initResult();
+    if (nack_ == kRefuseActivate) {
+      result.initNack().setVersion(r.version);
+      result.getNack().setReason("not resident here");
+    } else {
+      result.initAck().setVersion(r.version);
+    }
+    return kj::READY_NOW;
   }
+  static constexpr const char* kRefuseActivate = "refuse activate";
 
  private:
   std::vector<Received>& received_;
@@ -89,6 +110,22 @@ class DirectTrigger final : public PushTrigger {
  public:
   explicit DirectTrigger(RpcServer& server) : server_(server) {}
   void namespace_changed(const NamespaceId& id) override { server_.converge(id); }
+
+ private:
+  RpcServer& server_;
+};
+
+// As control runs it: the fleet's calls, from the publishing thread, are
+// handed to the loop, staging before the commit included.
+class HandoverTrigger final : public PushTrigger {
+ public:
+  explicit HandoverTrigger(RpcServer& server) : server_(server) {}
+  void namespace_changed(const NamespaceId& id) override { server_.namespace_changed(id); }
+  void staging(const NamespaceId& id, SnapshotPtr snapshot,
+               std::vector<std::string> node_ids) override {
+    if (stage) server_.staging(id, std::move(snapshot), std::move(node_ids));
+  }
+  bool stage = true;
 
  private:
   RpcServer& server_;
@@ -155,6 +192,14 @@ class RpcServerTest : public ::testing::Test {
   }
 
   DeploymentState StateOf(int64_t id) { return must(s_.fleet.get_deployment(id)).state; }
+
+  // POST .../versions with "deploy" (direct), through `trigger`.
+  Published PublishAndDeploy(HandoverTrigger& trigger, int64_t value) {
+    s_.fleet.set_push_trigger(&trigger);
+    PublishRequest request;
+    request.entries = nlohmann::json{{"a", {{"type", "int64"}, {"value", value}}}};
+    return must(s_.fleet.publish_and_deploy(web_, request, DeploySpec{}, nullptr));
+  }
 
   // Behind a pointer: KJ's destructors may throw, a test's may not.
   std::unique_ptr<kj::AsyncIoContext> io_ =
@@ -225,6 +270,69 @@ TEST_F(RpcServerTest, PushRoundsHandedOverFromOtherThreadsRunOnTheLoopWithoutWai
   // node holding or awaiting the version.
   EXPECT_EQ(web_node.received.size(), 1u);
   EXPECT_EQ(other_node.received.size(), 1u);
+}
+
+// A publish with a deployment sends its version staged before the commit,
+// and activates it by content hash once committed: the node's work
+// overlaps the commit's sync, and only the activation follows it.
+TEST_F(RpcServerTest, AVersionStagedBeforeItsCommitIsActivatedByHashAfterIt) {
+  Node& node = Attach("n-1", {web_});
+  HandoverTrigger trigger(*server_);
+  const Published first = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return StateOf(first.deployment->id) == DeploymentState::succeeded; }));
+  const Published second = PublishAndDeploy(trigger, 2);
+  ASSERT_TRUE(Run([&] { return StateOf(second.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_EQ(node.received.size(), 4u);
+  const uint64_t v2 = second.version.number;
+  EXPECT_TRUE(node.received[2].stage_only);
+  EXPECT_EQ(node.received[2].version, v2);
+  EXPECT_EQ(node.received[2].delta_base, first.version.number);  // a delta, as any push
+  EXPECT_TRUE(node.received[3].activation);
+  EXPECT_EQ(node.received[3].version, v2);
+  EXPECT_EQ(node.received[3].hash, must(s_.catalog.snapshot(web_, v2))->content_hash());
+  EXPECT_EQ(must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0).applied_version, v2);
+}
+
+// The node no longer holds what was staged (it restarted, or the slot was
+// taken): its refusal is not recorded as a NACK; the version is pushed.
+TEST_F(RpcServerTest, AnActivationTheNodeRefusesIsFollowedByAPush) {
+  Node& node = Attach("n-1", {web_});
+  node.nack = FakeSidecar::kRefuseActivate;
+  HandoverTrigger trigger(*server_);
+  const Published published = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_EQ(node.received.size(), 3u);
+  EXPECT_TRUE(node.received[0].stage_only);
+  EXPECT_TRUE(node.received[1].activation);
+  EXPECT_FALSE(node.received[2].stage_only);
+  EXPECT_FALSE(node.received[2].activation);
+  EXPECT_EQ(node.received[2].version, published.version.number);
+  const auto state = must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0);
+  EXPECT_EQ(state.applied_version, published.version.number);
+  EXPECT_FALSE(state.last_nack.has_value());
+}
+
+// A commit that failed after its version was staged frees the number; the
+// version committed under it has other content, and the node staged with
+// the old content gets the new one pushed, not activated.
+TEST_F(RpcServerTest, AStagedVersionWhoseCommitFailedIsNeverActivated) {
+  Node& node = Attach("n-1", {web_});
+  SnapshotBuilder lost_builder;
+  lost_builder.set("a", int64_t{99});
+  auto lost = std::make_shared<const SnapshotData>(
+      std::move(lost_builder).build(1, ContentHash{7}).value());
+  server_->staging(web_, lost, {"n-1"});
+  ASSERT_TRUE(Run([&] { return node.received.size() == 1; }));
+  EXPECT_TRUE(node.received[0].stage_only);
+  HandoverTrigger trigger(*server_);
+  trigger.stage = false;  // the next release goes straight to its push round
+  const Published published = PublishAndDeploy(trigger, 1);
+  ASSERT_EQ(published.version.number, 1u);
+  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_EQ(node.received.size(), 2u);
+  EXPECT_FALSE(node.received[1].activation);
+  EXPECT_FALSE(node.received[1].stage_only);
+  EXPECT_EQ(node.received[1].version, 1u);
 }
 
 TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGetsADelta) {

@@ -406,6 +406,44 @@ TEST(Writer, RejectsSameVersionWithOtherContentAndSecondWriter) {
   EXPECT_TRUE(shm::list(names.prefix()).empty());
 }
 
+// Control stages a version before its commit; a commit that failed frees
+// the number, and the next version of that number replaces the staged one.
+TEST(Writer, ReplacesAStagedVersionNeverActiveButNotOneThatWasActive) {
+  auto ns = unique_namespace("unit/restage");
+  auto writer = Writer::open(ns, {.replace = true}).value();
+  auto client_holder = std::optional<Client>();
+  ASSERT_TRUE(writer.publish(SnapshotBuilder().set("a", int64_t{1}).build(1, {1}).value()));
+  client_holder.emplace(open_client(ns));
+  auto staged = SnapshotBuilder().set("a", int64_t{20}).build(2, {20}).value();
+  auto committed = SnapshotBuilder().set("a", int64_t{21}).build(2, {21}).value();
+  ASSERT_TRUE(writer.publish(staged, {.activate = false}));
+  ASSERT_TRUE(writer.publish(committed, {.activate = false}));  // replaces the staged one
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(client_holder->get<int64_t>("a").value(), 1);
+  ASSERT_TRUE(writer.activate(2));
+  EXPECT_EQ(client_holder->get<int64_t>("a").value(), 21);
+  auto names = shm::SegmentNames::for_namespace(ns).value();
+  size_t snapshots = 0;
+  for (const auto& name : shm::list(names.prefix())) {
+    uint64_t v, n;
+    if (names.parse_snapshot(name, &v, &n)) ++snapshots;
+  }
+  EXPECT_EQ(snapshots, 2u);  // the replaced segment is gone
+  // Once active, version 2 is what readers saw: immutable, staged or not.
+  ASSERT_TRUE(writer.activate(1));
+  auto again = writer.publish(staged, {.activate = false});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::invalid_argument);
+  // Nor is an active version replaced by a staged publish of other content.
+  auto active = writer.publish(SnapshotBuilder().set("a", int64_t{9}).build(1, {9}).value(),
+                               {.activate = false});
+  ASSERT_FALSE(active);
+  EXPECT_EQ(client_holder->get<int64_t>("a").value(), 1);
+  client_holder.reset();
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
 TEST(Writer, ReopensAfterRestartAndReadersContinue) {
   auto ns = unique_namespace("unit/restart");
   auto client_holder = std::optional<Client>();

@@ -105,6 +105,31 @@ TEST_F(ApplierTest, AFlipToAStagedVersionAndBackKeepsTheDeltaBaseAndTheCache) {
   EXPECT_FALSE(applier.activate(ns_, 9).ok);  // never resident
 }
 
+// Control stages a release before its commit and activates it, by hash,
+// after. A commit that failed leaves a staged version whose number the next
+// release reuses with other content: that one replaces it, and an
+// activation naming the old content is refused.
+TEST_F(ApplierTest, AnActivationNamingAHashActivatesOnlyThatContent) {
+  Applier applier = start();
+  const SnapshotData v1 = version(1, 10), lost = version(2, 20), v2 = version(2, 21);
+  ASSERT_TRUE(push(applier, v1).ok);
+  ASSERT_TRUE(push(applier, lost, &v1, false, /*stage_only=*/true).ok);
+  ASSERT_TRUE(push(applier, v2, &v1, false, /*stage_only=*/true).ok);
+  const ApplyOutcome stale = applier.activate(ns_, 2, lost.content_hash());
+  EXPECT_FALSE(stale.ok);
+  EXPECT_NE(stale.reason.find("is not resident here"), std::string::npos) << stale.reason;
+  EXPECT_EQ(read_limit(), 10);
+  ASSERT_TRUE(applier.activate(ns_, 2, v2.content_hash()).ok);
+  EXPECT_EQ(read_limit(), 21);
+  EXPECT_EQ(applier.held().at(0).content_hash, v2.content_hash());
+  applier.flush_saves();
+  expect_cached(v2);
+  // Back to v1 by hash: it is the version held before.
+  ASSERT_TRUE(applier.activate(ns_, 1, v1.content_hash()).ok);
+  EXPECT_EQ(read_limit(), 10);
+  EXPECT_FALSE(applier.activate(ns_, 7, v1.content_hash()).ok);  // never resident
+}
+
 TEST_F(ApplierTest, AckedVersionsAreLiveAndCached) {
   Applier applier = start();
   const auto v1 = version(1, 10);

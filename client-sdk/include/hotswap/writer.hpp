@@ -57,7 +57,11 @@ class Writer {
 
   // Writes `data` into a new immutable segment and, unless staged, makes it
   // active with one atomic store. A version already resident with the same
-  // content hash is not written again. Nothing changes on error.
+  // content hash is not written again; one resident with another hash is
+  // refused (versions are immutable) unless this writer staged it and has
+  // not activated it since: no reader has seen it, and whoever staged it
+  // may have failed to commit it, so the new content replaces it. Nothing
+  // changes on error.
   std::expected<void, Error> publish(const SnapshotData& data, PublishOptions options = {});
 
   // Makes a resident version active (blue-green flip, rollback).

@@ -217,6 +217,9 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   version.content_hash = protocol::to_hex(hash);
 
   VersionInfo published;
+  SnapshotPtr snapshot;
+  const bool secrets =
+      std::ranges::any_of(version.entries, [](const auto& entry) { return entry.second.secret; });
   auto committed = in_transaction(store_, [&]() -> Result<void> {
     // Checked outside, so that validating holds no store lock; a schema
     // set meanwhile may refuse what was checked.
@@ -243,14 +246,16 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
     auto info = lift(store_.append_version(id, version, now()));
     if (!info) return std::unexpected(info.error());
     published = std::move(*info);
-    return also ? also(published) : Result<void>{};
+    // Built here (the number is known now) for `also`, and kept after.
+    snapshot = std::make_shared<const SnapshotData>(
+        to_snapshot(std::move(snapshot_entries), published.number, hash));
+    return also ? also(published, secrets ? nullptr : snapshot) : Result<void>{};
   });
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=published ns={} version={} hash={} author={}", id.str(), published.number,
                published.content_hash, published.author);
   remember_secrets(id, published.number, version.entries);
-  recent_.put(id, std::make_shared<const SnapshotData>(
-                      to_snapshot(std::move(snapshot_entries), published.number, hash)));
+  recent_.put(id, std::move(snapshot));
   return published;
 }
 

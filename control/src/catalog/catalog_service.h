@@ -99,8 +99,11 @@ class CatalogService {
   Result<void> delete_draft_entry(const NamespaceId& id, std::string_view key);
 
   // Runs inside the publish's transaction once the version is appended;
-  // an error it returns undoes the publish.
-  using AlsoInTransaction = std::function<Result<void>(const VersionInfo&)>;
+  // an error it returns undoes the publish. Besides the version it is
+  // given the version's snapshot when any subscriber may be sent it as it
+  // is (null when it holds secrets, sent to restricted subscriptions only).
+  using AlsoInTransaction =
+      std::function<Result<void>(const VersionInfo&, const SnapshotPtr& sendable)>;
   // Validates every entry and the message, then the document against the
   // namespace's JSON Schema, before the store is touched (invalid_argument
   // listing every bad entry, or every violation with its pointer, in

@@ -340,6 +340,20 @@ Result<Deployment> FleetService::end_waiting(int64_t id, DeploymentState state,
   return *ended;
 }
 
+void FleetService::stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable) {
+  // Blue-green stages the version anyway, and a deployment awaiting
+  // approval may never run: neither is worth a slot on every node.
+  if (trigger_ == nullptr || !sendable || deployment.state != DeploymentState::running ||
+      deployment.strategy == Strategy::blue_green) {
+    return;
+  }
+  std::vector<std::string> node_ids;
+  for (const DeploymentTarget& target : deployment.targets) {
+    if (target.stage == 0) node_ids.push_back(target.node_id);
+  }
+  if (!node_ids.empty()) trigger_->staging(deployment.namespace_id, sendable, std::move(node_ids));
+}
+
 void FleetService::deployed(const Deployment& deployment) {
   spdlog::info(
       "event=deployment_{} id={} ns={} version={} targets={}",
@@ -374,13 +388,16 @@ Result<Published> FleetService::publish_and_deploy(
     const std::function<Result<void>(const Published&)>& also) {
   if (auto ok = check_spec(spec); !ok) return std::unexpected(ok.error());
   Published published;
-  auto version = catalog_.publish(id, publish, [&](const VersionInfo& v) -> Result<void> {
-    auto created = deploy_now(DeployRequest{id, v.number, spec, v.author});
-    if (!created) return std::unexpected(created.error());
-    published.deployment = std::move(*created);
-    published.version = v;
-    return also ? also(published) : Result<void>{};
-  });
+  auto version = catalog_.publish(
+      id, publish, [&](const VersionInfo& v, const SnapshotPtr& sendable) -> Result<void> {
+        auto created = deploy_now(DeployRequest{id, v.number, spec, v.author});
+        if (!created) return std::unexpected(created.error());
+        published.deployment = std::move(*created);
+        published.version = v;
+        if (auto done = also ? also(published) : Result<void>{}; !done) return done;
+        stage_before_commit(*published.deployment, sendable);
+        return {};
+      });
   if (!version) return std::unexpected(version.error());
   published.version = std::move(*version);
   deployed(*published.deployment);

@@ -208,6 +208,10 @@ class FleetService final : public PushSource {
                             Deployment& d);
   // Ends the namespace's active deployment superseded by `request`.
   Result<void> supersede_active(const DeployRequest& request);
+  // In the transaction, just before its commit: lets the RPC side send
+  // the nodes the deployment moves first its version staged, so that their
+  // work overlaps the commit. `sendable` null (secrets): nothing is sent.
+  void stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable);
   // Logs and tells the RPC side to push, once the deployment is committed.
   void deployed(const Deployment& deployment);
   // Records `results` and advances the deployments they answer, appending

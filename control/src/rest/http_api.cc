@@ -629,11 +629,12 @@ void HttpApi::Impl::version_routes() {
                                                parent->empty() ? "" : parent->front().content_hash);
         };
         if (!deploy) {
-          return reply(
-              res,
-              catalog_.publish(id, publish,
-                               [&](const VersionInfo& v) { return audit_with(to_json(v), v); }),
-              201, [](const VersionInfo& v) { return to_json(v); });
+          return reply(res,
+                       catalog_.publish(id, publish,
+                                        [&](const VersionInfo& v, const SnapshotPtr&) {
+                                          return audit_with(to_json(v), v);
+                                        }),
+                       201, [](const VersionInfo& v) { return to_json(v); });
         }
         // Publishing with "deploy" is a deployment too.
         if (auto ok = guard_.allow_deploy(*req.principal, id); !ok) {

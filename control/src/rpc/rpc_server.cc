@@ -27,6 +27,10 @@ struct RpcServer::Node {
   // active before, or one staged), per namespace: activating it needs no
   // transfer. Sidecars keep at least two versions resident.
   std::map<NamespaceId, uint64_t> also_resident;
+  // Per namespace: a version sent staged before its commit (staging()),
+  // not yet activated. The next decision for the namespace uses or drops
+  // it: activated by hash if it is the version to run, else forgotten.
+  std::map<NamespaceId, SnapshotPtr> staged_ahead;
   std::set<NamespaceId> in_flight;  // namespaces with a push outstanding
   std::set<NamespaceId> dirty;      // namespaces to look at again after that push
   // Per namespace: the traceparent of the latest change that asked for a
@@ -314,7 +318,18 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
   std::lock_guard lock(handover_.mu);
-  handover_.calls.push_back({id, telemetry::current_traceparent()});
+  handover_.calls.push_back({id, telemetry::current_traceparent(), nullptr, {}});
+  if (handover_.wake) {
+    handover_.wake->fulfill();
+    handover_.wake = nullptr;
+  }
+}
+
+void RpcServer::staging(const NamespaceId& id, SnapshotPtr snapshot,
+                        std::vector<std::string> node_ids) {
+  std::lock_guard lock(handover_.mu);
+  handover_.calls.push_back(
+      {id, telemetry::current_traceparent(), std::move(snapshot), std::move(node_ids)});
   if (handover_.wake) {
     handover_.wake->fulfill();
     handover_.wake = nullptr;
@@ -339,7 +354,13 @@ kj::Promise<void> RpcServer::take_handovers() {
     }
     for (const Handover::Call& call : calls) {
       // One round that throws must not end the hand-overs of every later one.
-      KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] { converge(call.id, call.traceparent); })) {
+      KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                     if (call.staging) {
+                       stage_ahead(call.id, call.staging, call.node_ids, call.traceparent);
+                     } else {
+                       converge(call.id, call.traceparent);
+                     }
+                   })) {
         spdlog::error("event=push_round_failed ns={} error=\"{}\"", call.id.str(),
                       telemetry::escape_quoted(e->getDescription().cStr()));
       }
@@ -360,6 +381,44 @@ void RpcServer::converge(const NamespaceId& id, const std::string& traceparent) 
   }
 }
 
+void RpcServer::stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
+                            const std::vector<std::string>& node_ids,
+                            const std::string& traceparent) {
+  for (const std::string& node_id : node_ids) {
+    auto it = nodes_.find(node_id);
+    // Only a spare slot: this is ahead of time, and the push round after
+    // the commit does whatever it does not.
+    if (it == nodes_.end() || !push_slot_free()) continue;
+    const std::shared_ptr<Node>& node = it->second;
+    if (!node->subscriptions.contains(id) || node->in_flight.contains(id) ||
+        node->held[id] == snapshot->version()) {
+      continue;
+    }
+    std::string trace = telemetry::traceparent_or_new(traceparent);
+    telemetry::TraceScope scope(trace);
+    auto request = push_request(*node, id, *snapshot, /*stage_only=*/true, trace);
+    spdlog::debug("event=stage_ahead node={} ns={} version={}", node_id, id.str(),
+                  snapshot->version());
+    node->staged_ahead[id] = snapshot;
+    ++pushes_in_flight_;
+    tasks_.add(
+        request.send()
+            .then([this, node, id, snapshot](capnp::Response<wire::Sidecar::PushResults> response) {
+              push_done();
+              if (response.getResult().isAck()) {
+                // It took the place of what was resident beside the
+                // held version.
+                node->also_resident[id] = 0;
+              } else if (node->staged_ahead[id] == snapshot) {
+                node->staged_ahead.erase(id);
+              }
+            })
+            .catch_([this](kj::Exception&&) {
+              push_done();  // the connection went away; its session ends
+            }));
+  }
+}
+
 void RpcServer::converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,
                               const DesiredSnapshot& desired) {
   if (node->in_flight.contains(id)) {
@@ -368,8 +427,16 @@ void RpcServer::converge_node(const std::shared_ptr<Node>& node, const Namespace
   }
   const uint64_t held = node->held[id];
   const uint64_t resident = node->also_resident[id];
+  SnapshotPtr ahead;
+  if (auto it = node->staged_ahead.find(id); it != node->staged_ahead.end()) {
+    ahead = std::move(it->second);
+    node->staged_ahead.erase(it);
+  }
   if (desired.active && held != desired.active->version()) {
-    const bool flip = resident == desired.active->version();
+    const SnapshotData& target = *desired.active;
+    const bool staged = ahead && ahead->version() == target.version() &&
+                        ahead->content_hash() == target.content_hash();
+    const bool flip = staged || resident == target.version();
     push(node, id, desired.active, flip ? PushKind::activate : PushKind::apply);
   } else if (desired.staged && held != desired.staged->version() &&
              resident != desired.staged->version()) {
@@ -458,7 +525,7 @@ void RpcServer::push(std::shared_ptr<Node> node, const NamespaceId& id, Snapshot
 void RpcServer::send(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target,
                      PushKind kind) {
   if (kind == PushKind::activate) {
-    send_activate(std::move(node), id, target->version());
+    send_activate(std::move(node), id, target);
   } else {
     send_push(std::move(node), id, target, kind);
   }
@@ -478,51 +545,77 @@ void RpcServer::push_done() {
   }
 }
 
-void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
-                          const SnapshotPtr& target, PushKind kind) {
-  const uint64_t held = node->held[id];
+capnp::Request<wire::Sidecar::PushParams, wire::Sidecar::PushResults> RpcServer::push_request(
+    Node& node, const NamespaceId& id, const SnapshotData& target, bool stage_only,
+    const std::string& traceparent) {
+  const uint64_t held = node.held[id];
   auto base = held != 0 ? fleet_.snapshot(id, held) : nullptr;
-  const PushEncodings::Encoded encoded = encodings_.get(id.str(), base.get(), *target);
-  std::string trace = telemetry::traceparent_or_new(node->trace[id]);
+  const PushEncodings::Encoded encoded = encodings_.get(id.str(), base.get(), target);
   // Sized to fit: without a hint every call would start with an 8 KiB
   // segment, zeroed, however small the delta.
-  auto request = node->sidecar.pushRequest(
-      capnp::MessageSize{encoded.words + kPushCallWords + trace.size() / 8, 0});
+  auto request = node.sidecar.pushRequest(
+      capnp::MessageSize{encoded.words + kPushCallWords + traceparent.size() / 8, 0});
   request.setSnapshot(encoded.snapshot);
-  const bool stage_only = kind == PushKind::stage;
   request.getSnapshot().setStageOnly(stage_only);
-  request.setTraceparent(trace);
+  request.setTraceparent(traceparent);
+  spdlog::debug("event=push node={} ns={} version={} delta_from={} staged={}", node.node_id,
+                id.str(), target.version(), base ? held : 0, stage_only);
+  return request;
+}
+
+void RpcServer::send_push(std::shared_ptr<Node> node, const NamespaceId& id,
+                          const SnapshotPtr& target, PushKind kind) {
+  std::string trace = telemetry::traceparent_or_new(node->trace[id]);
   telemetry::TraceScope scope(trace);
-  spdlog::debug("event=push node={} ns={} version={} delta_from={} staged={}", node->node_id,
-                id.str(), target->version(), base ? held : 0, stage_only);
+  const bool stage_only = kind == PushKind::stage;
+  auto request = push_request(*node, id, *target, stage_only, trace);
   await_answer(std::move(node), id, target->version(), stage_only, std::move(trace),
                request.send());
 }
 
-void RpcServer::send_activate(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version) {
+void RpcServer::send_activate(std::shared_ptr<Node> node, const NamespaceId& id,
+                              SnapshotPtr target) {
   auto request = node->sidecar.activateRequest();
   request.setNamespace(id.str());
-  request.setVersion(version);
+  request.setVersion(target->version());
+  const ContentHash& hash = target->content_hash();
+  request.setContentHash(kj::arrayPtr(hash.data(), hash.size()));
   std::string trace = telemetry::traceparent_or_new(node->trace[id]);
   request.setTraceparent(trace);
   telemetry::TraceScope scope(trace);
-  spdlog::debug("event=activate node={} ns={} version={}", node->node_id, id.str(), version);
-  await_answer(std::move(node), id, version, false, std::move(trace), request.send());
+  spdlog::debug("event=activate node={} ns={} version={}", node->node_id, id.str(),
+                target->version());
+  const uint64_t version = target->version();
+  await_answer(std::move(node), id, version, false, std::move(trace), request.send(),
+               std::move(target));
 }
 
 template <class Response>
 void RpcServer::await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
                              bool staged, std::string traceparent,
-                             capnp::RemotePromise<Response> sent) {
+                             capnp::RemotePromise<Response> sent, SnapshotPtr push_if_refused) {
   ++pushes_in_flight_;
   node->last_answer.erase(id);  // its Finish follows the call just sent
   // The answer is recorded under the traceparent control sent, whatever
   // the sidecar echoes (an older one echoes nothing; none chooses it).
-  auto done = [this, node, id, version, staged, traceparent](bool ok, std::string reason,
-                                                             const std::string& echoed) {
+  auto done = [this, node, id, version, staged, traceparent, push_if_refused](
+                  bool ok, std::string reason, const std::string& echoed) {
     if (!echoed.empty() && echoed != traceparent) {
       spdlog::warn("event=trace_echo_differs node={} ns={} sent={} echoed=\"{}\"", node->node_id,
                    id.str(), traceparent, telemetry::escape_quoted(echoed));
+    }
+    if (!ok && push_if_refused) {
+      // An activation is a shortcut: the node lost the version, or holds
+      // other content under its number. The push is what counts.
+      telemetry::TraceScope trace(traceparent);
+      spdlog::info("event=activate_refused node={} ns={} version={} reason=\"{}\"", node->node_id,
+                   id.str(), version, telemetry::escape_quoted(reason));
+      node->in_flight.erase(id);
+      if (auto current = nodes_.find(node->node_id);
+          current != nodes_.end() && current->second == node) {
+        push(node, id, push_if_refused, PushKind::apply);
+      }
+      return;
     }
     answered(node,
              PushResult{node->node_id, id, version, ok, std::move(reason), staged, traceparent});

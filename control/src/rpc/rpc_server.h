@@ -73,6 +73,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // namespace when it next wakes. The calling thread's trace
   // (telemetry/trace_context.h) goes with the pushes it causes.
   void namespace_changed(const NamespaceId& id) override;
+  // Thread-safe, and returns at once: the loop sends `snapshot` staged to
+  // those of `node_ids` attached, subscribed, not already holding it and
+  // with no call outstanding for the namespace, while the caller commits.
+  // The push round after the commit then activates it by content hash.
+  void staging(const NamespaceId& id, SnapshotPtr snapshot,
+               std::vector<std::string> node_ids) override;
 
   // Loop thread only: pushes every attached subscriber of `id` whose held
   // version is not its desired one, carrying `traceparent` (empty: a new
@@ -102,6 +108,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
                      const DesiredSnapshot& desired);
   // What one call to a sidecar does.
   enum class PushKind { apply, stage, activate };
+  // Sends `snapshot` staged to the nodes named (staging()); their answers
+  // are not recorded: the version may never commit.
+  void stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
+                   const std::vector<std::string>& node_ids, const std::string& traceparent);
   // Sends the call now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
   void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target, PushKind kind);
@@ -109,11 +119,19 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
             PushKind kind);
   void send_push(std::shared_ptr<Node> node, const NamespaceId& id, const SnapshotPtr& target,
                  PushKind kind);
-  void send_activate(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version);
-  // Counts the call in flight and records its answer (answered()).
+  // The push call for `target` to `node` (a delta from what it holds).
+  capnp::Request<wire::Sidecar::PushParams, wire::Sidecar::PushResults> push_request(
+      Node& node, const NamespaceId& id, const SnapshotData& target, bool stage_only,
+      const std::string& traceparent);
+  // Activates `target`, by its content hash; if the node refuses (it does
+  // not hold that content resident), pushes it instead.
+  void send_activate(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target);
+  // Counts the call in flight and records its answer (answered()), except
+  // a refusal when `push_if_refused` is set: that is pushed instead.
   template <class Response>
   void await_answer(std::shared_ptr<Node> node, const NamespaceId& id, uint64_t version,
-                    bool staged, std::string traceparent, capnp::RemotePromise<Response> sent);
+                    bool staged, std::string traceparent, capnp::RemotePromise<Response> sent,
+                    SnapshotPtr push_if_refused = nullptr);
   // A push was answered or failed: sends the next queued ones.
   void push_done();
   // Whether another push may go out now (a limit of 0 counts as 1).
@@ -148,6 +166,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     struct Call {
       NamespaceId id;
       std::string traceparent;
+      // Set: a staging() call, to these nodes; else a push round.
+      SnapshotPtr staging;
+      std::vector<std::string> node_ids;
     };
     std::mutex mu;
     std::vector<Call> calls;  // guarded by mu
