@@ -200,6 +200,7 @@ struct Flags {
   // Per caller; a rate of 0 turns the limit off (docs/limits.md).
   RateLimiter::Options rate_limit{.rate = {.per_second = 2000, .burst = 4000}, .max_keys = 100000};
   size_t max_pushes_in_flight = 1024;
+  size_t stage_ahead_max_nodes = 16;
   int64_t rollout_interval_ms = 200;
   HealthWindows::Options health;
   // Empty: health windows in memory (one control); else redis://... shared
@@ -459,6 +460,7 @@ int run(Flags flags) {
   RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
                  .max_pushes_in_flight = flags.max_pushes_in_flight,
+                 .stage_ahead_max_nodes = flags.stage_ahead_max_nodes,
                  .node_tokens = tokens->get(),
                  .tls = rpc_tls.get(),
                  .tls_handshake_timeout = flags.tls_handshake_timeout});
@@ -646,6 +648,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-pushes-in-flight", flags.max_pushes_in_flight,
                  "pushes awaiting an answer at most, across all sidecars (the rest queue)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--stage-ahead-max-nodes", flags.stage_ahead_max_nodes,
+                 "a publish that deploys to at most this many nodes sends them its version "
+                 "staged while it commits, then activates it (0: never)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   add_health_flags(app, flags.health);
   app.add_option("--redis", flags.redis,
                  "redis://[:password@]host:port[/db]: health windows and instance liveness in "

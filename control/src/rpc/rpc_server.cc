@@ -327,6 +327,7 @@ void RpcServer::namespace_changed(const NamespaceId& id) {
 
 void RpcServer::staging(const NamespaceId& id, SnapshotPtr snapshot,
                         std::vector<std::string> node_ids) {
+  if (node_ids.size() > options_.stage_ahead_max_nodes) return;
   std::lock_guard lock(handover_.mu);
   handover_.calls.push_back(
       {id, telemetry::current_traceparent(), std::move(snapshot), std::move(node_ids)});

@@ -38,6 +38,13 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     // wait their turn. Bounded so that a deployment to thousands does not
     // wake them all at once (on shared hosts, a thundering herd).
     size_t max_pushes_in_flight = 1024;
+    // staging() sends to a wave of at most this many nodes (0: none). The
+    // staged push overlaps the commit's sync and the activation after it
+    // is small, but each node then takes two calls: worth it while the
+    // loop can send the wave within the sync (about 0.5 ms, 20-30 us a
+    // push); 200 sidecars on 2 cores applied a release in 83-91 ms that
+    // way against 56-62 ms with one push each.
+    size_t stage_ahead_max_nodes = 16;
     // When set, a sidecar attaches only with a node token of these that
     // covers every namespace it subscribes to (access/node_access.h);
     // unset only where a test drives the RPC server alone.
