@@ -293,6 +293,22 @@ TEST_F(RpcServerTest, AVersionStagedBeforeItsCommitIsActivatedByHashAfterIt) {
   EXPECT_EQ(must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0).applied_version, v2);
 }
 
+// Beyond stage_ahead_max_nodes a wave gets one push per node after the
+// commit, as before staging existed.
+TEST_F(RpcServerTest, AWaveLargerThanTheStageAheadLimitIsPushedAfterTheCommitOnly) {
+  Start(RpcServer::Options{.stage_ahead_max_nodes = 1});
+  Node& a = Attach("n-a", {web_});
+  Node& b = Attach("n-b", {web_});
+  HandoverTrigger trigger(*server_);
+  const Published published = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  for (const Node* node : {&a, &b}) {
+    ASSERT_EQ(node->received.size(), 1u) << node->id;
+    EXPECT_FALSE(node->received[0].stage_only);
+    EXPECT_FALSE(node->received[0].activation);
+  }
+}
+
 // The node no longer holds what was staged (it restarted, or the slot was
 // taken): its refusal is not recorded as a NACK; the version is pushed.
 TEST_F(RpcServerTest, AnActivationTheNodeRefusesIsFollowedByAPush) {
