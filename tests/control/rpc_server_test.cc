@@ -125,6 +125,9 @@ class HandoverTrigger final : public PushTrigger {
                std::vector<std::string> node_ids) override {
     if (stage) server_.staging(id, std::move(snapshot), std::move(node_ids));
   }
+  void staged_committed(const NamespaceId& id, const SnapshotPtr& staged) override {
+    server_.staged_committed(id, staged);
+  }
   bool stage = true;
 
  private:
@@ -307,6 +310,24 @@ TEST_F(RpcServerTest, AWaveLargerThanTheStageAheadLimitIsPushedAfterTheCommitOnl
     EXPECT_FALSE(node->received[0].stage_only);
     EXPECT_FALSE(node->received[0].activation);
   }
+}
+
+// A node of the wave that was not staged (here: no free push slot, with
+// max_pushes_in_flight 1) gets the push round that follows the activations.
+TEST_F(RpcServerTest, ANodeOfTheWaveThatWasNotStagedGetsThePushRoundAfterTheActivations) {
+  Start(RpcServer::Options{.max_pushes_in_flight = 1});
+  Node& a = Attach("n-a", {web_});
+  Node& b = Attach("n-b", {web_});
+  HandoverTrigger trigger(*server_);
+  const Published published = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_EQ(a.received.size(), 2u);
+  EXPECT_TRUE(a.received[0].stage_only);
+  EXPECT_TRUE(a.received[1].activation);
+  ASSERT_EQ(b.received.size(), 1u);
+  EXPECT_FALSE(b.received[0].stage_only);
+  EXPECT_FALSE(b.received[0].activation);
+  EXPECT_EQ(b.received[0].version, published.version.number);
 }
 
 // The node no longer holds what was staged (it restarted, or the slot was

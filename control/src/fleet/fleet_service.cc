@@ -340,21 +340,24 @@ Result<Deployment> FleetService::end_waiting(int64_t id, DeploymentState state,
   return *ended;
 }
 
-void FleetService::stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable) {
+SnapshotPtr FleetService::stage_before_commit(const Deployment& deployment,
+                                              const SnapshotPtr& sendable) {
   // Blue-green stages the version anyway, and a deployment awaiting
   // approval may never run: neither is worth a slot on every node.
   if (trigger_ == nullptr || !sendable || deployment.state != DeploymentState::running ||
       deployment.strategy == Strategy::blue_green) {
-    return;
+    return nullptr;
   }
   std::vector<std::string> node_ids;
   for (const DeploymentTarget& target : deployment.targets) {
     if (target.stage == 0) node_ids.push_back(target.node_id);
   }
-  if (!node_ids.empty()) trigger_->staging(deployment.namespace_id, sendable, std::move(node_ids));
+  if (node_ids.empty()) return nullptr;
+  trigger_->staging(deployment.namespace_id, sendable, std::move(node_ids));
+  return sendable;
 }
 
-void FleetService::deployed(const Deployment& deployment) {
+void FleetService::deployed(const Deployment& deployment, const SnapshotPtr& staged) {
   spdlog::info(
       "event=deployment_{} id={} ns={} version={} targets={}",
       deployment.state == DeploymentState::awaiting_approval ? "awaiting_approval" : "started",
@@ -363,7 +366,12 @@ void FleetService::deployed(const Deployment& deployment) {
     if (approvals_ != nullptr) approvals_->committed(deployment);
     return;
   }
-  if (trigger_ != nullptr) trigger_->namespace_changed(deployment.namespace_id);
+  if (trigger_ == nullptr) return;
+  if (staged) {
+    trigger_->staged_committed(deployment.namespace_id, staged);
+  } else {
+    trigger_->namespace_changed(deployment.namespace_id);
+  }
 }
 
 Result<Deployment> FleetService::create_deployment(const DeployRequest& request) {
@@ -388,6 +396,7 @@ Result<Published> FleetService::publish_and_deploy(
     const std::function<Result<void>(const Published&)>& also) {
   if (auto ok = check_spec(spec); !ok) return std::unexpected(ok.error());
   Published published;
+  SnapshotPtr staged;
   auto version = catalog_.publish(
       id, publish, [&](const VersionInfo& v, const SnapshotPtr& sendable) -> Result<void> {
         auto created = deploy_now(DeployRequest{id, v.number, spec, v.author});
@@ -395,12 +404,12 @@ Result<Published> FleetService::publish_and_deploy(
         published.deployment = std::move(*created);
         published.version = v;
         if (auto done = also ? also(published) : Result<void>{}; !done) return done;
-        stage_before_commit(*published.deployment, sendable);
+        staged = stage_before_commit(*published.deployment, sendable);
         return {};
       });
   if (!version) return std::unexpected(version.error());
   published.version = std::move(*version);
-  deployed(*published.deployment);
+  deployed(*published.deployment, staged);
   return published;
 }
 

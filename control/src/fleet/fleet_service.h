@@ -211,9 +211,11 @@ class FleetService final : public PushSource {
   // In the transaction, just before its commit: lets the RPC side send
   // the nodes the deployment moves first its version staged, so that their
   // work overlaps the commit. `sendable` null (secrets): nothing is sent.
-  void stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable);
-  // Logs and tells the RPC side to push, once the deployment is committed.
-  void deployed(const Deployment& deployment);
+  // Returns what it staged (null: nothing).
+  SnapshotPtr stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable);
+  // Logs and tells the RPC side to push, once the deployment is committed
+  // (and, when `staged`, to activate what it staged before the commit).
+  void deployed(const Deployment& deployment, const SnapshotPtr& staged = nullptr);
   // Records `results` and advances the deployments they answer, appending
   // those that finished to `finished`. Meant to run inside
   // Store::atomically: an error leaves the transaction to be rolled back.

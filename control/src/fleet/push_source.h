@@ -87,6 +87,13 @@ class PushTrigger {
                        std::vector<std::string> node_ids) {
     (void)id, (void)snapshot, (void)node_ids;
   }
+  // The transaction that called staging(id, staged, ...) committed: what
+  // namespace_changed(id) does, and the nodes that took `staged` may be
+  // told to activate it before anything is read back. Thread-safe.
+  virtual void staged_committed(const NamespaceId& id, const SnapshotPtr& staged) {
+    (void)staged;
+    namespace_changed(id);
+  }
 };
 
 }  // namespace hotswap::control

@@ -317,20 +317,24 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
 }
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
-  std::lock_guard lock(handover_.mu);
-  handover_.calls.push_back({id, telemetry::current_traceparent(), nullptr, {}});
-  if (handover_.wake) {
-    handover_.wake->fulfill();
-    handover_.wake = nullptr;
-  }
+  hand_over({HandoverCall::Kind::push_round, id, telemetry::current_traceparent(), nullptr, {}});
 }
 
 void RpcServer::staging(const NamespaceId& id, SnapshotPtr snapshot,
                         std::vector<std::string> node_ids) {
   if (node_ids.size() > options_.stage_ahead_max_nodes) return;
+  hand_over({HandoverCall::Kind::stage, id, telemetry::current_traceparent(), std::move(snapshot),
+             std::move(node_ids)});
+}
+
+void RpcServer::staged_committed(const NamespaceId& id, const SnapshotPtr& staged) {
+  hand_over(
+      {HandoverCall::Kind::activate_staged, id, telemetry::current_traceparent(), staged, {}});
+}
+
+void RpcServer::hand_over(HandoverCall call) {
   std::lock_guard lock(handover_.mu);
-  handover_.calls.push_back(
-      {id, telemetry::current_traceparent(), std::move(snapshot), std::move(node_ids)});
+  handover_.calls.push_back(std::move(call));
   if (handover_.wake) {
     handover_.wake->fulfill();
     handover_.wake = nullptr;
@@ -348,18 +352,24 @@ kj::Promise<void> RpcServer::take_handovers() {
     }
   }
   return woken.promise.then([this] {
-    std::vector<Handover::Call> calls;
+    std::vector<HandoverCall> calls;
     {
       std::lock_guard lock(handover_.mu);
       calls.swap(handover_.calls);
     }
-    for (const Handover::Call& call : calls) {
+    for (const HandoverCall& call : calls) {
       // One round that throws must not end the hand-overs of every later one.
       KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
-                     if (call.staging) {
-                       stage_ahead(call.id, call.staging, call.node_ids, call.traceparent);
-                     } else {
-                       converge(call.id, call.traceparent);
+                     switch (call.kind) {
+                       case HandoverCall::Kind::push_round:
+                         converge(call.id, call.traceparent);
+                         break;
+                       case HandoverCall::Kind::stage:
+                         stage_ahead(call.id, call.snapshot, call.node_ids, call.traceparent);
+                         break;
+                       case HandoverCall::Kind::activate_staged:
+                         activate_staged(call.id, call.snapshot, call.traceparent);
+                         break;
                      }
                    })) {
         spdlog::error("event=push_round_failed ns={} error=\"{}\"", call.id.str(),
@@ -418,6 +428,27 @@ void RpcServer::stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
               push_done();  // the connection went away; its session ends
             }));
   }
+}
+
+void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
+                                const std::string& traceparent) {
+  for (auto& [node_id, node] : nodes_) {
+    auto ahead = node->staged_ahead.find(id);
+    if (ahead == node->staged_ahead.end() || ahead->second != staged) continue;
+    node->trace[id] = traceparent;
+    // The commit made `staged` this node's version to run (it was staged
+    // only on the deployment's first wave): nothing to read back first.
+    converge_node(node, id, DesiredSnapshot{staged, nullptr});
+  }
+  // The rest of the round (nodes not staged, anything else the deployment
+  // changed) after the activations are written, so that its store read
+  // does not hold them: Cap'n Proto hands a call to the connection's
+  // stream one event later, and that stream writes in an evalLast of its
+  // own (protocol/write_coalescing_stream.h), queued behind a first one
+  // made now; a second, made from that first, runs after the write.
+  tasks_.add(kj::evalLast([this, id, traceparent] {
+    return kj::evalLast([this, id, traceparent] { converge(id, traceparent); });
+  }));
 }
 
 void RpcServer::converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,

@@ -30,6 +30,17 @@ namespace hotswap::control {
 
 class ControlMetrics;
 
+// One call namespace_changed(), staging() or staged_committed() hands the
+// RPC loop.
+struct HandoverCall {
+  enum class Kind { push_round, stage, activate_staged };
+  Kind kind = Kind::push_round;
+  NamespaceId id;
+  std::string traceparent;
+  SnapshotPtr snapshot;               // stage, activate_staged
+  std::vector<std::string> node_ids;  // stage
+};
+
 class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
  public:
   struct Options {
@@ -86,6 +97,10 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // The push round after the commit then activates it by content hash.
   void staging(const NamespaceId& id, SnapshotPtr snapshot,
                std::vector<std::string> node_ids) override;
+  // Thread-safe, and returns at once: the loop activates `staged` on the
+  // nodes it was staged on, then (once those calls are written) runs the
+  // namespace's push round.
+  void staged_committed(const NamespaceId& id, const SnapshotPtr& staged) override;
 
   // Loop thread only: pushes every attached subscriber of `id` whose held
   // version is not its desired one, carrying `traceparent` (empty: a new
@@ -119,6 +134,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // are not recorded: the version may never commit.
   void stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
                    const std::vector<std::string>& node_ids, const std::string& traceparent);
+  // Activates `staged` where stage_ahead() sent it, then runs converge()
+  // after the loop's queued writes, those activations among them.
+  void activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
+                       const std::string& traceparent);
+  // Queues `call` for the loop and wakes it.
+  void hand_over(HandoverCall call);
   // Sends the call now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
   void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target, PushKind kind);
@@ -170,15 +191,8 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // to write, and the scheduler runs a woken thread on its waker's core,
   // so every push waited out the caller's reply.
   struct Handover {
-    struct Call {
-      NamespaceId id;
-      std::string traceparent;
-      // Set: a staging() call, to these nodes; else a push round.
-      SnapshotPtr staging;
-      std::vector<std::string> node_ids;
-    };
     std::mutex mu;
-    std::vector<Call> calls;  // guarded by mu
+    std::vector<HandoverCall> calls;  // guarded by mu
     // Set while the loop sleeps on it; guarded by mu.
     kj::Own<kj::CrossThreadPromiseFulfiller<void>> wake;
   } handover_;
