@@ -33,14 +33,7 @@ class SidecarImpl final : public wire::Sidecar::Server {
     answer(
         text(params.getTraceparent()), [&] { return applier_.apply(params.getSnapshot()); },
         context.getResults(kAnswerSize).initResult());
-    // The last-known-good save waits until the loop has nothing else to do:
-    // by then this ACK (and any other ready one) has been written to
-    // control. The applier outlives the loop, and its destructor saves
-    // whatever a dropped callback left behind.
-    kj::evalLast([&applier = applier_] { applier.save_acked(); }).detach([](kj::Exception&& e) {
-      spdlog::error("event=lkg_schedule_failed error=\"{}\"",
-                    telemetry::escape_quoted(e.getDescription().cStr()));
-    });
+    save_after_answer();
     return kj::READY_NOW;
   }
 
@@ -53,10 +46,22 @@ class SidecarImpl final : public wire::Sidecar::Server {
                                    content_hash(params.getContentHash()));
         },
         context.getResults(kAnswerSize).initResult());
+    save_after_answer();  // an activated version is the last-known-good one too
     return kj::READY_NOW;
   }
 
  private:
+  // The last-known-good save waits until the loop has nothing else to do:
+  // by then this ACK (and any other ready one) has been written to
+  // control. The applier outlives the loop, and its destructor saves
+  // whatever a dropped callback left behind.
+  void save_after_answer() {
+    kj::evalLast([&applier = applier_] { applier.save_acked(); }).detach([](kj::Exception&& e) {
+      spdlog::error("event=lkg_schedule_failed error=\"{}\"",
+                    telemetry::escape_quoted(e.getDescription().cStr()));
+    });
+  }
+
   static std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
   // None when control sent no hash; a hash of the wrong size matches nothing.
   static std::optional<ContentHash> content_hash(capnp::Data::Reader d) {

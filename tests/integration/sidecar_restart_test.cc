@@ -244,6 +244,25 @@ TEST_F(SidecarRestart, KeepsARollbackDeployedBeforeItsCacheCaughtUp) {
   EXPECT_EQ(app.versions(), (std::vector<uint64_t>{v2, v1}));
 }
 
+// A publish that deploys stages its version on the node before control's
+// commit and activates it after: the activated version is the node's
+// last-known-good copy as an applied one is, written once the cache
+// delay (none here) has passed, with no SIGTERM to flush it.
+TEST_F(SidecarRestart, TheDiskCacheFollowsAReleaseStagedBeforeItsCommit) {
+  start_node("0");
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  for (int64_t limit : {1, 2}) {
+    const auto r =
+        rest_->post("/api/v1/namespaces/" + ns_ + "/versions",
+                    {{"entries", {{"limit", int_entry(limit)}}}, {"deploy", json::object()}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+    const uint64_t v = r.body["number"].get<uint64_t>();
+    ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v; }));
+    EXPECT_TRUE(eventually([&] { return cached_version() == v; }))
+        << "the cache holds " << cached_version() << ", not the activated " << v;
+  }
+}
+
 // The kill loop: control and the sidecar SIGKILLed at random points after
 // a deployment (a new version, or now and then a rollback), within the
 // sidecar's cache delay, restarted in random order with the same
