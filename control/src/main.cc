@@ -44,6 +44,7 @@
 #include "store/sql_approval_store.h"
 #include "store/sql_db.h"
 #include "store/sql_store.h"
+#include "store/sqlite_wal_preallocation.h"
 
 namespace {
 
@@ -196,6 +197,8 @@ struct Flags {
   int64_t instance_expiry_s = 3600;
   int64_t deployment_timeout_s = 300;
   size_t snapshot_cache_bytes = size_t{64} << 20;
+  // SQLite only (store/sqlite_wal_preallocation.h).
+  int64_t sqlite_wal_preallocate_mb = 16;
   HttpServer::Options http;
   // Per caller; a rate of 0 turns the limit off (docs/limits.md).
   RateLimiter::Options rate_limit{.rate = {.per_second = 2000, .burst = 4000}, .max_keys = 100000};
@@ -389,6 +392,15 @@ int run(Flags flags) {
     return 1;
   }
   const bool replicated = sql::is_postgres_location(store_location);
+  if (!replicated && flags.sqlite_wal_preallocate_mb > 0) {
+    auto laid_out = sqlite::preallocate_wal(sql::sqlite_path(store_location),
+                                            flags.sqlite_wal_preallocate_mb << 20);
+    if (!laid_out) {
+      spdlog::error("event=store_failed error=\"{}\"",
+                    hotswap::telemetry::escape_quoted(laid_out.error().message));
+      return 1;
+    }
+  }
   if (replicated) {
     if (flags.replica_id.empty()) flags.replica_id = host_name() + ":" + std::to_string(::getpid());
     (*store)->set_replica(flags.replica_id);
@@ -639,6 +651,11 @@ int main(int argc, char** argv) {
                  "seconds a deployment whose remaining targets are all gone may stand still "
                  "before it ends failed")
       ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600));
+  app.add_option("--sqlite-wal-preallocate-mb", flags.sqlite_wal_preallocate_mb,
+                 "SQLite store: write the WAL's first this many MiB ahead of the commits, so that "
+                 "they overwrite rather than append (0: off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{4096}))
+      ->capture_default_str();
   app.add_option("--snapshot-cache-bytes", flags.snapshot_cache_bytes,
                  "memory for the snapshots of recent versions (pushes, delta bases)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 40))

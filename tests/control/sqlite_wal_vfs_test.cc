@@ -2,6 +2,7 @@
 // and nothing another connection or a later read sees changes, whatever
 // the sync mode, under a concurrent reader, and across a killed writer.
 #include "store/sqlite_wal_vfs.h"
+#include "store/sqlite_wal_preallocation.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -187,11 +188,9 @@ TEST_F(WalVfs, AConcurrentReaderSeesOnlyWholeTransactions) {
   EXPECT_EQ(writer.integer("SELECT count(*) FROM t"), 400);
 }
 
-TEST_F(WalVfs, AWriterKilledMidStreamLosesNoCommittedTransaction) {
-  {
-    Sqlite setup(path_, coalescing_wal_vfs());
-    create(setup);
-  }
+// A writer in a child process commits until SIGKILLed after `at_least`
+// commits; every commit that returned must be there after.
+void expect_nothing_lost_when_killed(const std::string& path, int at_least) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   const pid_t child = ::fork();
@@ -199,7 +198,7 @@ TEST_F(WalVfs, AWriterKilledMidStreamLosesNoCommittedTransaction) {
   if (child == 0) {
     ::close(pipe_fds[0]);
     try {
-      Sqlite writer(path_, coalescing_wal_vfs());
+      Sqlite writer(path, coalescing_wal_vfs());
       for (int i = 1;; ++i) {
         insert(writer, i, 1, 2000 + (i % 5) * 3000);  // one to four pages
         const int committed = i;
@@ -212,16 +211,75 @@ TEST_F(WalVfs, AWriterKilledMidStreamLosesNoCommittedTransaction) {
   ::close(pipe_fds[1]);
   int last = 0;
   int got = 0;
-  while (last < 300 && ::read(pipe_fds[0], &got, sizeof got) == sizeof got) last = got;
+  while (last < at_least && ::read(pipe_fds[0], &got, sizeof got) == sizeof got) last = got;
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
   ::close(pipe_fds[0]);
-  ASSERT_GE(last, 300) << "the writer stopped early (status " << status << ")";
-  Sqlite after(path_, nullptr);
+  ASSERT_GE(last, at_least) << "the writer stopped early (status " << status << ")";
+  Sqlite after(path, nullptr);
   EXPECT_EQ(after.text("PRAGMA integrity_check"), "ok");
   // Every transaction whose commit returned is there.
   EXPECT_EQ(after.integer("SELECT count(*) FROM t WHERE id <= " + std::to_string(last)), last);
+}
+
+TEST_F(WalVfs, AWriterKilledMidStreamLosesNoCommittedTransaction) {
+  {
+    Sqlite setup(path_, coalescing_wal_vfs());
+    create(setup);
+  }
+  expect_nothing_lost_when_killed(path_, 300);
+}
+
+int64_t file_size(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? -1 : static_cast<int64_t>(size);
+}
+
+// Commits overwrite the zeros laid out ahead of them: the file does not
+// grow, another connection sees every commit, and a reopened file (whose
+// WAL is recovered, zeros and all) holds them.
+TEST_F(WalVfs, APreallocatedWalIsOverwrittenNotGrown) {
+  Sqlite writer(path_, coalescing_wal_vfs());
+  create(writer);
+  ASSERT_TRUE(sqlite::preallocate_wal(path_, 2 << 20));
+  const std::string wal = path_ + "-wal";
+  ASSERT_EQ(file_size(wal), 2 << 20);
+  ASSERT_TRUE(sqlite::preallocate_wal(path_, 1 << 20));  // long enough already
+  EXPECT_EQ(file_size(wal), 2 << 20);
+  for (int i = 0; i < 100; ++i) insert(writer, i * 2, 2, 1000);  // ~800 KB of frames
+  EXPECT_EQ(file_size(wal), 2 << 20);
+  Sqlite other(path_, nullptr);
+  EXPECT_EQ(other.integer("SELECT count(*) FROM t"), 200);
+  EXPECT_EQ(other.text("PRAGMA integrity_check"), "ok");
+  // Beyond the zeros the WAL grows as before.
+  for (int i = 0; i < 60; ++i) insert(writer, 1000 + i * 10, 10, 3000);  // ~2.4 MB more
+  EXPECT_GT(file_size(wal), 2 << 20);
+  EXPECT_EQ(other.integer("SELECT count(*) FROM t"), 800);
+}
+
+TEST_F(WalVfs, AWriterKilledWithAPreallocatedWalLosesNoCommittedTransaction) {
+  {
+    Sqlite setup(path_, coalescing_wal_vfs());
+    create(setup);
+  }
+  ASSERT_TRUE(sqlite::preallocate_wal(path_, 4 << 20));
+  expect_nothing_lost_when_killed(path_, 300);
+}
+
+TEST_F(WalVfs, OnlyAWalIsPreallocated) {
+  {
+    Sqlite rollback(path_, nullptr);
+    rollback.exec("CREATE TABLE t (id INTEGER)");
+  }
+  const auto refused = sqlite::preallocate_wal(path_, 1 << 20);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("not 'wal'"), std::string::npos)
+      << refused.error().message;
+  const auto missing = sqlite::preallocate_wal(dir_.path() + "/none/x.db", 1 << 20);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("none/x.db"), std::string::npos);
 }
 
 }  // namespace
