@@ -13,6 +13,12 @@
 namespace hotswap::control {
 namespace {
 
+// Whether any entry is a secret (sent only to restricted subscriptions).
+bool any_secret(const Entries& entries) {
+  return std::any_of(entries.begin(), entries.end(),
+                     [](const auto& entry) { return entry.second.secret; });
+}
+
 Result<void> check_tenant(std::string_view name) {
   return check(check_name("tenant", name));
 }
@@ -218,8 +224,7 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
 
   VersionInfo published;
   SnapshotPtr snapshot;
-  const bool secrets =
-      std::ranges::any_of(version.entries, [](const auto& entry) { return entry.second.secret; });
+  const bool secrets = any_secret(version.entries);
   auto committed = in_transaction(store_, [&]() -> Result<void> {
     // Checked outside, so that validating holds no store lock; a schema
     // set meanwhile may refuse what was checked.
@@ -310,8 +315,7 @@ Result<Diff> CatalogService::diff(const NamespaceId& id, uint64_t from, uint64_t
 
 void CatalogService::remember_secrets(const NamespaceId& id, uint64_t version,
                                       const Entries& entries) {
-  const bool any = std::any_of(entries.begin(), entries.end(),
-                               [](const auto& entry) { return entry.second.secret; });
+  const bool any = any_secret(entries);
   std::lock_guard lock(secrets_mu_);
   holds_secrets_[{id.str(), version}] = any;
 }

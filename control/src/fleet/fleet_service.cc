@@ -41,6 +41,16 @@ std::string describe(const Deployment& d) {
   return text + ", " + std::string(to_string(d.state)) + ")";
 }
 
+// The nodes a deployment moves first: every target of direct and
+// blue-green, the first stage or batch of a staged rollout.
+std::vector<std::string> first_wave(const Deployment& d) {
+  std::vector<std::string> node_ids;
+  for (const DeploymentTarget& target : d.targets) {
+    if (target.stage == 0) node_ids.push_back(target.node_id);
+  }
+  return node_ids;
+}
+
 }  // namespace
 
 FleetService::FleetService(Store& store, CatalogService& catalog, Options options, Clock clock)
@@ -269,12 +279,8 @@ Result<Deployment> FleetService::hold_for_approval(const DeployRequest& request,
 }
 
 Result<void> FleetService::give_first_stage(const Deployment& d) {
-  // Direct moves every target; canary and rolling their first stage;
-  // blue-green stages the version everywhere first.
-  std::vector<std::string> target_ids;
-  for (const DeploymentTarget& target : d.targets) {
-    if (target.stage == 0) target_ids.push_back(target.node_id);
-  }
+  // Blue-green stages the version everywhere first.
+  const std::vector<std::string> target_ids = first_wave(d);
   auto set = d.strategy == Strategy::blue_green
                  ? lift(store_.set_staged_each(target_ids, d.namespace_id, d.version))
                  : lift(store_.set_desired_each(target_ids, d.namespace_id, d.version));
@@ -348,10 +354,7 @@ SnapshotPtr FleetService::stage_before_commit(const Deployment& deployment,
       deployment.strategy == Strategy::blue_green) {
     return nullptr;
   }
-  std::vector<std::string> node_ids;
-  for (const DeploymentTarget& target : deployment.targets) {
-    if (target.stage == 0) node_ids.push_back(target.node_id);
-  }
+  std::vector<std::string> node_ids = first_wave(deployment);
   if (node_ids.empty()) return nullptr;
   trigger_->staging(deployment.namespace_id, sendable, std::move(node_ids));
   return sendable;

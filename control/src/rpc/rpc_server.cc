@@ -420,8 +420,9 @@ void RpcServer::stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
                 // It took the place of what was resident beside the
                 // held version.
                 node->also_resident[id] = 0;
-              } else if (node->staged_ahead[id] == snapshot) {
-                node->staged_ahead.erase(id);
+              } else if (auto ahead = node->staged_ahead.find(id);
+                         ahead != node->staged_ahead.end() && ahead->second == snapshot) {
+                node->staged_ahead.erase(ahead);
               }
             })
             .catch_([this](kj::Exception&&) {
