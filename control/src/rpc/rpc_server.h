@@ -94,7 +94,7 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Thread-safe, and returns at once: the loop sends `snapshot` staged to
   // those of `node_ids` attached, subscribed, not already holding it and
   // with no call outstanding for the namespace, while the caller commits.
-  // The push round after the commit then activates it by content hash.
+  // staged_committed() then activates it by content hash.
   void staging(const NamespaceId& id, SnapshotPtr snapshot,
                std::vector<std::string> node_ids) override;
   // Thread-safe, and returns at once: the loop activates `staged` on the
