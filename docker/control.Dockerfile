@@ -18,7 +18,7 @@ FROM debian:bookworm-slim AS control
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libcapnp-0.9.2 libcurl4 libfmt9 libprometheus-cpp-core1.0 libspdlog1.10 \
-      libhiredis0.14 libjemalloc2 libpq5 libsqlite3-0 libssl3 \
+      libhiredis0.14 libjemalloc2 libpq5 libsimdjson14 libsqlite3-0 libssl3 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 hotswap \

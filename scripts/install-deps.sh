@@ -13,6 +13,8 @@ packages=(
   clang-16 libclang-rt-16-dev llvm-16
   capnproto libcapnp-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev
+  # control's reader of publish bodies (control/src/rest/publish_body.h)
+  libsimdjson-dev
   # /metrics of control and the sidecar (telemetry/); promtool (in
   # prometheus) checks their scrapes in tests/integration, and checks and
   # unit-tests the alert rules in tests/packaging

@@ -6,7 +6,10 @@
 // Properties: an accepted body is an object; when Fields reports no error,
 // every required field was there; an accepted typed value is canonical:
 // rendered back to JSON (typed_to_json) it parses to itself, and it turns
-// into an SDK value without throwing.
+// into an SDK value without throwing. And the publish body's own reader
+// (read_publish_body, simdjson) reads only what parse_object accepts, to
+// the same fields and the same entries: each entry's value, or its error,
+// is the one parse_typed gives.
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,7 @@
 #include "exact_bytes.h"
 #include "fuzz_target.h"
 #include "rest/json_body.h"
+#include "rest/publish_body.h"
 
 namespace hotswap::fuzz {
 namespace {
@@ -82,11 +86,38 @@ void deployment_body(const json& body) {
   (void)f.string("author", false);
 }
 
+// What the publish body's reader made of `text`, against parse_object's
+// `general` (nullopt when it refused the text).
+void same_publish(std::string_view text, const std::optional<json>& general) {
+  auto fast = control::read_publish_body(text);
+  if (!fast) return;  // left to parse_object: always allowed
+  if (!general) fail("read_publish_body read a body parse_object refuses");
+  json fields = *general;
+  fields.erase("entries");
+  if (fast->fields != fields)
+    fail("fields differ: " + fast->fields.dump() + " vs " + fields.dump());
+  if (fast->entries.has_value() != general->contains("entries")) fail("entries present differ");
+  if (!fast->entries) return;
+  const json& entries = (*general)["entries"];
+  if (fast->entries->size() != entries.size()) fail("entry counts differ");
+  for (const control::SentEntry& e : *fast->entries) {
+    if (!entries.contains(e.key)) fail("entry '" + e.key + "' not in parse_object's");
+    auto expected = control::parse_typed(entries[e.key]);
+    auto got = control::typed_value(e.type, e.value, e.secret);
+    if (expected.has_value() != got.has_value() ||
+        (expected ? !(*expected == *got) : expected.error() != got.error())) {
+      fail("entry '" + e.key + "' reads differently");
+    }
+  }
+}
+
 }  // namespace
 
 bool run_one(const uint8_t* data, size_t size) {
   ExactBytes text(data, size);
-  auto body = control::parse_object(std::string_view(text.data(), text.size()));
+  const std::string_view bytes(text.data(), text.size());
+  auto body = control::parse_object(bytes);
+  same_publish(bytes, body ? std::optional<json>(*body) : std::nullopt);
   if (!body) return false;
   if (!body->is_object()) fail("parse_object accepted a non-object");
   small_bodies(*body);

@@ -172,22 +172,40 @@ Result<Entries> CatalogService::parse_entries(const nlohmann::json& document) {
     return std::unexpected(
         invalid_argument("field 'entries' must be an object of key -> {\"type\", \"value\"}"));
   }
+  std::vector<ParsedEntry> parsed;
+  parsed.reserve(document.size());
+  for (const auto& [key, typed] : document.items()) parsed.emplace_back(key, parse_typed(typed));
+  return collect_entries(std::move(parsed));
+}
+
+Result<Entries> CatalogService::parse_entries(const std::vector<SentEntry>& document) {
+  std::vector<ParsedEntry> parsed;
+  parsed.reserve(document.size());
+  for (const SentEntry& e : document) {
+    parsed.emplace_back(e.key, typed_value(e.type, e.value, e.secret));
+  }
+  return collect_entries(std::move(parsed));
+}
+
+Result<Entries> CatalogService::collect_entries(std::vector<ParsedEntry> parsed) {
   Entries entries;
   std::vector<Problem> problems;
-  for (const auto& [key, typed] : document.items()) {
+  for (auto& [key, value] : parsed) {
     std::string problem = check_key(key);
     if (problem.empty()) {
-      auto value = parse_typed(typed);
       if (value) problem = check_secret(*value);
       if (value && problem.empty()) {
-        entries.emplace(key, std::move(*value));
+        entries.emplace(std::string(key), std::move(*value));
         continue;
       }
-      if (!value) problem = value.error();
+      if (!value) problem = std::move(value.error());
     }
-    problems.push_back({key, std::move(problem)});
+    problems.push_back({std::string(key), std::move(problem)});
   }
   if (!problems.empty()) {
+    // In key order, whatever order the document came in.
+    std::sort(problems.begin(), problems.end(),
+              [](const Problem& a, const Problem& b) { return a.key < b.key; });
     const size_t n = problems.size();
     return std::unexpected(invalid_argument(
         std::to_string(n) + " invalid entr" + (n == 1 ? "y" : "ies") + "; nothing was published",
@@ -205,8 +223,9 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   version.author = request.author.empty() ? "anonymous" : request.author;
   version.message = request.message;
   version.expected_parent = request.expected_parent;
-  if (request.entries) {
-    auto entries = parse_entries(*request.entries);
+  if (request.sent_entries || request.entries) {
+    auto entries = request.sent_entries ? parse_entries(*request.sent_entries)
+                                        : parse_entries(*request.entries);
     if (!entries) return std::unexpected(entries.error());
     version.entries = std::move(*entries);
     version.replace_draft = true;

@@ -24,6 +24,7 @@
 #include "domain/namespace_id.h"
 #include "domain/quotas.h"
 #include "domain/types.h"
+#include "domain/values.h"
 #include "hotswap/snapshot_data.hpp"
 #include "schema/schema_registry.h"
 #include "store/store.h"
@@ -40,6 +41,9 @@ struct PublishRequest {
   // A whole document ({key: {"type", "value"}}) to publish instead of the
   // draft; it becomes the draft too.
   std::optional<nlohmann::json> entries;
+  // The same document already taken apart (rest/publish_body.h); used
+  // instead of `entries` when set, with the same checks and errors.
+  std::optional<std::vector<SentEntry>> sent_entries;
 };
 
 struct Diff {
@@ -137,6 +141,8 @@ class CatalogService {
   // A whole document ({key: {"type", "value"}}) as entries: invalid_argument
   // listing every bad key and value.
   Result<Entries> parse_entries(const nlohmann::json& document);
+  // The same for a document taken apart, whose keys are distinct.
+  Result<Entries> parse_entries(const std::vector<SentEntry>& document);
 
   // The namespaces' JSON Schemas, which publish validates against.
   SchemaRegistry& schemas() { return schemas_; }
@@ -147,6 +153,10 @@ class CatalogService {
   Result<uint64_t> check_schema(const NamespaceId& id, const Entries& entries);
   // invalid_argument when `value` is secret and secrets are not enabled.
   std::string check_secret(const TypedValue& value) const;
+  // A document's keys with their values as parsed (or why not), as
+  // entries: invalid_argument listing every bad key and value.
+  using ParsedEntry = std::pair<std::string_view, std::expected<TypedValue, std::string>>;
+  Result<Entries> collect_entries(std::vector<ParsedEntry> parsed);
 
   Store& store_;
   Clock clock_;

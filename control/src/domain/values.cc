@@ -91,13 +91,18 @@ std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j) {
     return std::unexpected("field 'type' must be one of " + joined_spellings(kValueTypes));
   }
   if (!j.contains("value")) return std::unexpected("field 'value' is missing");
-  const std::string name = j["type"];
+  return typed_value(j["type"].get_ref<const std::string&>(), j["value"], secret);
+}
+
+std::expected<TypedValue, std::string> typed_value(std::string_view type_name,
+                                                   const nlohmann::json& value, bool secret) {
+  const std::string name(type_name);
   const auto type = parse_value_type(name);
   if (!type) {
     return std::unexpected("field 'type': '" + name + "' is not one of " +
                            joined_spellings(kValueTypes));
   }
-  auto text = canonical_text(*type, j["value"]);
+  auto text = canonical_text(*type, value);
   if (!text && secret) {
     return std::unexpected("field 'value': not a valid " + name +
                            " (the value is secret and not shown)");

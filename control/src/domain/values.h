@@ -27,6 +27,19 @@ std::optional<ValueType> parse_value_type(std::string_view name);
 // Parses {"type": T, "value": V, "secret": B} ("secret" optional) into the
 // canonical form. Errors about a secret's value never quote the value.
 std::expected<TypedValue, std::string> parse_typed(const nlohmann::json& j);
+// One entry of a document as sent, its fields taken apart by a reader that
+// checked their shape ({"type": string, "value": any, "secret": bool}, the
+// last optional): what remains to check is what typed_value checks.
+struct SentEntry {
+  std::string key;
+  std::string type;
+  nlohmann::json value;
+  bool secret = false;
+};
+// parse_typed's checks after the shape, on the fields apart: the same
+// value or the same error.
+std::expected<TypedValue, std::string> typed_value(std::string_view type_name,
+                                                   const nlohmann::json& value, bool secret);
 // The API form of a stored value: {"type", "value"} (+ "text" for durations);
 // a secret masked: {"type", "value": null, "secret": true, "masked": "***"}.
 nlohmann::json typed_to_json(const TypedValue& v);

@@ -23,6 +23,7 @@
 #include "rest/deployment_series.h"
 #include "rest/http_status.h"
 #include "rest/json_body.h"
+#include "rest/publish_body.h"
 #include "rest/render.h"
 #include "rest/request_audit.h"
 #include "rest/router.h"
@@ -162,6 +163,17 @@ Result<nlohmann::json> body_of(const Request& req) {
                                  {}});
   }
   return parse_object(req.body);
+}
+
+// A publish's body: read by simdjson when it is an ordinary one, else as
+// every body is (rest/publish_body.h), so that errors are the same.
+Result<PublishBody> publish_body_of(const Request& req) {
+  if (is_json(req.header("Content-Type"))) {
+    if (auto fast = read_publish_body(req.body)) return std::move(*fast);
+  }
+  auto body = body_of(req);
+  if (!body) return std::unexpected(body.error());
+  return PublishBody{std::move(*body), std::nullopt};
 }
 
 // Who did it: the name of the request's token. An `author` field (and the
@@ -605,18 +617,22 @@ void HttpApi::Impl::version_routes() {
       with_namespace([this](const NamespaceId& id, const Request& req, Response& res) {
         auto list = target_list(req);  // of the deployment, when it deploys
         if (!list) return send_error(res, list.error());
-        auto body = body_of(req);
+        auto body = publish_body_of(req);
         if (!body) return send_error(res, body.error());
-        Fields f(*body, {"message", "author", "expected_parent", "entries", "deploy"});
+        Fields f(body->fields, {"message", "author", "expected_parent", "entries", "deploy"});
         PublishRequest publish;
         publish.message = f.string("message", false).value_or("");
         publish.author = author_of(req, f.string("author", false));
         publish.expected_parent = f.u64("expected_parent", false);
-        const bool has_entries = f.has_object("entries", false);
+        const bool has_entries = body->entries || f.has_object("entries", false);
         const auto deploy = f.object("deploy", false);
         if (f.error()) return send_error(res, *f.error());
         // Moved, not copied: a whole document can be large.
-        if (has_entries) publish.entries = std::move((*body)["entries"]);
+        if (body->entries) {
+          publish.sent_entries = std::move(body->entries);
+        } else if (has_entries) {
+          publish.entries = std::move(body->fields["entries"]);
+        }
         // The publish's audit row commits with it: one commit before the
         // push, not a second one racing it (docs/audit.md). Its state
         // before: the version below the new one, read in that transaction.
