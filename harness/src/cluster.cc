@@ -18,21 +18,6 @@
 
 namespace hotswap::test {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class Rest::Impl {
  public:
   Impl(int port, const std::string& token) : client_("127.0.0.1", port) { configure(token); }
@@ -156,13 +141,22 @@ ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<st
   c.data_dir_ = data_dir;
   c.extra_ = std::move(extra);
   c.log_file_ = std::move(log_file);
-  c.http_port_ = free_port();
-  c.rpc_port_ = free_port();
-  c.launch();
-  return c;
+  // A port free when chosen can be taken before control binds it; control
+  // then exits at once, and another try gets fresh ports.
+  for (int attempt = 1;; ++attempt) {
+    c.http_port_ = free_port();
+    c.rpc_port_ = free_port();
+    if (c.launched()) return c;
+    const bool exited = c.process_->wait(std::chrono::seconds(2)).has_value();
+    if (!exited || attempt == 3) throw std::runtime_error("hotswap-control did not start");
+  }
 }
 
 void ControlProcess::launch() {
+  if (!launched()) throw std::runtime_error("hotswap-control did not start");
+}
+
+bool ControlProcess::launched() {
   std::vector<std::string> argv{control_binary(),
                                 "--data-dir",
                                 data_dir_,
@@ -182,9 +176,8 @@ void ControlProcess::launch() {
   process_ = std::make_unique<Process>(Process::spawn(
       argv,
       {{"HOTSWAP_BOOTSTRAP_TOKEN", kAdminToken}, {"HOTSWAP_BOOTSTRAP_NODE_TOKEN", kNodeToken}}));
-  if (!process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))) {
-    throw std::runtime_error("hotswap-control did not start");
-  }
+  return process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))
+      .has_value();
 }
 
 void ControlProcess::restart() {

@@ -164,10 +164,4 @@ bool HttpReceiver::hold_until_hang_up(int fd) {
   return false;
 }
 
-uint16_t unused_loopback_port() {
-  uint16_t port = 0;
-  ::close(bound_loopback_socket(&port));
-  return port;
-}
-
 }  // namespace hotswap::test

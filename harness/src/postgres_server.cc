@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "hotswap/harness/eventually.h"
-#include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/ports.h"
 
 namespace hotswap::test {
 
@@ -76,7 +76,7 @@ std::string file_text(const std::string& path) {
 }  // namespace
 
 PostgresServer::PostgresServer()
-    : bindir_(postgres_bindir()), data_(dir_.path() + "/data"), port_(unused_loopback_port()) {
+    : bindir_(postgres_bindir()), data_(dir_.path() + "/data"), port_(free_port()) {
   const std::string log = dir_.path() + "/initdb.log";
   Process initdb = spawn_logged({bindir_ + "/initdb", "-D" + data_, "-Uhotswap", "-Atrust",
                                  "-EUTF8", "--locale=C", "--no-sync"},

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "hotswap/harness/eventually.h"
-#include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/ports.h"
 
 namespace hotswap::test {
 namespace {
@@ -65,7 +65,7 @@ RedisServer RedisServer::start(const std::string& dir) {
   // The port is free when chosen but may be taken before the server binds
   // it: a few tries with a fresh one each.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    server.port_ = unused_loopback_port();
+    server.port_ = free_port();
     if (server.launch()) return server;
   }
   throw std::runtime_error("redis-server did not answer PING; see " + dir + "/redis.log");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/ports.h"
 
 namespace hotswap::cli {
 namespace {
@@ -68,8 +69,7 @@ Outcome run_hotswapctl(const std::vector<std::string>& args) {
 }
 
 TEST(HotswapctlBinary, NothingListeningExits6WithTheHint) {
-  const std::string url =
-      "http://127.0.0.1:" + std::to_string(hotswap::test::unused_loopback_port());
+  const std::string url = "http://127.0.0.1:" + std::to_string(hotswap::test::free_port());
   const Outcome outcome = run_hotswapctl({"--url", url, "tenant", "list"});
   EXPECT_EQ(outcome.exit_code, 6) << outcome.err;
   EXPECT_NE(outcome.err.find("hotswapctl: list tenants: cannot reach hotswap-control at " + url),

@@ -6,6 +6,7 @@
 
 #include "hotswap/harness/eventually.h"
 #include "hotswap/harness/http_receiver.h"
+#include "hotswap/harness/ports.h"
 
 namespace hotswap::cli {
 namespace {
@@ -64,8 +65,7 @@ TEST(HttpClient, ReusedClientDoesNotCarryTheLastBodyOrMethod) {
 }
 
 TEST(HttpClient, RefusedConnectionIsUnreachable) {
-  const std::string url =
-      "http://127.0.0.1:" + std::to_string(hotswap::test::unused_loopback_port());
+  const std::string url = "http://127.0.0.1:" + std::to_string(hotswap::test::free_port());
   HttpClient client({url, "", 5000ms, {}});
   const auto response = client.request("GET", "/api/v1/tenants", std::nullopt);
   ASSERT_FALSE(response.has_value());

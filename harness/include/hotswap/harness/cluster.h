@@ -14,14 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "hotswap/harness/ports.h"
 #include "hotswap/harness/process.h"
 
 namespace hotswap::test {
-
-// A loopback TCP port that was free when asked (bound, read, released);
-// another process may take it before the caller binds it. Throws
-// std::runtime_error if none can be bound.
-int free_port();
 
 // The secrets ControlProcess bootstraps control with
 // (HOTSWAP_BOOTSTRAP_TOKEN, HOTSWAP_BOOTSTRAP_NODE_TOKEN): an admin token
@@ -111,6 +107,9 @@ class ControlProcess {
 
  private:
   ControlProcess() = default;
+  // Spawns control on the ports chosen; whether its ready line came.
+  bool launched();
+  // launched(), or std::runtime_error.
   void launch();
   std::string data_dir_;
   std::vector<std::string> extra_;

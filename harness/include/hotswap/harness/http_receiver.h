@@ -66,9 +66,6 @@ class HttpReceiver {
   std::thread thread_;
 };
 
-// A loopback port nothing listens on (bound to port 0, read, closed).
-uint16_t unused_loopback_port();
-
 }  // namespace hotswap::test
 
 #endif  // HOTSWAP_HARNESS_HTTP_RECEIVER_H_
