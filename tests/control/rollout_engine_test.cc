@@ -52,6 +52,7 @@ class RolloutEngineTest : public ::testing::Test {
   void answer_all(uint64_t version, bool staged = false) {
     std::vector<PushResult> results;
     for (const std::string& node : nodes_) {
+      if (unanswering_.contains(node)) continue;
       auto desired = s_.fleet.desired_of(node, web_);
       const SnapshotPtr& wanted = staged ? desired.staged : desired.active;
       if (wanted && wanted->version() == version) {
@@ -145,7 +146,8 @@ class RolloutEngineTest : public ::testing::Test {
   std::unique_ptr<RolloutEngine> engine_;
   NamespaceId web_ = Ns("acme/web");
   std::vector<std::string> nodes_;
-  std::set<std::string> silent_;  // nodes that report nothing
+  std::set<std::string> silent_;       // nodes that report nothing
+  std::set<std::string> unanswering_;  // nodes that acknowledge no push
   uint64_t v1_ = 0, v2_ = 0;
 };
 
@@ -336,6 +338,38 @@ TEST_F(RolloutEngineTest, ACanaryInstanceThatReportsNothingHoldsTheStage) {
   EXPECT_EQ(detail["instances_short"], nlohmann::json({{quiet, 0}}));
   silent_.clear();
   ASSERT_TRUE(run_until([&] { return get(d.id).state == DeploymentState::succeeded; }, 0.01, 0.01));
+}
+
+// A stage bakes from when the last instance it moved applied the version,
+// not from its start: an instance that took long to apply it runs the
+// version for the whole bake before the stage may promote.
+TEST_F(RolloutEngineTest, TheBakeCountsFromWhenTheStagesLastInstanceApplied) {
+  auto plan = canary_plan();  // a 5 s bake
+  plan["stages"] = {20, 100};
+  auto d = deploy(Strategy::canary, plan);
+  const std::set<std::string> leaders = nodes_on(v2_);
+  ASSERT_EQ(leaders.size(), 2u);
+  unanswering_.insert(*leaders.begin());
+  for (int i = 0; i < 8; ++i) {  // past the bake, one leader still applying
+    answer_all(v2_);
+    report(0.01, 0.01);
+    engine_->step();
+  }
+  EXPECT_EQ(state_of(d.id).stage, 0);
+  EXPECT_EQ(state_of(d.id).stage_applied_ms, 0);
+  unanswering_.clear();
+  answer_all(v2_);
+  report(0.01, 0.01);
+  engine_->step();
+  const int64_t applied_at = now_ms_;
+  EXPECT_EQ(state_of(d.id).stage_applied_ms, applied_at);
+  while (now_ms_ < applied_at + 4000) {
+    report(0.01, 0.01);
+    engine_->step();
+    EXPECT_EQ(state_of(d.id).stage, 0) << "promoted " << now_ms_ - applied_at << " ms after";
+  }
+  ASSERT_TRUE(run_until([&] { return state_of(d.id).stage == 1; }, 0.01, 0.01));
+  EXPECT_GE(now_ms_, applied_at + 5000);
 }
 
 // The promotion webhook: a healthy stage holds while the receiver refuses,

@@ -141,6 +141,9 @@ nlohmann::json rollout_json(const Deployment& d) {
           {"phase", to_string(state->phase)},
           {"previous_version", state->previous_version},
           {"stage_started_at", rfc3339_ms(state->stage_started_ms)},
+          {"stage_applied_at", state->stage_applied_ms > 0
+                                   ? nlohmann::json(rfc3339_ms(state->stage_applied_ms))
+                                   : nlohmann::json(nullptr)},
           {"promoted_by_hand", state->forced},
           {"verdict", state->verdict},
           {"verdict_reason", state->verdict_reason},

@@ -190,6 +190,17 @@ void RolloutEngine::keep_pre_change(const Deployment& d, RolloutState& state, in
   }
 }
 
+bool RolloutEngine::mark_applied(const Deployment& d, RolloutState& state, int64_t now) {
+  if (state.stage_applied_ms > 0) return true;
+  auto marked = mutate(d.id, state.stage, [&](Deployment&, RolloutState& s) -> Result<void> {
+    s.stage_applied_ms = now;
+    return {};
+  });
+  if (!marked) return false;
+  state.stage_applied_ms = now;
+  return true;
+}
+
 void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int64_t now) {
   const bool applied = stage_applied(d, state);
   if (state.forced) {
@@ -219,8 +230,9 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
     });
     return;
   }
-  const int64_t in_stage = now - state.stage_started_ms;
-  if (in_stage < state.spec.bake_ms || !applied) return;
+  if (!applied || !mark_applied(d, state, now)) return;
+  const int64_t baked = now - state.stage_applied_ms;
+  if (baked < state.spec.bake_ms) return;
   if (outcome.verdict == GateVerdict::healthy) {
     std::string why;
     if (!state.spec.webhook.empty() && !webhook_allows(d, state, why)) {
@@ -243,13 +255,14 @@ void RolloutEngine::advance_moving(const Deployment& d, RolloutState& state, int
     });
     return;
   }
-  if (in_stage < state.spec.bake_ms + state.spec.max_hold_ms) return;  // holds for evidence
+  if (baked < state.spec.bake_ms + state.spec.max_hold_ms) return;  // holds for evidence
   // After an outage of the health windows, evidence is gathered again for
   // as long as a stage may hold before the hold counts as inconclusive.
   if (health.since_ms > 0 &&
       now - (health.since_ms + options_.health_settle.count()) < state.spec.max_hold_ms) {
     return;
   }
+  const int64_t in_stage = now - state.stage_started_ms;
   const std::string reason = "inconclusive: " + outcome.reason + " after " +
                              format_duration(in_stage * 1'000'000) + " in stage " +
                              std::to_string(state.stage + 1);
@@ -480,6 +493,7 @@ Result<void> RolloutEngine::next_stage(Deployment& d, RolloutState& state, int64
   }
   ++state.stage;
   state.stage_started_ms = now;
+  state.stage_applied_ms = 0;
   state.canary_evidence = {};
   state.baseline_evidence = {};
   state.evidence_through_ms = 0;
@@ -515,6 +529,7 @@ Result<void> RolloutEngine::flip(Deployment& d, RolloutState& state, int64_t now
   targets_moved_ = true;
   state.phase = RolloutPhase::flipped;
   state.stage_started_ms = state.changed_ms = now;
+  state.stage_applied_ms = 0;
   state.pre_change = {};
   spdlog::info("event=rollout_flipped id={} ns={} version={} instances={}", d.id,
                d.namespace_id.str(), d.version, nodes.size());
@@ -599,7 +614,10 @@ Result<Deployment> RolloutEngine::resume(int64_t id, std::string_view by) {
     d.reason = "resumed by " + by_whom(by);
     // A stage held for evidence starts its hold again rather than ending
     // at once.
-    state.stage_started_ms = std::max(state.stage_started_ms, clock_() - state.spec.bake_ms);
+    const int64_t held_from = clock_() - state.spec.bake_ms;
+    state.stage_started_ms = std::max(state.stage_started_ms, held_from);
+    if (state.stage_applied_ms > 0)
+      state.stage_applied_ms = std::max(state.stage_applied_ms, held_from);
     return {};
   });
 }

@@ -133,6 +133,9 @@ class RolloutEngine {
   // deployment that moved meanwhile (-1: any stage).
   Result<Deployment> mutate(int64_t id, int expected_stage, const Change& change);
   Result<void> next_stage(Deployment& d, RolloutState& state, int64_t now);
+  // Stores `now` as when the stage's targets had all applied its version,
+  // unless known already; whether it is known now.
+  bool mark_applied(const Deployment& d, RolloutState& state, int64_t now);
   Result<void> flip(Deployment& d, RolloutState& state, int64_t now);
   Result<void> roll_back(Deployment& d, RolloutState& state, const std::string& reason,
                          int64_t now);

@@ -62,6 +62,7 @@ std::string to_stored(const RolloutState& s) {
             {"moved_by_stage", s.moved_by_stage},
             {"stage", s.stage},
             {"stage_started_ms", s.stage_started_ms},
+            {"stage_applied_ms", s.stage_applied_ms},
             {"changed_ms", s.changed_ms},
             {"phase", to_string(s.phase)},
             {"forced", s.forced},
@@ -90,6 +91,9 @@ Result<RolloutState> rollout_state_from(const std::string& stored) {
     s.moved_by_stage = j.at("moved_by_stage").get<std::vector<size_t>>();
     s.stage = j.at("stage").get<int>();
     s.stage_started_ms = j.at("stage_started_ms").get<int64_t>();
+    // Stored before the field: the stage's targets had applied it by its
+    // start as far as the bake is concerned, as it was counted then.
+    s.stage_applied_ms = j.value("stage_applied_ms", s.stage_started_ms);
     s.changed_ms = j.value("changed_ms", int64_t{0});
     s.phase = phase_of(j.at("phase").get<std::string>());
     s.forced = j.value("forced", false);

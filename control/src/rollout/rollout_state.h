@@ -28,6 +28,9 @@ struct RolloutState {
   std::vector<size_t> moved_by_stage;
   int stage = 0;
   int64_t stage_started_ms = 0;
+  // When every target the stage moved had applied the version (0: not
+  // yet): the bake counts from here.
+  int64_t stage_applied_ms = 0;
   // When the targets' version changed (the rollout started; blue-green:
   // the flip): where no instance is left on the previous version, the
   // baseline is the window before it.
