@@ -124,7 +124,9 @@ std::string header_line(const json& d) {
                  "  ", text_of(d, "strategy"), "  ", text_of(d, "state"));
 }
 
-// "stage 2 of 4  [###+++....]  3 of 12 moved  (moving, bake 30s, since t)".
+// "stage 2 of 4  [###+++....]  3 of 12 moved  (moving, bake 30s from t)": the
+// bake counts from when the stage's instances had all applied the version;
+// before that, "(moving, bake 30s, applying since t)".
 std::string stage_line(const json& d) {
   const json& rollout = member_or_null(d, "rollout");
   const json& moved = array_of(rollout, "moved_by_stage");
@@ -134,10 +136,13 @@ std::string stage_line(const json& d) {
       stage.get<size_t>() <= moved.size()) {
     moved_text = str_cat(moved[stage.get<size_t>() - 1].dump(), " of ", moved.back().dump());
   }
+  const json& applied = member_or_null(rollout, "stage_applied_at");
+  const std::string bake = applied.is_string()
+                               ? str_cat(" from ", applied.get<std::string>())
+                               : str_cat(", applying since ", text_of(rollout, "stage_started_at"));
   return str_cat("stage ", text_of(rollout, "stage"), " of ", text_of(rollout, "stages"), "  [",
                  stage_bar(d, 30), "]  ", moved_text, " moved  (", text_of(rollout, "phase"),
-                 ", bake ", text_of(member_or_null(rollout, "plan"), "bake"), ", since ",
-                 text_of(rollout, "stage_started_at"), ')');
+                 ", bake ", text_of(member_or_null(rollout, "plan"), "bake"), bake, ')');
 }
 
 // The gate's verdict and reason: the newest decision's, else the rollout's.

@@ -47,7 +47,9 @@ TEST_F(RolloutCommandsTest, StatusDrawsTheStageInstancesAndGateNumbers) {
             std::string::npos)
       << text;
   // Two of four targets in stage 2: one acked (#), one moving (+).
-  EXPECT_NE(text.find("stage 2 of 4  [#######++++++++...............]  2 of 4 moved"),
+  // Its bake has not begun: web-2 is still applying the version.
+  EXPECT_NE(text.find("stage 2 of 4  [#######++++++++...............]  2 of 4 moved  (moving, "
+                      "bake 30s, applying since 2026-12-02T10:00:30.000Z)"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("instances  v2: 1, v1: 2, moving: 1  (acked 1, pending 1, waiting 2)"),
@@ -68,6 +70,19 @@ TEST_F(RolloutCommandsTest, StatusDrawsTheStageInstancesAndGateNumbers) {
       text.find("  latency  e-value e^812 (fires at 40)  p-value 0.91  ratio 1.02x (2x fires)"),
       std::string::npos)
       << text;
+}
+
+// Once the stage's instances have all applied the version, its bake runs
+// from then.
+TEST_F(RolloutCommandsTest, StatusShowsWhenTheStagesBakeBegan) {
+  json d = canary_deployment("running", 2, {"acked", "acked", "waiting", "waiting"});
+  d["rollout"]["stage_applied_at"] = "2026-12-02T10:00:31.250Z";
+  script_look(d, gate_decision(12, 2, "insufficient", 1200, 0.01, 4032, 1.3, 0.42));
+  auto ctx = context();
+  ASSERT_TRUE(rollout_status(ctx, {"7"}).has_value());
+  EXPECT_NE(out.str().find("2 of 4 moved  (moving, bake 30s from 2026-12-02T10:00:31.250Z)\n"),
+            std::string::npos)
+      << out.str();
 }
 
 TEST_F(RolloutCommandsTest, CohortsStoredAsRawCountsShowTheSameNumbers) {

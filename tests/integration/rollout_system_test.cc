@@ -354,6 +354,9 @@ TEST_F(RolloutSystem, ManualControlOverRest) {
   const json slow = {{"stages", {10, 50, 100}}, {"bake", "1h"}};
   const int64_t id = create_ok({{"version", v2}, {"strategy", "canary"}, {"rollout", slow}});
   const int first = stage(id);
+  // Its bake (an hour) begins once the stage's instances have applied v2.
+  EXPECT_TRUE(eventually([&] { return deployment(id)["rollout"]["stage_applied_at"].is_string(); }))
+      << deployment(id).dump();
   EXPECT_EQ(act(id, "pause").status, 200);
   EXPECT_EQ(state(id), "paused");
   EXPECT_EQ(act(id, "pause").status, 409);
