@@ -84,7 +84,12 @@ PostgresServer::PostgresServer()
   const auto status = initdb.wait(std::chrono::seconds(60));
   if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
     throw std::runtime_error("initdb failed: " + file_text(log));
-  start();
+  // The port is free when chosen but may be taken before the server binds
+  // it, and the server then exits: a few tries with a fresh one each.
+  for (int attempt = 1; !launched(); ++attempt) {
+    if (attempt == 3) throw std::runtime_error("postgres exited: " + server_log());
+    port_ = free_port();
+  }
 }
 
 PostgresServer::~PostgresServer() {
@@ -92,14 +97,14 @@ PostgresServer::~PostgresServer() {
 }
 
 void PostgresServer::start() {
+  if (!launched()) throw std::runtime_error("postgres exited: " + server_log());
+}
+
+bool PostgresServer::launched() {
   process_.emplace(
       spawn_logged({bindir_ + "/postgres", "-D" + data_, "-p" + std::to_string(port_),
                     "-k" + dir_.path(), "-clisten_addresses=127.0.0.1", "-cmax_connections=200"},
                    dir_.path(), dir_.path() + "/server.log"));
-  wait_ready(kReadyTimeout);
-}
-
-void PostgresServer::wait_ready(std::chrono::milliseconds timeout) {
   const std::string conninfo = url("postgres");
   bool exited = false;
   const bool ready = eventually(
@@ -107,13 +112,15 @@ void PostgresServer::wait_ready(std::chrono::milliseconds timeout) {
         exited = process_->wait(std::chrono::milliseconds(0)).has_value();
         return exited || PQping(conninfo.c_str()) == PQPING_OK;
       },
-      timeout);
-  if (ready && !exited) return;
+      kReadyTimeout);
+  if (ready && !exited) return true;
   process_.reset();
-  throw std::runtime_error(std::string(exited ? "postgres exited: "
-                                              : "postgres did not accept "
-                                                "connections: ") +
-                           file_text(dir_.path() + "/server.log"));
+  if (exited) return false;
+  throw std::runtime_error("postgres did not accept connections: " + server_log());
+}
+
+std::string PostgresServer::server_log() const {
+  return file_text(dir_.path() + "/server.log");
 }
 
 void PostgresServer::stop(int signal) {

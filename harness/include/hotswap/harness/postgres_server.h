@@ -54,7 +54,11 @@ class PostgresServer {
   pid_t pid() const { return process_ ? process_->pid() : -1; }
 
  private:
-  void wait_ready(std::chrono::milliseconds timeout);
+  // Spawns the server on port_ and waits (bounded) until it accepts
+  // connections: true; false if it exited first (its port taken, say);
+  // throws std::runtime_error if it neither exits nor answers.
+  bool launched();
+  std::string server_log() const;
 
   TempDir dir_;
   std::string bindir_;
