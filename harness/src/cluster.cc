@@ -1,10 +1,6 @@
 #include "hotswap/harness/cluster.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -141,15 +137,13 @@ ControlProcess ControlProcess::start(const std::string& data_dir, std::vector<st
   c.data_dir_ = data_dir;
   c.extra_ = std::move(extra);
   c.log_file_ = std::move(log_file);
-  // A port free when chosen can be taken before control binds it; control
-  // then exits at once, and another try gets fresh ports.
-  for (int attempt = 1;; ++attempt) {
+  const bool up = launch_on_fresh_ports([&c] {
     c.http_port_ = free_port();
     c.rpc_port_ = free_port();
-    if (c.launched()) return c;
-    const bool exited = c.process_->wait(std::chrono::seconds(2)).has_value();
-    if (!exited || attempt == 3) throw std::runtime_error("hotswap-control did not start");
-  }
+    return c.launched();
+  });
+  if (!up) throw std::runtime_error("hotswap-control did not start");
+  return c;
 }
 
 void ControlProcess::launch() {
@@ -176,8 +170,12 @@ bool ControlProcess::launched() {
   process_ = std::make_unique<Process>(Process::spawn(
       argv,
       {{"HOTSWAP_BOOTSTRAP_TOKEN", kAdminToken}, {"HOTSWAP_BOOTSTRAP_NODE_TOKEN", kNodeToken}}));
-  return process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))
-      .has_value();
+  if (process_->read_line_containing("hotswap-control ready", std::chrono::seconds(30))) {
+    return true;
+  }
+  const bool exited = process_->wait(std::chrono::seconds(2)).has_value();
+  if (!exited) throw std::runtime_error("hotswap-control did not start");
+  return false;
 }
 
 void ControlProcess::restart() {

@@ -53,4 +53,11 @@ int free_port() {
   throw std::runtime_error("no free loopback port");
 }
 
+bool launch_on_fresh_ports(const std::function<bool()>& launch) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (launch()) return true;
+  }
+  return false;
+}
+
 }  // namespace hotswap::test

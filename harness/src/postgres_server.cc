@@ -75,8 +75,7 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-PostgresServer::PostgresServer()
-    : bindir_(postgres_bindir()), data_(dir_.path() + "/data"), port_(free_port()) {
+PostgresServer::PostgresServer() : bindir_(postgres_bindir()), data_(dir_.path() + "/data") {
   const std::string log = dir_.path() + "/initdb.log";
   Process initdb = spawn_logged({bindir_ + "/initdb", "-D" + data_, "-Uhotswap", "-Atrust",
                                  "-EUTF8", "--locale=C", "--no-sync"},
@@ -84,12 +83,11 @@ PostgresServer::PostgresServer()
   const auto status = initdb.wait(std::chrono::seconds(60));
   if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
     throw std::runtime_error("initdb failed: " + file_text(log));
-  // The port is free when chosen but may be taken before the server binds
-  // it, and the server then exits: a few tries with a fresh one each.
-  for (int attempt = 1; !launched(); ++attempt) {
-    if (attempt == 3) throw std::runtime_error("postgres exited: " + server_log());
+  const bool up = launch_on_fresh_ports([this] {
     port_ = free_port();
-  }
+    return launched();
+  });
+  if (!up) throw std::runtime_error("postgres exited: " + server_log());
 }
 
 PostgresServer::~PostgresServer() {

@@ -62,12 +62,11 @@ bool ping(int port, Clock::time_point deadline) {
 RedisServer RedisServer::start(const std::string& dir) {
   RedisServer server;
   server.dir_ = dir;
-  // The port is free when chosen but may be taken before the server binds
-  // it: a few tries with a fresh one each.
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  const bool up = launch_on_fresh_ports([&server] {
     server.port_ = free_port();
-    if (server.launch()) return server;
-  }
+    return server.launch();
+  });
+  if (up) return server;
   throw std::runtime_error("redis-server did not answer PING; see " + dir + "/redis.log");
 }
 

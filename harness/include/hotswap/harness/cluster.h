@@ -107,7 +107,8 @@ class ControlProcess {
 
  private:
   ControlProcess() = default;
-  // Spawns control on the ports chosen; whether its ready line came.
+  // Spawns control on the ports chosen: true once its ready line came,
+  // false if it exited first; throws std::runtime_error if it did neither.
   bool launched();
   // launched(), or std::runtime_error.
   void launch();

@@ -1,6 +1,8 @@
 #ifndef HOTSWAP_HARNESS_PORTS_H_
 #define HOTSWAP_HARNESS_PORTS_H_
 
+#include <functional>
+
 namespace hotswap::test {
 
 // A loopback TCP port that was free when asked (bound, released), chosen
@@ -10,6 +12,14 @@ namespace hotswap::test {
 // caller's bind. Two callers can still pick the same port, with a chance
 // of about one in 20,000. Throws std::runtime_error if none can be bound.
 int free_port();
+
+// Runs `launch` until it starts a server, three times at most: a port
+// free when chosen can be taken before the server binds it, and the server
+// then exits. `launch` chooses its ports with free_port() and returns
+// whether the server came up (false: it did not, as when it exited); an
+// exception from it (a server that neither exits nor comes up) ends the
+// tries. Whether one came up.
+bool launch_on_fresh_ports(const std::function<bool()>& launch);
 
 }  // namespace hotswap::test
 
