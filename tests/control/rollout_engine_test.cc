@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include "audit/audit_log.h"
 #include "health/health_windows.h"
@@ -83,6 +84,13 @@ class RolloutEngineTest : public ::testing::Test {
       entries.push_back({web_, version, node, w});
     }
     ++reports_;
+    // The late nodes' windows of the interval before arrive now, after
+    // the engine's step at their end.
+    std::vector<HealthWindows::Entry> late;
+    for (HealthWindows::Entry& e : entries) {
+      (late_.contains(e.node_id) ? late : held_).push_back(std::move(e));
+    }
+    entries = std::exchange(held_, std::move(late));
     if (shared_ == nullptr) {
       windows_.add(std::move(entries));
       return;
@@ -148,6 +156,8 @@ class RolloutEngineTest : public ::testing::Test {
   std::vector<std::string> nodes_;
   std::set<std::string> silent_;       // nodes that report nothing
   std::set<std::string> unanswering_;  // nodes that acknowledge no push
+  std::set<std::string> late_;         // nodes whose windows arrive an interval late
+  std::vector<HealthWindows::Entry> held_;
   uint64_t v1_ = 0, v2_ = 0;
 };
 
@@ -375,6 +385,28 @@ TEST_F(RolloutEngineTest, TheBakeCountsFromWhenTheStagesLastInstanceApplied) {
 // The promotion webhook: a healthy stage holds while the receiver refuses,
 // saying why in the rollout's state, and promotes once it answers 2xx;
 // each ask carries the deployment and the stage it would leave.
+// Each of the leader's windows arrives after the engine's step at its end
+// (a report delayed past the engine's interval): the gate still counts
+// every one of them, and a bad leader is rolled back.
+TEST_F(RolloutEngineTest, AWindowThatArrivesAfterALookPastItsEndStillCounts) {
+  auto d = deploy(Strategy::canary, canary_plan());
+  late_ = nodes_on(v2_);
+  ASSERT_EQ(late_.size(), 1u);
+  const std::string leader = *late_.begin();
+  run_until([] { return false; }, 0.01, 0.01, 3);  // short of the bake
+  // The evidence stored is every window of the leader's since the stage
+  // began that has arrived: all of them but the last interval's.
+  const RolloutState s = state_of(d.id);
+  ASSERT_EQ(s.stage, 0);
+  const HealthCounts arrived = windows_.totals(web_, v2_, {leader}, s.stage_started_ms, now_ms_);
+  EXPECT_EQ(arrived.requests(), 2 * 400u);
+  EXPECT_EQ(s.canary_evidence.requests(), arrived.requests());
+  ASSERT_TRUE(
+      run_until([&] { return get(d.id).state != DeploymentState::running; }, 0.01, 0.30, 30));
+  EXPECT_EQ(get(d.id).state, DeploymentState::rolled_back) << get(d.id).reason;
+  EXPECT_NE(get(d.id).reason.find("gate: "), std::string::npos) << get(d.id).reason;
+}
+
 TEST_F(RolloutEngineTest, APromotionWaitsForItsWebhookToAnswer2xx) {
   std::atomic<bool> allow{false};
   test::HttpReceiver receiver([&](const test::HttpReceiver::Request&) {

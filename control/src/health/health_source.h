@@ -28,13 +28,17 @@ struct HealthAvailability {
   int64_t since_ms = 0;
   // Why it is unavailable, for people (names the store).
   std::string reason;
+  // From when the source holds every window that reached it (ms since the
+  // Unix epoch): a process's memory holds those since it began, a shared
+  // store those of every process (0). Evidence of a span that began
+  // earlier was partly seen only by a process before this one.
+  int64_t complete_from_ms = 0;
 };
 
 class HealthSource {
  public:
   virtual ~HealthSource() = default;
-  // Always available unless an implementation says otherwise (the memory
-  // one never loses its windows but with the process).
+  // Always available and complete unless an implementation says otherwise.
   virtual HealthAvailability availability() const { return {}; }
   // The sum of the windows `node_ids` reported for `version` of `ns` whose
   // windows end in (from_ms, to_ms]. Unknown nodes or versions add nothing.

@@ -12,7 +12,11 @@ int64_t system_now_ms() {
 }
 
 HealthWindows::HealthWindows(Options options, ClockMs now)
-    : options_(options), now_(std::move(now)) {}
+    : options_(options), now_(std::move(now)), made_ms_(now_()) {}
+
+HealthAvailability HealthWindows::availability() const {
+  return {.complete_from_ms = made_ms_};
+}
 
 void HealthWindows::add(std::vector<Entry> entries) {
   const int64_t cutoff = now_() - options_.retention.count();

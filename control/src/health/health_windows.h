@@ -47,6 +47,9 @@ class HealthWindows final : public HealthStore {
                                              std::vector<HealthEntry> entries) override;
   // Drops the windows that ended more than `retention` ago.
   void expire() override;
+  // Always available; complete from when it was made: windows reported to
+  // an earlier process are gone with it.
+  HealthAvailability availability() const override;
 
   HealthCounts totals(const NamespaceId& ns, uint64_t version,
                       const std::vector<std::string>& node_ids, int64_t from_ms,
@@ -98,6 +101,7 @@ class HealthWindows final : public HealthStore {
 
   const Options options_;
   const ClockMs now_;
+  const int64_t made_ms_;
   mutable WriterFirstLock mutex_;
   std::map<NamespaceId, Versions> series_;
   std::set<std::pair<int64_t, Series*>, OldestFirst> by_oldest_;

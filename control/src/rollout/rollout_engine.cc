@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "domain/values.h"
 #include "hotswap/telemetry/log_format.h"
@@ -113,6 +114,7 @@ void RolloutEngine::step() {
     return;
   }
   std::lock_guard lock(mu_);
+  forget_ended(*active);
   for (const DeploymentSummary& s : *active) {
     if (s.strategy == Strategy::direct || s.state != DeploymentState::running) continue;
     auto d = store_.get_deployment(s.id);
@@ -124,6 +126,13 @@ void RolloutEngine::step() {
     }
     if (d->state == DeploymentState::running) advance(*d);
   }
+}
+
+void RolloutEngine::forget_ended(const std::vector<DeploymentSummary>& active) {
+  std::set<int64_t> running;
+  for (const DeploymentSummary& s : active) running.insert(s.id);
+  std::erase_if(carried_, [&](const auto& kv) { return !running.contains(kv.first); });
+  std::erase_if(last_recorded_, [&](const auto& kv) { return !running.contains(kv.first); });
 }
 
 void RolloutEngine::advance(const Deployment& d) {
@@ -304,12 +313,12 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   // Evidence of this stage stored before a restart, and what came since:
   // the windows before it are gone from memory. After an outage of the
   // windows, only those that ended after it are added.
-  const bool resumed = state.evidence_through_ms > state.stage_started_ms;
+  const Carried& before = carried(d, state, health);
   const int64_t from =
-      std::max(resumed ? state.evidence_through_ms : c.canary.from_ms, health.since_ms);
-  if (resumed) {
-    seen.canary = state.canary_evidence;
-    seen.baseline = state.baseline_evidence;
+      std::max(before.active ? before.through_ms : c.canary.from_ms, health.since_ms);
+  if (before.active) {
+    seen.canary = before.canary;
+    seen.baseline = before.baseline;
   }
   seen.canary.merge(health_.totals(d.namespace_id, c.canary.version, c.canary.nodes, from, now));
   const bool same_span = c.baseline.to_ms == now;
@@ -341,6 +350,29 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   evaluations_.at(static_cast<size_t>(seen.outcome.verdict))
       .fetch_add(1, std::memory_order_relaxed);
   return seen;
+}
+
+const RolloutEngine::Carried& RolloutEngine::carried(const Deployment& d, const RolloutState& state,
+                                                     const HealthAvailability& health) {
+  Carried& kept = carried_[d.id];
+  if (kept.stage == state.stage && kept.stage_started_ms == state.stage_started_ms &&
+      kept.outages == health.outages) {
+    return kept;
+  }
+  kept = Carried{
+      .stage = state.stage, .stage_started_ms = state.stage_started_ms, .outages = health.outages};
+  // Taken before this process stores any evidence of the stage, so what
+  // is stored past the stage's start was seen by a process before it, or
+  // before the outage.
+  const int64_t complete_from = std::max(health.complete_from_ms, health.since_ms);
+  kept.active =
+      state.evidence_through_ms > state.stage_started_ms && complete_from > state.stage_started_ms;
+  if (kept.active) {
+    kept.canary = state.canary_evidence;
+    kept.baseline = state.baseline_evidence;
+    kept.through_ms = state.evidence_through_ms;
+  }
+  return kept;
 }
 
 void RolloutEngine::record(const Deployment& d, const Look& seen, int64_t now) {

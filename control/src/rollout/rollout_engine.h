@@ -119,11 +119,29 @@ class RolloutEngine {
  private:
   // What one look at a rollout found: the cohorts and the gate's outcome.
   struct Look;
+  // The evidence of a stage that this process did not gather itself: what
+  // an earlier process stored (the windows it saw are gone with it), or
+  // what was stored before an outage of the windows, and the end of the
+  // span it covers. Taken once per stage, outage and process; a stage
+  // seen from its start reads its whole span from the windows at every
+  // look instead, so a window that arrives after a look past its end
+  // still counts.
+  struct Carried {
+    int stage = -1;
+    int64_t stage_started_ms = 0;
+    uint64_t outages = 0;
+    bool active = false;
+    HealthCounts canary{};
+    HealthCounts baseline{};
+    int64_t through_ms = 0;
+  };
   // A step on one deployment, run by mutate() in a transaction on the
   // deployment as it is then; it may change `d` and `state`, which mutate
   // stores. An error rolls everything back.
   using Change = std::function<Result<void>(Deployment& d, RolloutState& state)>;
 
+  // Drops what is kept in memory of deployments no longer in `active`.
+  void forget_ended(const std::vector<DeploymentSummary>& active);
   void advance(const Deployment& d);
   void advance_moving(const Deployment& d, RolloutState& state, int64_t now);
   // Stores RolloutState::pre_change once the window before the change is
@@ -146,6 +164,8 @@ class RolloutEngine {
   // are not read: they may be missing.
   Look look(const Deployment& d, const RolloutState& state, const HealthAvailability& health,
             int64_t now);
+  const Carried& carried(const Deployment& d, const RolloutState& state,
+                         const HealthAvailability& health);
   static Cohorts cohorts_of(const Deployment& d, const RolloutState& state, int64_t now);
   // Stores the decision when it says something new (more evidence, or
   // another verdict).
@@ -188,6 +208,8 @@ class RolloutEngine {
   // Per deployment: the requests of its last stored decision, and its
   // verdict, so that a look with nothing new stores nothing.
   std::map<int64_t, std::pair<uint64_t, std::string>> last_recorded_;
+  // Per running deployment.
+  std::map<int64_t, Carried> carried_;
 
   std::mutex thread_mu_;
   std::condition_variable wake_;
