@@ -188,7 +188,7 @@ class SqliteStoreTest : public StoreFixture {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 16;
+constexpr int64_t kLatestMigration = 17;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -196,10 +196,12 @@ constexpr const char* kUndoSchema7 =
     "ALTER TABLE versions DROP COLUMN schema_version;";
 
 // What migrations 5 and later added but 7, taken away again (tests of older
-// files): the deployments' index by update (13), the quotas (12), the audit
+// files): the deployments' index by namespace and state (17), by update
+// (13), the quotas (12), the audit
 // log (8), the secrets' columns (9), the instances' replica (15), the
 // approvals (10, 11), the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
+    "DROP INDEX deployments_by_namespace_state;"
     "ALTER TABLE instances DROP COLUMN replica;"
     "DROP INDEX deployments_by_update;"
     "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"
@@ -222,7 +224,7 @@ TEST_P(SqlStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   Reopen();
   EXPECT_EQ(SqlStore::schema_version(), kLatestMigration);
   // Each once; PostgreSQL's begin at 13, created whole.
-  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 4 : kLatestMigration);
+  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 5 : kLatestMigration);
   EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqlStore::schema_version()));
   if (engine() == sql::Engine::sqlite) {
@@ -365,6 +367,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "DROP INDEX deployments_by_namespace_state;"
                "ALTER TABLE instances DROP COLUMN replica;"
                "DROP INDEX deployments_by_update;"
                "DROP TABLE tenant_quotas; DROP INDEX deployments_by_created;"

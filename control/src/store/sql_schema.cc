@@ -376,6 +376,17 @@ CREATE FUNCTION hotswap_batch_rows(rows jsonb) RETURNS SETOF jsonb
   LANGUAGE sql IMMUTABLE STRICT ROWS 10 SET search_path = pg_catalog
   AS 'SELECT jsonb_array_elements(rows)';
 )sql"},
+    // A namespace's active deployment (every publish that deploys asks),
+    // found among that namespace's rows of each active state rather than
+    // by reading every deployment the namespace ever had: with
+    // deployments_by_namespace alone the lookup grew with the history
+    // (about 0.3 ms per thousand deployments).
+    {17, R"sql(
+CREATE INDEX deployments_by_namespace_state ON deployments(namespace_id, state);
+)sql",
+     R"sql(
+CREATE INDEX deployments_by_namespace_state ON deployments(namespace_id, state);
+)sql"},
 };
 
 // The schema of migration 13 in PostgreSQL's dialect: integers are BIGINT,

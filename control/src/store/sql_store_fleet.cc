@@ -725,14 +725,15 @@ StoreResult<std::optional<int64_t>> SqlStore::running_deployment_of(
   return db_->read([&](Db& db) -> StoreResult<std::optional<int64_t>> {
     auto ns = sql::namespace_key(db, namespace_id);
     if (!ns) return std::unexpected(std::move(ns.error()));
+    // MIN rather than ORDER BY id LIMIT 1: for the latter SQLite's planner
+    // prefers deployments_by_namespace, which walks the whole history.
     auto running = db.prepare(
-        "SELECT id FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3, ?4) "
-        "ORDER BY id LIMIT 1",
-        *ns, to_string(DeploymentState::running), to_string(DeploymentState::paused),
+        "SELECT MIN(id) FROM deployments WHERE namespace_id = ?1 AND state IN (?2, ?3, ?4)", *ns,
+        to_string(DeploymentState::running), to_string(DeploymentState::paused),
         to_string(DeploymentState::awaiting_approval));
     auto found = running.step();
     if (!found) return std::unexpected(std::move(found.error()));
-    if (!*found) return std::nullopt;
+    if (!*found || running.is_null(0)) return std::nullopt;
     return running.int64(0);
   });
 }
