@@ -15,7 +15,9 @@ HealthWindows::HealthWindows(Options options, ClockMs now)
     : options_(options), now_(std::move(now)), made_ms_(now_()) {}
 
 HealthAvailability HealthWindows::availability() const {
-  return {.complete_from_ms = made_ms_};
+  HealthAvailability complete;
+  complete.complete_from_ms = made_ms_;
+  return complete;
 }
 
 void HealthWindows::add(std::vector<Entry> entries) {
