@@ -1167,6 +1167,28 @@ TEST_P(SqlStoreTest, ReleasedVersionIsThatOfTheNewestDeploymentNotFailed) {
   EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 2u);
 }
 
+TEST_P(SqlStoreTest, ReleasedVersionForLabelsCountsOnlyDeploymentsTheirSelectorMatches) {
+  MakeWeb();
+  for (int i = 0; i < 3; ++i) must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), i));
+  const std::map<std::string, std::string> prod = {{"env", "prod"}, {"zone", "a"}};
+  const std::map<std::string, std::string> dev = {{"env", "dev"}};
+  auto to = [&](uint64_t version, std::map<std::string, std::string> selector) {
+    Deployment d = DeploymentOf("acme/web", version, {});
+    d.selector = std::move(selector);
+    auto created = must(store_->create_deployment(d));
+    must(store_->set_deployment_state(created.id, DeploymentState::succeeded, "", 1));
+  };
+  to(1, {});
+  to(2, {{"env", "prod"}});
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), prod)), 2u);
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), dev)), 1u) << "prod's v2 leaked";
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 2u);  // namespace-wide
+  to(3, {{"env", "prod"}, {"zone", "b"}});
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), prod)), 2u);
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), {})), 1u);
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/nope"), prod)), 0u);
+}
+
 // Durability and concurrency.
 
 TEST_P(SqlStoreTest, EverythingSurvivesReopen) {

@@ -94,6 +94,41 @@ TEST_F(System, OneRequestPublishesAndDeploysToTheSelectedInstances) {
   EXPECT_TRUE(!unselected || !unselected->version()) << "node-b's app sees a version";
 }
 
+// An instance that attaches after a release gets the newest version
+// released to instances like it, never one released to another part of the
+// fleet only.
+TEST_F(System, AnInstanceThatAttachesLaterGetsOnlyWhatWasReleasedToItsLabels) {
+  sidecar("node-a", {}, {"--labels", "env=prod"});
+  ASSERT_TRUE(eventually([&] { return connected("node-a"); }));
+  const auto everyone =
+      rest_->post("/api/v1/namespaces/" + ns_ + "/versions",
+                  {{"entries", {{"limit", int_entry(1)}}}, {"deploy", json::object()}});
+  ASSERT_EQ(everyone.status, 201) << everyone.raw;
+  const auto succeeded = [&](const test::HttpReply& r) {
+    return eventually([&] {
+      return rest_->get("/api/v1/deployments/" + r.body["deployment"]["id"].dump()).body["state"] ==
+             "succeeded";
+    });
+  };
+  ASSERT_TRUE(succeeded(everyone));
+  const auto prod = rest_->post(
+      "/api/v1/namespaces/" + ns_ + "/versions",
+      {{"entries", {{"limit", int_entry(2)}}}, {"deploy", {{"selector", {{"env", "prod"}}}}}});
+  ASSERT_EQ(prod.status, 201) << prod.raw;
+  const uint64_t v1 = everyone.body["number"], v2 = prod.body["number"];
+  ASSERT_TRUE(eventually([&] { return applied("node-a", ns_) == v2; }));
+  ASSERT_TRUE(succeeded(prod));
+
+  sidecar("node-b", {}, {"--labels", "env=dev"});
+  sidecar("node-c", {}, {"--labels", "env=prod"});
+  ASSERT_TRUE(eventually([&] { return applied("node-c", ns_) == v2; }));
+  ASSERT_TRUE(eventually([&] { return applied("node-b", ns_) == v1; }))
+      << "node-b applied " << applied("node-b", ns_) << ", not the version released to all";
+  auto client = Client::open(ns_, {.scope = "node-b"});
+  ASSERT_TRUE(client.has_value());
+  EXPECT_EQ(client->get<int64_t>("limit").value_or(0), 1);
+}
+
 // What a release script polls at 10,000 instances: the counts, not a
 // megabyte of targets. A bad value is refused before anything is published.
 TEST_F(System, DeploymentsAnswerWithTargetCountsOnlyWhenAsked) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "domain/selector.h"
 #include "fleet/progress.h"
 #include "hotswap/telemetry/log_format.h"
 #include "hotswap/telemetry/trace_context.h"
@@ -14,14 +15,6 @@
 
 namespace hotswap::control {
 namespace {
-
-bool matches(const std::map<std::string, std::string>& labels,
-             const std::map<std::string, std::string>& selector) {
-  return std::all_of(selector.begin(), selector.end(), [&](const auto& kv) {
-    auto it = labels.find(kv.first);
-    return it != labels.end() && it->second == kv.second;
-  });
-}
 
 Result<void> check_spec(const DeploySpec& spec) {
   if (spec.rollback_reason.size() > 1000) {
@@ -140,7 +133,7 @@ Result<Deployment> FleetService::plan(const DeployRequest& request, int64_t star
   d.created_at = d.updated_at = now();
   for (const Instance& instance : *instances) {
     const InstanceNamespace* subscription = instance.subscription(id);
-    if (subscription == nullptr || !matches(instance.labels, d.selector)) continue;
+    if (subscription == nullptr || !selector_matches(instance.labels, d.selector)) continue;
     if (subscription->applied_version == d.version) {
       // Nothing will be pushed, so nothing would answer: it has answered.
       d.targets.push_back({instance.node_id, TargetStatus::acked, "already applied", d.created_at});
@@ -521,11 +514,30 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
 // ---- the push seam ----
 
 Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instance& instance) {
-  if (auto ok = lift(store_.register_instance(instance, now())); !ok) {
-    return std::unexpected(ok.error());
-  }
-  auto registered = lift(store_.get_instance(instance.node_id));
-  if (!registered) return std::unexpected(registered.error());
+  // One transaction: a deployment created once the instance is visible
+  // (connected) either sees its desired versions or is seen by them, so
+  // the fallback below never overrides what a deployment just chose.
+  std::optional<Instance> registered;
+  auto committed = in_transaction(store_, [&]() -> Result<void> {
+    if (auto ok = lift(store_.register_instance(instance, now())); !ok) return ok;
+    auto got = lift(store_.get_instance(instance.node_id));
+    if (!got) return std::unexpected(got.error());
+    registered = std::move(*got);
+    for (InstanceNamespace& n : registered->namespaces) {
+      if (n.desired_version != 0) continue;
+      // Never deployed to this instance: it runs what the namespace
+      // released to instances like it.
+      auto released = lift(store_.released_version_for(n.namespace_id, registered->labels));
+      if (!released) return std::unexpected(released.error());
+      if (*released == 0) continue;
+      if (auto set = lift(store_.set_desired(instance.node_id, n.namespace_id, *released)); !set) {
+        return set;
+      }
+      n.desired_version = *released;
+    }
+    return {};
+  });
+  if (!committed) return std::unexpected(committed.error());
   {
     std::set<NamespaceId> restricted;
     for (const InstanceNamespace& n : instance.namespaces) {
@@ -537,12 +549,7 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
   std::map<NamespaceId, DesiredSnapshot> desired;
   std::vector<PushResult> already_applied, refused;
   for (const InstanceNamespace& n : registered->namespaces) {
-    uint64_t version = n.desired_version;
-    if (version == 0) {
-      // Never deployed to this instance: it runs what the namespace runs.
-      version = store_.released_version(n.namespace_id).value_or(0);
-      if (version != 0) (void)store_.set_desired(instance.node_id, n.namespace_id, version);
-    }
+    const uint64_t version = n.desired_version;
     DesiredSnapshot wanted{
         version != 0 ? snapshot(n.namespace_id, version) : nullptr,
         n.staged_version != 0 ? snapshot(n.namespace_id, n.staged_version) : nullptr};

@@ -143,6 +143,8 @@ class SqlStore final : public Store, public SecretRows {
   StoreResult<std::optional<int64_t>> running_deployment_of(
       const NamespaceId& namespace_id) override;
   StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) override;
+  StoreResult<uint64_t> released_version_for(
+      const NamespaceId& namespace_id, const std::map<std::string, std::string>& labels) override;
   StoreResult<Deployment> start_deployment(const Deployment& deployment) override;
 
   // The connection, for stores of other parts kept in the same file
@@ -163,6 +165,9 @@ class SqlStore final : public Store, public SecretRows {
 
  private:
   SqlStore(std::unique_ptr<sql::Db> db, std::unique_ptr<sqlite::Checkpointer> checkpointer);
+  // released_version, or released_version_for `labels` when not null.
+  StoreResult<uint64_t> newest_released(const NamespaceId& namespace_id,
+                                        const std::map<std::string, std::string>* labels);
   // Runs `set` (the SET clause of an UPDATE of a subscription, reading
   // `version` as batch.version) on each node's subscription to
   // `namespace_id`, in one transaction (one statement on PostgreSQL); as

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/selector.h"
 #include "store/sql_db.h"
 #include "store/sql_schema.h"
 #include "store/sql_store.h"
@@ -760,21 +761,39 @@ StoreResult<Deployment> SqlStore::start_deployment(const Deployment& deployment)
 }
 
 StoreResult<uint64_t> SqlStore::released_version(const NamespaceId& namespace_id) {
+  return newest_released(namespace_id, nullptr);
+}
+
+StoreResult<uint64_t> SqlStore::released_version_for(const NamespaceId& namespace_id,
+                                                     const StringMap& labels) {
+  return newest_released(namespace_id, &labels);
+}
+
+StoreResult<uint64_t> SqlStore::newest_released(const NamespaceId& namespace_id,
+                                                const StringMap* labels) {
   return db_->read([&](Db& db) -> StoreResult<uint64_t> {
     auto ns = sql::namespace_key(db, namespace_id);
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
-    auto version = db.prepare(
-                         "SELECT COALESCE((SELECT version FROM deployments "
-                         "WHERE namespace_id = ?1 AND state IN (?2, ?3) "
-                         "AND (strategy = ?4 OR state = ?3) "
-                         "ORDER BY id DESC LIMIT 1), 0)",
-                         *ns, to_string(DeploymentState::running),
-                         to_string(DeploymentState::succeeded), to_string(Strategy::direct))
-                       .scalar();
-    if (!version) return std::unexpected(std::move(version.error()));
-    return static_cast<uint64_t>(*version);
+    // Newest first: the first whose selector matches is the answer, so the
+    // walk usually stops at the first row.
+    auto rows = db.prepare(
+        "SELECT version, selector FROM deployments "
+        "WHERE namespace_id = ?1 AND state IN (?2, ?3) AND (strategy = ?4 OR state = ?3) "
+        "ORDER BY id DESC",
+        *ns, to_string(DeploymentState::running), to_string(DeploymentState::succeeded),
+        to_string(Strategy::direct));
+    for (;;) {
+      auto row = rows.step();
+      if (!row) return std::unexpected(std::move(row.error()));
+      if (!*row) return 0;
+      if (labels == nullptr) return rows.uint64(0);
+      auto selector =
+          from_json(rows.text(1), "selector of a deployment of " + in_quotes(namespace_id.str()));
+      if (!selector) return std::unexpected(std::move(selector.error()));
+      if (selector_matches(*labels, *selector)) return rows.uint64(0);
+    }
   });
 }
 

@@ -215,6 +215,12 @@ class Store {
   // direct one still running; 0 if none. A staged rollout's version is not
   // released until it succeeds.
   virtual StoreResult<uint64_t> released_version(const NamespaceId& namespace_id) = 0;
+  // The same, for an instance with `labels`: only deployments whose
+  // selector those labels match count, so that a version released to one
+  // part of the fleet never reaches an instance of another part that
+  // attaches later.
+  virtual StoreResult<uint64_t> released_version_for(
+      const NamespaceId& namespace_id, const std::map<std::string, std::string>& labels) = 0;
 
   // The audit log (docs/audit.md). append_audit numbers the event after the
   // last row (or the anchor), chains it to that row's hash, and returns it
