@@ -513,10 +513,7 @@ std::vector<int64_t> FleetService::fail_stalled_deployments() {
 
 // ---- the push seam ----
 
-Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instance& instance) {
-  // One transaction: a deployment created once the instance is visible
-  // (connected) either sees its desired versions or is seen by them, so
-  // the fallback below never overrides what a deployment just chose.
+Result<Instance> FleetService::register_attached(const Instance& instance) {
   std::optional<Instance> registered;
   auto committed = in_transaction(store_, [&]() -> Result<void> {
     if (auto ok = lift(store_.register_instance(instance, now())); !ok) return ok;
@@ -528,7 +525,13 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
       // Never deployed to this instance: it runs what the namespace
       // released to instances like it.
       auto released = lift(store_.released_version_for(n.namespace_id, registered->labels));
-      if (!released) return std::unexpected(released.error());
+      if (!released) {
+        // Attached all the same: it keeps what it holds, as with nothing
+        // released, rather than being refused until the store is mended.
+        spdlog::error("event=released_version_unread node={} ns={} error=\"{}\"", instance.node_id,
+                      n.namespace_id.str(), telemetry::escape_quoted(released.error().message));
+        continue;
+      }
       if (*released == 0) continue;
       if (auto set = lift(store_.set_desired(instance.node_id, n.namespace_id, *released)); !set) {
         return set;
@@ -538,6 +541,12 @@ Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instan
     return {};
   });
   if (!committed) return std::unexpected(committed.error());
+  return std::move(*registered);
+}
+
+Result<std::map<NamespaceId, DesiredSnapshot>> FleetService::attach(const Instance& instance) {
+  auto registered = register_attached(instance);
+  if (!registered) return std::unexpected(registered.error());
   {
     std::set<NamespaceId> restricted;
     for (const InstanceNamespace& n : instance.namespaces) {

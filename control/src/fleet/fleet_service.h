@@ -191,6 +191,12 @@ class FleetService final : public PushSource {
   UnixTime now() const { return clock_(); }
 
  private:
+  // Stores `instance` as attached and, for each subscription never
+  // deployed to, makes the version released to instances like it the
+  // desired one, in one transaction: a deployment created once the
+  // instance shows as connected either sees those choices or is seen by
+  // them. The instance as stored.
+  Result<Instance> register_attached(const Instance& instance);
   // A deployment of a namespace and version that exist, with a target per
   // subscribed instance matching the selector; conflict if one is active
   // other than `starting` (the waiting deployment being started).
