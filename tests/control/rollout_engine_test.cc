@@ -29,8 +29,8 @@ namespace {
 
 class RolloutEngineTest : public ::testing::Test {
  protected:
-  RolloutEngineTest()
-      : windows_({}, [this] { return now_ms_.load(); }),
+  explicit RolloutEngineTest(HealthWindows::Options windows = {})
+      : windows_(windows, [this] { return now_ms_.load(); }),
         engine_(std::make_unique<RolloutEngine>(
             s_.store(), windows_, gate_, [this] { return now_ms_.load(); },
             RolloutEngine::Options{})) {
@@ -405,6 +405,29 @@ TEST_F(RolloutEngineTest, AWindowThatArrivesAfterALookPastItsEndStillCounts) {
       run_until([&] { return get(d.id).state != DeploymentState::running; }, 0.01, 0.30, 30));
   EXPECT_EQ(get(d.id).state, DeploymentState::rolled_back) << get(d.id).reason;
   EXPECT_NE(get(d.id).reason.find("gate: "), std::string::npos) << get(d.id).reason;
+}
+
+// Windows kept 20 s, a stage baking 60 s: what the windows drop with age
+// stays in the stage's evidence.
+class RolloutEngineShortRetentionTest : public RolloutEngineTest {
+ protected:
+  RolloutEngineShortRetentionTest() : RolloutEngineTest({.retention = std::chrono::seconds(20)}) {}
+};
+
+TEST_F(RolloutEngineShortRetentionTest, AStageLongerThanTheWindowsKeepsItsEarlyEvidence) {
+  auto d =
+      deploy(Strategy::canary, {{"stages", {10, 50, 100}}, {"bake", "60s"}, {"max_hold", "120s"}});
+  const std::set<std::string> leaders = nodes_on(v2_);
+  ASSERT_EQ(leaders.size(), 1u);
+  // 45 intervals of a good canary: short of the bake, past the retention.
+  run_until([] { return false; }, 0.01, 0.01, 45);
+  const RolloutState s = state_of(d.id);
+  ASSERT_EQ(s.stage, 0);
+  const std::vector<std::string> leader(leaders.begin(), leaders.end());
+  const HealthCounts held = windows_.totals(web_, v2_, leader, s.stage_started_ms, now_ms_);
+  EXPECT_LE(held.requests(), 20 * 400u) << "the windows were not trimmed";
+  // Every window the leader reported for v2 since the stage began.
+  EXPECT_EQ(s.canary_evidence.requests(), 45 * 400u);
 }
 
 TEST_F(RolloutEngineTest, APromotionWaitsForItsWebhookToAnswer2xx) {

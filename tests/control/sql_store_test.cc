@@ -1187,6 +1187,12 @@ TEST_P(SqlStoreTest, ReleasedVersionForLabelsCountsOnlyDeploymentsTheirSelectorM
   EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), prod)), 2u);
   EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), {})), 1u);
   EXPECT_EQ(must(store_->released_version_for(Ns("acme/nope"), prod)), 0u);
+  // Past a page of deployments that do not match.
+  for (int i = 0; i < 70; ++i) to(3, {{"env", "prod"}});
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), dev)), 1u);
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), {{"env", "qa"}})), 1u);
+  EXPECT_EQ(must(store_->released_version_for(Ns("acme/web"), {{"tier", "x"}})), 1u);
+  EXPECT_EQ(must(store_->released_version(Ns("acme/web"))), 3u);
 }
 
 // Durability and concurrency.

@@ -310,16 +310,13 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   Look seen;
   seen.stage = state.stage;
   const Cohorts c = cohorts_of(d, state, now);
-  // Evidence of this stage stored before a restart, and what came since:
-  // the windows before it are gone from memory. After an outage of the
+  // The settled evidence, then what ended since. After an outage of the
   // windows, only those that ended after it are added.
-  const Carried& before = carried(d, state, health);
-  const int64_t from =
-      std::max(before.active ? before.through_ms : c.canary.from_ms, health.since_ms);
-  if (before.active) {
-    seen.canary = before.canary;
-    seen.baseline = before.baseline;
-  }
+  Carried& settled = carried(d, state, health);
+  settle(d, c, health, settled, now);
+  const int64_t from = std::max(settled.through_ms, health.since_ms);
+  seen.canary = settled.canary;
+  seen.baseline = settled.baseline;
   seen.canary.merge(health_.totals(d.namespace_id, c.canary.version, c.canary.nodes, from, now));
   const bool same_span = c.baseline.to_ms == now;
   if (same_span) {
@@ -352,27 +349,41 @@ RolloutEngine::Look RolloutEngine::look(const Deployment& d, const RolloutState&
   return seen;
 }
 
-const RolloutEngine::Carried& RolloutEngine::carried(const Deployment& d, const RolloutState& state,
-                                                     const HealthAvailability& health) {
+RolloutEngine::Carried& RolloutEngine::carried(const Deployment& d, const RolloutState& state,
+                                               const HealthAvailability& health) {
   Carried& kept = carried_[d.id];
   if (kept.stage == state.stage && kept.stage_started_ms == state.stage_started_ms &&
       kept.outages == health.outages) {
     return kept;
   }
-  kept = Carried{
-      .stage = state.stage, .stage_started_ms = state.stage_started_ms, .outages = health.outages};
+  kept = Carried{.stage = state.stage,
+                 .stage_started_ms = state.stage_started_ms,
+                 .outages = health.outages,
+                 .through_ms = state.stage_started_ms};
   // Taken before this process stores any evidence of the stage, so what
   // is stored past the stage's start was seen by a process before it, or
   // before the outage.
   const int64_t complete_from = std::max(health.complete_from_ms, health.since_ms);
-  kept.active =
-      state.evidence_through_ms > state.stage_started_ms && complete_from > state.stage_started_ms;
-  if (kept.active) {
+  if (state.evidence_through_ms > state.stage_started_ms &&
+      complete_from > state.stage_started_ms) {
     kept.canary = state.canary_evidence;
     kept.baseline = state.baseline_evidence;
     kept.through_ms = state.evidence_through_ms;
   }
   return kept;
+}
+
+void RolloutEngine::settle(const Deployment& d, const Cohorts& c, const HealthAvailability& health,
+                           Carried& kept, int64_t now) {
+  const int64_t from = std::max(kept.through_ms, health.since_ms);
+  const int64_t to = now - options_.health_settle.count();
+  if (to <= from) return;
+  kept.canary.merge(health_.totals(d.namespace_id, c.canary.version, c.canary.nodes, from, to));
+  if (c.baseline.to_ms == now) {
+    kept.baseline.merge(
+        health_.totals(d.namespace_id, c.baseline.version, c.baseline.nodes, from, to));
+  }
+  kept.through_ms = to;
 }
 
 void RolloutEngine::record(const Deployment& d, const Look& seen, int64_t now) {

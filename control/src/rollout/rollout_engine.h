@@ -119,18 +119,20 @@ class RolloutEngine {
  private:
   // What one look at a rollout found: the cohorts and the gate's outcome.
   struct Look;
-  // The evidence of a stage that this process did not gather itself: what
-  // an earlier process stored (the windows it saw are gone with it), or
-  // what was stored before an outage of the windows, and the end of the
-  // span it covers. Taken once per stage, outage and process; a stage
-  // seen from its start reads its whole span from the windows at every
-  // look instead, so a window that arrives after a look past its end
-  // still counts.
+  // The settled part of a stage's evidence: the sums of the windows that
+  // ended up to `through_ms`, no later than health_settle before the look
+  // (a window arrives within it, so none of these is still on its way).
+  // A look adds what ended after `through_ms` from the windows, so a window
+  // that arrives after a look past its end still counts, and what the
+  // windows drop with age (retention, the cap) stays counted however long
+  // the stage lasts. Started once per stage, outage and process: from the
+  // evidence an earlier process (or this one, before an outage) stored
+  // when that covers more than the windows hold, else from nothing at the
+  // stage's start.
   struct Carried {
     int stage = -1;
     int64_t stage_started_ms = 0;
     uint64_t outages = 0;
-    bool active = false;
     HealthCounts canary{};
     HealthCounts baseline{};
     int64_t through_ms = 0;
@@ -164,8 +166,12 @@ class RolloutEngine {
   // are not read: they may be missing.
   Look look(const Deployment& d, const RolloutState& state, const HealthAvailability& health,
             int64_t now);
-  const Carried& carried(const Deployment& d, const RolloutState& state,
-                         const HealthAvailability& health);
+  Carried& carried(const Deployment& d, const RolloutState& state,
+                   const HealthAvailability& health);
+  // Adds to `kept` the windows of the cohorts `c` that ended in
+  // (kept.through_ms, now - health_settle], and moves through_ms there.
+  void settle(const Deployment& d, const Cohorts& c, const HealthAvailability& health,
+              Carried& kept, int64_t now);
   static Cohorts cohorts_of(const Deployment& d, const RolloutState& state, int64_t now);
   // Stores the decision when it says something new (more evidence, or
   // another verdict).

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -776,23 +778,37 @@ StoreResult<uint64_t> SqlStore::newest_released(const NamespaceId& namespace_id,
     // A namespace that does not exist has released nothing.
     if (!ns && ns.error().code == StoreErrorCode::not_found) return 0;
     if (!ns) return std::unexpected(std::move(ns.error()));
-    // Newest first: the first whose selector matches is the answer, so the
-    // walk usually stops at the first row.
-    auto rows = db.prepare(
-        "SELECT version, selector FROM deployments "
-        "WHERE namespace_id = ?1 AND state IN (?2, ?3) AND (strategy = ?4 OR state = ?3) "
-        "ORDER BY id DESC",
-        *ns, to_string(DeploymentState::running), to_string(DeploymentState::succeeded),
-        to_string(Strategy::direct));
+    // Newest first, a page at a time: the first whose selector matches is
+    // the answer, usually on the first row, and a namespace's long history
+    // is read only as far as needed (PostgreSQL fetches a whole result).
+    const int64_t page = labels == nullptr ? 1 : 64;
+    int64_t before = std::numeric_limits<int64_t>::max();
     for (;;) {
-      auto row = rows.step();
-      if (!row) return std::unexpected(std::move(row.error()));
-      if (!*row) return 0;
-      if (labels == nullptr) return rows.uint64(0);
-      auto selector =
-          from_json(rows.text(1), "selector of a deployment of " + in_quotes(namespace_id.str()));
-      if (!selector) return std::unexpected(std::move(selector.error()));
-      if (selector_matches(*labels, *selector)) return rows.uint64(0);
+      std::optional<uint64_t> found;
+      int64_t read = 0;
+      auto walked = db.prepare(
+                          "SELECT id, version, selector FROM deployments "
+                          "WHERE namespace_id = ?1 AND id < ?2 AND state IN (?3, ?4) "
+                          "AND (strategy = ?5 OR state = ?4) ORDER BY id DESC LIMIT ?6",
+                          *ns, before, to_string(DeploymentState::running),
+                          to_string(DeploymentState::succeeded), to_string(Strategy::direct), page)
+                        .each([&](Statement& row) -> StoreResult<void> {
+                          ++read;
+                          before = row.int64(0);
+                          if (found) return {};
+                          if (labels == nullptr) {
+                            found = row.uint64(1);
+                            return {};
+                          }
+                          auto selector = from_json(row.text(2), "selector of deployment " +
+                                                                     std::to_string(row.int64(0)));
+                          if (!selector) return std::unexpected(std::move(selector.error()));
+                          if (selector_matches(*labels, *selector)) found = row.uint64(1);
+                          return {};
+                        });
+      if (!walked) return std::unexpected(std::move(walked.error()));
+      if (found) return *found;
+      if (read < page) return 0;
     }
   });
 }
