@@ -407,6 +407,27 @@ TEST_F(RolloutEngineTest, AWindowThatArrivesAfterALookPastItsEndStillCounts) {
   EXPECT_NE(get(d.id).reason.find("gate: "), std::string::npos) << get(d.id).reason;
 }
 
+// A canary of zone a compares with what zone a runs, not with a release
+// that went to zone b only.
+TEST_F(RolloutEngineTest, TheVersionRunningIsThatReleasedToTheSelectedInstances) {
+  must(s_.deploy(web_, v2_, {{"zone", "b"}}));
+  answer_all(v2_);
+  const uint64_t v3 = s_.publish(web_, {{"fail", 2}});
+  DeployRequest request;
+  request.namespace_id = web_;
+  request.version = v3;
+  request.spec.strategy = Strategy::canary;
+  request.spec.selector = {{"zone", "a"}};
+  request.spec.rollout = must(parse_rollout_spec(Strategy::canary, canary_plan()));
+  request.author = "rel";
+  const Deployment d = must(s_.fleet.create_deployment(request));
+  EXPECT_EQ(state_of(d.id).previous_version, v1_);
+  EXPECT_EQ(must(engine_->rollback(d.id, "test", "rel")).state, DeploymentState::rolled_back);
+  for (const std::string& n : nodes_) {
+    EXPECT_EQ(desired(n), n < "n-5" ? v2_ : v1_) << n;
+  }
+}
+
 // Windows kept 20 s, a stage baking 60 s: what the windows drop with age
 // stays in the stage's evidence.
 class RolloutEngineShortRetentionTest : public RolloutEngineTest {

@@ -170,7 +170,9 @@ Result<void> FleetService::plan_rollout(const DeployRequest& request,
   }
   auto thresholds = gate_->thresholds(request.spec.rollout.thresholds);
   if (!thresholds) return std::unexpected(thresholds.error());
-  auto previous = lift(store_.released_version(d.namespace_id));
+  // What the instances the selector names run: a release to another part
+  // of the fleet is neither their baseline nor what a rollback gives them.
+  auto previous = lift(store_.released_version_for(d.namespace_id, d.selector));
   if (!previous) return std::unexpected(previous.error());
   if (*previous == 0) {
     return std::unexpected(invalid_argument(
