@@ -392,17 +392,27 @@ TEST_F(System, ControlMemoryStaysWithinItsSnapshotBudget) {
   const long first = rss_mb();
   ASSERT_GT(first, 0);
   const int versions = 1 + std::max(3, static_cast<int>(60 * test::stress_scale()));
+  long halfway = first;
   for (int v = 2; v <= versions; ++v) {
     entries["key-0"] = str_entry("version " + std::to_string(v));
     ASSERT_EQ(rest_->publish(ns_, entries), static_cast<uint64_t>(v));
+    if (v == (versions + 1) / 2) halfway = rss_mb();
   }
   const json last_version =
       rest_->get("/api/v1/namespaces/" + ns_ + "/versions/" + std::to_string(versions)).body;
   EXPECT_EQ(last_version["entries"], entries);
   if (test::kSanitized) return;
   const long last = rss_mb();
-  EXPECT_LE(last, first + 8 + 32) << "MB resident after 1 version: " << first << ", after "
-                                  << versions << ": " << last;
+  const std::string seen = "MB resident after 1 version: " + std::to_string(first) + ", after " +
+                           std::to_string((versions + 1) / 2) + ": " + std::to_string(halfway) +
+                           ", after " + std::to_string(versions) + ": " + std::to_string(last);
+  // The budget, and room for the allocator: each handler thread keeps an
+  // arena of its own with a 0.6 MB body's parse transients (32 MB after 1
+  // version, 68-69 after 31 in four runs, 69-76 after 61 in five).
+  EXPECT_LE(last, first + 8 + 48) << seen;
+  // Once the cache is full the second half adds little (1-4 MB in those
+  // runs): an unbounded cache grew about 1.4 MB a version.
+  EXPECT_LE(last, halfway + 12) << seen;
 }
 
 TEST_F(System, SigtermStopsSidecarAndControlCleanly) {
