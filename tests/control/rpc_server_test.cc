@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +136,55 @@ class HandoverTrigger final : public PushTrigger {
   RpcServer& server_;
 };
 
+// The fleet, except that record_results waits while held (at most 5 s, so
+// that a server committing on its loop thread fails rather than hangs).
+class HeldRecords final : public PushSource {
+ public:
+  explicit HeldRecords(PushSource& fleet) : fleet_(fleet) {}
+  Result<std::map<NamespaceId, DesiredSnapshot>> attach(const Instance& instance) override {
+    return fleet_.attach(instance);
+  }
+  Result<DesiredSnapshots> desired(const NamespaceId& id) override { return fleet_.desired(id); }
+  DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) override {
+    return fleet_.desired_of(node_id, id);
+  }
+  SnapshotPtr snapshot(const NamespaceId& id, uint64_t version) override {
+    return fleet_.snapshot(id, version);
+  }
+  void heartbeats(const std::vector<std::string>& node_ids) override {
+    fleet_.heartbeats(node_ids);
+  }
+  void disconnected(std::string_view node_id) override { fleet_.disconnected(node_id); }
+  void record_results(const std::vector<PushResult>& results) override {
+    {
+      std::unique_lock lock(mu_);
+      entered_ = true;
+      released_.wait_for(lock, std::chrono::seconds(5), [this] { return !held_; });
+    }
+    fleet_.record_results(results);
+  }
+
+  // Whether a record_results call has begun.
+  bool entered() {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+
+ private:
+  PushSource& fleet_;
+  std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = true;
+  bool entered_ = false;
+};
+
 class RpcServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -141,8 +192,10 @@ class RpcServerTest : public ::testing::Test {
     Start(RpcServer::Options{});
   }
 
-  void Start(RpcServer::Options options) {
-    server_ = std::make_unique<RpcServer>(s_.fleet, health_, io_->provider->getTimer(), options);
+  // Serves the fleet through `source` when given.
+  void Start(RpcServer::Options options, PushSource* source = nullptr) {
+    server_ = std::make_unique<RpcServer>(source != nullptr ? *source : s_.fleet, health_,
+                                          io_->provider->getTimer(), options);
     trigger_ = std::make_unique<DirectTrigger>(*server_);
     s_.fleet.set_push_trigger(trigger_.get());
   }
@@ -195,6 +248,11 @@ class RpcServerTest : public ::testing::Test {
   }
 
   DeploymentState StateOf(int64_t id) { return must(s_.fleet.get_deployment(id)).state; }
+  // The deployment succeeded and the server's nodes reflect the answers it
+  // recorded (they are applied on the loop after the commit returns).
+  bool Succeeded(int64_t id) {
+    return StateOf(id) == DeploymentState::succeeded && !server_->answers_pending();
+  }
 
   // POST .../versions with "deploy" (direct), through `trigger`.
   Published PublishAndDeploy(HandoverTrigger& trigger, int64_t value) {
@@ -211,6 +269,8 @@ class RpcServerTest : public ::testing::Test {
   HealthWindows windows_{{}, system_now_ms};
   HealthIngest health_{s_.catalog, windows_};
   const NamespaceId web_ = Ns("acme/web");
+  // Outlives server_ when a test serves through it (TearDown drops server_).
+  std::unique_ptr<HeldRecords> held_records_;
   std::unique_ptr<RpcServer> server_;
   std::unique_ptr<DirectTrigger> trigger_;
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -282,9 +342,9 @@ TEST_F(RpcServerTest, AVersionStagedBeforeItsCommitIsActivatedByHashAfterIt) {
   Node& node = Attach("n-1", {web_});
   HandoverTrigger trigger(*server_);
   const Published first = PublishAndDeploy(trigger, 1);
-  ASSERT_TRUE(Run([&] { return StateOf(first.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(first.deployment->id); }));
   const Published second = PublishAndDeploy(trigger, 2);
-  ASSERT_TRUE(Run([&] { return StateOf(second.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(second.deployment->id); }));
   ASSERT_EQ(node.received.size(), 4u);
   const uint64_t v2 = second.version.number;
   EXPECT_TRUE(node.received[2].stage_only);
@@ -304,7 +364,7 @@ TEST_F(RpcServerTest, AWaveLargerThanTheStageAheadLimitIsPushedAfterTheCommitOnl
   Node& b = Attach("n-b", {web_});
   HandoverTrigger trigger(*server_);
   const Published published = PublishAndDeploy(trigger, 1);
-  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(published.deployment->id); }));
   for (const Node* node : {&a, &b}) {
     ASSERT_EQ(node->received.size(), 1u) << node->id;
     EXPECT_FALSE(node->received[0].stage_only);
@@ -320,7 +380,7 @@ TEST_F(RpcServerTest, ANodeOfTheWaveThatWasNotStagedGetsThePushRoundAfterTheActi
   Node& b = Attach("n-b", {web_});
   HandoverTrigger trigger(*server_);
   const Published published = PublishAndDeploy(trigger, 1);
-  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(published.deployment->id); }));
   ASSERT_EQ(a.received.size(), 2u);
   EXPECT_TRUE(a.received[0].stage_only);
   EXPECT_TRUE(a.received[1].activation);
@@ -337,7 +397,7 @@ TEST_F(RpcServerTest, AnActivationTheNodeRefusesIsFollowedByAPush) {
   node.nack = FakeSidecar::kRefuseActivate;
   HandoverTrigger trigger(*server_);
   const Published published = PublishAndDeploy(trigger, 1);
-  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(published.deployment->id); }));
   ASSERT_EQ(node.received.size(), 3u);
   EXPECT_TRUE(node.received[0].stage_only);
   EXPECT_TRUE(node.received[1].activation);
@@ -365,7 +425,7 @@ TEST_F(RpcServerTest, AStagedVersionWhoseCommitFailedIsNeverActivated) {
   trigger.stage = false;  // the next release goes straight to its push round
   const Published published = PublishAndDeploy(trigger, 1);
   ASSERT_EQ(published.version.number, 1u);
-  ASSERT_TRUE(Run([&] { return StateOf(published.deployment->id) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(published.deployment->id); }));
   ASSERT_EQ(node.received.size(), 2u);
   EXPECT_FALSE(node.received[1].activation);
   EXPECT_FALSE(node.received[1].stage_only);
@@ -376,10 +436,10 @@ TEST_F(RpcServerTest, AttachPushesWhatTheNamespaceRunsAndAVerifiedHeldVersionGet
   Node& first = Attach("n-1", {web_});
   const uint64_t v1 = s_.publish(web_, {{"a", 1}, {"b", 2}});
   const int64_t d1 = must(s_.deploy(web_, v1)).id;
-  ASSERT_TRUE(Run([&] { return StateOf(d1) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(d1); }));
   const uint64_t v2 = s_.publish(web_, {{"a", 1}, {"b", 3}});
   const int64_t d2 = must(s_.deploy(web_, v2)).id;
-  ASSERT_TRUE(Run([&] { return StateOf(d2) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(d2); }));
   ASSERT_EQ(first.received.size(), 2u);
   EXPECT_EQ(first.received[1].delta_base, v1);  // it ACKed v1
 
@@ -412,7 +472,7 @@ TEST_F(RpcServerTest, AHeldDesiredVersionWhoseAckWasLostCountsAsApplied) {
   ASSERT_EQ(StateOf(d), DeploymentState::running);
 
   Node& back = Attach("n-1", {web_}, {{web_, must(s_.catalog.snapshot(web_, v))}});
-  ASSERT_TRUE(Run([&] { return StateOf(d) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(d); }));
   EXPECT_EQ(must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0).applied_version, v);
   Run([] { return false; }, 20);
   EXPECT_TRUE(back.received.empty());
@@ -442,7 +502,7 @@ TEST_F(RpcServerTest, PushesBeyondTheLimitWaitForAFreeSlot) {
     ASSERT_TRUE(Run([&] { return sent() == std::min<size_t>(answered + 1, 3); }));
     EXPECT_LE(server_->pushes_in_flight(), 1u);
   }
-  ASSERT_TRUE(Run([&] { return StateOf(d) == DeploymentState::succeeded; }));
+  ASSERT_TRUE(Run([&] { return Succeeded(d); }));
   EXPECT_EQ(server_->queued_pushes(), 0u);
 }
 
@@ -466,6 +526,27 @@ TEST_F(RpcServerTest, ANodeThatGoesAwayIsDisconnectedAndItsQueuedPushDropped) {
            must(s_.fleet.get_instance("n-a")).instance.namespaces.at(0).applied_version == v;
   }));
   EXPECT_EQ(StateOf(d), DeploymentState::running);  // n-b has yet to answer
+}
+
+// A commit of answers that stalls (its sync on a busy disk) holds a thread
+// of its own, not the loop: another deployment's push goes out meanwhile,
+// and the stalled answer counts only once it is durable.
+TEST_F(RpcServerTest, PushesGoOutWhileAnswersAreBeingCommitted) {
+  held_records_ = std::make_unique<HeldRecords>(s_.fleet);
+  HeldRecords& held = *held_records_;
+  Start(RpcServer::Options{}, &held);
+  const NamespaceId api = Ns("acme/api");
+  s_.create_namespace(api);
+  Attach("n-web", {web_});
+  Node& other = Attach("n-api", {api});
+  const int64_t first = must(s_.deploy(web_, s_.publish(web_, {{"a", 1}}))).id;
+  ASSERT_TRUE(Run([&] { return held.entered(); }));  // n-web's ACK is being committed
+  const int64_t second = must(s_.deploy(api, s_.publish(api, {{"a", 1}}))).id;
+  ASSERT_TRUE(Run([&] { return other.received.size() == 1; }, 2000));
+  EXPECT_EQ(StateOf(first), DeploymentState::running);
+  EXPECT_TRUE(server_->answers_pending());
+  held.release();
+  ASSERT_TRUE(Run([&] { return Succeeded(first) && Succeeded(second); }));
 }
 
 TEST_F(RpcServerTest, AnAttachNamingAMalformedNamespaceIsRefused) {

@@ -241,11 +241,12 @@ RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Op
 
 // TaskSet may throw from its destructor; a server going away must not.
 RpcServer::~RpcServer() noexcept {
+  store_worker_.stop();  // the batch being committed finishes
   // Sidecars have applied these; recording them spares a push after restart.
   std::vector<PushResult> results;
   for (auto& [node, result] : answers_) results.push_back(std::move(result));
   fleet_.record_results(results);
-  if (!heartbeats_.empty()) record_heartbeats();
+  if (!heartbeats_.empty()) fleet_.heartbeats({heartbeats_.begin(), heartbeats_.end()});
 }
 
 kj::Promise<void> RpcServer::serve(kj::ConnectionReceiver& listener) {
@@ -485,25 +486,18 @@ void RpcServer::heartbeat_received(const std::string& node_id) {
 }
 
 void RpcServer::record_heartbeats() {
-  const std::set<std::string> nodes = std::move(heartbeats_);
+  std::vector<std::string> nodes(heartbeats_.begin(), heartbeats_.end());
   heartbeats_.clear();
-  fleet_.heartbeats({nodes.begin(), nodes.end()});
-  spdlog::debug("event=heartbeats_recorded count={}", nodes.size());
+  tasks_.add(store_worker_.run([this, nodes = std::move(nodes)] {
+    fleet_.heartbeats(nodes);
+    spdlog::debug("event=heartbeats_recorded count={}", nodes.size());
+  }));
 }
 
 void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
-  if (answers_.empty()) {
-    // evalLast: the answers that arrive together (one poll of many
-    // sockets) become one commit rather than one each; and no sooner
-    // than kAnswerSpacing after the last commit, so that a fleet's answers
-    // make a few large commits rather than many small ones.
-    const kj::TimePoint due = last_recorded_ + kAnswerSpacing;
-    if (timer_.now() >= due) {
-      tasks_.add(kj::evalLast([this] { record_answers(); }));
-    } else {
-      tasks_.add(timer_.atTime(due).then([this] { record_answers(); }));
-    }
-  }
+  // While a batch commits, answers queue for the next one, scheduled when
+  // it ends.
+  if (answers_.empty() && !recording_) schedule_answers();
   // Timed on arrival: the batch's commit (record_answers) is the store's
   // latency, not the node's.
   if (auto decided = node->decided_at.find(result.namespace_id);
@@ -515,15 +509,43 @@ void RpcServer::answered(std::shared_ptr<Node> node, PushResult result) {
   answers_.emplace_back(std::move(node), std::move(result));
 }
 
+void RpcServer::schedule_answers() {
+  // evalLast: the answers that arrive together (one poll of many sockets)
+  // become one commit rather than one each; and no sooner than
+  // kAnswerSpacing after the last commit, so that a fleet's answers make a
+  // few large commits rather than many small ones.
+  const kj::TimePoint due = last_recorded_ + kAnswerSpacing;
+  if (timer_.now() >= due) {
+    tasks_.add(kj::evalLast([this] { record_answers(); }));
+  } else {
+    tasks_.add(timer_.atTime(due).then([this] { record_answers(); }));
+  }
+}
+
 void RpcServer::record_answers() {
+  recording_ = true;
   auto answers = std::move(answers_);
   answers_.clear();
   std::vector<PushResult> results;
   results.reserve(answers.size());
   for (const auto& [node, result] : answers) results.push_back(result);
-  fleet_.record_results(results);
+  // record_results logs and swallows what the store refuses; a job that
+  // throws anyway must not leave recording_ set for good.
+  tasks_.add(
+      store_worker_.run([this, results = std::move(results)] { fleet_.record_results(results); })
+          .catch_([](kj::Exception&& e) {
+            spdlog::error("event=record_answers_failed error=\"{}\"",
+                          telemetry::escape_quoted(e.getDescription().cStr()));
+          })
+          .then([this, answers = kj::mv(answers)] { answers_recorded(answers); }));
+}
+
+void RpcServer::answers_recorded(
+    const std::vector<std::pair<std::shared_ptr<Node>, PushResult>>& answers) {
+  recording_ = false;
   last_recorded_ = timer_.now();
-  spdlog::debug("event=answers_recorded count={}", results.size());
+  spdlog::debug("event=answers_recorded count={}", answers.size());
+  if (!answers_.empty()) schedule_answers();
   for (const auto& [node, r] : answers) {
     telemetry::TraceScope trace(r.traceparent);
     node->in_flight.erase(r.namespace_id);

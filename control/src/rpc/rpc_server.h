@@ -24,6 +24,7 @@
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
+#include "rpc/off_loop_worker.h"
 #include "rpc/push_encodings.h"
 
 namespace hotswap::control {
@@ -109,6 +110,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Loop thread only: pushes waiting for a free slot (max_pushes_in_flight).
   size_t queued_pushes() const { return queued_pushes_.size(); }
   size_t pushes_in_flight() const { return pushes_in_flight_; }
+  // Loop thread only: answers received that the nodes they came from do not
+  // reflect yet (queued, or in the batch being committed).
+  bool answers_pending() const { return recording_ || !answers_.empty(); }
 
   struct Node;
 
@@ -169,14 +173,19 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // Notes a node's heartbeat; those of the next half second are recorded
   // together (record_heartbeats).
   void heartbeat_received(const std::string& node_id);
+  // Hands the heartbeats noted to store_worker_ to record.
   void record_heartbeats();
   // Queues a push's answer; every answer queued before the loop next waits
-  // for I/O, and no sooner than 20 ms after the last commit, is recorded
-  // in one store transaction (record_answers).
+  // for I/O, and no sooner than 20 ms after the last commit ended, is
+  // recorded in one store transaction (record_answers).
   void answered(std::shared_ptr<Node> node, PushResult result);
-  // Makes the queued answers durable, then updates the nodes they came
-  // from: nothing acts on an answer before it is committed.
+  // Calls record_answers() when the spacing after the last commit allows.
+  void schedule_answers();
+  // Hands the queued answers to store_worker_ to commit, one batch at a
+  // time; once they are durable, answers_recorded() updates the nodes they
+  // came from: nothing acts on an answer before it is committed.
   void record_answers();
+  void answers_recorded(const std::vector<std::pair<std::shared_ptr<Node>, PushResult>>& answers);
   // Runs the push rounds namespace_changed handed over, whenever some are,
   // for as long as the server lives.
   kj::Promise<void> take_handovers();
@@ -216,6 +225,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   std::vector<std::pair<std::shared_ptr<Node>, PushResult>> answers_;
   // When answers were last committed (the loop's clock).
   kj::TimePoint last_recorded_ = kj::origin<kj::TimePoint>();
+  // A batch of answers is being committed by store_worker_.
+  bool recording_ = false;
+  // The commits of answers and heartbeats: a sync that stalls on a busy
+  // disk holds this thread, not the loop's pushes. Before tasks_, so that
+  // the promises it completes are dropped before it stops.
+  OffLoopWorker store_worker_;
   // Last, so it is destroyed first: dropping connections ends sessions,
   // which still update nodes_.
   kj::TaskSet tasks_;
