@@ -157,22 +157,53 @@ int64_t unix_ms_now() {
       .count();
 }
 
-// Collects an interval every `health.interval`, attached or not.
-kj::Promise<void> collect_health(kj::Timer& timer, const HealthLink& health) {
-  return timer.afterDelay(health.interval.count() * kj::MILLISECONDS).then([&timer, &health] {
+// The health side of the link: what collect_health adds to the monitor's
+// backlog wakes the session's sender, which otherwise sleeps (a sender
+// that polled would wake every sidecar of a host many times a second for
+// nothing).
+class HealthFlow {
+ public:
+  explicit HealthFlow(const HealthLink& link) : link(link) {}
+
+  // Resolves once the backlog has something (at once if it has now).
+  kj::Promise<void> backlog_filled() {
+    if (!link.monitor->backlog().empty()) return kj::READY_NOW;
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    waiter_ = kj::mv(paf.fulfiller);  // a sender of an ended session leaves its own behind
+    return kj::mv(paf.promise);
+  }
+  // After a collect: wakes the sender waiting, if the backlog has something.
+  void collected() {
+    if (link.monitor->backlog().empty()) return;
+    KJ_IF_MAYBE (waiter, waiter_) {
+      (*waiter)->fulfill();
+      waiter_ = nullptr;
+    }
+  }
+
+  const HealthLink& link;
+
+ private:
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> waiter_;
+};
+
+// Collects an interval every `link.interval`, attached or not.
+kj::Promise<void> collect_health(kj::Timer& timer, HealthFlow& flow) {
+  return timer.afterDelay(flow.link.interval.count() * kj::MILLISECONDS).then([&timer, &flow] {
+    const HealthLink& health = flow.link;
     health.monitor->collect(unix_ms_now(), health.prober ? health.prober->take() : HealthByKey{});
-    return collect_health(timer, health);
+    flow.collected();
+    return collect_health(timer, flow);
   });
 }
 
-kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
-                              const HealthLink& health, bool warned);
+kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session, HealthFlow& flow,
+                              bool warned);
 
 kj::Promise<void> send_health_after(kj::Duration delay, kj::Timer& timer,
-                                    wire::Session::Client session, const HealthLink& health,
-                                    bool warned) {
-  return timer.afterDelay(delay).then([&timer, session, &health, warned]() mutable {
-    return send_health(timer, kj::mv(session), health, warned);
+                                    wire::Session::Client session, HealthFlow& flow, bool warned) {
+  return timer.afterDelay(delay).then([&timer, session, &flow, warned]() mutable {
+    return send_health(timer, kj::mv(session), flow, warned);
   });
 }
 
@@ -182,13 +213,15 @@ kj::Promise<void> send_health_after(kj::Duration delay, kj::Timer& timer,
 // answer below the sequence sent (control does not hold it) or a failed
 // call is retried an interval later, warned about once per session; a
 // lost connection ends the session.
-kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
-                              const HealthLink& health, bool warned) {
+kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session, HealthFlow& flow,
+                              bool warned) {
+  const HealthLink& health = flow.link;
   HealthMonitor& monitor = *health.monitor;
   const kj::Duration interval = health.interval.count() * kj::MILLISECONDS;
   if (monitor.backlog().empty()) {
-    return send_health_after(kj::min(interval, 100 * kj::MILLISECONDS), timer, kj::mv(session),
-                             health, warned);
+    return flow.backlog_filled().then([&timer, session, &flow, warned]() mutable {
+      return send_health(timer, kj::mv(session), flow, warned);
+    });
   }
   const HealthInterval& next = monitor.backlog().front();
   const uint64_t sequence = next.sequence;
@@ -220,9 +253,9 @@ kj::Promise<void> send_health(kj::Timer& timer, wire::Session::Client session,
             }
             return false;
           })
-      .then([&timer, session, &health, interval](bool accepted) mutable {
-        if (accepted) return send_health(timer, kj::mv(session), health, false);
-        return send_health_after(interval, timer, kj::mv(session), health, true);
+      .then([&timer, session, &flow, interval](bool accepted) mutable {
+        if (accepted) return send_health(timer, kj::mv(session), flow, false);
+        return send_health_after(interval, timer, kj::mv(session), flow, true);
       });
 }
 
@@ -276,7 +309,7 @@ kj::Promise<Attachment> attach(kj::AsyncIoContext& io, const LinkOptions& option
 // connection is lost (the caller dials again); rejects when connecting or
 // attaching fails, or control stops answering heartbeats.
 kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options,
-                          const std::string& address, Applier& applier, const HealthLink& health,
+                          const std::string& address, Applier& applier, HealthFlow& health,
                           bool& attached) {
   return attach(io, options, address, applier)
       .then([&io, &options, &address, &health, &attached](Attachment a) {
@@ -289,7 +322,7 @@ kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options,
             kj::max(uint64_t{options.heartbeat_misses} * a.heartbeat_ms * kj::MILLISECONDS,
                     options.connect_timeout.count() * kj::MILLISECONDS);
         auto beating = heartbeats(timer, a.session, a.heartbeat_ms, deadline);
-        if (health.monitor != nullptr) {
+        if (health.link.monitor != nullptr) {
           beating = beating.exclusiveJoin(send_health(timer, a.session, health, false));
         }
         return beating.exclusiveJoin(kj::mv(a.disconnected)).attach(kj::mv(a.connection));
@@ -310,10 +343,11 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
                     stopping = true;
                   })
                   .fork();
+  HealthFlow flow(health);
   kj::Promise<void> collecting = kj::NEVER_DONE;
   if (health.monitor != nullptr) {
     collecting =
-        collect_health(io.provider->getTimer(), health).eagerlyEvaluate([](kj::Exception&& e) {
+        collect_health(io.provider->getTimer(), flow).eagerlyEvaluate([](kj::Exception&& e) {
           spdlog::error("event=health_collect_failed error=\"{}\"",
                         telemetry::escape_quoted(e.getDescription().cStr()));
         });
@@ -327,7 +361,7 @@ int run_control_link(const LinkOptions& options, Applier& applier, HealthLink he
     const std::string address = rotation.current();
     bool attached = false;
     try {
-      session(io, options, address, applier, health, attached)
+      session(io, options, address, applier, flow, attached)
           .exclusiveJoin(stop.addBranch())
           .wait(io.waitScope);
       if (!stopping) spdlog::warn("event=disconnected control={}", address);

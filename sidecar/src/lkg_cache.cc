@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 #include "hotswap/protocol/limits.h"
@@ -294,11 +295,26 @@ std::thread start_without_signals(Body&& body) {
 
 }  // namespace
 
+std::chrono::milliseconds spread_delay(std::chrono::milliseconds delay, uint64_t draw) {
+  const auto half = delay / 2;
+  return half +
+         std::chrono::milliseconds(draw % static_cast<uint64_t>(delay.count() - half.count() + 1));
+}
+
 LkgSaver::LkgSaver(LkgCache cache, std::chrono::milliseconds delay, BeforeSave before_save)
     : cache_(std::move(cache)),
       delay_(delay),
       before_save_(std::move(before_save)),
+      draw_state_(std::random_device{}()),
       thread_(start_without_signals([this] { run(); })) {}
+
+uint64_t LkgSaver::draw() {
+  // splitmix64: enough to spread saves, and no state to share.
+  uint64_t z = (draw_state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 LkgSaver::~LkgSaver() {
   {
@@ -312,8 +328,12 @@ LkgSaver::~LkgSaver() {
 void LkgSaver::save(const std::string& ns, std::shared_ptr<const SnapshotData> data) {
   {
     std::lock_guard lock(mu_);
-    auto [it, inserted] = queued_.try_emplace(ns, Queued{data, Clock::now() + delay_});
-    if (!inserted) it->second.data = std::move(data);  // the newest, on the first one's time
+    auto it = queued_.find(ns);
+    if (it != queued_.end()) {
+      it->second.data = std::move(data);  // the newest, on the first one's time: no new due
+      return;
+    }
+    queued_.emplace(ns, Queued{std::move(data), Clock::now() + spread_delay(delay_, draw())});
   }
   changed_.notify_all();
 }

@@ -67,10 +67,17 @@ class LkgCache {
 // LkgCache::save (the file is always a complete snapshot). Saves of one
 // namespace are serialized and the newest wins: a snapshot superseded
 // before its save started is never written, and an older snapshot never
-// overwrites a newer one. A namespace's save starts `delay` after the
-// first snapshot queued since its last save, so a burst of releases
-// writes the disk once (with 200 sidecars on a host, every release
-// written by all of them queued hundreds of syncs on one disk).
+// overwrites a newer one. A namespace's save starts between `delay` / 2
+// and `delay` after the first snapshot queued since its last save
+// (spread_delay), so a burst of releases writes the disk once (with 200
+// sidecars on a host, every release written by all of them queued
+// hundreds of syncs on one disk), and sidecars that took the same release
+// at the same moment do not all sync at the same moment a delay later,
+// when the next release is likely under way.
+// The wait before a save: `delay` / 2 plus `draw` taken modulo the other
+// half (`draw` uniform gives a wait uniform over [delay / 2, delay]).
+std::chrono::milliseconds spread_delay(std::chrono::milliseconds delay, uint64_t draw);
+
 class LkgSaver {
  public:
   // Called on the saver thread just before each save (a test hook).
@@ -95,6 +102,9 @@ class LkgSaver {
   void run();
   void save_one(const std::string& ns, const SnapshotData& data) const;
 
+  // A random generator of the saver's own (seeded per process).
+  uint64_t draw();
+
   using Clock = std::chrono::steady_clock;
   struct Queued {
     std::shared_ptr<const SnapshotData> data;
@@ -115,7 +125,8 @@ class LkgSaver {
   bool saving_ = false;
   int flushing_ = 0;
   bool stopping_ = false;
-  std::thread thread_;  // last: started once everything above exists
+  uint64_t draw_state_;  // guarded by mu_
+  std::thread thread_;   // last: started once everything above exists
 };
 
 }  // namespace hotswap::sidecar

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -131,6 +132,33 @@ TEST_F(System, AnInstanceThatAttachesLaterGetsOnlyWhatWasReleasedToItsLabels) {
 
 // What a release script polls at 10,000 instances: the counts, not a
 // megabyte of targets. A bad value is refused before anything is published.
+// How many times a process's main thread has gone to sleep (from
+// /proc/PID/status); 0 when it cannot be read.
+uint64_t main_thread_sleeps(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("voluntary_ctxt_switches:")) return std::stoull(line.substr(24));
+  }
+  return 0;
+}
+
+// An attached sidecar with nothing to do wakes for its timers only: a
+// heartbeat every 300 ms (control's interval here) with its answer, and a
+// health collection a second. Its health sender sleeps until a collection
+// has something to send; it used to look at the backlog 10 times a
+// second, on every sidecar of a host.
+TEST_F(System, AnIdleSidecarWakesOnlyForItsTimers) {
+  const pid_t pid = sidecar("node-idle").pid();
+  ASSERT_TRUE(eventually([&] { return connected("node-idle"); }));
+  const uint64_t before = main_thread_sleeps(pid);
+  ASSERT_GT(before, 0u);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the window measured, not a wait
+  const uint64_t slept = main_thread_sleeps(pid) - before;
+  // 10 heartbeats, a sleep before and after each answer; 3 collections.
+  EXPECT_LE(slept, 2u * 10 + 3 + 6) << "slept " << slept;
+}
+
 TEST_F(System, DeploymentsAnswerWithTargetCountsOnlyWhenAsked) {
   sidecar("node-a");
   sidecar("node-b");

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -248,6 +249,34 @@ TEST_F(LkgCacheTest, AQueuedSaveIsWrittenOnceItsDelayHasPassed) {
   EXPECT_EQ(saved.entered(), (std::vector<uint64_t>{1, 2}));
   saver.flush();  // the hook runs before the write; this waits for the write
   EXPECT_EQ(loaded_version(), 2u);
+}
+
+// Sidecars that took one release together spread their saves over the
+// second half of the delay instead of all syncing at once.
+TEST(SpreadDelayTest, CoversTheSecondHalfOfTheDelayAndNothingElse) {
+  using std::chrono::milliseconds;
+  std::set<int64_t> seen;
+  for (uint64_t d = 0; d < 2000; ++d) {
+    const milliseconds wait = spread_delay(milliseconds(1000), d * 0x9e3779b97f4a7c15ULL);
+    ASSERT_GE(wait, milliseconds(500)) << d;
+    ASSERT_LE(wait, milliseconds(1000)) << d;
+    seen.insert(wait.count());
+  }
+  EXPECT_GT(seen.size(), 400u);  // spread, not a few fixed points
+  EXPECT_EQ(spread_delay(milliseconds(1000), 0), milliseconds(500));
+  EXPECT_EQ(spread_delay(milliseconds(1000), 500), milliseconds(1000));
+  EXPECT_EQ(spread_delay(milliseconds(0), 12345), milliseconds(0));
+}
+
+// Never before half the delay, whatever the draw (a lower bound only: a
+// slow machine may start it later, never sooner).
+TEST_F(LkgCacheTest, AQueuedSaveWaitsAtLeastHalfTheDelay) {
+  SaveGate saved(/*open=*/true);
+  LkgSaver saver(cache(), std::chrono::milliseconds(300), saved.hook());
+  const auto queued = std::chrono::steady_clock::now();
+  saver.save(ns_, shared_version(1));
+  ASSERT_TRUE(saved.wait_entered(1));
+  EXPECT_GE(std::chrono::steady_clock::now() - queued, std::chrono::milliseconds(150));
 }
 
 TEST_F(LkgCacheTest, StoppingWritesWhatIsQueuedWithoutWaitingForTheDelay) {
