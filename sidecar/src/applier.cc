@@ -61,6 +61,11 @@ std::expected<Applier, Error> Applier::start(const std::vector<std::string>& nam
     }
     State state{std::move(*writer), nullptr, nullptr};
     if (applier.resume(ns, state)) to_cache.push_back(ns);
+    // Here rather than in the first saves, which meet the first releases.
+    if (auto prepared = applier.cache_.prepare(ns); !prepared) {
+      spdlog::warn("event=lkg_prepare_failed ns={} error=\"{}\"", ns,
+                   telemetry::escape_quoted(prepared.error().message));
+    }
     applier.states_.emplace(ns, std::move(state));
     applier.order_.push_back(ns);
   }

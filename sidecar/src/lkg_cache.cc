@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -72,6 +73,9 @@ std::expected<std::optional<SlotContents>, Error> read_slot(const std::string& p
   }
   struct stat st {};
   if (::fstat(in.fd, &st) != 0) return std::unexpected(io_error("stat " + path));
+  // Made by prepare() ahead of any save (or a save killed before its first
+  // byte): nothing in it, as if absent.
+  if (st.st_size == 0) return std::optional<SlotContents>{};
   SlotHeader header{};
   const auto file_size = static_cast<uint64_t>(st.st_size);
   if (file_size < sizeof header || !read_exactly(in.fd, &header, sizeof header, 0))
@@ -156,14 +160,17 @@ std::expected<std::optional<SnapshotData>, Error> load_legacy(const std::string&
 }  // namespace
 
 // What the saver knows of a namespace's slots: the sequence each holds
-// whole (0: nothing whole). Read from disk before the first save.
+// whole (0: nothing whole), read from disk before the first save, and
+// whether each file's directory entry is known durable (prepare()).
 struct LkgCache::Slots {
   std::array<uint64_t, 2> sequence{};
+  std::array<bool, 2> entry_durable{};
 };
 
 struct LkgCache::Shared {
   std::mutex mu;
   std::map<std::string, Slots, std::less<>> slots;  // guarded by mu
+  std::atomic<uint64_t> directory_syncs{0};
 };
 
 LkgCache::LkgCache(std::string dir) : dir_(std::move(dir)), shared_(std::make_shared<Shared>()) {}
@@ -211,6 +218,31 @@ std::expected<LkgCache::Slots*, Error> LkgCache::slots_of(std::string_view ns) c
   return &shared_->slots.emplace(std::string(ns), slots).first->second;
 }
 
+std::expected<void, Error> LkgCache::sync_directory() const {
+  Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
+  shared_->directory_syncs.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+uint64_t LkgCache::directory_syncs() const {
+  return shared_->directory_syncs.load(std::memory_order_relaxed);
+}
+
+std::expected<void, Error> LkgCache::prepare(std::string_view ns) const {
+  auto found = slots_of(ns);
+  if (!found) return std::unexpected(found.error());
+  for (const std::string& path : slot_paths(ns)) {
+    Fd file{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)};
+    if (file.fd < 0) return std::unexpected(io_error("create " + path));
+  }
+  // Files found here too: one left by an earlier run may never have had
+  // its creation synced.
+  if (auto synced = sync_directory(); !synced) return synced;
+  (**found).entry_durable = {true, true};
+  return {};
+}
+
 std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotData& data) const {
   auto found = slots_of(ns);
   if (!found) return std::unexpected(found.error());
@@ -228,8 +260,10 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   seal(header, payload.begin());
 
   // A slot not known whole may be new, or its creation may never have been
-  // synced: this save makes its directory entry durable too.
-  const bool sync_directory = slots.sequence[target] == 0;
+  // synced: this save makes its directory entry durable too, unless
+  // prepare() did.
+  const bool first_whole = slots.sequence[0] == 0 && slots.sequence[1] == 0;
+  const bool entry_unsynced = slots.sequence[target] == 0 && !slots.entry_durable[target];
   Fd out{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)};
   if (out.fd < 0) return std::unexpected(io_error("open " + path));
   slots.sequence[target] = 0;  // from the first byte written until the sync
@@ -243,11 +277,11 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   if (::fstat(out.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > 2 * total + 65536)
     (void)::ftruncate(out.fd, static_cast<off_t>(total));
   if (::fdatasync(out.fd) != 0) return std::unexpected(io_error("fdatasync " + path));
-  if (sync_directory) {
-    // The single file of earlier releases is superseded by the slots.
-    (void)::unlink(legacy_path(ns).c_str());
-    Fd dir{::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (dir.fd < 0 || ::fsync(dir.fd) != 0) return std::unexpected(io_error("fsync " + dir_));
+  // The single file of earlier releases is superseded by the first whole
+  // slot (should its removal be lost, load() still prefers the slots).
+  if (first_whole) (void)::unlink(legacy_path(ns).c_str());
+  if (entry_unsynced) {
+    if (auto synced = sync_directory(); !synced) return synced;
   }
   slots.sequence[target] = header.sequence;
   return {};

@@ -46,6 +46,16 @@ class LkgCacheTest : public ::testing::Test {
     return loaded && loaded->has_value() ? (*loaded)->version() : 0;
   }
 
+  // The one-file cache of earlier releases, holding `data`.
+  void write_legacy(const LkgCache& c, const SnapshotData& data) {
+    capnp::MallocMessageBuilder message;
+    protocol::write_full(ns_, data, message.initRoot<wire::Snapshot>());
+    const int fd = ::open(c.legacy_path(ns_).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    capnp::writeMessageToFd(fd, message);
+    ::close(fd);
+  }
+
   void flip_byte_in_payload(const std::string& path) {
     const auto size = std::filesystem::file_size(path);
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -134,18 +144,45 @@ TEST_F(LkgCacheTest, ASaverNeverOverwritesTheOnlySlotThatLoads) {
 // its first save replaces it.
 TEST_F(LkgCacheTest, TheFileOfEarlierReleasesIsServedUntilTheFirstSave) {
   const LkgCache c = cache();
-  {
-    capnp::MallocMessageBuilder message;
-    protocol::write_full(ns_, version(3, 30), message.initRoot<wire::Snapshot>());
-    const int fd = ::open(c.legacy_path(ns_).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ASSERT_GE(fd, 0);
-    capnp::writeMessageToFd(fd, message);
-    ::close(fd);
-  }
+  write_legacy(c, version(3, 30));
   EXPECT_EQ(loaded_version(), 3u);
   ASSERT_TRUE(c.save(ns_, version(4, 40)));
   EXPECT_FALSE(std::filesystem::exists(c.legacy_path(ns_)));
   EXPECT_EQ(loaded_version(), 4u);
+}
+
+// A sidecar prepares its slots at start: one directory sync there, none in
+// the saves that follow; the empty slots read as absent, so the file of
+// earlier releases is still what a restart serves until the first save.
+TEST_F(LkgCacheTest, PreparedSlotsReadAsAbsentAndSpareTheSavesTheDirectorySync) {
+  const LkgCache c = cache();
+  write_legacy(c, version(3, 30));
+  ASSERT_TRUE(c.prepare(ns_));
+  EXPECT_EQ(c.directory_syncs(), 1u);
+  for (const auto& path : c.slot_paths(ns_)) {
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_EQ(std::filesystem::file_size(path), 0u) << path;
+  }
+  EXPECT_EQ(loaded_version(), 3u);  // no error, and the older file served
+  ASSERT_TRUE(c.save(ns_, version(4, 40)));
+  ASSERT_TRUE(c.save(ns_, version(5, 50)));
+  ASSERT_TRUE(c.save(ns_, version(6, 60)));
+  EXPECT_EQ(c.directory_syncs(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(c.legacy_path(ns_)));
+  EXPECT_EQ(loaded_version(), 6u);
+}
+
+// Unprepared, the first save into each slot syncs the directory (the slot
+// file is new), and no save after.
+TEST_F(LkgCacheTest, UnpreparedTheFirstSaveOfEachSlotSyncsTheDirectory) {
+  const LkgCache c = cache();
+  ASSERT_TRUE(c.save(ns_, version(1, 10)));
+  EXPECT_EQ(c.directory_syncs(), 1u);
+  ASSERT_TRUE(c.save(ns_, version(2, 20)));
+  EXPECT_EQ(c.directory_syncs(), 2u);
+  ASSERT_TRUE(c.save(ns_, version(3, 30)));
+  EXPECT_EQ(c.directory_syncs(), 2u);
+  EXPECT_EQ(loaded_version(), 3u);
 }
 
 // A file of earlier releases that ends inside a later segment: refused as
