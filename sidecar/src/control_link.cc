@@ -309,10 +309,10 @@ kj::Promise<Attachment> attach(kj::AsyncIoContext& io, const LinkOptions& option
 // connection is lost (the caller dials again); rejects when connecting or
 // attaching fails, or control stops answering heartbeats.
 kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options,
-                          const std::string& address, Applier& applier, HealthFlow& health,
+                          const std::string& address, Applier& applier, HealthFlow& flow,
                           bool& attached) {
   return attach(io, options, address, applier)
-      .then([&io, &options, &address, &health, &attached](Attachment a) {
+      .then([&io, &options, &address, &flow, &attached](Attachment a) {
         attached = true;
         if (options.metrics != nullptr) options.metrics->attached();
         spdlog::info("event=attached control={} node={} heartbeat_ms={}", address, options.node_id,
@@ -322,8 +322,8 @@ kj::Promise<void> session(kj::AsyncIoContext& io, const LinkOptions& options,
             kj::max(uint64_t{options.heartbeat_misses} * a.heartbeat_ms * kj::MILLISECONDS,
                     options.connect_timeout.count() * kj::MILLISECONDS);
         auto beating = heartbeats(timer, a.session, a.heartbeat_ms, deadline);
-        if (health.link.monitor != nullptr) {
-          beating = beating.exclusiveJoin(send_health(timer, a.session, health, false));
+        if (flow.link.monitor != nullptr) {
+          beating = beating.exclusiveJoin(send_health(timer, a.session, flow, false));
         }
         return beating.exclusiveJoin(kj::mv(a.disconnected)).attach(kj::mv(a.connection));
       });

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "hotswap/protocol/limits.h"
@@ -160,16 +161,17 @@ std::expected<std::optional<SnapshotData>, Error> load_legacy(const std::string&
 }  // namespace
 
 // What the saver knows of a namespace's slots: the sequence each holds
-// whole (0: nothing whole), read from disk before the first save, and
-// whether each file's directory entry is known durable (prepare()).
+// whole (0: nothing whole). Read from disk before the first save.
 struct LkgCache::Slots {
   std::array<uint64_t, 2> sequence{};
-  std::array<bool, 2> entry_durable{};
 };
 
 struct LkgCache::Shared {
   std::mutex mu;
   std::map<std::string, Slots, std::less<>> slots;  // guarded by mu
+  // Namespaces whose slot files' directory entries prepare() made durable;
+  // guarded by mu.
+  std::set<std::string, std::less<>> prepared;
   std::atomic<uint64_t> directory_syncs{0};
 };
 
@@ -230,8 +232,8 @@ uint64_t LkgCache::directory_syncs() const {
 }
 
 std::expected<void, Error> LkgCache::prepare(std::string_view ns) const {
-  auto found = slots_of(ns);
-  if (!found) return std::unexpected(found.error());
+  // The slots' contents are not read here: the first save reads them, on
+  // the saver's thread, as before.
   for (const std::string& path : slot_paths(ns)) {
     Fd file{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)};
     if (file.fd < 0) return std::unexpected(io_error("create " + path));
@@ -239,8 +241,14 @@ std::expected<void, Error> LkgCache::prepare(std::string_view ns) const {
   // Files found here too: one left by an earlier run may never have had
   // its creation synced.
   if (auto synced = sync_directory(); !synced) return synced;
-  (**found).entry_durable = {true, true};
+  std::lock_guard lock(shared_->mu);
+  shared_->prepared.emplace(ns);
   return {};
+}
+
+bool LkgCache::prepared(std::string_view ns) const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->prepared.contains(ns);
 }
 
 std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotData& data) const {
@@ -263,7 +271,7 @@ std::expected<void, Error> LkgCache::save(std::string_view ns, const SnapshotDat
   // synced: this save makes its directory entry durable too, unless
   // prepare() did.
   const bool first_whole = slots.sequence[0] == 0 && slots.sequence[1] == 0;
-  const bool entry_unsynced = slots.sequence[target] == 0 && !slots.entry_durable[target];
+  const bool entry_unsynced = slots.sequence[target] == 0 && !prepared(ns);
   Fd out{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)};
   if (out.fd < 0) return std::unexpected(io_error("open " + path));
   slots.sequence[target] = 0;  // from the first byte written until the sync

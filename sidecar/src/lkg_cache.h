@@ -68,6 +68,8 @@ class LkgCache {
   std::string stem(std::string_view ns) const;
   std::expected<Slots*, Error> slots_of(std::string_view ns) const;
   std::expected<void, Error> sync_directory() const;
+  // Whether prepare(ns) made the namespace's slot entries durable.
+  bool prepared(std::string_view ns) const;
 
   std::string dir_;
   std::shared_ptr<Shared> shared_;

@@ -228,8 +228,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // A batch of answers is being committed by store_worker_.
   bool recording_ = false;
   // The commits of answers and heartbeats: a sync that stalls on a busy
-  // disk holds this thread, not the loop's pushes. Before tasks_, so that
-  // the promises it completes are dropped before it stops.
+  // disk holds this thread, not the loop's pushes. The destructor stops it
+  // first (the batch being committed finishes); declared before tasks_,
+  // whose tasks wait on it, so it outlives them either way.
   OffLoopWorker store_worker_;
   // Last, so it is destroyed first: dropping connections ends sessions,
   // which still update nodes_.
