@@ -469,7 +469,7 @@ int run(Flags flags) {
   ControlMetrics metrics(**store, fleet, clock);
 
   auto io = kj::setupAsyncIo();
-  RpcServer rpc(fleet, health_ingest, io.provider->getTimer(),
+  RpcServer rpc(fleet, health_ingest, io,
                 {.heartbeat_interval = std::chrono::milliseconds(flags.heartbeat_ms),
                  .max_pushes_in_flight = flags.max_pushes_in_flight,
                  .stage_ahead_max_nodes = flags.stage_ahead_max_nodes,

@@ -194,8 +194,8 @@ class RpcServerTest : public ::testing::Test {
 
   // Serves the fleet through `source` when given.
   void Start(RpcServer::Options options, PushSource* source = nullptr) {
-    server_ = std::make_unique<RpcServer>(source != nullptr ? *source : s_.fleet, health_,
-                                          io_->provider->getTimer(), options);
+    server_ =
+        std::make_unique<RpcServer>(source != nullptr ? *source : s_.fleet, health_, *io_, options);
     trigger_ = std::make_unique<DirectTrigger>(*server_);
     s_.fleet.set_push_trigger(trigger_.get());
   }

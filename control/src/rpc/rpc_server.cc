@@ -229,11 +229,12 @@ class RpcServer::ControlImpl final : public wire::Control::Server {
   RpcServer& server_;
 };
 
-RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Options options)
+RpcServer::RpcServer(PushSource& fleet, HealthSink& health, kj::AsyncIoContext& io, Options options)
     : fleet_(fleet),
       health_(health),
-      timer_(timer),
+      timer_(io.provider->getTimer()),
       options_(options),
+      handovers_(io.unixEventPort),
       encodings_(kPushEncodingBytes),
       tasks_(*this) {
   tasks_.add(take_handovers());
@@ -318,46 +319,24 @@ void RpcServer::session_ended(const std::string& node_id, uint64_t session_id) {
 }
 
 void RpcServer::namespace_changed(const NamespaceId& id) {
-  hand_over({HandoverCall::Kind::push_round, id, telemetry::current_traceparent(), nullptr, {}});
+  handovers_.give(
+      {HandoverCall::Kind::push_round, id, telemetry::current_traceparent(), nullptr, {}});
 }
 
 void RpcServer::staging(const NamespaceId& id, SnapshotPtr snapshot,
                         std::vector<std::string> node_ids) {
   if (node_ids.size() > options_.stage_ahead_max_nodes) return;
-  hand_over({HandoverCall::Kind::stage, id, telemetry::current_traceparent(), std::move(snapshot),
-             std::move(node_ids)});
+  handovers_.give({HandoverCall::Kind::stage, id, telemetry::current_traceparent(),
+                   std::move(snapshot), std::move(node_ids)});
 }
 
 void RpcServer::staged_committed(const NamespaceId& id, const SnapshotPtr& staged) {
-  hand_over(
+  handovers_.give(
       {HandoverCall::Kind::activate_staged, id, telemetry::current_traceparent(), staged, {}});
 }
 
-void RpcServer::hand_over(HandoverCall call) {
-  std::lock_guard lock(handover_.mu);
-  handover_.calls.push_back(std::move(call));
-  if (handover_.wake) {
-    handover_.wake->fulfill();
-    handover_.wake = nullptr;
-  }
-}
-
 kj::Promise<void> RpcServer::take_handovers() {
-  auto woken = kj::newPromiseAndCrossThreadFulfiller<void>();
-  {
-    std::lock_guard lock(handover_.mu);
-    if (handover_.calls.empty()) {
-      handover_.wake = kj::mv(woken.fulfiller);
-    } else {
-      woken.fulfiller->fulfill();  // handed over while the last ones ran
-    }
-  }
-  return woken.promise.then([this] {
-    std::vector<HandoverCall> calls;
-    {
-      std::lock_guard lock(handover_.mu);
-      calls.swap(handover_.calls);
-    }
+  return handovers_.take().then([this](std::vector<HandoverCall> calls) {
     for (const HandoverCall& call : calls) {
       // One round that throws must not end the hand-overs of every later one.
       KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {

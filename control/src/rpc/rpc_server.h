@@ -24,6 +24,7 @@
 #include "fleet/push_source.h"
 #include "health/health_report.h"
 #include "hotswap.capnp.h"
+#include "rpc/loop_inbox.h"
 #include "rpc/off_loop_worker.h"
 #include "rpc/push_encodings.h"
 
@@ -68,9 +69,9 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
     std::chrono::milliseconds tls_handshake_timeout{10'000};
   };
 
-  // Construct on the event loop's thread. Sessions' health reports go to
-  // `health`.
-  RpcServer(PushSource& fleet, HealthSink& health, kj::Timer& timer, Options options);
+  // Construct on the thread of `io`'s event loop. Sessions' health reports
+  // go to `health`.
+  RpcServer(PushSource& fleet, HealthSink& health, kj::AsyncIoContext& io, Options options);
   // Records the answers not yet recorded.
   ~RpcServer() noexcept override;
 
@@ -142,8 +143,6 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // after the loop's queued writes, those activations among them.
   void activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
                        const std::string& traceparent);
-  // Queues `call` for the loop and wakes it.
-  void hand_over(HandoverCall call);
   // Sends the call now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
   void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target, PushKind kind);
@@ -195,16 +194,12 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   HealthSink& health_;
   kj::Timer& timer_;
   Options options_;
-  // What namespace_changed hands the loop. The caller does not wait: a
-  // caller that waited would be woken while the loop still had the pushes
-  // to write, and the scheduler runs a woken thread on its waker's core,
-  // so every push waited out the caller's reply.
-  struct Handover {
-    std::mutex mu;
-    std::vector<HandoverCall> calls;  // guarded by mu
-    // Set while the loop sleeps on it; guarded by mu.
-    kj::Own<kj::CrossThreadPromiseFulfiller<void>> wake;
-  } handover_;
+  // What namespace_changed, staging and staged_committed hand the loop.
+  // The caller does not wait: a caller that waited would be woken while
+  // the loop still had the pushes to write, and the scheduler runs a woken
+  // thread on its waker's core, so every push waited out the caller's
+  // reply.
+  LoopInbox<HandoverCall> handovers_;
   uint64_t next_session_ = 1;
   std::map<std::string, std::shared_ptr<Node>> nodes_;
   struct QueuedPush {

@@ -192,6 +192,14 @@ class Db {
   }
   // Runs a script of several statements without parameters (migrations).
   StoreResult<void> exec_script(std::string_view sql) { return connection_->exec_script(sql); }
+  // Runs a statement that ends or marks a transaction (COMMIT, a
+  // savepoint): on SQLite prepared once and kept, as every other statement
+  // is (a request runs several; parsing each costs more than running it);
+  // PostgreSQL prepares none of these.
+  StoreResult<void> exec_control(std::string_view sql) {
+    if (engine() == Engine::postgres) return exec_script(sql);
+    return prepare(sql).run();
+  }
 
   // An internal error naming the database, what was being done and the
   // engine's message for the last failure (or `message`).
@@ -237,18 +245,18 @@ class Db {
     DepthGuard depth(depth_);
     auto result = body(*this);
     if (result) {
-      HOTSWAP_RETURN_IF_ERROR(exec_script("COMMIT"));
+      HOTSWAP_RETURN_IF_ERROR(exec_control("COMMIT"));
       guard.disarm();
     }
     return result;
   }
   template <class F>
   std::invoke_result_t<F&, Db&> nested(F& body) {
-    HOTSWAP_RETURN_IF_ERROR(exec_script("SAVEPOINT nested"));
+    HOTSWAP_RETURN_IF_ERROR(exec_control("SAVEPOINT nested"));
     DepthGuard depth(depth_);
     auto result = body(*this);
-    if (!result) (void)exec_script("ROLLBACK TO nested");  // the body's error is the one to tell
-    HOTSWAP_RETURN_IF_ERROR(exec_script("RELEASE nested"));
+    if (!result) (void)exec_control("ROLLBACK TO nested");  // the body's error is the one to tell
+    HOTSWAP_RETURN_IF_ERROR(exec_control("RELEASE nested"));
     return result;
   }
 

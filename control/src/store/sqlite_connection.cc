@@ -151,7 +151,9 @@ StoreResult<void> SqliteConnection::exec_script(std::string_view sql) {
 StoreResult<void> SqliteConnection::begin(bool write) {
   // IMMEDIATE takes the write lock up front: a transaction that read
   // first never fails half-way upgrading its lock.
-  return exec_script(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  auto begun = run(write ? "BEGIN IMMEDIATE" : "BEGIN", {})->next();
+  if (!begun) return std::unexpected(std::move(begun.error()));
+  return {};
 }
 
 void SqliteConnection::rollback() {
