@@ -783,6 +783,28 @@ TEST_P(SqlStoreTest, ListInstancesIsOrderedByNodeId) {
   EXPECT_TRUE(instances[2].namespaces.empty());
 }
 
+TEST_P(SqlStoreTest, ListSubscribersHoldsOnlyTheNamespacesSubscribersWithThatSubscription) {
+  must(store_->register_instance(InstanceOf("node-2", {"b/x", "b/y"}, {{"zone", "a"}}), 1));
+  must(store_->register_instance(InstanceOf("node-3", {"a/z"}), 1));
+  must(store_->register_instance(InstanceOf("node-1", {"b/y", "a/z"}), 1));
+  must(store_->register_instance(InstanceOf("node-4", {}), 1));
+  must(store_->set_desired("node-2", Ns("b/y"), 7));
+  must(store_->record_ack("node-2", Ns("b/y"), 6));
+  auto subscribers = must(store_->list_subscribers(Ns("b/y")));
+  ASSERT_EQ(subscribers.size(), 2u);
+  EXPECT_EQ(subscribers[0].node_id, "node-1");
+  ASSERT_EQ(subscribers[0].namespaces.size(), 1u);
+  EXPECT_EQ(subscribers[0].namespaces[0].namespace_id.str(), "b/y");
+  EXPECT_EQ(subscribers[1].node_id, "node-2");
+  EXPECT_EQ(subscribers[1].host, "node-2.local");
+  EXPECT_EQ(subscribers[1].labels, (std::map<std::string, std::string>{{"zone", "a"}}));
+  ASSERT_EQ(subscribers[1].namespaces.size(), 1u);
+  EXPECT_EQ(subscribers[1].namespaces[0].namespace_id.str(), "b/y");
+  EXPECT_EQ(subscribers[1].namespaces[0].desired_version, 7u);
+  EXPECT_EQ(subscribers[1].namespaces[0].applied_version, 6u);
+  EXPECT_TRUE(must(store_->list_subscribers(Ns("c/none"))).empty());
+}
+
 TEST_P(SqlStoreTest, AckClearsNackAndNackKeepsApplied) {
   must(store_->register_instance(InstanceOf("node-1", {"acme/web"}), 1));
   must(store_->record_ack("node-1", Ns("acme/web"), 4));

@@ -122,7 +122,7 @@ Result<Deployment> FleetService::plan(const DeployRequest& request, int64_t star
                                     "' is active; wait for it to end, or replace it "
                                     "(\"replace\": true)"));
   }
-  auto instances = lift(store_.list_instances());
+  auto instances = lift(store_.list_subscribers(id));
   if (!instances) return std::unexpected(instances.error());
   Deployment d;
   d.namespace_id = id;

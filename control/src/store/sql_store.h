@@ -100,6 +100,7 @@ class SqlStore final : public Store, public SecretRows {
   StoreResult<void> heartbeat(std::string_view node_id, UnixTime now) override;
   StoreResult<void> set_connected(std::string_view node_id, bool connected) override;
   StoreResult<std::vector<Instance>> list_instances() override;
+  StoreResult<std::vector<Instance>> list_subscribers(const NamespaceId& ns) override;
   StoreResult<Instance> get_instance(std::string_view node_id) override;
   StoreResult<void> set_desired(std::string_view node_id, const NamespaceId& namespace_id,
                                 uint64_t version) override;

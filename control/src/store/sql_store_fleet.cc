@@ -65,8 +65,10 @@ StoreResult<bool> exists(Db& db, std::string_view sql, const auto&... args) {
 }
 
 // Instances matching `where` (with `args`), ordered by node id, each with
-// its subscriptions ordered by namespace id.
+// its subscriptions matching `subscriptions_where` (the same `args`),
+// ordered by namespace id.
 StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where,
+                                                  std::string_view subscriptions_where,
                                                   const auto&... args) {
   std::vector<Instance> instances;
   HOTSWAP_RETURN_IF_ERROR(
@@ -91,7 +93,7 @@ StoreResult<std::vector<Instance>> load_instances(Db& db, std::string_view where
   HOTSWAP_RETURN_IF_ERROR(
       db.prepare("SELECT node_id, namespace_id, desired_version, applied_version, nack_version, "
                  "nack_reason, nack_at, staged_version FROM instance_namespaces " +
-                     std::string(where) + " ORDER BY node_id, namespace_id",
+                     std::string(subscriptions_where) + " ORDER BY node_id, namespace_id",
                  args...)
           .each([&](Statement& row) {
             const std::string node_id = row.text(0);
@@ -385,12 +387,22 @@ StoreResult<void> SqlStore::set_connected(std::string_view node_id, bool connect
 }
 
 StoreResult<std::vector<Instance>> SqlStore::list_instances() {
-  return db_->read([](Db& db) { return load_instances(db, ""); });
+  return db_->read([](Db& db) { return load_instances(db, "", ""); });
+}
+
+StoreResult<std::vector<Instance>> SqlStore::list_subscribers(const NamespaceId& ns) {
+  return db_->read([&](Db& db) {
+    return load_instances(db,
+                          "WHERE node_id IN (SELECT node_id FROM instance_namespaces "
+                          "WHERE namespace_id = ?1)",
+                          "WHERE namespace_id = ?1", ns.str());
+  });
 }
 
 StoreResult<Instance> SqlStore::get_instance(std::string_view node_id) {
   return db_->read([&](Db& db) -> StoreResult<Instance> {
-    auto found = load_instances(db, "WHERE node_id = ?1", node_id);
+    const std::string_view where = "WHERE node_id = ?1";
+    auto found = load_instances(db, where, where, node_id);
     if (!found) return std::unexpected(std::move(found.error()));
     if (found->empty()) return fail(StoreErrorCode::not_found, instance_not_found(node_id));
     return std::move(found->front());

@@ -128,6 +128,10 @@ class Store {
   virtual StoreResult<void> heartbeat(std::string_view node_id, UnixTime now) = 0;
   virtual StoreResult<void> set_connected(std::string_view node_id, bool connected) = 0;
   virtual StoreResult<std::vector<Instance>> list_instances() = 0;
+  // The instances subscribed to `ns`, ordered by node id, each carrying
+  // that one subscription: what planning a deployment reads, in time that
+  // grows with the namespace's subscribers rather than the whole fleet.
+  virtual StoreResult<std::vector<Instance>> list_subscribers(const NamespaceId& ns) = 0;
   virtual StoreResult<Instance> get_instance(std::string_view node_id) = 0;
   virtual StoreResult<void> set_desired(std::string_view node_id, const NamespaceId& namespace_id,
                                         uint64_t version) = 0;
