@@ -94,8 +94,12 @@ ChangeToken ClientCore::token_now() const {
 
 bool ClientCore::reattach_locked(bool rate_limited) {
   const auto now = std::chrono::steady_clock::now();
-  if (rate_limited && now - last_reattach_ < kReattachInterval) return false;
+  const uint32_t seq = head_.load()->notify_seq.load(std::memory_order_acquire);
+  if (rate_limited && now - last_reattach_ < kReattachInterval && seq == last_reattach_seq_) {
+    return false;
+  }
   last_reattach_ = now;
+  last_reattach_seq_ = seq;
   auto segment = shm::Segment::open_read_only(names_.head());
   if (!segment) return false;
   if (layout::validate_head(segment->data(), segment->size()) != HOTSWAP_OK) return false;

@@ -117,6 +117,11 @@ class ClientCore {
   std::expected<Resolved, Error> refresh_locked();
   // Resolves under the lock and stores the result in this thread's cache.
   std::expected<ThreadCacheEntry*, Error> refresh_thread_entry();
+  // Attaches the head now under the namespace's name, if it is another,
+  // live one. Rate limited, an attempt comes at most once per interval,
+  // unless the current head's waiters were woken since the last one: a
+  // writer replacing the head retires the old one, renames the new one in,
+  // then wakes, so a reader that tried in between tries again at once.
   bool reattach_locked(bool rate_limited);
   // Whether the head's name now refers to another object (or none).
   bool head_detached_locked();
@@ -133,6 +138,7 @@ class ClientCore {
   const layout::HeadLayout* current_head_ = nullptr;
   uint64_t current_word_ = 0;
   std::chrono::steady_clock::time_point last_reattach_{};
+  uint32_t last_reattach_seq_ = 0;  // the head's notify_seq at that attempt
   std::chrono::steady_clock::time_point last_detached_check_{};
 };
 

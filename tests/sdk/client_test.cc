@@ -23,6 +23,7 @@
 #include "hotswap/snapshot_data.hpp"
 #include "hotswap/testing.hpp"
 #include "hotswap/writer.hpp"
+#include "layout.h"
 #include "other_ids.h"
 #include "shm.h"
 
@@ -461,6 +462,33 @@ TEST(Writer, ReopensAfterRestartAndReadersContinue) {
   ASSERT_TRUE(writer.activate(1));
   EXPECT_EQ(handle.get().value(), 1);
   { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+// A read that lands between a replacing writer's two steps (the old head
+// retired, the new one not renamed in yet) finds no other head; the first
+// read after the writer's wake must not wait out the re-attach interval.
+TEST(Writer, AReaderThatTriedMidReplaceReattachesAtTheWake) {
+  auto ns = unique_namespace("unit/midreplace");
+  {
+    auto writer = Writer::open(ns, {.replace = true}).value();
+    ASSERT_TRUE(writer.publish(SnapshotBuilder().set("v", int64_t{1}).build(1, {}).value()));
+  }
+  auto client = open_client(ns);
+  auto handle = client.handle<int64_t>("v").value();
+  ASSERT_EQ(handle.get().value(), 1);
+  {  // the replacing writer's first step, alone
+    auto names = shm::SegmentNames::for_namespace(ns).value();
+    auto head = shm::Segment::open_read_write(names.head()).value();
+    static_cast<layout::HeadLayout*>(head.data())
+        ->active.fetch_or(layout::kRetiredBit, std::memory_order_release);
+  }
+  EXPECT_EQ(handle.get().value(), 1);  // tried, found no other head: keeps serving 1
+  auto fresh = Writer::open(ns, {.replace = true}).value();
+  ASSERT_TRUE(fresh.publish(SnapshotBuilder().set("v", int64_t{9}).build(9, {9}).value()));
+  EXPECT_EQ(handle.get().value(), 9);
+  EXPECT_EQ(client.version().value(), 9u);
+  { Writer gone = std::move(fresh); }
   ASSERT_TRUE(Writer::remove(ns));
 }
 
