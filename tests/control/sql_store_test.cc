@@ -977,6 +977,75 @@ TEST_P(SqlStoreTest, CreateDeploymentNeedsNamespaceAndVersion) {
   EXPECT_EQ(Count("deployment_targets"), 0);
 }
 
+// What create_deployment returns is what it stored: it is not read back.
+TEST_P(SqlStoreTest, CreateDeploymentReturnsWhatAReadOfItGives) {
+  MakeWeb();
+  must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+  Deployment d = DeploymentOf("acme/web", 1, {"n-2", "n-10", "n-1"}, 500);
+  d.targets[0].stage = 1;
+  d.targets[0].status = TargetStatus::waiting;
+  d.targets[2].detail = "already applied";
+  d.targets[2].status = TargetStatus::acked;
+  d.rollout = R"({"phase":"moving"})";
+  d.reason = "why";
+  const Deployment created = must(store_->create_deployment(d));
+  const Deployment read = must(store_->get_deployment(created.id));
+  EXPECT_GT(created.id, 0);
+  EXPECT_EQ(created.namespace_id, read.namespace_id);
+  EXPECT_EQ(created.version, read.version);
+  EXPECT_EQ(created.strategy, read.strategy);
+  EXPECT_EQ(created.selector, read.selector);
+  EXPECT_EQ(created.state, read.state);
+  EXPECT_EQ(created.reason, read.reason);
+  EXPECT_EQ(created.author, read.author);
+  EXPECT_EQ(created.created_at, read.created_at);
+  EXPECT_EQ(created.updated_at, read.updated_at);
+  EXPECT_EQ(created.rollout, read.rollout);
+  ASSERT_EQ(created.targets.size(), 3u);
+  ASSERT_EQ(read.targets.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(created.targets[i].node_id, read.targets[i].node_id);
+    EXPECT_EQ(created.targets[i].status, read.targets[i].status);
+    EXPECT_EQ(created.targets[i].detail, read.targets[i].detail);
+    EXPECT_EQ(created.targets[i].updated_at, read.targets[i].updated_at);
+    EXPECT_EQ(created.targets[i].stage, read.targets[i].stage);
+  }
+}
+
+// A write transaction looks a namespace's row id up once; a namespace
+// deleted and made again inside it, or made in a savepoint rolled back,
+// is looked up again.
+TEST_P(SqlStoreTest, ANamespaceMadeAgainInOneTransactionIsLookedUpAgain) {
+  MakeWeb();
+  const auto fail = StoreError{StoreErrorCode::conflict, "undone"};
+  must(store_->atomically([&]() -> StoreResult<void> {
+    must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));
+    must(store_->delete_namespace(Ns("acme/web")));
+    // Another takes the row id it had (SQLite reuses the largest).
+    must(store_->create_namespace(Ns("acme/spare"), "", 2));
+    must(store_->create_namespace(Ns("acme/web"), "again", 2));
+    must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 3));
+    // Made, looked up, then undone with its savepoint.
+    auto undone = store_->atomically([&]() -> StoreResult<void> {
+      must(store_->create_namespace(Ns("acme/api"), "", 4));
+      must(store_->append_version(Ns("acme/api"), VersionOf(Abc()), 5));
+      return std::unexpected(fail);
+    });
+    EXPECT_FALSE(undone.has_value());
+    // Another takes the row id the undone one had, then it is made again.
+    must(store_->create_namespace(Ns("acme/other"), "", 6));
+    must(store_->create_namespace(Ns("acme/api"), "", 7));
+    must(store_->append_version(Ns("acme/api"), VersionOf(Abc()), 8));
+    return {};
+  }));
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).description, "again");
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).latest_version, 1u);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/api"))).latest_version, 1u);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/other"))).latest_version, 0u);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/spare"))).latest_version, 0u);
+}
+
 TEST_P(SqlStoreTest, UpdateTargetsSkipsNonTargetsAndSetsUpdatedAtOnce) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 1));

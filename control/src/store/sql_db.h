@@ -201,6 +201,17 @@ class Db {
     return prepare(sql).run();
   }
 
+  // The row ids of namespaces looked up in the current write transaction
+  // (sql::namespace_key), or null outside one. A publish names its
+  // namespace in six store calls; every writer excludes the others, so an
+  // id stays right until the transaction ends, which forgets them, as
+  // does a savepoint rolled back (it may have created a namespace) and a
+  // namespace's deletion (forget_namespace_keys).
+  std::map<std::string, int64_t, std::less<>>* namespace_keys() {
+    return writing_ ? &namespace_keys_ : nullptr;
+  }
+  void forget_namespace_keys() { namespace_keys_.clear(); }
+
   // An internal error naming the database, what was being done and the
   // engine's message for the last failure (or `message`).
   StoreError error(std::string_view doing, std::string_view message = {}) const {
@@ -222,6 +233,19 @@ class Db {
     Connection& connection_;
     bool armed_ = true;
   };
+  // Marks the outermost write transaction, and forgets what it looked up
+  // when it ends, committed or not.
+  class WritingGuard {
+   public:
+    explicit WritingGuard(Db& db) : db_(db) { db_.writing_ = true; }
+    ~WritingGuard() {
+      db_.writing_ = false;
+      db_.namespace_keys_.clear();
+    }
+
+   private:
+    Db& db_;
+  };
   class DepthGuard {
    public:
     explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
@@ -242,6 +266,8 @@ class Db {
     if (depth_ > 0) return nested(body);
     HOTSWAP_RETURN_IF_ERROR(connection_->begin(write));
     RollbackGuard guard(*connection_);
+    std::optional<WritingGuard> writing;
+    if (write) writing.emplace(*this);
     DepthGuard depth(depth_);
     auto result = body(*this);
     if (result) {
@@ -255,14 +281,19 @@ class Db {
     HOTSWAP_RETURN_IF_ERROR(exec_control("SAVEPOINT nested"));
     DepthGuard depth(depth_);
     auto result = body(*this);
-    if (!result) (void)exec_control("ROLLBACK TO nested");  // the body's error is the one to tell
+    if (!result) {
+      (void)exec_control("ROLLBACK TO nested");  // the body's error is the one to tell
+      forget_namespace_keys();
+    }
     HOTSWAP_RETURN_IF_ERROR(exec_control("RELEASE nested"));
     return result;
   }
 
   // Recursive: a transaction's body may open nested ones (savepoints).
   std::recursive_mutex mu_;
-  int depth_ = 0;  // transactions open on the thread holding mu_
+  int depth_ = 0;         // transactions open on the thread holding mu_
+  bool writing_ = false;  // the outermost open transaction is a write
+  std::map<std::string, int64_t, std::less<>> namespace_keys_;
   std::unique_ptr<Connection> connection_;
 };
 

@@ -651,9 +651,15 @@ StoreResult<void> migrate(Db& db) {
 }
 
 StoreResult<int64_t> namespace_key(Db& db, const NamespaceId& ns) {
-  return db
-      .prepare("SELECT id FROM namespaces WHERE tenant = ?1 AND name = ?2", ns.tenant(), ns.name())
-      .one([](Statement& row) { return row.int64(0); }, namespace_not_found(ns));
+  auto* known = db.namespace_keys();
+  if (known != nullptr) {
+    if (auto it = known->find(ns.str()); it != known->end()) return it->second;
+  }
+  auto key = db.prepare("SELECT id FROM namespaces WHERE tenant = ?1 AND name = ?2", ns.tenant(),
+                        ns.name())
+                 .one([](Statement& row) { return row.int64(0); }, namespace_not_found(ns));
+  if (key && known != nullptr) known->emplace(ns.str(), *key);
+  return key;
 }
 
 }  // namespace hotswap::control::sql

@@ -260,6 +260,7 @@ StoreResult<void> SqlStore::delete_namespace(const NamespaceId& id) {
     HOTSWAP_RETURN_IF_ERROR(
         db.exec("DELETE FROM instance_namespaces WHERE namespace_id = ?1", id.str()));
     HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM namespaces WHERE id = ?1", *ns));
+    db.forget_namespace_keys();
     return {};
   });
 }

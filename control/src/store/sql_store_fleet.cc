@@ -533,7 +533,11 @@ StoreResult<Deployment> SqlStore::create_deployment(const Deployment& deployment
     }
     auto id = insert_deployment(db, *ns, deployment, *selector);
     if (!id) return std::unexpected(std::move(id.error()));
-    return load_deployment(db, *id);
+    // What was stored, as load_deployment would read it back.
+    Deployment stored = deployment;
+    stored.id = *id;
+    std::ranges::sort(stored.targets, {}, &DeploymentTarget::node_id);
+    return stored;
   });
 }
 
