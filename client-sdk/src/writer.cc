@@ -1,10 +1,13 @@
 #include "hotswap/writer.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <set>
 #include <vector>
@@ -34,6 +37,22 @@ uint64_t unix_now_ns() {
 uint64_t random_u64() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng();
+}
+
+// This process's id, asked of the kernel once rather than at every
+// activation (a system call each), and again in a forked child.
+uint32_t own_pid() {
+  static std::atomic<uint32_t> cached{0};
+  static std::once_flag forks_forget;
+  std::call_once(forks_forget, [] {
+    ::pthread_atfork(nullptr, nullptr, [] { cached.store(0, std::memory_order_relaxed); });
+  });
+  uint32_t pid = cached.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = static_cast<uint32_t>(::getpid());
+    cached.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
 }
 
 bool same_hash(const layout::SlotDescriptor& slot, const ContentHash& hash) {
@@ -216,7 +235,7 @@ class Writer::Impl {
     head->magic = layout::kHeadMagic;
     head->layout_version = layout::kLayoutVersion;
     head->head_size = sizeof(layout::HeadLayout);
-    head->writer_pid = static_cast<uint32_t>(::getpid());
+    head->writer_pid = own_pid();
     head->created_unix_ns = unix_now_ns();
     head->head_id = random_u64();
     std::strncpy(head->namespace_name, names_.ns().c_str(), sizeof head->namespace_name - 1);
@@ -346,7 +365,7 @@ class Writer::Impl {
     never_active_.erase(slot);
     ++generation_;
     head_->active.store(layout::make_active_word(generation_, slot), std::memory_order_release);
-    head_->writer_pid = static_cast<uint32_t>(::getpid());
+    head_->writer_pid = own_pid();
     head_->notify_seq.fetch_add(1, std::memory_order_release);
     detail::futex_wake_all(&head_->notify_seq);
     return swap_in_head();

@@ -1,13 +1,13 @@
 #include "hotswap/protocol/rpc_connection.h"
 
+#include "hotswap/protocol/coalescing_stream.h"
 #include "hotswap/protocol/limits.h"
-#include "hotswap/protocol/write_coalescing_stream.h"
 
 namespace hotswap::protocol {
 
 RpcConnection::RpcConnection(kj::Own<kj::AsyncIoStream> stream, capnp::rpc::twoparty::Side side,
                              capnp::Capability::Client bootstrap)
-    : stream_(kj::heap<WriteCoalescingStream>(kj::mv(stream))),
+    : stream_(kj::heap<CoalescingStream>(kj::mv(stream))),
       network_(*stream_, side, reader_options()),
       rpc_(capnp::makeRpcServer(network_, kj::mv(bootstrap))) {}
 
