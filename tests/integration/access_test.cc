@@ -154,6 +154,10 @@ std::vector<Endpoint> endpoints() {
       {"publish", "POST", in_ns("/versions"), fixed(R"({"message":"m"})"), "da", true, 201},
       {"publish and deploy", "POST", in_ns("/versions"),
        fixed(R"({"message":"m","deploy":{"replace":true}})"), "da", true, 201},
+      // A developer may publish there, not deploy: nothing is published.
+      {"publish and deploy to a protected namespace", "POST",
+       [](World&, const std::string& t) { return kApi + "/namespaces/" + t + "/guarded/versions"; },
+       fixed(R"({"message":"m","deploy":{"replace":true}})"), "a", true, 201, 404, nullptr, 409},
       {"list versions", "GET", in_ns("/versions"), none(), "vdoa", true, 200},
       {"get version", "GET", in_ns("/versions/1"), none(), "vdoa", true, 200},
       {"diff", "GET", in_ns("/diff?from=0&to=1"), none(), "vdoa", true, 200},

@@ -136,8 +136,19 @@ std::optional<NamespaceId> AccessGuard::deploy_target(const HttpRequest& req) co
   return body_namespace(req);
 }
 
+AccessRequest AccessGuard::with_protection(const Principal& principal, AccessRequest request,
+                                           const NamespaceId& target) const {
+  AccessRequest if_protected = request;
+  if_protected.protected_namespace = true;
+  request.protected_namespace = false;
+  if (decide(&principal, if_protected) != decide(&principal, request)) {
+    request.protected_namespace = is_protected(target);
+  }
+  return request;
+}
+
 Result<void> AccessGuard::allow_deploy(const Principal& principal, const NamespaceId& id) const {
-  return allow(principal, {Action::deploy, id.tenant(), is_protected(id)});
+  return allow(principal, with_protection(principal, {Action::deploy, id.tenant()}, id));
 }
 
 Result<void> AccessGuard::allow(const Principal& principal, const AccessRequest& request) {
@@ -167,11 +178,10 @@ Result<std::optional<Principal>> AccessGuard::admit(const HttpRequest& req) cons
   std::string hidden_as;
   const auto tenant = tenant_of(req, row->tenant, *principal, hidden_as);
   // Deploying to a protected namespace needs more than a developer.
-  bool protected_target = false;
+  AccessRequest request{row->action, tenant};
   if (row->action == Action::deploy) {
-    if (auto target = deploy_target(req)) protected_target = is_protected(*target);
+    if (auto target = deploy_target(req)) request = with_protection(*principal, request, *target);
   }
-  const AccessRequest request{row->action, tenant, protected_target};
   if (auto ok = allow(*principal, request); !ok) {
     if (ok.error().code == ErrorCode::not_found) return std::unexpected(not_found(hidden_as));
     return std::unexpected(ok.error());

@@ -43,6 +43,11 @@ class AccessGuard {
 
   // Whether `id` is a protected namespace (false when it is unknown).
   bool is_protected(const NamespaceId& id) const;
+  // `request` with whether `target` is protected, read only when the
+  // verdict depends on it (a developer deploying): a read transaction
+  // saved on every other deploy.
+  AccessRequest with_protection(const Principal& principal, AccessRequest request,
+                                const NamespaceId& target) const;
   // The namespace a deploy request names: the path's, else the body's.
   std::optional<NamespaceId> deploy_target(const HttpRequest& req) const;
 
