@@ -77,7 +77,6 @@ kj::Promise<size_t> CoalescingStream::tryRead(void* buffer, size_t min_bytes, si
         .then([taken](size_t n) { return taken + n; });
   }
   read_buffer_ = std::make_unique_for_overwrite<kj::byte[]>(read_buffer_size_);
-  read_begin_ = read_end_ = 0;
   return inner_->tryRead(read_buffer_.get(), min_bytes - taken, read_buffer_size_)
       .then([this, out, taken, max_bytes](size_t n) {
         read_end_ = n;

@@ -240,7 +240,7 @@ class Db {
     explicit WritingGuard(Db& db) : db_(db) { db_.writing_ = true; }
     ~WritingGuard() {
       db_.writing_ = false;
-      db_.namespace_keys_.clear();
+      db_.forget_namespace_keys();
     }
 
    private:

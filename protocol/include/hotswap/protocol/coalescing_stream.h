@@ -59,7 +59,8 @@ class CoalescingStream final : public kj::AsyncIoStream, private kj::TaskSet::Er
   // side ends, so that the connection's reader sees the failure too.
   void taskFailed(kj::Exception&& exception) override;
 
-  // Moves up to `max` buffered bytes to `out`; frees the buffer once empty.
+  // Moves up to `max` buffered bytes to `out`; frees the buffer once empty
+  // and sets both offsets to 0, so that no buffer means offsets 0.
   size_t take_buffered(kj::byte* out, size_t max);
 
   kj::Own<kj::AsyncIoStream> inner_;
