@@ -223,7 +223,8 @@ TEST(SqliteSecrets, ResealMovesEveryValueToThePrimaryInBatches) {
     v.replace_draft = true;
     ASSERT_TRUE((*store)->append_version(ns, v, 1));
   }
-  EXPECT_EQ((*(*store)->secret_counts())["k1"], 22);  // 10 versions x 2 + the draft's 2
+  // 10 versions x 2; the draft is version 10's entries, no rows of its own.
+  EXPECT_EQ((*(*store)->secret_counts())["k1"], 20);
   ring = "k1 " + kKeyA + "\nk2 " + kKeyB + " primary\n";
   ASSERT_TRUE(box->reload());
   int batches = 0;
@@ -233,10 +234,10 @@ TEST(SqliteSecrets, ResealMovesEveryValueToThePrimaryInBatches) {
     if (*n == 0) break;
     ++batches;
   }
-  EXPECT_EQ(batches, 4);  // 12 rows, 3 at a time
+  EXPECT_EQ(batches, 4);  // 10 rows, 3 at a time
   auto counts = *(*store)->secret_counts();
   EXPECT_EQ(counts.size(), 1u);
-  EXPECT_EQ(counts["k2"], 22);
+  EXPECT_EQ(counts["k2"], 20);
   ring = "k2 " + kKeyB + "\n";  // the old key leaves the ring
   ASSERT_TRUE(box->reload());
   auto v7 = (*store)->get_version(ns, 7);
@@ -244,6 +245,19 @@ TEST(SqliteSecrets, ResealMovesEveryValueToThePrimaryInBatches) {
   EXPECT_EQ(v7->entries.at("s2").text, "two-6");
   EXPECT_EQ(v7->entries.at("plain").text, "6");
   EXPECT_FALSE(v7->entries.at("plain").secret);
+  // The draft, held by version 10, reads through the new key; edited, it
+  // becomes rows sealed by it.
+  auto draft = (*store)->get_draft(ns);
+  ASSERT_TRUE(draft) << draft.error().message;
+  EXPECT_EQ(draft->at("s1").text, "one-9");
+  EXPECT_TRUE(draft->at("s1").secret);
+  ASSERT_TRUE((*store)->put_draft_entry(ns, "plain", {ValueType::int64, "10", false}));
+  EXPECT_EQ((*(*store)->secret_counts())["k2"], 22);
+  draft = (*store)->get_draft(ns);
+  ASSERT_TRUE(draft) << draft.error().message;
+  EXPECT_EQ(draft->at("s2").text, "two-9");
+  EXPECT_TRUE(draft->at("s2").secret);
+  EXPECT_EQ(draft->at("plain").text, "10");
 }
 
 }  // namespace

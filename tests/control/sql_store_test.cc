@@ -188,7 +188,7 @@ class SqliteStoreTest : public StoreFixture {
 // Schema.
 
 // The newest migration, and how many this build has (each once).
-constexpr int64_t kLatestMigration = 17;
+constexpr int64_t kLatestMigration = 18;
 
 // What migration 7 added (the schemas), taken away again.
 constexpr const char* kUndoSchema7 =
@@ -196,11 +196,13 @@ constexpr const char* kUndoSchema7 =
     "ALTER TABLE versions DROP COLUMN schema_version;";
 
 // What migrations 5 and later added but 7, taken away again (tests of older
-// files): the deployments' index by namespace and state (17), by update
+// files): the draft held by a version (18), the deployments' index by
+// namespace and state (17), by update
 // (13), the quotas (12), the audit
 // log (8), the secrets' columns (9), the instances' replica (15), the
 // approvals (10, 11), the tokens (6), migration 5's.
 constexpr const char* kUndoSchema5 =
+    "ALTER TABLE namespaces DROP COLUMN draft_version;"
     "DROP INDEX deployments_by_namespace_state;"
     "ALTER TABLE instances DROP COLUMN replica;"
     "DROP INDEX deployments_by_update;"
@@ -224,7 +226,7 @@ TEST_P(SqlStoreTest, MigrationsAreAppliedOnceAndReopenKeepsData) {
   Reopen();
   EXPECT_EQ(SqlStore::schema_version(), kLatestMigration);
   // Each once; PostgreSQL's begin at 13, created whole.
-  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 5 : kLatestMigration);
+  EXPECT_EQ(Count("schema_migrations"), engine() == sql::Engine::postgres ? 6 : kLatestMigration);
   EXPECT_EQ(Raw("SELECT MAX(version) FROM schema_migrations"),
             std::to_string(SqlStore::schema_version()));
   if (engine() == sql::Engine::sqlite) {
@@ -367,6 +369,7 @@ TEST_F(SqliteStoreTest, ApprovalsOfSchema10AreMigratedAsRequestsOfTheirDeploymen
            "INSERT INTO approvals VALUES (5, " +
                std::to_string(waiting.id) +
                ", 'acme/web', 1, 'bob', 2, 'pending', '', 60, 120, 0, '[]', '{}');"
+               "ALTER TABLE namespaces DROP COLUMN draft_version;"
                "DROP INDEX deployments_by_namespace_state;"
                "ALTER TABLE instances DROP COLUMN replica;"
                "DROP INDEX deployments_by_update;"
@@ -564,15 +567,15 @@ TEST_P(SqlStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   MakeWeb();
   must(store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50));
   must(store_->put_draft_entry(Ns("acme/web"), "kept", {ValueType::int64, "1"}));
-  // Make the draft's third entry fail, after the version row and two
-  // draft rows were written.
+  // Make the draft's hand-over to the new version fail, after the version
+  // row was written and the draft's rows deleted.
   Raw(
-      Dialect("CREATE TRIGGER boom BEFORE INSERT ON draft_entries WHEN NEW.key = 'boom' "
+      Dialect("CREATE TRIGGER boom BEFORE UPDATE ON namespaces WHEN NEW.draft_version > 0 "
               "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
               "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ "
               "BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
-              "CREATE TRIGGER boom BEFORE INSERT ON draft_entries FOR EACH ROW "
-              "WHEN (NEW.key = 'boom') EXECUTE FUNCTION boom()"));
+              "CREATE TRIGGER boom BEFORE UPDATE ON namespaces FOR EACH ROW "
+              "WHEN (NEW.draft_version > 0) EXECUTE FUNCTION boom()"));
   Entries entries{{"a", {ValueType::int64, "1"}},
                   {"b", {ValueType::int64, "2"}},
                   {"boom", {ValueType::int64, "3"}}};
@@ -585,7 +588,7 @@ TEST_P(SqlStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   EXPECT_EQ(Count("versions"), 1);
   EXPECT_EQ(Count("draft_entries"), 1);
   // And the connection is usable afterwards.
-  Raw(Dialect("DROP TRIGGER boom", "DROP TRIGGER boom ON draft_entries"));
+  Raw(Dialect("DROP TRIGGER boom", "DROP TRIGGER boom ON namespaces"));
   EXPECT_EQ(must(store_->append_version(Ns("acme/web"), VersionOf(entries, 1), 52)).number, 2u);
 }
 
@@ -602,12 +605,12 @@ TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).draft_entries, 2);
 }
 
-TEST_P(SqlStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
+// A publish of a whole document makes its version the draft without
+// writing a draft row; the first edit after it writes the version's
+// entries out as rows, then edits them.
+TEST_P(SqlStoreTest, ADraftReplacedByAVersionIsHeldByItUntilEdited) {
   MakeWeb();
-  Entries first{{"a", {ValueType::int64, "1"}},
-                {"b", {ValueType::int64, "2"}},
-                {"c", {ValueType::int64, "3"}}};
-  must(store_->append_version(Ns("acme/web"), VersionOf(first, std::nullopt, true), 50));
+  must(store_->put_draft_entry(Ns("acme/web"), "old", {ValueType::int64, "1"}));
   Raw("CREATE TABLE draft_writes (what TEXT)");
   if (engine() == sql::Engine::postgres) {
     Raw("CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -620,13 +623,49 @@ TEST_P(SqlStoreTest, ReplacingTheDraftWritesOnlyTheRowsThatDiffer) {
     Raw(std::string("CREATE TRIGGER log_") + event + " AFTER " + event +
         " ON draft_entries BEGIN INSERT INTO draft_writes VALUES ('" + event + "'); END");
   }
-  // b changes, c goes, d comes, a stays.
+  const auto writes = [&] { return Raw("SELECT COUNT(*) FROM draft_writes"); };
+  Entries first{{"a", {ValueType::int64, "1"}},
+                {"b", {ValueType::int64, "2"}},
+                {"c", {ValueType::int64, "3"}}};
+  must(store_->append_version(Ns("acme/web"), VersionOf(first, std::nullopt, true), 50));
+  EXPECT_EQ(writes(), "1");  // the row "old" deleted
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), first);
   Entries second{{"a", {ValueType::int64, "1"}},
                  {"b", {ValueType::int64, "20"}},
-                 {"d", {ValueType::string, "x"}}};
+                 {"d", {ValueType::string, "x"}},
+                 {"e", {ValueType::boolean, "true"}}};
   must(store_->append_version(Ns("acme/web"), VersionOf(second, std::nullopt, true), 51));
+  EXPECT_EQ(writes(), "1");
+  EXPECT_EQ(Count("draft_entries"), 0);
   EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), second);
-  EXPECT_EQ(Count("draft_writes"), 3);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).draft_entries, 4);
+  EXPECT_EQ(must(store_->list_namespaces("acme"))[0].draft_entries, 4);
+
+  // An edit that fails leaves the draft held by the version.
+  EXPECT_TRUE(IsError(store_->delete_draft_entry(Ns("acme/web"), "zz"), StoreErrorCode::not_found,
+                      "key 'zz' not in the draft"));
+  EXPECT_EQ(Count("draft_entries"), 0);
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), second);
+
+  must(store_->delete_draft_entry(Ns("acme/web"), "a"));
+  Entries edited = second;
+  edited.erase("a");
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), edited);
+  EXPECT_EQ(Count("draft_entries"), 3);
+  must(store_->put_draft_entry(Ns("acme/web"), "f", {ValueType::int64, "6"}));
+  edited["f"] = {ValueType::int64, "6"};
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), edited);
+  EXPECT_EQ(must(store_->get_namespace(Ns("acme/web"))).draft_entries, 4);
+  // The versions are as they were published.
+  EXPECT_EQ(must(store_->get_version(Ns("acme/web"), 2)).entries, second);
+
+  // Published again: held by the new version, the rows gone.
+  must(store_->append_version(Ns("acme/web"), VersionOf(first, std::nullopt, true), 52));
+  EXPECT_EQ(Count("draft_entries"), 0);
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), first);
+  // A publish that keeps the draft leaves it held by the version before.
+  must(store_->append_version(Ns("acme/web"), VersionOf(second), 53));
+  EXPECT_EQ(must(store_->get_draft(Ns("acme/web"))), first);
 }
 
 TEST_P(SqlStoreTest, ListVersionsPagesNewestFirst) {

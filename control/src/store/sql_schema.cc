@@ -387,6 +387,16 @@ CREATE INDEX deployments_by_namespace_state ON deployments(namespace_id, state);
      R"sql(
 CREATE INDEX deployments_by_namespace_state ON deployments(namespace_id, state);
 )sql"},
+    // A draft held as "the entries of version N" (N > 0, no draft_entries
+    // rows) after a publish of a whole document, instead of rows rewritten
+    // to match it: such a publish then neither reads nor writes the draft's
+    // rows (sql_store.cc, "Draft"). 0: the rows are the draft.
+    {18, R"sql(
+ALTER TABLE namespaces ADD COLUMN draft_version INTEGER NOT NULL DEFAULT 0;
+)sql",
+     R"sql(
+ALTER TABLE namespaces ADD COLUMN draft_version BIGINT NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // The schema of migration 13 in PostgreSQL's dialect: integers are BIGINT,

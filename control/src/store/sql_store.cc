@@ -47,7 +47,9 @@ StoreResult<Tenant> find_tenant(Db& db, std::string_view name) {
 constexpr std::string_view kSelectNamespace =
     "SELECT n.tenant, n.name, n.description, n.created_at, "
     "COALESCE((SELECT MAX(v.number) FROM versions v WHERE v.namespace_id = n.id), 0), "
-    "(SELECT COUNT(*) FROM draft_entries d WHERE d.namespace_id = n.id) "
+    "CASE WHEN n.draft_version > 0 THEN (SELECT v.entry_count FROM versions v "
+    "WHERE v.namespace_id = n.id AND v.number = n.draft_version) "
+    "ELSE (SELECT COUNT(*) FROM draft_entries d WHERE d.namespace_id = n.id) END "
     "FROM namespaces n ";
 
 Namespace read_namespace(Statement& row) {
@@ -87,7 +89,34 @@ StoreResult<void> put_entry(Db& db, const SecretBox* box, const NamespaceId& id,
   return {};
 }
 
-StoreResult<Entries> read_draft(Db& db, const SecretBox* box, const NamespaceId& id, int64_t ns) {
+// A namespace's draft is its draft_entries rows, or, after a publish that
+// replaced it with a whole document, that version's entries
+// (namespaces.draft_version, no rows): a release then costs the draft two
+// small writes instead of reading every row to compare it (75-175 us for
+// 100 entries, docs/benchmarks.md). An edit of a draft held by a version
+// first writes its entries out as rows.
+
+StoreResult<Entries> read_version_entries(Db& db, const SecretBox* box, const NamespaceId& id,
+                                          int64_t ns, uint64_t number) {
+  auto row = db.prepare(
+                   "SELECT entries, COALESCE(secret_key, '') FROM versions "
+                   "WHERE namespace_id = ?1 AND number = ?2",
+                   ns, number)
+                 .one([](Statement& r) { return std::make_pair(r.text(0), r.text(1)); },
+                      sql::version_not_found(id, number));
+  if (!row) return std::unexpected(std::move(row.error()));
+  return sql::decode_entries(db, box, id, number, row->first, row->second);
+}
+
+// The version holding the draft, 0 if its rows do.
+StoreResult<uint64_t> draft_version(Db& db, int64_t ns) {
+  auto held = db.prepare("SELECT draft_version FROM namespaces WHERE id = ?1", ns).scalar();
+  if (!held) return std::unexpected(std::move(held.error()));
+  return static_cast<uint64_t>(*held);
+}
+
+StoreResult<Entries> read_draft_rows(Db& db, const SecretBox* box, const NamespaceId& id,
+                                     int64_t ns) {
   Entries entries;
   const std::string where = id.str();
   HOTSWAP_RETURN_IF_ERROR(
@@ -108,27 +137,32 @@ StoreResult<Entries> read_draft(Db& db, const SecretBox* box, const NamespaceId&
   return entries;
 }
 
-// Makes the draft equal `entries`, writing only the rows that differ: a
-// document published again with a few changes (what CI does) touches a
-// few rows and pages, not all of them. (Comparing inside SQLite, with
-// json_each over the version's stored entries, took 4x as long: 490 us
-// against 110 us for 100 entries.)
-StoreResult<void> replace_draft(Db& db, const SecretBox* box, const NamespaceId& id, int64_t ns,
-                                const Entries& entries) {
-  auto current = read_draft(db, box, id, ns);
-  if (!current) return std::unexpected(std::move(current.error()));
-  for (const auto& [key, value] : *current) {
-    if (!entries.contains(key)) {
-      HOTSWAP_RETURN_IF_ERROR(
-          db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", ns, key));
-    }
+StoreResult<Entries> read_draft(Db& db, const SecretBox* box, const NamespaceId& id, int64_t ns) {
+  auto held = draft_version(db, ns);
+  if (!held) return std::unexpected(std::move(held.error()));
+  if (*held > 0) return read_version_entries(db, box, id, ns, *held);
+  return read_draft_rows(db, box, id, ns);
+}
+
+// Before an edit: a draft held by a version becomes rows again.
+StoreResult<void> draft_to_rows(Db& db, const SecretBox* box, const NamespaceId& id, int64_t ns) {
+  auto held = draft_version(db, ns);
+  if (!held) return std::unexpected(std::move(held.error()));
+  if (*held == 0) return {};
+  auto entries = read_version_entries(db, box, id, ns, *held);
+  if (!entries) return std::unexpected(std::move(entries.error()));
+  for (const auto& [key, value] : *entries) {
+    HOTSWAP_RETURN_IF_ERROR(put_entry(db, box, id, ns, key, value));
   }
-  for (const auto& [key, value] : entries) {
-    auto it = current->find(key);
-    if (it == current->end() || !(it->second == value)) {
-      HOTSWAP_RETURN_IF_ERROR(put_entry(db, box, id, ns, key, value));
-    }
-  }
+  HOTSWAP_RETURN_IF_ERROR(db.exec("UPDATE namespaces SET draft_version = 0 WHERE id = ?1", ns));
+  return {};
+}
+
+// Makes version `number` the draft.
+StoreResult<void> draft_from_version(Db& db, int64_t ns, uint64_t number) {
+  HOTSWAP_RETURN_IF_ERROR(db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1", ns));
+  HOTSWAP_RETURN_IF_ERROR(
+      db.exec("UPDATE namespaces SET draft_version = ?2 WHERE id = ?1", ns, number));
   return {};
 }
 
@@ -280,6 +314,7 @@ StoreResult<void> SqlStore::put_draft_entry(const NamespaceId& id, std::string_v
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
+    HOTSWAP_RETURN_IF_ERROR(draft_to_rows(db, box_.get(), id, *ns));
     return put_entry(db, box_.get(), id, *ns, key, value);
   });
 }
@@ -288,6 +323,7 @@ StoreResult<void> SqlStore::delete_draft_entry(const NamespaceId& id, std::strin
   return db_->write([&](Db& db) -> StoreResult<void> {
     auto ns = namespace_key(db, id);
     if (!ns) return std::unexpected(std::move(ns.error()));
+    HOTSWAP_RETURN_IF_ERROR(draft_to_rows(db, box_.get(), id, *ns));
     return sql::require_change(
         db.exec("DELETE FROM draft_entries WHERE namespace_id = ?1 AND key = ?2", *ns, key),
         "key " + in_quotes(key) + " not in the draft of " + in_quotes(id.str()));
@@ -325,7 +361,7 @@ StoreResult<VersionInfo> SqlStore::append_version(const NamespaceId& id, const N
     if (!encoded) return std::unexpected(std::move(encoded.error()));
     HOTSWAP_RETURN_IF_ERROR(insert_version(db, *ns, info, *encoded));
     if (version.replace_draft) {
-      HOTSWAP_RETURN_IF_ERROR(replace_draft(db, box_.get(), id, *ns, version.entries));
+      HOTSWAP_RETURN_IF_ERROR(draft_from_version(db, *ns, info.number));
     }
     return info;
   });
@@ -356,14 +392,7 @@ StoreResult<Version> SqlStore::get_version(const NamespaceId& id, uint64_t numbe
                     .one([&](Statement& row) { return read_version(row, id); },
                          sql::version_not_found(id, number));
     if (!info) return std::unexpected(std::move(info.error()));
-    auto row = db.prepare(
-                     "SELECT entries, COALESCE(secret_key, '') FROM versions "
-                     "WHERE namespace_id = ?1 AND number = ?2",
-                     *ns, number)
-                   .one([](Statement& r) { return std::make_pair(r.text(0), r.text(1)); },
-                        sql::version_not_found(id, number));
-    if (!row) return std::unexpected(std::move(row.error()));
-    auto entries = sql::decode_entries(db, box_.get(), id, number, row->first, row->second);
+    auto entries = read_version_entries(db, box_.get(), id, *ns, number);
     if (!entries) return std::unexpected(std::move(entries.error()));
     return Version{std::move(*info), std::move(*entries)};
   });
