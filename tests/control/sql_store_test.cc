@@ -592,6 +592,34 @@ TEST_P(SqlStoreTest, AppendVersionThatFailsHalfWayChangesNothing) {
   EXPECT_EQ(must(store_->append_version(Ns("acme/web"), VersionOf(entries, 1), 52)).number, 2u);
 }
 
+// Work given for a commit runs once it is under way, before anyone sees
+// the commit, and only if it commits.
+TEST_P(SqlStoreTest, WorkForACommitRunsOnlyIfItCommits) {
+  MakeWeb();
+  int runs = 0;
+  std::string seen_during;
+  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
+    store_->during_commit([&] {
+      ++runs;
+      seen_during = Raw("SELECT COUNT(*) FROM versions");
+    });
+    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50);
+    if (!made) return std::unexpected(made.error());
+    return {};
+  }));
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(seen_during, "0");
+  EXPECT_EQ(Count("versions"), 1);
+
+  EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+    store_->during_commit([&] { ++runs; });
+    return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+  }));
+  EXPECT_EQ(runs, 1);
+  store_->during_commit([&] { ++runs; });  // no transaction: at once
+  EXPECT_EQ(runs, 2);
+}
+
 TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   MakeWeb();
   must(store_->put_draft_entry(Ns("acme/web"), "old", {ValueType::int64, "1"}));

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "hotswap/harness/temp_dir.h"
 
@@ -266,6 +267,100 @@ TEST_F(WalVfs, AWriterKilledWithAPreallocatedWalLosesNoCommittedTransaction) {
   }
   ASSERT_TRUE(sqlite::preallocate_wal(path_, 4 << 20));
   expect_nothing_lost_when_killed(path_, 300);
+}
+
+// The work given for a commit runs on the committing thread once the
+// commit's frames are written and their sync has begun, and before any
+// other connection can see the commit.
+TEST_F(WalVfs, WorkDuringASyncRunsAfterTheWriteAndBeforeTheCommitIsSeen) {
+  Sqlite writer(path_, coalescing_wal_vfs());
+  create(writer);
+  insert(writer, 1, 1, 10);
+  Sqlite reader(path_, nullptr);
+  const std::thread::id committing = std::this_thread::get_id();
+  int64_t seen_during = -1;
+  uint64_t issued_during = 0;
+  bool on_committing_thread = false;
+  const WalWriteCounts before = wal_write_counts();
+  writer.exec("BEGIN IMMEDIATE;" + inserts(2, 5, 3000));
+  {
+    WorkDuringWalSync during([&] {
+      on_committing_thread = std::this_thread::get_id() == committing;
+      issued_during = wal_write_counts().issued - before.issued;
+      seen_during = reader.integer("SELECT count(*) FROM t");
+    });
+    writer.exec("COMMIT");
+    EXPECT_TRUE(during.ran());
+  }
+  EXPECT_TRUE(on_committing_thread);
+  EXPECT_EQ(issued_during, 1u) << "the commit's frames, written before the sync";
+  EXPECT_EQ(seen_during, 1) << "the commit seen before its sync returned";
+  EXPECT_EQ(reader.integer("SELECT count(*) FROM t"), 6);
+
+  // Out of scope, commits sync as before: nothing runs.
+  int runs = 0;
+  { WorkDuringWalSync during([&] { ++runs; }); }
+  insert(writer, 10, 1, 10);
+  EXPECT_EQ(runs, 0);
+}
+
+TEST_F(WalVfs, WorkDuringASyncRunsOnlyIfACommitSyncs) {
+  Sqlite writer(path_, coalescing_wal_vfs());
+  create(writer);
+  int runs = 0;
+  {
+    WorkDuringWalSync during([&] { ++runs; });
+    writer.exec("BEGIN IMMEDIATE;" + inserts(1, 3, 100) + "ROLLBACK");
+    EXPECT_FALSE(during.ran());
+  }
+  writer.exec("PRAGMA synchronous=OFF");
+  {
+    WorkDuringWalSync during([&] { ++runs; });
+    insert(writer, 1, 3, 100);
+    EXPECT_FALSE(during.ran());
+  }
+  EXPECT_EQ(runs, 0);
+  writer.exec("PRAGMA synchronous=FULL");
+  {
+    WorkDuringWalSync during([&] { throw std::runtime_error("work that fails"); });
+    insert(writer, 10, 3, 100);  // commits all the same
+    EXPECT_TRUE(during.ran());
+  }
+  EXPECT_EQ(writer.integer("SELECT count(*) FROM t"), 6);
+}
+
+// Commits on several threads at once share one syncing thread: whoever
+// finds it busy syncs itself. Every work runs once, and every commit is
+// there.
+TEST_F(WalVfs, CommitsOfSeveralThreadsEachRunTheirWorkOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kCommits = 150;
+  std::atomic<int> runs{0};
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        Sqlite writer(dir_.path() + "/t" + std::to_string(t) + ".db", coalescing_wal_vfs());
+        create(writer);
+        for (int i = 1; i <= kCommits; ++i) {
+          int mine = 0;
+          WorkDuringWalSync during([&] {
+            ++mine;
+            runs.fetch_add(1);
+          });
+          insert(writer, i, 1, 500);
+          if (!during.ran() || mine != 1) throw std::runtime_error("commit " + std::to_string(i));
+        }
+        if (writer.integer("SELECT count(*) FROM t") != kCommits) throw std::runtime_error("rows");
+      } catch (const std::exception& e) {
+        failures[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
+  EXPECT_EQ(runs.load(), kThreads * kCommits);
 }
 
 TEST_F(WalVfs, OnlyAWalIsPreallocated) {

@@ -351,7 +351,13 @@ SnapshotPtr FleetService::stage_before_commit(const Deployment& deployment,
   }
   std::vector<std::string> node_ids = first_wave(deployment);
   if (node_ids.empty()) return nullptr;
-  trigger_->staging(deployment.namespace_id, sendable, std::move(node_ids));
+  // Sent once the commit's sync has begun: handed to the RPC loop before
+  // it, the push's encoding and the nodes' staging took the CPU the commit
+  // was waiting for, delaying its sync by as much as they overlapped it.
+  store_.during_commit([trigger = trigger_, id = deployment.namespace_id, sendable,
+                        node_ids = std::move(node_ids)]() mutable {
+    trigger->staging(id, sendable, std::move(node_ids));
+  });
   return sendable;
 }
 

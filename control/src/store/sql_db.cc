@@ -2,6 +2,7 @@
 
 #include "store/postgres_connection.h"
 #include "store/sqlite_connection.h"
+#include "store/sqlite_wal_vfs.h"
 
 namespace hotswap::control::sql {
 
@@ -36,6 +37,35 @@ StoreResult<std::unique_ptr<Db>> Db::open(const std::string& location) {
   auto connection = SqliteConnection::open(sqlite_path(location));
   if (!connection) return std::unexpected(std::move(connection.error()));
   return std::make_unique<Db>(std::move(*connection));
+}
+
+void Db::during_commit(std::function<void()> work) {
+  {
+    std::lock_guard lock(mu_);
+    if (writing_) {
+      during_commit_.push_back(std::move(work));
+      return;
+    }
+  }
+  work();
+}
+
+StoreResult<void> Db::commit() {
+  std::vector<std::function<void()>> work = std::move(during_commit_);
+  during_commit_.clear();
+  if (work.empty()) return exec_control("COMMIT");
+  auto run_all = [&work] {
+    for (const auto& w : work) w();
+  };
+  if (engine() == Engine::postgres) {
+    run_all();
+    return exec_control("COMMIT");
+  }
+  WorkDuringWalSync overlap(run_all);
+  auto committed = exec_control("COMMIT");
+  // Committed without a sync of the WAL (synchronous OFF): now, then.
+  if (committed && !overlap.ran()) run_all();
+  return committed;
 }
 
 }  // namespace hotswap::control::sql

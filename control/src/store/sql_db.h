@@ -212,6 +212,13 @@ class Db {
   }
   void forget_namespace_keys() { namespace_keys_.clear(); }
 
+  // Runs `work` on this thread while the commit of the write transaction
+  // open on it is under way: on SQLite once the commit's sync has begun
+  // (WorkDuringWalSync), on PostgreSQL just before COMMIT is sent. Never
+  // if that transaction does not commit; at once outside a write
+  // transaction. The work must not use this Db.
+  void during_commit(std::function<void()> work);
+
   // An internal error naming the database, what was being done and the
   // engine's message for the last failure (or `message`).
   StoreError error(std::string_view doing, std::string_view message = {}) const {
@@ -241,6 +248,7 @@ class Db {
     ~WritingGuard() {
       db_.writing_ = false;
       db_.forget_namespace_keys();
+      db_.during_commit_.clear();
     }
 
    private:
@@ -271,7 +279,7 @@ class Db {
     DepthGuard depth(depth_);
     auto result = body(*this);
     if (result) {
-      HOTSWAP_RETURN_IF_ERROR(exec_control("COMMIT"));
+      HOTSWAP_RETURN_IF_ERROR(commit());
       guard.disarm();
     }
     return result;
@@ -289,11 +297,15 @@ class Db {
     return result;
   }
 
+  // COMMIT, with the work given to during_commit.
+  StoreResult<void> commit();
+
   // Recursive: a transaction's body may open nested ones (savepoints).
   std::recursive_mutex mu_;
   int depth_ = 0;         // transactions open on the thread holding mu_
   bool writing_ = false;  // the outermost open transaction is a write
   std::map<std::string, int64_t, std::less<>> namespace_keys_;
+  std::vector<std::function<void()>> during_commit_;
   std::unique_ptr<Connection> connection_;
 };
 

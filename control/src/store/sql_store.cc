@@ -207,6 +207,10 @@ StoreResult<void> SqlStore::atomically(const std::function<StoreResult<void>()>&
   return db_->write([&](Db&) { return body(); });
 }
 
+void SqlStore::during_commit(std::function<void()> work) {
+  db_->during_commit(std::move(work));
+}
+
 StoreResult<Tenant> SqlStore::create_tenant(std::string_view name, UnixTime now) {
   return db_->write([&](Db& db) -> StoreResult<Tenant> {
     auto inserted = db.exec(

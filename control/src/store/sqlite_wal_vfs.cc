@@ -2,13 +2,23 @@
 
 #include <sqlite3.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 namespace hotswap::control::sql {
+
+// Runs a WorkDuringWalSync's work during a sync (its friend).
+struct WalSyncOverlap {
+  static int sync(WorkDuringWalSync& during, sqlite3_file* real, int flags);
+};
 
 namespace {
 
@@ -110,6 +120,123 @@ int after_flush(sqlite3_file* file, Args... args) {
   return pass<M>(file, args...);
 }
 
+// --- A commit's sync made by another thread while work runs on this one.
+
+thread_local WorkDuringWalSync* work_during_sync = nullptr;
+
+// The thread that syncs for a committing thread: one sync at a time, so
+// a commit that finds it busy syncs itself.
+class Syncer {
+ public:
+  static Syncer& instance() {
+    // Never destroyed: its thread lives as long as the process.
+    static Syncer* syncer = new Syncer;
+    return *syncer;
+  }
+
+  // Syncs `file` on the syncer's thread, running `work` here once the sync
+  // has begun; returns the sync's result.
+  int sync_during(sqlite3_file* file, int flags, const std::function<void()>& work) {
+    std::unique_lock owner(owner_, std::try_to_lock);
+    if (!owner.owns_lock()) {
+      run(work);
+      return file->pMethods->xSync(file, flags);
+    }
+    {
+      std::lock_guard lock(mu_);
+      file_ = file;
+      flags_ = flags;
+      state_.store(kQueued, std::memory_order_relaxed);
+    }
+    job_.notify_one();
+    await_start();
+    run(work);
+    std::unique_lock lock(mu_);
+    done_.wait(lock, [this] { return state_.load(std::memory_order_relaxed) == kDone; });
+    state_.store(kIdle, std::memory_order_relaxed);
+    return result_;
+  }
+
+ private:
+  enum State : int { kIdle, kQueued, kSyncing, kDone };
+
+  Syncer() {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  // The work may wake threads that would take this CPU before the syncer
+  // reached its system call: give it the CPU until it has (briefly: on a
+  // machine so loaded that it has not in a millisecond, the work goes on).
+  void await_start() {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+    while (state_.load(std::memory_order_acquire) == kQueued &&
+           std::chrono::steady_clock::now() < give_up) {
+      sched_yield();
+    }
+  }
+
+  // What the work throws stays here: SQLite is below this frame, and the
+  // commit does not depend on the work.
+  static void run(const std::function<void()>& work) {
+    try {
+      work();
+    } catch (...) {
+    }
+  }
+
+  void loop() {
+    for (;;) {
+      std::unique_lock lock(mu_);
+      job_.wait(lock, [this] { return state_.load(std::memory_order_relaxed) == kQueued; });
+      sqlite3_file* file = file_;
+      const int flags = flags_;
+      state_.store(kSyncing, std::memory_order_release);
+      lock.unlock();
+      const int rc = file->pMethods->xSync(file, flags);
+      lock.lock();
+      result_ = rc;
+      state_.store(kDone, std::memory_order_relaxed);
+      lock.unlock();
+      done_.notify_one();
+    }
+  }
+
+  std::mutex owner_;  // held by the committing thread being served
+  std::mutex mu_;
+  std::condition_variable job_;
+  std::condition_variable done_;
+  std::atomic<int> state_{kIdle};
+  sqlite3_file* file_ = nullptr;
+  int flags_ = 0;
+  int result_ = SQLITE_OK;
+};
+
+int wal_sync(sqlite3_file* file, int flags) {
+  if (const int rc = flush(*as_file(file)); rc != SQLITE_OK) return rc;
+  sqlite3_file* real = as_file(file)->real;
+  WorkDuringWalSync* during = work_during_sync;
+  if (during == nullptr || during->ran()) return real->pMethods->xSync(real, flags);
+  return WalSyncOverlap::sync(*during, real, flags);
+}
+
+}  // namespace
+
+int WalSyncOverlap::sync(WorkDuringWalSync& during, sqlite3_file* real, int flags) {
+  during.ran_ = true;
+  return Syncer::instance().sync_during(real, flags, during.work_);
+}
+
+WorkDuringWalSync::WorkDuringWalSync(std::function<void()> work)
+    : work_(std::move(work)), outer_(work_during_sync) {
+  work_during_sync = this;
+}
+
+WorkDuringWalSync::~WorkDuringWalSync() {
+  work_during_sync = outer_;
+}
+
+namespace {
+
 // --- Every other file (the database among them): the platform's, and a
 // database's WAL issued before its shared-memory index is touched.
 
@@ -161,7 +288,7 @@ const sqlite3_io_methods kWalMethods = {
     .xRead = after_flush<&M::xRead, void*, int, sqlite3_int64>,
     .xWrite = wal_write,
     .xTruncate = after_flush<&M::xTruncate, sqlite3_int64>,
-    .xSync = after_flush<&M::xSync, int>,
+    .xSync = wal_sync,
     .xFileSize = after_flush<&M::xFileSize, sqlite3_int64*>,
     .xLock = pass<&M::xLock, int>,
     .xUnlock = pass<&M::xUnlock, int>,

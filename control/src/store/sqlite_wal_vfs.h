@@ -21,12 +21,36 @@
 #define HOTSWAP_CONTROL_STORE_SQLITE_WAL_VFS_H_
 
 #include <cstdint>
+#include <functional>
 
 namespace hotswap::control::sql {
 
 // The VFS's name, for sqlite3_open_v2; registered (not as the default)
 // on the first call, from any thread.
 const char* coalescing_wal_vfs();
+
+// While alive on a thread, the first WAL sync of a commit on that thread
+// is made by a thread of the VFS's, and `work` runs on this one once that
+// sync has begun, so that what the work starts (a push handed to another
+// thread, and what that wakes) overlaps the sync instead of delaying it.
+// The commit's outcome is the sync's as before. The work must not use the
+// connection that commits. Without a sync (nothing written, synchronous
+// OFF, a commit that failed before it) the work does not run: ran() says.
+class WorkDuringWalSync {
+ public:
+  explicit WorkDuringWalSync(std::function<void()> work);
+  ~WorkDuringWalSync();
+  WorkDuringWalSync(const WorkDuringWalSync&) = delete;
+  WorkDuringWalSync& operator=(const WorkDuringWalSync&) = delete;
+
+  bool ran() const { return ran_; }
+
+ private:
+  friend struct WalSyncOverlap;
+  std::function<void()> work_;
+  WorkDuringWalSync* outer_;
+  bool ran_ = false;
+};
 
 // Counters over every file of the VFS since the process started: the WAL
 // writes SQLite asked for, and the writes that reached the file system.

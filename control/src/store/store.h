@@ -82,6 +82,12 @@ class Store {
   // took effect when it (or a call inside it) failed. Other threads' calls
   // wait until it finishes.
   virtual StoreResult<void> atomically(const std::function<StoreResult<void>()>& body) = 0;
+  // Called inside atomically(): runs `work` on this thread while that
+  // transaction's commit is under way, where the store can overlap the two
+  // (on SQLite, once the commit's sync has begun), and never if it does not
+  // commit; outside a transaction, at once. The work must not call the
+  // store.
+  virtual void during_commit(std::function<void()> work) = 0;
 
   // Tenants.
   virtual StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) = 0;
