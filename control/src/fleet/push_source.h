@@ -78,11 +78,12 @@ class PushTrigger {
   virtual ~PushTrigger() = default;
   // The desired versions of `id` changed (a deployment): push. Thread-safe.
   virtual void namespace_changed(const NamespaceId& id) = 0;
-  // Called in the transaction that is about to make `snapshot` the version
-  // `node_ids` should run, before its commit; namespace_changed follows
-  // only if it commits. The trigger may send it to them staged (never
-  // active) meanwhile, so that their part overlaps the commit's sync, and
-  // then activate it by content hash. Thread-safe; returns at once.
+  // Called while the transaction that makes `snapshot` the version
+  // `node_ids` should run commits (Store::during_commit: once its sync has
+  // begun); namespace_changed follows only if it commits. The trigger may
+  // send it to them staged (never active) meanwhile, so that their part
+  // overlaps the commit's sync, and then activate it by content hash.
+  // Thread-safe; returns at once.
   virtual void staging(const NamespaceId& id, SnapshotPtr snapshot,
                        std::vector<std::string> node_ids) {
     (void)id, (void)snapshot, (void)node_ids;
