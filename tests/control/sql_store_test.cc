@@ -618,6 +618,21 @@ TEST_P(SqlStoreTest, WorkForACommitRunsOnlyIfItCommits) {
   EXPECT_EQ(runs, 1);
   store_->during_commit([&] { ++runs; });  // no transaction: at once
   EXPECT_EQ(runs, 2);
+
+  // Given in a savepoint that rolls back, inside a transaction that commits.
+  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
+    EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+      store_->during_commit([&] { runs += 10; });
+      return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+    }));
+    store_->during_commit([&] { ++runs; });
+    store_->during_commit([] { throw std::runtime_error("work that fails"); });
+    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 51);
+    if (!made) return std::unexpected(made.error());
+    return {};
+  }));
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(Count("versions"), 2);
 }
 
 TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {

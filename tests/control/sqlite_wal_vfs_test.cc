@@ -299,9 +299,36 @@ TEST_F(WalVfs, WorkDuringASyncRunsAfterTheWriteAndBeforeTheCommitIsSeen) {
 
   // Out of scope, commits sync as before: nothing runs.
   int runs = 0;
-  { WorkDuringWalSync during([&] { ++runs; }); }
+  {
+    WorkDuringWalSync during([&] { ++runs; });
+  }
   insert(writer, 10, 1, 10);
   EXPECT_EQ(runs, 0);
+}
+
+// A commit that starts the WAL over writes and syncs its header first:
+// the work waits for the sync of the frames.
+TEST_F(WalVfs, WorkDuringASyncWaitsForTheFramesWhenTheWalStartsOver) {
+  Sqlite writer(path_, coalescing_wal_vfs());
+  create(writer);
+  insert(writer, 1, 1, 10);
+  writer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_EQ(file_size(path_ + "-wal"), 0);
+  Sqlite reader(path_, nullptr);
+  uint64_t issued_during = 0;
+  int64_t seen_during = -1;
+  const WalWriteCounts before = wal_write_counts();
+  {
+    WorkDuringWalSync during([&] {
+      issued_during = wal_write_counts().issued - before.issued;
+      seen_during = reader.integer("SELECT count(*) FROM t");
+    });
+    insert(writer, 2, 3, 3000);
+    EXPECT_TRUE(during.ran());
+  }
+  EXPECT_EQ(issued_during, 2u) << "the header, then the frames, before the work";
+  EXPECT_EQ(seen_during, 1);
+  EXPECT_EQ(reader.integer("SELECT count(*) FROM t"), 4);
 }
 
 TEST_F(WalVfs, WorkDuringASyncRunsOnlyIfACommitSyncs) {

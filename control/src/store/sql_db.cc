@@ -39,6 +39,19 @@ StoreResult<std::unique_ptr<Db>> Db::open(const std::string& location) {
   return std::make_unique<Db>(std::move(*connection));
 }
 
+namespace {
+
+// Work given for a commit: what it throws is dropped, as the commit does
+// not depend on it.
+void run_work(const std::function<void()>& work) {
+  try {
+    work();
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
 void Db::during_commit(std::function<void()> work) {
   {
     std::lock_guard lock(mu_);
@@ -47,7 +60,7 @@ void Db::during_commit(std::function<void()> work) {
       return;
     }
   }
-  work();
+  run_work(work);
 }
 
 StoreResult<void> Db::commit() {
@@ -55,7 +68,7 @@ StoreResult<void> Db::commit() {
   during_commit_.clear();
   if (work.empty()) return exec_control("COMMIT");
   auto run_all = [&work] {
-    for (const auto& w : work) w();
+    for (const auto& w : work) run_work(w);
   };
   if (engine() == Engine::postgres) {
     run_all();

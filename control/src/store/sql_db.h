@@ -214,9 +214,12 @@ class Db {
 
   // Runs `work` on this thread while the commit of the write transaction
   // open on it is under way: on SQLite once the commit's sync has begun
-  // (WorkDuringWalSync), on PostgreSQL just before COMMIT is sent. Never
-  // if that transaction does not commit; at once outside a write
-  // transaction. The work must not use this Db.
+  // (WorkDuringWalSync), on PostgreSQL just before COMMIT is sent. Not if
+  // the transaction, or the savepoint it was given in, rolls back before
+  // its commit; a commit that fails after the work ran (its sync failed,
+  // PostgreSQL refused it) leaves it run. At once outside a write
+  // transaction. What the work throws is dropped. The work must not use
+  // this Db.
   void during_commit(std::function<void()> work);
 
   // An internal error naming the database, what was being done and the
@@ -288,10 +291,12 @@ class Db {
   std::invoke_result_t<F&, Db&> nested(F& body) {
     HOTSWAP_RETURN_IF_ERROR(exec_control("SAVEPOINT nested"));
     DepthGuard depth(depth_);
+    const size_t work_before = during_commit_.size();
     auto result = body(*this);
     if (!result) {
       (void)exec_control("ROLLBACK TO nested");  // the body's error is the one to tell
       forget_namespace_keys();
+      during_commit_.resize(work_before);
     }
     HOTSWAP_RETURN_IF_ERROR(exec_control("RELEASE nested"));
     return result;

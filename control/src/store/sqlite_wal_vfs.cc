@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -125,20 +126,36 @@ int after_flush(sqlite3_file* file, Args... args) {
 thread_local WorkDuringWalSync* work_during_sync = nullptr;
 
 // The thread that syncs for a committing thread: one sync at a time, so
-// a commit that finds it busy syncs itself.
+// a commit that finds it busy (or that could not start it) syncs itself.
 class Syncer {
  public:
-  static Syncer& instance() {
+  // Null if its thread could not be started.
+  static Syncer* instance() {
     // Never destroyed: its thread lives as long as the process.
-    static Syncer* syncer = new Syncer;
-    return *syncer;
+    static Syncer* syncer = [] {
+      try {
+        return new Syncer;
+      } catch (...) {
+        return static_cast<Syncer*>(nullptr);
+      }
+    }();
+    return syncer;
+  }
+
+  // What the work throws stays here: SQLite is below this frame, and the
+  // commit does not depend on the work.
+  static void run(const std::function<void()>& work) {
+    try {
+      work();
+    } catch (...) {
+    }
   }
 
   // Syncs `file` on the syncer's thread, running `work` here once the sync
-  // has begun; returns the sync's result.
+  // has begun; returns the sync's result, with its errno (which SQLite
+  // reads back for its message) set on this thread.
   int sync_during(sqlite3_file* file, int flags, const std::function<void()>& work) {
-    std::unique_lock owner(owner_, std::try_to_lock);
-    if (!owner.owns_lock()) {
+    if (busy_.exchange(true, std::memory_order_acquire)) {
       run(work);
       return file->pMethods->xSync(file, flags);
     }
@@ -154,7 +171,11 @@ class Syncer {
     std::unique_lock lock(mu_);
     done_.wait(lock, [this] { return state_.load(std::memory_order_relaxed) == kDone; });
     state_.store(kIdle, std::memory_order_relaxed);
-    return result_;
+    const int rc = result_;
+    errno = errno_;
+    lock.unlock();
+    busy_.store(false, std::memory_order_release);
+    return rc;
   }
 
  private:
@@ -175,15 +196,6 @@ class Syncer {
     }
   }
 
-  // What the work throws stays here: SQLite is below this frame, and the
-  // commit does not depend on the work.
-  static void run(const std::function<void()>& work) {
-    try {
-      work();
-    } catch (...) {
-    }
-  }
-
   void loop() {
     for (;;) {
       std::unique_lock lock(mu_);
@@ -193,15 +205,17 @@ class Syncer {
       state_.store(kSyncing, std::memory_order_release);
       lock.unlock();
       const int rc = file->pMethods->xSync(file, flags);
+      const int error = errno;
       lock.lock();
       result_ = rc;
+      errno_ = error;
       state_.store(kDone, std::memory_order_relaxed);
       lock.unlock();
       done_.notify_one();
     }
   }
 
-  std::mutex owner_;  // held by the committing thread being served
+  std::atomic<bool> busy_{false};  // a committing thread is being served
   std::mutex mu_;
   std::condition_variable job_;
   std::condition_variable done_;
@@ -209,21 +223,37 @@ class Syncer {
   sqlite3_file* file_ = nullptr;
   int flags_ = 0;
   int result_ = SQLITE_OK;
+  int errno_ = 0;
 };
 
+// A WAL's header alone at its start: what SQLite writes and syncs when it
+// starts the WAL over, before the commit's frames.
+constexpr size_t kWalHeaderSize = 32;
+bool only_the_header(const File& f) {
+  return f.pending_at == 0 && f.pending.size() == kWalHeaderSize;
+}
+
+// The work runs during the sync of the commit's frames, not that of a
+// WAL's header when a commit starts it over.
 int wal_sync(sqlite3_file* file, int flags) {
-  if (const int rc = flush(*as_file(file)); rc != SQLITE_OK) return rc;
-  sqlite3_file* real = as_file(file)->real;
+  File& f = *as_file(file);
+  const bool header = only_the_header(f);
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   WorkDuringWalSync* during = work_during_sync;
-  if (during == nullptr || during->ran()) return real->pMethods->xSync(real, flags);
-  return WalSyncOverlap::sync(*during, real, flags);
+  if (during == nullptr || during->ran() || header) return f.real->pMethods->xSync(f.real, flags);
+  return WalSyncOverlap::sync(*during, f.real, flags);
 }
 
 }  // namespace
 
 int WalSyncOverlap::sync(WorkDuringWalSync& during, sqlite3_file* real, int flags) {
   during.ran_ = true;
-  return Syncer::instance().sync_during(real, flags, during.work_);
+  Syncer* syncer = Syncer::instance();
+  if (syncer == nullptr) {
+    Syncer::run(during.work_);
+    return real->pMethods->xSync(real, flags);
+  }
+  return syncer->sync_during(real, flags, during.work_);
 }
 
 WorkDuringWalSync::WorkDuringWalSync(std::function<void()> work)

@@ -29,13 +29,15 @@ namespace hotswap::control::sql {
 // on the first call, from any thread.
 const char* coalescing_wal_vfs();
 
-// While alive on a thread, the first WAL sync of a commit on that thread
+// While alive on a thread, the sync of the frames of a commit on that
+// thread (not that of a WAL's header, when the commit starts the WAL over)
 // is made by a thread of the VFS's, and `work` runs on this one once that
 // sync has begun, so that what the work starts (a push handed to another
 // thread, and what that wakes) overlaps the sync instead of delaying it.
-// The commit's outcome is the sync's as before. The work must not use the
-// connection that commits. Without a sync (nothing written, synchronous
-// OFF, a commit that failed before it) the work does not run: ran() says.
+// The commit's outcome is the sync's as before; what the work throws is
+// dropped. The work must not use the connection that commits, nor commit
+// through this VFS. Without a sync (nothing written, synchronous OFF, a
+// commit that failed before it) the work does not run: ran() says.
 class WorkDuringWalSync {
  public:
   explicit WorkDuringWalSync(std::function<void()> work);
