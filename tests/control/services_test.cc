@@ -115,6 +115,10 @@ TEST_F(ServicesTest, ValueTypesRoundTripThroughTheStoreWithTheSdkSpelling) {
   EXPECT_EQ(version.entries.at("b"), (TypedValue{ValueType::boolean, "true"}));
   EXPECT_EQ(version.entries.at("t"), (TypedValue{ValueType::duration, "250000000"}));
   EXPECT_EQ(version.entries.at("j"), (TypedValue{ValueType::json, R"({"a":1})"}));
+  EXPECT_NE(RawQuery(s_.path(), "SELECT instr(entries, '\"double\"') FROM versions"), "0");
+  // The draft, the version's until edited, then rows of its own.
+  EXPECT_EQ(must(s_.catalog.get_draft(web_)), version.entries);
+  must(s_.catalog.put_draft_entry(web_, "x", nlohmann::json{{"type", "int64"}, {"value", 1}}));
   EXPECT_EQ(RawQuery(s_.path(), "SELECT type FROM draft_entries WHERE key = 'd'"), "double");
 }
 
