@@ -84,9 +84,11 @@ class Store {
   virtual StoreResult<void> atomically(const std::function<StoreResult<void>()>& body) = 0;
   // Called inside atomically(): runs `work` on this thread while that
   // transaction's commit is under way, where the store can overlap the two
-  // (on SQLite, once the commit's sync has begun), and never if it does not
-  // commit; outside a transaction, at once. The work must not call the
-  // store.
+  // (on SQLite, once the commit's sync has begun). Never if the transaction
+  // rolls back before its commit; a commit that fails once the work ran
+  // (its sync failed, the server refused it) leaves it run, so the work
+  // must be one that a failed commit makes harmless. Outside a
+  // transaction, at once. The work must not call the store.
   virtual void during_commit(std::function<void()> work) = 0;
 
   // Tenants.
