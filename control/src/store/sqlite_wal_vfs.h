@@ -34,6 +34,8 @@ const char* coalescing_wal_vfs();
 // is made by a thread of the VFS's, and `work` runs on this one once that
 // sync has begun, so that what the work starts (a push handed to another
 // thread, and what that wakes) overlaps the sync instead of delaying it.
+// That thread syncs for one commit at a time: a commit that finds it busy
+// (or that could not start it) runs the work, then syncs itself.
 // The commit's outcome is the sync's as before; what the work throws is
 // dropped. The work must not use the connection that commits, nor commit
 // through this VFS. Without a sync (nothing written, synchronous OFF, a
