@@ -164,5 +164,37 @@ TEST_F(SchemaRegistryTest, RecreatedNamespaceDoesNotInheritACompiledSchema) {
   EXPECT_EQ(must(publish({{"limit", typed("int64", 500)}})).schema_version, 1u);
 }
 
+// Another control on the same database sets, removes and recreates
+// schemas behind this one's back: each publish here is still judged by
+// the schema current when it commits, never by one it remembers.
+TEST_F(SchemaRegistryTest, SchemaChangedByAnotherControlJudgesThePublish) {
+  CatalogService other(services.store(), [this] { return services.now; });
+  must(publish({{"limit", typed("int64", 500)}}));  // no schema, as known here
+  must(other.schemas().set(ns, kLimits, "alice", /*force=*/true, services.now));
+  auto refused = publish({{"limit", typed("int64", 500)}});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("1 violation of schema version 1"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(must(publish({{"limit", typed("int64", 7)}})).schema_version, 1u);
+
+  must(other.schemas().remove(ns, "alice", services.now));
+  EXPECT_EQ(must(publish({{"limit", typed("string", "x")}})).schema_version, 0u);
+
+  // Recreated there with another schema numbered 1: what was accepted
+  // here is refused, and what this one remembers refusing is not.
+  must(schemas().set(ns, kLimits, "alice", /*force=*/true, services.now));
+  must(other.delete_namespace(ns));
+  must(other.create_namespace(ns, ""));
+  must(other.schemas().set(ns, json::parse(R"({"type": "object", "required": ["owner"]})"), "bob",
+                           false, services.now));
+  auto missing = publish({{"limit", typed("int64", 7)}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(must(publish({{"limit", typed("int64", 500)}, {"owner", typed("string", "ops")}}))
+                .schema_version,
+            1u);
+  EXPECT_EQ(must(services.catalog.get_namespace(ns)).latest_version, 1u);
+}
+
 }  // namespace
 }  // namespace hotswap::control

@@ -635,6 +635,45 @@ TEST_P(SqlStoreTest, WorkForACommitRunsOnlyIfItCommits) {
   EXPECT_EQ(Count("versions"), 2);
 }
 
+// Work given for once a commit is durable runs after the work during it,
+// once, and only if it commits.
+TEST_P(SqlStoreTest, WorkForOnceDurableRunsOnlyIfItCommits) {
+  MakeWeb();
+  std::vector<std::string> order;
+  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
+    store_->once_durable([&] { order.push_back("durable"); });
+    store_->during_commit([&] { order.push_back("during"); });
+    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 50);
+    if (!made) return std::unexpected(made.error());
+    return {};
+  }));
+  EXPECT_EQ(order, (std::vector<std::string>{"during", "durable"}));
+  EXPECT_EQ(Count("versions"), 1);
+
+  int runs = 0;
+  EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+    store_->once_durable([&] { ++runs; });
+    return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+  }));
+  EXPECT_EQ(runs, 0);
+  store_->once_durable([&] { ++runs; });  // no transaction: at once
+  EXPECT_EQ(runs, 1);
+  // Given in a savepoint that rolls back, inside a transaction that commits.
+  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
+    EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+      store_->once_durable([&] { runs += 10; });
+      return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+    }));
+    store_->once_durable([&] { ++runs; });
+    store_->once_durable([] { throw std::runtime_error("work that fails"); });
+    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 51);
+    if (!made) return std::unexpected(made.error());
+    return {};
+  }));
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(Count("versions"), 2);
+}
+
 TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
   MakeWeb();
   must(store_->put_draft_entry(Ns("acme/web"), "old", {ValueType::int64, "1"}));

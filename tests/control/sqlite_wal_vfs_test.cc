@@ -306,6 +306,43 @@ TEST_F(WalVfs, WorkDuringASyncRunsAfterTheWriteAndBeforeTheCommitIsSeen) {
   EXPECT_EQ(runs, 0);
 }
 
+// What is given for once the commit is durable runs after the work, once
+// the sync succeeded and before another connection can see the commit;
+// not for a commit that never syncs.
+TEST_F(WalVfs, DurableWorkRunsAfterTheSyncAndBeforeTheCommitIsSeen) {
+  Sqlite writer(path_, coalescing_wal_vfs());
+  create(writer);
+  insert(writer, 1, 1, 10);
+  Sqlite reader(path_, nullptr);
+  std::vector<std::string> order;
+  int64_t seen_durable = -1;
+  {
+    WorkDuringWalSync during([&] { order.push_back("work"); },
+                             [&] {
+                               order.push_back("durable");
+                               seen_durable = reader.integer("SELECT count(*) FROM t");
+                             });
+    insert(writer, 2, 3, 3000);
+    EXPECT_TRUE(during.ran());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"work", "durable"}));
+  EXPECT_EQ(seen_durable, 1) << "the commit seen before the sync returned";
+  EXPECT_EQ(reader.integer("SELECT count(*) FROM t"), 4);
+
+  int runs = 0;
+  {
+    WorkDuringWalSync during([] {}, [&] { ++runs; });
+    writer.exec("BEGIN IMMEDIATE;" + inserts(10, 3, 100) + "ROLLBACK");
+  }
+  {
+    WorkDuringWalSync during([] {}, [] { throw std::runtime_error("durable work that fails"); });
+    insert(writer, 20, 3, 100);  // commits all the same
+    EXPECT_TRUE(during.ran());
+  }
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(writer.integer("SELECT count(*) FROM t"), 7);
+}
+
 // A commit that starts the WAL over writes and syncs its header first:
 // the work waits for the sync of the frames.
 TEST_F(WalVfs, WorkDuringASyncWaitsForTheFramesWhenTheWalStartsOver) {

@@ -234,9 +234,8 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
     if (!draft) return std::unexpected(draft.error());
     version.entries = std::move(*draft);
   }
-  auto schema_version = check_schema(id, version.entries);
-  if (!schema_version) return std::unexpected(schema_version.error());
-  version.schema_version = *schema_version;
+  auto checked = accepting_schema(id, version.entries);
+  if (!checked) return std::unexpected(checked.error());
   std::vector<SnapshotData::Entry> snapshot_entries = sdk_entries(version.entries);
   const ContentHash hash = protocol::content_hash(snapshot_entries);
   version.content_hash = protocol::to_hex(hash);
@@ -245,15 +244,16 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   SnapshotPtr snapshot;
   const bool secrets = any_secret(version.entries);
   auto committed = in_transaction(store_, [&]() -> Result<void> {
-    // Checked outside, so that validating holds no store lock; a schema
-    // set meanwhile may refuse what was checked.
-    auto schema = lift(store_.current_schema(id));
-    if (!schema) return std::unexpected(schema.error());
-    if ((schema->schema ? schema->version : 0) != version.schema_version) {
-      return std::unexpected(conflict("the schema of '" + id.str() + "' changed (now version " +
-                                      std::to_string(schema->version) +
-                                      ") while publishing; nothing was published, try again"));
+    // The schema judged by may no longer be current (set meanwhile, or
+    // by another control): then the current one judges, here.
+    auto record = lift(store_.current_schema(id));
+    if (!record) return std::unexpected(record.error());
+    auto current = schemas_.confirm(*record);
+    if (!current) return std::unexpected(current.error());
+    if (current->schema != checked->schema) {
+      if (auto judged = judge(*current, version.entries); !judged) return judged;
     }
+    version.schema_version = current->schema ? current->version : 0;
     // In the transaction, so that a limit lowered meanwhile holds.
     auto quotas = lift(store_.get_quotas(id.tenant()));
     if (!quotas) return std::unexpected(quotas.error());
@@ -283,16 +283,30 @@ Result<VersionInfo> CatalogService::publish(const NamespaceId& id, const Publish
   return published;
 }
 
-Result<uint64_t> CatalogService::check_schema(const NamespaceId& id, const Entries& entries) {
-  auto active = schemas_.active(id);
-  if (!active) return std::unexpected(active.error());
-  if (!active->schema) return 0;
-  const auto violations = active->schema->validate(entries_document(entries));
-  if (violations.empty()) return active->version;
+Result<ActiveSchema> CatalogService::accepting_schema(const NamespaceId& id,
+                                                      const Entries& entries) {
+  // Outside the transaction, so that validating holds no store lock, and
+  // by the schema last known current: one read fewer per publish.
+  auto known = schemas_.last_known(id);
+  if (!known) return known;
+  auto judged = judge(*known, entries);
+  if (judged) return known;
+  // Refused by what may no longer be current: only the current refuses.
+  auto current = schemas_.active(id);
+  if (!current) return current;
+  if (current->schema == known->schema) return std::unexpected(judged.error());
+  if (auto again = judge(*current, entries); !again) return std::unexpected(again.error());
+  return current;
+}
+
+Result<void> CatalogService::judge(const ActiveSchema& active, const Entries& entries) {
+  if (!active.schema) return {};
+  const auto violations = active.schema->validate(entries_document(entries));
+  if (violations.empty()) return {};
   const size_t n = violations.size();
   return std::unexpected(invalid_argument(
       std::to_string(n) + " violation" + (n == 1 ? "" : "s") + " of schema version " +
-          std::to_string(active->version) + "; nothing was published",
+          std::to_string(active.version) + "; nothing was published",
       to_problems(violations)));
 }
 

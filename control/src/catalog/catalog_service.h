@@ -148,9 +148,13 @@ class CatalogService {
   SchemaRegistry& schemas() { return schemas_; }
 
  private:
-  // The current schema's version once `entries` satisfy it (0: no schema);
+  // Nothing when `entries` satisfy `schema` (or there is none);
   // invalid_argument listing every violation otherwise.
-  Result<uint64_t> check_schema(const NamespaceId& id, const Entries& entries);
+  static Result<void> judge(const ActiveSchema& schema, const Entries& entries);
+  // The namespace's schema that `entries` satisfy: the one last known
+  // current, or when that refuses them, the current one; judge()'s error
+  // when the current one refuses them.
+  Result<ActiveSchema> accepting_schema(const NamespaceId& id, const Entries& entries);
   // invalid_argument when `value` is secret and secrets are not enabled.
   std::string check_secret(const TypedValue& value) const;
   // A document's keys with their values as parsed (or why not), as

@@ -142,12 +142,24 @@ nlohmann::json typed_to_json_revealed(const TypedValue& v) {
   return out;
 }
 
+namespace {
+
+// A float64's canonical text (JSON's number syntax, which from_chars
+// reads exactly) as the double it spells.
+double float_of(const std::string& text) {
+  double out = 0;
+  std::from_chars(text.data(), text.data() + text.size(), out);
+  return out;
+}
+
+}  // namespace
+
 Value to_value(const TypedValue& v) {
   switch (v.type) {
     case ValueType::int64:
       return Value{static_cast<int64_t>(std::stoll(v.text))};
     case ValueType::float64:
-      return Value{nlohmann::json::parse(v.text).get<double>()};
+      return Value{float_of(v.text)};
     case ValueType::boolean:
       return Value{v.text == "true"};
     case ValueType::json:

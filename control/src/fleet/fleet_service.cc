@@ -358,6 +358,12 @@ SnapshotPtr FleetService::stage_before_commit(const Deployment& deployment,
                         node_ids = std::move(node_ids)]() mutable {
     trigger->staging(id, sendable, std::move(node_ids));
   });
+  // Activated as soon as it is on disk, by the thread that synced: the
+  // wake-up of this one, the end of the commit and what follows it here
+  // are off the release's path.
+  store_.once_durable([trigger = trigger_, id = deployment.namespace_id, sendable] {
+    trigger->staged_durable(id, sendable);
+  });
   return sendable;
 }
 
@@ -411,7 +417,12 @@ Result<Published> FleetService::publish_and_deploy(
         staged = stage_before_commit(*published.deployment, sendable);
         return {};
       });
-  if (!version) return std::unexpected(version.error());
+  if (!version) {
+    // A commit that failed once durable may have activated the version
+    // somewhere (staged_durable): what the store holds goes back out.
+    if (staged) trigger_->namespace_changed(id);
+    return std::unexpected(version.error());
+  }
   published.version = std::move(*version);
   deployed(*published.deployment, staged);
   return published;

@@ -216,8 +216,9 @@ class FleetService final : public PushSource {
   Result<void> supersede_active(const DeployRequest& request);
   // In the transaction, just before its commit: lets the RPC side send
   // the nodes the deployment moves first its version staged, so that their
-  // work overlaps the commit. `sendable` null (secrets): nothing is sent.
-  // Returns what it staged (null: nothing).
+  // work overlaps the commit, and activate it once the commit is durable.
+  // `sendable` null (secrets): nothing is sent. Returns what it staged
+  // (null: nothing).
   SnapshotPtr stage_before_commit(const Deployment& deployment, const SnapshotPtr& sendable);
   // Logs and tells the RPC side to push, once the deployment is committed
   // (and, when `staged`, to activate what it staged before the commit).

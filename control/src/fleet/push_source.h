@@ -88,6 +88,15 @@ class PushTrigger {
                        std::vector<std::string> node_ids) {
     (void)id, (void)snapshot, (void)node_ids;
   }
+  // The transaction that called staging(id, staged, ...) is durable
+  // (Store::once_durable), though perhaps not yet visible to the store's
+  // readers: the nodes that took `staged` may be told to activate it now,
+  // a sync's wake-up sooner than staged_committed. staged_committed
+  // follows once the commit is visible, namespace_changed if it failed
+  // after all. Thread-safe; returns at once.
+  virtual void staged_durable(const NamespaceId& id, const SnapshotPtr& staged) {
+    (void)id, (void)staged;
+  }
   // The transaction that called staging(id, staged, ...) committed: what
   // namespace_changed(id) does, and the nodes that took `staged` may be
   // told to activate it before anything is read back. Thread-safe.

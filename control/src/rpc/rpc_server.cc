@@ -330,6 +330,11 @@ void RpcServer::staging(const NamespaceId& id, SnapshotPtr snapshot,
                    std::move(snapshot), std::move(node_ids)});
 }
 
+void RpcServer::staged_durable(const NamespaceId& id, const SnapshotPtr& staged) {
+  handovers_.give(
+      {HandoverCall::Kind::activate_durable, id, telemetry::current_traceparent(), staged, {}});
+}
+
 void RpcServer::staged_committed(const NamespaceId& id, const SnapshotPtr& staged) {
   handovers_.give(
       {HandoverCall::Kind::activate_staged, id, telemetry::current_traceparent(), staged, {}});
@@ -346,6 +351,9 @@ kj::Promise<void> RpcServer::take_handovers() {
                          break;
                        case HandoverCall::Kind::stage:
                          stage_ahead(call.id, call.snapshot, call.node_ids, call.traceparent);
+                         break;
+                       case HandoverCall::Kind::activate_durable:
+                         activate_ahead(call.id, call.snapshot, call.traceparent);
                          break;
                        case HandoverCall::Kind::activate_staged:
                          activate_staged(call.id, call.snapshot, call.traceparent);
@@ -411,8 +419,8 @@ void RpcServer::stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
   }
 }
 
-void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
-                                const std::string& traceparent) {
+void RpcServer::activate_ahead(const NamespaceId& id, const SnapshotPtr& staged,
+                               const std::string& traceparent) {
   for (auto& [node_id, node] : nodes_) {
     auto ahead = node->staged_ahead.find(id);
     if (ahead == node->staged_ahead.end() || ahead->second != staged) continue;
@@ -421,6 +429,11 @@ void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged
     // only on the deployment's first wave): nothing to read back first.
     converge_node(node, id, DesiredSnapshot{staged, nullptr});
   }
+}
+
+void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
+                                const std::string& traceparent) {
+  activate_ahead(id, staged, traceparent);
   // The rest of the round (nodes not staged, anything else the deployment
   // changed) after the activations are written, so that its store read
   // does not hold them: Cap'n Proto hands a call to the connection's

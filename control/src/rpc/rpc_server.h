@@ -32,14 +32,14 @@ namespace hotswap::control {
 
 class ControlMetrics;
 
-// One call namespace_changed(), staging() or staged_committed() hands the
-// RPC loop.
+// One call namespace_changed(), staging(), staged_durable() or
+// staged_committed() hands the RPC loop.
 struct HandoverCall {
-  enum class Kind { push_round, stage, activate_staged };
+  enum class Kind { push_round, stage, activate_durable, activate_staged };
   Kind kind = Kind::push_round;
   NamespaceId id;
   std::string traceparent;
-  SnapshotPtr snapshot;               // stage, activate_staged
+  SnapshotPtr snapshot;               // stage, activate_durable, activate_staged
   std::vector<std::string> node_ids;  // stage
 };
 
@@ -100,8 +100,13 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void staging(const NamespaceId& id, SnapshotPtr snapshot,
                std::vector<std::string> node_ids) override;
   // Thread-safe, and returns at once: the loop activates `staged` on the
-  // nodes it was staged on, then (once those calls are written) runs the
-  // namespace's push round.
+  // nodes it was staged on. Their answers are recorded by a write
+  // transaction, which starts after the commit ends; and the push round a
+  // node's answer may call for reads the store after that.
+  void staged_durable(const NamespaceId& id, const SnapshotPtr& staged) override;
+  // Thread-safe, and returns at once: the loop activates `staged` on the
+  // nodes it was staged on (unless staged_durable did), then (once those
+  // calls are written) runs the namespace's push round.
   void staged_committed(const NamespaceId& id, const SnapshotPtr& staged) override;
 
   // Loop thread only: pushes every attached subscriber of `id` whose held
@@ -139,8 +144,11 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   // are not recorded: the version may never commit.
   void stage_ahead(const NamespaceId& id, const SnapshotPtr& snapshot,
                    const std::vector<std::string>& node_ids, const std::string& traceparent);
-  // Activates `staged` where stage_ahead() sent it, then runs converge()
-  // after the loop's queued writes, those activations among them.
+  // Activates `staged` where stage_ahead() sent it and it is still ahead.
+  void activate_ahead(const NamespaceId& id, const SnapshotPtr& staged,
+                      const std::string& traceparent);
+  // activate_ahead, then converge() after the loop's queued writes, those
+  // activations among them.
   void activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
                        const std::string& traceparent);
   // Sends the call now if fewer than max_pushes_in_flight are outstanding,

@@ -59,8 +59,11 @@ Result<SchemaChange> SchemaRegistry::set(const NamespaceId& id, const nlohmann::
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=schema_set ns={} schema_version={} author={} forced_violations={}", id.str(),
                change.record.version, change.record.author, change.warnings.size());
-  std::lock_guard lock(mu_);
-  compiled_[{id.str(), change.record.version}] = {*change.record.schema, *compiled_schema};
+  {
+    std::lock_guard lock(mu_);
+    compiled_[{id.str(), change.record.version}] = {*change.record.schema, *compiled_schema};
+  }
+  remember(id, ActiveSchema{change.record.version, *compiled_schema});
   return change;
 }
 
@@ -106,6 +109,7 @@ Result<SchemaRecord> SchemaRegistry::remove(const NamespaceId& id, std::string_v
   if (!committed) return std::unexpected(committed.error());
   spdlog::info("event=schema_removed ns={} schema_version={} author={}", id.str(), removed.version,
                removed.author);
+  remember(id, ActiveSchema{removed.version, nullptr});
   return removed;
 }
 
@@ -151,7 +155,28 @@ Result<ActiveSchema> SchemaRegistry::compiled(const SchemaRecord& record) {
 Result<ActiveSchema> SchemaRegistry::active(const NamespaceId& id) {
   auto record = current(id);
   if (!record) return std::unexpected(record.error());
-  return compiled(*record);
+  return confirm(*record);
+}
+
+Result<ActiveSchema> SchemaRegistry::last_known(const NamespaceId& id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = last_seen_.find(id.str());
+    if (it != last_seen_.end()) return it->second;
+  }
+  return active(id);
+}
+
+Result<ActiveSchema> SchemaRegistry::confirm(const SchemaRecord& record) {
+  auto schema = compiled(record);
+  if (schema) remember(record.namespace_id, *schema);
+  return schema;
+}
+
+void SchemaRegistry::remember(const NamespaceId& id, const ActiveSchema& schema) {
+  std::lock_guard lock(mu_);
+  if (last_seen_.size() >= kMaxCompiled) last_seen_.clear();
+  last_seen_.insert_or_assign(id.str(), schema);
 }
 
 Result<ValidationOutcome> SchemaRegistry::validate(const NamespaceId& id,

@@ -78,6 +78,14 @@ class SchemaRegistry {
 
   // The current schema, compiled (from the cache after its first use).
   Result<ActiveSchema> active(const NamespaceId& id);
+  // The schema this registry last saw current for the namespace, without
+  // reading the store when it saw one; active() when it did not. It may
+  // be stale (a schema set by another control, a namespace recreated):
+  // a publish checks it again against the store in its transaction.
+  Result<ActiveSchema> last_known(const NamespaceId& id);
+  // `record` (read in a transaction) compiled, remembered as the
+  // namespace's current schema for last_known().
+  Result<ActiveSchema> confirm(const SchemaRecord& record);
   // Validates `document` against the current schema, or schema version
   // `version`. not_found.
   Result<ValidationOutcome> validate(const NamespaceId& id, const nlohmann::json& document,
@@ -85,6 +93,7 @@ class SchemaRegistry {
 
  private:
   Result<ActiveSchema> compiled(const SchemaRecord& record);
+  void remember(const NamespaceId& id, const ActiveSchema& schema);
   Result<std::vector<Problem>> violations_of_existing(const NamespaceId& id,
                                                       const JsonSchema& schema);
   // violations_of_existing, as a conflict listing them unless `force`.
@@ -99,6 +108,8 @@ class SchemaRegistry {
   std::map<std::pair<std::string, uint64_t>,
            std::pair<std::string, std::shared_ptr<const JsonSchema>>>
       compiled_;
+  // By namespace: the schema last seen current (bounded as compiled_).
+  std::map<std::string, ActiveSchema, std::less<>> last_seen_;
 };
 
 }  // namespace hotswap::control

@@ -52,32 +52,47 @@ void run_work(const std::function<void()>& work) {
 
 }  // namespace
 
-void Db::during_commit(std::function<void()> work) {
+void Db::for_commit(std::vector<std::function<void()>>& pending, std::function<void()> work) {
   {
     std::lock_guard lock(mu_);
     if (writing_) {
-      during_commit_.push_back(std::move(work));
+      pending.push_back(std::move(work));
       return;
     }
   }
   run_work(work);
 }
 
+void Db::during_commit(std::function<void()> work) {
+  for_commit(during_commit_, std::move(work));
+}
+
+void Db::once_durable(std::function<void()> work) {
+  for_commit(once_durable_, std::move(work));
+}
+
 StoreResult<void> Db::commit() {
   std::vector<std::function<void()>> work = std::move(during_commit_);
+  std::vector<std::function<void()>> durable = std::move(once_durable_);
   during_commit_.clear();
-  if (work.empty()) return exec_control("COMMIT");
-  auto run_all = [&work] {
-    for (const auto& w : work) run_work(w);
+  once_durable_.clear();
+  if (work.empty() && durable.empty()) return exec_control("COMMIT");
+  auto run_all = [](const std::vector<std::function<void()>>& all) {
+    for (const auto& w : all) run_work(w);
   };
   if (engine() == Engine::postgres) {
-    run_all();
-    return exec_control("COMMIT");
+    run_all(work);
+    auto committed = exec_control("COMMIT");
+    if (committed) run_all(durable);
+    return committed;
   }
-  WorkDuringWalSync overlap(run_all);
+  WorkDuringWalSync overlap([&] { run_all(work); }, [&] { run_all(durable); });
   auto committed = exec_control("COMMIT");
   // Committed without a sync of the WAL (synchronous OFF): now, then.
-  if (committed && !overlap.ran()) run_all();
+  if (committed && !overlap.ran()) {
+    run_all(work);
+    run_all(durable);
+  }
   return committed;
 }
 

@@ -221,6 +221,14 @@ class Db {
   // transaction. What the work throws is dropped. The work must not use
   // this Db.
   void during_commit(std::function<void()> work);
+  // Runs `work` once the commit of the write transaction open on it is
+  // durable: on SQLite right after the commit's WAL sync succeeded, on
+  // the thread that made it, before the commit is visible to readers; on
+  // PostgreSQL once COMMIT succeeded. Never when the commit does not reach
+  // that point; a commit that fails after it leaves it run. At once
+  // outside a write transaction. What it throws is dropped; it must not
+  // use this Db.
+  void once_durable(std::function<void()> work);
 
   // An internal error naming the database, what was being done and the
   // engine's message for the last failure (or `message`).
@@ -252,6 +260,7 @@ class Db {
       db_.writing_ = false;
       db_.forget_namespace_keys();
       db_.during_commit_.clear();
+      db_.once_durable_.clear();
     }
 
    private:
@@ -292,18 +301,22 @@ class Db {
     HOTSWAP_RETURN_IF_ERROR(exec_control("SAVEPOINT nested"));
     DepthGuard depth(depth_);
     const size_t work_before = during_commit_.size();
+    const size_t durable_before = once_durable_.size();
     auto result = body(*this);
     if (!result) {
       (void)exec_control("ROLLBACK TO nested");  // the body's error is the one to tell
       forget_namespace_keys();
       during_commit_.resize(work_before);
+      once_durable_.resize(durable_before);
     }
     HOTSWAP_RETURN_IF_ERROR(exec_control("RELEASE nested"));
     return result;
   }
 
-  // COMMIT, with the work given to during_commit.
+  // COMMIT, with the work given to during_commit and once_durable.
   StoreResult<void> commit();
+  // `work` at once outside a write transaction, else kept in `pending`.
+  void for_commit(std::vector<std::function<void()>>& pending, std::function<void()> work);
 
   // Recursive: a transaction's body may open nested ones (savepoints).
   std::recursive_mutex mu_;
@@ -311,6 +324,7 @@ class Db {
   bool writing_ = false;  // the outermost open transaction is a write
   std::map<std::string, int64_t, std::less<>> namespace_keys_;
   std::vector<std::function<void()>> during_commit_;
+  std::vector<std::function<void()>> once_durable_;
   std::unique_ptr<Connection> connection_;
 };
 

@@ -71,6 +71,7 @@ class SqlStore final : public Store, public SecretRows {
   //   released_version of one is 0.
   StoreResult<void> atomically(const std::function<StoreResult<void>()>& body) override;
   void during_commit(std::function<void()> work) override;
+  void once_durable(std::function<void()> work) override;
 
   StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) override;
   StoreResult<std::vector<Tenant>> list_tenants() override;

@@ -145,24 +145,38 @@ class Syncer {
   // What the work throws stays here: SQLite is below this frame, and the
   // commit does not depend on the work.
   static void run(const std::function<void()>& work) {
+    if (!work) return;
     try {
       work();
     } catch (...) {
     }
   }
 
+  // xSync of `file`, then `durable` when it succeeded.
+  static int sync_then(sqlite3_file* file, int flags, const std::function<void()>& durable) {
+    const int rc = file->pMethods->xSync(file, flags);
+    if (rc == SQLITE_OK) {
+      const int error = errno;
+      run(durable);
+      errno = error;
+    }
+    return rc;
+  }
+
   // Syncs `file` on the syncer's thread, running `work` here once the sync
   // has begun; returns the sync's result, with its errno (which SQLite
   // reads back for its message) set on this thread.
-  int sync_during(sqlite3_file* file, int flags, const std::function<void()>& work) {
+  int sync_during(sqlite3_file* file, int flags, const std::function<void()>& work,
+                  const std::function<void()>& durable) {
     if (busy_.exchange(true, std::memory_order_acquire)) {
       run(work);
-      return file->pMethods->xSync(file, flags);
+      return sync_then(file, flags, durable);
     }
     {
       std::lock_guard lock(mu_);
       file_ = file;
       flags_ = flags;
+      durable_ = &durable;
       state_.store(kQueued, std::memory_order_relaxed);
     }
     job_.notify_one();
@@ -202,9 +216,11 @@ class Syncer {
       job_.wait(lock, [this] { return state_.load(std::memory_order_relaxed) == kQueued; });
       sqlite3_file* file = file_;
       const int flags = flags_;
+      const std::function<void()>& durable = *durable_;
       state_.store(kSyncing, std::memory_order_release);
       lock.unlock();
-      const int rc = file->pMethods->xSync(file, flags);
+      // The committing thread waits for kDone, so `durable` outlives this.
+      const int rc = sync_then(file, flags, durable);
       const int error = errno;
       lock.lock();
       result_ = rc;
@@ -222,6 +238,7 @@ class Syncer {
   std::atomic<int> state_{kIdle};
   sqlite3_file* file_ = nullptr;
   int flags_ = 0;
+  const std::function<void()>* durable_ = nullptr;
   int result_ = SQLITE_OK;
   int errno_ = 0;
 };
@@ -251,13 +268,13 @@ int WalSyncOverlap::sync(WorkDuringWalSync& during, sqlite3_file* real, int flag
   Syncer* syncer = Syncer::instance();
   if (syncer == nullptr) {
     Syncer::run(during.work_);
-    return real->pMethods->xSync(real, flags);
+    return Syncer::sync_then(real, flags, during.durable_);
   }
-  return syncer->sync_during(real, flags, during.work_);
+  return syncer->sync_during(real, flags, during.work_, during.durable_);
 }
 
-WorkDuringWalSync::WorkDuringWalSync(std::function<void()> work)
-    : work_(std::move(work)), outer_(work_during_sync) {
+WorkDuringWalSync::WorkDuringWalSync(std::function<void()> work, std::function<void()> durable)
+    : work_(std::move(work)), durable_(std::move(durable)), outer_(work_during_sync) {
   work_during_sync = this;
 }
 

@@ -40,9 +40,12 @@ const char* coalescing_wal_vfs();
 // dropped. The work must not use the connection that commits, nor commit
 // through this VFS. Without a sync (nothing written, synchronous OFF, a
 // commit that failed before it) the work does not run: ran() says.
+// `durable` runs once that sync succeeded, on the thread that made it and
+// before the commit goes on: the commit is on disk then, though not yet
+// visible to the database's readers. It too must not touch the database.
 class WorkDuringWalSync {
  public:
-  explicit WorkDuringWalSync(std::function<void()> work);
+  explicit WorkDuringWalSync(std::function<void()> work, std::function<void()> durable = {});
   ~WorkDuringWalSync();
   WorkDuringWalSync(const WorkDuringWalSync&) = delete;
   WorkDuringWalSync& operator=(const WorkDuringWalSync&) = delete;
@@ -52,6 +55,7 @@ class WorkDuringWalSync {
  private:
   friend struct WalSyncOverlap;
   std::function<void()> work_;
+  std::function<void()> durable_;
   WorkDuringWalSync* outer_;
   bool ran_ = false;
 };

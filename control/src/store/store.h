@@ -90,6 +90,13 @@ class Store {
   // must be one that a failed commit makes harmless. Outside a
   // transaction, at once. The work must not call the store.
   virtual void during_commit(std::function<void()> work) = 0;
+  // Called inside atomically(): runs `work` as soon as that transaction's
+  // commit is durable, possibly on another thread and before the commit
+  // is visible to the store's readers (on SQLite, right after its sync).
+  // Never if the commit does not get that far; a commit that fails after
+  // it leaves it run. Outside a transaction, at once. The work must not
+  // call the store.
+  virtual void once_durable(std::function<void()> work) = 0;
 
   // Tenants.
   virtual StoreResult<Tenant> create_tenant(std::string_view name, UnixTime now) = 0;
