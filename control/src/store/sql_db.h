@@ -222,8 +222,9 @@ class Db {
   // this Db.
   void during_commit(std::function<void()> work);
   // Runs `work` once the commit of the write transaction open on it is
-  // durable: on SQLite right after the commit's WAL sync succeeded, on
-  // the thread that made it, before the commit is visible to readers; on
+  // durable, after the work given to during_commit: on SQLite as soon as
+  // the commit's WAL sync succeeded (WorkDuringWalSync: possibly on the
+  // syncing thread), before the commit is visible to readers; on
   // PostgreSQL once COMMIT succeeded. Never when the commit does not reach
   // that point; a commit that fails after it leaves it run. At once
   // outside a write transaction. What it throws is dropped; it must not

@@ -164,8 +164,10 @@ class Syncer {
   }
 
   // Syncs `file` on the syncer's thread, running `work` here once the sync
-  // has begun; returns the sync's result, with its errno (which SQLite
-  // reads back for its message) set on this thread.
+  // has begun, and `durable` once both the work and a successful sync are
+  // done, on whichever thread finishes last; returns the sync's result,
+  // with its errno (which SQLite reads back for its message) set on this
+  // thread.
   int sync_during(sqlite3_file* file, int flags, const std::function<void()>& work,
                   const std::function<void()>& durable) {
     if (busy_.exchange(true, std::memory_order_acquire)) {
@@ -177,11 +179,16 @@ class Syncer {
       file_ = file;
       flags_ = flags;
       durable_ = &durable;
+      work_done_.store(false);
+      synced_.store(false);
+      durable_claimed_.store(false);
       state_.store(kQueued, std::memory_order_relaxed);
     }
     job_.notify_one();
     await_start();
     run(work);
+    work_done_.store(true);
+    if (synced_.load()) run_durable_once(durable);
     std::unique_lock lock(mu_);
     done_.wait(lock, [this] { return state_.load(std::memory_order_relaxed) == kDone; });
     state_.store(kIdle, std::memory_order_relaxed);
@@ -210,6 +217,12 @@ class Syncer {
     }
   }
 
+  // The one of the two threads that finds both the work and the sync done
+  // (seq_cst: at least one of them does) runs `durable`; only one claims it.
+  void run_durable_once(const std::function<void()>& durable) {
+    if (!durable_claimed_.exchange(true)) run(durable);
+  }
+
   void loop() {
     for (;;) {
       std::unique_lock lock(mu_);
@@ -219,9 +232,13 @@ class Syncer {
       const std::function<void()>& durable = *durable_;
       state_.store(kSyncing, std::memory_order_release);
       lock.unlock();
-      // The committing thread waits for kDone, so `durable` outlives this.
-      const int rc = sync_then(file, flags, durable);
+      const int rc = file->pMethods->xSync(file, flags);
       const int error = errno;
+      // The committing thread waits for kDone, so `durable` outlives this.
+      if (rc == SQLITE_OK) {
+        synced_.store(true);
+        if (work_done_.load()) run_durable_once(durable);
+      }
       lock.lock();
       result_ = rc;
       errno_ = error;
@@ -239,6 +256,9 @@ class Syncer {
   sqlite3_file* file_ = nullptr;
   int flags_ = 0;
   const std::function<void()>* durable_ = nullptr;
+  std::atomic<bool> work_done_{false};        // the committing thread ran the work
+  std::atomic<bool> synced_{false};           // the sync succeeded
+  std::atomic<bool> durable_claimed_{false};  // a thread runs `durable`
   int result_ = SQLITE_OK;
   int errno_ = 0;
 };

@@ -40,9 +40,10 @@ const char* coalescing_wal_vfs();
 // dropped. The work must not use the connection that commits, nor commit
 // through this VFS. Without a sync (nothing written, synchronous OFF, a
 // commit that failed before it) the work does not run: ran() says.
-// `durable` runs once that sync succeeded, on the thread that made it and
-// before the commit goes on: the commit is on disk then, though not yet
-// visible to the database's readers. It too must not touch the database.
+// `durable` runs once that sync succeeded and the work returned, on the
+// thread of the two that finished last, before the commit goes on: the
+// commit is on disk then, though not yet visible to the database's
+// readers. It too must not touch the database.
 class WorkDuringWalSync {
  public:
   explicit WorkDuringWalSync(std::function<void()> work, std::function<void()> durable = {});

@@ -91,11 +91,11 @@ class Store {
   // transaction, at once. The work must not call the store.
   virtual void during_commit(std::function<void()> work) = 0;
   // Called inside atomically(): runs `work` as soon as that transaction's
-  // commit is durable, possibly on another thread and before the commit
-  // is visible to the store's readers (on SQLite, right after its sync).
-  // Never if the commit does not get that far; a commit that fails after
-  // it leaves it run. Outside a transaction, at once. The work must not
-  // call the store.
+  // commit is durable and the work given to during_commit has run,
+  // possibly on another thread and before the commit is visible to the
+  // store's readers (on SQLite, right after its sync). Never if the commit
+  // does not get that far; a commit that fails after it leaves it run.
+  // Outside a transaction, at once. The work must not call the store.
   virtual void once_durable(std::function<void()> work) = 0;
 
   // Tenants.
