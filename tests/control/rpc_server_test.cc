@@ -127,10 +127,15 @@ class HandoverTrigger final : public PushTrigger {
                std::vector<std::string> node_ids) override {
     if (stage) server_.staging(id, std::move(snapshot), std::move(node_ids));
   }
+  void staged_durable(const NamespaceId& id, const SnapshotPtr& staged) override {
+    if (durable) server_.staged_durable(id, staged);
+  }
   void staged_committed(const NamespaceId& id, const SnapshotPtr& staged) override {
-    server_.staged_committed(id, staged);
+    if (committed) server_.staged_committed(id, staged);
   }
   bool stage = true;
+  bool durable = true;    // staged_durable reaches the server
+  bool committed = true;  // staged_committed does
 
  private:
   RpcServer& server_;
@@ -354,6 +359,29 @@ TEST_F(RpcServerTest, AVersionStagedBeforeItsCommitIsActivatedByHashAfterIt) {
   EXPECT_EQ(node.received[3].version, v2);
   EXPECT_EQ(node.received[3].hash, must(s_.catalog.snapshot(web_, v2))->content_hash());
   EXPECT_EQ(must(s_.fleet.get_instance("n-1")).instance.namespaces.at(0).applied_version, v2);
+}
+
+// The activation goes out once the commit is durable, from the thread
+// that synced it: with staged_committed never reaching the server, the
+// node still activates the staged version and its ACK ends the
+// deployment. Without either, the version stays staged.
+TEST_F(RpcServerTest, AStagedVersionIsActivatedOnceItsCommitIsDurable) {
+  Node& node = Attach("n-1", {web_});
+  HandoverTrigger trigger(*server_);
+  trigger.committed = false;
+  const Published first = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return Succeeded(first.deployment->id); }));
+  ASSERT_EQ(node.received.size(), 2u);
+  EXPECT_TRUE(node.received[0].stage_only);
+  EXPECT_TRUE(node.received[1].activation);
+  EXPECT_EQ(node.received[1].version, first.version.number);
+
+  trigger.durable = false;
+  const Published second = PublishAndDeploy(trigger, 2);
+  ASSERT_TRUE(Run([&] { return node.received.size() == 3; }));
+  EXPECT_TRUE(node.received[2].stage_only);
+  EXPECT_FALSE(Run([&] { return node.received.size() > 3; }, 200));
+  EXPECT_FALSE(Succeeded(second.deployment->id));
 }
 
 // Beyond stage_ahead_max_nodes a wave gets one push per node after the
