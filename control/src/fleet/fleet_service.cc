@@ -358,9 +358,9 @@ SnapshotPtr FleetService::stage_before_commit(const Deployment& deployment,
                         node_ids = std::move(node_ids)]() mutable {
     trigger->staging(id, sendable, std::move(node_ids));
   });
-  // Activated as soon as it is on disk, by the thread that synced: the
-  // wake-up of this one, the end of the commit and what follows it here
-  // are off the release's path.
+  // Activated as soon as it is on disk, usually by the thread that synced
+  // it: the wake-up of this one, the end of the commit and what follows
+  // it here are off the release's path.
   store_.once_durable([trigger = trigger_, id = deployment.namespace_id, sendable] {
     trigger->staged_durable(id, sendable);
   });
