@@ -142,14 +142,18 @@ class HandoverTrigger final : public PushTrigger {
 };
 
 // The fleet, except that record_results waits while held (at most 5 s, so
-// that a server committing on its loop thread fails rather than hangs).
+// that a server committing on its loop thread fails rather than hangs),
+// and that reads of a namespace's desired versions are counted.
 class HeldRecords final : public PushSource {
  public:
   explicit HeldRecords(PushSource& fleet) : fleet_(fleet) {}
   Result<std::map<NamespaceId, DesiredSnapshot>> attach(const Instance& instance) override {
     return fleet_.attach(instance);
   }
-  Result<DesiredSnapshots> desired(const NamespaceId& id) override { return fleet_.desired(id); }
+  Result<DesiredSnapshots> desired(const NamespaceId& id) override {
+    ++desired_reads_;
+    return fleet_.desired(id);
+  }
   DesiredSnapshot desired_of(std::string_view node_id, const NamespaceId& id) override {
     return fleet_.desired_of(node_id, id);
   }
@@ -181,9 +185,12 @@ class HeldRecords final : public PushSource {
     }
     released_.notify_all();
   }
+  // On the loop's thread, as desired() is called.
+  int desired_reads() const { return desired_reads_; }
 
  private:
   PushSource& fleet_;
+  int desired_reads_ = 0;
   std::mutex mu_;
   std::condition_variable released_;
   bool held_ = true;
@@ -416,6 +423,26 @@ TEST_F(RpcServerTest, ANodeOfTheWaveThatWasNotStagedGetsThePushRoundAfterTheActi
   EXPECT_FALSE(b.received[0].stage_only);
   EXPECT_FALSE(b.received[0].activation);
   EXPECT_EQ(b.received[0].version, published.version.number);
+}
+
+// With every node of the namespace activated ahead, the round after the
+// commit would only mark them to be looked at again when they answer: it
+// does so without reading the namespace's desired versions.
+TEST_F(RpcServerTest, WhenEveryNodeWasActivatedAheadTheRoundAfterTheCommitReadsNothing) {
+  held_records_ = std::make_unique<HeldRecords>(s_.fleet);
+  held_records_->release();
+  Start(RpcServer::Options{}, held_records_.get());
+  Node& a = Attach("n-a", {web_});
+  Node& b = Attach("n-b", {web_});
+  HandoverTrigger trigger(*server_);
+  const Published published = PublishAndDeploy(trigger, 1);
+  ASSERT_TRUE(Run([&] { return Succeeded(published.deployment->id); }));
+  for (const Node* node : {&a, &b}) {
+    ASSERT_EQ(node->received.size(), 2u) << node->id;
+    EXPECT_TRUE(node->received[0].stage_only);
+    EXPECT_TRUE(node->received[1].activation);
+  }
+  EXPECT_EQ(held_records_->desired_reads(), 0);
 }
 
 // The node no longer holds what was staged (it restarted, or the slot was

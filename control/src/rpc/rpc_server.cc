@@ -434,6 +434,9 @@ void RpcServer::activate_ahead(const NamespaceId& id, const SnapshotPtr& staged,
 void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
                                 const std::string& traceparent) {
   activate_ahead(id, staged, traceparent);
+  // Usually every node of the namespace was activated just now; a round
+  // would only mark them to be looked at again when they answer.
+  if (mark_all_in_flight(id)) return;
   // The rest of the round (nodes not staged, anything else the deployment
   // changed) after the activations are written, so that its store read
   // does not hold them: Cap'n Proto hands a call to the connection's
@@ -443,6 +446,17 @@ void RpcServer::activate_staged(const NamespaceId& id, const SnapshotPtr& staged
   tasks_.add(kj::evalLast([this, id, traceparent] {
     return kj::evalLast([this, id, traceparent] { converge(id, traceparent); });
   }));
+}
+
+bool RpcServer::mark_all_in_flight(const NamespaceId& id) {
+  auto subscribed = [&id](const auto& entry) { return entry.second->subscriptions.contains(id); };
+  for (const auto& entry : nodes_) {
+    if (subscribed(entry) && !entry.second->in_flight.contains(id)) return false;
+  }
+  for (const auto& entry : nodes_) {
+    if (subscribed(entry)) entry.second->dirty.insert(id);
+  }
+  return true;
 }
 
 void RpcServer::converge_node(const std::shared_ptr<Node>& node, const NamespaceId& id,

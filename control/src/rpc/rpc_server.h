@@ -148,9 +148,13 @@ class RpcServer final : public PushTrigger, private kj::TaskSet::ErrorHandler {
   void activate_ahead(const NamespaceId& id, const SnapshotPtr& staged,
                       const std::string& traceparent);
   // activate_ahead, then converge() after the loop's queued writes, those
-  // activations among them.
+  // activations among them, unless mark_all_in_flight() did its work.
   void activate_staged(const NamespaceId& id, const SnapshotPtr& staged,
                        const std::string& traceparent);
+  // If every node subscribed to `id` has a call for it outstanding, marks
+  // each to be looked at again when it answers (all converge() would do
+  // for them, without its store read) and returns true.
+  bool mark_all_in_flight(const NamespaceId& id);
   // Sends the call now if fewer than max_pushes_in_flight are outstanding,
   // else queues it (the node counts it as in flight either way).
   void push(std::shared_ptr<Node> node, const NamespaceId& id, SnapshotPtr target, PushKind kind);
