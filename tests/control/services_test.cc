@@ -85,6 +85,22 @@ TEST_F(ServicesTest, AVersionBeyondTheSnapshotBudgetIsReadBackWhole) {
   EXPECT_NE(must(small.snapshot(web_, v.number)), read_back);  // built again: nothing kept
 }
 
+// A version's content hash, from the recent snapshots or, beyond their
+// budget, from the store: the same either way.
+TEST_F(ServicesTest, AVersionsContentHashIsTheSameFromMemoryAndFromTheStore) {
+  CatalogService small(s_.store(), [] { return UnixTime{1}; }, {.snapshot_cache_bytes = 1});
+  const uint64_t first = s_.publish(web_, {{"a", 1}});
+  const uint64_t second = s_.publish(web_, {{"a", 2}});
+  const VersionInfo v = must(s_.catalog.get_version(web_, first)).info;
+  EXPECT_EQ(must(s_.catalog.content_hash_of(web_, first)), v.content_hash);
+  EXPECT_EQ(must(small.content_hash_of(web_, first)), v.content_hash);
+  EXPECT_NE(must(small.content_hash_of(web_, second)), v.content_hash);
+  EXPECT_EQ(must(small.content_hash_of(web_, 0)), "");
+  const auto missing = small.content_hash_of(web_, second + 1);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
 TEST_F(ServicesTest, APublishWithABadEntryListsEveryProblemAndStoresNothing) {
   PublishRequest request;
   request.entries = nlohmann::json{{"ok", {{"type", "int64"}, {"value", 1}}},

@@ -365,6 +365,18 @@ bool CatalogService::holds_secrets(const NamespaceId& id, uint64_t version) {
   return holds_secrets(id, version);
 }
 
+Result<std::string> CatalogService::content_hash_of(const NamespaceId& id, uint64_t number) {
+  if (number == 0) return std::string();
+  if (auto recent = recent_.find(id, number)) return protocol::to_hex(recent->content_hash());
+  auto found = list_versions(id, number + 1, 1);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty() || found->front().number != number) {
+    return std::unexpected(
+        not_found("version " + std::to_string(number) + " of '" + id.str() + "' not found"));
+  }
+  return std::move(found->front().content_hash);
+}
+
 Result<SnapshotPtr> CatalogService::snapshot(const NamespaceId& id, uint64_t version) {
   if (auto recent = recent_.find(id, version)) return recent;
   auto v = get_version(id, version);

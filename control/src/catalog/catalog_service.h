@@ -131,6 +131,10 @@ class CatalogService {
   // not_found; internal if the stored hash is not 64 hex digits.
   Result<SnapshotPtr> snapshot(const NamespaceId& id, uint64_t version);
 
+  // The content hash (hex) of version `number`, "" for 0: from memory when
+  // recent, else from the store. not_found if there is no such version.
+  Result<std::string> content_hash_of(const NamespaceId& id, uint64_t number);
+
   // Whether the version holds a secret entry (such a version reaches only
   // subscriptions restricted to the application's group). False when it
   // cannot be read.

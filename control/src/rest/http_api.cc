@@ -639,10 +639,9 @@ void HttpApi::Impl::version_routes() {
         const auto audit_with = [&](const nlohmann::json& created,
                                     const VersionInfo& v) -> Result<void> {
           if (req.audit == nullptr) return {};
-          auto parent = catalog_.list_versions(id, v.number, 1);
+          auto parent = catalog_.content_hash_of(id, v.parent);
           if (!parent) return std::unexpected(parent.error());
-          return req.audit->append_with_change(audit_, 201, created,
-                                               parent->empty() ? "" : parent->front().content_hash);
+          return req.audit->append_with_change(audit_, 201, created, *parent);
         };
         if (!deploy) {
           return reply(res,
