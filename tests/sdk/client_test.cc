@@ -383,6 +383,102 @@ TEST(Writer, EvictsBeyondRetainAndUnlinksSegments) {
   EXPECT_EQ(snapshots, 2u);
 }
 
+// Segment names of `ns` that tidy() or a publish made: snapshots and spares.
+struct SegmentCount {
+  size_t snapshots = 0;
+  size_t spares = 0;
+};
+SegmentCount count_segments(const std::string& ns) {
+  auto names = shm::SegmentNames::for_namespace(ns).value();
+  const std::string spare_prefix = names.spare_prefix();
+  SegmentCount count;
+  for (const auto& name : shm::list(names.prefix())) {
+    uint64_t v, n;
+    if (names.parse_snapshot(name, &v, &n)) ++count.snapshots;
+    if (name.starts_with(spare_prefix)) ++count.spares;
+  }
+  return count;
+}
+
+// With tidy_later, publish and activate leave the freeing of old versions
+// and the making of the next file to tidy(); the next version goes into
+// the file tidy() made, and readers read it as any other.
+TEST(Writer, TidyLaterLeavesOldVersionsUntilTidyAndWritesIntoItsSpareFile) {
+  const std::string ns = unique_namespace("unit/tidy");
+  auto writer = Writer::open(ns, {.replace = true, .tidy_later = true}).value();
+  for (int64_t i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(writer.publish(SnapshotBuilder().set("i", i).build(i, {uint8_t(i)}).value()));
+  }
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{4, 3, 2, 1}));
+  EXPECT_EQ(count_segments(ns).snapshots, 4u);
+  writer.tidy();
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{4, 3}));
+  EXPECT_EQ(count_segments(ns).snapshots, 2u);
+  EXPECT_EQ(count_segments(ns).spares, 1u);
+  writer.tidy();  // a spare already made: not another
+  EXPECT_EQ(count_segments(ns).spares, 1u);
+
+  auto client = open_client(ns);
+  ASSERT_TRUE(writer.publish(SnapshotBuilder().set("i", int64_t{5}).build(5, {5}).value(),
+                             {.activate = false}));
+  EXPECT_EQ(count_segments(ns).spares, 0u);  // it became version 5's segment
+  EXPECT_EQ(count_segments(ns).snapshots, 3u);
+  ASSERT_TRUE(writer.activate(5));
+  EXPECT_EQ(client.get<int64_t>("i").value(), 5);
+  EXPECT_EQ(writer.resident_versions(), (std::vector<uint64_t>{5, 4, 3}));
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+// A writer that never tidies still never runs out of slots: a publish that
+// finds none free frees the old versions itself.
+TEST(Writer, TidyLaterWithoutTidyFreesSlotsWhenNoneIsLeft) {
+  const std::string ns = unique_namespace("unit/untidy");
+  auto writer = Writer::open(ns, {.replace = true, .tidy_later = true}).value();
+  for (int64_t i = 1; i <= 40; ++i) {
+    ASSERT_TRUE(writer.publish(SnapshotBuilder().set("i", i).build(i, {uint8_t(i)}).value())) << i;
+    EXPECT_LE(writer.resident_versions().size(), 16u) << i;
+  }
+  EXPECT_EQ(open_client(ns).get<int64_t>("i").value(), 40);
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
+// A spare left by a writer that was killed is removed by the next one; and
+// a spare removed behind a writer's back costs its next publish nothing
+// but the file's creation.
+TEST(Writer, ASpareFileLeftBehindOrTakenAwayIsHarmless) {
+  const std::string ns = unique_namespace("unit/spare");
+  auto names = shm::SegmentNames::for_namespace(ns).value();
+  {
+    auto writer = Writer::open(ns, {.replace = true, .tidy_later = true}).value();
+    ASSERT_TRUE(writer.publish(SnapshotBuilder().set("i", int64_t{1}).build(1, {1}).value()));
+  }
+  ASSERT_TRUE(shm::SpareFile::create(names.spare(7), 0640, std::nullopt));  // destroyed: removed
+  EXPECT_EQ(count_segments(ns).spares, 0u);
+  {
+    // What a killed writer leaves: the file, without the object.
+    const int fd = ::open((std::string(shm::kShmDir) + "/" + names.spare(7)).c_str(),
+                          O_CREAT | O_EXCL | O_WRONLY, 0640);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+  }
+  EXPECT_EQ(count_segments(ns).spares, 1u);
+  auto writer = Writer::open(ns, {.tidy_later = true}).value();
+  EXPECT_EQ(count_segments(ns).spares, 0u);
+  writer.tidy();
+  ASSERT_EQ(count_segments(ns).spares, 1u);
+  for (const auto& name : shm::list(names.prefix())) {
+    if (name.starts_with(names.spare_prefix())) {
+      ASSERT_TRUE(shm::unlink(name));
+    }
+  }
+  ASSERT_TRUE(writer.publish(SnapshotBuilder().set("i", int64_t{2}).build(2, {2}).value()));
+  EXPECT_EQ(open_client(ns).get<int64_t>("i").value(), 2);
+  { Writer gone = std::move(writer); }
+  ASSERT_TRUE(Writer::remove(ns));
+}
+
 TEST(Writer, RejectsSameVersionWithOtherContentAndSecondWriter) {
   auto ns = unique_namespace("unit/writer");
   auto writer = Writer::open(ns, {.replace = true});

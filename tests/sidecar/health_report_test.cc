@@ -33,10 +33,7 @@ using namespace std::chrono_literals;
 using Totals = std::map<uint64_t, ReportedHealth>;  // by version
 
 SnapshotData version(uint64_t v) {
-  SnapshotBuilder b;
-  b.set("limit", static_cast<int64_t>(v * 10));
-  auto unhashed = b.build(v, {}).value();
-  return std::move(b).build(v, protocol::content_hash(unhashed)).value();
+  return numbered_snapshot(v);
 }
 
 // What an agent said it recorded.
