@@ -253,7 +253,6 @@ SpareFile& SpareFile::operator=(SpareFile&& other) noexcept {
     remove();
     fd_ = std::exchange(other.fd_, -1);
     name_ = std::move(other.name_);
-    reserved_ = other.reserved_;
   }
   return *this;
 }
@@ -268,10 +267,6 @@ void SpareFile::remove() {
   ::unlink(path_of(name_).c_str());
 }
 
-void SpareFile::reserve(size_t size) {
-  if (fd_ >= 0 && ::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) reserved_ = size;
-}
-
 std::expected<void, Error> SpareFile::fill_as(const std::string& name, const void* bytes,
                                               size_t size) && {
   if (fd_ < 0) return std::unexpected(Error{ErrorCode::io, str_cat("write ", name, ": no file")});
@@ -281,9 +276,6 @@ std::expected<void, Error> SpareFile::fill_as(const std::string& name, const voi
     return std::unexpected(errno_error(err, doing));
   };
   if (!write_all(fd_, bytes, size)) return failed(str_cat("write ", name));
-  if (reserved_ > size && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
-    return failed(str_cat("truncate ", name));
-  }
   // RENAME_NOREPLACE: as exclusive as creating `name` would have been.
   if (::renameat2(AT_FDCWD, path_of(name_).c_str(), AT_FDCWD, path_of(name).c_str(),
                   RENAME_NOREPLACE) != 0) {

@@ -110,16 +110,11 @@ class SpareFile {
   static std::expected<SpareFile, Error> create(const std::string& name, mode_t mode,
                                                 std::optional<gid_t> group);
   SpareFile(SpareFile&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)),
-        name_(std::move(other.name_)),
-        reserved_(other.reserved_) {}
+      : fd_(std::exchange(other.fd_, -1)), name_(std::move(other.name_)) {}
   SpareFile& operator=(SpareFile&& other) noexcept;
   ~SpareFile();
 
   const std::string& name() const { return name_; }
-  // Allocates `size` bytes of it now (best effort): a fill of up to that
-  // many allocates no memory.
-  void reserve(size_t size);
 
   // What write_new(name, bytes, size, ...) does, in this file, which then
   // takes `name` (never replacing an existing one). Used up either way:
@@ -132,7 +127,6 @@ class SpareFile {
 
   int fd_ = -1;
   std::string name_;
-  size_t reserved_ = 0;
 };
 
 // Reads all of segment `name` into `out` (`size` bytes): an error when it

@@ -159,7 +159,6 @@ class Writer::Impl {
   std::expected<uint64_t, Error> write_segment(const std::string& name, const SnapshotData& data,
                                                uint64_t published, size_t size) {
     if (size <= kWrittenThrough) {
-      last_size_ = size;
       encoded_.assign(size, 0);
       const uint64_t checksum = detail::encode_snapshot(data, published, encoded_.data(), size);
       if (spare_) {
@@ -196,7 +195,6 @@ class Writer::Impl {
     if (spare_) return;
     if (auto made =
             shm::SpareFile::create(names_.spare(random_u64()), options_.mode, options_.group)) {
-      made->reserve(last_size_);
       spare_.emplace(std::move(*made));
     }
   }
@@ -428,9 +426,8 @@ class Writer::Impl {
   // been directed to them. Empty after a restart (nothing is assumed).
   std::set<uint32_t> never_active_;
   uint64_t generation_ = 0;
-  std::string pending_head_;   // a replacement head not yet in place
-  std::vector<char> encoded_;  // write_segment's buffer, kept between versions
-  size_t last_size_ = 0;       // of the last version written through: what a spare reserves
+  std::string pending_head_;             // a replacement head not yet in place
+  std::vector<char> encoded_;            // write_segment's buffer, kept between versions
   std::optional<shm::SpareFile> spare_;  // made by tidy(), used by the next write_segment
 };
 
