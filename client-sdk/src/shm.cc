@@ -92,10 +92,6 @@ std::string SegmentNames::temp_head(uint64_t nonce) const {
   return str_cat(prefix_, "head.tmp+", Hex16{nonce});
 }
 
-std::string SegmentNames::spare(uint64_t nonce) const {
-  return str_cat(spare_prefix(), Hex16{nonce});
-}
-
 bool SegmentNames::parse_snapshot(std::string_view name, uint64_t* version, uint64_t* nonce) const {
   if (!name.starts_with(prefix_)) return false;
   name.remove_prefix(prefix_.size());
@@ -214,77 +210,6 @@ bool Segment::detached() const {
   return by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev;
 }
 
-namespace {
-
-// Writes `size` bytes at `bytes` from offset 0; false with errno set.
-bool write_all(int fd, const void* bytes, size_t size) {
-  const char* from = static_cast<const char*>(bytes);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pwrite(fd, from + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) errno = ENOSPC;  // tmpfs full, reported as a short write
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
-
-std::expected<SpareFile, Error> SpareFile::create(const std::string& name, mode_t mode,
-                                                  std::optional<gid_t> group) {
-  const int fd = ::open(path_of(name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return std::unexpected(errno_error(errno, str_cat("create ", name)));
-  SpareFile spare(fd, name);
-  if (::fchmod(fd, mode) != 0) {
-    const int err = errno;
-    return std::unexpected(errno_error(err, str_cat("chmod ", name)));
-  }
-  if (group && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0) {
-    const int err = errno;
-    return std::unexpected(errno_error(err, str_cat("chown ", name, " to group ", *group)));
-  }
-  return spare;
-}
-
-SpareFile& SpareFile::operator=(SpareFile&& other) noexcept {
-  if (this != &other) {
-    remove();
-    fd_ = std::exchange(other.fd_, -1);
-    name_ = std::move(other.name_);
-  }
-  return *this;
-}
-
-SpareFile::~SpareFile() {
-  remove();
-}
-
-void SpareFile::remove() {
-  if (fd_ < 0) return;
-  ::close(std::exchange(fd_, -1));
-  ::unlink(path_of(name_).c_str());
-}
-
-std::expected<void, Error> SpareFile::fill_as(const std::string& name, const void* bytes,
-                                              size_t size) && {
-  if (fd_ < 0) return std::unexpected(Error{ErrorCode::io, str_cat("write ", name, ": no file")});
-  auto failed = [&](std::string doing) -> std::expected<void, Error> {
-    const int err = errno;
-    remove();
-    return std::unexpected(errno_error(err, doing));
-  };
-  if (!write_all(fd_, bytes, size)) return failed(str_cat("write ", name));
-  // RENAME_NOREPLACE: as exclusive as creating `name` would have been.
-  if (::renameat2(AT_FDCWD, path_of(name_).c_str(), AT_FDCWD, path_of(name).c_str(),
-                  RENAME_NOREPLACE) != 0) {
-    return failed(str_cat("rename ", name_, " to ", name));
-  }
-  ::close(std::exchange(fd_, -1));
-  return {};
-}
-
 std::expected<void, Error> write_new(const std::string& name, const void* bytes, size_t size,
                                      mode_t mode, std::optional<gid_t> group) {
   const std::string path = path_of(name);
@@ -300,7 +225,15 @@ std::expected<void, Error> write_new(const std::string& name, const void* bytes,
   if (group && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0) {
     return failed(str_cat("chown ", name, " to group ", *group));
   }
-  if (!write_all(fd, bytes, size)) return failed(str_cat("write ", name));
+  const char* from = static_cast<const char*>(bytes);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, from + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = ENOSPC;  // tmpfs full, reported as a short write
+    if (n <= 0) return failed(str_cat("write ", name));
+    done += static_cast<size_t>(n);
+  }
   ::close(fd);
   return {};
 }

@@ -38,10 +38,6 @@ class SegmentNames {
   std::string lock() const { return prefix_ + "lock"; }
   std::string snapshot(uint64_t version, uint64_t nonce) const;
   std::string temp_head(uint64_t nonce) const;
-  // A SpareFile's name: not a snapshot's, nor any reader's. Every one
-  // starts with spare_prefix().
-  std::string spare(uint64_t nonce) const;
-  std::string spare_prefix() const { return prefix_ + "spare+"; }
   // Every segment name of this namespace starts with it.
   const std::string& prefix() const { return prefix_; }
   // Parses a snapshot segment name of this namespace.
@@ -100,34 +96,6 @@ class Segment {
 // process's other CPUs to flush their TLBs. A failed write removes it.
 std::expected<void, Error> write_new(const std::string& name, const void* bytes, size_t size,
                                      mode_t mode, std::optional<gid_t> group);
-
-// An empty segment file made ahead of a write_new, under a name no reader
-// looks up: filling it later costs no file creation. Move-only; an
-// unfilled one is removed when destroyed.
-class SpareFile {
- public:
-  // Creates `name` empty and exclusively with `mode` and, when set, `group`.
-  static std::expected<SpareFile, Error> create(const std::string& name, mode_t mode,
-                                                std::optional<gid_t> group);
-  SpareFile(SpareFile&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)), name_(std::move(other.name_)) {}
-  SpareFile& operator=(SpareFile&& other) noexcept;
-  ~SpareFile();
-
-  const std::string& name() const { return name_; }
-
-  // What write_new(name, bytes, size, ...) does, in this file, which then
-  // takes `name` (never replacing an existing one). Used up either way:
-  // on failure the file is removed and `name` left as it was.
-  std::expected<void, Error> fill_as(const std::string& name, const void* bytes, size_t size) &&;
-
- private:
-  SpareFile(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  void remove();
-
-  int fd_ = -1;
-  std::string name_;
-};
 
 // Reads all of segment `name` into `out` (`size` bytes): an error when it
 // is absent (no_segment) or not exactly `size` bytes long (corrupt).

@@ -120,7 +120,6 @@ class Writer::Impl {
     }
     auto size = detail::encoded_size(data);
     if (!size) return std::unexpected(size.error());
-    if (order_.size() >= layout::kSlotCount) evict();  // tidy() was not called in time
     const uint32_t slot = free_slot();
     const uint64_t nonce = random_u64();
     const uint64_t published = unix_now_ns();
@@ -146,7 +145,7 @@ class Writer::Impl {
     touch(slot);
     if (!options.activate) never_active_.insert(slot);
     auto activated = options.activate ? activate_slot(slot) : std::expected<void, Error>{};
-    if (!options_.tidy_later) evict();
+    evict();
     return activated;
   }
 
@@ -161,12 +160,6 @@ class Writer::Impl {
     if (size <= kWrittenThrough) {
       encoded_.assign(size, 0);
       const uint64_t checksum = detail::encode_snapshot(data, published, encoded_.data(), size);
-      if (spare_) {
-        shm::SpareFile spare = std::move(*spare_);
-        spare_.reset();
-        // A spare removed behind this writer's back: written anew below.
-        if (std::move(spare).fill_as(name, encoded_.data(), size)) return checksum;
-      }
       auto written = shm::write_new(name, encoded_.data(), size, options_.mode, options_.group);
       if (!written) return std::unexpected(written.error());
       return checksum;
@@ -186,17 +179,8 @@ class Writer::Impl {
     }
     touch(*slot);
     auto activated = activate_slot(*slot);
-    if (!options_.tidy_later) evict();
-    return activated;
-  }
-
-  void tidy() {
     evict();
-    if (spare_) return;
-    if (auto made =
-            shm::SpareFile::create(names_.spare(random_u64()), options_.mode, options_.group)) {
-      spare_.emplace(std::move(*made));
-    }
+    return activated;
   }
 
   std::optional<uint64_t> active_version() const {
@@ -338,7 +322,6 @@ class Writer::Impl {
   void collect_garbage() {
     for (const std::string& name : shm::list(names_.prefix())) {
       if (name == names_.head() || name == names_.lock()) continue;
-      if (spare_ && name == spare_->name()) continue;
       // Applications' health segments: the sidecar's health reader reclaims them.
       if (name.starts_with(names_.health_prefix())) continue;
       uint64_t version = 0, nonce = 0;
@@ -426,9 +409,8 @@ class Writer::Impl {
   // been directed to them. Empty after a restart (nothing is assumed).
   std::set<uint32_t> never_active_;
   uint64_t generation_ = 0;
-  std::string pending_head_;             // a replacement head not yet in place
-  std::vector<char> encoded_;            // write_segment's buffer, kept between versions
-  std::optional<shm::SpareFile> spare_;  // made by tidy(), used by the next write_segment
+  std::string pending_head_;   // a replacement head not yet in place
+  std::vector<char> encoded_;  // write_segment's buffer, kept between versions
 };
 
 std::expected<Writer, Error> Writer::open(std::string_view ns, WriterOptions options) {
@@ -473,9 +455,6 @@ std::expected<void, Error> Writer::publish(const SnapshotData& data, PublishOpti
 }
 std::expected<void, Error> Writer::activate(uint64_t version) {
   return impl_->activate(version);
-}
-void Writer::tidy() {
-  impl_->tidy();
 }
 std::optional<uint64_t> Writer::active_version() const {
   return impl_->active_version();

@@ -111,10 +111,6 @@ void Applier::save_acked() {
   unsaved_.clear();
 }
 
-void Applier::tidy() {
-  for (auto& [ns, state] : states_) state.writer.tidy();
-}
-
 void Applier::flush_saves() {
   save_acked();
   saver_->flush();

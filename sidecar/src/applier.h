@@ -86,9 +86,6 @@ class Applier {
   void save_acked();
   // save_acked(), then blocks until the cache holds every ACKed snapshot.
   void flush_saves();
-  // Writer::tidy() of every namespace: with WriterOptions::tidy_later, call
-  // it once the answers that publishing held up have gone out.
-  void tidy();
 
   std::vector<Held> held() const;
   // Bytes of shared memory `ns` holds (its head and resident versions); 0

@@ -26,8 +26,7 @@ constexpr capnp::MessageSize kAnswerSize{16, 0};
 // the trace control sent (its log lines carry it), which the answer echoes.
 class SidecarImpl final : public wire::Sidecar::Server {
  public:
-  SidecarImpl(Applier& applier, kj::Timer& timer, SidecarMetrics* metrics)
-      : applier_(applier), timer_(timer), metrics_(metrics) {}
+  SidecarImpl(Applier& applier, SidecarMetrics* metrics) : applier_(applier), metrics_(metrics) {}
 
   kj::Promise<void> push(PushContext context) override {
     auto params = context.getParams();
@@ -35,7 +34,6 @@ class SidecarImpl final : public wire::Sidecar::Server {
         text(params.getTraceparent()), [&] { return applier_.apply(params.getSnapshot()); },
         context.getResults(kAnswerSize).initResult());
     save_after_answer();
-    tidy_after_answer();
     return kj::READY_NOW;
   }
 
@@ -49,7 +47,6 @@ class SidecarImpl final : public wire::Sidecar::Server {
         },
         context.getResults(kAnswerSize).initResult());
     save_after_answer();  // an activated version is the last-known-good one too
-    tidy_after_answer();
     return kj::READY_NOW;
   }
 
@@ -63,25 +60,6 @@ class SidecarImpl final : public wire::Sidecar::Server {
       spdlog::error("event=lkg_schedule_failed error=\"{}\"",
                     telemetry::escape_quoted(e.getDescription().cStr()));
     });
-  }
-
-  // The writers' tidying (unlinking what is no longer retained, making the
-  // next version's file) kTidyDelay after an answer, once at a time: by
-  // then the answer is written and the readers an activation woke have
-  // run, wherever the scheduler put them. Cancelled with this object.
-  void tidy_after_answer() {
-    if (tidy_due_) return;
-    tidy_due_ = true;
-    tidying_ = timer_.afterDelay(kTidyDelay)
-                   .then([this] {
-                     tidy_due_ = false;
-                     applier_.tidy();
-                   })
-                   .eagerlyEvaluate([this](kj::Exception&& e) {
-                     tidy_due_ = false;
-                     spdlog::error("event=tidy_failed error=\"{}\"",
-                                   telemetry::escape_quoted(e.getDescription().cStr()));
-                   });
   }
 
   static std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
@@ -117,13 +95,8 @@ class SidecarImpl final : public wire::Sidecar::Server {
     }
   }
 
-  static constexpr auto kTidyDelay = 10 * kj::MILLISECONDS;
-
   Applier& applier_;
-  kj::Timer& timer_;
   SidecarMetrics* metrics_;
-  bool tidy_due_ = false;
-  kj::Promise<void> tidying_ = nullptr;
 };
 
 void fill_node(const LinkOptions& options, const Applier& applier, wire::NodeInfo::Builder node) {
@@ -312,14 +285,13 @@ kj::Promise<Attachment> attach(kj::AsyncIoContext& io, const LinkOptions& option
             if (!options.tls) return kj::mv(stream);
             return options.tls->wrapClient(kj::mv(stream), server_name);
           })
-          .then([&io, &options, &applier](kj::Own<kj::AsyncIoStream> stream) {
+          .then([&options, &applier](kj::Own<kj::AsyncIoStream> stream) {
             auto connection = kj::heap<protocol::RpcConnection>(
                 kj::mv(stream), capnp::rpc::twoparty::Side::CLIENT, nullptr);
             auto control = connection->peer_bootstrap().castAs<wire::Control>();
             auto request = control.attachRequest();
             fill_node(options, applier, request.initNode());
-            request.setSidecar(
-                kj::heap<SidecarImpl>(applier, io.provider->getTimer(), options.metrics));
+            request.setSidecar(kj::heap<SidecarImpl>(applier, options.metrics));
             auto disconnected = connection->on_disconnect();
             return request.send().then(
                 [connection = kj::mv(connection), disconnected = kj::mv(disconnected)](

@@ -235,8 +235,6 @@ int main(int argc, char** argv) {
   }
   hotswap::sidecar::Applier::Options options;
   options.writer.scope = scope;
-  // The link tidies the writers once its answers are out (control_link).
-  options.writer.tidy_later = true;
   options.fresh_segments = fresh;
   options.max_snapshot_bytes = max_snapshot_bytes;
   options.lkg_delay = std::chrono::milliseconds(cache_delay_ms);

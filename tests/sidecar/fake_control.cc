@@ -11,7 +11,6 @@
 
 #include "hotswap.capnp.h"
 #include "hotswap/harness/eventually.h"
-#include "hotswap/protocol/content_hash.h"
 #include "hotswap/protocol/rpc_connection.h"
 #include "hotswap/protocol/wire_codec.h"
 
@@ -286,13 +285,6 @@ uint64_t FakeControl::duplicates() const {
 uint64_t FakeControl::gaps() const {
   std::lock_guard lock(state_->mu);
   return state_->gaps;
-}
-
-SnapshotData numbered_snapshot(uint64_t v) {
-  SnapshotBuilder b;
-  b.set("limit", static_cast<int64_t>(v * 10));
-  auto unhashed = b.build(v, {}).value();
-  return std::move(b).build(v, protocol::content_hash(unhashed)).value();
 }
 
 }  // namespace hotswap::test

@@ -65,10 +65,6 @@ class FakeControl {
   std::shared_ptr<State> state_;
 };
 
-// A snapshot of version `v` ({"limit": v * 10}) with its content hash, as
-// control would push it.
-SnapshotData numbered_snapshot(uint64_t v);
-
 }  // namespace hotswap::test
 
 #endif  // HOTSWAP_TESTS_SIDECAR_FAKE_CONTROL_H_

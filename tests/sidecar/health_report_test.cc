@@ -33,7 +33,10 @@ using namespace std::chrono_literals;
 using Totals = std::map<uint64_t, ReportedHealth>;  // by version
 
 SnapshotData version(uint64_t v) {
-  return numbered_snapshot(v);
+  SnapshotBuilder b;
+  b.set("limit", static_cast<int64_t>(v * 10));
+  auto unhashed = b.build(v, {}).value();
+  return std::move(b).build(v, protocol::content_hash(unhashed)).value();
 }
 
 // What an agent said it recorded.

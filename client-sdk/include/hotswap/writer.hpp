@@ -33,11 +33,6 @@ struct WriterOptions {
   // Replace an existing head segment instead of re-opening it. Readers of
   // the old head re-attach to the new one by themselves.
   bool replace = false;
-  // Leave to tidy() what publish() and activate() otherwise do on their
-  // way: freeing the versions beyond `retain` (until then they stay
-  // resident, up to the slots there are) and creating the file the next
-  // version is written into. For a writer that answers someone first.
-  bool tidy_later = false;
   // A separate set of segment names (see ClientOptions::scope), for hosts
   // that run several sidecars side by side; empty for the default set.
   std::string scope{};
@@ -72,12 +67,6 @@ class Writer {
   // Makes a resident version active (blue-green flip, rollback).
   // `not_resident` if it is not held.
   std::expected<void, Error> activate(uint64_t version);
-
-  // Frees the least recently used versions beyond `retain` (never the
-  // active one; readers keep what they have mapped) and makes the file the
-  // next publish() writes into. Best effort: what it could not do, the next
-  // publish() does itself.
-  void tidy();
 
   // The active version, if any.
   std::optional<uint64_t> active_version() const;
