@@ -19,6 +19,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -156,6 +157,36 @@ class StoreFixture : public ::testing::Test {
   void Reopen() {
     store_.reset();
     store_ = Open();
+  }
+
+  // What work given through `give` (during_commit or once_durable) is
+  // promised beside its timing: nothing for a transaction that rolls
+  // back, at once outside one, and in a transaction that commits what was
+  // given outside a savepoint that rolled back, once, whatever another
+  // piece of work throws.
+  void ExpectWorkOnlyWithItsCommit(const std::function<void(std::function<void()>)>& give) {
+    int runs = 0;
+    EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+      give([&] { ++runs; });
+      return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+    }));
+    EXPECT_EQ(runs, 0);
+    give([&] { ++runs; });  // no transaction: at once
+    EXPECT_EQ(runs, 1);
+    const int64_t versions = Count("versions");
+    ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
+      EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
+        give([&] { runs += 10; });
+        return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
+      }));
+      give([&] { ++runs; });
+      give([] { throw std::runtime_error("work that fails"); });
+      auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 51);
+      if (!made) return std::unexpected(made.error());
+      return {};
+    }));
+    EXPECT_EQ(runs, 2);
+    EXPECT_EQ(Count("versions"), versions + 1);
   }
 
   // Tenant "acme" with namespace "web".
@@ -610,29 +641,8 @@ TEST_P(SqlStoreTest, WorkForACommitRunsOnlyIfItCommits) {
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(seen_during, "0");
   EXPECT_EQ(Count("versions"), 1);
-
-  EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
-    store_->during_commit([&] { ++runs; });
-    return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
-  }));
-  EXPECT_EQ(runs, 1);
-  store_->during_commit([&] { ++runs; });  // no transaction: at once
-  EXPECT_EQ(runs, 2);
-
-  // Given in a savepoint that rolls back, inside a transaction that commits.
-  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
-    EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
-      store_->during_commit([&] { runs += 10; });
-      return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
-    }));
-    store_->during_commit([&] { ++runs; });
-    store_->during_commit([] { throw std::runtime_error("work that fails"); });
-    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 51);
-    if (!made) return std::unexpected(made.error());
-    return {};
-  }));
-  EXPECT_EQ(runs, 3);
-  EXPECT_EQ(Count("versions"), 2);
+  ExpectWorkOnlyWithItsCommit(
+      [&](std::function<void()> work) { store_->during_commit(std::move(work)); });
 }
 
 // Work given for once a commit is durable runs after the work during it,
@@ -649,29 +659,8 @@ TEST_P(SqlStoreTest, WorkForOnceDurableRunsOnlyIfItCommits) {
   }));
   EXPECT_EQ(order, (std::vector<std::string>{"during", "durable"}));
   EXPECT_EQ(Count("versions"), 1);
-
-  int runs = 0;
-  EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
-    store_->once_durable([&] { ++runs; });
-    return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
-  }));
-  EXPECT_EQ(runs, 0);
-  store_->once_durable([&] { ++runs; });  // no transaction: at once
-  EXPECT_EQ(runs, 1);
-  // Given in a savepoint that rolls back, inside a transaction that commits.
-  ASSERT_TRUE(store_->atomically([&]() -> StoreResult<void> {
-    EXPECT_FALSE(store_->atomically([&]() -> StoreResult<void> {
-      store_->once_durable([&] { runs += 10; });
-      return std::unexpected(StoreError{StoreErrorCode::conflict, "no"});
-    }));
-    store_->once_durable([&] { ++runs; });
-    store_->once_durable([] { throw std::runtime_error("work that fails"); });
-    auto made = store_->append_version(Ns("acme/web"), VersionOf(Abc()), 51);
-    if (!made) return std::unexpected(made.error());
-    return {};
-  }));
-  EXPECT_EQ(runs, 2);
-  EXPECT_EQ(Count("versions"), 2);
+  ExpectWorkOnlyWithItsCommit(
+      [&](std::function<void()> work) { store_->once_durable(std::move(work)); });
 }
 
 TEST_P(SqlStoreTest, AppendVersionReplacesDraftOnlyWhenAsked) {
