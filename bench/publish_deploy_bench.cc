@@ -50,7 +50,7 @@ struct Control {
     PublishRequest request;
     request.message = body["message"];
     request.author = "bench";
-    request.sent_entries = std::move(*read->entries);
+    request.sent_entries = std::move(read.value().entries.value());
     return request;
   }
 };
