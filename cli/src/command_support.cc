@@ -95,4 +95,17 @@ std::expected<std::string, Failure> read_source(Context& ctx, const std::string&
   return text.str();
 }
 
+std::expected<nlohmann::json, Failure> read_document(Context& ctx, const std::string& file,
+                                                     std::string_view verb) {
+  const auto text = read_source(ctx, file);
+  if (!text) return std::unexpected(text.error());
+  auto entries = parse_document(*text);
+  if (!entries) {
+    return std::unexpected(invalid_input(
+        str_cat(verb, ": ", source_name(file), " is not a valid document (no request was sent)"),
+        entries.error()));
+  }
+  return *std::move(entries);
+}
+
 }  // namespace hotswap::cli

@@ -78,6 +78,11 @@ std::string source_name(const std::string& file);
 // The text of FILE, or of Context::in for "-"; a usage failure naming it
 // when it cannot be read.
 std::expected<std::string, Failure> read_source(Context& ctx, const std::string& file);
+// The entries of the document in FILE (read_source, then parse_document);
+// an invalid-input failure naming `verb` and FILE, with the document's
+// problems, when it does not parse: nothing was sent.
+std::expected<nlohmann::json, Failure> read_document(Context& ctx, const std::string& file,
+                                                     std::string_view verb);
 
 }  // namespace hotswap::cli
 

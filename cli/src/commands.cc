@@ -201,15 +201,8 @@ Result publish(Context& ctx, const PublishArgs& args) {
 
 Result apply(Context& ctx, const ApplyArgs& args) {
   return with_namespace(args.ns, [&](const NamespaceRef& ns) -> Result {
-    const auto text = read_source(ctx, args.file);
-    if (!text) return std::unexpected(text.error());
-    auto entries = parse_document(*text);
-    if (!entries) {
-      return std::unexpected(
-          invalid_input(str_cat("apply: ", source_name(args.file),
-                                " is not a valid document (no request was sent)"),
-                        entries.error()));
-    }
+    auto entries = read_document(ctx, args.file, "apply");
+    if (!entries) return std::unexpected(entries.error());
     const std::string message = args.message.value_or("apply " + source_name(args.file));
     return publish_version(ctx, ns, json{{"message", message}, {"entries", *std::move(entries)}},
                            args.expected_parent, args.deploy,

@@ -60,15 +60,8 @@ Result schema_remove(Context& ctx, const std::string& arg) {
 
 Result validate(Context& ctx, const ValidateArgs& args) {
   return with_namespace(args.ns, [&](const NamespaceRef& ns) -> Result {
-    const auto text = read_source(ctx, args.file);
-    if (!text) return std::unexpected(text.error());
-    auto entries = parse_document(*text);
-    if (!entries) {
-      return std::unexpected(
-          invalid_input(str_cat("validate: ", source_name(args.file),
-                                " is not a valid document (no request was sent)"),
-                        entries.error()));
-    }
+    auto entries = read_document(ctx, args.file, "validate");
+    if (!entries) return std::unexpected(entries.error());
     json body = {{"entries", *std::move(entries)}};
     if (args.schema_version) body["schema_version"] = *args.schema_version;
     auto outcome = call(ctx, "POST", namespace_path(ns) + "/validate", body,

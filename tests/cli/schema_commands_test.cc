@@ -138,6 +138,10 @@ TEST_F(SchemaCommandsTest, MalformedDocumentIsRefusedLocally) {
   auto result = validate(ctx, {"acme/web", "-", std::nullopt});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ExitCode::kInvalid);
+  EXPECT_EQ(result.error().message.rfind("validate: stdin is not a valid document", 0), 0u)
+      << result.error().message;
+  ASSERT_EQ(result.error().details.size(), 1u);
+  EXPECT_EQ(result.error().details[0].rfind("limit: ", 0), 0u) << result.error().details[0];
   EXPECT_TRUE(api.calls.empty());
 }
 
