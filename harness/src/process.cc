@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -156,6 +157,26 @@ int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return -WTERMSIG(status);
   return INT_MIN;
+}
+
+ShellRun run_shell(const std::string& command, const std::string& scratch_dir,
+                   std::chrono::milliseconds timeout) {
+  const std::string err_path = scratch_dir + "/shell.err";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Process shell = Process::spawn({"/bin/sh", "-c", "(" + command + ") 2>'" + err_path + "'"});
+  ShellRun run;
+  run.out = shell.read_all(timeout);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  const std::optional<int> status = shell.wait(std::max(left, std::chrono::milliseconds(0)));
+  if (!status) {
+    throw std::runtime_error("still running after " + std::to_string(timeout.count()) +
+                             " ms: " + command);
+  }
+  run.code = exit_code(*status);
+  std::ifstream err_file(err_path);
+  run.err.assign(std::istreambuf_iterator<char>(err_file), {});
+  return run;
 }
 
 }  // namespace hotswap::test

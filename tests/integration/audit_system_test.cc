@@ -6,11 +6,7 @@
 // CLI, exit 9); pruning by age keeps the rest verifiable.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <regex>
 #include <string>
@@ -18,6 +14,7 @@
 
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/process.h"
 #include "hotswap/harness/raw_http.h"
 #include "hotswap/harness/temp_dir.h"
 
@@ -28,11 +25,7 @@ using nlohmann::json;
 using test::HttpReply;
 using namespace std::chrono_literals;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = test::ShellRun;
 
 // RFC 4180 records: fields split on commas outside quotes, "" inside
 // quotes a quote, records ending in CRLF.
@@ -91,18 +84,10 @@ class AuditSystem : public ::testing::Test {
 
   // hotswapctl with the token of `who`.
   CliRun ctl(const std::string& args, const std::string& who = "alice") {
-    const std::string err_path = dir_.path() + "/ctl.err";
     const std::string command = std::string(HOTSWAPCTL_BIN) + " " + args +
                                 " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
-                                " --token " + tokens_.at(who) + " 2>" + err_path;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-    const int status = ::pclose(pipe);
-    std::ifstream err_file(err_path);
-    std::string err((std::istreambuf_iterator<char>(err_file)), {});
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+                                " --token " + tokens_.at(who);
+    return test::run_shell(command, dir_.path());
   }
 
   // One request with extra header lines, over a connection of its own.

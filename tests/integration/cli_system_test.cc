@@ -1,20 +1,19 @@
 // hotswapctl against a real hotswap-control (and a sidecar for deploy
 // --wait): what scripts rely on, output and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <regex>
 #include <string>
 
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/process.h"
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/writer.hpp"
 
@@ -24,11 +23,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = test::ShellRun;
 
 class Cli : public ::testing::Test {
  protected:
@@ -47,20 +42,12 @@ class Cli : public ::testing::Test {
   // config file of the user running the tests is read.
   CliRun ctl(const std::string& args,
              const std::string& env = std::string("HOTSWAP_TOKEN=") + test::kAdminToken + " ") {
-    const std::string err_path = dir_->path() + "/ctl.err";
     const std::string command = "env -u HOTSWAP_TOKEN XDG_CONFIG_HOME=" + dir_->path() +
                                 "/no-config " + env + std::string(HOTSWAPCTL_BIN) + " " + args +
-                                " --url http://127.0.0.1:" + std::to_string(control_->http_port()) +
-                                " 2>" + err_path;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-    const int status = ::pclose(pipe);
-    std::ifstream err_file(err_path);
-    std::string err((std::istreambuf_iterator<char>(err_file)), {});
-    if (!err.empty()) std::fprintf(stderr, "hotswapctl %s: %s", args.c_str(), err.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+                                " --url http://127.0.0.1:" + std::to_string(control_->http_port());
+    CliRun run = test::run_shell(command, dir_->path());
+    if (!run.err.empty()) std::fprintf(stderr, "hotswapctl %s: %s", args.c_str(), run.err.c_str());
+    return run;
   }
 
   // Starts a sidecar `node` subscribed to `ns` and waits until control
@@ -365,8 +352,8 @@ TEST_F(Cli, SchemaSetValidateAndPublishRefusedWithOneLinePerViolation) {
 
 TEST_F(Cli, OneInvocationIsOneTraceWhichTheAuditRowsKeep) {
   const std::string trace = "00-5c1b2e6a7d9f40a1b2c3d4e5f6a7b8c9-1a2b3c4d5e6f7a8b-01";
-  ASSERT_EQ(ctl("tenant create tracetest", std::string("HOTSWAP_TOKEN=") + test::kAdminToken +
-                                               " TRACEPARENT=" + trace + " ")
+  ASSERT_EQ(ctl("tenant create tracetest",
+                std::string("HOTSWAP_TOKEN=") + test::kAdminToken + " TRACEPARENT=" + trace + " ")
                 .code,
             0);
   ASSERT_EQ(ctl("tenant create traceless").code, 0);
@@ -376,8 +363,7 @@ TEST_F(Cli, OneInvocationIsOneTraceWhichTheAuditRowsKeep) {
   std::map<std::string, std::string> id_of;
   for (const json& e : created.body["events"]) id_of[e["tenant"]] = e["request_id"];
   EXPECT_EQ(id_of["tracetest"], trace) << created.raw;
-  EXPECT_TRUE(
-      std::regex_match(id_of["traceless"], std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00")))
+  EXPECT_TRUE(std::regex_match(id_of["traceless"], std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-00")))
       << created.raw;
 }
 

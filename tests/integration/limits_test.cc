@@ -4,17 +4,14 @@
 // name and limit, stores nothing, and holds across a restart; only an
 // admin for every tenant sets quotas (docs/limits.md).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/process.h"
 #include "hotswap/harness/temp_dir.h"
 
 namespace hotswap {
@@ -36,27 +33,14 @@ std::string code_of(const HttpReply& r) {
   return r.body["error"].value("code", "");
 }
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = test::ShellRun;
 
 // hotswapctl with `token`, no config file of whoever runs the tests.
 CliRun ctl(const test::TempDir& dir, int port, const std::string& token, const std::string& args) {
-  const std::string err_path = dir.path() + "/ctl.err";
   const std::string command = "env -u HOTSWAP_TOKEN XDG_CONFIG_HOME=" + dir.path() +
                               "/no-config HOTSWAP_TOKEN=" + token + " " + HOTSWAPCTL_BIN + " " +
-                              args + " --url http://127.0.0.1:" + std::to_string(port) + " 2>" +
-                              err_path;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  std::ifstream err_file(err_path);
-  std::string err((std::istreambuf_iterator<char>(err_file)), {});
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+                              args + " --url http://127.0.0.1:" + std::to_string(port);
+  return test::run_shell(command, dir.path());
 }
 
 // Control with a low rate: a request every 2 s per caller, bursts of 5

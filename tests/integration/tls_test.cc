@@ -6,13 +6,9 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +16,7 @@
 #include "hotswap/client.hpp"
 #include "hotswap/harness/cluster.h"
 #include "hotswap/harness/eventually.h"
+#include "hotswap/harness/process.h"
 #include "hotswap/harness/raw_http.h"
 #include "hotswap/harness/temp_dir.h"
 #include "hotswap/harness/test_pki.h"
@@ -36,11 +33,7 @@ using test::Process;
 using test::Rest;
 using test::RestTls;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using CliRun = test::ShellRun;
 
 // A TLS client on a blocking socket (OpenSSL directly), for what HTTP
 // libraries do not do: hold a verified TLS connection open and send
@@ -199,18 +192,10 @@ class Tls : public ::testing::Test {
   // hotswapctl with `args`, the admin token in the environment and `env`
   // ("A=b "), against `url`.
   CliRun ctl(const std::string& args, const std::string& url, const std::string& env = "") {
-    const std::string err_path = data_.path() + "/ctl.err";
     const std::string command = "env -u HOTSWAP_CA_CERT XDG_CONFIG_HOME=" + data_.path() +
                                 "/no-config HOTSWAP_TOKEN=" + test::kAdminToken + " " + env +
-                                HOTSWAPCTL_BIN + " " + args + " --url " + url + " 2>" + err_path;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-    const int status = ::pclose(pipe);
-    std::ifstream err_file(err_path);
-    std::string err((std::istreambuf_iterator<char>(err_file)), {});
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+                                HOTSWAPCTL_BIN + " " + args + " --url " + url;
+    return test::run_shell(command, data_.path());
   }
 
   std::string https_url() const {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <climits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,6 +70,19 @@ int exit_code(int status);
 
 // The resident memory of process `pid` in KiB (VmRSS), -1 if unreadable.
 long resident_kb(pid_t pid);
+
+// A shell command run to its end.
+struct ShellRun {
+  int code = INT_MIN;  // exit_code() of its status
+  std::string out;     // what it wrote to stdout
+  std::string err;     // ... and to stderr
+};
+
+// Runs `command` with /bin/sh, its stderr kept in a file in `scratch_dir`
+// (replaced by the next run there). Throws std::runtime_error naming the
+// command if it has not ended within `timeout` (it is killed then).
+ShellRun run_shell(const std::string& command, const std::string& scratch_dir,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace hotswap::test
 
