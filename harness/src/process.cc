@@ -163,7 +163,9 @@ ShellRun run_shell(const std::string& command, const std::string& scratch_dir,
                    std::chrono::milliseconds timeout) {
   const std::string err_path = scratch_dir + "/shell.err";
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  Process shell = Process::spawn({"/bin/sh", "-c", "(" + command + ") 2>'" + err_path + "'"});
+  // exec: the command takes the shell's place, so that a timeout's SIGKILL
+  // (Process's destructor) reaches it rather than only the shell.
+  Process shell = Process::spawn({"/bin/sh", "-c", "exec " + command + " 2>'" + err_path + "'"});
   ShellRun run;
   run.out = shell.read_all(timeout);
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

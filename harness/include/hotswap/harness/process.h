@@ -78,9 +78,11 @@ struct ShellRun {
   std::string err;     // ... and to stderr
 };
 
-// Runs `command` with /bin/sh, its stderr kept in a file in `scratch_dir`
-// (replaced by the next run there). Throws std::runtime_error naming the
-// command if it has not ended within `timeout` (it is killed then).
+// Runs `command`, one simple command (a program, its arguments and
+// redirections, as `env A=b prog args`), through /bin/sh, which it
+// replaces; its stderr is kept in a file in `scratch_dir` (replaced by the
+// next run there). Throws std::runtime_error naming the command if it has
+// not ended within `timeout` (it is killed then).
 ShellRun run_shell(const std::string& command, const std::string& scratch_dir,
                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
