@@ -47,6 +47,7 @@ struct Options {
   int warmup = 5;
   int keys = 100;
   int timeout_s = 30;
+  int gap_ms = 0;  // idle between releases (report.h: idle_until)
   std::string etcdctl = "/usr/bin/etcdctl";
   std::string key;  // default: one of this process's own
   std::string out;
@@ -77,10 +78,12 @@ class Release {
 
 struct Sample {
   int64_t revision = 0;
-  double total_us = 0;   // put started -> the last watcher printed the event
-  double first_us = 0;   // put started -> the first watcher printed it
-  double median_us = 0;  // put started -> the median watcher printed it
-  double put_us = 0;     // the put's round trip
+  double total_us = 0;     // put started -> the last watcher printed the event
+  double first_us = 0;     // put started -> the first watcher printed it
+  double median_us = 0;    // put started -> the median watcher printed it
+  double put_us = 0;       // the put's round trip
+  double idle_us = 0;      // the previous put's last event printed -> this put started
+  int64_t reached_ns = 0;  // the last watcher printed it (CLOCK_MONOTONIC)
 };
 
 class Bench {
@@ -113,9 +116,11 @@ class Bench {
 
   // One release: put the document, wait until every watcher printed it.
   Sample release(int64_t build) {
+    idle_until(reached_ns_, options_.gap_ms);
     watchers_.expect(++seq_);
     Sample s;
     const int64_t t0 = steady_ns();
+    s.idle_us = reached_ns_ == 0 ? 0 : us_since(reached_ns_, t0);
     s.revision = etcd_.put(options_.key, release_.value(seq_, build));
     s.put_us = us_since(t0, steady_ns());
     auto at = watchers_.wait(std::chrono::seconds(options_.timeout_s));
@@ -128,6 +133,7 @@ class Bench {
                                          std::to_string(options_.timeout_s) + " s");
     }
     std::sort(at->begin(), at->end());
+    s.reached_ns = reached_ns_ = at->back();
     s.total_us = us_since(t0, at->back());
     s.first_us = us_since(t0, at->front());
     s.median_us = us_since(t0, (*at)[(at->size() - 1) / 2]);
@@ -144,6 +150,7 @@ class Bench {
   EtcdWatchers& watchers_;
   Release release_;
   int64_t seq_ = 0;
+  int64_t reached_ns_ = 0;  // of the previous put
 };
 
 std::vector<double> column(const std::vector<Sample>& samples, double Sample::*field) {
@@ -215,6 +222,8 @@ int run_bench(Options options) {
     say("  median watcher: " + describe(summarize(column(samples, &Sample::median_us))));
   }
   say("  put (POST /v3/kv/put): " + describe(summarize(column(samples, &Sample::put_us))));
+  say("  idle before each put (--gap-ms " + std::to_string(options.gap_ms) +
+      "): " + describe(summarize(column(samples, &Sample::idle_us))));
   say("  load average before / after: " + load_before + " / " + load_after);
 
   const ordered_json result =
@@ -225,11 +234,13 @@ int run_bench(Options options) {
                     {"total_us", s.total_us},
                     {"first_us", s.first_us},
                     {"median_us", s.median_us},
-                    {"put_us", s.put_us}});
+                    {"put_us", s.put_us},
+                    {"idle_us", s.idle_us}});
   }
   ordered_json file = result;
   file["keys"] = options.keys;
   file["endpoint"] = options.endpoint;
+  file["gap_ms"] = options.gap_ms;
   file["load_average_before"] = load_before;
   file["load_average_after"] = load_after;
   file["measured"] = "put start -> the event printed by an etcdctl watch process";
@@ -255,6 +266,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   app.add_option("--etcdctl", o.etcdctl, "the etcdctl binary")->check(CLI::ExistingFile);
   app.add_option("--key", o.key, "the key to watch and put (default: one per process)");
+  app.add_option("--gap-ms", o.gap_ms,
+                 "start each put this long after the previous one was printed (0: at once)")
+      ->check(CLI::Range(0, 60000));
   app.add_option("--out", o.out, "write the per-run samples to this JSON file");
   CLI11_PARSE(app, argc, argv);
   return hotswap::bench::run_bench(o);

@@ -53,6 +53,7 @@ struct Options {
   int heartbeat_ms = 5000;       // control's default
   int max_pushes_in_flight = 0;  // 0: control's default
   int timeout_s = 30;
+  int gap_ms = 0;  // idle between releases (report.h: idle_until)
   std::string out;
   // --reader mode (internal)
   bool reader = false;
@@ -251,11 +252,13 @@ class Cluster {
 
 struct Sample {
   uint64_t version = 0;
-  double total_us = 0;    // publish started -> last scope's wait_for_change returned
-  double first_us = 0;    // publish started -> first scope's wait_for_change returned
-  double median_us = 0;   // publish started -> the median scope's wait_for_change returned
-  double publish_us = 0;  // the POST .../versions round trip (publish and deploy)
-  double acked_us = 0;    // publish started -> control shows the deployment succeeded (polled)
+  double total_us = 0;     // publish started -> last scope's wait_for_change returned
+  double first_us = 0;     // publish started -> first scope's wait_for_change returned
+  double median_us = 0;    // publish started -> the median scope's wait_for_change returned
+  double publish_us = 0;   // the POST .../versions round trip (publish and deploy)
+  double acked_us = 0;     // publish started -> control shows the deployment succeeded (polled)
+  double idle_us = 0;      // the previous release reached every scope -> this one started
+  int64_t reached_ns = 0;  // every scope had it (CLOCK_MONOTONIC)
 };
 
 std::vector<double> column(const std::vector<Sample>& samples, double Sample::*field) {
@@ -268,13 +271,18 @@ double us_between(int64_t from_ns, int64_t to_ns) {
   return static_cast<double>(to_ns - from_ns) / 1000.0;
 }
 
-// One release: publish the whole document, deploy it, wait until every
-// scope's wait_for_change returned it in the reader.
-Sample release(Cluster& cluster, const Options& options, json& body, int64_t build) {
+// One release, `options.gap_ms` after the previous one reached every scope
+// (`previous_ns`, 0 for none) and once control showed its deployment
+// ended: publish the whole document, deploy it, wait until every scope's
+// wait_for_change returned it in the reader.
+Sample release(Cluster& cluster, const Options& options, json& body, int64_t build,
+               int64_t previous_ns) {
+  idle_until(previous_ns, options.gap_ms);
   body["entries"]["release.build"]["value"] = build;
   body["message"] = "bench build " + std::to_string(build);
   Sample s;
   const int64_t t0 = monotonic_ns();
+  s.idle_us = previous_ns == 0 ? 0 : us_between(previous_ns, t0);
   // One request publishes and deploys (as CI pipelines do): one commit.
   const json published =
       expect(cluster.rest().post("/api/v1/namespaces/" + cluster.ns() + "/versions", body), 201,
@@ -300,6 +308,7 @@ Sample release(Cluster& cluster, const Options& options, json& body, int64_t bui
       throw std::runtime_error("the reader reports version " + std::to_string(applied->version) +
                                " while waiting for " + std::to_string(s.version));
     }
+    s.reached_ns = applied->last_ns;
     s.total_us = us_between(t0, applied->last_ns);
     s.first_us = us_between(t0, applied->first_ns);
     s.median_us = us_between(t0, applied->median_ns);
@@ -371,9 +380,13 @@ int run_bench(Options options) {
       cluster.start_reader(first);
       say("reader: " + std::to_string(options.sidecars) +
           " client(s) open, one thread per scope in wait_for_change");
-      for (int i = 0; i < options.warmup; ++i) (void)release(cluster, options, body, -1 - i);
+      int64_t reached_ns = 0;
+      for (int i = 0; i < options.warmup; ++i) {
+        reached_ns = release(cluster, options, body, -1 - i, reached_ns).reached_ns;
+      }
       for (int run = 0; run < options.runs && !g_interrupted; ++run) {
-        samples.push_back(release(cluster, options, body, run + 1));
+        samples.push_back(release(cluster, options, body, run + 1, reached_ns));
+        reached_ns = samples.back().reached_ns;
         const Sample& s = samples.back();
         if (fleet || (run + 1) % 20 == 0 || run == 0) {
           say("  run " + std::to_string(run + 1) + "/" + std::to_string(options.runs) + ": v" +
@@ -404,6 +417,8 @@ int run_bench(Options options) {
       describe(summarize(column(samples, &Sample::publish_us))));
   say("  all ACKs recorded by control (polled, coarse): " +
       describe(summarize(column(samples, &Sample::acked_us))));
+  say("  idle before each release (--gap-ms " + std::to_string(options.gap_ms) +
+      ", and the deployment ended): " + describe(summarize(column(samples, &Sample::idle_us))));
   say("  load average before / after: " + load_before + " / " + load_after);
   if (!fleet) {
     report_bound("single p50", total.p50, 2000);
@@ -421,11 +436,13 @@ int run_bench(Options options) {
                     {"first_us", s.first_us},
                     {"median_us", s.median_us},
                     {"publish_us", s.publish_us},
-                    {"acked_us", s.acked_us}});
+                    {"acked_us", s.acked_us},
+                    {"idle_us", s.idle_us}});
   }
   nlohmann::ordered_json file = result;
   file["keys"] = options.keys;
   file["heartbeat_ms"] = options.heartbeat_ms;
+  file["gap_ms"] = options.gap_ms;
   file["load_average_before"] = load_before;
   file["load_average_after"] = load_after;
   file["measured"] = "publish start -> wait_for_change returned in a reader process";
@@ -452,6 +469,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3600000));
   app.add_option("--timeout", o.timeout_s, "seconds one release may take")
       ->check(CLI::Range(1, 3600));
+  app.add_option("--gap-ms", o.gap_ms,
+                 "start each release this long after the previous one reached every scope "
+                 "(and its deployment ended; 0: at once)")
+      ->check(CLI::Range(0, 60000));
   app.add_option("--out", o.out, "write the per-run samples to this JSON file");
   app.add_flag("--reader", o.reader)->group("");  // internal: the reader process
   app.add_option("--ns", o.ns)->group("");

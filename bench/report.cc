@@ -1,6 +1,9 @@
 #include "report.h"
 
+#include <time.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -23,6 +26,14 @@ Summary summarize(std::vector<double> v) {
   s.max = v.back();
   s.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   return s;
+}
+
+void idle_until(int64_t reached_ns, int gap_ms) {
+  if (gap_ms <= 0) return;
+  const int64_t wake_ns = reached_ns + int64_t{gap_ms} * 1000000;
+  timespec at{static_cast<time_t>(wake_ns / 1000000000), static_cast<long>(wake_ns % 1000000000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+  }
 }
 
 std::string describe(const Summary& s) {

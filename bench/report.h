@@ -6,6 +6,8 @@
 #define HOTSWAP_BENCH_REPORT_H_
 
 #include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,16 @@ std::string fixed(double v, int decimals = 1);
 
 // The 1, 5 and 15 minute load averages, as /proc/loadavg shows them.
 std::string load_average();
+
+// Sleeps until `gap_ms` after `reached_ns` (CLOCK_MONOTONIC), when that
+// is later than now: the next release starts that long after the previous
+// one reached its last consumer. How long a machine idled before a release
+// moves its latency as much as anything the release does (caches and TLBs
+// cold, CPUs asleep: etcd's put -> watch p50 went from 1.34-1.40 ms back
+// to back to 2.30-2.66 ms with 35 ms between puts, docs/benchmarks.md), so
+// the propagation benchmarks compared with each other pace their releases
+// alike.
+void idle_until(int64_t reached_ns, int gap_ms);
 
 // The last line a benchmark prints: {"mode", `unit`: `count`, "samples",
 // "p50_us", "p99_us", "max_us", "mean_us"}, microseconds to a tenth.
