@@ -115,11 +115,26 @@ start_etcd() {
   exit 2
 }
 
+# Waits (at most 30 s) until the machine has been quiet for a second: what
+# the previous run started (200 processes in fleet mode) has exited and
+# nothing else runs, so that neither system's run starts in the other's
+# wake.
+settle() {
+  local quiet=0 running
+  for _ in $(seq 1 300); do
+    running=$(awk '/^procs_running/ { print $2 }' /proc/stat)
+    if ((running <= 2)); then quiet=$((quiet + 1)); else quiet=0; fi
+    ((quiet < 10)) || return 0
+    sleep 0.1
+  done
+}
+
 # run SYSTEM ROUND [flags...]: one benchmark run; its result line on stdout.
 run() {
   local system=$1 round=$2 load result
   local file=$out/$system-$round
   shift 2
+  settle
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   if [ "$system" = hotswap ]; then
     "$hotswap_bench" "${hotswap_flags[@]}" "$@" --out "$file.json" >"$file.stdout" 2>"$file.log" &
