@@ -78,12 +78,11 @@ class Release {
 
 struct Sample {
   int64_t revision = 0;
-  double total_us = 0;     // put started -> the last watcher printed the event
-  double first_us = 0;     // put started -> the first watcher printed it
-  double median_us = 0;    // put started -> the median watcher printed it
-  double put_us = 0;       // the put's round trip
-  double idle_us = 0;      // the previous put's last event printed -> this put started
-  int64_t reached_ns = 0;  // the last watcher printed it (CLOCK_MONOTONIC)
+  double total_us = 0;   // put started -> the last watcher printed the event
+  double first_us = 0;   // put started -> the first watcher printed it
+  double median_us = 0;  // put started -> the median watcher printed it
+  double put_us = 0;     // the put's round trip
+  double idle_us = 0;    // the previous put's last event printed -> this put started
 };
 
 class Bench {
@@ -133,7 +132,7 @@ class Bench {
                                          std::to_string(options_.timeout_s) + " s");
     }
     std::sort(at->begin(), at->end());
-    s.reached_ns = reached_ns_ = at->back();
+    reached_ns_ = at->back();
     s.total_us = us_since(t0, at->back());
     s.first_us = us_since(t0, at->front());
     s.median_us = us_since(t0, (*at)[(at->size() - 1) / 2]);
@@ -150,7 +149,7 @@ class Bench {
   EtcdWatchers& watchers_;
   Release release_;
   int64_t seq_ = 0;
-  int64_t reached_ns_ = 0;  // of the previous put
+  int64_t reached_ns_ = 0;  // the last watcher printed the previous put (CLOCK_MONOTONIC)
 };
 
 std::vector<double> column(const std::vector<Sample>& samples, double Sample::*field) {

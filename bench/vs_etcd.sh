@@ -30,7 +30,10 @@ usage() {
 build=$1 rounds=$2 mode=$3
 shift 3
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || usage
-[[ " $* " == *" --gap-ms "* ]] || set -- --gap-ms 50 "$@"
+# Both get --gap-ms 50 unless it was given (as `--gap-ms N` or `--gap-ms=N`).
+gap_given=no
+for flag in "$@"; do [[ $flag == --gap-ms || $flag == --gap-ms=* ]] && gap_given=yes; done
+[ "$gap_given" = yes ] || set -- --gap-ms 50 "$@"
 case $mode in
   single) hotswap_flags=() etcd_flags=(--watchers 1) ;;
   fleet) hotswap_flags=(--sidecars 200) etcd_flags=(--watchers 200) ;;
@@ -176,12 +179,12 @@ hp50=$(median "$tmp/hotswap.p50") hp99=$(median "$tmp/hotswap.p99")
 ep50=$(median "$tmp/etcd.p50") ep99=$(median "$tmp/etcd.p99")
 verdict() { awk -v h="$1" -v e="$2" 'BEGIN { print (h <= e ? "yes" : "NO") }'; }
 p50_met=$(verdict "$hp50" "$ep50") p99_met=$(verdict "$hp99" "$ep99")
-pacing="$*"
-awk -v mode="$mode" -v rounds="$rounds" -v pacing="$pacing" -v hp50="$hp50" -v hp99="$hp99" -v ep50="$ep50" \
+flags="$*"
+awk -v mode="$mode" -v rounds="$rounds" -v flags="$flags" -v hp50="$hp50" -v hp99="$hp99" -v ep50="$ep50" \
   -v ep99="$ep99" -v lb="$load_before" -v la="$load_after" 'BEGIN {
   printf "\n%s, %d round(s), medians over the rounds; load average %s before, %s after\n",
     mode, rounds, lb, la
-  printf "releases paced alike: %s\n", pacing
+  printf "flags given to both: %s\n", flags
   printf "| %-13s | %10s | %10s |\n", "", "p50 (ms)", "p99 (ms)"
   printf "|---------------|------------|------------|\n"
   printf "| %-13s | %10.2f | %10.2f |\n", "hotswap", hp50 / 1000, hp99 / 1000
